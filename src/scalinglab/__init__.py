@@ -1,0 +1,21 @@
+"""scalinglab: estimate, test and apply neural scaling laws.
+
+Core API
+--------
+read_runs, select_checkpoints   data in (canonical runs table, checkpoint rules)
+get_law, list_laws, law          the law registry (``scalinglab laws`` lists it)
+fit, Fit, load_fit               robust global fitting and its result
+published                        constants reported by papers, ready to predict with
+"""
+
+__version__ = "0.1.0"
+
+from scalinglab.data import RunsTable, read_runs, select_checkpoints
+from scalinglab.errors import ScalingLabError
+from scalinglab.fit import Fit, fit, load_fit
+from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
+
+__all__ = [
+    "__version__", "read_runs", "select_checkpoints", "RunsTable", "get_law", "list_laws", "law",
+    "define_law", "register", "Law", "Param", "fit", "Fit", "load_fit", "ScalingLabError",
+]

@@ -1,0 +1,255 @@
+"""The fitting front door: ``fit(data, law) -> Fit``."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+
+from scalinglab._validation import check_options, check_positive_float, check_int
+from scalinglab.data import RunsTable, read_runs
+from scalinglab.errors import (ConvergenceWarning, DataError, FitError, IdentifiabilityWarning,
+                               InvalidParameterError, ParameterAtBoundWarning)
+from scalinglab.fit._losses import get_loss
+from scalinglab.fit._result import Diagnostic, Fit
+from scalinglab.fit._solver import Problem, grid_search, refine, select_starts
+from scalinglab.laws import Law, get_law
+
+__all__ = ["fit", "resolve_columns", "build_problem"]
+
+
+def resolve_columns(law: Law, x: str | Mapping[str, str] | None) -> dict[str, str]:
+    """Map each input symbol of ``law`` to a runs-table column.
+
+    ``x`` may be a column name (single-input laws) or a ``{symbol: column}`` mapping
+    (which may also be given as ``{column_default: column}``).
+    """
+    columns = dict(law.inputs)
+    if x is None:
+        return columns
+    if isinstance(x, str):
+        if len(columns) != 1:
+            raise InvalidParameterError(
+                f"fit(): law '{law.name}' has inputs {list(columns)}; give x as a mapping such as "
+                + ", ".join(f"{s}='{c}'" for s, c in columns.items()))
+        return {next(iter(columns)): x}
+    by_default = {col: sym for sym, col in law.inputs.items()}
+    for key, col in dict(x).items():
+        sym = key if key in columns else by_default.get(key)
+        if sym is None:
+            raise InvalidParameterError(f"fit(): law '{law.name}' has no input '{key}' (inputs: {dict(law.inputs)})")
+        columns[sym] = col
+    return columns
+
+
+def build_problem(law: Law, frame: pd.DataFrame, columns: Mapping[str, str], y: str, *, loss: str,
+                  delta: float, space: str, weights=None, fixed=None, bounds=None,
+                  source: str = "<data>") -> Problem:
+    """Validate the columns a fit needs and build the solver's :class:`Problem`."""
+    needed = list(columns.values()) + [y]
+    for col in needed:
+        if col not in frame:
+            raise DataError(
+                f"law '{law.name}' needs column '{col}', which the runs table lacks "
+                f"(columns: {list(frame.columns)})", source=source, column=col, kind="missing-column",
+                hint=f"map it with --map {col}=<your column> / read_runs(..., {col}='...'), "
+                     f"or point the law elsewhere with x=... / y=...")
+    inputs = {}
+    for sym, col in columns.items():
+        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        _check_column(values, col, source, positive=True)
+        inputs[sym] = values
+    target = pd.to_numeric(frame[y], errors="coerce").to_numpy(dtype=float)
+    _check_column(target, y, source, positive=(space == "log"))
+    w = None
+    if weights is not None:
+        w = np.asarray(frame[weights] if isinstance(weights, str) else weights, dtype=float)
+        if w.shape != target.shape or np.any(~np.isfinite(w)) or np.any(w < 0):
+            raise InvalidParameterError("fit(): 'weights' must be finite, non-negative and one per row")
+    fixed = {k: float(v) for k, v in (fixed or {}).items()}
+    for name in list(fixed) + list(bounds or {}):
+        if name not in law.params:
+            raise InvalidParameterError(f"fit(): law '{law.name}' has no parameter '{name}' "
+                                        f"(parameters: {list(law.params)})")
+    return Problem(law=law, inputs=inputs, y=target, loss=get_loss(loss, delta), space=space, weights=w,
+                   fixed=fixed, bounds=dict(bounds or {}))
+
+
+def _check_column(values: np.ndarray, col: str, source: str, positive: bool) -> None:
+    bad = ~np.isfinite(values)
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise DataError("value is missing or not a number", source=source, row=i + 1, column=col,
+                        kind="non-finite-value", hint="drop or fill those rows before fitting")
+    if positive and np.any(values <= 0):
+        i = int(np.flatnonzero(values <= 0)[0])
+        raise DataError(f"expected {col} > 0, got {values[i]:g}", source=source, row=i + 1, column=col,
+                        kind="non-positive-value",
+                        hint="fits in log space need positive values; drop the row or use space='linear'")
+
+
+def fit(
+    data: RunsTable | pd.DataFrame | str,
+    law: str | Law = "chinchilla",
+    *,
+    x: str | Mapping[str, str] | None = None,
+    y: str = "loss",
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    weights: str | np.ndarray | None = None,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    n_starts: int = 8,
+    max_grid: int = 20000,
+    seed: int = 0,
+) -> Fit:
+    """Fit a scaling law to runs, robustly and globally.
+
+    Objective: ``sum_i w_i rho(r_i)`` with ``r_i = log y_i - log f(x_i)`` (``space="log"``)
+    and ``rho`` the Huber loss (``delta=1e-3``, Hoffmann et al. 2022) or squared loss.
+    Search: every point of the law's starting grid is evaluated with the linear
+    parameters solved exactly (variable projection); the ``n_starts`` best distinct
+    points are refined jointly by a batched, bounded Levenberg-Marquardt.
+
+    Parameters
+    ----------
+    data : RunsTable, DataFrame or path
+        Runs (see :func:`scalinglab.read_runs`); every row given is fitted, so select
+        checkpoints first (:func:`scalinglab.select_checkpoints`).
+    law : str or Law
+        A registered law name (``scalinglab laws``) or a :class:`~scalinglab.laws.Law`.
+    x : str or mapping, optional
+        Columns feeding the law's inputs: ``x="flops"`` for one-input laws, or
+        ``{"N": "params", "D": "tokens"}``.  Defaults come from the law.
+    y : str
+        Target column.
+    loss : {"huber", "squared"}
+    delta : float
+        Huber threshold on the residual scale (log-loss units by default).
+    space : {"log", "linear"}
+        Residuals on log(y) (default) or on y.
+    weights : column name or array, optional
+        Per-row weights (e.g. to down-weight checkpoints of one run).
+    fixed : mapping, optional
+        Parameters held at given values (e.g. ``{"E": 1.69}``).
+    bounds : mapping, optional
+        Override a parameter's bounds, ``{"alpha": (0.1, 1.0)}``.
+    n_starts : int
+        Grid points refined by the local optimiser.
+    max_grid : int
+        Cap on the starting grid; larger grids are subsampled with ``seed``.
+
+    Returns
+    -------
+    Fit
+
+    Raises
+    ------
+    DataError
+        Missing/invalid columns or fewer points than free parameters.
+    FitError
+        No admissible starting point (every start gave non-finite predictions).
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+    >>> L = (1.7 + 400 / N**0.34 + 410 / D**0.28) * np.exp(rng.normal(0, 0.005, N.size))
+    >>> f = fit(pd.DataFrame({"params": N, "tokens": D, "loss": L}), "chinchilla")
+    >>> round(f.params["E"], 1)
+    1.7
+    """
+    check_options(loss, "loss", ("huber", "squared"), "fit")
+    check_options(space, "space", ("log", "linear"), "fit")
+    check_positive_float(delta, "delta", "fit")
+    check_int(n_starts, "n_starts", "fit", minimum=1)
+    check_int(max_grid, "max_grid", "fit", minimum=1)
+    lw = get_law(law)
+    runs = read_runs(data, required=())
+    frame = runs.frame
+    columns = resolve_columns(lw, x)
+    problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
+                            fixed=fixed, bounds=bounds, source=runs.source)
+    n_free = len(problem.names)
+    n_eff = int(np.sum(problem.weights > 0)) if problem.weights is not None else problem.n
+    if n_eff <= n_free:
+        raise DataError(
+            f"law '{lw.name}' has {n_free} free parameters but only {n_eff} data point(s) were given",
+            source=runs.source, kind="too-few-points",
+            hint=f"give at least {n_free + 1} points (more than {2 * n_free} for a trustworthy fit), "
+                 "use a law with fewer parameters, or fix some with fixed={...}")
+    u, obj = grid_search(problem, max_points=max_grid, seed=seed)
+    starts = select_starts(u, obj, n_starts, problem)
+    if len(starts) == 0:
+        raise FitError(f"every starting point of law '{lw.name}' gives non-finite or non-positive predictions "
+                       "on this data", hint="check the units of the inputs and target, or give bounds=/fixed=")
+    result = refine(problem, starts)
+    best = int(np.argmin(result.objective))
+    u_best = result.u[best]
+    diagnostics = _diagnose(problem, u_best, bool(result.converged[best]), frame, columns, runs.source)
+    fitted = Fit.from_solution(
+        law=lw, problem=problem, u=u_best, objective=float(result.objective[best]),
+        converged=bool(result.converged[best]), n_iter=int(result.n_iter[best]), nfev=int(result.nfev),
+        n_starts=len(starts), n_grid=int(np.isfinite(obj).sum()), columns=columns, target=y,
+        options={"loss": loss, "delta": delta, "space": space, "fixed": dict(problem.fixed),
+                 "bounds": {k: list(v) for k, v in (bounds or {}).items()}, "n_starts": n_starts,
+                 "max_grid": max_grid, "seed": seed},
+        frame=frame, notes=runs.notes, fingerprint=runs.fingerprint(), diagnostics=diagnostics,
+        start_objectives=np.sort(result.objective),
+    )
+    for d in diagnostics:
+        warnings.warn(d.message, _WARNING_CLASS.get(d.kind, IdentifiabilityWarning), stacklevel=2)
+    return fitted
+
+
+_WARNING_CLASS = {"not-converged": ConvergenceWarning, "at-bound": ParameterAtBoundWarning}
+
+
+def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFrame,
+              columns: Mapping[str, str], source: str) -> list[Diagnostic]:
+    out: list[Diagnostic] = []
+    if not converged:
+        out.append(Diagnostic("not-converged", "the optimiser stopped before its convergence test was met; "
+                              "the parameters may not be at the optimum (try more n_starts or bounds)"))
+    for i, name in enumerate(problem.names):
+        for side, bound in (("lower", problem.lower[i]), ("upper", problem.upper[i])):
+            if np.isfinite(bound) and abs(u[i] - bound) <= 1e-6 * max(1.0, abs(bound)):
+                value = float(np.exp(bound)) if problem.is_log[i] else float(bound)
+                out.append(Diagnostic("at-bound", f"parameter '{name}' is at its {side} bound ({value:g}): "
+                                      "the bound, not the data, set it", params=(name,)))
+    law = problem.law
+    for sym, values in problem.inputs.items():
+        distinct = np.unique(values).size
+        if distinct < 3 and len(law.params) > 1:
+            out.append(Diagnostic("few-distinct-values",
+                                  f"input {sym} ('{columns[sym]}') has only {distinct} distinct value(s); "
+                                  f"exponents of {sym} cannot be identified", params=(sym,)))
+    J = problem.jacobian(u[None, :])[0]
+    w = problem.weights if problem.weights is not None else np.ones(problem.n)
+    JtJ = J.T @ (J * w[:, None])
+    scale = np.sqrt(np.maximum(np.diag(JtJ), 1e-300))
+    Hs = JtJ / np.outer(scale, scale)
+    cond = np.linalg.cond(Hs) if Hs.size else 1.0
+    if not np.isfinite(cond) or cond > 1e12:
+        out.append(Diagnostic("singular-curvature", f"the objective is flat in some direction (condition number "
+                              f"{cond:.2g}): some parameters cannot be separated by this data"))
+    else:
+        # Correlations between the nonlinear parameters (exponents, break points): the linear
+        # scales always correlate with their exponents when x is far from 1, which is harmless.
+        cov = np.linalg.pinv(Hs)
+        d = np.sqrt(np.maximum(np.diag(cov), 1e-300))
+        corr = cov / np.outer(d, d)
+        nonlinear = [i for i, p in enumerate(problem.names) if p not in law.linear]
+        for a_i, i in enumerate(nonlinear):
+            for j in nonlinear[a_i + 1:]:
+                if abs(corr[i, j]) > 0.99:
+                    a, b = problem.names[i], problem.names[j]
+                    out.append(Diagnostic("correlated-parameters",
+                                          f"parameters '{a}' and '{b}' are almost perfectly correlated "
+                                          f"(r = {corr[i, j]:+.4f}): the data cannot separate them; widen the "
+                                          "range of the inputs or fix one of them", params=(a, b)))
+    return out

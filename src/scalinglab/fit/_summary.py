@@ -1,0 +1,100 @@
+"""One summary of a fit, rendered as text (console), dict (JSON) or HTML (report, notebook)."""
+
+from __future__ import annotations
+
+import html
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Summary"]
+
+
+def _fmt(v: float) -> str:
+    if v is None or (isinstance(v, float) and not math.isfinite(v)):
+        return "-"
+    a = abs(v)
+    return f"{v:.4e}" if (a >= 1e5 or (0 < a < 1e-3)) else f"{v:.5g}"
+
+
+@dataclass(frozen=True)
+class Summary:
+    header: list[tuple[str, str]]
+    table: list[dict[str, Any]]
+    warnings: list[str]
+    title: str
+
+    @classmethod
+    def from_fit(cls, fit, interval: float = 0.9) -> "Summary":
+        ci = fit.conf_int(interval)
+        o = fit.options
+        obj_name = f"{o['loss']}(delta={o['delta']:g})" if o["loss"] == "huber" else o["loss"]
+        header = [
+            ("law", f"{fit.law.name}:  {fit.law.formula}"),
+            ("source", fit.law.reference or "user-defined"),
+            ("data", f"{fit.n_points} points, {fit.data['run'].nunique()} runs; inputs "
+                     + ", ".join(f"{s}={c}" for s, c in fit.columns.items()) + f"; target {fit.target}"),
+        ]
+        for note in fit.notes:
+            header.append(("note", note))
+        header += [
+            ("objective", f"sum {obj_name} on {o['space']} residuals = {fit.objective:.6e}"),
+            ("fit quality", f"RMSE(log) = {fit.rmse_log:.4g}, R^2 = {fit.r2:.4f}, "
+                            f"robust residual scale = {fit.residual_scale:.3g}"),
+            ("search", f"{'converged' if fit.converged else 'NOT CONVERGED'} after {fit.n_iter} iterations; "
+                       f"{fit.n_starts} starts refined from {fit.n_grid} grid points"),
+        ]
+        table = []
+        for p, spec in fit.law.params.items():
+            fixed = p in o.get("fixed", {})
+            row = {"param": p, "value": fit.params[p], "stderr": fit.stderr.get(p, float("nan")),
+                   "lower": None if fixed else float(ci.loc[p, "lower"]),
+                   "upper": None if fixed else float(ci.loc[p, "upper"]),
+                   "bounds": f"[{spec.lower:g}, {spec.upper:g}]", "note": "fixed" if fixed else
+                   ("linear" if p in fit.law.linear else "")}
+            table.append(row)
+        return cls(header=header, table=table, warnings=fit.warnings,
+                   title=f"Fit of '{fit.law.name}' ({int(interval * 100)}% intervals: delta method, approximate)")
+
+    def as_text(self) -> str:
+        width = max(len(k) for k, _ in self.header)
+        lines = [self.title, "=" * len(self.title)]
+        lines += [f"{k.ljust(width)}  {v}" for k, v in self.header]
+        cols = ["param", "value", "stderr", "lower", "upper", "bounds", "note"]
+        rows = [[str(r["param"]), _fmt(r["value"]), _fmt(r["stderr"]), _fmt(r["lower"]), _fmt(r["upper"]),
+                 r["bounds"], r["note"]] for r in self.table]
+        widths = [max(len(c), *(len(row[i]) for row in rows)) for i, c in enumerate(cols)]
+        lines.append("")
+        lines.append("  ".join(c.ljust(w) for c, w in zip(cols, widths)).rstrip())
+        lines.append("  ".join("-" * w for w in widths))
+        lines += ["  ".join(v.ljust(w) for v, w in zip(row, widths)).rstrip() for row in rows]
+        lines.append("")
+        if self.warnings:
+            lines.append("Warnings:")
+            lines += [f"  ! {w}" for w in self.warnings]
+        else:
+            lines.append("Diagnostics: no problems found (no parameter at a bound, curvature well conditioned).")
+        return "\n".join(lines)
+
+    def __str__(self) -> str:
+        return self.as_text()
+
+    __repr__ = __str__
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "header": dict(self.header), "params": self.table, "warnings": self.warnings}
+
+    def as_html(self) -> str:
+        e = html.escape
+        head = "".join(f"<tr><th>{e(k)}</th><td>{e(v)}</td></tr>" for k, v in self.header)
+        cols = ["param", "value", "stderr", "lower", "upper", "bounds", "note"]
+        body = "".join("<tr>" + "".join(
+            f"<td>{e(_fmt(r[c]) if c in ('value', 'stderr', 'lower', 'upper') else str(r[c]))}</td>" for c in cols)
+            + "</tr>" for r in self.table)
+        warn = "".join(f"<li>{e(w)}</li>" for w in self.warnings)
+        return (f"<div class='fit-summary'><h3>{e(self.title)}</h3><table class='kv'>{head}</table>"
+                f"<table class='params'><thead><tr>{''.join(f'<th>{c}</th>' for c in cols)}</tr></thead>"
+                f"<tbody>{body}</tbody></table>"
+                + (f"<ul class='warnings'>{warn}</ul>" if warn else "<p>No diagnostics raised.</p>") + "</div>")

@@ -1,0 +1,20 @@
+"""Scaling laws: declarative definitions and the registry.
+
+Built-in laws (``scalinglab laws`` lists them with formulas and sources):
+``power_law`` (alias ``M1``), ``power_floor``, ``kaplan``, ``chinchilla``,
+``bnsl``/``bnsl2``/``bnsl3``, ``M2``, ``M3``, ``M4``, ``transfer``, ``nmt_encdec``.
+
+Define your own with :func:`law` (registers it) or :func:`define_law`.
+"""
+
+from scalinglab.laws._registry import Law, Param, define_law, get_law, law, list_laws, register
+from scalinglab.laws import _power, _chinchilla, _bnsl, _revisiting  # noqa: F401  (register built-ins)
+from scalinglab.laws._bnsl import bnsl_law
+from scalinglab.laws._chinchilla import chinchilla, kaplan, nmt_encdec, transfer
+from scalinglab.laws._power import power_floor, power_law
+from scalinglab.laws._revisiting import m2, m3, m4
+
+__all__ = [
+    "Law", "Param", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
+    "power_law", "power_floor", "kaplan", "chinchilla", "nmt_encdec", "transfer", "m2", "m3", "m4",
+]

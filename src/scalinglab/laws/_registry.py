@@ -1,0 +1,305 @@
+"""Declarative law definitions and the registry of named laws.
+
+A law is a vectorised numpy function plus metadata: its input symbols and the
+runs-table columns that feed them, its parameters with bounds and starting grid,
+which parameters enter linearly (so the fitter solves them exactly for every
+setting of the others: variable projection), the formula and the source paper.
+Adding a law means writing one :func:`law`-decorated function; the fitter never
+changes.
+"""
+
+from __future__ import annotations
+
+import difflib
+import inspect
+import math
+from dataclasses import dataclass, field
+from typing import Callable, Mapping, Sequence
+
+import numpy as np
+
+from scalinglab.errors import LawDefinitionError, LawError
+
+__all__ = ["Param", "Law", "law", "register", "get_law", "list_laws", "define_law"]
+
+GridSpec = Sequence[float] | Callable[[Mapping[str, np.ndarray], np.ndarray], Sequence[float]]
+
+
+@dataclass(frozen=True)
+class Param:
+    """A law parameter: bounds, starting grid and how the optimiser sees it.
+
+    Parameters
+    ----------
+    lower, upper : float
+        Bounds (``-inf``/``inf`` for none).  Honoured by the fitter.
+    grid : sequence of float or callable
+        Starting values for the multi-start search.  A callable receives the
+        fitted inputs (``{"N": array, ...}``) and returns values, for starts that
+        depend on the data's range (break locations, scales).
+    log : bool
+        Optimise ``log(value)`` instead of ``value`` (for positive scales such as
+        ``A`` or ``x0`` that span decades).
+    description : str
+        One line for summaries.
+    """
+
+    lower: float = -math.inf
+    upper: float = math.inf
+    grid: GridSpec = (1.0,)
+    log: bool = False
+    description: str = ""
+
+    def start_values(self, inputs: Mapping[str, np.ndarray], y: np.ndarray) -> np.ndarray:
+        values = self.grid(inputs, y) if callable(self.grid) else self.grid
+        values = np.asarray(list(values), dtype=float)
+        lo = self.lower if np.isfinite(self.lower) else -np.inf
+        hi = self.upper if np.isfinite(self.upper) else np.inf
+        if self.log:
+            lo = max(lo, 1e-300)
+        return np.unique(np.clip(values, lo, hi))
+
+
+@dataclass(frozen=True)
+class Law:
+    """A scaling law: ``target = func(**inputs, **params)``.
+
+    Use :func:`law` to define one; see the attributes there.  ``predictor``
+    replaces ``func`` for prediction when the law is implicit (M4).
+    """
+
+    name: str
+    func: Callable[..., np.ndarray]
+    inputs: Mapping[str, str]
+    params: Mapping[str, Param]
+    linear: tuple[str, ...] = ()
+    formula: str = ""
+    reference: str = ""
+    description: str = ""
+    target: str = "loss"
+    version: int = 1
+    aliases: tuple[str, ...] = ()
+    # constraint(params: dict of arrays) -> bool array; False = inadmissible (e.g. M4's eps0 > eps_inf)
+    constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = field(default=None, repr=False)
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.params)
+
+    @property
+    def input_names(self) -> tuple[str, ...]:
+        return tuple(self.inputs)
+
+    @property
+    def nonlinear(self) -> tuple[str, ...]:
+        return tuple(p for p in self.params if p not in self.linear)
+
+    def __call__(self, **kwargs: object) -> np.ndarray:
+        """Evaluate the law; inputs by symbol (``N=``) or column name (``params=``)."""
+        inputs, params = self.split_arguments(kwargs)
+        return self.evaluate(inputs, params)
+
+    def evaluate(self, inputs: Mapping[str, np.ndarray], params: Mapping[str, object]) -> np.ndarray:
+        """Vectorised evaluation; parameters may be arrays that broadcast with the inputs."""
+        with np.errstate(all="ignore"):
+            return np.asarray(self.func(**inputs, **params), dtype=float)
+
+    def split_arguments(self, kwargs: Mapping[str, object]) -> tuple[dict, dict]:
+        column_to_symbol = {col: sym for sym, col in self.inputs.items()}
+        inputs, params = {}, {}
+        for key, value in kwargs.items():
+            if key in self.params:
+                params[key] = value
+            elif key in self.inputs:
+                inputs[key] = np.asarray(value, dtype=float)
+            elif key in column_to_symbol:
+                inputs[column_to_symbol[key]] = np.asarray(value, dtype=float)
+            else:
+                raise LawError(f"law '{self.name}' has no input or parameter named '{key}'",
+                               hint=f"inputs: {dict(self.inputs)}; parameters: {list(self.params)}")
+        missing = [p for p in self.params if p not in params]
+        if missing:
+            raise LawError(f"law '{self.name}' needs values for parameters {missing}")
+        missing = [s for s in self.inputs if s not in inputs]
+        if missing:
+            raise LawError(f"law '{self.name}' needs inputs {missing}",
+                           hint=f"pass them as {', '.join(f'{s}=... or {self.inputs[s]}=...' for s in missing)}")
+        return inputs, params
+
+    def describe(self) -> dict:
+        """Plain-JSON description used by ``scalinglab laws``."""
+        return {
+            "name": self.name,
+            "formula": self.formula,
+            "inputs": dict(self.inputs),
+            "params": {k: {"lower": p.lower, "upper": p.upper, "linear": k in self.linear,
+                           "description": p.description} for k, p in self.params.items()},
+            "target": self.target,
+            "reference": self.reference,
+            "aliases": list(self.aliases),
+        }
+
+
+_REGISTRY: dict[str, Law] = {}
+
+
+def _check_definition(func: Callable, inputs: Mapping[str, str], params: Mapping[str, Param],
+                      linear: Sequence[str], name: str) -> None:
+    sig = inspect.signature(func)
+    has_var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
+    declared = list(inputs) + list(params)
+    if len(set(declared)) != len(declared):
+        raise LawDefinitionError(f"law '{name}': an input and a parameter share a name ({declared})")
+    if not has_var_kw:
+        names = [p for p in sig.parameters]
+        if set(names) != set(declared):
+            raise LawDefinitionError(
+                f"law '{name}': the function's arguments {names} must be exactly the inputs "
+                f"{list(inputs)} plus the parameters {list(params)}")
+    for p in linear:
+        if p not in params:
+            raise LawDefinitionError(f"law '{name}': linear parameter '{p}' is not a parameter")
+        if params[p].log:
+            raise LawDefinitionError(f"law '{name}': linear parameter '{p}' cannot be log-scaled")
+    for pname, spec in params.items():
+        if not isinstance(spec, Param):
+            raise LawDefinitionError(f"law '{name}': parameter '{pname}' must be a Param, got {type(spec).__name__}")
+        if spec.lower >= spec.upper:
+            raise LawDefinitionError(f"law '{name}': parameter '{pname}' has lower >= upper")
+        if spec.log and spec.lower < 0:
+            raise LawDefinitionError(f"law '{name}': log-scaled parameter '{pname}' needs lower >= 0")
+
+
+def define_law(
+    func: Callable[..., np.ndarray],
+    *,
+    name: str,
+    inputs: Mapping[str, str],
+    params: Mapping[str, Param],
+    linear: Sequence[str] = (),
+    formula: str = "",
+    reference: str = "",
+    target: str = "loss",
+    aliases: Sequence[str] = (),
+    constraint: Callable | None = None,
+    version: int = 1,
+) -> Law:
+    """Build a :class:`Law` from a plain function (without registering it).
+
+    Parameters
+    ----------
+    func : callable
+        ``func(**inputs, **params) -> array``, vectorised (parameters may be arrays).
+    name : str
+    inputs : mapping
+        Input symbol -> default runs-table column, e.g. ``{"N": "params", "D": "tokens"}``.
+    params : mapping
+        Parameter name -> :class:`Param`.
+    linear : sequence of str
+        Parameters the function is affine in; solved exactly by the fitter.
+    formula, reference : str
+        Shown by ``scalinglab laws`` and in summaries.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> sq = define_law(lambda x, E, A, alpha: E + A * x ** -alpha, name="my_law",
+    ...                 inputs={"x": "params"},
+    ...                 params={"E": Param(0, 10, grid=(1.0,)), "A": Param(0, np.inf),
+    ...                         "alpha": Param(0, 2, grid=(0.2, 0.5))},
+    ...                 linear=("E", "A"), formula="E + A x^-alpha")
+    >>> float(sq(x=100.0, E=1.0, A=10.0, alpha=0.5))
+    2.0
+    """
+    params = dict(params)
+    _check_definition(func, inputs, params, linear, name)
+    doc = inspect.getdoc(func) or ""
+    return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
+               formula=formula or doc.split("\n")[0], reference=reference,
+               description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
+               version=version)
+
+
+def law(**options) -> Callable[[Callable], Callable]:
+    """Decorator: define a law from a function and register it under ``name``.
+
+    Takes the keyword arguments of :func:`define_law`.  The decorated function
+    is returned unchanged (it stays a plain vectorised numpy function).
+    """
+
+    def decorate(func: Callable) -> Callable:
+        register(define_law(func, **options))
+        return func
+
+    return decorate
+
+
+def register(definition: Law, *, overwrite: bool = False) -> Law:
+    """Add a law to the registry so ``fit(data, "name")`` and the CLI can find it."""
+    for key in (definition.name, *definition.aliases):
+        if key in _REGISTRY and not overwrite and _REGISTRY[key] is not definition:
+            raise LawDefinitionError(f"a law named '{key}' is already registered",
+                                     hint="choose another name or pass overwrite=True")
+        _REGISTRY[key] = definition
+    return definition
+
+
+def get_law(name: str | Law) -> Law:
+    """Look up a law by name (or return a :class:`Law` unchanged).
+
+    Examples
+    --------
+    >>> get_law("chinchilla").formula
+    'L = E + A/N^alpha + B/D^beta'
+    """
+    if isinstance(name, Law):
+        return name
+    if not isinstance(name, str):
+        raise LawError(f"expected a law name or Law, got {type(name).__name__}")
+    if name in _REGISTRY:
+        return _REGISTRY[name]
+    if ":" in name:  # "module.path:object" or "file.py:object"
+        return _load_external(name)
+    close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
+    raise LawError(f"unknown law '{name}'",
+                   hint=(f"did you mean {', '.join(close)}? " if close else "")
+                   + "run `scalinglab laws` to list them, or pass 'module:law_object'")
+
+
+def list_laws() -> list[Law]:
+    """Registered laws, each once, in registration order."""
+    seen: dict[int, Law] = {}
+    for lw in _REGISTRY.values():
+        seen.setdefault(id(lw), lw)
+    return list(seen.values())
+
+
+def _load_external(spec: str) -> Law:
+    import importlib
+    import importlib.util
+    from pathlib import Path
+
+    target, _, attr = spec.rpartition(":")
+    try:
+        if target.endswith(".py"):
+            path = Path(target)
+            module_spec = importlib.util.spec_from_file_location(path.stem, path)
+            if module_spec is None or not path.exists():
+                raise FileNotFoundError(target)
+            module = importlib.util.module_from_spec(module_spec)
+            module_spec.loader.exec_module(module)  # type: ignore[union-attr]
+        else:
+            module = importlib.import_module(target)
+    except Exception as exc:
+        raise LawError(f"cannot import '{target}' for law '{spec}': {exc}") from None
+    obj = getattr(module, attr, None)
+    if isinstance(obj, Law):
+        return obj
+    if obj is not None and attr in _REGISTRY:  # module registered it with @law
+        return _REGISTRY[attr]
+    if isinstance(obj, Callable) and obj.__name__ in _REGISTRY:
+        return _REGISTRY[obj.__name__]
+    for lw in list_laws():
+        if getattr(lw.func, "__name__", None) == attr:
+            return lw
+    raise LawError(f"'{spec}' is not a Law", hint="point at a Law object or an @law-decorated function")
