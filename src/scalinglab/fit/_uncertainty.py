@@ -16,7 +16,7 @@ from scipy import stats
 from scalinglab._validation import check_fraction, check_options
 from scalinglab.errors import InvalidParameterError
 
-__all__ = ["prediction_interval", "parameter_intervals"]
+__all__ = ["prediction_interval", "parameter_intervals", "sample_params"]
 
 
 def _internal_cov(fit):
@@ -82,3 +82,23 @@ def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", **_) 
             lo, hi = np.exp(lo), np.exp(hi)
         rows.append({"param": p, "estimate": fit.params[p], "lower": float(lo), "upper": float(hi)})
     return pd.DataFrame(rows).set_index("param")
+
+
+def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0) -> pd.DataFrame:
+    """Draws of the law's parameters reflecting fit uncertainty (one row per draw, all parameters).
+
+    ``method="delta"``: multivariate normal in the optimiser's internal coordinates
+    (log for scale parameters), clipped to the bounds.
+    """
+    check_options(method, "method", ("delta", "bootstrap"), "sample_params")
+    if method == "bootstrap":
+        raise InvalidParameterError("sample_params(): method='bootstrap' is not available in this build")
+    problem, u, cov_u = _internal_cov(fit)
+    rng = np.random.default_rng(seed)
+    draws = rng.multivariate_normal(u, cov_u, size=n, method="eigh", check_valid="ignore")
+    draws = np.clip(draws, problem.lower, problem.upper)
+    theta = problem.to_theta(draws)
+    out = pd.DataFrame(theta, columns=problem.names)
+    for p, v in problem.fixed.items():
+        out[p] = v
+    return out[list(fit.law.params)]

@@ -1,0 +1,5 @@
+"""``python -m scalinglab`` runs the command-line interface."""
+
+from scalinglab.cli import main
+
+main()
