@@ -1,0 +1,192 @@
+"""``scalinglab.sweep.run``: validate a config, build the corpus, train missing runs.
+
+Output directory layout::
+
+    <out>/sweep.json          config, corpus (SHA-256, sizes, Python), torch, machine, totals
+    <out>/corpus/             train.u8 / val.u8 byte arrays + corpus.json (cache)
+    <out>/runs/<run_id>.csv   one finished run's checkpoint rows (written atomically)
+    <out>/runs/<run_id>.json  its metadata (wall and CPU time, device, versions)
+    <out>/runs.csv            all finished runs, in config order (rebuilt atomically after each run)
+
+A run whose ``runs/<run_id>.csv`` exists is finished and skipped, so an
+interrupted sweep continues where it stopped.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import os
+import platform
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping
+
+from scalinglab.errors import ConfigError
+from scalinglab.sweep.config import SweepConfig, load_config
+from scalinglab.sweep.corpus import build_corpus
+from scalinglab.sweep.executor import Executor, LocalExecutor
+from scalinglab.sweep.train import COLUMNS, TrainTask, write_csv_atomic
+
+__all__ = ["run", "SweepResult", "collect_rows"]
+
+
+@dataclass
+class SweepResult:
+    """What :func:`run` did.
+
+    Attributes
+    ----------
+    out : Path
+        Output directory; ``runs_csv`` is the combined runs table.
+    trained, skipped : list of str
+        Run ids trained in this call, and those already finished before it.
+    wall_time : float
+        Seconds this call took.
+    """
+
+    out: Path
+    runs_csv: Path
+    trained: list[str] = field(default_factory=list)
+    skipped: list[str] = field(default_factory=list)
+    wall_time: float = 0.0
+    corpus: dict = field(default_factory=dict)
+
+    def table(self):
+        """The combined runs table as a pandas DataFrame."""
+        import pandas as pd
+
+        return pd.read_csv(self.runs_csv)
+
+    def to_dict(self) -> dict:
+        return {
+            "out": str(self.out),
+            "runs_csv": str(self.runs_csv),
+            "trained": self.trained,
+            "skipped": self.skipped,
+            "wall_time": round(self.wall_time, 3),
+            "corpus": self.corpus,
+        }
+
+
+def collect_rows(out: Path, run_ids: list[str]) -> list[dict]:
+    """Read the finished runs' CSV files, in the given order."""
+    rows: list[dict] = []
+    for rid in run_ids:
+        p = Path(out) / "runs" / f"{rid}.csv"
+        if p.exists():
+            with open(p, newline="") as f:
+                rows.extend(csv.DictReader(f))
+    return rows
+
+
+def _torch_version() -> str | None:
+    try:
+        import torch
+    except ImportError:
+        return None
+    return torch.__version__
+
+
+def run(
+    config: SweepConfig | Mapping[str, Any] | str | os.PathLike,
+    out: str | os.PathLike | None = None,
+    *,
+    workers: int | None = None,
+    executor: Executor | None = None,
+    progress: bool = True,
+) -> SweepResult:
+    """Train every unfinished run of a sweep and write the runs table.
+
+    Parameters
+    ----------
+    config
+        Path to a TOML/YAML file, a mapping, or a :class:`SweepConfig`.
+        Validated completely before anything is trained or written.
+    out
+        Output directory (default: the config's ``out``, else ``sweeps/<name>``).
+    workers
+        Runs trained at once by the default :class:`LocalExecutor`
+        (default: the config's ``workers``, else the number of CPUs).
+    executor
+        Alternative executor (e.g. :class:`SerialExecutor`).
+    progress
+        Show a ``rich`` progress bar of runs and tokens.
+
+    Returns
+    -------
+    SweepResult
+    """
+    cfg = load_config(config)
+    if workers is not None and (isinstance(workers, bool) or int(workers) < 1):
+        raise ConfigError(f"workers must be a positive integer, got {workers!r}", hint="use --workers 1 or more")
+    out_dir = Path(out or cfg.out or Path("sweeps") / cfg.name)
+    if out_dir.exists() and not out_dir.is_dir():
+        raise ConfigError(f"output path {out_dir} exists and is not a directory")
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        raise ConfigError(
+            "training needs PyTorch", hint="pip install 'scalinglab[train]'"
+        ) from None
+    t0 = time.perf_counter()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    (out_dir / "runs").mkdir(exist_ok=True)
+    corpus = build_corpus(out_dir / "corpus", cfg.val_fraction)
+    specs = cfg.runs()
+    all_ids = [s.run_id for s in specs]
+    done = {s.run_id for s in specs if (out_dir / "runs" / f"{s.run_id}.csv").exists()}
+    todo = [s for s in specs if s.run_id not in done]
+    meta_path = out_dir / "sweep.json"
+    meta = {
+        "config": cfg.to_dict(),
+        "config_source": cfg.source,
+        "corpus": corpus.to_dict(),
+        "python": platform.python_version(),
+        "torch": _torch_version(),
+        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
+                    "cpus": os.cpu_count()},
+        "runs": all_ids,
+    }
+    if meta_path.exists():
+        old = json.loads(meta_path.read_text())
+        if old.get("corpus", {}).get("sha256") not in (None, corpus.sha256):
+            raise ConfigError(
+                f"{out_dir} holds runs trained on a different corpus (sha256 {old['corpus']['sha256'][:12]}...)",
+                hint="use a fresh --out directory for this Python version",
+            )
+    tmp = meta_path.with_name(f".sweep.json.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(meta, indent=2))
+    os.replace(tmp, meta_path)
+
+    runs_csv = out_dir / "runs.csv"
+    result = SweepResult(out=out_dir, runs_csv=runs_csv, skipped=[s.run_id for s in specs if s.run_id in done],
+                         corpus=corpus.to_dict())
+    write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
+    tasks = [TrainTask(s, cfg, str(out_dir / "corpus"), str(out_dir)) for s in todo]
+    ex = executor or LocalExecutor(workers or cfg.workers)
+
+    def finished(m: dict) -> None:
+        result.trained.append(m["run"])
+        write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
+
+    if tasks:
+        total_tokens = sum((t.spec.budget // cfg.tokens_per_step) * cfg.tokens_per_step for t in tasks)
+        if progress:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+
+            with Progress(
+                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
+                TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+            ) as bar:
+                t_runs = bar.add_task("runs", total=len(tasks))
+                t_tok = bar.add_task("tokens", total=total_tokens)
+                for m in ex.run(tasks, lambda rid, n: bar.advance(t_tok, n)):
+                    finished(m)
+                    bar.advance(t_runs, 1)
+        else:
+            for m in ex.run(tasks, None):
+                finished(m)
+    result.wall_time = time.perf_counter() - t0
+    return result

@@ -1,0 +1,234 @@
+"""Train one run of the ladder and write its checkpoint rows atomically.
+
+The learning-rate schedule spans exactly the run's budget: linear warmup over
+``warmup_frac`` of the steps, then cosine decay to ``min_lr_frac`` of the peak
+at the last step,
+
+    lr(s) = lr_min + (lr - lr_min) * (1 + cos(pi * (s - w) / (S - w))) / 2,
+
+so every run ends its own schedule (a schedule cut short distorts the curve;
+Hoffmann et al. 2022, sec. 3 / app. B).
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+import math
+import os
+import platform
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+from scalinglab.sweep.config import RunSpec, SweepConfig
+from scalinglab.sweep.model import flops_per_token, param_counts
+
+__all__ = ["COLUMNS", "TrainTask", "train_run", "checkpoint_steps", "lr_at", "write_csv_atomic"]
+
+#: Column order of the runs table (the contract with :func:`scalinglab.read_runs`).
+COLUMNS = (
+    "run", "family", "params", "params_total", "tokens", "flops", "flops_counted", "step", "seed",
+    "loss", "train_loss", "width", "depth", "token_budget", "lr", "wall_time", "final",
+)
+
+
+@dataclass(frozen=True)
+class TrainTask:
+    """Everything a worker process needs to train one run (picklable)."""
+
+    spec: RunSpec
+    config: SweepConfig
+    corpus_dir: str
+    out_dir: str
+
+
+def checkpoint_steps(total_steps: int, n: int) -> list[int]:
+    """``n`` log-spaced evaluation steps from ``total_steps / 64`` to the end (always incl. the last)."""
+    first = max(1.0, total_steps / 64)
+    steps = np.unique(np.round(np.geomspace(first, total_steps, max(n, 1))).astype(int))
+    steps = [int(s) for s in steps if 1 <= s <= total_steps]
+    if steps[-1] != total_steps:
+        steps.append(total_steps)
+    return steps
+
+
+def lr_at(step: int, total_steps: int, peak: float, warmup_frac: float, min_frac: float) -> float:
+    """Learning rate for (1-based) ``step``: linear warmup then cosine to ``min_frac * peak``."""
+    warm = max(1, int(round(warmup_frac * total_steps))) if warmup_frac > 0 else 0
+    if step <= warm:
+        return peak * step / warm
+    progress = (step - warm) / max(1, total_steps - warm)
+    return peak * (min_frac + (1 - min_frac) * 0.5 * (1 + math.cos(math.pi * min(progress, 1.0))))
+
+
+def write_csv_atomic(path: Path, rows: list[dict], columns=COLUMNS) -> None:
+    """Write rows to ``path`` via a temp file in the same directory and ``os.replace``."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    with open(tmp, "w", newline="") as f:
+        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
+        w.writeheader()
+        for r in rows:
+            w.writerow(r)
+        f.flush()
+        os.fsync(f.fileno())
+    os.replace(tmp, path)
+
+
+def _write_json_atomic(path: Path, obj: dict) -> None:
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    tmp.write_text(json.dumps(obj, indent=2, default=str))
+    os.replace(tmp, path)
+
+
+def _device(name: str):
+    import torch
+
+    if name == "auto":
+        if torch.cuda.is_available():
+            return torch.device("cuda")
+        return torch.device("cpu")
+    return torch.device(name)
+
+
+def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = None, threads: int | None = 1) -> dict:
+    """Train ``task.spec``; write ``<out>/runs/<run_id>.csv`` (+ ``.json`` metadata) atomically.
+
+    Parameters
+    ----------
+    progress
+        Called as ``progress(run_id, tokens_since_last_call)`` every few steps.
+    threads
+        ``torch.set_num_threads`` for this process (1 in pool workers).
+
+    Returns
+    -------
+    dict
+        The run's metadata (``run``, ``wall_time``, ``cpu_time``, ``rows``, ...).
+    """
+    import torch
+
+    if threads:
+        torch.set_num_threads(threads)
+    spec, cfg = task.spec, task.config
+    from scalinglab.sweep.corpus import load_corpus
+    from scalinglab.sweep.model import build_model
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    device = _device(cfg.device)
+    train, val = load_corpus(task.corpus_dir)
+    T, B = cfg.seq_len, cfg.batch_size
+    tps = T * B
+    total_steps = max(1, spec.budget // tps)
+    ckpts = set(checkpoint_steps(total_steps, cfg.checkpoints))
+    params, params_total = param_counts(spec.width, spec.depth, T)
+    fpt = flops_per_token(spec.width, spec.depth, T)
+
+    torch.manual_seed(spec.seed)
+    model = build_model(spec.width, spec.depth, spec.heads, T).to(device)
+    n_actual = sum(p.numel() for p in model.parameters())
+    if n_actual != params_total:  # pragma: no cover - guards the closed-form count
+        raise RuntimeError(f"parameter count mismatch: {n_actual} != {params_total}")
+    decay = [p for n, p in model.named_parameters() if p.dim() >= 2]
+    no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
+    opt = torch.optim.AdamW(
+        [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
+        lr=spec.lr, betas=(cfg.beta1, cfg.beta2),
+    )
+
+    # Held-out windows: evenly spaced over the validation bytes, identical for every run.
+    n_eval = cfg.eval_batches * B
+    offs = np.linspace(0, len(val) - T - 1, n_eval).astype(np.int64)
+    val_x = torch.from_numpy(np.stack([val[o : o + T] for o in offs]).astype(np.int64))
+    val_y = torch.from_numpy(np.stack([val[o + 1 : o + T + 1] for o in offs]).astype(np.int64))
+    arange = np.arange(T + 1)
+
+    def evaluate() -> float:
+        model.eval()
+        tot = 0.0
+        with torch.no_grad():
+            for i in range(cfg.eval_batches):
+                x = val_x[i * B : (i + 1) * B].to(device)
+                y = val_y[i * B : (i + 1) * B].to(device)
+                tot += float(model(x, y))
+        model.train()
+        return tot / cfg.eval_batches
+
+    rng = np.random.Generator(np.random.PCG64(spec.seed))
+    hi = len(train) - T - 1
+    ema, ema_w, beta = 0.0, 0.0, 0.95
+    rows: list[dict] = []
+    pending = 0
+    for step in range(1, total_steps + 1):
+        lr = lr_at(step, total_steps, spec.lr, cfg.warmup_frac, cfg.min_lr_frac)
+        for g in opt.param_groups:
+            g["lr"] = lr
+        starts = rng.integers(0, hi, size=B)
+        batch = torch.from_numpy(train[starts[:, None] + arange].astype(np.int64)).to(device)
+        loss = model(batch[:, :-1], batch[:, 1:])
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        if cfg.grad_clip > 0:
+            torch.nn.utils.clip_grad_norm_(model.parameters(), cfg.grad_clip)
+        opt.step()
+        lv = float(loss.detach())
+        if not math.isfinite(lv):
+            raise FloatingPointError(f"{spec.run_id}: training loss became {lv} at step {step}; lower lr")
+        ema = beta * ema + (1 - beta) * lv
+        ema_w = beta * ema_w + (1 - beta)
+        pending += tps
+        if progress is not None and (pending >= 16 * tps or step == total_steps):
+            progress(spec.run_id, pending)
+            pending = 0
+        if step in ckpts:
+            tokens = step * tps
+            rows.append(
+                {
+                    "run": spec.run_id,
+                    "family": cfg.family,
+                    "params": params,
+                    "params_total": params_total,
+                    "tokens": tokens,
+                    "flops": 6.0 * params * tokens,
+                    "flops_counted": fpt * tokens,
+                    "step": step,
+                    "seed": spec.seed,
+                    "loss": round(evaluate(), 6),
+                    "train_loss": round(ema / ema_w, 6),
+                    "width": spec.width,
+                    "depth": spec.depth,
+                    "token_budget": total_steps * tps,
+                    "lr": spec.lr,
+                    "wall_time": round(time.perf_counter() - t0, 3),
+                    "final": step == total_steps,
+                }
+            )
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    runs_dir = Path(task.out_dir) / "runs"
+    runs_dir.mkdir(parents=True, exist_ok=True)
+    meta = {
+        "run": spec.run_id,
+        "spec": asdict(spec),
+        "rows": len(rows),
+        "steps": total_steps,
+        "tokens": total_steps * tps,
+        "final_loss": rows[-1]["loss"],
+        "wall_time": round(wall, 3),
+        "cpu_time": round(cpu, 3),
+        "flops": 6.0 * params * total_steps * tps,
+        "flops_counted": fpt * total_steps * tps,
+        "device": str(device),
+        "threads": torch.get_num_threads(),
+        "torch": torch.__version__,
+        "python": platform.python_version(),
+        "machine": platform.machine(),
+    }
+    # Metadata first, the CSV last: the CSV's existence marks the run as finished.
+    _write_json_atomic(runs_dir / f"{spec.run_id}.json", meta)
+    write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows)
+    return meta
