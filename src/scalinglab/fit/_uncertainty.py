@@ -1,22 +1,254 @@
-"""Uncertainty of fitted laws: parameter intervals and prediction intervals.
+"""Uncertainty of fitted laws: parameter intervals, prediction intervals, parameter draws.
 
-``method="delta"`` is the fast approximation: Gauss-Newton covariance of the
-internal coordinates with a robust (MAD) residual scale, propagated to
-predictions by the delta method in log space.  ``kind="mean"`` is the interval
-for the mean law; ``kind="new"`` adds the residual (run-to-run) scatter, i.e.
-the interval for one new run.
+Two methods:
+
+``method="delta"`` (fast, approximate)
+    Gauss-Newton covariance of the internal coordinates (log for scale
+    parameters) with a robust (MAD) residual scale, propagated to predictions by
+    the delta method in log space.
+``method="bootstrap"`` (honest, slower)
+    Nonparametric bootstrap over *runs*: every resample draws whole runs (all
+    checkpoints of a run together, since checkpoints of one run share its seed,
+    data order and schedule and are not independent) with replacement, and the
+    law is refitted.  All resamples are refitted in ONE batched call of the
+    solver's Levenberg-Marquardt (:func:`scalinglab.fit._solver.refine`), each
+    started from the full-data optimum; resample ``b`` is the weight vector
+    ``W[b, i] = (times the run of row i was drawn)``.  When every row is its own
+    run (final-checkpoint data) this is the ordinary bootstrap over points
+    (Efron & Tibshirani 1993, ch. 9; Hoffmann et al. 2022 and Besiroglu et al.
+    2024 bootstrap points).
+
+Two kinds of prediction interval:
+
+``kind="mean"``
+    Interval for the mean law at the new inputs (parameter uncertainty only).
+``kind="new"``
+    Interval for the loss of one *new run* at those inputs: adds the
+    run-to-run / checkpoint scatter around the law, estimated from the fit's
+    residuals (delta: a normal with the robust residual scale; bootstrap: the
+    empirical residuals, rescaled by ``sqrt(n / (n - P))``).
 """
 
 from __future__ import annotations
+
+import math
+import time
+import weakref
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 from scipy import stats
 
-from scalinglab._validation import check_fraction, check_options
-from scalinglab.errors import InvalidParameterError
+from scalinglab._validation import check_fraction, check_int, check_options
+from scalinglab.errors import FitError, InvalidParameterError
 
-__all__ = ["prediction_interval", "parameter_intervals", "sample_params"]
+__all__ = ["BootstrapResult", "bootstrap", "prediction_interval", "parameter_intervals", "sample_params",
+           "resample_weights"]
+
+_METHODS = ("delta", "bootstrap")
+_BY = ("run", "point")
+#: Resamples used when a bootstrap is requested implicitly (``predict``/``conf_int``).
+DEFAULT_RESAMPLES = 1000
+
+
+# ------------------------------------------------------------------------------ bootstrap
+
+
+@dataclass(frozen=True)
+class BootstrapResult:
+    """Bootstrap refits of one :class:`~scalinglab.fit.Fit` (immutable).
+
+    Attributes
+    ----------
+    draws : DataFrame
+        One row per *successful* resample, one column per law parameter (fixed
+        parameters repeated).
+    estimate : dict
+        The full-data estimate the resamples are compared with.
+    n_resamples : int
+        Resamples attempted.
+    n_failed : int
+        Resamples whose refit did not converge or gave a non-finite objective;
+        they are excluded from ``draws`` (never silently replaced).
+    by : {"run", "point"}
+        The resampling unit actually used ("point" when every row is its own run).
+    n_units : int
+        Number of runs (or points) resampled.
+    seed : int
+    seconds : float
+        Wall time of the batched refit.
+    n_iter_max : int
+        Largest number of solver iterations over the resamples.
+    """
+
+    draws: pd.DataFrame = field(repr=False)
+    estimate: dict[str, float]
+    n_resamples: int
+    n_failed: int
+    by: str
+    n_units: int
+    seed: int
+    seconds: float
+    n_iter_max: int = 0
+    free_params: tuple[str, ...] = ()
+    u: np.ndarray = field(default=None, repr=False)   # (n_ok, P) internal coordinates of the draws
+
+    @property
+    def n_ok(self) -> int:
+        return len(self.draws)
+
+    @property
+    def stderr(self) -> dict[str, float]:
+        """Bootstrap standard error of each parameter (std of the draws, ddof=1)."""
+        return {p: float(self.draws[p].std(ddof=1)) if p in self.free_params else float("nan")
+                for p in self.draws.columns}
+
+    def conf_int(self, level: float = 0.9) -> pd.DataFrame:
+        """Percentile intervals per free parameter (columns estimate, lower, upper, se)."""
+        check_fraction(level, "level", "BootstrapResult.conf_int")
+        a = (1 - level) / 2
+        rows = []
+        for p in self.free_params:
+            v = self.draws[p].to_numpy()
+            lo, hi = np.quantile(v, [a, 1 - a]) if v.size else (np.nan, np.nan)
+            rows.append({"param": p, "estimate": self.estimate[p], "lower": float(lo), "upper": float(hi),
+                         "se": float(np.std(v, ddof=1)) if v.size > 1 else float("nan")})
+        return pd.DataFrame(rows).set_index("param")
+
+    def summary(self) -> str:
+        head = (f"Bootstrap over {self.by}s: {self.n_resamples} resamples of {self.n_units} {self.by}s, "
+                f"{self.n_failed} failed, {self.seconds:.2f} s (seed {self.seed})")
+        ci = self.conf_int(0.9)
+        lines = [head, f"{'param':>10} {'estimate':>12} {'se':>12} {'5%':>12} {'95%':>12}"]
+        for p, r in ci.iterrows():
+            lines.append(f"{p:>10} {r.estimate:12.5g} {r.se:12.4g} {r.lower:12.5g} {r.upper:12.5g}")
+        return "\n".join(lines)
+
+    __str__ = summary
+
+    def to_dict(self) -> dict:
+        ci = self.conf_int(0.9)
+        return {"method": "bootstrap", "by": self.by, "n_resamples": self.n_resamples, "n_failed": self.n_failed,
+                "n_units": self.n_units, "seed": self.seed, "seconds": self.seconds,
+                "estimate": dict(self.estimate), "stderr": self.stderr,
+                "interval_90": {p: [float(r.lower), float(r.upper)] for p, r in ci.iterrows()}}
+
+
+def resample_weights(groups: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
+    """Integer weights ``(B, n)`` of a bootstrap over groups.
+
+    ``groups`` labels each row with its unit (run); each resample draws as many
+    units as there are, with replacement, and every row gets the count of its unit.
+
+    Examples
+    --------
+    >>> W = resample_weights(np.array(["a", "a", "b"]), 4, np.random.default_rng(0))
+    >>> W.shape, bool(np.all(W[:, 0] == W[:, 1]))
+    ((4, 3), True)
+    """
+    _, index = np.unique(np.asarray(groups), return_inverse=True)
+    G = int(index.max()) + 1
+    counts = rng.multinomial(G, np.full(G, 1.0 / G), size=n_resamples)
+    return counts[:, index].astype(float)
+
+
+def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: str = "run",
+              max_iter: int = 300) -> BootstrapResult:
+    """Refit ``fit`` on bootstrap resamples of its runs, all resamples in one batched solve.
+
+    Resample ``b`` redraws the fitted runs with replacement (``by="run"``: all
+    checkpoints of a run move together) or the fitted rows (``by="point"``) and
+    minimises the fit's own objective with resample weights, starting from the
+    full-data optimum.  Percentile intervals of the draws are the bootstrap
+    intervals of :func:`parameter_intervals` and :func:`prediction_interval`.
+
+    Parameters
+    ----------
+    fit : Fit
+    n_resamples : int
+        Number of resamples B (1,000 for 90% intervals).
+    seed : int
+    by : {"run", "point"}
+        Resampling unit; "run" falls back to points when every row is its own run.
+    max_iter : int
+        Solver iteration cap per resample; resamples that hit it count as failed.
+
+    Returns
+    -------
+    BootstrapResult
+
+    Raises
+    ------
+    FitError
+        If fewer than 2 runs were fitted (nothing to resample) or every resample failed.
+
+    Examples
+    --------
+    >>> # b = bootstrap(scalinglab.fit(runs, "chinchilla"), 1000); print(b.conf_int(0.9))
+    """
+    from scalinglab.fit._solver import refine
+
+    check_int(n_resamples, "n_resamples", "bootstrap", minimum=2)
+    check_options(by, "by", _BY, "bootstrap")
+    data = fit.data
+    groups = data["run"].to_numpy() if (by == "run" and "run" in data) else np.arange(len(data))
+    n_units = int(pd.unique(groups).size)
+    used_by = "run" if (by == "run" and n_units < len(data)) else "point"
+    if n_units < 2:
+        raise FitError(f"bootstrap(): the fit has {n_units} {used_by}; at least 2 are needed to resample",
+                       hint="fit more runs, or use method='delta'")
+    problem = fit.problem()
+    theta = np.array([fit.params[p] for p in problem.names])
+    u0 = problem.to_u(theta[None, :])
+    rng = np.random.default_rng(seed)
+    W = resample_weights(groups, n_resamples, rng)
+    if problem.weights is not None:
+        W = W * problem.weights[None, :]
+    start = time.perf_counter()
+    result = refine(problem, np.repeat(u0, n_resamples, axis=0), weights=W, max_iter=max_iter)
+    seconds = time.perf_counter() - start
+    ok = np.isfinite(result.objective) & result.converged & np.all(np.isfinite(result.u), axis=1)
+    if not ok.any():
+        raise FitError("bootstrap(): every resample failed to converge",
+                       hint="check the fit's diagnostics, or use method='delta'")
+    u = result.u[ok]
+    draws = pd.DataFrame(problem.to_theta(u), columns=problem.names)
+    for p, v in problem.fixed.items():
+        draws[p] = v
+    return BootstrapResult(draws=draws[list(fit.law.params)], estimate=dict(fit.params),
+                           n_resamples=n_resamples, n_failed=int((~ok).sum()), by=used_by, n_units=n_units,
+                           seed=seed, seconds=seconds, n_iter_max=int(result.n_iter.max()),
+                           free_params=tuple(problem.names), u=u)
+
+
+# A small memo so that repeated predict()/conf_int() calls on the same Fit reuse one
+# bootstrap.  Keyed by id() and guarded by a weak reference (a Fit is immutable).
+_MEMO: dict[tuple, tuple[weakref.ref, BootstrapResult]] = {}
+_MEMO_SIZE = 8
+
+
+def _get_bootstrap(fit, n_resamples: int, seed: int, by: str, given: BootstrapResult | None) -> BootstrapResult:
+    if given is not None:
+        if not isinstance(given, BootstrapResult):
+            raise InvalidParameterError("'bootstrap' must be a BootstrapResult from scalinglab bootstrap()")
+        return given
+    key = (id(fit), n_resamples, seed, by)
+    hit = _MEMO.get(key)
+    if hit is not None and hit[0]() is fit:
+        return hit[1]
+    result = bootstrap(fit, n_resamples, seed=seed, by=by)
+    if len(_MEMO) >= _MEMO_SIZE:
+        for k in [k for k, (ref, _) in _MEMO.items() if ref() is None] or [next(iter(_MEMO))]:
+            _MEMO.pop(k, None)
+    try:
+        _MEMO[key] = (weakref.ref(fit), result)
+    except TypeError:
+        pass
+    return result
+
+
+# ------------------------------------------------------------------------------ delta method
 
 
 def _internal_cov(fit):
@@ -28,49 +260,110 @@ def _internal_cov(fit):
     return problem, u, cov_u
 
 
-def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", method: str = "delta") -> pd.DataFrame:
-    """Estimate and two-sided interval at inputs ``X`` ({symbol: array})."""
-    check_fraction(level, "interval", "predict")
-    check_options(kind, "kind", ("mean", "new"), "predict")
-    check_options(method, "method", ("delta", "bootstrap"), "predict")
-    if method == "bootstrap":
-        raise InvalidParameterError("predict(): method='bootstrap' is not available in this build; use 'delta'")
-    problem, u, cov_u = _internal_cov(fit)
-    estimate = fit.law.evaluate(X, fit.params)
-    shape = np.shape(estimate)
-    flat = {k: np.ravel(np.broadcast_to(v, shape)) for k, v in X.items()}
-    grads = np.empty((len(problem.names), np.prod(shape, dtype=int)))
-    for j in range(len(problem.names)):
-        h = 1e-6 * max(1.0, abs(u[j]))
-        up, dn = u.copy(), u.copy()
-        up[j] += h
-        dn[j] -= h
-        fu = fit.law.evaluate(flat, {**fit.params, **_named(problem, up)})
-        fd = fit.law.evaluate(flat, {**fit.params, **_named(problem, dn)})
-        grads[j] = (np.log(fu) - np.log(fd)) / (2 * h)
-    var = np.einsum("in,ij,jn->n", grads, cov_u, grads)
-    if kind == "new":
-        var = var + fit.residual_scale ** 2
-    z = stats.norm.ppf(0.5 + level / 2)
-    sd = np.sqrt(np.maximum(var, 0.0)).reshape(shape)
-    est = np.asarray(estimate, dtype=float)
-    return pd.DataFrame({
-        "estimate": np.ravel(est), "lower": np.ravel(est * np.exp(-z * sd)), "upper": np.ravel(est * np.exp(z * sd)),
-        "level": level, "kind": kind, "method": method,
-    })
-
-
 def _named(problem, u):
     theta = problem.to_theta(u[None, :])[0]
     return {p: float(theta[i]) for i, p in enumerate(problem.names)}
 
 
-def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", **_) -> pd.DataFrame:
-    """Per-parameter estimate and interval (log-scaled parameters get intervals in log space)."""
-    check_fraction(level, "interval", "conf_int")
-    check_options(method, "method", ("delta", "bootstrap"), "conf_int")
+def _residual_draws(fit, size: int, rng: np.random.Generator) -> np.ndarray:
+    """Draws of the run-to-run scatter (log space): resampled fit residuals, df-inflated."""
+    r = np.asarray(fit.residuals(), dtype=float)
+    keep = np.isfinite(r)
+    if "_weight" in fit.data:
+        keep &= fit.data["_weight"].to_numpy(dtype=float) > 0
+    r = r[keep]
+    n, P = r.size, fit.n_params
+    if n == 0:
+        return np.zeros(size)
+    r = (r - np.median(r)) * math.sqrt(n / max(n - P, 1))
+    return rng.choice(r, size=size, replace=True)
+
+
+# ------------------------------------------------------------------------------ public functions
+
+
+def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", method: str = "delta",
+                        n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0, by: str = "run",
+                        bootstrap: BootstrapResult | None = None) -> pd.DataFrame:
+    """Estimate and two-sided ``level`` interval of the law at inputs ``X`` ({symbol: array}).
+
+    Parameters
+    ----------
+    fit : Fit
+    X : mapping
+        Inputs by the law's symbols (``{"N": ..., "D": ...}``), broadcastable.
+    level : float
+        Coverage of the interval (0.9 = 5%-95%).
+    kind : {"mean", "new"}
+        ``"mean"``: interval of the mean law; ``"new"``: of one new run's loss
+        (adds the residual run-to-run scatter).
+    method : {"delta", "bootstrap"}
+        Delta method (normal in log space) or percentile bootstrap over runs.
+    n_resamples, seed, by
+        Bootstrap settings (ignored by the delta method).
+    bootstrap : BootstrapResult, optional
+        Reuse a bootstrap computed with :func:`bootstrap`.
+
+    Returns
+    -------
+    DataFrame
+        Columns ``estimate, lower, upper, level, kind, method`` (one row per point).
+    """
+    check_fraction(level, "interval", "predict")
+    check_options(kind, "kind", ("mean", "new"), "predict")
+    check_options(method, "method", _METHODS, "predict")
+    estimate = np.asarray(fit.law.evaluate(X, fit.params), dtype=float)
+    shape = estimate.shape
+    flat = {k: np.ravel(np.broadcast_to(v, shape)) for k, v in X.items()}
+    est = np.ravel(estimate)
     if method == "bootstrap":
-        raise InvalidParameterError("conf_int(): method='bootstrap' is not available in this build; use 'delta'")
+        boot = _get_bootstrap(fit, n_resamples, seed, by, bootstrap)
+        params = {p: boot.draws[p].to_numpy()[:, None] for p in boot.draws.columns}
+        with np.errstate(all="ignore"):
+            logf = np.log(np.broadcast_to(fit.law.evaluate(flat, params), (boot.n_ok, est.size)))
+        if kind == "new":
+            rng = np.random.default_rng(seed + 1)
+            logf = logf + _residual_draws(fit, logf.size, rng).reshape(logf.shape)
+        a = (1 - level) / 2
+        lo, hi = np.nanquantile(logf, [a, 1 - a], axis=0)
+        lower, upper = np.exp(lo), np.exp(hi)
+    else:
+        problem, u, cov_u = _internal_cov(fit)
+        grads = np.empty((len(problem.names), est.size))
+        for j in range(len(problem.names)):
+            h = 1e-6 * max(1.0, abs(u[j]))
+            up, dn = u.copy(), u.copy()
+            up[j] += h
+            dn[j] -= h
+            fu = fit.law.evaluate(flat, {**fit.params, **_named(problem, up)})
+            fd = fit.law.evaluate(flat, {**fit.params, **_named(problem, dn)})
+            grads[j] = (np.log(fu) - np.log(fd)) / (2 * h)
+        var = np.einsum("in,ij,jn->n", grads, cov_u, grads)
+        if kind == "new":
+            var = var + fit.residual_scale ** 2
+        z = stats.norm.ppf(0.5 + level / 2)
+        sd = np.sqrt(np.maximum(var, 0.0))
+        lower, upper = est * np.exp(-z * sd), est * np.exp(z * sd)
+    return pd.DataFrame({"estimate": est, "lower": np.ravel(lower), "upper": np.ravel(upper),
+                         "level": level, "kind": kind, "method": method})
+
+
+def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_resamples: int = DEFAULT_RESAMPLES,
+                        seed: int = 0, by: str = "run", bootstrap: BootstrapResult | None = None,
+                        **_) -> pd.DataFrame:
+    """Per-parameter estimate and two-sided ``level`` interval.
+
+    ``method="delta"``: normal interval in internal coordinates (log space for
+    log-scaled parameters), clipped to the bounds.  ``method="bootstrap"``:
+    percentile interval of the run-bootstrap draws (column ``se`` = their std).
+    """
+    check_fraction(level, "interval", "conf_int")
+    check_options(method, "method", _METHODS, "conf_int")
+    if method == "bootstrap":
+        boot = _get_bootstrap(fit, n_resamples, seed, by, bootstrap)
+        out = boot.conf_int(level)
+        out["method"] = "bootstrap"
+        return out
     problem, u, cov_u = _internal_cov(fit)
     z = stats.norm.ppf(0.5 + level / 2)
     rows = []
@@ -80,19 +373,44 @@ def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", **_) 
         lo, hi = max(lo, problem.lower[i]), min(hi, problem.upper[i])
         if problem.is_log[i]:
             lo, hi = np.exp(lo), np.exp(hi)
-        rows.append({"param": p, "estimate": fit.params[p], "lower": float(lo), "upper": float(hi)})
+        rows.append({"param": p, "estimate": fit.params[p], "lower": float(lo), "upper": float(hi),
+                     "se": fit.stderr.get(p, float("nan")), "method": "delta"})
     return pd.DataFrame(rows).set_index("param")
 
 
-def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0) -> pd.DataFrame:
+def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0, by: str = "run",
+                  bootstrap: BootstrapResult | None = None) -> pd.DataFrame:
     """Draws of the law's parameters reflecting fit uncertainty (one row per draw, all parameters).
 
     ``method="delta"``: multivariate normal in the optimiser's internal coordinates
-    (log for scale parameters), clipped to the bounds.
+    (log for scale parameters), clipped to the bounds.  ``method="bootstrap"``:
+    refits on ``n`` run-bootstrap resamples (:func:`bootstrap`); failed resamples
+    are dropped and replaced by further resamples, so exactly ``n`` rows come back
+    (``df.attrs["n_failed"]`` counts them).
     """
-    check_options(method, "method", ("delta", "bootstrap"), "sample_params")
+    check_options(method, "method", _METHODS, "sample_params")
+    check_int(n, "n", "sample_params", minimum=1)
     if method == "bootstrap":
-        raise InvalidParameterError("sample_params(): method='bootstrap' is not available in this build")
+        if bootstrap is not None:
+            boot = _get_bootstrap(fit, n, seed, by, bootstrap)
+            out = boot.draws.iloc[:n].reset_index(drop=True)
+            out.attrs.update(method="bootstrap", by=boot.by, n_failed=boot.n_failed)
+            return out
+        parts, failed, attempt = [], 0, 0
+        need = n
+        while need > 0 and attempt < 4:
+            boot = bootstrap_fn(fit, max(need, 2) if attempt == 0 else max(2 * need, 2), seed=seed + attempt,
+                                by=by)
+            parts.append(boot.draws.iloc[:need])
+            failed += boot.n_failed
+            need -= len(parts[-1])
+            attempt += 1
+        out = pd.concat(parts, ignore_index=True)
+        if len(out) < n:
+            raise FitError(f"sample_params(): only {len(out)} of {n} bootstrap refits converged",
+                           hint="use method='delta' or check the fit's diagnostics")
+        out.attrs.update(method="bootstrap", by=boot.by, n_failed=failed)
+        return out
     problem, u, cov_u = _internal_cov(fit)
     rng = np.random.default_rng(seed)
     draws = rng.multivariate_normal(u, cov_u, size=n, method="eigh", check_valid="ignore")
@@ -102,3 +420,6 @@ def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0) -
     for p, v in problem.fixed.items():
         out[p] = v
     return out[list(fit.law.params)]
+
+
+bootstrap_fn = bootstrap  # the public function, reachable where a parameter shadows its name
