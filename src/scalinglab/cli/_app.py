@@ -28,7 +28,7 @@ def build_app() -> typer.Typer:
                       pretty_exceptions_enable=False)
 
     @app.callback()
-    def _root(version: Optional[bool] = typer.Option(None, "--version", callback=_version, is_eager=True,
+    def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
                                                      help="Show the version and exit.")) -> None:
         """Estimate, test and apply neural scaling laws."""
 

@@ -1,0 +1,69 @@
+"""``scalinglab fit``: fit a law to a runs table, print the summary, optionally save it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli, parse_pairs
+
+
+def parse_x(values: Optional[list[str]]):
+    """``--x flops`` -> "flops"; ``--x N=params --x D=tokens`` -> mapping."""
+    if not values:
+        return None
+    if len(values) == 1 and "=" not in values[0]:
+        return values[0]
+    return parse_pairs(values, "--x")
+
+
+def parse_window(text: Optional[str]):
+    if text is None:
+        return None
+    try:
+        lo, hi = (float(v) for v in text.split(","))
+    except ValueError:
+        raise typer.BadParameter(f"--window expects 'lo,hi' fractions such as 0.7,1.0; got {text!r}") from None
+    return lo, hi
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("fit")
+    def fit_command(
+        data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
+        law: str = typer.Option("chinchilla", "--law", "-l", help="Law name (see `scalinglab laws`) or module:object."),
+        x: Optional[list[str]] = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable)."),
+        y: str = typer.Option("loss", "--y", help="Target column."),
+        maps: Optional[list[str]] = MapOption,
+        units: Optional[list[str]] = UnitOption,
+        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
+        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
+        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
+        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        loss: str = typer.Option("huber", "--loss", help="huber or squared."),
+        delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
+        fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
+        output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Fit a scaling law to runs and print the summary."""
+        import warnings
+
+        from scalinglab import fit, select_checkpoints
+
+        with cli_errors(json_output):
+            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = select_checkpoints(runs, min_tokens=min_tokens, window=parse_window(window), final_only=final_only)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")  # diagnostics are printed with the summary
+                result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta,
+                             fixed=parse_pairs(fix, "--fix", numeric=True) or None)
+            if output is not None:
+                result.save(output)
+            payload = {k: v for k, v in result.to_dict().items() if k not in ("data", "cov", "start_objectives")}
+            if output is not None:
+                payload["saved_to"] = str(output)
+            text = result.summary().as_text() + (f"\n\nSaved to {output}" if output else "")
+            emit(payload, json_output, text)

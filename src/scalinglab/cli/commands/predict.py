@@ -1,0 +1,50 @@
+"""``scalinglab predict``: predictions (with intervals) from a saved fit."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import JsonOption, cli_errors, emit, parse_point
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("predict")
+    def predict_command(
+        fit_path: Path = typer.Argument(..., metavar="FIT", help="A fit saved with `scalinglab fit -o FIT.json`."),
+        at: Optional[list[str]] = typer.Option(None, "--at", help="A point: params=7e10,tokens=1.4e12 (repeatable)."),
+        points: Optional[Path] = typer.Option(None, "--points", help="CSV of points, one column per input."),
+        interval: Optional[float] = typer.Option(0.9, "--interval", help="Interval level; 0 for none."),
+        kind: str = typer.Option("mean", "--kind", help="mean (the law) or new (a new run, adds seed noise)."),
+        method: str = typer.Option("delta", "--method", help="delta (fast) or bootstrap (over runs)."),
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Predict the target at new points from a saved fit."""
+        import pandas as pd
+
+        from scalinglab import load_fit
+        from scalinglab.errors import InvalidParameterError
+
+        with cli_errors(json_output):
+            fitted = load_fit(fit_path)
+            if points is not None:
+                frame = pd.read_csv(points)
+            elif at:
+                frame = pd.DataFrame([parse_point(a) for a in at])
+            else:
+                raise InvalidParameterError("predict: give --at params=...,tokens=... or --points FILE.csv")
+            level = interval if interval else None
+            pred = fitted.predict(frame, interval=level, kind=kind, method=method)
+            out = frame.copy()
+            if level is None:
+                out[fitted.target] = pred
+            else:
+                out[fitted.target] = pred["estimate"].to_numpy()
+                out["lower"], out["upper"] = pred["lower"].to_numpy(), pred["upper"].to_numpy()
+            label = (f"{int(level * 100)}% interval for the {'mean law' if kind == 'mean' else 'a new run'} "
+                     f"({method})" if level else "no interval")
+            emit({"law": fitted.law.name, "interval": level, "kind": kind, "method": method,
+                  "predictions": out.to_dict(orient="records")}, json_output,
+                 f"{fitted.law.name}: {label}\n" + out.to_string(index=False, float_format=lambda v: f"{v:.6g}"))

@@ -1,0 +1,78 @@
+"""The CLI is a thin layer: `--json` output equals the Python API's result; errors exit non-zero."""
+
+from __future__ import annotations
+
+import json
+import warnings
+
+import pytest
+from typer.testing import CliRunner
+
+import scalinglab as sl
+from scalinglab.cli import build_app
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def runs_csv(ladder, tmp_path):
+    path = tmp_path / "runs.csv"
+    ladder.rename(columns={"params": "num_params"}).to_csv(path, index=False)
+    return path
+
+
+def test_fit_json_matches_api(runs_csv, ladder, tmp_path):
+    out = tmp_path / "fit.json"
+    result = runner.invoke(build_app(), ["fit", str(runs_csv), "--law", "chinchilla", "--map", "params=num_params",
+                                         "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    payload = json.loads(result.stdout)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        api = sl.fit(ladder, "chinchilla")
+    assert payload["law"] == "chinchilla" and payload["n_points"] == len(ladder)
+    for k, v in api.params.items():
+        assert payload["params"][k] == pytest.approx(v, rel=1e-9)
+    assert payload["objective"] == pytest.approx(api.objective, rel=1e-9)
+    assert "diagnostics" in payload and out.exists()
+    assert sl.load_fit(out).params == pytest.approx(api.params, rel=1e-9)
+
+
+def test_predict_from_saved_fit(runs_csv, tmp_path):
+    out = tmp_path / "fit.json"
+    assert runner.invoke(build_app(), ["fit", str(runs_csv), "--map", "params=num_params", "-o", str(out)]).exit_code == 0
+    result = runner.invoke(build_app(), ["predict", str(out), "--at", "params=7e10,tokens=1.4e12", "--json"])
+    assert result.exit_code == 0, result.output
+    row = json.loads(result.stdout)["predictions"][0]
+    expected = sl.load_fit(out).predict(params=7e10, tokens=1.4e12, warn=False)
+    assert row["loss"] == pytest.approx(float(expected))
+    assert row["lower"] < row["loss"] < row["upper"]
+
+
+def test_laws_lists_registry():
+    result = runner.invoke(build_app(), ["laws", "--json"])
+    names = [lw["name"] for lw in json.loads(result.stdout)["laws"]]
+    assert {"chinchilla", "kaplan", "power_floor", "bnsl", "M4"} <= set(names)
+    text = runner.invoke(build_app(), ["laws"]).stdout
+    assert "L = E + A/N^alpha + B/D^beta" in text
+
+
+def test_bad_input_exits_non_zero_with_one_line(tmp_path):
+    bad = tmp_path / "bad.csv"
+    bad.write_text("params,tokens,loss\n1e9,2e10,nan\n2e9,2e10,2.5\n")
+    result = runner.invoke(build_app(), ["fit", str(bad)])
+    assert result.exit_code == 3
+    assert "row 1" in result.output and "column 'loss'" in result.output
+    result = runner.invoke(build_app(), ["fit", str(bad), "--json"])
+    assert result.exit_code == 3 and json.loads(result.stdout)["error"]["kind"] == "non-finite-value"
+
+
+def test_unknown_law_and_missing_file(runs_csv, tmp_path):
+    result = runner.invoke(build_app(), ["fit", str(runs_csv), "--law", "chinchila", "--map", "params=num_params"])
+    assert result.exit_code == 3 and "did you mean chinchilla" in result.output
+    assert runner.invoke(build_app(), ["fit", str(tmp_path / "nope.csv")]).exit_code == 3
+
+
+def test_version():
+    result = runner.invoke(build_app(), ["--version"])
+    assert result.exit_code == 0 and sl.__version__ in result.stdout
