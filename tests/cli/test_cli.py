@@ -76,3 +76,23 @@ def test_unknown_law_and_missing_file(runs_csv, tmp_path):
 def test_version():
     result = runner.invoke(build_app(), ["--version"])
     assert result.exit_code == 0 and sl.__version__ in result.stdout
+
+
+def test_user_law_from_a_module_path(tmp_path):
+    import numpy as np
+    import pandas as pd
+
+    module = tmp_path / "mylaw.py"
+    module.write_text(
+        "import numpy as np\nimport scalinglab as sl\n"
+        "shifted = sl.define_law(lambda x, E, A, alpha: E + A * (x + 1e6) ** -alpha, name='shifted_power',\n"
+        "    inputs={'x': 'params'}, params={'E': sl.Param(0, 10), 'A': sl.Param(0, np.inf),\n"
+        "    'alpha': sl.Param(0, 2, grid=(0.1, 0.3, 0.7))}, linear=('E', 'A'), formula='E + A (x+1e6)^-alpha')\n")
+    x = np.geomspace(1e6, 1e9, 12)
+    data = tmp_path / "runs.csv"
+    pd.DataFrame({"params": x, "loss": 2 + 30 * (x + 1e6) ** -0.25}).to_csv(data, index=False)
+    out = tmp_path / "fit.json"
+    result = runner.invoke(build_app(), ["fit", str(data), "--law", f"{module}:shifted", "-o", str(out), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["params"]["alpha"] == pytest.approx(0.25, rel=1e-6)
+    assert sl.load_fit(out).law.name == "shifted_power"  # resolved again from the recorded module path

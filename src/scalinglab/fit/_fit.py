@@ -197,7 +197,8 @@ def fit(
         n_starts=len(starts), n_grid=int(np.isfinite(obj).sum()), columns=columns, target=y,
         options={"loss": loss, "delta": delta, "space": space, "fixed": dict(problem.fixed),
                  "bounds": {k: list(v) for k, v in (bounds or {}).items()}, "n_starts": n_starts,
-                 "max_grid": max_grid, "seed": seed},
+                 "max_grid": max_grid, "seed": seed,
+                 **({"law_spec": law} if isinstance(law, str) and ":" in law else {})},
         frame=frame, notes=runs.notes, fingerprint=runs.fingerprint(), diagnostics=diagnostics,
         start_objectives=np.sort(result.objective),
     )

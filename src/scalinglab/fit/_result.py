@@ -282,7 +282,14 @@ class Fit:
     def from_dict(cls, payload: Mapping[str, Any], *, law: Law | None = None) -> "Fit":
         if payload.get("format") != FORMAT:
             raise ScalingLabError(f"not a scalinglab fit file (format {payload.get('format')!r}, expected {FORMAT!r})")
-        lw = law or get_law(payload["law"])
+        if law is None:
+            spec = payload.get("options", {}).get("law_spec", payload["law"])
+            try:
+                law = get_law(spec)
+            except LawError:
+                raise LawError(f"the fit uses law '{payload['law']}', which is not registered in this session",
+                               hint="pass load_fit(path, law=your_law), or register the law first") from None
+        lw = law
         return cls(
             law=lw, params={k: float(v) for k, v in payload["params"].items()},
             stderr={k: (float("nan") if v is None else float(v)) for k, v in payload["stderr"].items()},
