@@ -24,6 +24,12 @@ def shared_file(*parts: str) -> Path:
     return path
 
 
+@pytest.fixture(name="shared_file")
+def shared_file_fixture():
+    """The :func:`shared_file` helper as a fixture (tests are imported with --import-mode=importlib)."""
+    return shared_file
+
+
 @pytest.fixture
 def epoch_runs():
     """Epoch AI's digitised Chinchilla runs, 5 highest-loss points dropped (240 remain)."""

@@ -170,7 +170,7 @@ def read_runs(
             raise _missing(col, frame, label)
     _check_finite_positive(frame, label)
     notes += _derive_size_columns(frame, label)
-    _check_units(frame, label)
+    _check_units(frame, label, declared=set(units or {}))
     frame = _assign_runs(frame, notes)
     frame = _handle_duplicates(frame, duplicates, label, notes)
     order = [c for c in CANONICAL_COLUMNS if c in frame] + [c for c in frame if c not in CANONICAL_COLUMNS]
@@ -303,7 +303,7 @@ def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
     return []
 
 
-def _check_units(frame: pd.DataFrame, label: str) -> None:
+def _check_units(frame: pd.DataFrame, label: str, declared: set[str]) -> None:
     if {"params", "tokens", "flops"} <= set(frame):
         ratio = frame["flops"] / (6.0 * frame["params"] * frame["tokens"])
         bad = (ratio < 0.05) | (ratio > 20)
@@ -317,16 +317,18 @@ def _check_units(frame: pd.DataFrame, label: str) -> None:
                 f"flops = {frame['flops'].iloc[i]:.4g} is {r:.3g} x 6*params*tokens; the three columns disagree.{maybe}",
                 source=label, row=_row_label(frame, i), column="flops", kind="unit-mismatch",
                 hint="give flops in FLOPs, params and tokens as raw counts, or drop the flops column to use 6ND")
-    if "params" in frame and frame["params"].max() < 1e3:
+    if "params" in frame and "params" not in declared and frame["params"].max() < 1e3:
         raise DataError(
             f"all params are below 1,000 (max {frame['params'].max():g}); they look like millions or billions",
             source=label, column="params", kind="unit-mismatch",
-            hint="give raw parameter counts, or pass units={'params': 1e6} (CLI: --unit params=1e6)")
-    if "tokens" in frame and frame["tokens"].max() < 1e3:
+            hint="give raw parameter counts, or pass units={'params': 1e6} (CLI: --unit params=1e6); "
+                 "if they really are raw counts, say so with units={'params': 1}")
+    if "tokens" in frame and "tokens" not in declared and frame["tokens"].max() < 1e3:
         raise DataError(
             f"all tokens are below 1,000 (max {frame['tokens'].max():g}); they look like millions or billions",
             source=label, column="tokens", kind="unit-mismatch",
-            hint="give raw token counts, or pass units={'tokens': 1e9} (CLI: --unit tokens=1e9)")
+            hint="give raw token counts, or pass units={'tokens': 1e9} (CLI: --unit tokens=1e9); "
+                 "if they really are raw counts, say so with units={'tokens': 1}")
 
 
 def _assign_runs(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
