@@ -156,12 +156,11 @@ def fit(
     Examples
     --------
     >>> import numpy as np, pandas as pd
-    >>> rng = np.random.default_rng(0)
     >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
-    >>> L = (1.7 + 400 / N**0.34 + 410 / D**0.28) * np.exp(rng.normal(0, 0.005, N.size))
+    >>> L = 1.7 + 400 / N**0.34 + 410 / D**0.28
     >>> f = fit(pd.DataFrame({"params": N, "tokens": D, "loss": L}), "chinchilla")
-    >>> round(f.params["E"], 1)
-    1.7
+    >>> round(f.params["E"], 3), round(f.params["alpha"], 3), round(f.params["beta"], 3)
+    (1.7, 0.34, 0.28)
     """
     check_options(loss, "loss", ("huber", "squared"), "fit")
     check_options(space, "space", ("log", "linear"), "fit")
