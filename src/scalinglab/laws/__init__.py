@@ -5,14 +5,14 @@ Built-in laws (``scalinglab laws`` lists them with formulas and sources):
 ``bnsl``/``bnsl2``/``bnsl3``, ``M2``, ``M3``, ``M4``, ``transfer``, ``nmt_encdec``,
 ``mixed_modal`` (bimodal interaction law), ``multilingual_mixture``, ``overtraining``
 (loss in compute and token multiplier), ``accuracy_sigmoid`` and ``error_exponential``
-(loss -> downstream links).
+(loss -> downstream links), ``scaled_power`` (y = k x^p, compute-optimal allocations).
 
 Define your own with :func:`law` (registers it) or :func:`define_law`.
 """
 
 from scalinglab.laws._registry import Law, Param, define_law, get_law, law, list_laws, register
 from scalinglab.laws import _power, _chinchilla, _bnsl, _revisiting  # noqa: F401  (register built-ins)
-from scalinglab.laws import _multimodal, _multilingual, _overtraining, _downstream  # noqa: F401
+from scalinglab.laws import _multimodal, _multilingual, _overtraining, _downstream, _allocation  # noqa: F401
 from scalinglab.laws._bnsl import bnsl_law
 from scalinglab.laws._chinchilla import chinchilla, kaplan, nmt_encdec, transfer
 from scalinglab.laws._power import power_floor, power_law
@@ -21,10 +21,11 @@ from scalinglab.laws._multimodal import mixed_modal, mixed_modal_synergy
 from scalinglab.laws._multilingual import multilingual_mixture
 from scalinglab.laws._overtraining import overtraining
 from scalinglab.laws._downstream import accuracy_sigmoid, error_exponential
+from scalinglab.laws._allocation import scaled_power
 
 __all__ = [
     "Law", "Param", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
     "power_law", "power_floor", "kaplan", "chinchilla", "nmt_encdec", "transfer", "m2", "m3", "m4",
     "mixed_modal", "mixed_modal_synergy", "multilingual_mixture", "overtraining", "accuracy_sigmoid",
-    "error_exponential",
+    "error_exponential", "scaled_power",
 ]
