@@ -1,0 +1,13 @@
+"""Backtesting scaling laws: hold out the large models, predict them, score the extrapolation.
+
+``backtest(data, law)`` splits each family by a :class:`Policy`, fits the law on
+the small models and scores its predictions of the held-out ones (ARE, signed
+error, RMSE of log-loss, interval coverage) against the best-loss-seen baseline.
+"""
+
+from scalinglab.evaluate._backtest import DEFAULT_POLICY, Backtest, backtest
+from scalinglab.evaluate._metrics import are, best_seen, coverage, rmse_log, score, signed_error
+from scalinglab.evaluate._policies import Policy, split
+
+__all__ = ["backtest", "Backtest", "Policy", "DEFAULT_POLICY", "split", "are", "signed_error", "rmse_log",
+           "coverage", "best_seen", "score"]

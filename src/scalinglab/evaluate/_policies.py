@@ -1,0 +1,217 @@
+"""Backtest policies: which runs are held out, which checkpoints a law is fitted on, which are scored.
+
+A :class:`Policy` splits one family's runs table into a *fit set* and a *target
+set*, the way the scaling-law literature backtests an extrapolation (Choshen et
+al. 2024, "A Hitchhiker's Guide to Scaling Law Estimation", sec. 2-8):
+
+hold-out (``holdout``)
+    ``"largest"`` (the largest model), ``"largest:k"`` (the k largest sizes),
+    ``"compute>C"`` (every run whose final compute exceeds C FLOPs).
+fit models (``fit_models``)
+    ``"all"`` (every smaller model), ``"smallest:k"`` (the k smallest sizes),
+    ``"window:k"`` (the k consecutive sizes just below the held-out ones).
+fit checkpoints
+    ``fraction`` (keep the first ``fraction`` of each fit run's training),
+    ``skip_fraction`` (drop the first ``skip_fraction`` of each run's training),
+    ``min_tokens`` (drop checkpoints with fewer tokens, e.g. ``1e10``: the
+    first-10B-tokens cut), ``final_only`` (final checkpoint of each run).
+target (``target``)
+    ``"last30"`` / ``"last:0.3"`` (checkpoints in the last 30% of each held-out
+    run's training: the Hitchhiker's Guide default) or ``"final"``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import asdict, dataclass
+
+import numpy as np
+import pandas as pd
+
+from scalinglab.data._select import training_fraction
+from scalinglab.errors import DataError, InvalidParameterError
+
+__all__ = ["Policy", "split"]
+
+_HOLDOUT = re.compile(r"^(largest)(?::(\d+))?$|^compute\s*>\s*([0-9.eE+-]+)$")
+_FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$")
+_TARGET = re.compile(r"^(final)$|^last(?:30|:(0?\.\d+|1(?:\.0*)?))$")
+
+
+@dataclass(frozen=True)
+class Policy:
+    """How a backtest splits a family into fit and target checkpoints (see module docstring).
+
+    Examples
+    --------
+    >>> Policy(holdout="largest:2", fit_models="smallest:3", min_tokens=1e10).describe()
+    'hold out the 2 largest sizes; fit the 3 smallest other sizes; drop checkpoints < 1e+10 tokens; score the last 30% of each held-out run'
+    """
+
+    holdout: str = "largest"
+    fit_models: str = "all"
+    fraction: float = 1.0
+    skip_fraction: float = 0.0
+    min_tokens: float | None = None
+    final_only: bool = False
+    target: str = "last30"
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.holdout, str) or not _HOLDOUT.match(self.holdout.strip()):
+            raise InvalidParameterError(
+                f"backtest(): 'holdout' must be 'largest', 'largest:k' or 'compute>C'; got {self.holdout!r}")
+        if not isinstance(self.fit_models, str) or not _FITMODELS.match(self.fit_models.strip()):
+            raise InvalidParameterError(
+                f"backtest(): 'fit_models' must be 'all', 'smallest:k' or 'window:k'; got {self.fit_models!r}")
+        if not isinstance(self.target, str) or not _TARGET.match(self.target.strip()):
+            raise InvalidParameterError(
+                f"backtest(): 'target' must be 'last30', 'last:f' (0 < f <= 1) or 'final'; got {self.target!r}")
+        if not (0 < float(self.fraction) <= 1):
+            raise InvalidParameterError(f"backtest(): 'fraction' must be in (0, 1]; got {self.fraction!r}")
+        if not (0 <= float(self.skip_fraction) < float(self.fraction)):
+            raise InvalidParameterError(
+                f"backtest(): 'skip_fraction' must be in [0, fraction={self.fraction}); got {self.skip_fraction!r}")
+        if self.min_tokens is not None and not float(self.min_tokens) >= 0:
+            raise InvalidParameterError(f"backtest(): 'min_tokens' must be >= 0; got {self.min_tokens!r}")
+        for k in ("holdout_k", "fit_k"):
+            v = getattr(self, k)
+            if v is not None and v < 1:
+                raise InvalidParameterError(f"backtest(): k must be >= 1 in {self.holdout!r}/{self.fit_models!r}")
+
+    # -- parsed fields -----------------------------------------------------------
+    @property
+    def holdout_k(self) -> int | None:
+        m = _HOLDOUT.match(self.holdout.strip())
+        return (int(m.group(2)) if m.group(2) else 1) if m.group(1) else None
+
+    @property
+    def holdout_compute(self) -> float | None:
+        m = _HOLDOUT.match(self.holdout.strip())
+        return float(m.group(3)) if m.group(3) else None
+
+    @property
+    def fit_k(self) -> int | None:
+        m = _FITMODELS.match(self.fit_models.strip())
+        return int(m.group(3)) if m.group(3) else None
+
+    @property
+    def target_window(self) -> float | None:
+        """Fraction of the held-out run's training scored at its end (None = final checkpoint)."""
+        m = _TARGET.match(self.target.strip())
+        if m.group(1):
+            return None
+        return float(m.group(2)) if m.group(2) else 0.3
+
+    def describe(self) -> str:
+        parts = []
+        if self.holdout_compute is not None:
+            parts.append(f"hold out runs with final compute > {self.holdout_compute:.3g} FLOPs")
+        else:
+            k = self.holdout_k
+            parts.append("hold out the largest size" if k == 1 else f"hold out the {k} largest sizes")
+        if self.fit_k is None:
+            parts.append("fit all other sizes")
+        elif self.fit_models.startswith("smallest"):
+            parts.append(f"fit the {self.fit_k} smallest other sizes")
+        else:
+            parts.append(f"fit the {self.fit_k} sizes just below the held-out ones")
+        if self.skip_fraction > 0:
+            parts.append(f"drop the first {self.skip_fraction:.0%} of each run")
+        if self.min_tokens is not None:
+            parts.append(f"drop checkpoints < {self.min_tokens:.3g} tokens")
+        if self.fraction < 1:
+            parts.append(f"keep the first {self.fraction:.0%} of each run")
+        if self.final_only:
+            parts.append("final checkpoints only")
+        w = self.target_window
+        parts.append("score the final checkpoint of each held-out run" if w is None
+                     else f"score the last {w:.0%} of each held-out run")
+        return "; ".join(parts)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def _final_compute(frame: pd.DataFrame) -> pd.Series:
+    if "flops" in frame:
+        return frame.groupby("run")["flops"].max()
+    if "tokens" in frame:
+        return (6.0 * frame["params"] * frame["tokens"]).groupby(frame["run"]).max()
+    raise DataError("holdout='compute>C' needs a 'flops' or 'tokens' column", column="flops",
+                    kind="missing-column", hint="map your compute column with --map flops=<col>")
+
+
+def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Split one family's runs into ``(fit_rows, target_rows)`` by ``policy``.
+
+    Raises
+    ------
+    DataError
+        When the policy cannot be applied (k larger than the family, an empty
+        fit or target set after the checkpoint rules); the message names the policy.
+    """
+    where = f" in family '{family}'" if family else ""
+    if "params" not in frame:
+        raise DataError("backtest policies need a model-size column 'params'", column="params",
+                        kind="missing-column", hint="map it with --map params=<your column>")
+    sizes = np.sort(frame["params"].unique())
+    if policy.holdout_compute is not None:
+        comp = _final_compute(frame)
+        target_runs = set(comp.index[comp > policy.holdout_compute])
+        if not target_runs:
+            raise DataError(f"holdout='{policy.holdout}': no run{where} has final compute above "
+                            f"{policy.holdout_compute:.3g} FLOPs (largest: {comp.max():.3g})", kind="bad-policy",
+                            hint="lower the compute threshold")
+        if len(target_runs) == comp.size:
+            raise DataError(f"holdout='{policy.holdout}': every run{where} is above the threshold; nothing to fit",
+                            kind="bad-policy", hint="raise the compute threshold")
+    else:
+        k = policy.holdout_k
+        if k >= sizes.size:
+            raise DataError(f"holdout='{policy.holdout}' holds out {k} model size(s) but the family{where} has only "
+                            f"{sizes.size}; nothing would be left to fit", kind="bad-policy",
+                            hint=f"use k <= {sizes.size - 1}")
+        held = sizes[-k:]
+        target_runs = set(frame.loc[frame["params"].isin(held), "run"])
+    is_target = frame["run"].isin(target_runs)
+    fit_rows, target_rows = frame[~is_target], frame[is_target]
+    fit_sizes = np.sort(fit_rows["params"].unique())
+    if policy.fit_k is not None:
+        k = policy.fit_k
+        if k > fit_sizes.size:
+            raise DataError(f"fit_models='{policy.fit_models}' asks for {k} model sizes but only {fit_sizes.size} "
+                            f"remain{where} after the hold-out", kind="bad-policy",
+                            hint=f"use k <= {fit_sizes.size}")
+        keep = fit_sizes[:k] if policy.fit_models.startswith("smallest") else fit_sizes[-k:]
+        fit_rows = fit_rows[fit_rows["params"].isin(keep)]
+    steps = []
+    if policy.skip_fraction > 0 or policy.fraction < 1:
+        frac = training_fraction(fit_rows)
+        fit_rows = fit_rows[(frac > policy.skip_fraction - 1e-12) & (frac <= policy.fraction + 1e-12)
+                            if policy.skip_fraction > 0 else frac <= policy.fraction + 1e-12]
+        steps.append(f"fraction {policy.skip_fraction:g}-{policy.fraction:g} of each run")
+    if policy.min_tokens is not None:
+        if "tokens" not in fit_rows:
+            raise DataError("min_tokens needs a 'tokens' column", column="tokens", kind="missing-column",
+                            hint="map your token column with --map tokens=<col>")
+        fit_rows = fit_rows[fit_rows["tokens"] >= float(policy.min_tokens)]
+        steps.append(f"tokens >= {float(policy.min_tokens):.3g}")
+    if policy.final_only:
+        order = [c for c in ("tokens", "step") if c in fit_rows][:1]
+        fit_rows = fit_rows.sort_values(["run"] + order, kind="stable").groupby("run", sort=False).tail(1)
+        steps.append("final checkpoints")
+    if fit_rows.empty:
+        raise DataError(f"the fit set{where} is empty after the checkpoint rules ({'; '.join(steps)})",
+                        kind="empty-fit-set", hint="relax min_tokens / skip_fraction / fraction, e.g. a smaller "
+                        "--min-tokens (the 10B cut empties small-model families)")
+    w = policy.target_window
+    if w is None:
+        order = [c for c in ("tokens", "step") if c in target_rows][:1]
+        target_rows = target_rows.sort_values(["run"] + order, kind="stable").groupby("run", sort=False).tail(1)
+    else:
+        frac = training_fraction(target_rows)
+        target_rows = target_rows[frac >= 1 - w - 1e-12]
+    if target_rows.empty:
+        raise DataError(f"no target checkpoints{where} under target='{policy.target}'", kind="empty-target-set",
+                        hint="use target='final'")
+    return fit_rows, target_rows
