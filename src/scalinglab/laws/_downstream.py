@@ -46,7 +46,8 @@ def accuracy_sigmoid(L, a, b, k, L0):
     >>> round(float(accuracy_sigmoid(L=1.0, a=0.7, b=0.25, k=-6.0, L0=0.9)), 4)
     0.498
     """
-    return a / (1.0 + np.exp(-k * (L - L0))) + b
+    # 1 / (1 + exp(-z)) written with tanh: no overflow for large |z|
+    return a * 0.5 * (1.0 + np.tanh(0.5 * k * (L - L0))) + b
 
 
 @law(
