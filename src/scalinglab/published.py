@@ -386,14 +386,15 @@ def _henighan_entries() -> list[PublishedLaw]:
         E, N0, a = ln
         out.append(PublishedLaw(
             key=f"henighan2020_{dom}_n", law="power_floor", params={"E": E, "x0": N0, "alpha": a},
-            constants={"L_inf": E, "N_0": N0, "alpha_N": a}, inputs={"N": "params"}, law_inputs={"N": "x"},
+            constants=({"L_inf": E} if E else {}) | {"N_0": N0, "alpha_N": a}, inputs={"N": "params"},
+            law_inputs={"N": "x"},
             units={"N": _NE, "loss": unit}, target="loss", source=f"{_HENIGHAN}, Table 1 ({label}, L(N))",
             confidence="C1", formula=_floor_formula("L", "N", E, N0, a), notes=note))
         if lc is not None:
             E, C0, a = lc
             out.append(PublishedLaw(
                 key=f"henighan2020_{dom}_c", law="power_floor", params={"E": E, "x0": C0, "alpha": a},
-                constants={"L_inf": E, "C_0": C0, "alpha_C": a}, inputs={"C": "pf_days"},
+                constants=({"L_inf": E} if E else {}) | {"C_0": C0, "alpha_C": a}, inputs={"C": "pf_days"},
                 law_inputs={"C": "x"}, units={"C": _PF, "loss": unit}, target="loss",
                 source=f"{_HENIGHAN}, Table 1 ({label}, L(C))", confidence="C1",
                 formula=_floor_formula("L", "C", E, C0, a), pf_days="C", notes=note))

@@ -80,8 +80,15 @@ def test_downstream_forward():
     assert get_law("error_exponential").target == "error"
 
 
-def test_scaled_power_forward():
+def test_scaled_power_forward_and_recovery():
     assert scaled_power(x=1e3, k=1.3e9, p=0.73) == pytest.approx(1.3e9 * 1e3 ** 0.73, rel=1e-14)
+    # Approach-2 style: compute-optimal sizes from IsoFLOP minima (C in FLOPs), 1% noise
+    rng = np.random.default_rng(3)
+    C = np.logspace(18, 22, 9)
+    n_opt = 0.09 * C ** 0.5 * np.exp(rng.normal(0, 0.01, C.size))
+    fitted = sl.fit(pd.DataFrame(dict(flops=C, params=n_opt)), "scaled_power", y="params", loss="squared")
+    assert fitted.params["p"] == pytest.approx(0.5, abs=0.01)
+    assert fitted.params["k"] == pytest.approx(0.09, rel=0.3)
 
 
 # ---------------------------------------------------------------------------- recovery
