@@ -1,0 +1,36 @@
+"""``scalinglab suggest DATA``: the next runs that most shrink the prediction interval at a target."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli, parse_point
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("suggest")
+    def suggest_command(
+        data: Path = typer.Argument(..., help="Existing runs (CSV/JSONL/Parquet), one row per finished run."),
+        law: str = typer.Option("chinchilla", "--law", help="Law to fit (see `scalinglab laws`)."),
+        target: str = typer.Option(..., "--target", help="Where the prediction matters: params=7e9,tokens=1.4e11."),
+        budget: float = typer.Option(..., "--budget", help="FLOPs available for the new runs (6ND each)."),
+        candidates: Optional[Path] = typer.Option(None, "--candidates", help="CSV of allowed runs (params, tokens)."),
+        max_runs: int = typer.Option(8, "--max-runs", help="Most runs to propose."),
+        maps: Optional[list[str]] = MapOption,
+        units: Optional[list[str]] = UnitOption,
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Propose runs (sizes x tokens within --budget) that most shrink the interval at --target."""
+        import pandas as pd
+
+        from scalinglab.plan import suggest
+
+        with cli_errors(json_output):
+            runs = load_runs_for_cli(data, maps, units)
+            cand = pd.read_csv(candidates) if candidates is not None else None
+            result = suggest(runs, law, target=parse_point(target), budget=budget, candidates=cand,
+                             max_runs=max_runs)
+            emit(result.to_dict(), json_output, str(result.summary()))

@@ -1,0 +1,636 @@
+"""Compute-optimal frontiers N*(C), D*(C): Chinchilla approaches 1 (envelope), 2 (isoFLOP) and 3 (parametric).
+
+All three return a :class:`Frontier`: power laws ``N* = k_N C^a`` and ``D* = k_D C^b``
+(C in FLOPs) with bootstrap intervals, the per-budget optima they were fitted to,
+and diagnostics.  Hoffmann et al. (2022, arXiv:2203.15556, Sec. 3 and Table 2)
+report a = 0.50 / 0.49 / 0.46 from the three approaches.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import numpy as np
+import pandas as pd
+
+from scalinglab._validation import check_fraction, check_int, check_options
+from scalinglab.errors import DataError, IdentifiabilityWarning, ExtrapolationWarning, InvalidParameterError, PlanError
+from scalinglab.plan._cost import resolve_cost
+from scalinglab.plan._report import PlanSummary, fmt, jsonable
+
+__all__ = ["Frontier", "IsoFLOPResult", "envelope", "isoflop", "parametric", "frontier_from_published"]
+
+
+def _q(x: np.ndarray, level: float) -> tuple[float, float]:
+    x = np.asarray(x, dtype=float)
+    x = x[np.isfinite(x)]
+    if x.size < 2:
+        return math.nan, math.nan
+    lo, hi = np.percentile(x, [100 * (1 - level) / 2, 100 * (1 + level) / 2])
+    return float(lo), float(hi)
+
+
+@dataclass(frozen=True)
+class Frontier:
+    """Compute-optimal frontier ``N*(C) = 10^log10_kN * C^a``, ``D*(C) = 10^log10_kD * C^b`` (C in FLOPs).
+
+    Attributes
+    ----------
+    approach : str
+        How it was estimated (``"envelope"``, ``"isoflop-parabola"``, ``"isoflop-vpnls"``,
+        ``"parametric"``, ``"published"``).
+    a, b : float
+        Exponents of N* and D* in C.
+    log10_kN, log10_kD : float
+        Intercepts of log10 N* and log10 D* at C = 1 FLOP.
+    draws : DataFrame or None
+        Bootstrap draws of ``a, b, log10_kN, log10_kD``.
+    level : float or None
+    method : str or None
+        ``"bootstrap over runs"``, ``"bootstrap over points within budgets"``...
+    points : DataFrame
+        The optima the power laws were fitted to (per budget or per compute grid point).
+    warnings, notes : tuple of str
+    source : str
+    fit : Fit or None
+        The parametric fit behind approaches 3 and VPNLS.
+    """
+
+    approach: str
+    a: float
+    b: float
+    log10_kN: float
+    log10_kD: float
+    draws: pd.DataFrame | None = None
+    level: float | None = None
+    method: str | None = None
+    points: pd.DataFrame = field(default_factory=pd.DataFrame)
+    warnings: tuple[str, ...] = ()
+    notes: tuple[str, ...] = ()
+    source: str = ""
+    fit: Any = None
+
+    def interval(self, name: str) -> tuple[float, float]:
+        """Percentile interval of ``a``, ``b``, ``log10_kN`` or ``log10_kD`` at :attr:`level`."""
+        if name not in ("a", "b", "log10_kN", "log10_kD"):
+            raise InvalidParameterError(f"interval(): unknown quantity '{name}'")
+        if self.draws is None or self.level is None or name not in self.draws:
+            return math.nan, math.nan
+        return _q(self.draws[name].to_numpy(), self.level)
+
+    def predict(self, flops, *, interval: float | None = None) -> pd.DataFrame:
+        """N* and D* at budgets ``flops`` (FLOPs), with intervals from the draws."""
+        C = np.atleast_1d(np.asarray(flops, dtype=float)).ravel()
+        if np.any(~np.isfinite(C)) or np.any(C <= 0):
+            raise InvalidParameterError("predict(): 'flops' must be finite and > 0")
+        lc = np.log10(C)
+        out = pd.DataFrame({"flops": C, "params": 10 ** (self.log10_kN + self.a * lc),
+                            "tokens": 10 ** (self.log10_kD + self.b * lc)})
+        out["tokens_per_param"] = out["tokens"] / out["params"]
+        level = interval if interval is not None else self.level
+        if level is not None and self.draws is not None:
+            check_fraction(level, "interval", "predict")
+            d = self.draws
+            logN = d["log10_kN"].to_numpy()[:, None] + d["a"].to_numpy()[:, None] * lc[None, :]
+            logD = d["log10_kD"].to_numpy()[:, None] + d["b"].to_numpy()[:, None] * lc[None, :]
+            for name, v in (("params", 10 ** logN), ("tokens", 10 ** logD), ("tokens_per_param", 10 ** (logD - logN))):
+                lo, hi = np.nanpercentile(v, [100 * (1 - level) / 2, 100 * (1 + level) / 2], axis=0)
+                out[f"{name}_lower"], out[f"{name}_upper"] = lo, hi
+        return out
+
+    def summary(self) -> PlanSummary:
+        rows = []
+        for name in ("a", "b", "log10_kN", "log10_kD"):
+            lo, hi = self.interval(name)
+            rows.append([name, getattr(self, name), lo, hi])
+        pct = f"{int(round(self.level * 100))}%" if self.level else "-"
+        header = [("approach", self.approach), ("source", self.source),
+                  ("frontier", f"N* = {10 ** self.log10_kN:.4g} C^{self.a:.4f},  D* = {10 ** self.log10_kD:.4g} "
+                               f"C^{self.b:.4f}  (C in FLOPs)"),
+                  ("uncertainty", f"{self.method}, {len(self.draws)} draws, {pct} percentile intervals"
+                   if self.draws is not None else "none")]
+        header += [("note", n) for n in self.notes]
+        return PlanSummary(title=f"Compute-optimal frontier ({self.approach})", header=header,
+                           columns=["quantity", "estimate", f"lower {pct}", f"upper {pct}"], rows=rows,
+                           warnings=self.warnings)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def _repr_html_(self) -> str:
+        return self.summary().as_html()
+
+    def to_dict(self) -> dict[str, Any]:
+        iv = {n: list(self.interval(n)) for n in ("a", "b", "log10_kN", "log10_kD")}
+        return jsonable({"approach": self.approach, "a": self.a, "b": self.b, "log10_kN": self.log10_kN,
+                         "log10_kD": self.log10_kD, "intervals": iv, "level": self.level, "method": self.method,
+                         "n_draws": 0 if self.draws is None else len(self.draws), "source": self.source,
+                         "points": self.points.to_dict(orient="records"), "warnings": list(self.warnings),
+                         "notes": list(self.notes)})
+
+
+def frontier_from_published(entry) -> Frontier:
+    """A :class:`Frontier` from a published ``N_opt(C)`` entry (``target == "n_opt"``, e.g. Kaplan, Henighan).
+
+    PF-day inputs are converted to FLOPs; D* follows from C = 6ND.
+    """
+    from scalinglab.published import PF_DAY_FLOPS
+
+    if getattr(entry, "target", None) != "n_opt" or getattr(entry, "law", None) != "scaled_power":
+        raise PlanError(f"'{getattr(entry, 'key', entry)}' is not a published N_opt(C) frontier")
+    k, p = float(entry.params["k"]), float(entry.params["p"])
+    unit = PF_DAY_FLOPS if entry.pf_days else 1.0
+    log10_kN = math.log10(k) - p * math.log10(unit)
+    return Frontier(approach="published", a=p, b=1.0 - p, log10_kN=log10_kN, log10_kD=-math.log10(6.0) - log10_kN,
+                    source=f"{entry.key}: {entry.formula} ({entry.source})",
+                    notes=("D* = C/(6 N*)",) + ((f"C in PF-days in the paper (1 PF-day = {unit:.3g} FLOPs)",)
+                                               if entry.pf_days else ()))
+
+
+# ------------------------------------------------------------------------------ helpers
+
+
+def _ols_batch(x: np.ndarray, Y: np.ndarray, M: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Slope and intercept of Y[b] ~ x over entries where M[b] (batched simple regression)."""
+    w = M.astype(float)
+    n = w.sum(axis=1)
+    with np.errstate(all="ignore"):
+        xm = (w * x).sum(axis=1) / n
+        ym = (w * np.where(M, Y, 0.0)).sum(axis=1) / n
+        sxx = (w * (x - xm[:, None]) ** 2).sum(axis=1)
+        sxy = (w * (x - xm[:, None]) * (np.where(M, Y, 0.0) - ym[:, None])).sum(axis=1)
+        slope = sxy / sxx
+    slope = np.where((n >= 2) & (sxx > 0), slope, np.nan)
+    return slope, ym - slope * xm
+
+
+def _frame(data, verb: str) -> pd.DataFrame:
+    from scalinglab.data import read_runs
+
+    if isinstance(data, pd.DataFrame):
+        frame = data
+    else:
+        frame = read_runs(data, required=("loss",)).frame
+    for col in ("params", "loss"):
+        if col not in frame:
+            raise DataError(f"{verb}() needs a '{col}' column", column=col, kind="missing-column",
+                            hint=f"columns present: {list(frame.columns)}; map yours with read_runs(..., {col}='...')")
+    return frame
+
+
+# ------------------------------------------------------------------------------ approach 1: envelope
+
+
+def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_boot: int = 1000, seed: int = 0,
+             cost=None, min_runs: int = 2) -> Frontier:
+    """Approach 1 of Hoffmann et al. (2022): the lower envelope of training curves.
+
+    Each run's loss curve is interpolated (linearly in log C, log L) on a common grid of
+    ``grid`` log-spaced compute values; at each compute the run with the lowest loss
+    gives N*(C) and its tokens D*(C); power laws ``log N* = log k_N + a log C`` (and D*)
+    are fitted by least squares over the grid points covered by at least ``min_runs``
+    runs.  Intervals: percentiles over ``n_boot`` bootstrap resamples of the runs (all
+    resamples in one array operation).
+
+    Parameters
+    ----------
+    runs : RunsTable, DataFrame or path
+        Checkpoints with ``run``, ``params``, ``tokens``, ``loss`` (and ``flops``; else 6ND).
+        Several checkpoints per run; at least 3 distinct model sizes.
+    grid : int
+        Compute grid size (Hoffmann et al. used 1,500).
+    cost : optional
+        Compute of a checkpoint; default the ``flops`` column (6ND when absent).
+    min_runs : int
+        Grid points covered by fewer runs are left out of the power-law fit.
+
+    Returns
+    -------
+    Frontier
+        ``points`` holds the envelope (flops, params, tokens, loss, run).
+
+    Examples
+    --------
+    >>> # f = envelope(scalinglab.read_runs("curves.csv")); print(f.a, f.interval("a"))
+    """
+    verb = "envelope"
+    check_int(grid, "grid", verb, minimum=10)
+    check_int(n_boot, "n_boot", verb, minimum=10)
+    check_int(min_runs, "min_runs", verb, minimum=1)
+    if interval is not None:
+        check_fraction(interval, "interval", verb)
+    from scalinglab.data import read_runs
+
+    frame = read_runs(runs, required=("loss",)).frame
+    if "tokens" not in frame or "params" not in frame:
+        raise DataError("envelope() needs 'params' and 'tokens' (or 'flops') columns", kind="missing-column",
+                        hint="map yours with read_runs(..., params='...', tokens='...')")
+    cm = resolve_cost(cost) if cost is not None else None
+    C_all = (cm(frame["params"], frame["tokens"]) if cm is not None else frame["flops"]).to_numpy(dtype=float)
+    frame = frame.assign(_C=C_all)
+    groups = [g.sort_values("_C") for _, g in frame.groupby("run", sort=True)]
+    groups = [g for g in groups if len(g) >= 2]
+    if len(groups) < 2:
+        raise DataError("envelope() needs at least 2 runs with 2 or more checkpoints each (training curves)",
+                        kind="too-few-runs", hint="approach 1 uses whole loss curves; for final losses use isoflop() "
+                                                  "or parametric()")
+    sizes = np.array([float(g["params"].iloc[0]) for g in groups])
+    if np.unique(sizes).size < 3:
+        raise DataError(f"envelope() needs at least 3 distinct model sizes, got {np.unique(sizes).size}",
+                        kind="too-few-sizes")
+    logc_grid = np.linspace(np.log(frame["_C"].min()), np.log(frame["_C"].max()), grid)
+    R = len(groups)
+    logL = np.full((R, grid), np.inf)
+    logD = np.full((R, grid), np.nan)
+    for i, g in enumerate(groups):
+        lc = np.log(g["_C"].to_numpy(dtype=float))
+        inside = (logc_grid >= lc[0]) & (logc_grid <= lc[-1])
+        logL[i, inside] = np.interp(logc_grid[inside], lc, np.log(g["loss"].to_numpy(dtype=float)))
+        logD[i, inside] = np.interp(logc_grid[inside], lc, np.log(g["tokens"].to_numpy(dtype=float)))
+    covered = np.isfinite(logL).sum(axis=0)
+    use = covered >= min_runs
+    if use.sum() < 3:
+        raise DataError(f"fewer than 3 compute values are covered by {min_runs} or more runs", kind="too-few-points",
+                        hint="lower min_runs or give runs whose curves overlap in compute")
+    best = np.argmin(logL, axis=0)
+    x = logc_grid / np.log(10)
+    logN_env = np.log10(sizes[best])
+    logD_env = logD[best, np.arange(grid)] / np.log(10)
+    a, kN = _ols_batch(x, logN_env[None, :], use[None, :])
+    b, kD = _ols_batch(x, logD_env[None, :], use[None, :])
+    points = pd.DataFrame({"flops": np.exp(logc_grid), "params": sizes[best], "tokens": 10 ** logD_env,
+                           "loss": np.exp(logL[best, np.arange(grid)]),
+                           "run": [str(groups[j]["run"].iloc[0]) for j in best], "n_runs": covered, "used": use})
+    warns = []
+    smallest, largest = sizes.min(), sizes.max()
+    for label, val in (("smallest", smallest), ("largest", largest)):
+        frac = float(np.mean(sizes[best][use] == val))
+        if frac > 0.25:
+            warns.append(f"the {label} model (N = {val:.3g}) is the envelope over {100 * frac:.0f}% of the fitted "
+                         f"compute range: the ladder does not bracket the optimum there, which biases a")
+    draws = None
+    level = None
+    if interval is not None:
+        rng = np.random.default_rng(seed)
+        counts = rng.multinomial(R, np.full(R, 1.0 / R), size=n_boot)  # (B, R) runs drawn
+        masked = np.where(counts[:, :, None] > 0, logL[None, :, :], np.inf)  # (B, R, G)
+        bb = np.argmin(masked, axis=1)  # (B, G)
+        ok = np.isfinite(np.take_along_axis(masked, bb[:, None, :], axis=1)[:, 0, :])
+        cov_b = (np.isfinite(masked)).sum(axis=1)
+        Mb = ok & (cov_b >= min_runs)
+        distinct = np.array([np.unique(sizes[bb[i][Mb[i]]]).size for i in range(n_boot)])
+        Mb &= (distinct >= 2)[:, None]
+        aN, kNb = _ols_batch(x, np.log10(sizes[bb]), Mb)
+        logDb = np.take_along_axis(np.broadcast_to(logD[None], masked.shape), bb[:, None, :], axis=1)[:, 0, :]
+        aD, kDb = _ols_batch(x, logDb / np.log(10), Mb)
+        draws = pd.DataFrame({"a": aN, "b": aD, "log10_kN": kNb, "log10_kD": kDb}).dropna()
+        level = interval
+    for w in warns:
+        warnings.warn(w, IdentifiabilityWarning, stacklevel=2)
+    return Frontier(approach="envelope", a=float(a[0]), b=float(b[0]), log10_kN=float(kN[0]), log10_kD=float(kD[0]),
+                    draws=draws, level=level, method="bootstrap over runs" if draws is not None else None,
+                    points=points, warnings=tuple(warns), source=f"{R} training curves, {np.unique(sizes).size} sizes",
+                    notes=(f"{int(use.sum())} of {grid} compute grid points covered by >= {min_runs} runs",))
+
+
+# ------------------------------------------------------------------------------ approach 2: isoFLOP profiles
+
+
+@dataclass(frozen=True)
+class IsoFLOPResult:
+    """Approach 2: per-budget isoFLOP valleys and the frontiers fitted through their minima.
+
+    Attributes
+    ----------
+    budgets : DataFrame
+        One row per budget: ``budget``, ``n_points``, ``log10_range`` (decades of N swept),
+        the parabola's ``params``/``tokens``/``loss`` minimum, ``curvature``, ``position``
+        (where the minimum sits in the sweep, 0 = smallest N, 1 = largest), the VPNLS
+        ``params_vpnls``/``tokens_vpnls`` at that budget, and ``flags``.
+    frontiers : dict
+        ``{"parabola": Frontier, "vpnls": Frontier}`` (those requested).
+    warnings : tuple of str
+    """
+
+    budgets: pd.DataFrame
+    frontiers: Mapping[str, Frontier]
+    warnings: tuple[str, ...] = ()
+    source: str = ""
+
+    def __getitem__(self, estimator: str) -> Frontier:
+        return self.frontiers[estimator]
+
+    def estimates(self) -> pd.DataFrame:
+        """One row per estimator: a, b and their intervals."""
+        rows = []
+        for name, fr in self.frontiers.items():
+            (alo, ahi), (blo, bhi) = fr.interval("a"), fr.interval("b")
+            rows.append({"estimator": name, "a": fr.a, "a_lower": alo, "a_upper": ahi, "b": fr.b, "b_lower": blo,
+                         "b_upper": bhi, "n_draws": 0 if fr.draws is None else len(fr.draws)})
+        return pd.DataFrame(rows)
+
+    def summary(self) -> PlanSummary:
+        est = self.estimates()
+        level = next((f.level for f in self.frontiers.values() if f.level), None)
+        pct = f"{int(round(level * 100))}%" if level else "-"
+        rows = [[r.estimator, r.a, f"{fmt(r.a_lower)}..{fmt(r.a_upper)}", r.b, f"{fmt(r.b_lower)}..{fmt(r.b_upper)}"]
+                for r in est.itertuples()]
+        header = [("data", self.source), ("budgets", ", ".join(f"{b:.3g}" for b in self.budgets["budget"])),
+                  ("estimators", "parabola: quadratic in log N per budget (Hoffmann et al. 2022); vpnls: variable "
+                                 "projection over (alpha, beta) with E, A, B by non-negative least squares "
+                                 "(Czech et al. 2026), a = beta/(alpha+beta)")]
+        return PlanSummary(title="IsoFLOP profiles (approach 2)", header=header,
+                           columns=["estimator", "a", f"a {pct}", "b", f"b {pct}"], rows=rows, warnings=self.warnings)
+
+    def __str__(self) -> str:
+        return str(self.summary())
+
+    def to_dict(self) -> dict[str, Any]:
+        return jsonable({"source": self.source, "budgets": self.budgets.to_dict(orient="records"),
+                         "frontiers": {k: f.to_dict() for k, f in self.frontiers.items()},
+                         "warnings": list(self.warnings)})
+
+
+def _snap_budgets(C: np.ndarray, tol: float = 1.3) -> np.ndarray:
+    order = np.argsort(C)
+    labels = np.empty(C.size)
+    start = None
+    for i in order:
+        if start is None or C[i] > start * tol:
+            start = C[i]
+        labels[i] = start
+    # label each group by its geometric mean
+    out = labels.copy()
+    for v in np.unique(labels):
+        m = labels == v
+        out[m] = float(np.exp(np.mean(np.log(C[m]))))
+    return out
+
+
+def _parabolas(x: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
+    """Weighted quadratic fits y ~ c2 x^2 + c1 x + c0 for every weight row; returns (B, 3) [c2, c1, c0]."""
+    X = np.column_stack([x ** 2, x, np.ones_like(x)])
+    XtWX = np.einsum("ni,bn,nj->bij", X, W, X)
+    XtWy = np.einsum("ni,bn,n->bi", X, W, y)
+    XtWX = XtWX + 1e-12 * np.eye(3)
+    try:
+        return np.linalg.solve(XtWX, XtWy[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        return np.stack([np.linalg.lstsq(A, v, rcond=None)[0] for A, v in zip(XtWX, XtWy)])
+
+
+def isoflop(data, *, estimator: str = "both", budget: str | None = None, interval: float | None = 0.9,
+            n_boot: int = 1000, seed: int = 0, min_points: int = 4, off_centre: float = 0.15,
+            shallow: float = 3.0, vpnls_loss: str = "squared") -> IsoFLOPResult:
+    """Approach 2 of Hoffmann et al. (2022): isoFLOP profiles and the power laws through their minima.
+
+    Two estimators of the frontier:
+
+    * ``"parabola"`` (the textbook method): per budget C, fit ``L = c2 x^2 + c1 x + c0`` with
+      ``x = log10 N`` (and separately in log10 D), take the vertex as N*(C) (D*(C)),
+      then fit ``log N* = log k_N + a log C``.  Biased when the valley is asymmetric
+      (alpha != beta) or the sweep is off-centre (Czech et al. 2026, arXiv:2603.22339).
+    * ``"vpnls"``: fit the surface ``L = E + A/N^alpha + B/D^beta`` to all points by
+      variable projection (E, A, B by non-negative least squares for each
+      (alpha, beta) of a grid, then joint refinement; the core fitter with
+      ``loss="squared", space="linear"``), so ``a = beta/(alpha+beta)`` exactly and
+      the valley's shape is modelled instead of approximated.
+
+    Budgets whose parabola minimum lies in the outer ``off_centre`` fraction of the
+    sweep (or outside it) are flagged ``off-centre``; valleys whose rise over the
+    sweep is below ``shallow`` residual standard deviations are flagged ``shallow``;
+    both raise warnings.  Budgets with non-positive curvature or fewer than
+    ``min_points`` distinct sizes are left out of the parabola fit.
+
+    Parameters
+    ----------
+    data : DataFrame, RunsTable or path
+        Points with ``params``, ``tokens``, ``loss`` and a budget column.
+    estimator : {"both", "parabola", "vpnls"}
+    budget : str, optional
+        Column with each point's nominal budget; default ``"budget"`` if present, else
+        ``flops`` (or 6ND) grouped within a factor 1.3.
+    interval : float or None
+    n_boot : int
+        Bootstrap resamples (points resampled within each budget).
+    vpnls_loss : {"squared", "huber"}
+        Objective of the surface fit (squared on L, as in Czech et al.; or Huber on log L).
+
+    Returns
+    -------
+    IsoFLOPResult
+
+    Examples
+    --------
+    >>> # r = isoflop(pd.read_csv("isoflops.csv")); print(r.estimates())
+    """
+    verb = "isoflop"
+    check_options(estimator, "estimator", ("both", "parabola", "vpnls"), verb)
+    check_options(vpnls_loss, "vpnls_loss", ("squared", "huber"), verb)
+    check_int(n_boot, "n_boot", verb, minimum=10)
+    check_int(min_points, "min_points", verb, minimum=3)
+    if interval is not None:
+        check_fraction(interval, "interval", verb)
+    frame = _frame(data, verb).reset_index(drop=True)
+    if "tokens" not in frame:
+        if "flops" in frame:
+            frame = frame.assign(tokens=frame["flops"] / (6 * frame["params"]))
+        else:
+            raise DataError("isoflop() needs 'tokens' (or 'flops')", column="tokens", kind="missing-column")
+    bcol = budget or ("budget" if "budget" in frame else None)
+    if bcol is not None:
+        if bcol not in frame:
+            raise DataError(f"isoflop(): no budget column '{bcol}'", column=bcol, kind="missing-column",
+                            hint=f"columns present: {list(frame.columns)}")
+        C = frame[bcol].to_numpy(dtype=float)
+    else:
+        raw = frame["flops"].to_numpy(dtype=float) if "flops" in frame else \
+            6 * frame["params"].to_numpy(dtype=float) * frame["tokens"].to_numpy(dtype=float)
+        C = _snap_budgets(raw)
+    N = frame["params"].to_numpy(dtype=float)
+    D = frame["tokens"].to_numpy(dtype=float)
+    L = frame["loss"].to_numpy(dtype=float)
+    if np.any(~np.isfinite(N + D + L + C)) or np.any((N <= 0) | (D <= 0) | (L <= 0) | (C <= 0)):
+        raise DataError("isoflop(): params, tokens, loss and budget must be finite and > 0", kind="non-positive-value")
+    budgets = np.unique(C)
+    if budgets.size < 2:
+        raise DataError(f"isoflop() needs at least 2 budgets, got {budgets.size}", kind="too-few-budgets",
+                        hint="give points at several compute budgets (a 'budget' column)")
+    rng = np.random.default_rng(seed)
+    rows, warns = [], []
+    boot_N, boot_D = [], []
+    B = n_boot if interval is not None else 0
+    for c in budgets:
+        m = C == c
+        x, xd, y = np.log10(N[m]), np.log10(D[m]), L[m]
+        row = {"budget": float(c), "n_points": int(m.sum()), "log10_range": float(np.ptp(x)), "flags": ""}
+        flags = []
+        if np.unique(x).size < min_points:
+            flags.append("too-few-points")
+            row.update(params=np.nan, tokens=np.nan, loss=np.nan, curvature=np.nan, position=np.nan)
+        else:
+            W1 = np.ones((1, x.size))
+            c2, c1, c0 = _parabolas(x, y, W1)[0]
+            d2, d1, _ = _parabolas(xd, y, W1)[0]
+            if c2 <= 0 or d2 <= 0:
+                flags.append("no-curvature")
+                row.update(params=np.nan, tokens=np.nan, loss=np.nan, curvature=float(c2), position=np.nan)
+            else:
+                xs = -c1 / (2 * c2)
+                pos = (xs - x.min()) / max(np.ptp(x), 1e-12)
+                resid = y - (c2 * x ** 2 + c1 * x + c0)
+                sd = float(np.sqrt(np.sum(resid ** 2) / max(x.size - 3, 1)))
+                rise = c2 * max(xs - x.min(), x.max() - xs) ** 2
+                row.update(params=float(10 ** xs), tokens=float(10 ** (-d1 / (2 * d2))),
+                           loss=float(c0 - c1 ** 2 / (4 * c2)), curvature=float(c2), position=float(pos))
+                if pos < off_centre or pos > 1 - off_centre:
+                    flags.append("off-centre")
+                if rise < shallow * sd:
+                    flags.append("shallow")
+        row["flags"] = ",".join(flags)
+        rows.append(row)
+        if B:
+            W = rng.multinomial(x.size, np.full(x.size, 1.0 / x.size), size=B).astype(float)
+            if "too-few-points" in flags or "no-curvature" in flags:
+                boot_N.append(np.full(B, np.nan))
+                boot_D.append(np.full(B, np.nan))
+            else:
+                cN = _parabolas(x, y, W)
+                cD = _parabolas(xd, y, W)
+                okb = (cN[:, 0] > 0) & (cD[:, 0] > 0) & ((W > 0).sum(axis=1) >= 3)
+                boot_N.append(np.where(okb, -cN[:, 1] / (2 * cN[:, 0]), np.nan))
+                boot_D.append(np.where(okb, -cD[:, 1] / (2 * cD[:, 0]), np.nan))
+    table = pd.DataFrame(rows)
+    for kind, what in (("off-centre", "the sweep is off-centre (the minimum sits near or beyond its edge); the "
+                                      "parabola vertex is an extrapolation and biases N*"),
+                       ("shallow", "the valley is too shallow for the noise (its rise over the sweep is below "
+                                   f"{shallow:g} residual SDs): the minimum is poorly located"),
+                       ("no-curvature", "the fitted parabola opens downwards: no minimum (left out)"),
+                       ("too-few-points", f"fewer than {min_points} distinct sizes (left out)")):
+        hit = table.loc[table["flags"].str.contains(kind), "budget"]
+        if len(hit):
+            msg = f"{len(hit)} budget(s) ({', '.join(f'{b:.3g}' for b in hit)}): {what}"
+            warns.append(msg)
+            warnings.warn(msg, ExtrapolationWarning if kind == "off-centre" else IdentifiabilityWarning, stacklevel=2)
+    frontiers: dict[str, Frontier] = {}
+    lc = np.log10(budgets)
+    src = f"{len(frame)} points, {budgets.size} budgets ({budgets.min():.3g}..{budgets.max():.3g} FLOPs)"
+    if estimator in ("both", "parabola"):
+        good = table["params"].notna().to_numpy()
+        if good.sum() < 2:
+            raise PlanError("isoflop(): fewer than 2 budgets have a usable parabola (positive curvature, enough "
+                            "points)", hint="sweep more model sizes per budget, or use estimator='vpnls'")
+        lN = np.log10(table["params"].to_numpy(dtype=float))
+        lD = np.log10(table["tokens"].to_numpy(dtype=float))
+        a, kN = _ols_batch(lc, lN[None, :], good[None, :])
+        b, kD = _ols_batch(lc, lD[None, :], good[None, :])
+        draws = None
+        if B:
+            bN, bD = np.column_stack(boot_N), np.column_stack(boot_D)  # (B, budgets)
+            Mb = np.isfinite(bN) & np.isfinite(bD) & good[None, :]
+            ab, kNb = _ols_batch(lc, bN, Mb)
+            bb, kDb = _ols_batch(lc, bD, Mb)
+            draws = pd.DataFrame({"a": ab, "b": bb, "log10_kN": kNb, "log10_kD": kDb}).dropna()
+        frontiers["parabola"] = Frontier(
+            approach="isoflop-parabola", a=float(a[0]), b=float(b[0]), log10_kN=float(kN[0]), log10_kD=float(kD[0]),
+            draws=draws, level=interval if draws is not None else None,
+            method="bootstrap over points within budgets" if draws is not None else None,
+            points=table[["budget", "params", "tokens", "loss", "flags"]], warnings=tuple(warns), source=src,
+            notes=(f"{int(good.sum())} of {budgets.size} budgets used",))
+    if estimator in ("both", "vpnls"):
+        frontiers["vpnls"] = _vpnls(frame.assign(_budget=C), budgets, interval, n_boot, seed, vpnls_loss, src)
+        vp = frontiers["vpnls"]
+        table["params_vpnls"] = 10 ** (vp.log10_kN + vp.a * lc)
+        table["tokens_vpnls"] = 10 ** (vp.log10_kD + vp.b * lc)
+    return IsoFLOPResult(budgets=table, frontiers=frontiers, warnings=tuple(warns), source=src)
+
+
+def _vpnls(frame: pd.DataFrame, budgets, interval, n_boot, seed, loss, src) -> Frontier:
+    import scalinglab as sl
+    from scalinglab.fit._uncertainty import sample_params
+
+    runs = pd.DataFrame({"run": [f"p{i}" for i in range(len(frame))], "params": frame["params"].to_numpy(float),
+                         "tokens": frame["tokens"].to_numpy(float), "loss": frame["loss"].to_numpy(float)})
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        space = "linear" if loss == "squared" else "log"
+        f = sl.fit(runs, "chinchilla", loss=loss, space=space)
+    al, be, A, Bc = f.params["alpha"], f.params["beta"], f.params["A"], f.params["B"]
+    a = be / (al + be)
+    G = (al * A / (be * Bc)) ** (1 / (al + be))
+    log10_kN = math.log10(G) - a * math.log10(6.0)
+    draws = None
+    if interval is not None:
+        d = sample_params(f, n_boot, method="bootstrap", seed=seed, by="point")
+        al_d, be_d, A_d, B_d = (d[p].to_numpy(float) for p in ("alpha", "beta", "A", "B"))
+        a_d = be_d / (al_d + be_d)
+        with np.errstate(all="ignore"):
+            G_d = (al_d * A_d / (be_d * B_d)) ** (1 / (al_d + be_d))
+            kN_d = np.log10(G_d) - a_d * math.log10(6.0)
+        draws = pd.DataFrame({"a": a_d, "b": 1 - a_d, "log10_kN": kN_d,
+                              "log10_kD": -math.log10(6.0) - kN_d}).replace([np.inf, -np.inf], np.nan).dropna()
+    diag = tuple(d.message for d in f.diagnostics)
+    return Frontier(approach="isoflop-vpnls", a=float(a), b=float(1 - a), log10_kN=float(log10_kN),
+                    log10_kD=float(-math.log10(6.0) - log10_kN), draws=draws,
+                    level=interval if draws is not None else None,
+                    method="bootstrap over points" if draws is not None else None,
+                    points=pd.DataFrame({"budget": budgets}), warnings=diag, source=src, fit=f,
+                    notes=(f"surface fit: E={f.params['E']:.4g}, alpha={al:.4g}, beta={be:.4g} "
+                           f"({loss} loss on {'L' if loss == 'squared' else 'log L'})",))
+
+
+# ------------------------------------------------------------------------------ approach 3: parametric
+
+
+def parametric(data, *, law: str = "chinchilla", interval: float | None = 0.9, method: str = "bootstrap",
+               n_draws: int = 1000, seed: int = 0, **fit_options) -> Frontier:
+    """Approach 3 of Hoffmann et al. (2022): fit ``L = E + A/N^alpha + B/D^beta`` and use its closed form.
+
+    The fit is :func:`scalinglab.fit` (Huber on log L, variable projection and batched
+    Levenberg-Marquardt); the frontier is ``N* = G (C/6)^a`` with
+    ``a = beta/(alpha+beta)``, ``G = (alpha A/(beta B))^(1/(alpha+beta))``.
+    For other laws use :func:`compute_optimal` on the fit.
+
+    Parameters
+    ----------
+    data : RunsTable, DataFrame or path
+    interval, method, n_draws, seed
+        Intervals from parameter draws (bootstrap over runs by default).
+    **fit_options
+        Passed to :func:`scalinglab.fit` (``loss=``, ``delta=``...).
+
+    Returns
+    -------
+    Frontier
+        With the fit in ``.fit``.
+    """
+    import scalinglab as sl
+    from scalinglab.plan._model import resolve_model
+
+    if law != "chinchilla":
+        raise PlanError("parametric() implements the Chinchilla closed form; for another law call "
+                        "compute_optimal(scalinglab.fit(data, law), flops=...)")
+    f = data if isinstance(data, sl.Fit) else sl.fit(data, "chinchilla", **fit_options)
+    P = dict(f.params)
+    draws = None
+    if interval is not None:
+        samples, used = resolve_model(f).sample(n_draws, method, seed)
+        P = {k: np.concatenate([[v], samples[k]]) for k, v in P.items()}
+    al, be, A, B = (np.asarray(P[p], dtype=float) for p in ("alpha", "beta", "A", "B"))
+    a = be / (al + be)
+    with np.errstate(all="ignore"):
+        G = (al * A / (be * B)) ** (1 / (al + be))
+        kN = np.log10(G) - a * math.log10(6.0)
+    kD = -math.log10(6.0) - kN
+    if interval is not None:
+        draws = pd.DataFrame({"a": a[1:], "b": 1 - a[1:], "log10_kN": kN[1:], "log10_kD": kD[1:]}).dropna()
+    return Frontier(approach="parametric", a=float(np.ravel(a)[0]), b=float(1 - np.ravel(a)[0]),
+                    log10_kN=float(np.ravel(kN)[0]), log10_kD=float(np.ravel(kD)[0]), draws=draws,
+                    level=interval if draws is not None else None,
+                    method=(method if method != "bootstrap" else "bootstrap over runs") if draws is not None else None,
+                    points=f.data, warnings=tuple(d.message for d in f.diagnostics),
+                    source=f"fit of 'chinchilla' to {f.n_points} points", fit=f,
+                    notes=(", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),))
