@@ -63,6 +63,8 @@ KAPLAN = [
     ("kaplan2020_frontier_n", {"C": 1.0}, "1.3e9"),
     ("kaplan2020_frontier_n", {"C": 1e3}, "2.013e11"),
     ("kaplan2020_frontier_d", {"C": 1e3}, "1.291e11"),
+    ("kaplan2020_frontier_b", {"C": 1.0}, "2.0e6"),   # Table 6 coefficients (value at 1 PF-day)
+    ("kaplan2020_frontier_s", {"C": 1.0}, "5.4e3"),
     ("kaplan2020_overfit_data", {"N": 1e9}, "2.285e10"),
     # crossover check at C_min = 1e4 PF-days
     ("kaplan2020_cmin", {"C": 1e4}, "1.6771"),
