@@ -39,7 +39,7 @@ Examples
 from __future__ import annotations
 
 import difflib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Mapping
 
@@ -125,6 +125,11 @@ class PublishedLaw:
             object.__setattr__(self, name, _frozen(getattr(self, name)))
 
     __hash__ = None  # type: ignore[assignment]  # mappings are not hashable; compare by value
+
+    def __reduce__(self):
+        # read-only mapping proxies do not pickle; rebuild from plain dicts
+        values = (getattr(self, f.name) for f in fields(self))
+        return (type(self), tuple(dict(v) if isinstance(v, MappingProxyType) else v for v in values))
 
     @property
     def law_object(self) -> Law:

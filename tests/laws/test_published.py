@@ -10,7 +10,9 @@ last printed digit).
 
 from __future__ import annotations
 
+import dataclasses
 import math
+import pickle
 from decimal import Decimal
 
 import numpy as np
@@ -305,6 +307,11 @@ def test_entries_are_immutable():
     with pytest.raises(AttributeError):
         e.key = "x"  # type: ignore[misc]
     assert isinstance(published.list_published(), tuple)
+    clone = pickle.loads(pickle.dumps(e))
+    assert clone == e and clone.predict(N=1e9, D=2e10) == e.predict(N=1e9, D=2e10)
+    moved = dataclasses.replace(e, key="copy")
+    with pytest.raises(TypeError):
+        moved.params["E"] = 0.0  # type: ignore[index]
 
 
 def test_lookup_errors_and_filters():
