@@ -109,8 +109,11 @@ class Fit:
         P = len(problem.names)
         n = int(used.sum())
         pred = problem.y * np.exp(-r) if problem.space == "log" else problem.y - r
-        resid_log = np.log(problem.y) - np.log(np.maximum(pred, 1e-300))
-        rmse_log = float(np.sqrt(np.average(resid_log[used] ** 2, weights=w[used])))
+        positive = used & (problem.y > 0) & (pred > 0)  # log residuals exist only where both are positive
+        with np.errstate(divide="ignore", invalid="ignore"):
+            resid_log = np.log(problem.y) - np.log(pred)
+        rmse_log = (float(np.sqrt(np.average(resid_log[positive] ** 2, weights=w[positive])))
+                    if positive.any() and w[positive].sum() > 0 else float("nan"))
         ss_res = float(np.sum(w * (problem.y - pred) ** 2))
         ss_tot = float(np.sum(w * (problem.y - np.average(problem.y, weights=w)) ** 2))
         r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
