@@ -23,7 +23,7 @@ class CostModel:
 
     Examples
     --------
-    >>> CostModel()(1e9, 2e10)
+    >>> float(CostModel()(1e9, 2e10))
     1.2e+20
     """
 
@@ -89,8 +89,9 @@ def cost_model(coef: float = 6.0, p: float = 1.0, q: float = 1.0, *, func=None, 
 
     Examples
     --------
-    >>> cost_model(func=lambda N, D: 6 * N * D + 2 * N * 1e12, label="train + serve 1e12 tokens")(1e9, 1e10)
-    array(2.06e+21)
+    >>> serve = cost_model(func=lambda N, D: 6 * N * D + 2 * N * 1e12, label="train + serve 1e12 tokens")
+    >>> float(serve(1e9, 1e10))
+    2.06e+21
     """
     if func is not None:
         if not callable(func):
