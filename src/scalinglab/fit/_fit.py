@@ -224,7 +224,7 @@ def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFr
     law = problem.law
     for sym, values in problem.inputs.items():
         distinct = np.unique(values).size
-        if distinct < 3 and len(law.params) > 1:
+        if distinct < law.min_distinct.get(sym, 3) and len(law.params) > 1:
             out.append(Diagnostic("few-distinct-values",
                                   f"input {sym} ('{columns[sym]}') has only {distinct} distinct value(s); "
                                   f"exponents of {sym} cannot be identified", params=(sym,)))

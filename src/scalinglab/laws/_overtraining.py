@@ -20,6 +20,7 @@ __all__ = ["overtraining"]
     linear=("E", "a", "b"),
     formula="L = E + (a M^eta + b M^-eta) C^-eta",
     reference="Gadre et al. 2024, arXiv:2403.08540 (loss in compute C and token multiplier M = D/N)",
+    min_distinct={"M": 2},  # eta is shared with C, so two multipliers identify it
 )
 def overtraining(C, M, E, a, b, eta):
     """Over-training law of Gadre et al. (2024): L(C, M) = E + (a M^eta + b M^-eta) C^-eta.

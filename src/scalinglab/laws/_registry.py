@@ -81,6 +81,8 @@ class Law:
     aliases: tuple[str, ...] = ()
     # constraint(params: dict of arrays) -> bool array; False = inadmissible (e.g. M4's eps0 > eps_inf)
     constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = field(default=None, repr=False)
+    # distinct values an input needs before its exponents are identifiable (default 3)
+    min_distinct: Mapping[str, int] = field(default_factory=dict)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -183,6 +185,7 @@ def define_law(
     aliases: Sequence[str] = (),
     constraint: Callable | None = None,
     version: int = 1,
+    min_distinct: Mapping[str, int] | None = None,
 ) -> Law:
     """Build a :class:`Law` from a plain function (without registering it).
 
@@ -199,6 +202,9 @@ def define_law(
         Parameters the function is affine in; solved exactly by the fitter.
     formula, reference : str
         Shown by ``scalinglab laws`` and in summaries.
+    min_distinct : mapping, optional
+        Distinct values each input needs for its exponents to be identified
+        (default 3); below it the fit raises an identifiability warning.
 
     Examples
     --------
@@ -217,7 +223,7 @@ def define_law(
     return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
                formula=formula or doc.split("\n")[0], reference=reference,
                description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
-               version=version)
+               version=version, min_distinct=dict(min_distinct or {}))
 
 
 def law(**options) -> Callable[[Callable], Callable]:
