@@ -317,18 +317,13 @@ def _check_units(frame: pd.DataFrame, label: str, declared: set[str]) -> None:
                 f"flops = {frame['flops'].iloc[i]:.4g} is {r:.3g} x 6*params*tokens; the three columns disagree.{maybe}",
                 source=label, row=_row_label(frame, i), column="flops", kind="unit-mismatch",
                 hint="give flops in FLOPs, params and tokens as raw counts, or drop the flops column to use 6ND")
-    if "params" in frame and "params" not in declared and frame["params"].max() < 1e3:
-        raise DataError(
-            f"all params are below 1,000 (max {frame['params'].max():g}); they look like millions or billions",
-            source=label, column="params", kind="unit-mismatch",
-            hint="give raw parameter counts, or pass units={'params': 1e6} (CLI: --unit params=1e6); "
-                 "if they really are raw counts, say so with units={'params': 1}")
-    if "tokens" in frame and "tokens" not in declared and frame["tokens"].max() < 1e3:
-        raise DataError(
-            f"all tokens are below 1,000 (max {frame['tokens'].max():g}); they look like millions or billions",
-            source=label, column="tokens", kind="unit-mismatch",
-            hint="give raw token counts, or pass units={'tokens': 1e9} (CLI: --unit tokens=1e9); "
-                 "if they really are raw counts, say so with units={'tokens': 1}")
+    for col, noun, factor in (("params", "parameter", "1e6"), ("tokens", "token", "1e9")):
+        if col in frame and col not in declared and frame[col].max() < 1e3:
+            raise DataError(
+                f"all {col} are below 1,000 (max {frame[col].max():g}); they look like millions or billions",
+                source=label, column=col, kind="unit-mismatch",
+                hint=f"give raw {noun} counts, or pass units={{'{col}': {factor}}} (CLI: --unit {col}={factor}); "
+                     f"if they really are raw counts, say so with units={{'{col}': 1}}")
 
 
 def _assign_runs(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
