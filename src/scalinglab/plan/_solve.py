@@ -66,7 +66,10 @@ def optimum(pm: PlanModel, P: dict[str, np.ndarray], C, cost: CostModel, *, clos
         return _closed_form(P, C, cost.coef)
     logr = np.linspace(*(np.log(10.0) * np.array(RATIO_RANGE)), _N_GRID)
     Pc = {p: v[:, None] for p, v in P.items()}
-    N = _params_for_ratio(cost, C[:, None], np.exp(logr)[None, :])
+    if np.all(C == C[0]):  # one budget for every draw: the iso-cost grid is shared
+        N = np.broadcast_to(_params_for_ratio(cost, C[:1, None], np.exp(logr)[None, :]), (K, _N_GRID))
+    else:
+        N = _params_for_ratio(cost, C[:, None], np.exp(logr)[None, :])
     D = np.exp(logr)[None, :] * N
     L = pm.evaluate(N, D, Pc, cost)
     L = np.where(np.isfinite(L), L, np.inf)
