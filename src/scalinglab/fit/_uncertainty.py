@@ -322,8 +322,11 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
         with np.errstate(all="ignore"):
             logf = np.log(np.broadcast_to(fit.law.evaluate(flat, params), (boot.n_ok, est.size)))
         if kind == "new":
+            # each parameter draw paired with k residual draws (Monte Carlo of law + scatter)
             rng = np.random.default_rng(seed + 1)
-            logf = logf + _residual_draws(fit, logf.size, rng).reshape(logf.shape)
+            k = int(max(1, min(20, 2e7 // max(logf.size, 1))))
+            eps = _residual_draws(fit, k * logf.size, rng).reshape((k,) + logf.shape)
+            logf = (logf[None] + eps).reshape(-1, est.size)
         a = (1 - level) / 2
         lo, hi = np.nanquantile(logf, [a, 1 - a], axis=0)
         lower, upper = np.exp(lo), np.exp(hi)
