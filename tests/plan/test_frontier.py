@@ -179,3 +179,20 @@ def test_published_frontier_conversion():
     assert fr.predict(published.PF_DAY_FLOPS)["params"][0] == pytest.approx(1.3e9)
     with pytest.raises(PlanError):
         plan.frontier_from_published(published.get("hoffmann2022"))
+
+
+def test_envelope_on_bundled_tinylm_ladder():
+    from scalinglab import datasets
+
+    try:
+        df = datasets.load("tinylm")
+    except Exception as exc:  # bundled later in this release cycle
+        pytest.skip(f"tinylm dataset not bundled in this build ({exc})")
+    import scalinglab as sl
+
+    cols = [c for c in ("run", "params", "tokens", "flops", "loss", "step") if c in df]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fr = plan.envelope(sl.read_runs(df[cols]), n_boot=200, seed=0)
+    lo, hi = fr.interval("a")
+    assert 0.0 < fr.a < 1.5 and lo <= fr.a <= hi

@@ -98,7 +98,7 @@ class Allocation:
                              "upper": self.table[hi] if hi in self.table else np.nan})
 
     def summary(self) -> PlanSummary:
-        quantities = [q for q in ("flops", "total_flops", "params", "tokens", "tokens_per_param", "loss",
+        quantities = [q for q in ("target_loss", "served_tokens", "ratio", "flops", "total_flops", "params", "tokens", "tokens_per_param", "loss",
                                   "loss_optimal", "excess_loss", "compute_overhead", "a", "b")
                       if q in self.table]
         has_iv = any(f"{q}_lower" in self.table for q in quantities)
@@ -181,7 +181,8 @@ def _summarise(x: np.ndarray, level: float | None) -> tuple[float, float, float]
 def _add(row: dict, name: str, x: np.ndarray, level: float | None, with_iv: bool) -> None:
     est, lo, hi = _summarise(x, level)
     row[name] = est
-    if with_iv:
+    fixed = x.size > 1 and bool(np.all(x[1:] == x[0]))  # an input of the request, not an estimate
+    if with_iv and not fixed:
         row[f"{name}_lower"], row[f"{name}_upper"] = lo, hi
 
 
@@ -309,7 +310,7 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
         rows.append(row)
         notes += _draw_note(ok, "no interior optimum")
     return Allocation(kind="compute-optimal", table=pd.DataFrame(rows), level=level, method=used,
-                      n_draws=(P["E" if "E" in P else next(iter(P))].size - 1) if used else 0,
+                      n_draws=next(iter(P.values())).size - 1 if used else 0,
                       law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm), cost=cm.label,
                       solver="closed form (Hoffmann et al. 2022, App. D.2)" if closed else "numeric",
                       warnings=tuple(warns), notes=tuple(dict.fromkeys(notes)))
