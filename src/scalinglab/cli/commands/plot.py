@@ -1,0 +1,53 @@
+"""``scalinglab plot KIND DATA --law LAW -o fig.svg``: one figure as PNG, SVG or PDF (thin layer over make_figure)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("plot")
+    def plot_command(
+        kind: str = typer.Argument(..., help="loss, compare, parity, residuals, frontier or backtest."),
+        data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
+        law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable for compare)."),
+        output: Path = typer.Option(..., "--output", "-o", help="Figure file: .png, .svg or .pdf."),
+        axis: Optional[str] = typer.Option(None, "--axis", "-a",
+                                           help="x axis: tokens, params or flops (backtest: fraction or scale)."),
+        target: Optional[str] = typer.Option(None, "--target", "-t",
+                                             help="'largest', a run id (held out), or params=..,tokens=.."),
+        fit_file: Optional[list[Path]] = typer.Option(None, "--fit", help="Use a saved fit (scalinglab fit -o) "
+                                                                          "instead of fitting (repeatable)."),
+        x: Optional[list[str]] = typer.Option(None, "--x", help="Law input column(s): 'flops' or N=params."),
+        y: str = typer.Option("loss", "--y", help="Target column."),
+        maps: Optional[list[str]] = MapOption,
+        units: Optional[list[str]] = UnitOption,
+        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
+        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
+        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
+        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        interval: float = typer.Option(0.9, "--interval", help="Band level, e.g. 0.9."),
+        method: str = typer.Option("delta", "--method", help="Band: delta or bootstrap."),
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Draw one figure (loss curves, parity, residuals, comparison, frontier, backtest) to PNG, SVG or PDF."""
+        from scalinglab.cli.commands.fit import parse_window, parse_x
+        from scalinglab.cli.commands.report import parse_target
+        from scalinglab.fit import load_fit
+        from scalinglab.report import save_figure
+        from scalinglab.report._build import make_figure
+
+        with cli_errors(json_output):
+            runs = load_runs_for_cli(data, maps, units, duplicates)
+            fits = [load_fit(p) for p in fit_file] if fit_file else None
+            fig = make_figure(kind, runs, list(law or ["chinchilla"]), target=parse_target(target), x=axis,
+                              inputs=parse_x(x), y=y, min_tokens=min_tokens, window=parse_window(window),
+                              final_only=final_only, interval=interval, method=method, fits=fits)
+            path = save_figure(fig, output)
+            emit({"kind": kind, "output": str(path), "bytes": path.stat().st_size}, json_output,
+                 f"wrote {path} ({kind})")

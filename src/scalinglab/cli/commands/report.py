@@ -1,0 +1,60 @@
+"""``scalinglab report DATA --law LAW -o report.html``: one self-contained HTML report (thin layer over build_report)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli
+
+
+def parse_target(text: Optional[str]):
+    """``largest`` / a run id stay strings; ``params=7e10,tokens=1.4e12`` becomes a point."""
+    from scalinglab.cli._common import parse_point
+
+    if text is None or "=" not in text:
+        return text
+    return parse_point(text)
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("report")
+    def report_command(
+        data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
+        law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable; first = main)."),
+        target: Optional[str] = typer.Option(None, "--target", "-t",
+                                             help="'largest', a run id (held out), or params=..,tokens=.."),
+        output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
+        x: Optional[list[str]] = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable)."),
+        y: str = typer.Option("loss", "--y", help="Target column."),
+        maps: Optional[list[str]] = MapOption,
+        units: Optional[list[str]] = UnitOption,
+        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
+        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
+        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
+        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        interval: float = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9."),
+        method: str = typer.Option("delta", "--method", help="Uncertainty: delta or bootstrap."),
+        backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="Include the backtest section."),
+        plan: bool = typer.Option(True, "--plan/--no-plan", help="Include compute-optimal planning."),
+        title: Optional[str] = typer.Option(None, "--title", help="Report title."),
+        progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress on stderr."),
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Fit, backtest and plan; write one HTML report that opens offline (figures inline as SVG)."""
+        from scalinglab.cli.commands.fit import parse_window, parse_x
+        from scalinglab.report import build_report
+        from scalinglab.report._build import command_line
+
+        with cli_errors(json_output):
+            runs = load_runs_for_cli(data, maps, units, duplicates)
+            report = build_report(runs, list(law or ["chinchilla"]), target=parse_target(target), x=parse_x(x), y=y,
+                                  min_tokens=min_tokens, window=parse_window(window), final_only=final_only,
+                                  interval=interval, method=method, backtest=backtest, plan=plan, title=title,
+                                  command=command_line(), progress=progress and not json_output, path=output)
+            payload = {**report.to_dict(), "output": str(output)}
+            left = "; left out: " + ", ".join(report.left_out) if report.left_out else ""
+            emit(payload, json_output, f"wrote {output} ({payload['bytes'] / 1e6:.2f} MB, {payload['figures']} figures"
+                                       f"{left})")

@@ -1,0 +1,321 @@
+"""Loss curves: the runs, the fitted law, its extrapolation band to a target, and several laws compared."""
+
+from __future__ import annotations
+
+import warnings
+from typing import Any, Sequence
+
+import numpy as np
+import pandas as pd
+
+from scalinglab._validation import check_fraction, check_options
+from scalinglab.errors import ExtrapolationWarning, InvalidParameterError
+from scalinglab.report._common import (AXES, SYM, Target, as_frame, final_rows, fitted_mask, law_path,
+                                       resolve_target)
+from scalinglab.report._style import figure_context, label_for, new_figure, run_colors, set_scale
+
+__all__ = ["plot_loss", "plot_compare"]
+
+LAW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b", "#e377c2", "#17becf")
+
+
+def _frame_for(fit, runs) -> pd.DataFrame:
+    return fit.data.drop(columns=["_weight"], errors="ignore") if runs is None else as_frame(runs)
+
+
+def _check_x(x: str, frame: pd.DataFrame, owner: str) -> None:
+    check_options(x, "x", AXES, owner)
+    if x not in frame:
+        raise InvalidParameterError(f"{owner}(): the data has no '{x}' column to plot against; pass runs= with "
+                                    f"that column or choose x from {[c for c in AXES if c in frame]}")
+
+
+def _predict_band(fit, path: pd.DataFrame, interval: float, kind: str, method: str) -> pd.DataFrame | None:
+    if any(c not in path for c in fit.columns.values()):
+        return None
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ExtrapolationWarning)
+        return fit.predict(path, interval=interval, kind=kind, method=method, warn=False)
+
+
+def _run_order(frame: pd.DataFrame) -> list[str]:
+    last = final_rows(frame)
+    key = "params" if "params" in last else ("flops" if "flops" in last else None)
+    last = last.sort_values([key, "run"] if key else ["run"], kind="stable")
+    return [str(r) for r in last["run"]]
+
+
+def _colour_runs(ax, fig, frame: pd.DataFrame, max_legend: int):
+    """Colours per run; a colorbar over N when there are too many runs for a legend."""
+    order = _run_order(frame)
+    if len(order) <= max_legend or "params" not in frame:
+        return run_colors(order), None
+    import matplotlib
+    from matplotlib.colors import LogNorm
+
+    last = final_rows(frame).set_index(frame.loc[final_rows(frame).index, "run"].astype(str))
+    norm = LogNorm(vmin=float(frame["params"].min()), vmax=max(float(frame["params"].max()),
+                                                                float(frame["params"].min()) * 1.01))
+    cmap = matplotlib.colormaps["viridis"]
+    colors = {r: cmap(0.9 * float(norm(last.loc[r, "params"]))) for r in order}
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, .9, 256))))
+    cb = fig.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
+    cb.set_label(label_for("params"))
+    return colors, cb
+
+
+def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, interval: float = 0.9,
+              kind: str = "new", method: str = "delta", max_legend: int = 10, title: str | None = None):
+    """Loss against N, D or C: runs, fitted law, extrapolation band to the target and the actual target.
+
+    Each run is drawn in its own colour (checkpoints joined by a line, small to large
+    models from dark to light); checkpoints the fit used are filled, the others hollow.
+    The fitted law is dashed in the run's colour (runs with two or more checkpoints).
+    Along the path to the target (see :func:`scalinglab.report.law_path`) the law is
+    drawn in black with its ``interval`` prediction band (``kind="new"``: for one new
+    run; ``kind="mean"``: for the mean law), and the target's prediction and, when
+    known, its observed value.
+
+    Parameters
+    ----------
+    fit : Fit
+    runs : RunsTable or DataFrame, optional
+        All runs to draw (default: the rows the fit used).  Runs named by ``target``
+        are drawn as the actual target.
+    x : {"tokens", "params", "flops"}
+    target : run id, "largest", mapping or Target, optional
+        Where to extrapolate to, e.g. ``"largest"`` or ``{"params": 7e10, "tokens": 1.4e12}``.
+    interval : float
+        Coverage of the band (0.9 = 90%).
+    kind, method : str
+        Passed to :meth:`Fit.predict` (``method="bootstrap"`` resamples runs).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> # fig = plot_loss(fit, runs, x="flops", target="largest"); save_figure(fig, "loss.svg")
+    """
+    check_fraction(interval, "interval", "plot_loss")
+    frame = _frame_for(fit, runs)
+    _check_x(x, frame, "plot_loss")
+    tgt = resolve_target(target, frame, y=fit.target)
+    held = frame["run"].astype(str).isin(tgt.runs) if tgt is not None else np.zeros(len(frame), bool)
+    shown = frame[~np.asarray(held)]
+    used = fitted_mask(fit, shown)
+    with figure_context():
+        fig, axes = new_figure(width=7.4, height=4.3)
+        ax = axes[0, 0]
+        colors, cbar = _colour_runs(ax, fig, shown, max_legend)
+        xs, ys = [shown[x].to_numpy(float)], [shown[fit.target].to_numpy(float)]
+        run_handles = []
+        for r in _run_order(shown):
+            sel = (shown["run"].astype(str) == r).to_numpy()
+            rows = shown[sel].sort_values(x)
+            u = used[sel][np.argsort(shown.loc[sel, x].to_numpy(), kind="stable")]
+            c = colors[r]
+            xv, yv = rows[x].to_numpy(float), rows[fit.target].to_numpy(float)
+            if len(rows) > 1:
+                ax.plot(xv, yv, "-", color=c, lw=1.0, alpha=0.85, zorder=2)
+            h = ax.scatter(xv[u], yv[u], s=14, color=c, zorder=3, label=_run_label(rows))
+            ax.scatter(xv[~u], yv[~u], s=14, facecolors="none", edgecolors=[c], lw=0.8, zorder=3)
+            run_handles.append(h)
+            if len(rows) > 1 and all(col in rows for col in fit.columns.values()):
+                pred = fit.predict(rows, warn=False)
+                ax.plot(xv, pred, "--", color=c, lw=1.0, alpha=0.9, zorder=2)
+        style = _style_handles(ax, used.any(), (~used).any(), any(len(g) > 1 for _, g in shown.groupby("run")))
+        if tgt is not None:
+            style += _draw_target(ax, fit, frame, x, tgt, interval, kind, method, xs, ys)
+        elif not any(len(g) > 1 for _, g in shown.groupby("run")):
+            path = law_path(frame, x)
+            if all(c in path for c in fit.columns.values()):
+                (h,) = ax.plot(path[x], fit.predict(path, warn=False), "-", color="k", lw=1.3,
+                               label=f"fitted law along the runs' trend")
+                style.append(h)
+        set_scale(ax, "x", np.concatenate(xs))
+        set_scale(ax, "y", np.concatenate(ys))
+        ax.set_xlabel(label_for(x))
+        ax.set_ylabel(label_for(fit.target))
+        ax.set_title(title or f"{fit.law.name} fitted to {fit.n_points} points of {fit.data['run'].nunique()} runs"
+                     + (f"\n{tgt.label}" if tgt is not None else ""))
+        handles = style + (run_handles if cbar is None else [])
+        fig.legend(handles=handles, loc="outside right upper", fontsize=7.5, handlelength=1.8)
+    return fig
+
+
+def _run_label(rows: pd.DataFrame) -> str:
+    r = str(rows["run"].iloc[0])
+    if "params" in rows:
+        n = float(rows["params"].iloc[0])
+        size = _si(n)
+        return r if size in r else f"{r} (N={size})"
+    return r
+
+
+def _si(v: float) -> str:
+    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suf}"
+    return f"{v:.3g}"
+
+
+def _style_handles(ax, has_used: bool, has_unused: bool, has_curves: bool) -> list:
+    from matplotlib.lines import Line2D
+
+    out = []
+    if has_used:
+        out.append(Line2D([], [], marker="o", ls="", color="0.35", ms=4, label="checkpoint used in the fit"))
+    if has_unused:
+        out.append(Line2D([], [], marker="o", ls="", mfc="none", color="0.35", ms=4, label="checkpoint not used"))
+    if has_curves:
+        out.append(Line2D([], [], ls="--", color="0.35", label="fitted law (per run)"))
+    return out
+
+
+def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys) -> list:
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
+    handles = []
+    path = law_path(frame.drop(columns=[], errors="ignore"), x, target=tgt)
+    band = _predict_band(fit, path, interval, kind, method)
+    if band is not None:
+        ax.fill_between(path[x], band["lower"], band["upper"], color="k", alpha=0.12, lw=0, zorder=1)
+        ax.plot(path[x], band["estimate"], "-", color="k", lw=1.3, zorder=4)
+        handles += [Line2D([], [], color="k", lw=1.3, label="fitted law, extrapolated"),
+                    Patch(color="k", alpha=0.12, label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})")]
+        xs.append(path[x].to_numpy(float))
+        ys += [band["lower"].to_numpy(float), band["upper"].to_numpy(float)]
+    point = pd.DataFrame({c: [v] for c, v in tgt.point.items()})
+    if all(c in point for c in fit.columns.values()) and x in point:
+        p = _predict_band(fit, point, interval, kind, method)
+        est, lo, hi = float(p["estimate"][0]), float(p["lower"][0]), float(p["upper"][0])
+        ax.errorbar([tgt.point[x]], [est], yerr=[[est - lo], [hi - est]], fmt="D", color="k", ms=5, capsize=3,
+                    zorder=6)
+        handles.append(Line2D([], [], marker="D", color="k", ls="", ms=5, label=f"predicted at target: {est:.4g}"))
+        ys.append(np.array([lo, hi]))
+    if len(tgt.frame):
+        rows = tgt.frame.sort_values(x)
+        for _, g in rows.groupby("run"):
+            ax.plot(g[x], g[fit.target], "-", color="#b8860b", lw=1.1, alpha=0.9, zorder=5)
+        xs.append(rows[x].to_numpy(float))
+        ys.append(rows[fit.target].to_numpy(float))
+    if tgt.actual is not None and x in tgt.point:
+        ax.plot([tgt.point[x]], [tgt.actual], "*", color="#b8860b", ms=12, mec="k", mew=0.6, zorder=7)
+        handles.append(Line2D([], [], marker="*", color="#b8860b", mec="k", ms=10, ls="-" if len(tgt.frame) else "",
+                              label=f"actual target: {tgt.actual:.4g}"))
+    return handles
+
+
+def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: Any = None,
+                 labels: Sequence[str] | None = None, interval: float = 0.9, kind: str = "new",
+                 method: str = "delta", title: str | None = None):
+    """Several fitted laws (or families) on one figure, each with its band along the path to the target.
+
+    When all fits saw the same data, the runs are drawn once in grey; otherwise each
+    fit's points take its law's colour (one family per fit).  The legend gives each
+    law's RMSE of log residuals and its prediction at the target.
+
+    Parameters
+    ----------
+    fits : sequence of Fit
+    runs : RunsTable or DataFrame, optional
+        Data to draw and to build the path from (default: the union of the fits' data).
+    x : {"flops", "params", "tokens"}
+    target, interval, kind, method
+        As in :func:`plot_loss`.
+    labels : sequence of str, optional
+        Legend names (default: law names, with the family when the data differ).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> # plot_compare([fit_chinchilla, fit_kaplan], runs, x="flops", target="largest")
+    """
+    fits = list(fits)
+    if not fits:
+        raise InvalidParameterError("plot_compare(): 'fits' must hold at least one Fit")
+    check_fraction(interval, "interval", "plot_compare")
+    if labels is not None and len(labels) != len(fits):
+        raise InvalidParameterError(f"plot_compare(): got {len(labels)} labels for {len(fits)} fits")
+    run_sets = [set(f.data["run"].astype(str)) for f in fits]
+    same = len({f.fingerprint for f in fits}) == 1 or all(run_sets[0] & r for r in run_sets[1:])
+    frame = as_frame(runs) if runs is not None else pd.concat(
+        [f.data.drop(columns=["_weight"], errors="ignore") for f in fits], ignore_index=True).drop_duplicates()
+    _check_x(x, frame, "plot_compare")
+    tgt = resolve_target(target, frame, y=fits[0].target)
+    names = list(labels) if labels is not None else _default_labels(fits, same)
+    with figure_context():
+        fig, axes = new_figure(width=7.4, height=4.3)
+        ax = axes[0, 0]
+        xs, ys, handles = [], [], []
+        from matplotlib.lines import Line2D
+
+        held = frame["run"].astype(str).isin(tgt.runs) if tgt is not None else pd.Series(False, index=frame.index)
+        if same or runs is not None:
+            shown = frame[~held.to_numpy()]
+            for _, g in shown.groupby("run"):
+                g = g.sort_values(x)
+                ax.plot(g[x], g[fits[0].target], "-o", color="0.6", ms=2.5, lw=0.7, alpha=0.8, zorder=2)
+            xs.append(shown[x].to_numpy(float))
+            ys.append(shown[fits[0].target].to_numpy(float))
+            handles.append(Line2D([], [], marker="o", color="0.6", ms=3, lw=0.7, label="runs (checkpoints)"))
+        for i, (f, name) in enumerate(zip(fits, names)):
+            c = LAW_COLORS[i % len(LAW_COLORS)]
+            own = f.data.drop(columns=["_weight"], errors="ignore")
+            if not (same or runs is not None) and x in own:
+                ax.scatter(own[x], own[f.target], s=10, color=c, alpha=0.7, zorder=3)
+                xs.append(own[x].to_numpy(float))
+                ys.append(own[f.target].to_numpy(float))
+            base = frame if (same or runs is not None) else own
+            if x not in base:
+                continue
+            path = law_path(base, x, target=tgt)
+            band = _predict_band(f, path, interval, kind, method)
+            if band is None:
+                continue
+            ax.fill_between(path[x], band["lower"], band["upper"], color=c, alpha=0.13, lw=0, zorder=1)
+            ax.plot(path[x], band["estimate"], "-", color=c, lw=1.5, zorder=4)
+            xs.append(path[x].to_numpy(float))
+            ys.append(band["estimate"].to_numpy(float))
+            extra = ""
+            if tgt is not None:
+                est = float(band["estimate"].iloc[-1])
+                extra = f", at target {est:.4g} [{band['lower'].iloc[-1]:.4g}, {band['upper'].iloc[-1]:.4g}]"
+                ys.append(np.array([band["lower"].iloc[-1], band["upper"].iloc[-1]]))
+            handles.append(Line2D([], [], color=c, lw=1.5, label=f"{name}: RMSE(log) {f.rmse_log:.3g}{extra}"))
+        if tgt is not None and tgt.actual is not None and x in tgt.point:
+            if len(tgt.frame):
+                for _, g in tgt.frame.groupby("run"):
+                    g = g.sort_values(x)
+                    ax.plot(g[x], g[fits[0].target], "-", color="#b8860b", lw=1.0, zorder=5)
+            ax.plot([tgt.point[x]], [tgt.actual], "*", color="#b8860b", mec="k", mew=0.6, ms=12, zorder=7)
+            handles.append(Line2D([], [], marker="*", color="#b8860b", mec="k", ms=10, ls="",
+                                  label=f"actual target: {tgt.actual:.4g}"))
+            ys.append(np.array([tgt.actual]))
+        set_scale(ax, "x", np.concatenate(xs))
+        set_scale(ax, "y", np.concatenate(ys))
+        ax.set_xlabel(label_for(x))
+        ax.set_ylabel(label_for(fits[0].target))
+        ax.set_title(title or (("Laws compared" if same else "Families compared") + f" ({interval:.0%} bands)"
+                               + (f"\n{tgt.label}" if tgt is not None else "")))
+        fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=7.5)
+    return fig
+
+
+def _default_labels(fits, same: bool) -> list[str]:
+    out = []
+    for f in fits:
+        name = f.law.name
+        if not same and "family" in f.data:
+            fams = sorted(map(str, f.data["family"].unique()))
+            name += f" ({', '.join(fams[:2])})"
+        out.append(name)
+    if len(set(out)) < len(out):
+        out = [f"{n} #{i + 1}" for i, n in enumerate(out)]
+    return out

@@ -1,0 +1,209 @@
+"""Compute-optimal frontier: iso-loss contours in (N, D), the optimal allocation with its band, isoFLOP valleys."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scalinglab.errors import InvalidParameterError
+from scalinglab.report._common import as_frame, final_rows, flops_per_nd
+from scalinglab.report._style import figure_context, label_for, new_figure, run_colors, set_scale
+
+__all__ = ["plot_frontier", "plot_isoflop"]
+
+
+def _nd_columns(fit) -> tuple[str, str]:
+    cols = set(fit.columns.values())
+    if not {"params", "tokens"} <= cols:
+        raise InvalidParameterError(
+            f"plot_frontier(): law '{fit.law.name}' has inputs {dict(fit.columns)}; iso-loss contours in (N, D) "
+            "need a law of both 'params' and 'tokens' (e.g. 'chinchilla')")
+    return "params", "tokens"
+
+
+def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any = None,
+                  levels: int = 9, title: str | None = None):
+    """Iso-loss contours of a fitted L(N, D), iso-FLOP lines, and the compute-optimal allocation with its band.
+
+    Contours are the fitted law on a log grid covering the data and the planned
+    budgets.  The optimal line is ``allocation`` (a
+    :class:`scalinglab.plan.Allocation` from ``compute_optimal(fit, flops=...)``): the
+    marked points are N*(C), D*(C), and the shaded band spans each budget's
+    interval of N* along its iso-FLOP line (N* high goes with D* low).  Dotted
+    lines are the iso-FLOP curves ``C = k N D`` of those budgets.  With an
+    ``isoflop`` result (approach 2) a second panel shows the valleys.
+
+    Parameters
+    ----------
+    fit : Fit
+        A law of N (``params``) and D (``tokens``).
+    allocation : Allocation, optional
+        Compute-optimal allocation; without it only contours and data are drawn.
+    runs : RunsTable or DataFrame, optional
+        Runs to mark (final checkpoints; default: the fitted rows).
+    isoflop : IsoFLOPResult, optional
+        Result of ``scalinglab.plan.isoflop`` on ``runs``, drawn beside (see :func:`plot_isoflop`).
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> # a = compute_optimal(fit, flops=np.geomspace(1e18, 1e22, 9)); plot_frontier(fit, a)
+    """
+    _nd_columns(fit)
+    frame = fit.data if runs is None else as_frame(runs)
+    pts = final_rows(frame) if "tokens" in frame else frame
+    k = flops_per_nd(frame)
+    Ns, Ds = [pts["params"].to_numpy(float)], [pts["tokens"].to_numpy(float)]
+    tab = None
+    if allocation is not None:
+        tab = allocation.table
+        for q in ("params", "params_lower", "params_upper"):
+            if q in tab:
+                Ns.append(tab[q].to_numpy(float))
+        for q in ("tokens", "tokens_lower", "tokens_upper"):
+            if q in tab:
+                Ds.append(tab[q].to_numpy(float))
+    N_all, D_all = np.concatenate(Ns), np.concatenate(Ds)
+    N_all, D_all = N_all[np.isfinite(N_all)], D_all[np.isfinite(D_all)]
+    nlo, nhi = N_all.min() / 2.5, N_all.max() * 2.5
+    dlo, dhi = D_all.min() / 2.5, D_all.max() * 2.5
+    gN, gD = np.meshgrid(np.geomspace(nlo, nhi, 160), np.geomspace(dlo, dhi, 160))
+    inputs = pd.DataFrame({"params": gN.ravel(), "tokens": gD.ravel()})
+    L = np.asarray(fit.predict(inputs, warn=False), dtype=float).reshape(gN.shape)
+    ncols = 2 if isoflop is not None else 1
+    with figure_context():
+        fig, axes = new_figure(ncols=ncols, width=7.0 if ncols == 1 else 11.5, height=4.6)
+        ax = axes[0, 0]
+        lv = _levels(L, pts[fit.target].to_numpy(float) if fit.target in pts else None, levels)
+        cs = ax.contour(gN, gD, L, levels=lv, cmap="viridis_r", linewidths=0.9)
+        ax.clabel(cs, fmt=lambda v: f"{v:.3g}", fontsize=7, inline=True, inline_spacing=2)
+        ax.scatter(pts["params"], pts["tokens"], s=12, color="0.35", zorder=3,
+                   label=f"runs ({'final checkpoints' if 'tokens' in frame and len(pts) < len(frame) else 'points'})")
+        if tab is not None:
+            C = tab["flops"].to_numpy(float)
+            nn = np.geomspace(nlo, nhi, 200)
+            for i, c in enumerate(C):
+                dd = c / (k * nn)
+                ok = (dd >= dlo) & (dd <= dhi)
+                ax.plot(nn[ok], dd[ok], ":", color="0.55", lw=0.8, zorder=1,
+                        label="iso-FLOP lines (C = k N D)" if i == 0 else None)
+            if {"params_lower", "params_upper", "tokens_lower", "tokens_upper"} <= set(tab):
+                lower = np.column_stack([tab["params_lower"], tab["tokens_upper"]])
+                upper = np.column_stack([tab["params_upper"], tab["tokens_lower"]])[::-1]
+                poly = np.vstack([lower, upper])
+                if np.all(np.isfinite(poly)):
+                    lvl = f"{allocation.level:.0%} " if getattr(allocation, "level", None) else ""
+                    ax.fill(poly[:, 0], poly[:, 1], color="#d62728", alpha=0.18, lw=0, zorder=2,
+                            label=f"{lvl}interval of N*, D* ({allocation.method})")
+            ax.plot(tab["params"], tab["tokens"], "-o", color="#d62728", ms=4, lw=1.6, zorder=4,
+                    label="compute-optimal N*(C), D*(C)")
+            if "tokens_per_param" in tab and len(tab):
+                last = tab.iloc[-1]
+                ax.annotate(f"C={last['flops']:.2g}: N*={_si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
+                            (last["params"], last["tokens"]), xytext=(-8, 8), textcoords="offset points",
+                            ha="right", fontsize=7.5, color="#a01c1c")
+        set_scale(ax, "x", [nlo, nhi], force_log=True)
+        set_scale(ax, "y", [dlo, dhi], force_log=True)
+        ax.set_xlim(nlo, nhi)
+        ax.set_ylim(dlo, dhi)
+        ax.set_xlabel(label_for("params"))
+        ax.set_ylabel(label_for("tokens"))
+        ax.set_title(title or f"Iso-loss contours of {fit.law.name} (contours: {label_for(fit.target).lower()})")
+        fig.legend(loc="outside lower center", ncols=2, fontsize=7.5)
+        if isoflop is not None:
+            _draw_isoflop(axes[0, 1], isoflop, frame)
+    return fig
+
+
+def _levels(L: np.ndarray, observed: np.ndarray | None, n: int) -> np.ndarray:
+    finite = L[np.isfinite(L)]
+    lo, hi = np.percentile(finite, [2, 90])
+    if observed is not None and observed.size:
+        lo, hi = min(lo, observed.min()), max(min(hi, observed.max() * 1.15), lo * 1.01)
+    return np.unique(np.round(np.geomspace(lo, hi, n), 3))
+
+
+def _si(v: float) -> str:
+    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
+        if abs(v) >= div:
+            return f"{v / div:.3g}{suf}"
+    return f"{v:.3g}"
+
+
+def _isoflop_points(result: Any, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The valleys' points (``budget``, ``params``, ``loss``) and per-budget minima of an isoFLOP result."""
+    budgets = getattr(result, "budgets", None)
+    if not isinstance(budgets, pd.DataFrame) or not {"budget", "params", "loss", "curvature"} <= set(budgets):
+        raise InvalidParameterError("plot_isoflop(): expected a scalinglab.plan.isoflop result (its 'budgets' "
+                                    "table has budget, params, loss, curvature)")
+    pts = runs.copy()
+    if "budget" in pts:
+        pts["_budget"] = pts["budget"].astype(float)
+    else:
+        raw = pts["flops"].to_numpy(float) if "flops" in pts else 6 * pts["params"].to_numpy(float) * \
+            pts["tokens"].to_numpy(float)
+        b = budgets["budget"].to_numpy(float)
+        pts["_budget"] = b[np.argmin(np.abs(np.log(raw)[:, None] - np.log(b)[None, :]), axis=1)]
+    return pts, budgets
+
+
+def _draw_isoflop(ax, result: Any, runs: pd.DataFrame) -> None:
+    pts, budgets = _isoflop_points(result, runs)
+    order = sorted(budgets["budget"].astype(float))
+    colors = run_colors([repr(b) for b in order], cmap="plasma")
+    for b in order:
+        c = colors[repr(b)]
+        g = pts[np.isclose(pts["_budget"], b)].sort_values("params")
+        if g.empty:
+            continue
+        ax.scatter(g["params"], g["loss"], s=12, color=c, zorder=3, label=f"{b:.2g}")
+        row = budgets[np.isclose(budgets["budget"].astype(float), b)].iloc[0]
+        if np.isfinite(row["params"]) and np.isfinite(row["curvature"]) and row["curvature"] > 0:
+            nn = np.geomspace(g["params"].min(), g["params"].max(), 80)
+            ax.plot(nn, row["loss"] + row["curvature"] * (np.log10(nn) - np.log10(row["params"])) ** 2, "-",
+                    color=c, lw=1.0, zorder=2)
+    ok = budgets[np.isfinite(budgets["params"].astype(float))]
+    ax.plot(ok["params"], ok["loss"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5)
+    from matplotlib.lines import Line2D
+
+    set_scale(ax, "x", pts["params"].to_numpy(float))
+    set_scale(ax, "y", pts["loss"].to_numpy(float))
+    ax.set_xlabel(label_for("params"))
+    ax.set_ylabel(label_for("loss"))
+    ax.set_title("IsoFLOP valleys (approach 2, parabola in log N)")
+    handles, labels = ax.get_legend_handles_labels()
+    handles.append(Line2D([], [], marker="*", ls="", color="k", mfc="white", ms=9, label="valley minimum"))
+    ax.legend(handles=handles, loc="upper right", fontsize=7, ncols=2, title="budget C (FLOPs)",
+              title_fontsize=7)
+
+
+def plot_isoflop(result: Any, runs: Any, *, title: str | None = None):
+    """IsoFLOP valleys: loss against N at each compute budget, the fitted parabola and its minimum.
+
+    Parameters
+    ----------
+    result : IsoFLOPResult
+        From ``scalinglab.plan.isoflop(runs)``.
+    runs : RunsTable or DataFrame
+        The points the result was computed from.
+
+    Returns
+    -------
+    matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> # plot_isoflop(isoflop(runs), runs)
+    """
+    frame = as_frame(runs)
+    with figure_context():
+        fig, axes = new_figure(width=6.4, height=4.3)
+        _draw_isoflop(axes[0, 0], result, frame)
+        if title:
+            axes[0, 0].set_title(title)
+    return fig
