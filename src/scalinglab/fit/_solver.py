@@ -109,11 +109,18 @@ class Problem:
         B, P = u.shape
         h = 1e-6 * np.maximum(1.0, np.abs(u))
         J = np.empty((B, self.n, P))
+        r0 = None
         for j in range(P):
             up, dn = u.copy(), u.copy()
             up[:, j] += h[:, j]
             dn[:, j] -= h[:, j]
-            J[:, :, j] = (self.residuals(up) - self.residuals(dn)) / (2 * h[:, j:j + 1])
+            rp, rm = self.residuals(up), self.residuals(dn)
+            J[:, :, j] = (rp - rm) / (2 * h[:, j:j + 1])
+            bad = np.isnan(J[:, :, j])
+            if bad.any():  # at a bound one side may be inadmissible: use the one-sided difference
+                r0 = self.residuals(u) if r0 is None else r0
+                fwd, bwd = (rp - r0) / h[:, j:j + 1], (r0 - rm) / h[:, j:j + 1]
+                J[:, :, j] = np.where(bad, np.where(np.isnan(fwd), bwd, fwd), J[:, :, j])
         return J
 
 
