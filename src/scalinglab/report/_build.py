@@ -44,7 +44,8 @@ class Report:
     html : str
         The complete, self-contained document.
     sections : tuple of Section
-        In page order; ``status`` is ``"ok"``, ``"missing"`` or ``"error"``.
+        In page order; ``status`` is ``"ok"``, ``"missing"`` (API not in this build), ``"skipped"``
+        (turned off) or ``"error"`` (the data could not support it).
     fits : tuple of Fit
     target : Target or None
     backtests : tuple
@@ -304,7 +305,9 @@ def section_plan(fit, allocation, isoflop_result, runs: pd.DataFrame, *, render:
                              "compute-optimal allocation with its interval band" +
                    (", and isoFLOP valleys with their minima (approach 2)." if isoflop_result is not None else "."))
     if isoflop_result is not None:
-        body += table_html(isoflop_result.estimates(), caption="IsoFLOP frontier exponents (approach 2)")
+        body += table_html(isoflop_result.estimates(), caption="IsoFLOP frontier exponents (approach 2): "
+                           "N* ∝ C^a, D* ∝ C^b")
+        body += "".join(note_html(w, "warning") for w in isoflop_result.warnings)
     return Section("plan", "Compute-optimal planning", body, figures=(fid,))
 
 
@@ -321,6 +324,10 @@ def _missing(sid: str, title: str, module: str, what: str) -> Section:
     msg = (f"Left out: {what} needs {module}, which is not available in this build of scalinglab "
            f"({_version()}). Nothing in this section was estimated.")
     return Section(sid, title, "", status="missing", note=msg)
+
+
+def _skipped(sid: str, title: str, how: str) -> Section:
+    return Section(sid, title, "", status="skipped", note=f"Left out on request ({how}).")
 
 
 def _version() -> str:
@@ -486,11 +493,15 @@ def build_report(
         if backtest:
             sections.append(_backtest_section(runs, laws, x, y, interval, method, backtest_over, fit_options, bar,
                                               render, backtests))
+        else:
+            sections.append(_skipped("backtest", "Backtest", "backtest=False / --no-backtest"))
         if plan:
             bar.step("compute-optimal planning")
             sec, allocation, iso = _plan_section(fits[0], all_frame, fit_table.frame, tgt, flops, interval, method,
                                                  render)
             sections.append(sec)
+        else:
+            sections.append(_skipped("plan", "Compute-optimal planning", "plan=False / --no-plan"))
         bar.step("writing HTML")
     seconds = time.perf_counter() - t0
     meta = {"command": command or _python_command(data, laws, target, interval, method),
@@ -583,7 +594,9 @@ def make_figure(kind: str, runs: Any, laws: Sequence = ("chinchilla",), *, targe
     if _looks_isoflop(points):
         from scalinglab.plan import isoflop
 
-        iso = isoflop(points, estimator="parabola", interval=interval, n_boot=200)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # its flags are drawn: off-centre and shallow valleys
+            iso = isoflop(points, estimator="parabola", interval=interval, n_boot=200)
     return _frontier.plot_frontier(fits[0], alloc, runs=points, isoflop=iso)
 
 
@@ -650,20 +663,26 @@ def _plan_section(fit, all_frame, fit_frame, tgt, flops, interval, method, rende
 
 
 def _looks_isoflop(points: pd.DataFrame) -> bool:
-    """True when final checkpoints form isoFLOP profiles: >= 3 budgets (within x1.3) of >= 4 sizes each."""
+    """True when the points form isoFLOP profiles: >= 3 budgets of >= 4 sizes each, holding >= 75% of the points.
+
+    Budgets are the ``budget`` column, or compute snapped into groups within a factor 1.3
+    (as :func:`scalinglab.plan.isoflop` does).
+    """
     if "budget" in points:
-        groups = points.groupby("budget")["params"].nunique()
+        labels = points["budget"].to_numpy()
     elif {"flops", "params"} <= set(points):
-        lc = np.sort(np.log(points["flops"].to_numpy(float)))
-        labels = np.cumsum(np.r_[0, np.diff(lc) > np.log(1.3)])
-        order = np.argsort(np.log(points["flops"].to_numpy(float)))
-        lab = np.empty_like(labels)
-        lab[order] = labels
-        groups = points.assign(_g=lab).groupby("_g")["params"].nunique()
+        C = points["flops"].to_numpy(float)
+        labels = np.empty(C.size)
+        start = None
+        for i in np.argsort(C):
+            if start is None or C[i] > start * 1.3:
+                start = C[i]
+            labels[i] = start
     else:
         return False
-    good = groups[groups >= 4]
-    return len(good) >= 3
+    sizes = points.assign(_g=labels).groupby("_g")["params"].agg(["nunique", "size"])
+    good = sizes[sizes["nunique"] >= 4]
+    return len(good) >= 3 and good["size"].sum() >= 0.75 * len(points)
 
 
 def _python_command(data, laws, target, interval, method) -> str:
@@ -680,10 +699,32 @@ def _libs() -> str:
     return f"{np.__version__} / {scipy.__version__} / {pd.__version__} / {matplotlib.__version__}"
 
 
-def command_line(argv: Sequence[str] | None = None) -> str:
-    """The command that is running, shell-quoted (for the report's Reproduce section)."""
+def command_line(ctx: Any = None, argv: Sequence[str] | None = None) -> str:
+    """The command that produced the report, shell-quoted (for the Reproduce section).
+
+    The process's own argv when it is the scalinglab CLI; otherwise (e.g. the command
+    invoked in-process) it is rebuilt from the click context's parsed parameters.
+    """
     argv = list(sys.argv if argv is None else argv)
-    prog = Path(argv[0]).name if argv else "scalinglab"
-    if prog in ("__main__.py", "-c") or prog.endswith(".py"):
-        prog = "scalinglab"
-    return " ".join([prog] + [shlex.quote(a) for a in argv[1:]])
+    name = getattr(ctx, "info_name", None)
+    prog = Path(argv[0]).name if argv else ""
+    if argv and (prog in ("scalinglab", "__main__.py") or prog.startswith("scalinglab")) and (
+            name is None or name in argv[1:]):
+        return " ".join(["scalinglab"] + [shlex.quote(str(a)) for a in argv[1:]])
+    if ctx is None:
+        return " ".join(shlex.quote(str(a)) for a in argv)
+    words = ["scalinglab", name or ""]
+    for p in ctx.command.params:
+        value = ctx.params.get(p.name)
+        if p.param_type_name == "argument":
+            words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            continue
+        if value == p.default or value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if p.is_flag:
+            opts = p.opts if value else (p.secondary_opts or p.opts)
+            words.append(opts[0])
+            continue
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            words += [p.opts[0], str(v)]
+    return " ".join(shlex.quote(w) for w in words if w != "")

@@ -113,7 +113,7 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
         ax.set_ylim(dlo, dhi)
         ax.set_xlabel(label_for("params"))
         ax.set_ylabel(label_for("tokens"))
-        ax.set_title(title or f"Iso-loss contours of {fit.law.name} (contours: {label_for(fit.target).lower()})")
+        ax.set_title(title or f"Iso-{fit.target} contours of the fitted {fit.law.name} law")
         fig.legend(loc="outside lower center", ncols=2, fontsize=7.5)
         if isoflop is not None:
             _draw_isoflop(axes[0, 1], isoflop, frame)
@@ -153,33 +153,40 @@ def _isoflop_points(result: Any, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
 
 
 def _draw_isoflop(ax, result: Any, runs: pd.DataFrame) -> None:
-    pts, budgets = _isoflop_points(result, runs)
-    order = sorted(budgets["budget"].astype(float))
-    colors = run_colors([repr(b) for b in order], cmap="plasma")
-    for b in order:
-        c = colors[repr(b)]
-        g = pts[np.isclose(pts["_budget"], b)].sort_values("params")
-        if g.empty:
-            continue
-        ax.scatter(g["params"], g["loss"], s=12, color=c, zorder=3, label=f"{b:.2g}")
-        row = budgets[np.isclose(budgets["budget"].astype(float), b)].iloc[0]
-        if np.isfinite(row["params"]) and np.isfinite(row["curvature"]) and row["curvature"] > 0:
-            nn = np.geomspace(g["params"].min(), g["params"].max(), 80)
-            ax.plot(nn, row["loss"] + row["curvature"] * (np.log10(nn) - np.log10(row["params"])) ** 2, "-",
-                    color=c, lw=1.0, zorder=2)
-    ok = budgets[np.isfinite(budgets["params"].astype(float))]
-    ax.plot(ok["params"], ok["loss"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5)
+    import matplotlib
+    from matplotlib.colors import LogNorm
     from matplotlib.lines import Line2D
 
-    set_scale(ax, "x", pts["params"].to_numpy(float))
-    set_scale(ax, "y", pts["loss"].to_numpy(float))
+    pts, budgets = _isoflop_points(result, runs)
+    valid = budgets[np.isfinite(budgets["params"].astype(float)) & (budgets["curvature"].astype(float) > 0)]
+    order = sorted(valid["budget"].astype(float))
+    if not order:
+        raise InvalidParameterError("plot_isoflop(): no budget has a valley with a minimum to draw")
+    norm = LogNorm(vmin=order[0], vmax=max(order[-1], order[0] * 1.01))
+    cmap = matplotlib.colormaps["plasma"]
+    for b in order:
+        c = cmap(0.85 * float(norm(b)))
+        g = pts[np.isclose(pts["_budget"], b)].sort_values("params")
+        row = valid[np.isclose(valid["budget"].astype(float), b)].iloc[0]
+        ax.scatter(g["params"], g["loss"], s=10, color=c, zorder=3, alpha=0.85)
+        nn = np.geomspace(g["params"].min(), g["params"].max(), 80) if len(g) else np.array([row["params"]])
+        ax.plot(nn, row["loss"] + row["curvature"] * (np.log10(nn) - np.log10(row["params"])) ** 2, "-",
+                color=c, lw=1.0, zorder=2)
+    ax.plot(valid["params"], valid["loss"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5)
+    shown = pts[np.isin(np.round(np.log(pts["_budget"].to_numpy(float)), 9),
+                        np.round(np.log(np.asarray(order)), 9))]
+    set_scale(ax, "x", shown["params"].to_numpy(float))
+    set_scale(ax, "y", shown["loss"].to_numpy(float))
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, .85, 256))))
+    cb = ax.figure.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
+    cb.set_label("Budget C (FLOPs)")
     ax.set_xlabel(label_for("params"))
     ax.set_ylabel(label_for("loss"))
-    ax.set_title("IsoFLOP valleys (approach 2, parabola in log N)")
-    handles, labels = ax.get_legend_handles_labels()
-    handles.append(Line2D([], [], marker="*", ls="", color="k", mfc="white", ms=9, label="valley minimum"))
-    ax.legend(handles=handles, loc="upper right", fontsize=7, ncols=2, title="budget C (FLOPs)",
-              title_fontsize=7)
+    ax.set_title(f"IsoFLOP valleys: {len(order)} budgets (parabola in log N)")
+    ax.legend(handles=[Line2D([], [], marker="o", ls="", color="0.4", ms=4, label="runs at one budget"),
+                       Line2D([], [], color="0.4", label="fitted valley"),
+                       Line2D([], [], marker="*", ls="", color="k", mfc="white", ms=9, label="valley minimum N*(C)")],
+              loc="upper right", fontsize=7.5)
 
 
 def plot_isoflop(result: Any, runs: Any, *, title: str | None = None):

@@ -44,7 +44,7 @@ def fmt(v: Any, digits: int = 4) -> str:
 
 @dataclass(frozen=True)
 class Section:
-    """One section of the report: ``status`` is ``"ok"``, ``"missing"`` (API not available) or ``"error"``."""
+    """One section of the report: ``status`` is ``"ok"``, ``"missing"`` (API not available), ``"skipped"`` or ``"error"``."""
 
     id: str
     title: str
@@ -157,11 +157,11 @@ CHECK_SCRIPT = """
 def render_page(*, title: str, subtitle: str, sections: Sequence[Section], footer: str) -> str:
     """The whole document: header, table of contents, sections, footer."""
     toc = "".join(f"<li><a href='#{e(s.id)}'>{e(s.title)}</a>"
-                  + (" <span class='muted'>(left out)</span>" if s.status == "missing" else "") + "</li>"
+                  + (" <span class='muted'>(left out)</span>" if s.status != "ok" else "") + "</li>"
                   for s in sections)
     body = "".join(
         f"<section id='{e(s.id)}' data-status='{e(s.status)}'><h2>{e(s.title)}</h2>"
-        + (note_html(s.note, "missing" if s.status == "missing" else "warning") if s.note else "")
+        + (note_html(s.note, "warning" if s.status == "error" else "missing") if s.note else "")
         + s.body + "</section>" for s in sections)
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"

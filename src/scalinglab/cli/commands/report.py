@@ -22,6 +22,7 @@ def parse_target(text: Optional[str]):
 def register(app: typer.Typer) -> None:
     @app.command("report")
     def report_command(
+        ctx: typer.Context,
         data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
         law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable; first = main)."),
         target: Optional[str] = typer.Option(None, "--target", "-t",
@@ -53,7 +54,8 @@ def register(app: typer.Typer) -> None:
             report = build_report(runs, list(law or ["chinchilla"]), target=parse_target(target), x=parse_x(x), y=y,
                                   min_tokens=min_tokens, window=parse_window(window), final_only=final_only,
                                   interval=interval, method=method, backtest=backtest, plan=plan, title=title,
-                                  command=command_line(), progress=progress and not json_output, path=output)
+                                  command=command_line(ctx),
+                                  progress=progress and not json_output, path=output)
             payload = {**report.to_dict(), "output": str(output)}
             left = "; left out: " + ", ".join(report.left_out) if report.left_out else ""
             emit(payload, json_output, f"wrote {output} ({payload['bytes'] / 1e6:.2f} MB, {payload['figures']} figures"
