@@ -254,11 +254,18 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     problem = fit.problem()
     names = problem.names
     point = np.array([[fit.params[p] for p in names]])
+    used = "point estimate only"
+    theta = point
     if n_draws > 1:
-        samples, _ = pm.sample(n_draws - 1, method, seed)
-        theta = np.vstack([point, np.column_stack([samples[p] for p in names])])
-    else:
-        theta = point
+        from scalinglab.errors import FitError
+
+        for m in dict.fromkeys((method, "delta")):  # a failed bootstrap (tiny ladders) falls back to delta
+            try:
+                samples, used = pm.sample(n_draws - 1, m, seed)
+            except FitError:
+                continue
+            theta = np.vstack([point, np.column_stack([samples[p] for p in names])])
+            break
     cols = {pm.roles["params"]: "params", pm.roles["tokens"]: "tokens"}
     X0 = {s: existing[cols[s]].to_numpy(dtype=float) for s in fit.columns}
     Xc = {s: cand[cols[s]].to_numpy(dtype=float) for s in fit.columns}
@@ -267,6 +274,9 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     Jc = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, Xc)  # (K, m, P)
     g = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, Xt)[:, 0, :]  # (K, P)
     good = np.all(np.isfinite(J0), axis=(1, 2)) & np.all(np.isfinite(Jc), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
+    if not good[0]:
+        raise PlanError(f"{verb}: the fitted law has non-finite sensitivities at the existing runs, candidates or "
+                        "target", hint="check the fit (parameters at bounds?) and the units of the target")
     J0, Jc, g = J0[good], Jc[good], g[good]
     P = len(names)
     M = np.einsum("kni,knj->kij", J0, J0)
@@ -300,7 +310,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
                         hint="give candidates closer to the target or a larger budget")
     out = pd.DataFrame(chosen)
     out.insert(2, "tokens_per_param", out["tokens"] / out["params"])
-    notes = (f"criterion averaged over {int(good.sum())} parameter draws ({method}); residual scale "
+    notes = (f"criterion averaged over {int(good.sum())} parameter vectors (estimate + draws: {used}); residual scale "
              f"{fit.residual_scale:.3g} (log loss) from the fit",
              f"{len(cand)} candidates within budget; greedy by variance reduction {which} kept")
     return Suggestion(runs=out, target=tgt, budget=float(budget), spent=float(budget - remaining),
