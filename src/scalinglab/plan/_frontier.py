@@ -276,16 +276,19 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_boot: int
     if interval is not None:
         rng = np.random.default_rng(seed)
         counts = rng.multinomial(R, np.full(R, 1.0 / R), size=n_boot)  # (B, R) runs drawn
-        masked = np.where(counts[:, :, None] > 0, logL[None, :, :], np.inf)  # (B, R, G)
-        bb = np.argmin(masked, axis=1)  # (B, G)
-        ok = np.isfinite(np.take_along_axis(masked, bb[:, None, :], axis=1)[:, 0, :])
-        cov_b = (np.isfinite(masked)).sum(axis=1)
-        Mb = ok & (cov_b >= min_runs)
-        distinct = np.array([np.unique(sizes[bb[i][Mb[i]]]).size for i in range(n_boot)])
-        Mb &= (distinct >= 2)[:, None]
-        aN, kNb = _ols_batch(x, np.log10(sizes[bb]), Mb)
-        logDb = np.take_along_axis(np.broadcast_to(logD[None], masked.shape), bb[:, None, :], axis=1)[:, 0, :]
-        aD, kDb = _ols_batch(x, logDb / np.log(10), Mb)
+        chunk = max(1, int(2e7 // (R * grid)))  # bound the (chunk, R, G) working array
+        parts = []
+        for s0 in range(0, n_boot, chunk):
+            cnt = counts[s0:s0 + chunk]
+            masked = np.where(cnt[:, :, None] > 0, logL[None, :, :], np.inf)  # (b, R, G)
+            bb = np.argmin(masked, axis=1)  # (b, G)
+            ok = np.isfinite(np.take_along_axis(masked, bb[:, None, :], axis=1)[:, 0, :])
+            Mb = ok & (np.isfinite(masked).sum(axis=1) >= min_runs)
+            distinct = np.array([np.unique(sizes[bb[i][Mb[i]]]).size for i in range(len(cnt))])
+            Mb &= (distinct >= 2)[:, None]
+            logDb = np.take_along_axis(np.broadcast_to(logD[None], masked.shape), bb[:, None, :], axis=1)[:, 0, :]
+            parts.append((*_ols_batch(x, np.log10(sizes[bb]), Mb), *_ols_batch(x, logDb / np.log(10), Mb)))
+        aN, kNb, aD, kDb = (np.concatenate([p[i] for p in parts]) for i in range(4))
         draws = pd.DataFrame({"a": aN, "b": aD, "log10_kN": kNb, "log10_kD": kDb}).dropna()
         level = interval
     for w in warns:
