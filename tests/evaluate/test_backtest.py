@@ -196,3 +196,27 @@ def test_cli_backtest_text_leaderboard_and_errors(tmp_path):
                                    "--json"])
     assert res.exit_code == 3
     assert "holds out 7 model size(s)" in json.loads(res.output)["error"]["message"]
+
+
+# ------------------------------------------------------------------ law selection, docstrings
+def test_select_law_prefers_the_true_form():
+    from scalinglab.evaluate import select_law
+
+    x = np.geomspace(1e6, 1e10, 30)
+    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x ** -0.25})
+    sel = select_law(df, ["power_law", "power_floor", "M2"])
+    assert sel.law in ("power_floor", "M2")          # both contain the true law
+    assert sel.scores.loc["power_law", "rmse_log"] > sel.scores.loc[sel.law, "rmse_log"]
+    assert sel.fit.n_points == 30 and "selected" in sel.summary()
+    with pytest.raises(InvalidParameterError):
+        select_law(df, [])
+
+
+@pytest.mark.parametrize("name", ["scalinglab.evaluate._metrics", "scalinglab.evaluate._policies",
+                                  "scalinglab.fit._uncertainty"])
+def test_docstring_examples(name):
+    import doctest
+    import importlib
+
+    result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+    assert result.failed == 0

@@ -8,6 +8,7 @@ error, RMSE of log-loss, interval coverage) against the best-loss-seen baseline.
 from scalinglab.evaluate._backtest import DEFAULT_POLICY, Backtest, backtest
 from scalinglab.evaluate._metrics import are, best_seen, coverage, rmse_log, score, signed_error
 from scalinglab.evaluate._policies import Policy, split
+from scalinglab.evaluate._select import DEFAULT_CANDIDATES, Selection, select_law
 
 __all__ = ["backtest", "Backtest", "Policy", "DEFAULT_POLICY", "split", "are", "signed_error", "rmse_log",
-           "coverage", "best_seen", "score"]
+           "coverage", "best_seen", "score", "select_law", "Selection", "DEFAULT_CANDIDATES"]
