@@ -8,7 +8,6 @@ import warnings
 
 import matplotlib
 import numpy as np
-import pandas as pd
 import pytest
 
 from scalinglab.errors import InvalidParameterError

@@ -17,7 +17,7 @@ import sys
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -25,7 +25,7 @@ import pandas as pd
 from scalinglab._io import write_atomic
 from scalinglab._validation import check_fraction, check_options
 from scalinglab.errors import InvalidParameterError, ScalingLabError
-from scalinglab.report._common import AXES, Target, final_rows, resolve_target
+from scalinglab.report._common import Target, final_rows, resolve_target
 from scalinglab.report._html import Section, figure_html, fmt, kv_html, note_html, render_page, table_html
 from scalinglab.report._style import figure_to_svg
 
@@ -279,8 +279,10 @@ def section_backtest(backtests: Sequence, sweeps: Mapping[str, Sequence], *, ren
             "scale-up factor (held-out size / largest fitted size)"
         body += render(fig, fid, f"ARE of each law on the held-out checkpoints against the {what}; dashed: the "
                                  "best-loss-seen baseline.")
-        tab = backtest_curve(results, over)
-        body += table_html(tab.drop(columns=["policy"]), formats={c: pct["are"] for c in ("are", "baseline_are",
+        tab = backtest_curve(results, over).drop(columns=["policy"])
+        if tab["coverage"].isna().all():
+            tab = tab.drop(columns=["coverage"])
+        body += table_html(tab, formats={c: pct["are"] for c in ("are", "baseline_are",
                                                                                           "coverage")},
                            caption=f"Backtest sweep over {over}")
     return Section("backtest", "Backtest", body, figures=tuple(ids))
@@ -659,7 +661,7 @@ def _plan_section(fit, all_frame, fit_frame, tgt, flops, interval, method, rende
             iso = P.isoflop(points, estimator="parabola", interval=interval, n_boot=200)
         except ScalingLabError:
             iso = None
-    return section_plan(fit, allocation, iso, points, render=render), allocation, iso
+    return section_plan(fit, allocation, iso, all_frame, render=render), allocation, iso
 
 
 def _looks_isoflop(points: pd.DataFrame) -> bool:

@@ -10,7 +10,7 @@ import pandas as pd
 
 from scalinglab._validation import check_fraction, check_options
 from scalinglab.errors import ExtrapolationWarning, InvalidParameterError
-from scalinglab.report._common import (AXES, SYM, Target, as_frame, final_rows, fitted_mask, law_path,
+from scalinglab.report._common import (AXES, Target, as_frame, final_rows, fitted_mask, law_path,
                                        resolve_target)
 from scalinglab.report._style import figure_context, label_for, new_figure, run_colors, set_scale
 
@@ -132,7 +132,7 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
             path = law_path(frame, x)
             if all(c in path for c in fit.columns.values()):
                 (h,) = ax.plot(path[x], fit.predict(path, warn=False), "-", color="k", lw=1.3,
-                               label=f"fitted law along the runs' trend")
+                               label="fitted law along the runs' trend")
                 style.append(h)
         set_scale(ax, "x", np.concatenate(xs))
         set_scale(ax, "y", np.concatenate(ys))
@@ -179,7 +179,7 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys)
     from matplotlib.patches import Patch
 
     handles = []
-    path = law_path(frame.drop(columns=[], errors="ignore"), x, target=tgt)
+    path = law_path(frame, x, target=tgt)
     band = _predict_band(fit, path, interval, kind, method)
     if band is not None:
         ax.fill_between(path[x], band["lower"], band["upper"], color="k", alpha=0.12, lw=0, zorder=1)

@@ -9,7 +9,7 @@ import pandas as pd
 
 from scalinglab.errors import InvalidParameterError
 from scalinglab.report._common import as_frame, final_rows, flops_per_nd
-from scalinglab.report._style import figure_context, label_for, new_figure, run_colors, set_scale
+from scalinglab.report._style import figure_context, label_for, new_figure, set_scale
 
 __all__ = ["plot_frontier", "plot_isoflop"]
 
@@ -116,7 +116,7 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
         ax.set_title(title or f"Iso-{fit.target} contours of the fitted {fit.law.name} law")
         fig.legend(loc="outside lower center", ncols=2, fontsize=7.5)
         if isoflop is not None:
-            _draw_isoflop(axes[0, 1], isoflop, frame)
+            _draw_isoflop(axes[0, 1], isoflop, pts)
     return fig
 
 
