@@ -222,10 +222,13 @@ def section_figures(fit, runs: pd.DataFrame, target: Target | None, *, interval:
     for x in axes:
         fig = plot_loss(fit, runs, x=x, target=target, interval=interval, method=method)
         fid = f"fig-loss-{fit.law.name}-{x}"
-        figs.append(render(fig, fid, f"Loss against {_axis_name(x)}: each run in its own colour (checkpoints "
-                                     f"joined; hollow = not used in the fit), the fitted {fit.law.name} law dashed, "
-                                     + (f"its extrapolation to the target with the {interval:.0%} prediction band "
-                                        "and the actual target (gold)." if target is not None else "per run.")))
+        what = ("each run in its own colour (checkpoints joined; hollow = not used in the fit), the fitted "
+                f"{fit.law.name} law dashed per run" if multi else "each point a run, coloured by model size")
+        if target is not None:
+            what += (f"; the law's extrapolation to the target with its {interval:.0%} prediction band"
+                     + (" and the actual target (gold)" if target.actual is not None else
+                        " (the actual value there is not known)"))
+        figs.append(render(fig, fid, f"Loss against {_axis_name(x)}: {what}."))
         ids.append(fid)
     fig = plot_parity(fit, runs, target=target if target is not None and len(target.frame) else None)
     figs.append(render(fig, f"fig-parity-{fit.law.name}", "Predicted against observed loss; the grey band is "

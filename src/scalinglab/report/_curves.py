@@ -125,7 +125,8 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
             if len(rows) > 1 and all(col in rows for col in fit.columns.values()):
                 pred = fit.predict(rows, warn=False)
                 ax.plot(xv, pred, "--", color=c, lw=1.0, alpha=0.9, zorder=2)
-        style = _style_handles(ax, used.any(), (~used).any(), any(len(g) > 1 for _, g in shown.groupby("run")))
+        multi = bool(shown.groupby("run").size().max() > 1)
+        style = _style_handles(ax, used.any(), (~used).any(), multi, "checkpoint" if multi else "point")
         if tgt is not None:
             style += _draw_target(ax, fit, frame, x, tgt, interval, kind, method, xs, ys)
         elif not any(len(g) > 1 for _, g in shown.groupby("run")):
@@ -161,14 +162,14 @@ def _si(v: float) -> str:
     return f"{v:.3g}"
 
 
-def _style_handles(ax, has_used: bool, has_unused: bool, has_curves: bool) -> list:
+def _style_handles(ax, has_used: bool, has_unused: bool, has_curves: bool, what: str) -> list:
     from matplotlib.lines import Line2D
 
     out = []
     if has_used:
-        out.append(Line2D([], [], marker="o", ls="", color="0.35", ms=4, label="checkpoint used in the fit"))
+        out.append(Line2D([], [], marker="o", ls="", color="0.35", ms=4, label=f"{what} used in the fit"))
     if has_unused:
-        out.append(Line2D([], [], marker="o", ls="", mfc="none", color="0.35", ms=4, label="checkpoint not used"))
+        out.append(Line2D([], [], marker="o", ls="", mfc="none", color="0.35", ms=4, label=f"{what} not used"))
     if has_curves:
         out.append(Line2D([], [], ls="--", color="0.35", label="fitted law (per run)"))
     return out
@@ -192,8 +193,8 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys)
     if all(c in point for c in fit.columns.values()) and x in point:
         p = _predict_band(fit, point, interval, kind, method)
         est, lo, hi = float(p["estimate"][0]), float(p["lower"][0]), float(p["upper"][0])
-        ax.errorbar([tgt.point[x]], [est], yerr=[[est - lo], [hi - est]], fmt="D", color="k", ms=5, capsize=3,
-                    zorder=6)
+        ax.errorbar([tgt.point[x]], [est], yerr=[[est - lo], [hi - est]], fmt="D", color="k", mec="white",
+                    mew=0.6, ms=5, capsize=3, zorder=8)
         handles.append(Line2D([], [], marker="D", color="k", ls="", ms=5, label=f"predicted at target: {est:.4g}"))
         ys.append(np.array([lo, hi]))
     if len(tgt.frame):
