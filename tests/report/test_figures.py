@@ -136,6 +136,8 @@ def test_loss_curve_many_runs_uses_colorbar_and_trend(epoch_runs):
     fig = plot_loss(f, epoch_runs, x="flops", target={"params": 7e10, "tokens": 1.4e12})
     assert any(ax.get_label() == "<colorbar>" for ax in fig.axes)
     assert_readable(fig)
+    assert_readable(plot_residuals(f))  # 240 points over 2.5 decades in narrow panels
+    assert_readable(plot_parity(f))
 
 
 def test_law_path_reaches_the_target(ladder):

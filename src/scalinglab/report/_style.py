@@ -103,7 +103,7 @@ def set_scale(ax, axis: str, values: Sequence[float], *, force_log: bool | None 
 
         target = ax.xaxis if axis == "x" else ax.yaxis
         span = float(np.log10(pos.max() / pos.min())) if pos.size else 1.0
-        if span > 2.5:
+        if span > 1.5:
             target.set_major_locator(LogLocator(base=10, numticks=9))
         else:  # few decades: label 1-2-5 (or every) mantissa so the axis has enough readable ticks
             subs = (1.0, 2.0, 5.0) if span > 0.7 else tuple(float(i) for i in range(1, 10))
