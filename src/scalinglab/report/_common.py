@@ -77,6 +77,14 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
     ``target`` may be ``None``; a :class:`Target`; ``"largest"`` (the runs with the
     largest ``params``); a run id present in ``frame``; or a mapping of inputs such as
     ``{"params": 7e10, "tokens": 1.4e12}`` (with an optional observed ``loss``).
+    Missing inputs follow from C = k N D, with k measured on the data (6 by default).
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> t = resolve_target({"params": 7e10, "tokens": 1.4e12}, pd.DataFrame({"run": ["a"], "params": [1e9]}))
+    >>> t.point["flops"], t.actual
+    (5.88e+23, None)
     """
     if target is None or isinstance(target, Target):
         return target

@@ -96,7 +96,14 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
 
     Examples
     --------
-    >>> # fig = plot_loss(fit, runs, x="flops", target="largest"); save_figure(fig, "loss.svg")
+    >>> import numpy as np, pandas as pd, scalinglab as sl
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8], 4); D = np.tile([2e8, 6e8, 2e9, 6e9], 4) * N / 1e7
+    >>> runs = sl.read_runs(pd.DataFrame({"run": [f"n{n:.0e}" for n in N], "params": N, "tokens": D,
+    ...                                   "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28}))
+    >>> f = sl.fit(runs.frame[runs.frame["params"] < 3e8], "chinchilla")   # hold out the largest size
+    >>> fig = plot_loss(f, runs, x="tokens", target="largest")
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_xscale()
+    ('Training tokens D', 'log')
     """
     check_fraction(interval, "interval", "plot_loss")
     frame = _frame_for(fit, runs)

@@ -24,7 +24,13 @@ e = html.escape
 
 
 def fmt(v: Any, digits: int = 4) -> str:
-    """Numbers for people: 4 significant digits, scientific notation for very large/small values."""
+    """Numbers for people: 4 significant digits, scientific notation for very large/small values.
+
+    Examples
+    --------
+    >>> fmt(0.347312), fmt(1.4e12), fmt(120), fmt(float("nan"))
+    ('0.3473', '1.4e+12', '120', '–')
+    """
     if v is None:
         return "–"
     if isinstance(v, (bool, np.bool_)):
