@@ -8,6 +8,7 @@ import warnings
 
 import matplotlib
 import numpy as np
+import pandas as pd
 import pytest
 
 from scalinglab.errors import InvalidParameterError
@@ -300,3 +301,24 @@ def test_set_scale_picks_log_only_for_decades():
     assert set_scale(ax, "x", [1e6, 1e9]) == "log"
     assert set_scale(ax, "y", [2.0, 3.5]) == "linear"
     assert set_scale(ax, "y", [-1.0, 100.0]) == "linear"
+
+
+def test_compare_families_colours_each_family(ladder):
+    import scalinglab as sl
+
+    a = ladder.frame.assign(family="A")
+    b = ladder.frame.assign(family="B", run=lambda d: "b-" + d["run"], loss=lambda d: d["loss"] * 1.1)
+    runs = sl.read_runs(pd.concat([a, b], ignore_index=True))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fa = sl.fit(a, "chinchilla")
+        fb = sl.fit(b, "chinchilla")
+    fig = plot_compare([fa, fb], runs, x="flops")
+    ax = main_axes(fig)[0]
+    assert ax.get_title().startswith("Families compared")
+    labels = [h.get_label() for h in fig.legends[0].legend_handles]
+    assert labels[0].startswith("chinchilla (A)") and labels[1].startswith("chinchilla (B)")
+    # each family's runs are drawn in its law's colour, no grey "all runs"
+    colours = {matplotlib.colors.to_hex(l.get_color()) for l in ax.lines if l.get_marker() == "o"}
+    assert colours == {"#d62728", "#1f77b4"}
+    assert_readable(fig)

@@ -257,16 +257,24 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
         [f.data.drop(columns=["_weight"], errors="ignore") for f in fits], ignore_index=True).drop_duplicates()
     _check_x(x, frame, "plot_compare")
     tgt = resolve_target(target, frame, y=fits[0].target)
-    names = list(labels) if labels is not None else _default_labels(fits, same)
+    names = list(labels) if labels is not None else _default_labels(fits, same, frame)
+    per_family = not same and target == "largest" and "family" in frame
+    if per_family:  # each family is extrapolated to its own largest size
+        tgts = [resolve_target("largest", frame[frame["family"].isin(
+            frame.loc[frame["run"].astype(str).isin(r), "family"].unique())], y=f.target)
+            for f, r in zip(fits, run_sets)]
+    else:
+        tgts = [tgt] * len(fits)
     with figure_context():
         fig, axes = new_figure(width=7.4, height=4.3)
         ax = axes[0, 0]
         xs, ys, handles = [], [], []
         from matplotlib.lines import Line2D
 
-        held = frame["run"].astype(str).isin(tgt.runs) if tgt is not None else pd.Series(False, index=frame.index)
-        if same or runs is not None:
-            shown = frame[~held.to_numpy()]
+        held_ids = {r for t in tgts if t is not None for r in t.runs}
+        held = frame["run"].astype(str).isin(held_ids)
+        shown = frame[~held.to_numpy()]
+        if same:
             for _, g in shown.groupby("run"):
                 g = g.sort_values(x)
                 ax.plot(g[x], g[fits[0].target], "-o", color="0.6", ms=2.5, lw=0.7, alpha=0.8, zorder=2)
@@ -275,15 +283,18 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
             handles.append(Line2D([], [], marker="o", color="0.6", ms=3, lw=0.7, label="runs (checkpoints)"))
         for i, (f, name) in enumerate(zip(fits, names)):
             c = LAW_COLORS[i % len(LAW_COLORS)]
-            own = f.data.drop(columns=["_weight"], errors="ignore")
-            if not (same or runs is not None) and x in own:
-                ax.scatter(own[x], own[f.target], s=10, color=c, alpha=0.7, zorder=3)
+            own = shown[shown["run"].astype(str).isin(run_sets[i])]
+            if not same:  # one family per fit: its runs in its law's colour
+                for _, g in own.groupby("run"):
+                    g = g.sort_values(x)
+                    ax.plot(g[x], g[f.target], "-o", color=c, ms=2.5, lw=0.7, alpha=0.6, zorder=3)
                 xs.append(own[x].to_numpy(float))
                 ys.append(own[f.target].to_numpy(float))
-            base = frame if (same or runs is not None) else own
-            if x not in base:
+            t_i = tgts[i]
+            base = frame if same else pd.concat([own, frame[frame["run"].astype(str).isin(t_i.runs if t_i else ())]])
+            if x not in base or base.empty:
                 continue
-            path = law_path(base, x, target=tgt)
+            path = law_path(base, x, target=t_i)
             band = _predict_band(f, path, interval, kind, method)
             if band is None:
                 continue
@@ -292,37 +303,45 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
             xs.append(path[x].to_numpy(float))
             ys.append(band["estimate"].to_numpy(float))
             extra = ""
-            if tgt is not None:
+            if t_i is not None:
                 est = float(band["estimate"].iloc[-1])
                 extra = f", at target {est:.4g} [{band['lower'].iloc[-1]:.4g}, {band['upper'].iloc[-1]:.4g}]"
                 ys.append(np.array([band["lower"].iloc[-1], band["upper"].iloc[-1]]))
             handles.append(Line2D([], [], color=c, lw=1.5, label=f"{name}: RMSE(log) {f.rmse_log:.3g}{extra}"))
-        if tgt is not None and tgt.actual is not None and x in tgt.point:
-            if len(tgt.frame):
-                for _, g in tgt.frame.groupby("run"):
-                    g = g.sort_values(x)
-                    ax.plot(g[x], g[fits[0].target], "-", color="#b8860b", lw=1.0, zorder=5)
-            ax.plot([tgt.point[x]], [tgt.actual], "*", color="#b8860b", mec="k", mew=0.6, ms=12, zorder=7)
-            handles.append(Line2D([], [], marker="*", color="#b8860b", mec="k", ms=10, ls="",
-                                  label=f"actual target: {tgt.actual:.4g}"))
-            ys.append(np.array([tgt.actual]))
+        drawn = []
+        for i, t_i in enumerate(tgts):
+            if t_i is None or t_i.actual is None or x not in t_i.point or any(t_i is d for d in drawn):
+                continue
+            drawn.append(t_i)
+            c = LAW_COLORS[i % len(LAW_COLORS)] if per_family else "#b8860b"
+            for _, g in t_i.frame.groupby("run") if len(t_i.frame) else []:
+                g = g.sort_values(x)
+                ax.plot(g[x], g[fits[i].target], "-", color="#b8860b", lw=1.0, zorder=5)
+            ax.plot([t_i.point[x]], [t_i.actual], "*", color=c, mec="k", mew=0.6, ms=12, zorder=7)
+            who = f" ({names[i]})" if per_family else ""
+            handles.append(Line2D([], [], marker="*", color=c, mec="k", ms=10, ls="",
+                                  label=f"actual target{who}: {t_i.actual:.4g}"))
+            ys.append(np.array([t_i.actual]))
         set_scale(ax, "x", np.concatenate(xs))
         set_scale(ax, "y", np.concatenate(ys))
         ax.set_xlabel(label_for(x))
         ax.set_ylabel(label_for(fits[0].target))
         ax.set_title(title or (("Laws compared" if same else "Families compared") + f" ({interval:.0%} bands)"
-                               + (f"\n{tgt.label}" if tgt is not None else "")))
+                               + ("\ntarget: the largest size of each family" if per_family else
+                                  (f"\n{tgt.label}" if tgt is not None else ""))))
         fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=7.5)
     return fig
 
 
-def _default_labels(fits, same: bool) -> list[str]:
+def _default_labels(fits, same: bool, frame: pd.DataFrame) -> list[str]:
     out = []
     for f in fits:
         name = f.law.name
-        if not same and "family" in f.data:
-            fams = sorted(map(str, f.data["family"].unique()))
-            name += f" ({', '.join(fams[:2])})"
+        if not same and "family" in frame:
+            rows = frame[frame["run"].astype(str).isin(set(f.data["run"].astype(str)))]
+            fams = sorted(map(str, rows["family"].unique()))
+            if fams:
+                name += f" ({', '.join(fams[:2])})"
         out.append(name)
     if len(set(out)) < len(out):
         out = [f"{n} #{i + 1}" for i, n in enumerate(out)]
