@@ -40,6 +40,21 @@ def test_page_loads_without_errors(page):
     assert page.checks.get("ready") is True, f"the page's load handler did not run: {page.stderr[-800:]}"
     assert page.checks["errors"] == []
     assert page.console_errors == []
+    assert page.console == []  # the report logs nothing at all
+
+
+def test_broken_page_is_caught(chromium, tmp_path):
+    """Negative control: the same checks see a script error and a console.error."""
+    from scalinglab.report._html import CHECK_SCRIPT
+
+    bad = tmp_path / "broken.html"
+    bad.write_text(f"<!DOCTYPE html><html><head><script>{CHECK_SCRIPT}</script></head><body>"
+                   "<script>console.error('boom'); not_defined();</script><pre id='sl-checks'></pre></body></html>")
+    page = check_page(bad, chromium=chromium)
+    assert page.checks["ready"] is True
+    assert any("boom" in e for e in page.checks["errors"])
+    assert any("not_defined" in e for e in page.console_errors)
+    assert len(page.console) >= 2
 
 
 def test_every_figure_rendered_with_nonzero_size(page, built_report):

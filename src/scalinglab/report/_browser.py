@@ -51,13 +51,16 @@ class PageCheck:
         The rendered DOM (after scripts ran).
     checks : dict
         Written by the page's inline script: ``ready``, ``figures`` (id, width, height), ``errors``.
+    console : list of str
+        Every console message Chromium logged (a report logs none).
     console_errors : list of str
-        Console errors and uncaught exceptions reported by Chromium.
+        Uncaught exceptions among them, plus errors the page's own hook recorded.
     stderr : str
     """
 
     dom: str
     checks: dict[str, Any]
+    console: list[str] = field(default_factory=list)
     console_errors: list[str] = field(default_factory=list)
     stderr: str = ""
 
@@ -80,14 +83,17 @@ def _run(args: list[str], timeout: float) -> subprocess.CompletedProcess:
     return subprocess.run(args, capture_output=True, text=True, timeout=timeout, check=False)
 
 
-def _console_errors(stderr: str) -> list[str]:
-    out = []
-    for line in stderr.splitlines():
-        if "CONSOLE" in line and ("ERROR" in line or "Uncaught" in line or "Error" in line):
-            out.append(line.strip())
-        elif "Uncaught" in line:
-            out.append(line.strip())
-    return out
+_CONSOLE = re.compile(r":CONSOLE[:(]")
+
+
+def _console(stderr: str) -> list[str]:
+    """Console messages in Chromium's log (``...:INFO:CONSOLE:12] "message", source: ...``).
+
+    The log does not say whether a message came from ``console.log`` or
+    ``console.error``, so every message is returned; the page's own hook records
+    ``console.error`` calls and uncaught errors separately.
+    """
+    return [line.strip() for line in stderr.splitlines() if _CONSOLE.search(line)]
 
 
 def check_page(path: str | Path, *, chromium: str | None = None, width: int = 1280, height: int = 2000,
@@ -105,7 +111,9 @@ def check_page(path: str | Path, *, chromium: str | None = None, width: int = 12
     checks: dict[str, Any] = {}
     if m and m.group(1).strip():
         checks = json.loads(html.unescape(m.group(1)))
-    return PageCheck(dom=dom, checks=checks, console_errors=_console_errors(proc.stderr), stderr=proc.stderr)
+    console = _console(proc.stderr)
+    errors = [m for m in console if "Uncaught" in m] + [str(e) for e in checks.get("errors", [])]
+    return PageCheck(dom=dom, checks=checks, console=console, console_errors=errors, stderr=proc.stderr)
 
 
 def screenshot(path: str | Path, out: str | Path, *, chromium: str | None = None, width: int = 1280,

@@ -3,9 +3,9 @@
 Every figure is a ``<figure class="sl-figure">`` holding an inline ``<svg>`` (text
 drawn as paths, ids namespaced per figure).  Key numbers carry ``data-key`` /
 ``data-value`` attributes so tests (and people diffing reports) can find them.
-The inline script only records, on load, each figure's rendered size and any
-script error into the hidden ``<pre id="sl-checks">``; the page reads the same
-with JavaScript off.
+The inline script only records, on load, each figure's rendered size, the page
+size and any script error or ``console.error`` into the hidden
+``<pre id="sl-checks">``; the page reads the same with JavaScript off.
 """
 
 from __future__ import annotations
@@ -146,6 +146,11 @@ CHECK_SCRIPT = """
 (function () {
   var errors = [];
   window.addEventListener('error', function (ev) { errors.push(String(ev.message || ev)); });
+  var consoleError = console.error;
+  console.error = function () {
+    errors.push('console.error: ' + Array.prototype.join.call(arguments, ' '));
+    return consoleError.apply(console, arguments);
+  };
   window.addEventListener('load', function () {
     var figs = Array.prototype.slice.call(document.querySelectorAll('figure.sl-figure'));
     var out = figs.map(function (f) {
