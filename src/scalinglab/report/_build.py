@@ -564,6 +564,9 @@ def make_figure(kind: str, runs: Any, laws: Sequence = ("chinchilla",), *, targe
     from scalinglab.report import _backtest, _curves, _diagnostics, _frontier
 
     check_options(kind, "kind", FIGURE_KINDS, "plot")
+    if x is not None:
+        check_options(x, "axis", ("fraction", "scale") if kind == "backtest" else ("tokens", "params", "flops"),
+                      "plot")
     runs = read_runs(runs)
     if kind == "backtest":
         sweep = _backtest.backtest_sweep(runs, list(laws), over=x or "fraction", x=inputs, y=y, interval=None,

@@ -162,9 +162,9 @@ def law_path(frame: pd.DataFrame, x: str, *, target: Target | None = None, n: in
 
     * ``x="tokens"``: the target's model size with D growing up to the target's D
       (or the largest run's size when there is no target);
-    * ``x="params"`` / ``"flops"``: a straight line in log space through the final
-      checkpoints of the smallest run and the target (the scaling path of the ladder);
-      without a target, the log-log trend of the runs' final checkpoints.
+    * ``x="params"`` / ``"flops"``: a straight line in log space from the final
+      checkpoint of the smallest run to the target (the scaling path of the ladder);
+      without a target, the log-log trend of the runs' final checkpoints over their range.
 
     ``extend`` widens the path by that many decades past the data on the right.
     """
@@ -206,7 +206,9 @@ def law_path(frame: pd.DataFrame, x: str, *, target: Target | None = None, n: in
 
         def at(t):
             return {c: np.exp(np.polyval(coefs[c], t)) for c in coefs}
-    t = np.linspace(np.log(min(lo, hi_x)), np.log(hi_x) + extend * np.log(10), n)
+    # start where the ladder's final checkpoints start (the smallest run's end), not at its first checkpoint
+    lo_x = float(last[x].min())
+    t = np.linspace(np.log(min(lo_x, hi_x)), np.log(hi_x) + extend * np.log(10), n)
     pts = at(t)
     out = pd.DataFrame({"params": pts["params"], "tokens": pts["tokens"]})
     out["flops"] = k * out["params"] * out["tokens"]
