@@ -209,8 +209,12 @@ def section_predictions(fits: Sequence, target: Target | None, *, interval: floa
 
 
 def section_figures(fit, runs: pd.DataFrame, target: Target | None, *, interval: float, method: str,
-                    render: _Figures) -> Section:
-    """Loss curves with the fitted law and extrapolation band, parity and residuals for one fit."""
+                    render: _Figures, max_loss_figures: int = 3) -> Section:
+    """Loss curves with the fitted law and extrapolation band, parity and residuals for one fit.
+
+    Loss is drawn against D and C for runs with checkpoints (N and C otherwise), and
+    against N too when there is a target, up to ``max_loss_figures``.
+    """
     from scalinglab.report._curves import plot_loss
     from scalinglab.report._diagnostics import plot_parity, plot_residuals
 
@@ -219,7 +223,7 @@ def section_figures(fit, runs: pd.DataFrame, target: Target | None, *, interval:
     axes = [x for x in (("tokens", "flops") if multi else ("params", "flops")) if x in runs]
     if target is not None and "params" in runs and "params" not in axes:
         axes.append("params")
-    for x in axes:
+    for x in axes[:max_loss_figures]:
         fig = plot_loss(fit, runs, x=x, target=target, interval=interval, method=method)
         fid = f"fig-loss-{fit.law.name}-{x}"
         what = ("each run in its own colour (checkpoints joined; hollow = not used in the fit), the fitted "
@@ -489,9 +493,10 @@ def build_report(
         sections.append(section_fits(fits, interval=interval, method=method))
         bar.step("predictions")
         sections.append(section_predictions(fits, tgt, interval=interval, method=method))
-        for f in fits:
+        for i, f in enumerate(fits):  # the main law against every axis; the others against one (see compare)
             bar.step(f"figures for {f.law.name}")
-            sections.append(section_figures(f, all_frame, tgt, interval=interval, method=method, render=render))
+            sections.append(section_figures(f, all_frame, tgt, interval=interval, method=method, render=render,
+                                            max_loss_figures=3 if i == 0 else 1))
         if len(fits) > 1:
             bar.step("comparison figure")
             sections.append(section_compare(fits, all_frame, tgt, interval=interval, method=method, render=render))
