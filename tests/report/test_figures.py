@@ -322,3 +322,29 @@ def test_compare_families_colours_each_family(ladder):
     colours = {matplotlib.colors.to_hex(l.get_color()) for l in ax.lines if l.get_marker() == "o"}
     assert colours == {"#d62728", "#1f77b4"}
     assert_readable(fig)
+
+
+def test_loss_curves_on_bundled_tinylm_ladder():
+    """The real ladder: the largest size held out, its final loss is the gold star, labels stay readable."""
+    from scalinglab import datasets
+
+    try:
+        df = datasets.load("tinylm")
+    except Exception as exc:  # bundled later in this release cycle
+        pytest.skip(f"tinylm dataset not bundled in this build ({exc})")
+    import scalinglab as sl
+
+    runs = sl.read_runs(df)
+    frame = runs.frame
+    train = sl.select_checkpoints(frame[frame["params"] < frame["params"].max()], window=(0.1, 1.0))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = sl.fit(train, "chinchilla")
+    tgt = resolve_target("largest", frame)
+    for x in ("tokens", "flops"):
+        fig = plot_loss(f, runs, x=x, target="largest")
+        ax = main_axes(fig)[0]
+        star = next(l for l in ax.lines if l.get_marker() == "*")
+        assert star.get_ydata()[0] == pytest.approx(tgt.actual)
+        assert_readable(fig)
+    assert_readable(plot_parity(f, runs, target="largest"))
