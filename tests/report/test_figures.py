@@ -161,6 +161,13 @@ def test_resolve_target_forms_and_errors(ladder):
     assert t.runs == ("n2e+06-s0",)
     t = resolve_target({"params": 1e9, "tokens": 2e10}, frame)
     assert t.point["flops"] == pytest.approx(6 * 1e9 * 2e10) and t.actual is None
+    # several token budgets at the largest size: all held out, the longest run is the target point
+    longer = frame[frame["params"] == frame["params"].max()].assign(
+        run=lambda d: d["run"] + "-long", tokens=lambda d: d["tokens"] * 3, loss=lambda d: d["loss"] * 0.95)
+    t = resolve_target("largest", pd.concat([frame, longer], ignore_index=True))
+    assert len(t.runs) == 4 and t.point["tokens"] == pytest.approx(longer["tokens"].max())
+    assert t.actual == pytest.approx(longer.groupby("run")["loss"].last().mean())
+    assert "longest run (2 of 4 runs)" in t.label
     with pytest.raises(InvalidParameterError, match="neither 'largest' nor a run id"):
         resolve_target("no-such-run", frame)
     with pytest.raises(InvalidParameterError, match="finite and > 0"):

@@ -75,7 +75,9 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
     """Turn ``target`` into a :class:`Target`.
 
     ``target`` may be ``None``; a :class:`Target`; ``"largest"`` (the runs with the
-    largest ``params``); a run id present in ``frame``; or a mapping of inputs such as
+    largest ``params`` are held out; when they have several token budgets the target
+    point is the longest one's final checkpoint); a run id present in ``frame``; or a
+    mapping of inputs such as
     ``{"params": 7e10, "tokens": 1.4e12}`` (with an optional observed ``loss``).
     Missing inputs follow from C = k N D, with k measured on the data (6 by default).
 
@@ -105,9 +107,14 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
                 "params=7e10,tokens=1.4e12")
         rows = frame[frame["run"].astype(str).isin(ids)]
         last = final_rows(rows)
+        if "tokens" in last and last["tokens"].nunique() > 1:
+            # several budgets at this size: the target is the longest run (its seeds); the others stay held out
+            last = last[np.isclose(last["tokens"], last["tokens"].max(), rtol=1e-9)]
         point = {c: float(last[c].mean()) for c in AXES if c in last}
         actual = float(last[y].mean()) if y in last else None
-        label = ids[0] if len(ids) == 1 else f"largest size ({len(ids)} runs)"
+        n_final = len(last)
+        label = ids[0] if len(ids) == 1 else (f"largest size ({len(ids)} runs)" if n_final == len(ids) else
+                                              f"largest size, longest run ({n_final} of {len(ids)} runs)")
         return Target(point=_complete(point, k), label=f"target: {label}", actual=actual, runs=ids,
                       frame=rows.reset_index(drop=True))
     if isinstance(target, Mapping):
@@ -116,8 +123,9 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
         unknown = set(point) - set(AXES)
         if unknown:
             raise InvalidParameterError(f"target: unknown input(s) {sorted(unknown)}; use params=, tokens=, flops=")
-        if sum(c in point for c in AXES) < 2 and not (len(point) == 1):
-            raise InvalidParameterError("target needs two of params, tokens, flops (e.g. params=7e10,tokens=1.4e12)")
+        if not point:
+            raise InvalidParameterError("target needs inputs, e.g. params=7e10,tokens=1.4e12 (or flops=... for a "
+                                        "one-input law)")
         if any(not (v > 0 and np.isfinite(v)) for v in point.values()):
             raise InvalidParameterError(f"target values must be finite and > 0; got {point}")
         full = _complete(point, k)
