@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import warnings
 
 import numpy as np
 import pytest
@@ -83,9 +84,22 @@ def test_missing_api_is_left_out_with_a_visible_note(ladder, monkeypatch, capsys
     real = _build._have
     monkeypatch.setattr(_build, "_have", lambda m: False if m in ("scalinglab.evaluate", "scalinglab.plan")
                         else real(m))
-    report = build_report(ladder, "chinchilla", progress=True)
+    import pandas as pd
+    import scalinglab as sl
+
+    two = pd.concat([ladder.frame.assign(family="A"),
+                     ladder.frame.assign(family="B", run=lambda d: "b-" + d["run"], loss=lambda d: d["loss"] * 1.1)])
+    report = build_report(two, "chinchilla", progress=True)
     err = capsys.readouterr().err  # progress on stderr: every step done, the sections left out count as steps
-    assert "writing HTML" in err and "8/8" in err
+    assert "writing HTML" in err and "9/9" in err
+    # two families: the law is also fitted to each family on its own, and the numbers are those fits'
+    fam = {s.id: s for s in report.sections}["families"]
+    assert fam.status == "ok" and fam.figures == ("fig-families",)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        fb = sl.fit(two[two["family"] == "B"], "chinchilla")
+    m = re.search(r'data-key="family-param:B:alpha" data-value="([^"]+)"', report.html)
+    assert float(m.group(1)) == pytest.approx(fb.params["alpha"], rel=1e-6)
     by_id = {s.id: s for s in report.sections}
     for sid, module in (("backtest", "scalinglab.evaluate"), ("plan", "scalinglab.plan")):
         assert by_id[sid].status == "missing"

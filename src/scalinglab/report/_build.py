@@ -262,6 +262,26 @@ def section_compare(fits: Sequence, runs: pd.DataFrame, target: Target | None, *
     return Section("compare", "Laws compared", body, figures=(fid,))
 
 
+def section_families(family_fits: Mapping[str, Any], runs: pd.DataFrame, target: Any, *, interval: float,
+                     method: str, render: _Figures) -> Section:
+    """The main law fitted to each family separately, on one figure, with a table of their parameters."""
+    from scalinglab.report._curves import plot_compare
+
+    fams, fits = list(family_fits), list(family_fits.values())
+    x = next(c for c in ("flops", "params", "tokens") if c in runs)
+    fig = plot_compare(fits, runs, x=x, target="largest" if target == "largest" else None, interval=interval,
+                       method=method, labels=[f"{f.law.name} ({fam})" for fam, f in family_fits.items()])
+    table = pd.DataFrame([{"family": fam, **f.params, "points": f.n_points, "RMSE(log)": f.rmse_log}
+                          for fam, f in family_fits.items()])
+    keys = {(i, p): f"family-param:{fam}:{p}" for i, fam in enumerate(fams) for p in fits[i].law.params}
+    body = (table_html(table, keys=keys, caption=f"{fits[0].law.name} fitted to each family separately "
+                                                 "(the target's runs held out)")
+            + render(fig, "fig-families", f"{fits[0].law.name} fitted to each of the {len(fams)} families, each "
+                     f"with its {interval:.0%} prediction band" + (" to its own largest size" if target == "largest"
+                                                                   else "") + "."))
+    return Section("families", "Families compared", body, figures=("fig-families",))
+
+
 def section_backtest(backtests: Sequence, sweeps: Mapping[str, Sequence], *, render: _Figures) -> Section:
     """Backtest leaderboard (default policy) and ARE against training used / scale-up."""
     from scalinglab.report._backtest import backtest_curve, plot_backtest
@@ -478,7 +498,9 @@ def build_report(
     fit_table, tgt, notes = prepare_runs(runs, target, y=y, min_tokens=min_tokens, window=window,
                                          final_only=final_only)
     render = _Figures()
-    n_steps = 3 + 2 * len(laws) + (1 if len(laws) > 1 else 0) + (2 if backtest else 0) + (1 if plan else 0)
+    n_fam = all_frame["family"].nunique() if "family" in all_frame else 0
+    n_steps = (3 + 2 * len(laws) + (1 if len(laws) > 1 else 0) + (1 if 1 < n_fam <= 8 else 0)
+               + (2 if backtest else 0) + (1 if plan else 0))
     sections: list[Section] = []
     fits: list = []
     backtests: list = []
@@ -500,6 +522,11 @@ def build_report(
         if len(fits) > 1:
             bar.step("comparison figure")
             sections.append(section_compare(fits, all_frame, tgt, interval=interval, method=method, render=render))
+        fams = sorted(map(str, all_frame["family"].unique())) if "family" in all_frame else []
+        if 1 < len(fams) <= 8:
+            bar.step("families")
+            sections.append(_families_section(fit_table.frame, all_frame, laws[0], fams, target, x, y, fit_options,
+                                              interval, method, render))
         if backtest:
             sections.append(_backtest_section(runs, laws, x, y, interval, method, backtest_over, fit_options, bar,
                                               render, backtests))
@@ -531,6 +558,25 @@ def build_report(
     if path is not None:
         report.save(path)
     return report
+
+
+def _families_section(fit_frame, all_frame, law, fams, target, x, y, fit_options, interval, method, render):
+    from scalinglab.fit import fit as fit_law
+
+    family_fits = {}
+    for fam in fams:
+        rows = fit_frame[fit_frame["family"].astype(str) == fam]
+        if target == "largest":  # each family's own largest size is held out
+            top = all_frame.loc[all_frame["family"].astype(str) == fam, "params"].max()
+            rows = rows[rows["params"] < top]
+        try:
+            family_fits[fam] = fit_law(rows, law, x=x, y=y, **dict(fit_options or {}))
+        except ScalingLabError:
+            continue
+    if len(family_fits) < 2:
+        return Section("families", "Families compared", "", status="error",
+                       note="Left out: fewer than two families have enough runs to fit on their own.")
+    return section_families(family_fits, all_frame, target, interval=interval, method=method, render=render)
 
 
 def prepare_runs(runs, target: Any = None, *, y: str = "loss", min_tokens: float | None = None,
