@@ -118,20 +118,33 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
         colors, cbar = _colour_runs(ax, fig, shown, max_legend)
         xs, ys = [shown[x].to_numpy(float)], [shown[fit.target].to_numpy(float)]
         run_handles = []
+        pts = {True: [[], [], []], False: [[], [], []]}  # used / not used: x, y, colour (one scatter each)
+        from matplotlib.lines import Line2D
+
         for r in _run_order(shown):
             sel = (shown["run"].astype(str) == r).to_numpy()
-            rows = shown[sel].sort_values(x)
-            u = used[sel][np.argsort(shown.loc[sel, x].to_numpy(), kind="stable")]
+            order = np.argsort(shown.loc[sel, x].to_numpy(), kind="stable")
+            rows = shown[sel].iloc[order]
+            u = used[sel][order]
             c = colors[r]
             xv, yv = rows[x].to_numpy(float), rows[fit.target].to_numpy(float)
+            for flag in (True, False):
+                m = u if flag else ~u
+                pts[flag][0].append(xv[m])
+                pts[flag][1].append(yv[m])
+                pts[flag][2] += [c] * int(m.sum())
             if len(rows) > 1:
                 ax.plot(xv, yv, "-", color=c, lw=1.0, alpha=0.85, zorder=2)
-            h = ax.scatter(xv[u], yv[u], s=14, color=c, zorder=3, label=_run_label(rows))
-            ax.scatter(xv[~u], yv[~u], s=14, facecolors="none", edgecolors=[c], lw=0.8, zorder=3)
-            run_handles.append(h)
-            if len(rows) > 1 and all(col in rows for col in fit.columns.values()):
-                pred = fit.predict(rows, warn=False)
-                ax.plot(xv, pred, "--", color=c, lw=1.0, alpha=0.9, zorder=2)
+                if all(col in rows for col in fit.columns.values()):
+                    ax.plot(xv, fit.predict(rows, warn=False), "--", color=c, lw=1.0, alpha=0.9, zorder=2)
+            if cbar is None:
+                run_handles.append(Line2D([], [], marker="o", ls="", color=c, ms=4, label=_run_label(rows)))
+        for flag in (True, False):
+            xv, yv, cs = np.concatenate(pts[flag][0]), np.concatenate(pts[flag][1]), pts[flag][2]
+            if xv.size and flag:
+                ax.scatter(xv, yv, s=14, c=cs, zorder=3)
+            elif xv.size:
+                ax.scatter(xv, yv, s=14, facecolors="none", edgecolors=cs, lw=0.8, zorder=3)
         multi = bool(shown.groupby("run").size().max() > 1)
         style = _style_handles(ax, used.any(), (~used).any(), multi, "checkpoint" if multi else "point")
         if tgt is not None:
