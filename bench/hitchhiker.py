@@ -21,7 +21,7 @@ Estimators compared (all fits by scalinglab, chinchilla law L = E + A/N^a + B/D^
 
 Honesty check for the choice of defaults: the defaults were picked among a small grid of
 *global* settings (relative early cut in {0, 0.1, 0.2, 0.3} or the 10B cut, x {point, run}
-weighting).  Leave-one-group-out selection re-picks the setting on 5 groups and scores it on
+weighting; plus squared loss instead of Huber and linear- instead of log-space residuals).  Leave-one-group-out selection re-picks the setting on 5 groups and scores it on
 the 6th; its macro mean estimates what the selection procedure itself achieves on a new family.
 
 Run:  python bench/hitchhiker.py            (about 3-5 minutes on 2 cores)
@@ -55,6 +55,9 @@ GROUPS = ["pythia", "pythia-v0", "OPT", "gpt3", "chinchilla", "GPT2-c4"]
 CANDIDATES = {f"skip{int(s * 100)}-{w}": dict(skip_fraction=s, weighting=w)
               for s in (0.0, 0.1, 0.2, 0.3) for w in ("point", "run")}
 CANDIDATES.update({f"cut10B-{w}": dict(skip_fraction=0.0, min_tokens=1e10, weighting=w) for w in ("point", "run")})
+# the objective and the scale of the residuals, on the default checkpoint policy
+CANDIDATES.update({"skip20-run-squared": dict(skip_fraction=0.2, weighting="run", fit_options={"loss": "squared"}),
+                   "skip20-run-linear": dict(skip_fraction=0.2, weighting="run", fit_options={"space": "linear"})})
 
 
 def group_of(scaled_set: str) -> str:
