@@ -45,18 +45,18 @@ def backtest_sweep(data: Any, law: Any = "chinchilla", *, over: str = "fraction"
     policy = options.pop("policy", None) or Policy(**{k: options.pop(k) for k in list(options)
                                                       if k in Policy.__dataclass_fields__})
     if over == "fraction":
-        settings = [replace(policy, fraction=float(v)) for v in (values or (0.25, 0.5, 0.75, 1.0))]
+        settings = [{"fraction": float(v)} for v in (values or (0.25, 0.5, 0.75, 1.0))]
     else:
         n_sizes = int(runs.frame["params"].nunique()) - (policy.holdout_k or 1)
         if values is not None:
             ks = [int(v) for v in values]
         else:  # at most ``max_settings`` fit-set sizes, spread evenly from 2 to all
             ks = sorted({int(round(k)) for k in np.linspace(2, n_sizes, min(max_settings, max(n_sizes - 1, 0)))})
-        settings = [replace(policy, fit_models=f"smallest:{k}") for k in ks if 1 <= k <= n_sizes]
+        settings = [{"fit_models": f"smallest:{k}"} for k in ks if 1 <= k <= n_sizes]
     out = []
-    for pol in settings:
-        try:
-            out.append(backtest(runs, law, policy=pol, **options))
+    for change in settings:
+        try:  # settings the data (or the other policy rules) cannot support are skipped
+            out.append(backtest(runs, law, policy=replace(policy, **change), **options))
         except ScalingLabError:
             pass
         if progress is not None:

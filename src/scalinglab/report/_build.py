@@ -528,8 +528,11 @@ def build_report(
             sections.append(_families_section(fit_table.frame, all_frame, laws[0], fams, target, x, y, fit_options,
                                               interval, method, render))
         if backtest:
+            rules = {"min_tokens": min_tokens, "final_only": final_only}
+            if window is not None:  # the same checkpoint rules as the fits
+                rules.update(skip_fraction=float(window[0]), fraction=float(window[1]))
             sections.append(_backtest_section(runs, laws, x, y, interval, method, backtest_over, fit_options, bar,
-                                              render, backtests))
+                                              render, backtests, rules))
         else:
             sections.append(_skipped("backtest", "Backtest", "backtest=False / --no-backtest"))
         if plan:
@@ -663,7 +666,8 @@ def make_figure(kind: str, runs: Any, laws: Sequence = ("chinchilla",), *, targe
 FIGURE_KINDS = ("loss", "compare", "parity", "residuals", "frontier", "backtest")
 
 
-def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar, render, out: list) -> Section:
+def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar, render, out: list,
+                      rules: Mapping[str, Any]) -> Section:
     bar.step("backtest (default policy)")
     if not _have("scalinglab.evaluate"):
         bar.step("backtest sweeps")
@@ -672,7 +676,8 @@ def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar
     from scalinglab.report._backtest import backtest_sweep
 
     try:
-        main = backtest(runs, laws, x=x, y=y, interval=interval, interval_method=method, fit_options=fit_options)
+        main = backtest(runs, laws, x=x, y=y, interval=interval, interval_method=method, fit_options=fit_options,
+                        **rules)
     except ScalingLabError as exc:
         bar.step("backtest sweeps")
         return Section("backtest", "Backtest", "", status="error",
@@ -683,7 +688,7 @@ def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar
     bar.grow(sum(n[o] for o in over))
     for o in over:
         # the sweeps only draw ARE: no intervals needed
-        sweeps[o] = backtest_sweep(runs, laws, over=o, x=x, y=y, interval=None, fit_options=fit_options,
+        sweeps[o] = backtest_sweep(runs, laws, over=o, x=x, y=y, interval=None, fit_options=fit_options, **rules,
                                    progress=lambda: bar.step(f"backtest sweep over {o}"))
         out.extend(sweeps[o])
     bar.step("backtest sweeps")
