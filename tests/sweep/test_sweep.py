@@ -41,6 +41,7 @@ def test_tiny_sweep_yields_valid_runs_table(tiny):
     assert df["loss"].between(0.5, 6.0).all()  # nats/token over 256 bytes: ln 256 = 5.55
     meta = json.loads((tiny.out / "sweep.json").read_text())
     assert len(meta["corpus"]["sha256"]) == 64 and meta["corpus"]["python_version"]
+    assert meta["history"][-1]["trained"] == tiny.trained and meta["history"][-1]["workers"] == 2
     assert meta["corpus"]["train_bytes"] > 1_000_000 and meta["corpus"]["val_bytes"] > 10_000
     run_meta = json.loads((tiny.out / "runs" / "d32-l1-t32K-s0.json").read_text())
     assert run_meta["cpu_time"] > 0 and run_meta["threads"] == 1
@@ -58,6 +59,8 @@ def test_runs_table_reads_with_read_runs(tiny):
 def test_rerun_skips_finished_runs(tiny):
     res = run(TINY, tiny.out, executor=SerialExecutor(threads=1), progress=False)
     assert res.trained == [] and len(res.skipped) == 3
+    history = json.loads((tiny.out / "sweep.json").read_text())["history"]
+    assert len(history) >= 2 and history[-1]["trained"] == [] and history[-1]["finished"]
 
 
 def test_deleted_run_retrains_only_it_with_identical_losses(tiny, tmp_path):

@@ -2,7 +2,8 @@
 
 Output directory layout::
 
-    <out>/sweep.json          config, corpus (SHA-256, sizes, Python), torch, machine, totals
+    <out>/sweep.json          config, corpus (SHA-256, sizes, Python), torch, machine, and a
+                              history of invocations (UTC start, last run finished, runs trained)
     <out>/corpus/             train.u8 / val.u8 byte arrays + corpus.json (cache)
     <out>/runs/<run_id>.csv   one finished run's checkpoint rows (written atomically)
     <out>/runs/<run_id>.json  its metadata (wall and CPU time, device, versions)
@@ -149,6 +150,7 @@ def run(
                     "cpus": os.cpu_count()},
         "runs": all_ids,
     }
+    history: list[dict] = []
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
         if old.get("corpus", {}).get("sha256") not in (None, corpus.sha256):
@@ -156,9 +158,18 @@ def run(
                 f"{out_dir} holds runs trained on a different corpus (sha256 {old['corpus']['sha256'][:12]}...)",
                 hint="use a fresh --out directory for this Python version",
             )
-    tmp = meta_path.with_name(f".sweep.json.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(meta, indent=2))
-    os.replace(tmp, meta_path)
+        history = list(old.get("history", []))
+    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "finished": None,
+               "trained": [], "workers": None}
+    history.append(session)
+    meta["history"] = history
+
+    def save_meta() -> None:
+        tmp = meta_path.with_name(f".sweep.json.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(meta, indent=2))
+        os.replace(tmp, meta_path)
+
+    save_meta()
 
     runs_csv = out_dir / "runs.csv"
     result = SweepResult(out=out_dir, runs_csv=runs_csv, skipped=[s.run_id for s in specs if s.run_id in done],
@@ -166,10 +177,14 @@ def run(
     write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
     tasks = [TrainTask(s, cfg, str(out_dir / "corpus"), str(out_dir)) for s in todo]
     ex = executor or LocalExecutor(workers or cfg.workers)
+    session["workers"] = ex.workers
 
     def finished(m: dict) -> None:
         result.trained.append(m["run"])
         write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
+        session["trained"] = list(result.trained)
+        session["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+        save_meta()
 
     if tasks:
         total_tokens = sum((t.spec.budget // cfg.tokens_per_step) * cfg.tokens_per_step for t in tasks)
@@ -188,5 +203,7 @@ def run(
         else:
             for m in ex.run(tasks, None):
                 finished(m)
+    session["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    save_meta()
     result.wall_time = time.perf_counter() - t0
     return result
