@@ -339,15 +339,15 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     predicted log loss is ``s^2 g^T (J^T J)^-1 g``; each step adds the candidate run with
     the largest reduction (per FLOP, or per run: both are kept, Krause & Guestrin
     2005), averaged over ``n_draws`` parameter draws of the current fit -- plus
-    log-spaced ladders that spend the budget (2-6 sizes, spans 2-16x, at the target's
+    log-spaced ladders that spend the budget (2-8 sizes, spans 2-16x, at the target's
     tokens per parameter and x/÷2).  (2) Selection by simulation: for ``n_sims`` true
     parameter vectors drawn from the fit's uncertainty, every run's loss is simulated
     (log-normal noise at the fit's residual scale, common random numbers across
     designs), the law is refitted for every design and simulation in one batched
-    solve with the fit's own objective (Huber on log L by default), and the design with the smallest root-mean-square log error
-    at the target is proposed.  The linearised criterion alone favours designs that
-    look good to first order but lose to a plain ladder once the law is refitted
-    (measured in ``bench/planning_suggest.py``); the simulation is what decides.
+    solve with the fit's own objective (Huber on log L by default), and the design
+    with the smallest root-mean-square log error at the target is proposed.  The
+    linearised criterion alone can favour designs that look good to first order but
+    lose to a plain ladder once a robust fit is refitted; the simulation decides.
 
     Parameters
     ----------
@@ -364,7 +364,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     fit : Fit, optional
         An existing fit of ``runs`` (skips fitting).
     interval : float
-        Level of the reported interval widths.
+        Level of the reported (linearised) interval widths.
     n_draws : int
         Parameter draws the criterion is averaged over (1 = locally optimal at the estimate).
     max_runs : int
