@@ -6,8 +6,9 @@ Existing runs: 4 sizes 2e7-2e8 x 3 tokens-per-parameter ratios (10, 20, 40): 12 
 2.1e19 FLOPs.  Target: N = 7e9, D = 1.4e11 (5.9e21 FLOPs, ~2.4 decades beyond).
 Budget for new runs: 1e20 FLOPs (6ND each).
 
-Each replicate draws the existing runs, asks ``plan.suggest`` for the next runs
-(candidate grid: 12 sizes from 2e7 to 7e9 x ratios 5-320, at most 8 runs), and builds
+Each replicate draws the existing runs, asks ``plan.suggest`` (defaults) for the next
+runs (greedy c-optimal designs on a grid of 12 sizes from 2e7 to 7e9 x ratios 5-320 and
+budget ladders, chosen by simulated refits; at most 8 runs), and builds
 the naive ladder: 4 sizes log-spaced over a factor 8 at 20 tokens/parameter, scaled
 so that it costs exactly what the suggestion costs.  Both designs' new runs are
 simulated, the Chinchilla law is refitted on existing + new runs, and the 90%
@@ -76,7 +77,7 @@ def evaluate(runs, truth, n_boot, seed):
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=50)
+    ap.add_argument("--reps", type=int, default=100)
     ap.add_argument("--sigma", type=float, default=0.01)
     ap.add_argument("--boot", type=int, default=200)
     args = ap.parse_args()
@@ -92,7 +93,7 @@ def main() -> None:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             t = time.perf_counter()
-            s = plan.suggest(existing, "chinchilla", target=TARGET, budget=BUDGET, n_draws=16, seed=r)
+            s = plan.suggest(existing, "chinchilla", target=TARGET, budget=BUDGET, seed=r)
             t_suggest += time.perf_counter() - t
             lad = ladder(s.spent)
             new_rng = np.random.default_rng(5000 + r)
@@ -134,8 +135,9 @@ def main() -> None:
                      f"{100 * r['coverage']:.0f}% | {r['no_interval']} |")
     lines += ["", f"Paired over replicates: `suggest` gave the narrower interval in {100 * wins_width:.0f}% and the "
               f"smaller realised error in {100 * wins_error:.0f}% of replicates.", "",
-              f"`suggest` took {t_suggest / args.reps:.2f} s per call (fit + 15 bootstrap draws + greedy design over "
-              f"the candidate grid); whole benchmark {elapsed:.0f} s.", "",
+              f"`suggest` took {t_suggest / args.reps:.2f} s per call with its defaults (fit, 31 bootstrap draws, greedy "
+              "c-optimal designs + budget ladders, 64 simulated refits per design in one batched solve); whole "
+              f"benchmark {elapsed:.0f} s.", "",
               f"Command: `python bench/planning_suggest.py --reps {args.reps} --sigma {args.sigma} --boot {args.boot}`", "",
               f"Machine: {machine} (shared; one core busy with other work)."]
     (OUT / "planning_suggest.md").write_text("\n".join(lines) + "\n")

@@ -330,7 +330,7 @@ def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, the
 
 def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: float, candidates=None,
             fit=None, interval: float = 0.9, n_draws: int = 32, method: str = "bootstrap", seed: int = 0,
-            max_runs: int = 8, n_sims: int = 32, cost=None, **fit_options) -> Suggestion:
+            max_runs: int = 8, n_sims: int = 64, cost=None, **fit_options) -> Suggestion:
     """Propose the next runs that most shrink the prediction error at a target (N, D), within a budget.
 
     Two stages.  (1) Candidate designs: greedy sequential c-optimal designs (Elfving
