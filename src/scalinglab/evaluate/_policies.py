@@ -42,6 +42,10 @@ _TARGET = re.compile(r"^(final)$|^last(?:30|:(0?\.\d+|1(?:\.0*)?))$")
 class Policy:
     """How a backtest splits a family into fit and target checkpoints (see module docstring).
 
+    The dataclass defaults are the neutral policy (no early-checkpoint cut);
+    :func:`scalinglab.evaluate.backtest` defaults to ``DEFAULT_POLICY``
+    (``skip_fraction=0.2``), chosen on the public benchmarks.
+
     Examples
     --------
     >>> Policy(holdout="largest:2", fit_models="smallest:3", min_tokens=1e10).describe()
