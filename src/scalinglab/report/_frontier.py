@@ -107,6 +107,12 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
                 ax.annotate(f"C={last['flops']:.2g}: N*={_si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
                             (last["params"], last["tokens"]), xytext=(-8, 8), textcoords="offset points",
                             ha="right", fontsize=7.5, color="#a01c1c")
+        if isoflop is not None:  # approach 2's minima on the same axes as approach 3's optimum
+            b = getattr(isoflop, "budgets", None)
+            if isinstance(b, pd.DataFrame) and {"params", "tokens"} <= set(b):
+                ok = b[np.isfinite(b["params"].astype(float)) & np.isfinite(b["tokens"].astype(float))]
+                ax.plot(ok["params"], ok["tokens"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5,
+                        label="isoFLOP valley minima (approach 2)")
         set_scale(ax, "x", [nlo, nhi], force_log=True)
         set_scale(ax, "y", [dlo, dhi], force_log=True)
         ax.set_xlim(nlo, nhi)
