@@ -248,6 +248,19 @@ def test_isoflop_valleys(isoflop_runs):
     np.testing.assert_allclose(minima.get_xdata(), ok["params"])
     assert len(minima.get_xdata()) == 4
     assert_readable(fig)
+    # beside the parametric frontier: approach 2's minima sit on approach 3's optimal line (noise-free valleys)
+    import scalinglab as sl
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f = sl.fit(isoflop_runs, "chinchilla")
+        alloc = plan.compute_optimal(f, ok["budget"].to_numpy(), interval=0.9, method="delta")
+    fig = plot_frontier(f, alloc, runs=isoflop_runs, isoflop=res)
+    left = main_axes(fig)[0]
+    stars = next(l for l in left.lines if l.get_label().startswith("isoFLOP valley minima"))
+    np.testing.assert_allclose(stars.get_ydata(), ok["tokens"])
+    np.testing.assert_allclose(np.log(stars.get_xdata()), np.log(alloc.table["params"]), atol=0.25)
+    assert_readable(fig)
 
 
 def test_backtest_figure(ladder):
