@@ -460,8 +460,8 @@ def build_report(
     backtest_over : sequence of {"fraction", "scale"}
         Backtest sweeps drawn as figures.
     flops : sequence of float, optional
-        Compute budgets for planning (default: 8 budgets from the smallest fitted run
-        to 100x the largest, or to the target).
+        Compute budgets for planning (default: 8 budgets from the smallest fitted run's
+        compute to 100x the largest's, or 3x the target's if that is larger).
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit`.
     command : str, optional
@@ -647,10 +647,9 @@ def make_figure(kind: str, runs: Any, laws: Sequence = ("chinchilla",), *, targe
         return _diagnostics.plot_residuals(fits[0])
     from scalinglab.plan import compute_optimal
 
-    cmin, cmax = float(fit_table.frame["flops"].min()), float(fit_table.frame["flops"].max())
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        alloc = compute_optimal(fits[0], np.geomspace(cmin, cmax * 100, 8), interval=interval, method=method)
+        alloc = compute_optimal(fits[0], default_budgets(fit_table.frame, tgt), interval=interval, method=method)
     points = final_rows(frame)
     iso = None
     if _looks_isoflop(points):
@@ -706,12 +705,7 @@ def _plan_section(fit, all_frame, fit_frame, tgt, flops, interval, method, rende
                              "it cannot split compute between them; put a two-input law such as chinchilla first."),
                 None, None)
     if flops is None:
-        cmin = float(fit_frame["flops"].min()) if "flops" in fit_frame else 6 * float(
-            (fit_frame["params"] * fit_frame["tokens"]).min())
-        cmax = float(fit_frame["flops"].max()) if "flops" in fit_frame else 6 * float(
-            (fit_frame["params"] * fit_frame["tokens"]).max())
-        top = max(cmax * 100, tgt.point.get("flops", 0) * 3 if tgt is not None else 0)
-        flops = np.geomspace(cmin, top, 8)
+        flops = default_budgets(fit_frame, tgt)
     try:
         allocation = P.compute_optimal(fit, np.asarray(flops, dtype=float), interval=interval, method=method)
     except ScalingLabError as exc:
@@ -724,6 +718,15 @@ def _plan_section(fit, all_frame, fit_frame, tgt, flops, interval, method, rende
         except ScalingLabError:
             iso = None
     return section_plan(fit, allocation, iso, all_frame, render=render), allocation, iso
+
+
+def default_budgets(fit_frame: pd.DataFrame, target: Target | None = None, n: int = 8) -> np.ndarray:
+    """Planning budgets: from the smallest fitted run's compute (final checkpoint) to 100x the largest's
+    (or 3x the target's compute if that is larger), ``n`` points evenly spaced in log."""
+    ends = final_rows(fit_frame)
+    C = ends["flops"] if "flops" in ends else 6.0 * ends["params"] * ends["tokens"]
+    top = max(float(C.max()) * 100, target.point.get("flops", 0) * 3 if target is not None else 0)
+    return np.geomspace(float(C.min()), top, n)
 
 
 def _looks_isoflop(points: pd.DataFrame) -> bool:
