@@ -133,6 +133,14 @@ def main() -> None:
         lines.append(f"| {d} | {r['runs']:.0f} | {r['flops']:.3g} | {100 * r['median_width']:.2f}% | "
                      f"{100 * r['mean_width']:.2f}% | {100 * r['median_error']:.2f}% | {100 * r['rmse_log']:.2f}% | "
                      f"{100 * r['coverage']:.0f}% | {r['no_interval']} |")
+    better = {"median width": "median_width", "mean width": "mean_width", "median abs log error": "median_error",
+              "RMSE log error": "rmse_log"}
+    su, la = summ.loc["suggest"], summ.loc["log-spaced ladder"]
+    wins = [k for k, c in better.items() if su[c] < la[c]]
+    losses = [k for k, c in better.items() if su[c] > la[c]]
+    cov = "closer to 90%" if abs(su["coverage"] - 0.9) < abs(la["coverage"] - 0.9) else "not closer to 90%"
+    lines += ["", f"Reading: `suggest` is better on {', '.join(wins) or 'nothing'}; the ladder on "
+              f"{', '.join(losses) or 'nothing'}; `suggest`'s coverage is {cov}."]
     lines += ["", f"Paired over replicates: `suggest` gave the narrower interval in {100 * wins_width:.0f}% and the "
               f"smaller realised error in {100 * wins_error:.0f}% of replicates.", "",
               f"`suggest` took {t_suggest / args.reps:.2f} s per call with its defaults (fit, 31 bootstrap draws, greedy "
