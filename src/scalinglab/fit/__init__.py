@@ -3,5 +3,6 @@
 from scalinglab.fit._fit import fit
 from scalinglab.fit._result import Diagnostic, Fit, load_fit
 from scalinglab.fit._summary import Summary
+from scalinglab.fit._uncertainty import BootstrapResult, bootstrap
 
-__all__ = ["fit", "Fit", "Diagnostic", "Summary", "load_fit"]
+__all__ = ["fit", "Fit", "Diagnostic", "Summary", "load_fit", "bootstrap", "BootstrapResult"]

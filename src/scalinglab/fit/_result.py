@@ -224,11 +224,15 @@ class Fit:
     def warnings(self) -> list[str]:
         return [d.message for d in self.diagnostics]
 
-    def summary(self) -> "Summary":
-        """A readable summary (``print(fit.summary())``; ``.as_dict()``, ``.as_html()``)."""
+    def summary(self, interval: float = 0.9, method: str = "auto") -> "Summary":
+        """A readable summary (``print(fit.summary())``; ``.as_dict()``, ``.as_html()``).
+
+        ``method="auto"``: intervals and standard errors from the run bootstrap when the fit
+        has at least 5 runs, else from the delta method; the title says which.
+        """
         from scalinglab.fit._summary import Summary
 
-        return Summary.from_fit(self)
+        return Summary.from_fit(self, interval=interval, method=method)
 
     def __str__(self) -> str:
         return str(self.summary())

@@ -9,7 +9,10 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Summary"]
+__all__ = ["Summary", "MIN_RUNS_FOR_BOOTSTRAP"]
+
+#: Runs needed before the summary's intervals come from the run bootstrap.
+MIN_RUNS_FOR_BOOTSTRAP = 5
 
 
 def _fmt(v: float) -> str:
@@ -27,8 +30,19 @@ class Summary:
     title: str
 
     @classmethod
-    def from_fit(cls, fit, interval: float = 0.9) -> "Summary":
-        ci = fit.conf_int(interval)
+    def from_fit(cls, fit, interval: float = 0.9, method: str = "auto", n_resamples: int = 200) -> "Summary":
+        """Build the summary; ``method="auto"`` uses the run bootstrap when the fit has at least
+        ``MIN_RUNS_FOR_BOOTSTRAP`` runs (the delta method understates uncertainty), else the delta method."""
+        if method == "auto":
+            method = "bootstrap" if fit.data["run"].nunique() >= MIN_RUNS_FOR_BOOTSTRAP else "delta"
+        label = method
+        try:
+            ci = fit.conf_int(interval, method=method, **({"n_resamples": n_resamples} if method == "bootstrap" else {}))
+        except Exception:  # a bootstrap that cannot run (e.g. every resample failed): say so, use the delta method
+            ci, label = fit.conf_int(interval, method="delta"), "delta (bootstrap failed)"
+        by = "runs" if fit.data["run"].nunique() < fit.n_points else "points (one row per run)"
+        how = (f"run bootstrap, {n_resamples} resamples over {by}" if label == "bootstrap"
+               else "delta method, approximate")
         o = fit.options
         obj_name = f"{o['loss']}(delta={o['delta']:g})" if o["loss"] == "huber" else o["loss"]
         header = [
@@ -49,14 +63,15 @@ class Summary:
         table = []
         for p, spec in fit.law.params.items():
             fixed = p in o.get("fixed", {})
-            row = {"param": p, "value": fit.params[p], "stderr": fit.stderr.get(p, float("nan")),
+            se = float(ci.loc[p, "se"]) if (not fixed and "se" in ci.columns) else fit.stderr.get(p, float("nan"))
+            row = {"param": p, "value": fit.params[p], "stderr": se,
                    "lower": None if fixed else float(ci.loc[p, "lower"]),
                    "upper": None if fixed else float(ci.loc[p, "upper"]),
                    "bounds": f"[{spec.lower:g}, {spec.upper:g}]", "note": "fixed" if fixed else
                    ("linear" if p in fit.law.linear else "")}
             table.append(row)
         return cls(header=header, table=table, warnings=fit.warnings,
-                   title=f"Fit of '{fit.law.name}' ({int(interval * 100)}% intervals: delta method, approximate)")
+                   title=f"Fit of '{fit.law.name}' ({int(interval * 100)}% intervals: {how})")
 
     def as_text(self) -> str:
         width = max(len(k) for k, _ in self.header)

@@ -14,8 +14,8 @@ _C_GRID = (-1.0, -0.6, -0.3, -0.15, -0.05)
 
 def _inv_x_grid(inputs, y):
     x = np.ravel(inputs["x"])
-    return np.concatenate([[0.0], 1.0 / np.quantile(x, [0.0, 0.5, 1.0]) * 0.1,
-                           1.0 / np.quantile(x, [0.0, 0.5, 1.0]) * 10])
+    inv = 1.0 / np.quantile(x, [0.0, 0.5, 1.0])
+    return np.concatenate([inv * 1e-3, inv * 0.1, inv * 10])
 
 
 @law(
@@ -37,7 +37,7 @@ def m2(x, eps_inf, beta, c):
     name="M3",
     inputs={"x": "params"},
     params={"beta": Param(0, np.inf, description="scale"),
-            "gamma": Param(0, np.inf, grid=_inv_x_grid, description="saturation offset"),
+            "gamma": Param(0, np.inf, grid=_inv_x_grid, log=True, description="saturation offset"),
             "c": Param(0, 5, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="exponent")},
     linear=("beta",),
     formula="eps = beta (x^-1 + gamma)^c",

@@ -43,7 +43,7 @@ def register(app: typer.Typer) -> None:
             else:
                 out[fitted.target] = pred["estimate"].to_numpy()
                 out["lower"], out["upper"] = pred["lower"].to_numpy(), pred["upper"].to_numpy()
-            label = (f"{int(level * 100)}% interval for the {'mean law' if kind == 'mean' else 'a new run'} "
+            label = (f"{int(level * 100)}% interval for the {'mean law' if kind == 'mean' else 'loss of a new run'} "
                      f"({method})" if level else "no interval")
             emit({"law": fitted.law.name, "interval": level, "kind": kind, "method": method,
                   "predictions": out.to_dict(orient="records")}, json_output,
