@@ -56,19 +56,13 @@ def test_kaplan_and_henighan_frontiers():
     k = plan.compute_optimal(published.get("kaplan2020_frontier_n"), [pf, 1e3 * pf])
     np.testing.assert_allclose(k.params, [1.3e9, 2.013e11], rtol=5e-4)
     assert k.table["a"][0] == pytest.approx(0.73)
-    # Henighan et al. 2020 Table 1, N_opt(C = 1 PF-day) per domain
+    # Henighan et al. 2020 Table 1, N_opt(C = 1 PF-day) per domain (reference sheet, section 1)
     golden = {"language": 1.293e9, "image8x8": 3.137e8, "image16x16": 3.084e8, "image32x32": 2.076e8,
-              "video": 3.036e8, "math": 1.073e8}
-    found = 0
-    for entry in published.list_published("nopt"):
-        dom = entry.key.split("_")[1]
-        for name, value in golden.items():
-            if dom.startswith(name) and (name != "image8x8" or dom == "image8x8"):
-                if name in ("image16x16", "image32x32") and dom != name:
-                    continue
-                assert plan.compute_optimal(entry, pf).params[0] == pytest.approx(value, rel=2e-3), entry.key
-                found += 1
-    assert found >= 4
+              "image_vq16x16": 2.837e8, "image_vq32x32": 2.623e8, "text_to_image_image": 2.623e8,
+              "image_to_text_image": 1.848e8, "video_vq": 3.036e8, "math": 1.073e8}
+    for dom, value in golden.items():
+        entry = published.get(f"henighan2020_{dom}_nopt")
+        assert plan.compute_optimal(entry, pf).params[0] == pytest.approx(value, rel=1e-3), dom
 
 
 @pytest.mark.parametrize("model", [HOFFMANN, BESIROGLU])
