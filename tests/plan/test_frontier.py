@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 import json
-import math
 import warnings
-from pathlib import Path
 
 import numpy as np
 import pandas as pd

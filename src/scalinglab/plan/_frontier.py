@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 
 from scalinglab._validation import check_fraction, check_int, check_options
-from scalinglab.errors import DataError, IdentifiabilityWarning, ExtrapolationWarning, InvalidParameterError, PlanError
+from scalinglab.errors import DataError, ExtrapolationWarning, IdentifiabilityWarning, InvalidParameterError, PlanError
 from scalinglab.plan._cost import resolve_cost
 from scalinglab.plan._report import PlanSummary, fmt, jsonable
 

@@ -14,7 +14,7 @@ from scipy import stats
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import DataError, InvalidParameterError, PlanError
 from scalinglab.plan._cost import resolve_cost
-from scalinglab.plan._report import PlanSummary, fmt, jsonable
+from scalinglab.plan._report import PlanSummary, jsonable
 
 __all__ = ["Suggestion", "suggest", "candidate_grid", "design_variance"]
 
