@@ -89,7 +89,7 @@ def test_missing_api_is_left_out_with_a_visible_note(ladder, monkeypatch, capsys
 
     two = pd.concat([ladder.frame.assign(family="A"),
                      ladder.frame.assign(family="B", run=lambda d: "b-" + d["run"], loss=lambda d: d["loss"] * 1.1)])
-    report = build_report(two, "chinchilla", progress=True)
+    report = build_report(two, "chinchilla", progress=True, method="delta")
     err = capsys.readouterr().err  # progress on stderr: every step done, the sections left out count as steps
     assert "writing HTML" in err and "9/9" in err
     # two families: the law is also fitted to each family on its own, and the numbers are those fits'
@@ -120,7 +120,7 @@ def test_cli_report_and_plot(ladder, tmp_path):
     runner = CliRunner()
     out = tmp_path / "r.html"
     res = runner.invoke(app, ["report", str(csv), "--law", "chinchilla", "--target", "largest", "-o", str(out),
-                              "--no-backtest", "--no-plan", "--json"])
+                              "--no-backtest", "--no-plan", "--method", "delta", "--json"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)  # --json: no progress bar mixed into the output
     assert payload["output"] == str(out) and out.exists()

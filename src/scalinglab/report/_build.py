@@ -135,21 +135,17 @@ def section_fits(fits: Sequence, *, interval: float, method: str) -> Section:
 
     parts = []
     for f in fits:
-        s = Summary.from_fit(f)
-        try:
-            ci = f.conf_int(interval, method=method)
-            how = method
-        except ScalingLabError:
-            ci, how = f.conf_int(interval, method="delta"), "delta"
+        s = Summary.from_fit(f, interval=interval, method=method)  # the core's summary: one bootstrap, cached
+        rows = {r["param"]: r for r in s.table}
         table = pd.DataFrame({
             "param": list(f.law.params),
             "value": [f.params[p] for p in f.law.params],
-            "stderr": [f.stderr.get(p, np.nan) for p in f.law.params],
-            f"lower {interval:.0%}": [float(ci.loc[p, "lower"]) if p in ci.index else np.nan for p in f.law.params],
-            f"upper {interval:.0%}": [float(ci.loc[p, "upper"]) if p in ci.index else np.nan for p in f.law.params],
-            "note": ["fixed" if p in f.options.get("fixed", {}) else ("linear" if p in f.law.linear else "")
-                     for p in f.law.params],
+            "stderr": [rows[p]["stderr"] for p in f.law.params],
+            f"lower {interval:.0%}": [np.nan if rows[p]["lower"] is None else rows[p]["lower"] for p in f.law.params],
+            f"upper {interval:.0%}": [np.nan if rows[p]["upper"] is None else rows[p]["upper"] for p in f.law.params],
+            "note": [rows[p]["note"] for p in f.law.params],
         })
+        how = s.title[s.title.find("(") + 1:s.title.rfind(")")] if "(" in s.title else method
         keys = {(i, "value"): f"param:{f.law.name}:{p}" for i, p in enumerate(f.law.params)}
         keys.update({(i, f"lower {interval:.0%}"): f"param-lower:{f.law.name}:{p}" for i, p in enumerate(f.law.params)})
         keys.update({(i, f"upper {interval:.0%}"): f"param-upper:{f.law.name}:{p}" for i, p in enumerate(f.law.params)})
@@ -162,7 +158,7 @@ def section_fits(fits: Sequence, *, interval: float, method: str) -> Section:
             f"<h3 id='fit-{e(f.law.name)}'>{e(f.law.name)}: <code>{e(f.law.formula)}</code></h3>"
             + kv_html([(k, v) for k, v in s.header if k not in ("law",)])
             + table_html(quality, keys=qkeys)
-            + table_html(table, keys=keys, caption=f"Parameters with {interval:.0%} intervals ({how})")
+            + table_html(table, keys=keys, caption=f"Parameters with {how}")
             + (f"<ul class='diag callout warning'>{diags}</ul>" if diags else
                "<p class='muted'>Diagnostics: no problems found (no parameter at a bound, curvature well "
                "conditioned).</p>"))
@@ -419,7 +415,7 @@ def build_report(
     window: tuple[float, float] | None = None,
     final_only: bool = False,
     interval: float = 0.9,
-    method: str = "delta",
+    method: str = "auto",
     backtest: bool = True,
     backtest_over: Sequence[str] = ("fraction", "scale"),
     plan: bool = True,
@@ -452,8 +448,10 @@ def build_report(
         Checkpoint selection (:func:`scalinglab.select_checkpoints`) applied before fitting.
     interval : float
         Interval level everywhere (0.9 = 90%).
-    method : {"delta", "bootstrap"}
-        Uncertainty method for parameter and prediction intervals and planning.
+    method : {"auto", "delta", "bootstrap"}
+        Uncertainty method for parameter and prediction intervals and planning:
+        ``"auto"`` is the run bootstrap when the fits have at least 5 runs (the delta
+        method understates uncertainty), else the delta method, as in ``Fit.summary``.
     backtest, plan : bool
         Include the backtest and planning sections (left out with a note when the
         needed API is not available or the data cannot support them).
@@ -487,7 +485,7 @@ def build_report(
 
     t0 = time.perf_counter()
     check_fraction(interval, "interval", "build_report")
-    check_options(method, "method", ("delta", "bootstrap"), "build_report")
+    check_options(method, "method", ("auto", "delta", "bootstrap"), "build_report")
     for o in backtest_over:
         check_options(o, "backtest_over", ("fraction", "scale"), "build_report")
     laws = [law] if not isinstance(law, (list, tuple)) else list(law)
@@ -497,6 +495,10 @@ def build_report(
     all_frame = runs.frame
     fit_table, tgt, notes = prepare_runs(runs, target, y=y, min_tokens=min_tokens, window=window,
                                          final_only=final_only)
+    if method == "auto":
+        from scalinglab.fit._summary import MIN_RUNS_FOR_BOOTSTRAP
+
+        method = "bootstrap" if fit_table.frame["run"].nunique() >= MIN_RUNS_FOR_BOOTSTRAP else "delta"
     render = _Figures()
     n_fam = all_frame["family"].nunique() if "family" in all_frame else 0
     n_steps = (3 + 2 * len(laws) + (1 if len(laws) > 1 else 0) + (1 if 1 < n_fam <= 8 else 0)
