@@ -75,6 +75,6 @@ def built_report(ladder, tmp_path_factory):
 
     path = tmp_path_factory.mktemp("report") / "report.html"
     report = build_report(ladder, ["chinchilla", "kaplan"], target="largest", backtest_over=("fraction",),
-                          progress=False, path=path, command="scalinglab report ladder.csv --law chinchilla "
+                          method="delta", progress=False, path=path, command="scalinglab report ladder.csv --law chinchilla "
                                                              "--law kaplan --target largest")
     return report, path

@@ -120,13 +120,16 @@ def test_cli_report_and_plot(ladder, tmp_path):
     runner = CliRunner()
     out = tmp_path / "r.html"
     res = runner.invoke(app, ["report", str(csv), "--law", "chinchilla", "--target", "largest", "-o", str(out),
-                              "--no-backtest", "--no-plan", "--method", "delta", "--json"])
+                              "--no-backtest", "--no-plan", "--json"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)  # --json: no progress bar mixed into the output
     assert payload["output"] == str(out) and out.exists()
     assert payload["laws"] == ["chinchilla"] and set(payload["left_out"]) == {"Backtest", "Compute-optimal planning"}
     html = out.read_text()
     assert "report" in html and "--target largest" in html  # the exact command is recorded
+    # method "auto" with >= 5 fitted runs: run-bootstrap intervals everywhere, and the page says so
+    assert "Parameters with 90% intervals: run bootstrap" in html and "prediction band (bootstrap)" in html
+    assert "<td>bootstrap</td>" in html  # the prediction table's interval method
     for kind, suffix in (("loss", "svg"), ("parity", "pdf")):
         fig = tmp_path / f"{kind}.{suffix}"
         res = runner.invoke(app, ["plot", kind, str(csv), "--law", "chinchilla", "-t", "largest", "-o", str(fig),
