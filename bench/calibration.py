@@ -31,7 +31,8 @@ from scalinglab.errors import ScalingLabError  # noqa: E402
 from scalinglab.evaluate import backtest  # noqa: E402
 from scalinglab.fit._uncertainty import prediction_interval  # noqa: E402
 
-VARIANTS = [("delta", "mean"), ("delta", "new"), ("bootstrap", "mean"), ("bootstrap", "new")]
+VARIANTS = [("delta", "mean"), ("delta", "new"), ("bootstrap", "mean"), ("bootstrap", "new"),
+            ("calibrated", "mean"), ("calibrated", "new")]
 
 
 def main() -> None:

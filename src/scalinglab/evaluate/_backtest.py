@@ -210,8 +210,10 @@ def backtest(
         checkpoints; ``"point"`` weights every checkpoint equally.
     interval : float or None
         Level of the prediction interval scored by ``coverage`` (None: skip).
-    interval_method : {"delta", "bootstrap", "auto"}
-        ``"auto"``: bootstrap over runs when the fit set has >= 5 runs, else delta.
+    interval_method : {"delta", "bootstrap", "calibrated", "auto"}
+        ``"auto"`` = ``"calibrated"``: the run-bootstrap interval (delta method with
+        fewer than 5 fit runs) widened by the law's own extrapolation error measured
+        by nested backtests on the fit set (see :mod:`scalinglab.fit._calibration`).
     n_resamples : int
         Bootstrap resamples.
     by : "family" or None
@@ -237,7 +239,7 @@ def backtest(
                                                     skip_fraction=skip_fraction, min_tokens=min_tokens,
                                                     final_only=final_only, target=target)
     check_options(weighting, "weighting", ("point", "run"), "backtest")
-    check_options(interval_method, "interval_method", ("delta", "bootstrap", "auto"), "backtest")
+    check_options(interval_method, "interval_method", ("delta", "bootstrap", "calibrated", "auto"), "backtest")
     check_int(n_resamples, "n_resamples", "backtest", minimum=2)
     if interval is not None:
         check_fraction(interval, "interval", "backtest")
@@ -303,15 +305,11 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
             lower = upper = np.full_like(y_hat, np.nan)
             method = None
             if interval is not None:
-                method = interval_method
-                if method == "auto":
-                    method = "bootstrap" if n_runs >= 5 else "delta"
+                method = "calibrated" if interval_method == "auto" else interval_method
                 try:
-                    if method == "delta":
-                        iv = f.predict(target_rows, interval=interval, kind="new", method="delta", warn=False)
-                    else:
-                        iv = _boot_interval(f, target_rows, interval, n_resamples, seed)
+                    iv = _interval(f, target_rows, interval, method, n_resamples, seed)
                     lower, upper = iv["lower"].to_numpy(), iv["upper"].to_numpy()
+                    method = str(iv["method"].iloc[0]) if len(iv) else method
                 except ScalingLabError:
                     method = None
         s = score(yt, y_hat, lower, upper)
@@ -329,9 +327,8 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
     return row, pred, f
 
 
-def _boot_interval(f, target_rows: pd.DataFrame, level: float, n_resamples: int, seed: int) -> pd.DataFrame:
+def _interval(f, target_rows: pd.DataFrame, level: float, method: str, n_resamples: int, seed: int) -> pd.DataFrame:
     from scalinglab.fit._uncertainty import prediction_interval
 
     X = f._inputs(target_rows, {})
-    return prediction_interval(f, X, level=level, kind="new", method="bootstrap", n_resamples=n_resamples,
-                               seed=seed)
+    return prediction_interval(f, X, level=level, kind="new", method=method, n_resamples=n_resamples, seed=seed)

@@ -47,6 +47,9 @@ __all__ = ["BootstrapResult", "bootstrap", "prediction_interval", "parameter_int
            "resample_weights"]
 
 _METHODS = ("delta", "bootstrap")
+_PREDICT_METHODS = ("delta", "bootstrap", "calibrated")
+#: Runs a fit needs before "calibrated" intervals start from the bootstrap (else the delta method).
+MIN_RUNS_FOR_BOOTSTRAP = 5
 _BY = ("run", "point")
 #: Resamples used when a bootstrap is requested implicitly (``predict``/``conf_int``).
 DEFAULT_RESAMPLES = 1000
@@ -297,8 +300,11 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
     kind : {"mean", "new"}
         ``"mean"``: interval of the mean law; ``"new"``: of one new run's loss
         (adds the residual run-to-run scatter).
-    method : {"delta", "bootstrap"}
-        Delta method (normal in log space) or percentile bootstrap over runs.
+    method : {"delta", "bootstrap", "calibrated"}
+        Delta method (normal in log space), percentile bootstrap over runs, or
+        ``"calibrated"``: the bootstrap interval (delta method with fewer than 5
+        runs) widened by the law's own extrapolation error, measured by nested
+        backtests on the fitted runs (:mod:`scalinglab.fit._calibration`).
     n_resamples, seed, by
         Bootstrap settings (ignored by the delta method).
     bootstrap : BootstrapResult, optional
@@ -311,7 +317,10 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
     """
     check_fraction(level, "interval", "predict")
     check_options(kind, "kind", ("mean", "new"), "predict")
-    check_options(method, "method", _METHODS, "predict")
+    check_options(method, "method", _PREDICT_METHODS, "predict")
+    if method == "calibrated":
+        return _calibrated_interval(fit, X, level=level, kind=kind, n_resamples=n_resamples, seed=seed, by=by,
+                                    bootstrap=bootstrap)
     estimate = np.asarray(fit.law.evaluate(X, fit.params), dtype=float)
     shape = estimate.shape
     flat = {k: np.ravel(np.broadcast_to(v, shape)) for k, v in X.items()}
@@ -349,6 +358,33 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
         lower, upper = est * np.exp(-z * sd), est * np.exp(z * sd)
     return pd.DataFrame({"estimate": est, "lower": np.ravel(lower), "upper": np.ravel(upper),
                          "level": level, "kind": kind, "method": method})
+
+
+def _calibrated_interval(fit, X, *, level, kind, n_resamples, seed, by, bootstrap) -> pd.DataFrame:
+    from scalinglab.fit._calibration import extrapolation_error
+
+    base_method = "bootstrap" if fit.data["run"].nunique() >= MIN_RUNS_FOR_BOOTSTRAP else "delta"
+    base = prediction_interval(fit, X, level=level, kind=kind, method=base_method, n_resamples=n_resamples,
+                               seed=seed, by=by, bootstrap=bootstrap)
+    ext = extrapolation_error(fit)
+    out = base.copy()
+    out["method"] = "calibrated"
+    if ext is None:  # too few sizes to measure drift: the base interval, labelled as such
+        out["method"] = f"{base_method} (too few sizes to calibrate)"
+        return out
+    shape = np.broadcast_shapes(*(np.shape(v) for v in X.values()))
+    x = np.ravel(np.broadcast_to(np.asarray(X[ext.axis], dtype=float), shape))
+    fitted = fit.data[ext.column].to_numpy(dtype=float)
+    decades = np.maximum(0.0, np.maximum(np.log10(x / fitted.max()), np.log10(fitted.min() / x)))
+    extra = stats.norm.ppf(0.5 + level / 2) * ext.sd_at(decades)
+    est = out["estimate"].to_numpy()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.log(est) - np.log(out["lower"].to_numpy())
+        hi = np.log(out["upper"].to_numpy()) - np.log(est)
+    out["lower"] = est * np.exp(-np.sqrt(lo ** 2 + extra ** 2))
+    out["upper"] = est * np.exp(np.sqrt(hi ** 2 + extra ** 2))
+    out["extrapolation_sd"] = ext.sd_at(decades)
+    return out
 
 
 def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_resamples: int = DEFAULT_RESAMPLES,

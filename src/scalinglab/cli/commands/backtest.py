@@ -27,7 +27,7 @@ def register(app: typer.Typer) -> None:
         final_only: bool = typer.Option(False, "--final-only", help="Fit on final checkpoints only."),
         target: str = typer.Option("last30", "--target", help="last30 | last:F | final."),
         interval: float = typer.Option(0.9, "--interval", help="Prediction-interval level scored as coverage; 0 for none."),
-        interval_method: str = typer.Option("auto", "--interval-method", help="delta | bootstrap | auto."),
+        interval_method: str = typer.Option("auto", "--interval-method", help="delta | bootstrap | calibrated | auto (= calibrated: bootstrap widened by measured extrapolation error)."),
         json_output: bool = JsonOption,
     ) -> None:
         """Backtest one or more laws: fit the smaller models, score predictions of the held-out ones."""
