@@ -166,6 +166,14 @@ def main(out: Path, dest: Path = DATA) -> None:
     w(f"- wall time: {wall_runs / 60:.1f} min inside runs, {wall_total / 60:.1f} min end to end")
     w(f"- compute: {flops6:.3g} FLOPs by 6ND, {flopsc:.3g} FLOPs counted (attention and head included), "
       f"i.e. {flopsc / cpu / 1e9:.1f} GFLOP/s per CPU-second\n")
+    hist = sweep.get("history", [])
+    w("How it was run: `--workers 1` on a machine shared with other jobs (load average 3-7 on 2 cores), "
+      "so wall time exceeds CPU time. The sweep was stopped and resumed three times while the ladder was "
+      "resized to the time available (first trimmed, then extended again before the largest model); the "
+      "resumable output kept every finished run, and the run in progress at each stop was retrained from "
+      "scratch (about one CPU-minute of discarded work, not counted above). "
+      f"`sweep.json` records the last {len(hist)} invocations"
+      + (f", the last finishing at {hist[-1]['finished']}" if hist and hist[-1].get("finished") else "") + ".\n")
     w("## Chinchilla fit on all but the largest size\n")
     w(f"`scalinglab.fit(final, \"chinchilla\")` (Huber delta=1e-3 on log loss) on the {len(train)} final "
       f"checkpoints of the {sizes.shape[0] - 1} smaller sizes, `L(N, D) = E + A/N^alpha + B/D^beta`:\n")
@@ -173,7 +181,10 @@ def main(out: Path, dest: Path = DATA) -> None:
     w(f"| scalinglab.fit | {p_sl['E']:.4g} | {p_sl['A']:.4g} | {p_sl['alpha']:.4g} | {p_sl['B']:.4g} | {p_sl['beta']:.4g} |")
     w(f"| scipy cross-check (L-BFGS from the best of the paper's start grid) | {p_sp['E']:.4g} | {p_sp['A']:.4g} | {p_sp['alpha']:.4g} | {p_sp['B']:.4g} | {p_sp['beta']:.4g} |")
     w("")
-    w(f"In-sample residuals of log loss: RMS {np.sqrt(np.mean(resid ** 2)):.4f}, max |r| {np.abs(resid).max():.4f}.\n")
+    w(f"In-sample residuals of log loss: RMS {np.sqrt(np.mean(resid ** 2)):.4f}, max |r| {np.abs(resid).max():.4f}."
+      + (" E sits at its lower bound 0: these models are far from the irreducible loss of the corpus, so the "
+         "data cannot identify E (the fit is effectively two power laws plus a constant of 0)." if p_sl["E"] < 1e-3 else "")
+      + "\n")
     w("| extrapolation target | tokens | actual loss | predicted (scalinglab.fit) | rel. error | predicted (scipy) | rel. error |\n|---|---|---|---|---|---|---|")
     for (_, r), ps, es, pp, ep in zip(target.iterrows(), pred_sl, rel_sl, pred_sp, rel_sp):
         w(f"| {r['run']} (N={int(r['params']):,}) | {int(r['tokens']):,} | {r['loss']:.4f} | {ps:.4f} | {es:+.2%} | {pp:.4f} | {ep:+.2%} |")
