@@ -183,7 +183,7 @@ def main(out: Path, dest: Path = DATA) -> None:
     w("")
     w(f"In-sample residuals of log loss: RMS {np.sqrt(np.mean(resid ** 2)):.4f}, max |r| {np.abs(resid).max():.4f}."
       + (" E sits at its lower bound 0: these models are far from the irreducible loss of the corpus, so the "
-         "data cannot identify E (the fit is effectively two power laws plus a constant of 0)." if p_sl["E"] < 1e-3 else "")
+         "data cannot identify E and the fit reduces to two power laws, A/N^alpha + B/D^beta." if p_sl["E"] < 1e-3 else "")
       + "\n")
     w("| extrapolation target | tokens | actual loss | predicted (scalinglab.fit) | rel. error | predicted (scipy) | rel. error |\n|---|---|---|---|---|---|---|")
     for (_, r), ps, es, pp, ep in zip(target.iterrows(), pred_sl, rel_sl, pred_sp, rel_sp):
