@@ -35,7 +35,8 @@ class DemoResult:
 
     def as_text(self) -> str:
         lines = [self.fit.summary().as_text(), "",
-                 "Prediction for the held-out largest model (final checkpoint; 90% interval for a new run):"]
+                 "Prediction for the held-out largest model (final checkpoint; calibrated 90% interval for a new run: "
+                 "run bootstrap widened by the extrapolation error measured on the smaller sizes):"]
         for row in self.target.itertuples():
             inside = "inside" if row.lower <= row.actual <= row.upper else "OUTSIDE"
             lines.append(f"  {row.run}: N={row.params:.3g} D={row.tokens:.3g}  predicted {row.predicted:.4f} "
@@ -71,7 +72,7 @@ def run_demo(data: pd.DataFrame | None = None, *, law: str = "chinchilla") -> De
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fitted = fit(train, law)
-        pred = fitted.predict(held, interval=0.9, kind="new")
+        pred = fitted.predict(held, interval=0.9, kind="new", method="calibrated")
     target = pd.DataFrame({
         "run": held["run"].to_numpy(), "params": held["params"].to_numpy(), "tokens": held["tokens"].to_numpy(),
         "actual": held["loss"].to_numpy(), "predicted": pred["estimate"].to_numpy(),
