@@ -15,11 +15,11 @@ from scalinglab.errors import ScalingLabError
 from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit
 from scalinglab.evaluate import Backtest, Policy, backtest, select_law
 from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
-from scalinglab import datasets, published
+from scalinglab import datasets, plan, published
 
 __all__ = [
     "__version__", "read_runs", "select_checkpoints", "RunsTable", "get_law", "list_laws", "law",
     "define_law", "register", "Law", "Param", "fit", "Fit", "load_fit", "ScalingLabError", "bootstrap", "BootstrapResult",
     "backtest", "Backtest", "Policy", "select_law",
-    "published", "datasets",
+    "published", "datasets", "plan",
 ]

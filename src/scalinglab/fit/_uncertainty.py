@@ -157,7 +157,7 @@ def resample_weights(groups: np.ndarray, n_resamples: int, rng: np.random.Genera
 
 
 def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: str = "run",
-              max_iter: int = 300) -> BootstrapResult:
+              max_iter: int = 2000) -> BootstrapResult:
     """Refit ``fit`` on bootstrap resamples of its runs, all resamples in one batched solve.
 
     Resample ``b`` redraws the fitted runs with replacement (``by="run"``: all
@@ -175,7 +175,9 @@ def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: s
     by : {"run", "point"}
         Resampling unit; "run" falls back to points when every row is its own run.
     max_iter : int
-        Solver iteration cap per resample; resamples that hit it count as failed.
+        Solver iteration cap per resample (Huber with a small delta behaves like L1 and some
+        resamples converge slowly; only the slow ones keep iterating); resamples that hit it
+        count as failed.
 
     Returns
     -------
