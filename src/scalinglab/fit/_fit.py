@@ -186,7 +186,7 @@ def fit(
     if len(starts) == 0:
         raise FitError(f"every starting point of law '{lw.name}' gives non-finite or non-positive predictions "
                        "on this data", hint="check the units of the inputs and target, or give bounds=/fixed=")
-    result = refine(problem, starts)
+    result = refine(problem, starts, max_iter=1000)
     best = int(np.argmin(result.objective))
     u_best = result.u[best]
     diagnostics = _diagnose(problem, u_best, bool(result.converged[best]), frame, columns, runs.source)

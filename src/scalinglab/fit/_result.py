@@ -49,7 +49,7 @@ class Fit:
     params : dict
         Fitted (and fixed) parameter values by name.
     stderr : dict
-        Approximate standard errors (Gauss-Newton curvature with a robust residual
+        Approximate standard errors (Gauss-Newton curvature with the dof-corrected residual
         scale; ``nan`` for fixed parameters).  Bootstrap intervals: :meth:`conf_int`.
     cov : ndarray
         Approximate covariance of the free parameters (order ``free_params``).
@@ -117,8 +117,10 @@ class Fit:
         ss_res = float(np.sum(w * (problem.y - pred) ** 2))
         ss_tot = float(np.sum(w * (problem.y - np.average(problem.y, weights=w)) ** 2))
         r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
-        mad = float(np.median(np.abs(r[used] - np.median(r[used])))) * 1.4826
-        scale = mad * math.sqrt(n / max(n - P, 1)) if mad > 0 else float(np.sqrt(np.mean(r[used] ** 2)))
+        # Residual scale with a degrees-of-freedom correction.  Not the MAD: a Huber fit with a
+        # small delta behaves like L1 and passes exactly through about P points, so the median
+        # absolute residual understates the scatter on small ladders.
+        scale = float(np.sqrt(np.sum(w[used] * r[used] ** 2) / max(np.sum(w[used]) - P, 1.0)))
         cov_u = _gauss_newton_cov(problem, u, w, scale)
         jac = np.where(problem.is_log, theta, 1.0)
         cov = cov_u * np.outer(jac, jac)

@@ -56,7 +56,7 @@ class Summary:
         header += [
             ("objective", f"sum {obj_name} on {o['space']} residuals = {fit.objective:.6e}"),
             ("fit quality", f"RMSE(log) = {fit.rmse_log:.4g}, R^2 = {fit.r2:.4f}, "
-                            f"robust residual scale = {fit.residual_scale:.3g}"),
+                            f"residual scale (dof-corrected) = {fit.residual_scale:.3g}"),
             ("search", f"{'converged' if fit.converged else 'NOT CONVERGED'} after {fit.n_iter} iterations; "
                        f"{fit.n_starts} starts refined from {fit.n_grid} grid points"),
         ]

@@ -4,7 +4,7 @@ Two methods:
 
 ``method="delta"`` (fast, approximate)
     Gauss-Newton covariance of the internal coordinates (log for scale
-    parameters) with a robust (MAD) residual scale, propagated to predictions by
+    parameters) with the dof-corrected residual scale, propagated to predictions by
     the delta method in log space.
 ``method="bootstrap"`` (honest, slower)
     Nonparametric bootstrap over *runs*: every resample draws whole runs (all
@@ -25,7 +25,7 @@ Two kinds of prediction interval:
 ``kind="new"``
     Interval for the loss of one *new run* at those inputs: adds the
     run-to-run / checkpoint scatter around the law, estimated from the fit's
-    residuals (delta: a normal with the robust residual scale; bootstrap: the
+    residuals (delta: a normal with the residual scale; bootstrap: the
     empirical residuals, rescaled by ``sqrt(n / (n - P))``).
 """
 
