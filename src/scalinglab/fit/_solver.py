@@ -173,8 +173,8 @@ def _bounded_lstsq(Phi: np.ndarray, t: np.ndarray, w: np.ndarray, lower: np.ndar
         resid_target = b - np.einsum("gnk,gk->gn", A[:, :, ~free], z[:, ~free])
         if free.any():
             Af = A[:, :, free]
-            AtA = np.einsum("gni,gnj->gij", Af, Af)
-            Atb = np.einsum("gni,gn->gi", Af, resid_target)
+            AtA = np.matmul(np.swapaxes(Af, 1, 2), Af)
+            Atb = np.matmul(np.swapaxes(Af, 1, 2), resid_target[:, :, None])[:, :, 0]
             AtA = AtA + 1e-12 * np.trace(AtA, axis1=1, axis2=2)[:, None, None] * np.eye(free.sum())
             try:
                 zf = np.linalg.solve(AtA, Atb[..., None])[..., 0]
@@ -298,8 +298,9 @@ def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = Non
         J = np.nan_to_num(J, nan=0.0, posinf=0.0, neginf=0.0)
         psi = problem.loss.psi(ra) * wa
         irls = problem.loss.weight(ra) * wa
-        g = np.einsum("bnp,bn->bp", J, psi)
-        H = np.einsum("bnp,bn,bnq->bpq", J, irls, J)
+        Jt = np.swapaxes(J, 1, 2)
+        g = np.matmul(Jt, psi[:, :, None])[:, :, 0]
+        H = np.matmul(Jt * irls[:, None, :], J)  # batched J^T W J (BLAS, not a 3-operand einsum)
         at_lo = (ua <= problem.lower + 1e-12) & (g > 0)
         at_hi = (ua >= problem.upper - 1e-12) & (g < 0)
         free = ~(at_lo | at_hi)
