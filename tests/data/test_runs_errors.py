@@ -111,6 +111,7 @@ def test_input_file_is_not_modified(tmp_path):
 
 
 def test_formats_round_trip(tmp_path):
+    pytest.importorskip("pyarrow", reason="Parquet support is the optional extra scalinglab[parquet]")
     df = _frame()
     df.to_json(tmp_path / "r.jsonl", orient="records", lines=True)
     df.to_parquet(tmp_path / "r.parquet")
