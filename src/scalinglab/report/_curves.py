@@ -117,7 +117,9 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
         ax = axes[0, 0]
         colors, cbar = _colour_runs(ax, fig, shown, max_legend)
         xs, ys = [shown[x].to_numpy(float)], [shown[fit.target].to_numpy(float)]
+        fit_x = frame.loc[fitted_mask(fit, frame), x].to_numpy(float) if x in frame else np.array([])
         run_handles = []
+        n_curves = 0
         pts = {True: [[], [], []], False: [[], [], []]}  # used / not used: x, y, colour (one scatter each)
         from matplotlib.lines import Line2D
 
@@ -135,8 +137,11 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
                 pts[flag][2] += [c] * int(m.sum())
             if len(rows) > 1:
                 ax.plot(xv, yv, "-", color=c, lw=1.0, alpha=0.85, zorder=2)
-                if all(col in rows for col in fit.columns.values()):
-                    ax.plot(xv, fit.predict(rows, warn=False), "--", color=c, lw=1.0, alpha=0.9, zorder=2)
+            if u.sum() > 1 and all(col in rows for col in fit.columns.values()):
+                # the law over the checkpoints it was fitted to (outside them it answers another question)
+                span = (xv >= xv[u].min()) & (xv <= xv[u].max())
+                ax.plot(xv[span], fit.predict(rows[span], warn=False), "--", color=c, lw=1.0, alpha=0.9, zorder=2)
+                n_curves += 1
             if cbar is None:
                 run_handles.append(Line2D([], [], marker="o", ls="", color=c, ms=4, label=_run_label(rows)))
         for flag in (True, False):
@@ -146,9 +151,10 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
             elif xv.size:
                 ax.scatter(xv, yv, s=14, facecolors="none", edgecolors=cs, lw=0.8, zorder=3)
         multi = bool(shown.groupby("run").size().max() > 1)
-        style = _style_handles(ax, used.any(), (~used).any(), multi, "checkpoint" if multi else "point")
+        style = _style_handles(ax, used.any(), (~used).any(), n_curves > 0, "checkpoint" if multi else "point")
         if tgt is not None:
-            style += _draw_target(ax, fit, frame, x, tgt, interval, kind, method, xs, ys)
+            style += _draw_target(ax, fit, frame, x, tgt, interval, kind, method, xs, ys,
+                                  start=float(fit_x.min()) if fit_x.size else None)
         elif not any(len(g) > 1 for _, g in shown.groupby("run")):
             path = law_path(frame, x)
             if all(c in path for c in fit.columns.values()):
@@ -156,7 +162,9 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
                                label="fitted law along the runs' trend")
                 style.append(h)
         set_scale(ax, "x", np.concatenate(xs))
-        set_scale(ax, "y", np.concatenate(ys))
+        yall = np.concatenate(ys)
+        yscale = set_scale(ax, "y", yall)
+        ax.set_ylim(*_padded(yall, yscale))
         ax.set_xlabel(label_for(x))
         ax.set_ylabel(label_for(fit.target))
         ax.set_title(title or f"{fit.law.name} fitted to {fit.n_points} points of {fit.data['run'].nunique()} runs"
@@ -164,6 +172,18 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
         handles = style + (run_handles if cbar is None else [])
         fig.legend(handles=handles, loc="outside right upper", fontsize=7.5, handlelength=1.8)
     return fig
+
+
+def _padded(values: np.ndarray, scale: str, pad: float = 0.05) -> tuple[float, float]:
+    v = values[np.isfinite(values)]
+    if scale == "log":
+        v = v[v > 0]
+        lo, hi = np.log(v.min()), np.log(v.max())
+        d = (hi - lo) * pad or 0.05
+        return float(np.exp(lo - d)), float(np.exp(hi + d))
+    lo, hi = float(v.min()), float(v.max())
+    d = (hi - lo) * pad or 0.05 * max(abs(hi), 1e-12)
+    return lo - d, hi + d
 
 
 def _run_label(rows: pd.DataFrame) -> str:
@@ -195,12 +215,14 @@ def _style_handles(ax, has_used: bool, has_unused: bool, has_curves: bool, what:
     return out
 
 
-def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys) -> list:
+def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys, start=None) -> list:
     from matplotlib.lines import Line2D
     from matplotlib.patches import Patch
 
     handles = []
     path = law_path(frame, x, target=tgt)
+    if x == "tokens" and start is not None:  # from the first fitted checkpoint on, not from the first evaluation
+        path = law_path(frame[frame["tokens"] >= start], x, target=tgt) if (frame["tokens"] >= start).any() else path
     band = _predict_band(fit, path, interval, kind, method)
     if band is not None:
         ax.fill_between(path[x], band["lower"], band["upper"], color="k", alpha=0.12, lw=0, zorder=1)
@@ -208,7 +230,7 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys)
         handles += [Line2D([], [], color="k", lw=1.3, label="fitted law, extrapolated"),
                     Patch(color="k", alpha=0.12, label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})")]
         xs.append(path[x].to_numpy(float))
-        ys += [band["lower"].to_numpy(float), band["upper"].to_numpy(float)]
+        ys.append(band["estimate"].to_numpy(float)[-1:])
     point = pd.DataFrame({c: [v] for c, v in tgt.point.items()})
     if all(c in point for c in fit.columns.values()) and x in point:
         p = _predict_band(fit, point, interval, kind, method)

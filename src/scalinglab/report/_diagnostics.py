@@ -7,7 +7,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalinglab.report._common import Target, as_frame, resolve_target
+from scalinglab.report._common import Target, as_frame, fitted_mask, resolve_target
 from scalinglab.report._style import figure_context, label_for, new_figure, set_scale
 
 __all__ = ["plot_parity", "plot_residuals"]
@@ -21,21 +21,38 @@ def _observed(fit) -> tuple[pd.DataFrame, np.ndarray, np.ndarray]:
 
 
 def _held_out(fit, runs: Any, target: Any) -> tuple[np.ndarray, np.ndarray] | None:
+    """Observed and predicted target values at the held-out checkpoints comparable with the fitted ones.
+
+    Only checkpoints at least as far into their run's training as the earliest fitted
+    checkpoint count (a law fitted to final checkpoints says nothing about the start
+    of a run's learning-rate schedule).
+    """
     if runs is None or target is None:
         return None
     frame = as_frame(runs)
     tgt = resolve_target(target, frame, y=fit.target)
     if not isinstance(tgt, Target) or not len(tgt.frame) or any(c not in tgt.frame for c in fit.columns.values()):
         return None
-    return tgt.frame[fit.target].to_numpy(dtype=float), np.asarray(fit.predict(tgt.frame, warn=False), dtype=float)
+    rows = tgt.frame
+    if "tokens" in frame and "run" in frame:
+        from scalinglab.data._select import training_fraction
+
+        used = fitted_mask(fit, frame)
+        if used.any():
+            first = float(training_fraction(frame)[used].min())
+            rows = rows[training_fraction(rows).to_numpy() >= first - 1e-9]
+    if rows.empty:
+        return None
+    return rows[fit.target].to_numpy(dtype=float), np.asarray(fit.predict(rows, warn=False), dtype=float)
 
 
 def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None = None):
     """Predicted against observed target values, with the identity line and the robust residual band.
 
     Points the fit used are coloured by model size (or grey); held-out target
-    checkpoints (``target`` naming runs of ``runs``) are drawn as gold stars, so
-    the picture shows in-sample fit and extrapolation at once.  The band is
+    checkpoints (``target`` naming runs of ``runs``; those at least as far into their
+    run as the earliest fitted checkpoint) are drawn as gold stars, so the picture
+    shows in-sample fit and extrapolation at once.  The band is
     ``y = yhat * exp(+-2 s)`` with ``s`` the fit's robust residual scale.
 
     Parameters
@@ -86,7 +103,12 @@ def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None 
         ax.set_xlabel(f"Predicted {label_for(fit.target)[0].lower()}{label_for(fit.target)[1:]}")
         ax.set_ylabel(f"Observed {label_for(fit.target)[0].lower()}{label_for(fit.target)[1:]}")
         ax.set_title(title or f"Parity: {fit.law.name} (RMSE(log) {fit.rmse_log:.3g}, R² {fit.r2:.4f})")
-        ax.legend(loc="upper left", fontsize=7.5)
+        from matplotlib.lines import Line2D
+
+        handles, labels = ax.get_legend_handles_labels()
+        handles = [Line2D([], [], marker="o", ls="", color="#3b528b", ms=4) if lab.startswith("fitted points")
+                   else h for h, lab in zip(handles, labels)]  # a neutral marker, not one colour of the map
+        ax.legend(handles, labels, loc="upper left", fontsize=7.5)
     return fig
 
 
