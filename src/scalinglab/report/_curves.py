@@ -161,7 +161,7 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
                 (h,) = ax.plot(path[x], fit.predict(path, warn=False), "-", color="k", lw=1.3,
                                label="fitted law along the runs' trend")
                 style.append(h)
-        set_scale(ax, "x", np.concatenate(xs))
+        set_scale(ax, "x", np.concatenate(xs), force_log=True)  # N, D, C: always log
         yall = np.concatenate(ys)
         yscale = set_scale(ax, "y", yall)
         ax.set_ylim(*_padded(yall, yscale))
@@ -357,7 +357,7 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
             handles.append(Line2D([], [], marker="*", color=c, mec="k", ms=10, ls="",
                                   label=f"actual target{who}: {t_i.actual:.4g}"))
             ys.append(np.array([t_i.actual]))
-        set_scale(ax, "x", np.concatenate(xs))
+        set_scale(ax, "x", np.concatenate(xs), force_log=True)
         set_scale(ax, "y", np.concatenate(ys))
         ax.set_xlabel(label_for(x))
         ax.set_ylabel(label_for(fits[0].target))

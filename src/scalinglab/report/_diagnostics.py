@@ -145,7 +145,7 @@ def plot_residuals(fit, *, title: str | None = None):
             xs, med = _running_median(x, r)
             if xs.size > 2:
                 ax.plot(xs, med, "-", color="#d62728", lw=1.4, zorder=4)
-            set_scale(ax, "x", x)
+            set_scale(ax, "x", x, force_log=bool(np.all(x > 0)))  # inputs are sizes: log
             ax.set_xlabel(label_for(col))
             if j == 0:
                 ax.set_ylabel("Log residual  log(observed / predicted)")

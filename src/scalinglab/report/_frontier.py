@@ -181,7 +181,7 @@ def _draw_isoflop(ax, result: Any, runs: pd.DataFrame) -> None:
     ax.plot(valid["params"], valid["loss"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5)
     shown = pts[np.isin(np.round(np.log(pts["_budget"].to_numpy(float)), 9),
                         np.round(np.log(np.asarray(order)), 9))]
-    set_scale(ax, "x", shown["params"].to_numpy(float))
+    set_scale(ax, "x", shown["params"].to_numpy(float), force_log=True)
     set_scale(ax, "y", shown["loss"].to_numpy(float))
     sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, .85, 256))))
     cb = ax.figure.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
