@@ -222,8 +222,10 @@ def section_figures(fit, runs: pd.DataFrame, target: Target | None, *, interval:
     for x in axes[:max_loss_figures]:
         fig = plot_loss(fit, runs, x=x, target=target, interval=interval, method=method)
         fid = f"fig-loss-{fit.law.name}-{x}"
-        what = ("each run in its own colour (checkpoints joined; hollow = not used in the fit), the fitted "
-                f"{fit.law.name} law dashed per run" if multi else "each point a run, coloured by model size")
+        per_run = bool(fit.data.groupby("run").size().max() > 1)  # dashed law curves need >= 2 fitted checkpoints
+        what = ("each run in its own colour (checkpoints joined; hollow = not used in the fit)"
+                + (f", the fitted {fit.law.name} law dashed per run over its fitted checkpoints" if per_run else "")
+                if multi else "each point a run, coloured by model size")
         if target is not None:
             what += (f"; the law's extrapolation to the target with its {interval:.0%} prediction band"
                      + (" and the actual target (gold)" if target.actual is not None else
