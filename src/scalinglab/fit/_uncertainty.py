@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri  # standard normal quantile (scipy.stats is slow to import)
 
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import FitError, InvalidParameterError
@@ -355,7 +355,7 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
         var = np.einsum("in,ij,jn->n", grads, cov_u, grads)
         if kind == "new":
             var = var + fit.residual_scale ** 2
-        z = stats.norm.ppf(0.5 + level / 2)
+        z = ndtri(0.5 + level / 2)
         sd = np.sqrt(np.maximum(var, 0.0))
         lower, upper = est * np.exp(-z * sd), est * np.exp(z * sd)
     return pd.DataFrame({"estimate": est, "lower": np.ravel(lower), "upper": np.ravel(upper),
@@ -378,7 +378,7 @@ def _calibrated_interval(fit, X, *, level, kind, n_resamples, seed, by, bootstra
     x = np.ravel(np.broadcast_to(np.asarray(X[ext.axis], dtype=float), shape))
     fitted = fit.data[ext.column].to_numpy(dtype=float)
     decades = np.maximum(0.0, np.maximum(np.log10(x / fitted.max()), np.log10(fitted.min() / x)))
-    extra = stats.norm.ppf(0.5 + level / 2) * ext.sd_at(decades)
+    extra = ndtri(0.5 + level / 2) * ext.sd_at(decades)
     est = out["estimate"].to_numpy()
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.log(est) - np.log(out["lower"].to_numpy())
@@ -406,7 +406,7 @@ def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_res
         out["method"] = "bootstrap"
         return out
     problem, u, cov_u = _internal_cov(fit)
-    z = stats.norm.ppf(0.5 + level / 2)
+    z = ndtri(0.5 + level / 2)
     rows = []
     for i, p in enumerate(problem.names):
         sd = np.sqrt(max(cov_u[i, i], 0.0))

@@ -9,7 +9,7 @@ from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
-from scipy import stats
+from scipy.special import ndtri  # standard normal quantile (scipy.stats is slow to import)
 
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import DataError, InvalidParameterError, PlanError
@@ -457,7 +457,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     M = M + 1e-10 * np.einsum("kii->k", M)[:, None, None] * np.eye(P)
     Minv = np.linalg.inv(M)
     s2 = fit.residual_scale ** 2
-    z = stats.norm.ppf(0.5 + interval / 2)
+    z = ndtri(0.5 + interval / 2)
 
     def width(var_units):
         sd = math.sqrt(max(float(var_units), 0.0) * s2)
