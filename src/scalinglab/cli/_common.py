@@ -15,12 +15,19 @@ from rich.console import Console
 
 from scalinglab.errors import ScalingLabError
 
-__all__ = ["JsonOption", "MapOption", "UnitOption", "parse_pairs", "parse_point", "emit", "cli_errors",
+__all__ = ["JsonOption", "MapOption", "UnitOption", "XOption", "YOption", "DuplicatesOption", "MinTokensOption",
+           "WindowOption", "FinalOnlyOption", "parse_pairs", "parse_point", "emit", "cli_errors",
            "console", "load_runs_for_cli"]
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
 MapOption = typer.Option(None, "--map", help="Map a canonical column to yours: params=num_params (repeatable).")
 UnitOption = typer.Option(None, "--unit", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable).")
+XOption = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable).")
+YOption = typer.Option("loss", "--y", help="Target column.")
+DuplicatesOption = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last.")
+MinTokensOption = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens.")
+WindowOption = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0.")
+FinalOnlyOption = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run.")
 
 EXIT_CHECK_FAILED = 1
 EXIT_DATA_ERROR = 3

@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli, parse_pairs
+from scalinglab.cli._common import (
+    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
+    WindowOption, XOption, YOption, cli_errors, emit, load_runs_for_cli, parse_pairs,
+)
 
 
 def parse_x(values: Optional[list[str]]):
@@ -34,14 +37,14 @@ def register(app: typer.Typer) -> None:
     def fit_command(
         data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
         law: str = typer.Option("chinchilla", "--law", "-l", help="Law name (see `scalinglab laws`) or module:object."),
-        x: Optional[list[str]] = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable)."),
-        y: str = typer.Option("loss", "--y", help="Target column."),
+        x: Optional[list[str]] = XOption,
+        y: str = YOption,
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
-        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
-        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
-        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
-        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        duplicates: str = DuplicatesOption,
+        min_tokens: Optional[float] = MinTokensOption,
+        window: Optional[str] = WindowOption,
+        final_only: bool = FinalOnlyOption,
         loss: str = typer.Option("huber", "--loss", help="huber or squared."),
         delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),

@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli
+from scalinglab.cli._common import (
+    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
+    WindowOption, YOption, cli_errors, emit, load_runs_for_cli,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -24,13 +27,13 @@ def register(app: typer.Typer) -> None:
         fit_file: Optional[list[Path]] = typer.Option(None, "--fit", help="Use a saved fit (scalinglab fit -o) "
                                                                           "instead of fitting (repeatable)."),
         x: Optional[list[str]] = typer.Option(None, "--x", help="Law input column(s): 'flops' or N=params."),
-        y: str = typer.Option("loss", "--y", help="Target column."),
+        y: str = YOption,
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
-        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
-        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
-        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
-        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        duplicates: str = DuplicatesOption,
+        min_tokens: Optional[float] = MinTokensOption,
+        window: Optional[str] = WindowOption,
+        final_only: bool = FinalOnlyOption,
         interval: float = typer.Option(0.9, "--interval", help="Band level, e.g. 0.9."),
         method: str = typer.Option("delta", "--method", help="Band: delta or bootstrap."),
         json_output: bool = JsonOption,

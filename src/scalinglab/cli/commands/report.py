@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli
+from scalinglab.cli._common import (
+    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
+    WindowOption, XOption, YOption, cli_errors, emit, load_runs_for_cli,
+)
 
 
 def parse_target(text: Optional[str]):
@@ -28,14 +31,14 @@ def register(app: typer.Typer) -> None:
         target: Optional[str] = typer.Option(None, "--target", "-t",
                                              help="'largest', a run id (held out), or params=..,tokens=.."),
         output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
-        x: Optional[list[str]] = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable)."),
-        y: str = typer.Option("loss", "--y", help="Target column."),
+        x: Optional[list[str]] = XOption,
+        y: str = YOption,
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
-        duplicates: str = typer.Option("raise", "--duplicates", help="Repeated evaluations: raise, mean or last."),
-        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens."),
-        window: Optional[str] = typer.Option(None, "--window", help="Keep this fraction of each run, e.g. 0.7,1.0."),
-        final_only: bool = typer.Option(False, "--final-only", help="Fit only the last checkpoint of each run."),
+        duplicates: str = DuplicatesOption,
+        min_tokens: Optional[float] = MinTokensOption,
+        window: Optional[str] = WindowOption,
+        final_only: bool = FinalOnlyOption,
         interval: float = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9."),
         method: str = typer.Option("auto", "--method",
                                    help="Uncertainty: auto (run bootstrap with >= 5 runs), delta or bootstrap."),
