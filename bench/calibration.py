@@ -5,7 +5,7 @@ policy) this computes four 90% intervals from the default fit — delta method a
 bootstrap (200 resamples), each for the mean law (``kind="mean"``) and for a new run
 (``kind="new"``) — and reports the share of held-out checkpoints inside each, per group
 and pooled.  The Revisiting figure (delta, new run) is read from
-bench/results/revisiting.json when present (run bench/revisiting.py first).
+bench/results/scores-revisiting.json when present (run bench/revisiting.py first).
 
 A calibrated 90% interval contains about 90% of the targets.
 
@@ -60,7 +60,7 @@ def main() -> None:
     by_group = res.groupby(["group", "method", "kind"])["inside"].mean().unstack(["method", "kind"]).reindex(GROUPS)
     pooled = res.groupby(["method", "kind"]).apply(
         lambda g: g["n_inside"].sum() / g.loc[g["inside"].notna(), "targets"].sum(), include_groups=False)
-    rev_path = OUT / "revisiting.json"
+    rev_path = OUT / "scores-revisiting.json"
     rev = json.loads(rev_path.read_text())["calibration"] if rev_path.exists() else None
     rev_dom = None
     if rev_path.exists():

@@ -134,7 +134,7 @@ def main() -> None:
     methods = default.scores.set_index("family")["interval_method"]
     pooled = float(p["inside"].mean())
     OUT.mkdir(parents=True, exist_ok=True)
-    table.to_csv(OUT / "hitchhiker.csv", float_format="%.6g")
+    table.to_csv(OUT / "scores-hitchhiker.csv", float_format="%.6g")
     result = {
         "data": "shared/data/hitchhiker/derived/loss_curves_unified.csv (column loss_colpret)",
         "per_group": {g: {k: (None if pd.isna(v) else float(v)) for k, v in row.items()} for g, row in table.iterrows()},
@@ -145,7 +145,7 @@ def main() -> None:
                         "interval_method_by_set": methods.to_dict()},
         "default_seconds": t_default, "machine": machine(),
     }
-    (OUT / "hitchhiker.json").write_text(json.dumps(result, indent=2, default=str))
+    (OUT / "scores-hitchhiker.json").write_text(json.dumps(result, indent=2, default=str))
 
     fmt = lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}"  # noqa: E731
     cols = ["are_default", "are_best_seen", "are_paper_estimator", "are_paper_cut_scalinglab"] + \
@@ -178,7 +178,7 @@ def main() -> None:
             lines.append(f"| {name} | " + " | ".join(fmt(s[g]) for g in GROUPS) + f" | {fmt(s.mean())} |")
     lines += ["", "Command: `python bench/hitchhiker.py`", "", f"Machine: {machine()}; default backtest took "
               f"{t_default:.0f} s (incl. bootstrap intervals)."]
-    (OUT / "hitchhiker.md").write_text("\n".join(lines) + "\n")
+    (OUT / "scores-hitchhiker.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 

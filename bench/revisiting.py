@@ -102,7 +102,7 @@ def main() -> None:
             f"{k}={row[k]:.4f}" for k in LAWS + ["default"]) + f" [{sel.law}]", flush=True)
     res = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
-    res.to_csv(OUT / "revisiting.csv", index=False, float_format="%.6g")
+    res.to_csv(OUT / "scores-revisiting.csv", index=False, float_format="%.6g")
 
     table = res.groupby("domain")[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90"]].mean().reindex(DOMAINS)
     table["curves"] = res.groupby("domain").size().reindex(DOMAINS)
@@ -120,7 +120,7 @@ def main() -> None:
               "seconds": t_law, "machine": machine(),
               "worst_losses_to_M4": losers.head(10)[["domain", "task", "model", "default_law", "default", "M4"]]
               .to_dict(orient="records")}
-    (OUT / "revisiting.json").write_text(json.dumps(result, indent=2, default=str))
+    (OUT / "scores-revisiting.json").write_text(json.dumps(result, indent=2, default=str))
 
     lines = ["# Revisiting Neural Scaling Laws: RMSE of log-loss on held-out points (mean over curves)", "",
              "| domain | curves | M1 | M2 | M3 | M4 | scalinglab default | default < M4 | default > M4 | 90% coverage |",
@@ -149,7 +149,7 @@ def main() -> None:
               f"default's 90% new-run interval (mean over curves {100 * res['coverage90'].mean():.1f}%).",
               "", "Fit time (s, all curves): " + ", ".join(f"{k} {v:.0f}" for k, v in t_law.items()),
               "", "Command: `python bench/revisiting.py`", "", f"Machine: {machine()}"]
-    (OUT / "revisiting.md").write_text("\n".join(lines) + "\n")
+    (OUT / "scores-revisiting.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 
 
