@@ -103,7 +103,7 @@ def main() -> None:
     (OUT / "planning_epoch.json").write_text(json.dumps(results, indent=1))
 
     lines = ["# Compute-optimal allocation on Epoch's Chinchilla data (approach 3, closed form)", "",
-             f"Fit (Huber 1e-3 on log L, 240 points): " + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
+             "Fit (Huber 1e-3 on log L, 240 points): " + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
              + f" in {t_fit:.2f} s.", "",
              "Allocation at C = 5.76e23 FLOPs (90% percentile intervals over parameter draws):", "",
              "| method | draws | N* | N* 90% | D* | D*/N* | D*/N* 90% | loss | a | a 90% | SE(a) | s |",

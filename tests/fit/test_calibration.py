@@ -6,7 +6,6 @@ import warnings
 
 import numpy as np
 import pandas as pd
-import pytest
 
 import scalinglab as sl
 from scalinglab.fit._calibration import extrapolation_error

@@ -9,7 +9,6 @@ from __future__ import annotations
 import doctest
 import importlib
 import json
-import math
 import warnings
 
 import numpy as np

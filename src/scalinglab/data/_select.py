@@ -9,7 +9,6 @@
 
 from __future__ import annotations
 
-import numpy as np
 import pandas as pd
 
 from scalinglab.data._runs import RunsTable, read_runs

@@ -23,7 +23,6 @@ on the smaller models -- turned into an interval.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass
 

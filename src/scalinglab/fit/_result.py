@@ -7,7 +7,7 @@ import math
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import TYPE_CHECKING, Any, Mapping
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ import pandas as pd
 from scalinglab._io import write_atomic
 from scalinglab.errors import ExtrapolationWarning, InvalidParameterError, LawError, ScalingLabError
 from scalinglab.laws import Law, get_law
+
+if TYPE_CHECKING:
+    from scalinglab.fit._summary import Summary
 
 __all__ = ["Fit", "Diagnostic", "load_fit", "FORMAT"]
 

@@ -7,7 +7,6 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
 
 __all__ = ["Summary", "MIN_RUNS_FOR_BOOTSTRAP"]
 

@@ -175,7 +175,7 @@ def section_predictions(fits: Sequence, target: Target | None, *, interval: floa
             note="Left out: no extrapolation target was given.")
     point = pd.DataFrame({c: [v] for c, v in target.point.items()})
     rows, keys = [], {}
-    for i, f in enumerate(fits):
+    for f in fits:
         if any(c not in point for c in f.columns.values()):
             continue
         try:
