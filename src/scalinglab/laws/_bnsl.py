@@ -48,11 +48,14 @@ def bnsl_law(n_breaks: int = 1) -> Law:
                                 description=f"sharpness of break {i} (smaller = sharper)")
 
     def bnsl(x, a, b, c0, **breaks):
-        y = b * x ** (-c0)
+        # In log space, log(1 + (x/d)^(1/f)) = logaddexp(0, log(x/d)/f): sharp breaks (small f)
+        # would otherwise overflow (x/d)^(1/f) to inf far beyond the break.
+        log_x = np.log(x)
+        log_y = -c0 * log_x
         for i in range(1, n_breaks + 1):
             c, d, f = breaks[f"c{i}"], breaks[f"d{i}"], breaks[f"f{i}"]
-            y = y * (1.0 + (x / d) ** (1.0 / f)) ** (-c * f)
-        return a + y
+            log_y = log_y - c * f * np.logaddexp(0.0, (log_x - np.log(d)) / f)
+        return a + b * np.exp(log_y)
 
     bnsl.__doc__ = bnsl_law.__doc__
     return define_law(
