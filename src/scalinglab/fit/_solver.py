@@ -28,7 +28,6 @@ from scalinglab.laws import Law
 
 __all__ = ["Problem", "grid_search", "refine", "LMResult"]
 
-_BIG = 1e300
 
 
 @dataclass
