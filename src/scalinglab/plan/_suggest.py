@@ -1,45 +1,51 @@
-"""Which runs to train next: greedy c-optimal design for the prediction at a target (N, D)."""
+"""Which runs to train next: designs scored by the bootstrap interval they buy at a target (N, D)."""
 
 from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy.special import ndtri  # standard normal quantile (scipy.stats is slow to import)
 
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import DataError, InvalidParameterError, PlanError
 from scalinglab.plan._cost import resolve_cost
 from scalinglab.plan._report import PlanSummary, jsonable
 
-__all__ = ["Suggestion", "suggest", "candidate_grid", "design_variance"]
+__all__ = ["Suggestion", "candidate_grid", "design_variance", "suggest"]
 
 
 @dataclass(frozen=True)
 class Suggestion:
-    """Proposed runs, in the order they were chosen, and what they are expected to buy.
+    """Proposed runs, cheapest first, and the interval at the target they are expected to buy.
 
     Attributes
     ----------
     runs : DataFrame
-        ``params``, ``tokens``, ``flops``, ``tokens_per_param``, and ``width_after`` (predicted
-        relative interval width at the target after adding this and the earlier runs).
+        ``params``, ``tokens``, ``tokens_per_param``, ``flops`` and ``width_after``: the expected
+        relative width (``upper/lower - 1``) of the run-bootstrap ``level`` interval at the target
+        once this run and the ones above it are trained.
     target : dict
         ``{"params": N, "tokens": D}``.
     budget, spent : float
         Compute allowed and used by the proposed runs (FLOPs).
     width_before, width_after : float
-        Predicted width of the ``level`` interval of the target loss, relative to the loss
-        (``upper/lower - 1``), from the existing runs and after adding the proposals.
+        Expected interval width at the target from the existing runs, and with the proposals.
     level : float
     law : str
     fit : Fit
         The fit to the existing runs the design is based on.
     notes : tuple of str
+    designs : DataFrame
+        Every design compared, best first: ``expected_width``, ``rmse_log``, ``coverage`` and
+        ``interval_score`` (the selection criterion).
+    expected_rmse, expected_coverage : float
+        Simulated root-mean-square log error of the point prediction and coverage of the interval
+        with the proposals.
     """
 
     runs: pd.DataFrame
@@ -54,6 +60,7 @@ class Suggestion:
     notes: tuple[str, ...] = field(default_factory=tuple)
     designs: pd.DataFrame = field(default_factory=pd.DataFrame)
     expected_rmse: float = math.nan
+    expected_coverage: float = math.nan
 
     def summary(self) -> PlanSummary:
         pct = int(round(self.level * 100))
@@ -61,14 +68,11 @@ class Suggestion:
                   ("target", f"N = {self.target['params']:.4g}, D = {self.target['tokens']:.4g}"),
                   ("budget", f"{self.budget:.4g} FLOPs; proposals use {self.spent:.4g} "
                              f"({100 * self.spent / self.budget:.0f}%)"),
-                  ("interval", f"predicted {pct}% interval width at the target: {100 * self.width_before:.2f}% of "
-                               f"the loss now -> {100 * self.width_after:.2f}% with these runs")]
-        if math.isfinite(self.expected_rmse):
-            header.append(("expected error", f"simulated RMSE of the log prediction at the target with these runs: "
-                                              f"{self.expected_rmse:.3g} (alternatives in .designs)"))
+                  ("interval", f"expected {pct}% run-bootstrap interval at the target: {100 * self.width_before:.1f}% "
+                               f"of the loss now -> {100 * self.width_after:.1f}% with these runs")]
         header += [("note", n) for n in self.notes]
         cols = ["#", "params", "tokens", "tokens_per_param", "flops", f"width after ({pct}%)"]
-        rows = [[i + 1, r.params, r.tokens, r.tokens_per_param, r.flops, f"{100 * r.width_after:.2f}%"]
+        rows = [[i + 1, r.params, r.tokens, r.tokens_per_param, r.flops, f"{100 * r.width_after:.1f}%"]
                 for i, r in enumerate(self.runs.itertuples())]
         return PlanSummary(title="Suggested next runs", header=header, columns=cols, rows=rows)
 
@@ -77,9 +81,13 @@ class Suggestion:
 
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"target": self.target, "budget": self.budget, "spent": self.spent,
-                         "expected_rmse_log": self.expected_rmse, "designs": self.designs.to_dict(orient="records"),
                          "width_before": self.width_before, "width_after": self.width_after, "level": self.level,
-                         "law": self.law, "runs": self.runs.to_dict(orient="records"), "notes": list(self.notes)})
+                         "expected_rmse_log": self.expected_rmse, "expected_coverage": self.expected_coverage,
+                         "law": self.law, "runs": self.runs.to_dict(orient="records"),
+                         "designs": self.designs.to_dict(orient="records"), "notes": list(self.notes)})
+
+
+_CRITERIA = {"interval_score": "interval_score", "width": "expected_width", "rmse": "rmse_log"}
 
 
 def candidate_grid(existing_params, budget: float, target_params: float, *, n_sizes: int = 12,
@@ -121,14 +129,25 @@ def _log_jacobian(law, names, is_log, theta: np.ndarray, fixed: Mapping[str, flo
     return J
 
 
-def _greedy(Minv, Jc, g, var0, flops, budget, max_runs, per_flop):
-    """Greedy selection (indices into the candidates) and the final variances (K,)."""
+def _column_scale(J: np.ndarray) -> np.ndarray:
+    """Root-mean-square of each parameter's column of ``J`` (K, n, P) -> (K, P), zeros replaced by 1."""
+    c = np.sqrt(np.mean(J ** 2, axis=1))
+    return np.where(c > 0, c, 1.0)
+
+
+def _greedy(Minv, Jc, g, var0, flops, budget, max_runs, per_flop, available):
+    """Greedy selection (indices into the candidates, each at most once) and the final variances (K,).
+
+    ``available`` masks out candidates already trained: repeating a configuration is a seed
+    replicate, whose noise is not independent of the first run's in practice.
+    """
     Minv = Minv.copy()
     var = var0.copy()
     remaining = budget
+    available = np.array(available, dtype=bool)
     order = []
     for _ in range(max_runs):
-        afford = flops <= remaining * (1 + 1e-9)
+        afford = available & (flops <= remaining * (1 + 1e-9))
         if not afford.any():
             break
         Mj = np.einsum("kij,kmj->kmi", Minv, Jc)                      # (K, m, P)
@@ -144,42 +163,7 @@ def _greedy(Minv, Jc, g, var0, flops, budget, max_runs, per_flop):
         Minv = Minv - np.einsum("ki,kj->kij", v, v) / (1.0 + jMj[:, best])[:, None, None]
         var = np.einsum("ki,kij,kj->k", g, Minv, g)
         remaining -= flops[best]
-        order.append(best)
-    return order, var
-
-
-def _robust_variance(Minv, Jd, g):
-    """Leverage-corrected (HC3, MacKinnon & White 1985) variance of g^T theta over design rows Jd: (..., )."""
-    a = np.einsum("...i,...ij,...nj->...n", g, Minv, Jd)
-    h = np.einsum("...ni,...ij,...nj->...n", Jd, Minv, Jd)
-    return np.sum(a ** 2 / np.clip(1.0 - h, 0.05, 1.0) ** 2, axis=-1)
-
-
-def _greedy_robust(Minv, J0, Jc, g, flops, budget, max_runs, per_flop):
-    """Greedy on the leverage-corrected variance: one run carrying the whole extrapolation is penalised."""
-    Minv = Minv.copy()
-    Jd = J0.copy()
-    var = _robust_variance(Minv, Jd, g)
-    remaining = budget
-    order = []
-    K, m, P = Jc.shape
-    for _ in range(max_runs):
-        afford = flops <= remaining * (1 + 1e-9)
-        if not afford.any():
-            break
-        Mj = np.einsum("kij,kmj->kmi", Minv, Jc)                                  # (K, m, P)
-        Mnew = Minv[:, None] - np.einsum("kmi,kmj->kmij", Mj, Mj) / (1.0 + np.einsum("kmi,kmi->km", Jc, Mj))[..., None, None]
-        Jall = np.concatenate([np.broadcast_to(Jd[:, None], (K, m) + Jd.shape[1:]), Jc[:, :, None, :]], axis=2)
-        vnew = _robust_variance(Mnew, Jall, g[:, None, :])                        # (K, m)
-        gain = ((var[:, None] - vnew) / var[:, None]).mean(axis=0)
-        score = np.where(afford, gain / flops if per_flop else gain, -np.inf)
-        best = int(np.argmax(score))
-        if not np.isfinite(score[best]) or gain[best] < 1e-4:
-            break
-        Minv = Mnew[:, best]
-        Jd = np.concatenate([Jd, Jc[:, best:best + 1, :]], axis=1)
-        var = vnew[:, best]
-        remaining -= flops[best]
+        available[best] = False
         order.append(best)
     return order, var
 
@@ -208,105 +192,57 @@ def _ladder_designs(lo_params: float, target: Mapping[str, float], budget: float
     return out
 
 
-def _batched_refit(law, names, is_log, lower, upper, fixed, X, y, w, u0, *, loss, space: str = "log",
-                   iters: int = 150):
-    """Refit one problem per row -- inputs X[s] (B, n), targets y (B, n), weights w (B, n) -- with the fit's
-    own objective (robust loss on log or linear residuals): IRLS Levenberg-Marquardt, all rows at once."""
-    B, P = u0.shape
-    logy = np.log(y) if space == "log" else None
+def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: float, n_boot: int,
+                      seed: int) -> pd.DataFrame:
+    """Simulated run-bootstrap interval at the target for each design, in the linearised model.
 
-    def resid(u):
-        th = np.where(is_log, np.exp(np.where(is_log, u, 0.0)), u)
-        params = {p: th[:, i:i + 1] for i, p in enumerate(names)}
-        params.update({p: np.full((len(u), 1), v) for p, v in fixed.items()})
-        with np.errstate(all="ignore"):
-            f = law.evaluate(X, params)
-            r = logy - np.log(f) if space == "log" else y - f
-        return np.where(np.isfinite(r), r, np.nan)
-
-    def obj(r):
-        return np.where(np.any(np.isnan(r) & (w > 0), axis=1), np.inf,
-                        np.sum(w * loss.rho(np.nan_to_num(r)), axis=1))
-
-    u = np.clip(u0.copy(), lower, upper)
-    r = resid(u)
-    F = obj(r)
-    lam = np.full(B, 1e-3)
-    eye = np.eye(P)
-    for _ in range(iters):
-        h = 1e-6 * np.maximum(1.0, np.abs(u))
-        J = np.empty((B, r.shape[1], P))
-        for j in range(P):
-            up, dn = u.copy(), u.copy()
-            up[:, j] += h[:, j]
-            dn[:, j] -= h[:, j]
-            J[:, :, j] = (resid(up) - resid(dn)) / (2 * h[:, j:j + 1])
-        J = np.nan_to_num(J)
-        rr = np.nan_to_num(r)
-        g = np.einsum("bnp,bn->bp", J, w * loss.psi(rr))
-        H = np.einsum("bnp,bn,bnq->bpq", J, w * loss.weight(rr), J)
-        d = np.maximum(np.einsum("bpp->bp", H), 1e-12)
-        try:
-            step = -np.linalg.solve(H + lam[:, None, None] * eye * d[:, None, :], g[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            break
-        u_new = np.clip(u + step, lower, upper)
-        r_new = resid(u_new)
-        F_new = obj(r_new)
-        ok = F_new <= F
-        u = np.where(ok[:, None], u_new, u)
-        r = np.where(ok[:, None], r_new, r)
-        F = np.where(ok, F_new, F)
-        lam = np.where(ok, np.maximum(lam / 3, 1e-12), np.minimum(lam * 4, 1e12))
-    return u
-
-
-def _simulated_errors(fit, existing: pd.DataFrame, designs: list, target, theta, sigma: float, n_sims: int,
-                      seed: int, cols) -> np.ndarray:
-    """Root-mean-square log error at the target of refits on (existing + design) runs, (n_designs,).
-
-    Each simulation draws a true parameter vector from ``theta``, simulates every run's
-    loss with log-normal noise ``sigma`` (common random numbers across designs), refits
-    with the fit's own objective (batched, from the current estimate), and compares the refit's
-    prediction at the target with the truth.
+    ``J0`` (S, n0, P): Jacobian of log f over the existing runs at S simulated true parameter
+    vectors; ``design_jacobians``: per design (S, k, P) over its new runs; ``g`` (S, P): gradient
+    of log f at the target; ``groups0``: run label of each existing row.  With the linearised
+    law ``log y = J theta + eps`` (eps ~ N(0, sigma^2) per run, common to all designs), the
+    full-data estimate is ``(J^T J)^-1 J^T eps`` and bootstrap resample ``b`` (run counts
+    ``W_b``) gives ``(J^T W_b J)^-1 J^T W_b eps``: the exact pairs bootstrap of the linearised
+    fit, so a design whose extrapolation rests on one run pays for the resamples without it.
+    Returns per design the mean relative width of the percentile interval, the root-mean-square
+    log error of the point prediction, the coverage of the truth and the mean interval score
+    (Gneiting & Raftery 2007: width + 2/alpha x miss, in log units).
     """
-    problem = fit.problem()
-    names, is_log = problem.names, problem.is_log
-    n0 = len(existing)
-    kmax = max(len(d) for d in designs)
-    Dn = len(designs)
+    S, n0, P = J0.shape
+    kmax = max([J.shape[1] for J in design_jacobians] + [0])
+    # common random numbers: the noise of existing run i and of the j-th new run is the same in every design
     rng = np.random.default_rng(seed)
-    truth = theta[rng.integers(0, len(theta), n_sims)]                        # (S, P)
-    noise = rng.normal(0.0, sigma, (n_sims, n0 + kmax))
-    n = n0 + kmax
-    Xb = {s: np.empty((Dn, n)) for s in fit.columns}
-    W = np.zeros((Dn, n))
-    for i, d in enumerate(designs):
-        full = pd.concat([existing, d, d.iloc[[0] * (kmax - len(d))]], ignore_index=True)
-        for s in fit.columns:
-            Xb[s][i] = full[cols[s]].to_numpy(dtype=float)
-        W[i, :n0 + len(d)] = 1.0
-    # batch b = (design i, simulation j)
-    X = {s: np.repeat(v, n_sims, axis=0) for s, v in Xb.items()}
-    Wb = np.repeat(W, n_sims, axis=0)
-    tb = np.tile(truth, (Dn, 1))
-    params = {p: tb[:, i:i + 1] for i, p in enumerate(names)}
-    params.update({p: np.full((len(tb), 1), v) for p, v in problem.fixed.items()})
-    with np.errstate(all="ignore"):
-        y = fit.law.evaluate(X, params) * np.exp(np.tile(noise, (Dn, 1)))
-        Xt = {s: np.full((len(tb), 1), float(target[cols[s]])) for s in fit.columns}
-        true_t = np.log(fit.law.evaluate(Xt, params))[:, 0]
-    y = np.where(np.isfinite(y) & (y > 0), y, 1.0)
-    u0 = np.repeat(problem.to_u(np.array([[fit.params[p] for p in names]])), len(tb), axis=0)
-    u = _batched_refit(fit.law, names, is_log, problem.lower, problem.upper, problem.fixed, X, y, Wb, u0,
-                       loss=problem.loss, space=problem.space)
-    th = np.where(is_log, np.exp(np.where(is_log, u, 0.0)), u)
-    pf = {p: th[:, i:i + 1] for i, p in enumerate(names)}
-    pf.update({p: np.full((len(th), 1), v) for p, v in problem.fixed.items()})
-    with np.errstate(all="ignore"):
-        err = (np.log(fit.law.evaluate(Xt, pf))[:, 0] - true_t).reshape(Dn, n_sims)
-    err = np.where(np.isfinite(err), err, np.nan)
-    return np.sqrt(np.nanmean(err ** 2, axis=1))
+    eps = np.concatenate([rng.normal(0.0, 1.0, (S, n0)), rng.normal(0.0, 1.0, (kmax, S)).T], axis=1)
+    _, unit0 = np.unique(np.asarray(groups0), return_inverse=True)
+    G0 = int(unit0.max()) + 1 if n0 else 0
+    alpha = 1.0 - level
+    rows = []
+    for d, Jd in enumerate(design_jacobians):
+        k = Jd.shape[1]
+        J = np.concatenate([J0, Jd], axis=1)                  # (S, n, P)
+        e = eps[:, :n0 + k]
+        units = np.concatenate([unit0, G0 + np.arange(k)]).astype(int)
+        G = G0 + k
+        brng = np.random.default_rng(seed + 1)                # same resample stream for every design
+        W = brng.multinomial(G, np.full(G, 1.0 / G), size=n_boot)[:, units].astype(float)   # (B, n)
+        Jt = np.swapaxes(J, 1, 2)                             # (S, P, n)
+        ridge = 1e-10 * np.eye(P)
+        M = Jt @ J
+        M = M + ridge * np.einsum("sii->s", M)[:, None, None]
+        est = np.einsum("sp,sp->s", g, np.linalg.solve(M, (Jt @ e[..., None]))[..., 0])
+        JtW = Jt[:, None, :, :] * W[None, :, None, :]         # (S, B, P, n)
+        Mb = JtW @ J[:, None]                                 # (S, B, P, P)
+        Mb = Mb + ridge * np.einsum("sbii->sb", Mb)[..., None, None]
+        rb = JtW @ e[:, None, :, None]                        # (S, B, P, 1)
+        with np.errstate(all="ignore"):
+            tb = np.linalg.solve(Mb, rb)[..., 0]
+        delta = np.einsum("sbp,sp->sb", tb, g)
+        lo, hi = np.nanquantile(delta, [alpha / 2, 1 - alpha / 2], axis=1)
+        miss = np.maximum(lo, 0.0) + np.maximum(-hi, 0.0)
+        rows.append({"expected_width": float(np.mean(np.expm1(sigma * (hi - lo)))),
+                     "rmse_log": float(sigma * np.sqrt(np.mean(est ** 2))),
+                     "coverage": float(np.mean((lo <= 0) & (0 <= hi))),
+                     "interval_score": float(sigma * np.mean(hi - lo + 2.0 / alpha * miss))})
+    return pd.DataFrame(rows)
 
 
 def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, theta: np.ndarray | None = None):
@@ -323,6 +259,8 @@ def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, the
     Xt = {s: np.atleast_1d(float(target[c])) for s, c in fit.columns.items()}
     J = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, X)
     g = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, Xt)[:, 0, :]
+    scale = _column_scale(J)
+    J, g = J / scale[:, None, :], g / scale
     M = np.einsum("kni,knj->kij", J, J)
     M = M + 1e-10 * np.einsum("kii->k", M)[:, None, None] * np.eye(len(names))
     return np.einsum("ki,ki->k", g, np.linalg.solve(M, g[..., None])[..., 0])
@@ -330,8 +268,9 @@ def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, the
 
 def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: float, candidates=None,
             fit=None, interval: float = 0.9, n_draws: int = 32, method: str = "bootstrap", seed: int = 0,
-            max_runs: int = 8, n_sims: int = 64, cost=None, **fit_options) -> Suggestion:
-    """Propose the next runs that most shrink the prediction error at a target (N, D), within a budget.
+            max_runs: int = 8, n_sims: int = 128, n_boot: int = 200, criterion: str = "interval_score", cost=None,
+            **fit_options) -> Suggestion:
+    """Propose the next runs that most shrink the prediction interval at a target (N, D), within a budget.
 
     Two stages.  (1) Candidate designs: greedy sequential c-optimal designs (Elfving
     1952; Atkinson & Donev 1992) on the linearised law -- with ``J`` the Jacobian of
@@ -340,14 +279,16 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     the largest reduction (per FLOP, or per run: both are kept, Krause & Guestrin
     2005), averaged over ``n_draws`` parameter draws of the current fit -- plus
     log-spaced ladders that spend the budget (2-8 sizes, spans 2-16x, at the target's
-    tokens per parameter and x/÷2).  (2) Selection by simulation: for ``n_sims`` true
-    parameter vectors drawn from the fit's uncertainty, every run's loss is simulated
-    (log-normal noise at the fit's residual scale, common random numbers across
-    designs), the law is refitted for every design and simulation in one batched
-    solve with the fit's own objective (Huber on log L by default), and the design
-    with the smallest root-mean-square log error at the target is proposed.  The
-    linearised criterion alone can favour designs that look good to first order but
-    lose to a plain ladder once a robust fit is refitted; the simulation decides.
+    tokens per parameter and x/÷2).  (2) Selection by the interval the user will get:
+    for ``n_sims`` true parameter vectors drawn from the fit's uncertainty and common
+    simulated run noise, each design's run bootstrap (``n_boot`` resamples of whole
+    runs, percentile ``interval``) of the linearised refit is computed exactly, and the
+    design with the smallest mean interval score at the target (width plus
+    2/(1 - interval) x the distance by which the truth falls outside; Gneiting &
+    Raftery 2007) is proposed.  Scoring the bootstrap interval rather than the
+    first-order variance matters: a design whose extrapolation rests on one large run
+    has a small delta-method variance but a wide bootstrap interval, because a third
+    of the resamples leave that run out.
 
     Parameters
     ----------
@@ -364,13 +305,16 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     fit : Fit, optional
         An existing fit of ``runs`` (skips fitting).
     interval : float
-        Level of the reported (linearised) interval widths.
+        Level of the interval the designs are scored on.
     n_draws : int
-        Parameter draws the criterion is averaged over (1 = locally optimal at the estimate).
+        Parameter draws of the current fit (1 = locally optimal at the estimate).
     max_runs : int
         Cap on the number of proposed runs.
-    n_sims : int
-        Simulated refits per candidate design (0: keep the greedy design unsimulated).
+    n_sims, n_boot : int
+        Simulated datasets per design, and bootstrap resamples per simulated dataset.
+    criterion : {"interval_score", "width", "rmse"}
+        What the proposal minimises: the expected interval score (default), the expected
+        interval width, or the root-mean-square log error of the point prediction.
 
     Returns
     -------
@@ -388,8 +332,10 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     check_fraction(interval, "interval", verb)
     check_int(n_draws, "n_draws", verb, minimum=1)
     check_int(max_runs, "max_runs", verb, minimum=1)
-    check_int(n_sims, "n_sims", verb, minimum=0)
+    check_int(n_sims, "n_sims", verb, minimum=8)
+    check_int(n_boot, "n_boot", verb, minimum=20)
     check_options(method, "method", ("bootstrap", "delta"), verb)
+    check_options(criterion, "criterion", _CRITERIA, verb)
     if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
         raise InvalidParameterError(f"{verb}(): 'budget' must be a number of FLOPs > 0; got {budget!r}")
     cm = resolve_cost(cost)
@@ -409,6 +355,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
                                         f"'tokens': 1.4e11}}); got {dict(target)}")
         tgt[key] = float(v)
     existing = fit.data[[ncol, dcol]].rename(columns={ncol: "params", dcol: "tokens"})
+    groups0 = fit.data["run"].to_numpy() if "run" in fit.data else np.arange(len(existing))
     if candidates is None:
         cand = candidate_grid(existing["params"], budget, tgt["params"], cost=cm)
     else:
@@ -424,7 +371,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     if cand.empty:
         raise PlanError(f"{verb}: no candidate run fits in the budget of {budget:.3g} FLOPs",
                         hint="raise the budget or give smaller candidates")
-    # parameter vectors the criterion is averaged over (internal coordinates)
+    # parameter vectors the designs are built and scored over (the estimate first)
     problem = fit.problem()
     names = problem.names
     point = np.array([[fit.params[p] for p in names]])
@@ -441,34 +388,34 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
             theta = np.vstack([point, np.column_stack([samples[p] for p in names])])
             break
     cols = {pm.roles["params"]: "params", pm.roles["tokens"]: "tokens"}
-    X0 = {s: existing[cols[s]].to_numpy(dtype=float) for s in fit.columns}
-    Xc = {s: cand[cols[s]].to_numpy(dtype=float) for s in fit.columns}
-    Xt = {s: np.array([tgt[cols[s]]]) for s in fit.columns}
-    J0 = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, X0)  # (K, n, P)
-    Jc = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, Xc)  # (K, m, P)
-    g = _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed, Xt)[:, 0, :]  # (K, P)
+
+    def jac(frame):
+        return _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed,
+                             {s: frame[cols[s]].to_numpy(dtype=float) for s in fit.columns})
+
+    J0, Jc = jac(existing), jac(cand)                                              # (K, n, P), (K, m, P)
+    g = jac(pd.DataFrame({"params": [tgt["params"]], "tokens": [tgt["tokens"]]}))[:, 0, :]  # (K, P)
     good = np.all(np.isfinite(J0), axis=(1, 2)) & np.all(np.isfinite(Jc), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
     if not good[0]:
         raise PlanError(f"{verb}: the fitted law has non-finite sensitivities at the existing runs, candidates or "
                         "target", hint="check the fit (parameters at bounds?) and the units of the target")
-    J0, Jc, g = J0[good], Jc[good], g[good]
+    theta, J0, Jc, g = theta[good], J0[good], Jc[good], g[good]
+    # rescale each parameter so its column of J0 has unit RMS: the prediction variance is invariant, and
+    # parameters of very different magnitude (A ~ 1e3 next to alpha ~ 0.3) no longer make J^T J ill-scaled
+    scale = _column_scale(J0)
+    J0, Jc, g = J0 / scale[:, None, :], Jc / scale[:, None, :], g / scale
     P = len(names)
     M = np.einsum("kni,knj->kij", J0, J0)
     M = M + 1e-10 * np.einsum("kii->k", M)[:, None, None] * np.eye(P)
     Minv = np.linalg.inv(M)
-    s2 = fit.residual_scale ** 2
-    z = ndtri(0.5 + interval / 2)
-
-    def width(var_units):
-        sd = math.sqrt(max(float(var_units), 0.0) * s2)
-        return math.exp(2 * z * sd) - 1
-
     var0 = np.einsum("ki,kij,kj->k", g, Minv, g)
-    width_before = width(var0[0])
     flops = cand["flops"].to_numpy(dtype=float)
-    picks = [_greedy(Minv, Jc, g, var0, flops, float(budget), max_runs, per_flop) for per_flop in (True, False)]
+    trained = np.log(existing[["params", "tokens"]].to_numpy(dtype=float))
+    fresh = ~np.any(np.all(np.abs(np.log(cand[["params", "tokens"]].to_numpy(dtype=float))[:, None, :]
+                                  - trained[None, :, :]) < 1e-6, axis=2), axis=1)
     designs = []
-    for (order, _), label in zip(picks, ("greedy c-optimal, per FLOP", "greedy c-optimal, per run")):
+    for per_flop, label in ((True, "greedy c-optimal, per FLOP"), (False, "greedy c-optimal, per run")):
+        order, _ = _greedy(Minv, Jc, g, var0, flops, float(budget), max_runs, per_flop, fresh)
         if order:
             designs.append((label, cand.iloc[order][["params", "tokens"]].reset_index(drop=True)))
     if candidates is None:
@@ -476,40 +423,41 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     if not designs:
         raise PlanError(f"{verb}: no candidate reduces the predicted interval at the target",
                         hint="give candidates closer to the target or a larger budget")
-    # pick the design whose simulated refits predict the target best (common random numbers)
-    sigma = max(fit.residual_scale, fit.rmse_log * math.sqrt(fit.n_points / max(fit.n_points - P, 1)), 1e-4)
-    rmse = _simulated_errors(fit, existing, [d for _, d in designs], tgt, theta, sigma, n_sims, seed, cols) \
-        if n_sims > 0 else np.array([np.nan] * len(designs))
-    if n_sims > 0 and np.all(np.isnan(rmse)):
-        rmse = np.zeros(len(designs))
-    best_i = int(np.nanargmin(rmse)) if n_sims > 0 else 0
-    label, chosen_design = designs[best_i]
+    for i, (label, d) in enumerate(designs):  # cheapest run first: the training order, and prefixes are scored
+        designs[i] = (label, d.assign(_c=cm(d["params"].to_numpy(), d["tokens"].to_numpy()))
+                      .sort_values("_c", kind="stable").drop(columns="_c").reset_index(drop=True))
+    # score every design (and "no new runs") by its simulated bootstrap interval at the target
+    sigma = max(fit.residual_scale, 1e-4)
+    sims = np.random.default_rng(seed).integers(0, len(theta), n_sims)        # true parameters per simulation
+
+    def score(frames):
+        Jd = [(jac(f)[good] / scale[:, None, :])[sims] if len(f) else np.empty((n_sims, 0, P)) for f in frames]
+        return _bootstrap_scores(J0[sims], Jd, g[sims], groups0, sigma=sigma, level=interval, n_boot=n_boot,
+                                 seed=seed)
+
+    scores = score([existing.iloc[:0]] + [d for _, d in designs])
+    before, scores = scores.iloc[0], scores.iloc[1:].reset_index(drop=True)
+    best_i = int(np.argmin(scores[_CRITERIA[criterion]].to_numpy()))
+    label, chosen = designs[best_i]
+    prefixes = score([chosen.iloc[:i + 1] for i in range(len(chosen))])
     table = pd.DataFrame({"design": [d[0] for d in designs], "n_runs": [len(d[1]) for d in designs],
                           "flops": [float(np.sum(cm(d[1]["params"].to_numpy(), d[1]["tokens"].to_numpy())))
                                     for d in designs],
-                          "largest_params": [float(d[1]["params"].max()) for d in designs],
-                          "simulated_rmse_log": rmse}).sort_values("simulated_rmse_log", kind="stable")
-    chosen, spent = [], 0.0
-    Jd = _log_jacobian(fit.law, names, problem.is_log, theta[:1], problem.fixed,
-                       {s: chosen_design[cols[s]].to_numpy(dtype=float) for s in fit.columns})[0]
-    Mi = Minv[0].copy()
-    for i, row in chosen_design.iterrows():
-        j = Jd[i]
-        Mj = Mi @ j
-        Mi = Mi - np.outer(Mj, Mj) / (1.0 + j @ Mj)
-        c = float(cm(np.array(row["params"]), np.array(row["tokens"])))
-        spent += c
-        chosen.append({"params": float(row["params"]), "tokens": float(row["tokens"]), "flops": c,
-                       "width_after": width(g[0] @ Mi @ g[0])})
-    out = pd.DataFrame(chosen)
-    out.insert(2, "tokens_per_param", out["tokens"] / out["params"])
-    remaining = float(budget) - spent
-    notes = (f"chosen: {label}; simulated RMSE of log prediction at the target {rmse[best_i]:.4g} "
-             f"({n_sims} simulated refits per design, noise {sigma:.3g})",
-             f"{len(designs)} designs compared: greedy c-optimal designs (Sherman-Morrison, averaged over "
-             f"{int(good.sum())} parameter vectors: {used}) and log-spaced ladders using the budget",
-             "interval widths are linearised at the current estimate (least-squares theory)")
-    return Suggestion(runs=out, target=tgt, budget=float(budget), spent=float(budget - remaining),
-                      width_before=width_before, width_after=float(out["width_after"].iloc[-1]), level=interval,
-                      law=f"{fit.law.name}: {fit.law.formula}", fit=fit, notes=notes, designs=table.reset_index(drop=True),
-                      expected_rmse=float(rmse[best_i]))
+                          "largest_params": [float(d[1]["params"].max()) for d in designs]})
+    table = pd.concat([table, scores], axis=1).sort_values(_CRITERIA[criterion], kind="stable").reset_index(drop=True)
+    out = chosen.copy()
+    out["tokens_per_param"] = out["tokens"] / out["params"]
+    out["flops"] = cm(out["params"].to_numpy(), out["tokens"].to_numpy())
+    out["width_after"] = prefixes["expected_width"].to_numpy()
+    best = scores.iloc[best_i]
+    pct = int(round(interval * 100))
+    notes = (f"chosen: {label}, the smallest expected interval score of {len(designs)} designs (greedy c-optimal "
+             f"designs over {int(good.sum())} parameter vectors ({used}) and log-spaced ladders using the budget)",
+             f"expected: {pct}% interval coverage {100 * best['coverage']:.0f}%, RMSE of the log prediction "
+             f"{best['rmse_log']:.3g}; simulated with run noise {sigma:.3g} (the fit's residual scale), "
+             f"{n_sims} datasets x {n_boot} run-bootstrap resamples of the linearised refit per design")
+    return Suggestion(runs=out, target=tgt, budget=float(budget), spent=float(out["flops"].sum()),
+                      width_before=float(before["expected_width"]), width_after=float(best["expected_width"]),
+                      level=interval, law=f"{fit.law.name}: {fit.law.formula}", fit=fit, notes=notes,
+                      designs=table, expected_rmse=float(best["rmse_log"]),
+                      expected_coverage=float(best["coverage"]))
