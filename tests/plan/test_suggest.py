@@ -59,6 +59,11 @@ def test_suggestion_is_the_best_scored_design_and_includes_the_naive_ladder(sugg
     assert len(naive) == 1
     assert s.designs["interval_score"].iloc[0] == s.designs["interval_score"].min()
     assert s.designs["interval_score"].iloc[0] <= float(naive["interval_score"].iloc[0])
+    # ...and the proposed runs are that best-scored design (its size, cost and expected width)
+    best = s.designs.iloc[0]
+    assert len(s.runs) == best["n_runs"] and s.spent == pytest.approx(best["flops"])
+    assert s.runs["params"].max() == pytest.approx(best["largest_params"])
+    assert s.width_after == pytest.approx(best["expected_width"])
     ladder = log_ladder(1e20)
     assert np.isclose((6 * ladder["params"] * ladder["tokens"]).sum(), 1e20)
     assert ladder["params"].to_numpy() == pytest.approx(
