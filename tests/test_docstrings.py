@@ -10,7 +10,10 @@ import pytest
 MODULES = [
     "scalinglab._io",
     "scalinglab.data._runs",
-    "scalinglab.data._select",
+    "scalinglab.data._checkpoints",
+    "scalinglab.batch",
+    "scalinglab.batch._run",
+    "scalinglab.fit._many",
     "scalinglab.laws._registry",
     "scalinglab.laws._bnsl",
     "scalinglab.fit._fit",

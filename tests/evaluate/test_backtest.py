@@ -11,11 +11,14 @@ from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
 from scalinglab.errors import DataError, InvalidParameterError
+from scalinglab.data import CheckpointRule
 from scalinglab.evaluate import (Backtest, Policy, are, backtest, best_seen, coverage, rmse_log, signed_error,
                                  split)
 
 TRUTH = dict(E=1.8, A=400.0, alpha=0.34, B=410.0, beta=0.28)
 SIZES = [1e7, 2e7, 5e7, 1e8, 2e8, 5e8]
+
+FINAL = Policy(checkpoints=CheckpointRule(final_only=True), target="final")
 
 
 def chinchilla(N, D):
@@ -67,9 +70,9 @@ def test_default_policy_splits_largest_and_last30():
     (Policy(holdout="largest:2"), SIZES[:4], 40, 8),
     (Policy(fit_models="smallest:2"), SIZES[:2], 20, 4),
     (Policy(fit_models="window:2"), SIZES[3:5], 20, 4),
-    (Policy(skip_fraction=0.2), SIZES[:5], 5 * 9, 4),       # 10% dropped; 20% (on the boundary) kept
-    (Policy(fraction=0.5), SIZES[:5], 5 * 5, 4),
-    (Policy(final_only=True, target="final"), SIZES[:5], 5, 1),
+    (Policy(checkpoints=CheckpointRule(window=(0.2, 1.0))), SIZES[:5], 5 * 9, 4),       # 10% dropped; 20% (on the boundary) kept
+    (Policy(checkpoints=CheckpointRule(window=(0.0, 0.5))), SIZES[:5], 5 * 5, 4),
+    (Policy(checkpoints=CheckpointRule(final_only=True), target="final"), SIZES[:5], 5, 1),
     (Policy(target="last:0.5"), SIZES[:5], 50, 6),
 ])
 def test_policies_select_known_rows(policy, sizes, n_fit, n_target):
@@ -86,7 +89,7 @@ def test_compute_and_token_policies():
     assert set(target["params"]) == {5e8}
     fit_rows, target = split(df, Policy(holdout=f"compute>{comp * 0.99:.6g}"))
     assert set(target["params"]) == {2e8, 5e8}
-    fit_rows, _ = split(df, Policy(min_tokens=1e9))
+    fit_rows, _ = split(df, Policy(checkpoints=CheckpointRule(min_tokens=1e9)))
     assert fit_rows["tokens"].min() >= 1e9
 
 
@@ -97,7 +100,7 @@ def test_bad_policies_fail_clearly():
     with pytest.raises(DataError, match="asks for 9 model sizes but only 5 remain"):
         split(df, Policy(fit_models="smallest:9"))
     with pytest.raises(DataError, match="fit set is empty after the checkpoint rules"):
-        split(df, Policy(min_tokens=1e10))           # the 10B cut empties a small-model family
+        split(df, Policy(checkpoints=CheckpointRule(min_tokens=1e10)))           # the 10B cut empties a small-model family
     with pytest.raises(DataError, match="no run has final compute above"):
         split(df, Policy(holdout="compute>1e30"))
     with pytest.raises(InvalidParameterError, match="'holdout'"):
@@ -106,8 +109,8 @@ def test_bad_policies_fail_clearly():
         Policy(fit_models="smallest")
     with pytest.raises(InvalidParameterError, match="'target'"):
         Policy(target="last:2")
-    with pytest.raises(InvalidParameterError, match="'fraction'"):
-        Policy(fraction=0)
+    with pytest.raises(InvalidParameterError, match="'window'"):
+        Policy(checkpoints=CheckpointRule(window=(0.5, 0.2)))
     with pytest.raises(InvalidParameterError):
         Policy(holdout="largest:0")
 
@@ -131,7 +134,7 @@ def test_backtest_recovers_exact_law_and_beats_baseline():
 
 
 def test_backtest_leaderboard_and_signed_error_direction():
-    bt = backtest(family(noise=0.003, seed=1), ["chinchilla", "power_law"], interval_method="delta")
+    bt = backtest(family(noise=0.003, seed=1), ["chinchilla", "power_law"], method="delta")
     lb = bt.leaderboard()
     assert list(lb.index) == ["chinchilla", "power_law"] and bt.best == "chinchilla"
     # a pure power law in N ignores the data term: it cannot follow the held-out curve as well
@@ -142,7 +145,7 @@ def test_backtest_leaderboard_and_signed_error_direction():
 
 
 def test_backtest_coverage_on_noisy_family():
-    bt = backtest(family(noise=0.01, seed=2), "chinchilla", interval=0.9, interval_method="delta")
+    bt = backtest(family(noise=0.01, seed=2), "chinchilla", interval=0.9, method="delta")
     cov = bt.scores.loc[0, "coverage"]
     assert 0.0 <= cov <= 1.0 and bt.scores.loc[0, "interval_method"] == "delta"
     p = bt.predictions
@@ -152,13 +155,13 @@ def test_backtest_coverage_on_noisy_family():
 def test_backtest_per_family_and_failures_reported():
     df = pd.concat([family(name="a"), family(noise=0.002, seed=3, name="b")], ignore_index=True)
     df["run"] = df["family"] + "-" + df["run"]
-    bt = backtest(df, "chinchilla", final_only=True, target="final", interval=None)
+    bt = backtest(df, "chinchilla", FINAL, interval=None)
     # 5 final checkpoints for 5 parameters: too few points -> a recorded failure, not a number
     assert list(bt.scores["family"]) == ["a", "b"]
     assert bt.scores["error"].str.contains("free parameters").all()
     assert bt.scores["are"].isna().all() and not bt.scores["beats_baseline"].any()
     assert "FAILED" in bt.summary()
-    ok = backtest(df, "power_law", final_only=True, target="final", interval=None)
+    ok = backtest(df, "power_law", FINAL, interval=None)
     assert ok.scores["error"].isna().all()
 
 
@@ -220,3 +223,21 @@ def test_docstring_examples(name):
 
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0
+
+
+def test_deprecated_policy_keywords_still_work_and_warn():
+    with pytest.warns(DeprecationWarning, match="skip_fraction"):
+        old = Policy(skip_fraction=0.2, fraction=0.8)
+    assert old == Policy(checkpoints=CheckpointRule(window=(0.2, 0.8)))
+    with pytest.warns(DeprecationWarning):
+        bt = backtest(family(), "chinchilla", final_only=True, target="final", interval=None)
+    assert bt.policy == Policy(checkpoints=CheckpointRule(window=(0.2, 1.0), final_only=True), target="final")
+    with pytest.warns(DeprecationWarning, match="interval_method"):
+        bt = backtest(family(), "chinchilla", interval_method="delta")
+    assert bt.options["method"] == "delta"
+
+
+def test_backtest_cells_run_on_the_process_backend_with_identical_scores():
+    serial = backtest(family(), ["chinchilla", "power_law"], interval=None)
+    pooled = backtest(family(), ["chinchilla", "power_law"], interval=None, backend="process", workers=2)
+    pd.testing.assert_frame_equal(serial.scores, pooled.scores)

@@ -12,10 +12,13 @@ import numpy as np
 import pandas as pd
 
 from scalinglab._validation import check_fraction, check_int, check_options
-from scalinglab.data import RunsTable, read_runs
+from scalinglab.batch import Backend, run_batch
+from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._metrics import best_seen, score
-from scalinglab.evaluate._policies import Policy, split
+from scalinglab.evaluate._policies import Policy, legacy_checkpoints, split
+from scalinglab.fit import fit as fit_law
+from scalinglab.fit._uncertainty import prediction_interval
 from scalinglab.laws import Law, get_law
 
 __all__ = ["backtest", "Backtest", "DEFAULT_POLICY"]
@@ -25,7 +28,7 @@ __all__ = ["backtest", "Backtest", "DEFAULT_POLICY"]
 #: Hitchhiker's Guide families as the setting that generalises (leave-one-family-out
 #: selection, see bench/hitchhiker.py), not tuned per family: a relative cut works at any
 #: scale, unlike the "first 10B tokens" rule, which empties small-model families.
-DEFAULT_POLICY = Policy(skip_fraction=0.2)
+DEFAULT_POLICY = Policy(checkpoints=CheckpointRule(window=(0.2, 1.0)))
 
 _SCORE_COLS = ["are", "signed_error", "rmse_log", "coverage"]
 
@@ -108,7 +111,7 @@ class Backtest:
         lines = [f"Backtest: {self.policy.describe()}",
                  f"scores: ARE = mean |y - yhat| / y; signed = mean (yhat - y) / y; rmse_log = RMSE of log-loss; "
                  f"{cov} = share of targets inside the {lvl:.0%} interval for a new run "
-                 f"({self.options.get('interval_method')}); baseline = best loss seen in the fit set" if lvl else "",
+                 f"({self.options.get('method')}); baseline = best loss seen in the fit set" if lvl else "",
                  ""]
         head = (f"{'family':<16} {'law':<12} {'runs':>4} {'points':>6} {'targets':>7} {'ARE':>8} {'signed':>8} "
                 f"{'rmse_log':>8} {cov:>6} {'base ARE':>8}")
@@ -159,24 +162,21 @@ def _run_weights(frame: pd.DataFrame) -> np.ndarray:
 def backtest(
     data: RunsTable | pd.DataFrame | str,
     law: str | Law | Sequence[str | Law] = "chinchilla",
-    *,
-    holdout: str = DEFAULT_POLICY.holdout,
-    fit_models: str = DEFAULT_POLICY.fit_models,
-    fraction: float = DEFAULT_POLICY.fraction,
-    skip_fraction: float = DEFAULT_POLICY.skip_fraction,
-    min_tokens: float | None = DEFAULT_POLICY.min_tokens,
-    final_only: bool = DEFAULT_POLICY.final_only,
-    target: str = DEFAULT_POLICY.target,
     policy: Policy | None = None,
+    *,
     y: str = "loss",
     x: str | Mapping[str, str] | None = None,
     weighting: str = "run",
     interval: float | None = 0.9,
-    interval_method: str = "auto",
+    method: str = "auto",
     n_resamples: int = 200,
     by: str | None = "family",
     fit_options: Mapping[str, Any] | None = None,
     seed: int = 0,
+    backend: str | Backend = "serial",
+    workers: int | None = None,
+    progress=None,
+    **deprecated: Any,
 ) -> Backtest:
     """Backtest a scaling law: fit the small models, predict the held-out large ones, score it.
 
@@ -199,8 +199,11 @@ def backtest(
         Runs with ``run``, ``params``, ``tokens`` and the target column.
     law : str, Law or list of them
         Several laws are compared on the same splits (see :meth:`Backtest.leaderboard`).
-    holdout, fit_models, fraction, skip_fraction, min_tokens, final_only, target
-        The policy (see :class:`~scalinglab.evaluate.Policy`); or pass ``policy=``.
+    policy : Policy, optional
+        Which runs are held out, which checkpoints are fitted and which are scored
+        (:class:`~scalinglab.evaluate.Policy`); default ``DEFAULT_POLICY``.  The former
+        keywords ``holdout``, ``fit_models``, ``fraction``, ``skip_fraction``,
+        ``min_tokens``, ``final_only`` and ``target`` are deprecated aliases.
     y : str
         Target column.
     x : str or mapping, optional
@@ -210,8 +213,8 @@ def backtest(
         checkpoints; ``"point"`` weights every checkpoint equally.
     interval : float or None
         Level of the prediction interval scored by ``coverage`` (None: skip).
-    interval_method : {"delta", "bootstrap", "calibrated", "auto"}
-        ``"auto"`` = ``"calibrated"``: the run-bootstrap interval (delta method with
+    method : {"delta", "bootstrap", "calibrated", "auto"}
+        Interval method (formerly ``interval_method``). ``"auto"`` = ``"calibrated"``: the run-bootstrap interval (delta method with
         fewer than 5 fit runs) widened by the law's own extrapolation error measured
         by nested backtests on the fit set (see :mod:`scalinglab.fit._calibration`).
     n_resamples : int
@@ -220,6 +223,10 @@ def backtest(
         Backtest each family separately (when the table has a ``family`` column).
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit` (``loss``, ``delta``, ``n_starts``...).
+    backend, workers : optional
+        Where the (family, law) cells run (:mod:`scalinglab.batch`): ``"serial"`` or ``"process"``.
+    progress : callable, optional
+        ``progress(done, total)`` after each cell.
 
     Returns
     -------
@@ -235,11 +242,10 @@ def backtest(
     >>> # bt = backtest(runs, ["chinchilla", "kaplan"]); print(bt.summary())
     """
     start = time.perf_counter()
-    pol = policy if policy is not None else Policy(holdout=holdout, fit_models=fit_models, fraction=fraction,
-                                                    skip_fraction=skip_fraction, min_tokens=min_tokens,
-                                                    final_only=final_only, target=target)
+    method = _deprecated_method(deprecated, method)
+    pol = _policy_from(policy, deprecated)
     check_options(weighting, "weighting", ("point", "run"), "backtest")
-    check_options(interval_method, "interval_method", ("delta", "bootstrap", "calibrated", "auto"), "backtest")
+    check_options(method, "method", ("delta", "bootstrap", "calibrated", "auto"), "backtest")
     check_int(n_resamples, "n_resamples", "backtest", minimum=2)
     if interval is not None:
         check_fraction(interval, "interval", "backtest")
@@ -257,7 +263,7 @@ def backtest(
               if by == "family" and "family" in frame and frame["family"].nunique() > 1
               else [(str(frame["family"].iloc[0]) if "family" in frame else "", frame)])
     fit_opts = dict(fit_options or {})
-    rows, preds, fits = [], [], {}
+    cells = []
     for fam, g in groups:
         fit_rows, target_rows = split(g, pol, family=fam)
         fit_rows = fit_rows.copy()
@@ -265,26 +271,106 @@ def backtest(
             fit_rows["_bt_weight"] = _run_weights(fit_rows)
         base = best_seen(fit_rows[y])
         for lw in laws:
-            row, pred, f = _one(lw, fit_rows, target_rows, y, x, weighting, interval, interval_method,
-                                n_resamples, fit_opts, seed, base)
-            row = {"family": fam, "law": lw.name, **row}
-            rows.append(row)
-            pred.insert(0, "law", lw.name)
-            pred.insert(0, "family", fam)
-            preds.append(pred)
-            fits[(fam, lw.name)] = f
+            cells.append(_Cell(fam, lw, fit_rows, target_rows, y, x, weighting, interval, method, n_resamples,
+                               fit_opts, seed, base))
+    rows, preds, fits = [], [], {}
+    for cell, outcome in zip(cells, run_batch(_score_cell, cells, backend=backend, workers=workers,
+                                              progress=progress)):
+        if outcome.ok:
+            row, pred, f = outcome.value
+        else:  # an unexpected failure inside the cell: recorded, the batch goes on
+            row, pred, f = _failed_cell(cell, outcome.error)
+        rows.append({"family": cell.family, "law": cell.law.name, **row})
+        pred.insert(0, "law", cell.law.name)
+        pred.insert(0, "family", cell.family)
+        preds.append(pred)
+        fits[(cell.family, cell.law.name)] = f
     scores = pd.DataFrame(rows)
-    options = {"y": y, "weighting": weighting, "interval": interval, "interval_method": interval_method,
+    options = {"y": y, "weighting": weighting, "interval": interval, "method": method,
                "n_resamples": n_resamples, "fit_options": fit_opts, "seed": seed}
     return Backtest(scores=scores, predictions=pd.concat(preds, ignore_index=True), policy=pol,
                     laws=tuple(lw.name for lw in laws), options=options, fits=fits,
                     seconds=time.perf_counter() - start)
 
 
-def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, weighting: str,
-         interval, interval_method: str, n_resamples: int, fit_opts: dict, seed: int, base: float):
-    from scalinglab.fit import fit as fit_law
+def _deprecated_method(deprecated: dict, method: str) -> str:
+    if "interval_method" in deprecated:
+        warnings.warn("backtest(): 'interval_method' is deprecated; use method=", DeprecationWarning, stacklevel=3)
+        method = deprecated.pop("interval_method")
+    return method
 
+
+_LEGACY_POLICY = ("holdout", "fit_models", "fraction", "skip_fraction", "min_tokens", "final_only", "target")
+
+
+def _policy_from(policy: Policy | None, deprecated: dict) -> Policy:
+    """The policy, or one built from the deprecated policy keywords (over the old defaults)."""
+    unknown = set(deprecated) - set(_LEGACY_POLICY)
+    if unknown:
+        raise InvalidParameterError(f"backtest(): unexpected argument(s) {sorted(unknown)}",
+                                    hint="see help(scalinglab.backtest); policy fields go in policy=Policy(...)")
+    if policy is not None and not isinstance(policy, Policy):
+        raise InvalidParameterError(f"backtest(): 'policy' must be a Policy; got {type(policy).__name__}",
+                                    hint="e.g. policy=Policy(holdout='largest:2')")
+    if not deprecated:
+        return policy if policy is not None else DEFAULT_POLICY
+    if policy is not None:
+        raise InvalidParameterError("backtest(): give policy= or the deprecated policy keywords, not both")
+    warnings.warn(f"backtest(): {', '.join(sorted(deprecated))} are deprecated; pass policy=Policy(...)",
+                  DeprecationWarning, stacklevel=3)
+    fields = {k: deprecated[k] for k in ("holdout", "fit_models", "target") if k in deprecated}
+    checkpoint_keys = {k: deprecated[k] for k in ("fraction", "skip_fraction", "min_tokens", "final_only")
+                       if k in deprecated}
+    if checkpoint_keys:
+        old = {"skip_fraction": 0.2, **checkpoint_keys}  # the former default cut, unless overridden
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", DeprecationWarning)
+            fields["checkpoints"] = legacy_checkpoints(old, "backtest") or CheckpointRule()
+    return DEFAULT_POLICY.replace(**fields)
+
+
+@dataclass(frozen=True)
+class _Cell:
+    """One (family, law) cell of a backtest: everything its worker needs."""
+
+    family: str
+    law: Law
+    fit_rows: pd.DataFrame
+    target_rows: pd.DataFrame
+    y: str
+    x: Any
+    weighting: str
+    interval: float | None
+    method: str
+    n_resamples: int
+    fit_opts: dict
+    seed: int
+    base: float
+
+
+def _score_cell(c: _Cell):
+    return _one(c.law, c.fit_rows, c.target_rows, c.y, c.x, c.weighting, c.interval, c.method, c.n_resamples,
+                c.fit_opts, c.seed, c.base)
+
+
+def _failed_cell(c: _Cell, error: str):
+    yt = c.target_rows[c.y].to_numpy(dtype=float)
+    row: dict[str, Any] = {"fit_runs": int(c.fit_rows["run"].nunique()), "fit_points": len(c.fit_rows),
+                           "targets": len(c.target_rows), "fit_max_params": float(c.fit_rows["params"].max()),
+                           "target_params": float(c.target_rows["params"].max())}
+    row.update({k: float("nan") for k in _SCORE_COLS})
+    row.update({"interval_method": None, "converged": False, "error": error})
+    row.update({f"baseline_{k}": v for k, v in score(yt, np.full_like(yt, c.base)).items() if k != "coverage"})
+    row["beats_baseline"] = False
+    keep_cols = [col for col in ("run", "params", "tokens", "flops") if col in c.target_rows]
+    pred = c.target_rows[keep_cols].reset_index(drop=True).copy()
+    pred["y"], pred["baseline"] = yt, c.base
+    pred["y_hat"] = pred["lower"] = pred["upper"] = np.nan
+    return row, pred, None
+
+
+def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, weighting: str,
+         interval, method: str, n_resamples: int, fit_opts: dict, seed: int, base: float):
     yt = target_rows[y].to_numpy(dtype=float)
     n_runs = int(fit_rows["run"].nunique())
     row: dict[str, Any] = {"fit_runs": n_runs, "fit_points": len(fit_rows), "targets": len(target_rows),
@@ -303,18 +389,18 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
                         seed=seed, **fit_opts)
             y_hat = np.asarray(f.predict(target_rows, warn=False), dtype=float)
             lower = upper = np.full_like(y_hat, np.nan)
-            method = None
+            used = None
             if interval is not None:
-                method = "calibrated" if interval_method == "auto" else interval_method
+                used = "calibrated" if method == "auto" else method
                 try:
-                    iv = _interval(f, target_rows, interval, method, n_resamples, seed)
+                    iv = _interval(f, target_rows, interval, used, n_resamples, seed)
                     lower, upper = iv["lower"].to_numpy(), iv["upper"].to_numpy()
-                    method = str(iv["method"].iloc[0]) if len(iv) else method
+                    used = str(iv["method"].iloc[0]) if len(iv) else used
                 except ScalingLabError:
-                    method = None
+                    used = None
         s = score(yt, y_hat, lower, upper)
         row.update(s)
-        row["interval_method"] = method
+        row["interval_method"] = used
         row["converged"] = bool(f.converged)
         row["error"] = None
         pred["y_hat"], pred["lower"], pred["upper"] = y_hat, lower, upper
@@ -328,7 +414,5 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
 
 
 def _interval(f, target_rows: pd.DataFrame, level: float, method: str, n_resamples: int, seed: int) -> pd.DataFrame:
-    from scalinglab.fit._uncertainty import prediction_interval
-
     X = f._inputs(target_rows, {})
     return prediction_interval(f, X, level=level, kind="new", method=method, n_resamples=n_resamples, seed=seed)

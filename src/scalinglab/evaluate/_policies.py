@@ -2,7 +2,9 @@
 
 A :class:`Policy` splits one family's runs table into a *fit set* and a *target
 set*, the way the scaling-law literature backtests an extrapolation (Choshen et
-al. 2024, "A Hitchhiker's Guide to Scaling Law Estimation", sec. 2-8):
+al. 2024, "A Hitchhiker's Guide to Scaling Law Estimation", sec. 2-8).  Like a
+scikit-learn splitter it is a small immutable object handed to
+:func:`~scalinglab.evaluate.backtest`:
 
 hold-out (``holdout``)
     ``"largest"`` (the largest model), ``"largest:k"`` (the k largest sizes),
@@ -10,11 +12,11 @@ hold-out (``holdout``)
 fit models (``fit_models``)
     ``"all"`` (every smaller model), ``"smallest:k"`` (the k smallest sizes),
     ``"window:k"`` (the k consecutive sizes just below the held-out ones).
-fit checkpoints
-    ``fraction`` (keep the first ``fraction`` of each fit run's training),
-    ``skip_fraction`` (drop the first ``skip_fraction`` of each run's training),
-    ``min_tokens`` (drop checkpoints with fewer tokens, e.g. ``1e10``: the
-    first-10B-tokens cut), ``final_only`` (final checkpoint of each run).
+fit checkpoints (``checkpoints``)
+    a :class:`~scalinglab.data.CheckpointRule`, the same rule ``fit``, ``report``
+    and ``plot`` use: ``window=(0.2, 1.0)`` drops the first 20% of each run,
+    ``min_tokens=1e10`` the first 10B tokens, ``final_only=True`` keeps final
+    checkpoints.
 target (``target``)
     ``"last30"`` / ``"last:0.3"`` (checkpoints in the last 30% of each held-out
     run's training: the Hitchhiker's Guide default) or ``"final"``.
@@ -23,12 +25,14 @@ target (``target``)
 from __future__ import annotations
 
 import re
-from dataclasses import asdict, dataclass
+import warnings
+from dataclasses import dataclass, field
+from typing import Any, Mapping
 
 import numpy as np
 import pandas as pd
 
-from scalinglab.data._select import training_fraction
+from scalinglab.data._checkpoints import CheckpointRule
 from scalinglab.errors import DataError, InvalidParameterError
 
 __all__ = ["Policy", "split"]
@@ -36,31 +40,68 @@ __all__ = ["Policy", "split"]
 _HOLDOUT = re.compile(r"^(largest)(?::(\d+))?$|^compute\s*>\s*([0-9.eE+-]+)$")
 _FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$")
 _TARGET = re.compile(r"^(final)$|^last(?:30|:(0?\.\d+|1(?:\.0*)?))$")
+_LEGACY = ("fraction", "skip_fraction", "min_tokens", "final_only")
 
 
-@dataclass(frozen=True)
+def legacy_checkpoints(fields: Mapping[str, Any], owner: str) -> CheckpointRule | None:
+    """A :class:`CheckpointRule` from the deprecated ``fraction``/``skip_fraction``/``min_tokens``/``final_only``
+    keywords (``None`` when none is given); warns once that ``checkpoints=`` replaces them."""
+    given = {k: v for k, v in fields.items() if k in _LEGACY and v is not None and v is not False}
+    if not given:
+        return None
+    warnings.warn(f"{owner}(): {', '.join(sorted(given))} are deprecated; pass "
+                  "checkpoints=CheckpointRule(window=(skip_fraction, fraction), min_tokens=..., final_only=...)",
+                  DeprecationWarning, stacklevel=3)
+    fraction = float(given.get("fraction", 1.0))
+    skip = float(given.get("skip_fraction", 0.0))
+    if not 0 < fraction <= 1:
+        raise InvalidParameterError(f"{owner}(): 'fraction' must be in (0, 1]; got {fraction!r}")
+    if not 0 <= skip < fraction:
+        raise InvalidParameterError(f"{owner}(): 'skip_fraction' must be in [0, fraction={fraction}); got {skip!r}")
+    window = (skip, fraction) if (skip > 0 or fraction < 1) else None
+    return CheckpointRule(min_tokens=given.get("min_tokens"), window=window,
+                          final_only=bool(given.get("final_only", False)))
+
+
+@dataclass(frozen=True, init=False)
 class Policy:
     """How a backtest splits a family into fit and target checkpoints (see module docstring).
 
-    The dataclass defaults are the neutral policy (no early-checkpoint cut);
+    The defaults are the neutral policy (no early-checkpoint cut);
     :func:`scalinglab.evaluate.backtest` defaults to ``DEFAULT_POLICY``
-    (``skip_fraction=0.2``), chosen on the public benchmarks.
+    (``checkpoints=CheckpointRule(window=(0.2, 1.0))``), chosen on the public benchmarks.
 
     Examples
     --------
-    >>> Policy(holdout="largest:2", fit_models="smallest:3", min_tokens=1e10).describe()
+    >>> Policy(holdout="largest:2", fit_models="smallest:3", checkpoints=CheckpointRule(min_tokens=1e10)).describe()
     'hold out the 2 largest sizes; fit the 3 smallest other sizes; drop checkpoints < 1e+10 tokens; score the last 30% of each held-out run'
     """
 
     holdout: str = "largest"
     fit_models: str = "all"
-    fraction: float = 1.0
-    skip_fraction: float = 0.0
-    min_tokens: float | None = None
-    final_only: bool = False
+    checkpoints: CheckpointRule = field(default_factory=CheckpointRule)
     target: str = "last30"
 
-    def __post_init__(self) -> None:
+    def __init__(self, holdout: str = "largest", fit_models: str = "all",
+                 checkpoints: CheckpointRule | Mapping[str, Any] | None = None, target: str = "last30",
+                 **legacy: Any) -> None:
+        unknown = set(legacy) - set(_LEGACY)
+        if unknown:
+            raise InvalidParameterError(f"Policy(): unknown argument(s) {sorted(unknown)}",
+                                        hint="the fields are holdout, fit_models, checkpoints and target")
+        old = legacy_checkpoints(legacy, "Policy")
+        if old is not None:
+            if checkpoints is not None:
+                raise InvalidParameterError("Policy(): give checkpoints= or the deprecated fraction/skip_fraction/"
+                                            "min_tokens/final_only keywords, not both")
+            checkpoints = old
+        object.__setattr__(self, "holdout", holdout)
+        object.__setattr__(self, "fit_models", fit_models)
+        object.__setattr__(self, "checkpoints", CheckpointRule.coerce(checkpoints))
+        object.__setattr__(self, "target", target)
+        self._validate()
+
+    def _validate(self) -> None:
         if not isinstance(self.holdout, str) or not _HOLDOUT.match(self.holdout.strip()):
             raise InvalidParameterError(
                 f"backtest(): 'holdout' must be 'largest', 'largest:k' or 'compute>C'; got {self.holdout!r}")
@@ -70,17 +111,17 @@ class Policy:
         if not isinstance(self.target, str) or not _TARGET.match(self.target.strip()):
             raise InvalidParameterError(
                 f"backtest(): 'target' must be 'last30', 'last:f' (0 < f <= 1) or 'final'; got {self.target!r}")
-        if not (0 < float(self.fraction) <= 1):
-            raise InvalidParameterError(f"backtest(): 'fraction' must be in (0, 1]; got {self.fraction!r}")
-        if not (0 <= float(self.skip_fraction) < float(self.fraction)):
-            raise InvalidParameterError(
-                f"backtest(): 'skip_fraction' must be in [0, fraction={self.fraction}); got {self.skip_fraction!r}")
-        if self.min_tokens is not None and not float(self.min_tokens) >= 0:
-            raise InvalidParameterError(f"backtest(): 'min_tokens' must be >= 0; got {self.min_tokens!r}")
         for k in ("holdout_k", "fit_k"):
             v = getattr(self, k)
             if v is not None and v < 1:
                 raise InvalidParameterError(f"backtest(): k must be >= 1 in {self.holdout!r}/{self.fit_models!r}")
+
+    def replace(self, **changes: Any) -> "Policy":
+        """A copy with some fields changed."""
+        fields = {"holdout": self.holdout, "fit_models": self.fit_models, "checkpoints": self.checkpoints,
+                  "target": self.target}
+        fields.update(changes)
+        return Policy(**fields)
 
     # -- parsed fields -----------------------------------------------------------
     @property
@@ -106,6 +147,12 @@ class Policy:
             return None
         return float(m.group(2)) if m.group(2) else 0.3
 
+    @property
+    def target_rule(self) -> CheckpointRule:
+        """The target checkpoints as a :class:`CheckpointRule` (a window at the end, or final only)."""
+        w = self.target_window
+        return CheckpointRule(final_only=True) if w is None else CheckpointRule(window=(max(0.0, 1.0 - w), 1.0))
+
     def describe(self) -> str:
         parts = []
         if self.holdout_compute is not None:
@@ -119,21 +166,19 @@ class Policy:
             parts.append(f"fit the {self.fit_k} smallest other sizes")
         else:
             parts.append(f"fit the {self.fit_k} sizes just below the held-out ones")
-        if self.skip_fraction > 0:
-            parts.append(f"drop the first {self.skip_fraction:.0%} of each run")
-        if self.min_tokens is not None:
-            parts.append(f"drop checkpoints < {self.min_tokens:.3g} tokens")
-        if self.fraction < 1:
-            parts.append(f"keep the first {self.fraction:.0%} of each run")
-        if self.final_only:
-            parts.append("final checkpoints only")
+        parts.extend(self.checkpoints.steps())
         w = self.target_window
         parts.append("score the final checkpoint of each held-out run" if w is None
                      else f"score the last {w:.0%} of each held-out run")
         return "; ".join(parts)
 
     def to_dict(self) -> dict:
-        return asdict(self)
+        return {"holdout": self.holdout, "fit_models": self.fit_models, "checkpoints": self.checkpoints.to_dict(),
+                "target": self.target}
+
+    @classmethod
+    def from_dict(cls, payload: Mapping[str, Any]) -> "Policy":
+        return cls(**dict(payload))
 
 
 def _final_compute(frame: pd.DataFrame) -> pd.Series:
@@ -188,33 +233,12 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
                             hint=f"use k <= {fit_sizes.size}")
         keep = fit_sizes[:k] if policy.fit_models.startswith("smallest") else fit_sizes[-k:]
         fit_rows = fit_rows[fit_rows["params"].isin(keep)]
-    steps = []
-    if policy.skip_fraction > 0 or policy.fraction < 1:
-        frac = training_fraction(fit_rows)
-        fit_rows = fit_rows[(frac > policy.skip_fraction - 1e-12) & (frac <= policy.fraction + 1e-12)
-                            if policy.skip_fraction > 0 else frac <= policy.fraction + 1e-12]
-        steps.append(f"fraction {policy.skip_fraction:g}-{policy.fraction:g} of each run")
-    if policy.min_tokens is not None:
-        if "tokens" not in fit_rows:
-            raise DataError("min_tokens needs a 'tokens' column", column="tokens", kind="missing-column",
-                            hint="map your token column with --map tokens=<col>")
-        fit_rows = fit_rows[fit_rows["tokens"] >= float(policy.min_tokens)]
-        steps.append(f"tokens >= {float(policy.min_tokens):.3g}")
-    if policy.final_only:
-        order = [c for c in ("tokens", "step") if c in fit_rows][:1]
-        fit_rows = fit_rows.sort_values(["run"] + order, kind="stable").groupby("run", sort=False).tail(1)
-        steps.append("final checkpoints")
+    fit_rows = policy.checkpoints.apply_frame(fit_rows)
     if fit_rows.empty:
-        raise DataError(f"the fit set{where} is empty after the checkpoint rules ({'; '.join(steps)})",
-                        kind="empty-fit-set", hint="relax min_tokens / skip_fraction / fraction, e.g. a smaller "
-                        "--min-tokens (the 10B cut empties small-model families)")
-    w = policy.target_window
-    if w is None:
-        order = [c for c in ("tokens", "step") if c in target_rows][:1]
-        target_rows = target_rows.sort_values(["run"] + order, kind="stable").groupby("run", sort=False).tail(1)
-    else:
-        frac = training_fraction(target_rows)
-        target_rows = target_rows[frac >= 1 - w - 1e-12]
+        raise DataError(f"the fit set{where} is empty after the checkpoint rules ({policy.checkpoints.describe()})",
+                        kind="empty-fit-set", hint="relax the rule: a smaller --min-tokens (the 10B cut empties "
+                        "small-model families) or a wider --window")
+    target_rows = policy.target_rule.apply_frame(target_rows)
     if target_rows.empty:
         raise DataError(f"no target checkpoints{where} under target='{policy.target}'", kind="empty-target-set",
                         hint="use target='final'")

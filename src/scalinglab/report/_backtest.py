@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import replace
 from typing import Any, Sequence
 
 import numpy as np
@@ -37,15 +36,18 @@ def backtest_sweep(data: Any, law: Any = "chinchilla", *, over: str = "fraction"
     --------
     >>> # sweep = backtest_sweep(runs, ["chinchilla", "kaplan"], over="scale"); plot_backtest(sweep, x="scale")
     """
-    from scalinglab.data import read_runs
-    from scalinglab.evaluate import Policy, backtest
+    from scalinglab.data import CheckpointRule, read_runs
+    from scalinglab.evaluate import DEFAULT_POLICY, Policy, backtest
 
     check_options(over, "over", ("fraction", "scale"), "backtest_sweep")
     runs = read_runs(data)
-    policy = options.pop("policy", None) or Policy(**{k: options.pop(k) for k in list(options)
-                                                      if k in Policy.__dataclass_fields__})
+    policy = options.pop("policy", None) or DEFAULT_POLICY
+    if not isinstance(policy, Policy):
+        raise InvalidParameterError(f"backtest_sweep(): 'policy' must be a Policy; got {type(policy).__name__}")
     if over == "fraction":
-        settings = [{"fraction": float(v)} for v in (values or (0.25, 0.5, 0.75, 1.0))]
+        lo = (policy.checkpoints.window or (0.0, 1.0))[0]
+        settings = [{"checkpoints": CheckpointRule.coerce(policy.checkpoints, window=(lo, float(v)))}
+                    for v in (values or (0.25, 0.5, 0.75, 1.0)) if float(v) > lo]
     else:
         n_sizes = int(runs.frame["params"].nunique()) - (policy.holdout_k or 1)
         if values is not None:
@@ -56,7 +58,7 @@ def backtest_sweep(data: Any, law: Any = "chinchilla", *, over: str = "fraction"
     out = []
     for change in settings:
         try:  # settings the data (or the other policy rules) cannot support are skipped
-            out.append(backtest(runs, law, policy=replace(policy, **change), **options))
+            out.append(backtest(runs, law, policy=policy.replace(**change), **options))
         except ScalingLabError:
             pass
         if progress is not None:
@@ -78,7 +80,7 @@ def backtest_curve(results: Any, x: str = "fraction") -> pd.DataFrame:
     for bt in results:
         s = bt.scores
         for law, g in s.groupby("law", sort=False):
-            xv = (g["target_params"] / g["fit_max_params"]).mean() if x == "scale" else bt.policy.fraction
+            xv = (g["target_params"] / g["fit_max_params"]).mean() if x == "scale" else (bt.policy.checkpoints.window or (0.0, 1.0))[1]
             rows.append({"x": float(xv), "law": str(law), "are": float(g["are"].mean()),
                          "baseline_are": float(g["baseline_are"].mean()),
                          "coverage": float(g["coverage"].mean()) if "coverage" in g else np.nan,

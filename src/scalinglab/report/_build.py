@@ -290,7 +290,7 @@ def section_backtest(backtests: Sequence, sweeps: Mapping[str, Sequence], *, ren
     pct = {c: (lambda v: "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%")
            for c in ("are", "signed_error", "coverage", "baseline_are")}
     body = (kv_html([("policy", main.policy.describe()), ("interval", f"{main.options.get('interval'):.0%} for a "
-                     f"new run ({main.options.get('interval_method')})" if main.options.get("interval") else "none"),
+                     f"new run ({main.options.get('method')})" if main.options.get("interval") else "none"),
                      ("best law", main.best)])
             + table_html(lb, keys=keys, formats=pct, caption="Leaderboard (mean over families, lowest ARE first)"))
     ids = []
@@ -532,11 +532,14 @@ def build_report(
             sections.append(_families_section(fit_table.frame, all_frame, laws[0], fams, target, x, y, fit_options,
                                               interval, method, render))
         if backtest:
-            rules = {"min_tokens": min_tokens, "final_only": final_only}
-            if window is not None:  # the same checkpoint rules as the fits
-                rules.update(skip_fraction=float(window[0]), fraction=float(window[1]))
+            from scalinglab.data import CheckpointRule
+            from scalinglab.evaluate import DEFAULT_POLICY
+
+            # the same checkpoint rule as the fits (the default policy's 20% cut when no window is given)
+            rule = CheckpointRule.coerce(DEFAULT_POLICY.checkpoints, window=window, min_tokens=min_tokens,
+                                         final_only=final_only or None)
             sections.append(_backtest_section(runs, laws, x, y, interval, method, backtest_over, fit_options, bar,
-                                              render, backtests, rules))
+                                              render, backtests, DEFAULT_POLICY.replace(checkpoints=rule)))
         else:
             sections.append(_skipped("backtest", "Backtest", "backtest=False / --no-backtest"))
         if plan:
@@ -670,7 +673,7 @@ FIGURE_KINDS = ("loss", "compare", "parity", "residuals", "frontier", "backtest"
 
 
 def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar, render, out: list,
-                      rules: Mapping[str, Any]) -> Section:
+                      policy) -> Section:
     bar.step("backtest (default policy)")
     if not _have("scalinglab.evaluate"):
         bar.step("backtest sweeps")
@@ -679,8 +682,7 @@ def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar
     from scalinglab.report._backtest import backtest_sweep
 
     try:
-        main = backtest(runs, laws, x=x, y=y, interval=interval, interval_method=method, fit_options=fit_options,
-                        **rules)
+        main = backtest(runs, laws, policy, x=x, y=y, interval=interval, method=method, fit_options=fit_options)
     except ScalingLabError as exc:
         bar.step("backtest sweeps")
         return Section("backtest", "Backtest", "", status="error",
@@ -691,7 +693,7 @@ def _backtest_section(runs, laws, x, y, interval, method, over, fit_options, bar
     bar.grow(sum(n[o] for o in over))
     for o in over:
         # the sweeps only draw ARE: no intervals needed
-        sweeps[o] = backtest_sweep(runs, laws, over=o, x=x, y=y, interval=None, fit_options=fit_options, **rules,
+        sweeps[o] = backtest_sweep(runs, laws, over=o, x=x, y=y, interval=None, fit_options=fit_options, policy=policy,
                                    progress=lambda: bar.step(f"backtest sweep over {o}"))
         out.extend(sweeps[o])
     bar.step("backtest sweeps")

@@ -35,7 +35,7 @@ def _held_out(fit, runs: Any, target: Any) -> tuple[np.ndarray, np.ndarray] | No
         return None
     rows = tgt.frame
     if "tokens" in frame and "run" in frame:
-        from scalinglab.data._select import training_fraction
+        from scalinglab.data._checkpoints import training_fraction
 
         used = fitted_mask(fit, frame)
         if used.any():

@@ -31,12 +31,14 @@ def register(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
     ) -> None:
         """Backtest one or more laws: fit the smaller models, score predictions of the held-out ones."""
-        from scalinglab.evaluate import DEFAULT_POLICY, backtest
+        from scalinglab.data import CheckpointRule
+        from scalinglab.evaluate import DEFAULT_POLICY, Policy, backtest
 
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units)
-            bt = backtest(runs, law or ["chinchilla"], holdout=holdout, fit_models=fit_models, fraction=fraction,
-                          skip_fraction=DEFAULT_POLICY.skip_fraction if skip_fraction is None else skip_fraction,
-                          min_tokens=min_tokens, final_only=final_only, target=target, y=y,
-                          interval=interval or None, interval_method=interval_method)
+            lo = (DEFAULT_POLICY.checkpoints.window or (0.0, 1.0))[0] if skip_fraction is None else skip_fraction
+            rule = CheckpointRule(min_tokens=min_tokens, final_only=final_only,
+                                  window=(lo, fraction) if (lo > 0 or fraction < 1) else None)
+            policy = Policy(holdout=holdout, fit_models=fit_models, checkpoints=rule, target=target)
+            bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None, method=interval_method)
             emit(bt.to_dict(), json_output, bt.summary())
