@@ -9,7 +9,10 @@ command that regenerates it.
 >>> datasets.list_datasets()
 ['tinylm']
 >>> df = datasets.load("tinylm")          # one row per evaluated checkpoint
->>> print(datasets.card("tinylm"))        # markdown
+>>> df["run"].nunique(), df["params"].nunique()
+(21, 6)
+>>> datasets.card("tinylm").splitlines()[0]   # the card, in markdown
+'# tinylm: a real ladder of tiny byte-level language models'
 """
 
 from __future__ import annotations
