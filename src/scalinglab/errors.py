@@ -15,6 +15,7 @@ __all__ = [
     "LawError",
     "LawDefinitionError",
     "FitError",
+    "TrainingError",
     "ConfigError",
     "PlanError",
     "ScalingLabWarning",
@@ -110,6 +111,10 @@ class ConfigError(ScalingLabError, ValueError):
     """A configuration file (sweep, report) is invalid."""
 
     kind = "config-error"
+
+
+class TrainingError(ScalingLabError, RuntimeError):
+    """One or more runs of a sweep failed to train (the others are saved)."""
 
 
 class PlanError(ScalingLabError, ValueError):
