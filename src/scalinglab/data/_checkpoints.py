@@ -120,7 +120,7 @@ class CheckpointRule:
             elif lo > 0:
                 out.append(f"keep {lo:.0%}-{hi:.0%} of each run's training")
         if self.final_only:
-            out.append("final checkpoints only")
+            out.append("final checkpoint of each run only")
         return out
 
     def describe(self) -> str:
