@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from scalinglab.data.readers import Reader, read_table
 from scalinglab.errors import DataError, InvalidParameterError
 
 __all__ = ["CANONICAL_COLUMNS", "RunsTable", "read_runs"]
@@ -104,6 +105,7 @@ class RunsTable:
 def read_runs(
     source: str | os.PathLike | pd.DataFrame | RunsTable,
     *,
+    format: str | Reader | None = None,
     units: Mapping[str, float] | None = None,
     duplicates: str = "raise",
     required: tuple[str, ...] = ("loss",),
@@ -114,8 +116,13 @@ def read_runs(
     Parameters
     ----------
     source : path or DataFrame
-        ``.csv``, ``.jsonl``/``.ndjson``, ``.json`` (records) or ``.parquet``
-        (needs the optional ``pyarrow``).  The file is never modified.
+        ``.csv``, ``.tsv``, ``.jsonl``/``.ndjson``, ``.json`` (records) or
+        ``.parquet`` (needs the optional ``pyarrow``), or any suffix of a reader
+        added with :func:`scalinglab.data.register_reader`.  The file is never modified.
+    format : str, optional
+        Reader name (``"csv"``, ``"jsonl"``, ...; see
+        :func:`scalinglab.data.list_readers`) used instead of the one the
+        file's suffix picks.  CLI: ``--format``.
     units : mapping, optional
         Multipliers applied to columns whose values are not raw counts, e.g.
         ``{"params": 1e6}`` for parameters given in millions or
@@ -144,7 +151,18 @@ def read_runs(
     >>> runs = read_runs(df, params="n")
     >>> runs.frame["flops"].tolist()
     [600000000000000.0, 6e+16]
+
+    A file whose suffix says nothing about its format:
+
+    >>> import tempfile, pathlib
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "ladder.log"
+    >>> df.to_csv(path, index=False)
+    >>> read_runs(path, format="csv", params="n").n_runs
+    2
     """
+    if format is not None and isinstance(source, (pd.DataFrame, RunsTable)):
+        raise InvalidParameterError("read_runs(): format= applies to files; this source is already a table",
+                                    hint="drop format=, or pass the path of the file")
     if isinstance(source, RunsTable):
         if mapping or units:
             source = source.frame
@@ -155,7 +173,7 @@ def read_runs(
             f"read_runs(): 'duplicates' must be one of 'raise', 'mean', 'last'; got {duplicates!r}."
         )
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
-    raw = source.copy() if isinstance(source, pd.DataFrame) else _read_file(Path(source))
+    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(Path(source), format)
     frame = _apply_mapping(raw, mapping, label)
     notes: list[str] = []
     frame = _to_numbers(frame, label)
@@ -180,35 +198,6 @@ def read_runs(
 
 
 # --------------------------------------------------------------------------- helpers
-
-
-def _read_file(path: Path) -> pd.DataFrame:
-    if not path.exists():
-        raise DataError(f"file not found: {path}", hint="check the path", kind="file-not-found")
-    suffix = "".join(path.suffixes[-2:]).lower() if path.suffix == ".gz" else path.suffix.lower()
-    try:
-        if suffix in (".csv", ".csv.gz", ".tsv", ".txt"):
-            return pd.read_csv(path, sep="\t" if suffix == ".tsv" else ",")
-        if suffix in (".jsonl", ".ndjson", ".jsonl.gz"):
-            return pd.read_json(path, lines=True)
-        if suffix == ".json":
-            return pd.read_json(path)
-        if suffix in (".parquet", ".pq"):
-            try:
-                import pyarrow  # noqa: F401
-            except ImportError:
-                raise DataError("reading Parquet needs the optional dependency pyarrow",
-                                source=str(path), hint="pip install 'scalinglab[parquet]'",
-                                kind="missing-dependency") from None
-            return pd.read_parquet(path)
-    except DataError:
-        raise
-    except Exception as exc:  # pandas raises many types for malformed files
-        raise DataError(f"could not parse the file ({type(exc).__name__}: {exc})",
-                        source=str(path), kind="malformed-file",
-                        hint="check that it is valid CSV / JSON Lines / Parquet with a header row") from None
-    raise DataError(f"unsupported file type '{path.suffix}'", source=str(path), kind="unsupported-file",
-                    hint="use .csv, .jsonl, .json or .parquet, or pass a pandas DataFrame")
 
 
 def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], label: str) -> pd.DataFrame:

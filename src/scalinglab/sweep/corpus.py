@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from scalinglab._io import write_atomic
+
 __all__ = ["CorpusInfo", "build_corpus", "load_corpus", "corpus_files"]
 
 #: Directory names never entered (tests, vendored/IDE code, caches, installed packages).
@@ -111,9 +113,7 @@ def build_corpus(cache_dir: str | os.PathLike, val_fraction: float = 0.02) -> Co
     tr, va = b"".join(train), b"".join(val)
     sha = hashlib.sha256(tr + va).hexdigest()
     for name, blob in (("train.u8", tr), ("val.u8", va)):
-        tmp = cache / f".{name}.{os.getpid()}.tmp"
-        tmp.write_bytes(blob)
-        os.replace(tmp, cache / name)
+        write_atomic(cache / name, blob)
     info = CorpusInfo(
         sha256=sha,
         train_bytes=len(tr),
@@ -125,9 +125,7 @@ def build_corpus(cache_dir: str | os.PathLike, val_fraction: float = 0.02) -> Co
         python_implementation=f"{platform.python_implementation()} {sys.version.split()[0]}",
         stdlib=stdlib,
     )
-    tmp = cache / f".corpus.json.{os.getpid()}.tmp"
-    tmp.write_text(json.dumps(info.to_dict(), indent=2))
-    os.replace(tmp, meta_path)
+    write_atomic(meta_path, json.dumps(info.to_dict(), indent=2))
     return info
 
 

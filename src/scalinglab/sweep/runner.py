@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Mapping
 
+from scalinglab._io import write_atomic
 from scalinglab.errors import ConfigError
 from scalinglab.sweep.config import SweepConfig, load_config
 from scalinglab.sweep.corpus import build_corpus
@@ -165,9 +166,7 @@ def run(
     meta["history"] = history
 
     def save_meta() -> None:
-        tmp = meta_path.with_name(f".sweep.json.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(meta, indent=2))
-        os.replace(tmp, meta_path)
+        write_atomic(meta_path, json.dumps(meta, indent=2))
 
     save_meta()
 

@@ -13,9 +13,9 @@ Hoffmann et al. 2022, sec. 3 / app. B).
 from __future__ import annotations
 
 import csv
+import io
 import json
 import math
-import os
 import platform
 import time
 from dataclasses import asdict, dataclass
@@ -24,6 +24,7 @@ from typing import Callable
 
 import numpy as np
 
+from scalinglab._io import write_atomic
 from scalinglab.sweep.config import RunSpec, SweepConfig
 from scalinglab.sweep.model import flops_per_token, param_counts
 
@@ -66,24 +67,12 @@ def lr_at(step: int, total_steps: int, peak: float, warmup_frac: float, min_frac
 
 
 def write_csv_atomic(path: Path, rows: list[dict], columns=COLUMNS) -> None:
-    """Write rows to ``path`` via a temp file in the same directory and ``os.replace``."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    with open(tmp, "w", newline="") as f:
-        w = csv.DictWriter(f, fieldnames=list(columns), extrasaction="ignore")
-        w.writeheader()
-        for r in rows:
-            w.writerow(r)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
-
-
-def _write_json_atomic(path: Path, obj: dict) -> None:
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_text(json.dumps(obj, indent=2, default=str))
-    os.replace(tmp, path)
+    """Write rows to ``path`` as CSV in one atomic step (:func:`scalinglab._io.write_atomic`)."""
+    buf = io.StringIO(newline="")
+    w = csv.DictWriter(buf, fieldnames=list(columns), extrasaction="ignore")
+    w.writeheader()
+    w.writerows(rows)
+    write_atomic(path, buf.getvalue())
 
 
 def _device(name: str):
@@ -229,6 +218,6 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         "machine": platform.machine(),
     }
     # Metadata first, the CSV last: the CSV's existence marks the run as finished.
-    _write_json_atomic(runs_dir / f"{spec.run_id}.json", meta)
+    write_atomic(runs_dir / f"{spec.run_id}.json", json.dumps(meta, indent=2, default=str))
     write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows)
     return meta

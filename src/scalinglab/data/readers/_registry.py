@@ -1,0 +1,274 @@
+"""The reader registry: file format name and suffixes -> a function returning the raw table.
+
+A reader is any function ``(path: Path, **options) -> pandas.DataFrame`` that
+returns the table as stored, before column mapping and validation (those are
+:func:`scalinglab.data.read_runs`'s job).  :func:`read_table` wraps every reader
+with the checks all formats share: the file exists, is a file, is not empty,
+is UTF-8 text where text is expected, and parses; each failure is a
+:class:`~scalinglab.errors.DataError` that names the file and a fix.
+"""
+
+from __future__ import annotations
+
+import difflib
+import os
+import re
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any, Callable, Iterable, Union
+
+import pandas as pd
+
+from scalinglab.errors import DataError, InvalidParameterError
+
+__all__ = ["Reader", "ReaderFunc", "reader", "register_reader", "unregister_reader", "get_reader", "list_readers",
+           "read_table"]
+
+#: A reader function: the path, reader-specific keyword options -> the raw table.
+ReaderFunc = Callable[..., pd.DataFrame]
+
+_NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+@dataclass(frozen=True)
+class Reader:
+    """One file format: its ``name`` (for ``format=`` / ``--format``), the file
+    ``suffixes`` it claims (lower case, with the dot) and the function that reads it."""
+
+    name: str
+    func: ReaderFunc
+    suffixes: tuple[str, ...] = ()
+    description: str = ""
+
+    def __str__(self) -> str:
+        return f"{self.name} ({', '.join(self.suffixes)})" if self.suffixes else self.name
+
+
+_READERS: dict[str, Reader] = {}  # name -> reader, in registration order
+_BY_SUFFIX: dict[str, str] = {}  # suffix -> reader name
+
+
+def register_reader(
+    name: str,
+    func: ReaderFunc,
+    *,
+    suffixes: Iterable[str] = (),
+    description: str = "",
+    overwrite: bool = False,
+) -> Reader:
+    """Add a file format so :func:`~scalinglab.data.read_runs` (and the CLI) can read it.
+
+    Parameters
+    ----------
+    name : str
+        Lower-case format name, e.g. ``"csv"``; picks the reader with ``format=name``.
+    func : callable
+        ``func(path, **options) -> pandas.DataFrame``, the raw table.
+    suffixes : iterable of str
+        File endings that select this reader, with the dot: ``(".csv", ".csv.gz")``.
+    description : str
+        A few words shown in error messages, e.g. ``"comma-separated values with a header row"``.
+    overwrite : bool
+        Replace a reader of the same name, or take over a suffix another reader claims.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> r = register_reader("semicolon", lambda path, **kw: pd.read_csv(path, sep=";", **kw),
+    ...                     suffixes=(".scsv",), description="semicolon-separated values")
+    >>> get_reader("runs.scsv").name
+    'semicolon'
+    >>> unregister_reader("semicolon") is r
+    True
+    """
+    if not isinstance(name, str) or not _NAME.match(name):
+        raise InvalidParameterError(
+            f"register_reader(): reader name must be a lower-case word such as 'csv'; got {name!r}",
+            hint="use letters, digits, '_' or '-', starting with a letter")
+    if not callable(func):
+        raise InvalidParameterError(f"register_reader(): the reader for '{name}' is not callable ({func!r})",
+                                    hint="pass a function (path, **options) -> pandas.DataFrame")
+    if isinstance(suffixes, str):
+        suffixes = (suffixes,)
+    clean = tuple(dict.fromkeys(str(s).strip().lower() for s in suffixes))
+    for s in clean:
+        if not s.startswith(".") or len(s) < 2:
+            raise InvalidParameterError(f"register_reader(): suffix {s!r} of reader '{name}' must start with a dot",
+                                        hint="write suffixes with the dot, e.g. suffixes=('.runs',)")
+    if not overwrite:
+        if name in _READERS:
+            raise InvalidParameterError(f"a reader named '{name}' is already registered",
+                                        hint="choose another name or pass overwrite=True")
+        taken = {s: _BY_SUFFIX[s] for s in clean if _BY_SUFFIX.get(s, name) != name}
+        if taken:
+            s, owner = next(iter(taken.items()))
+            raise InvalidParameterError(f"suffix '{s}' is already read by the '{owner}' reader",
+                                        hint="pass overwrite=True to take it over, or use another suffix")
+    old = _READERS.pop(name, None)
+    if old is not None:
+        for s in old.suffixes:
+            _BY_SUFFIX.pop(s, None)
+    for s in clean:
+        owner = _BY_SUFFIX.get(s)
+        if owner is not None and owner in _READERS:  # another reader gives the suffix up
+            other = _READERS[owner]
+            _READERS[owner] = replace(other, suffixes=tuple(x for x in other.suffixes if x != s))
+        _BY_SUFFIX[s] = name
+    entry = Reader(name=name, func=func, suffixes=clean, description=description)
+    _READERS[name] = entry
+    return entry
+
+
+def unregister_reader(name: str) -> Reader:
+    """Remove the reader called ``name`` (and its suffixes) from the registry; return it."""
+    if name not in _READERS:
+        raise InvalidParameterError(f"no reader named '{name}' is registered (known formats: {_known()})",
+                                    hint="see scalinglab.data.list_readers()")
+    gone = _READERS.pop(name)
+    for s in [s for s, owner in _BY_SUFFIX.items() if owner == name]:
+        del _BY_SUFFIX[s]
+    return gone
+
+
+def reader(name: str, *, suffixes: Iterable[str] = (), description: str = "",
+           overwrite: bool = False) -> Callable[[ReaderFunc], ReaderFunc]:
+    """Decorator form of :func:`register_reader`; the function is returned unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> @reader("pipe", suffixes=(".pipe",), description="'|'-separated values")
+    ... def read_pipe(path, **options):
+    ...     return pd.read_csv(path, sep="|", **options)
+    >>> get_reader("pipe").suffixes
+    ('.pipe',)
+    >>> _ = unregister_reader("pipe")
+    """
+
+    def decorate(func: ReaderFunc) -> ReaderFunc:
+        register_reader(name, func, suffixes=suffixes, description=description or (func.__doc__ or "").strip()
+                        .split("\n")[0], overwrite=overwrite)
+        return func
+
+    return decorate
+
+
+def list_readers() -> list[Reader]:
+    """Registered readers, in registration order.
+
+    Examples
+    --------
+    >>> [r.name for r in list_readers()][:5]
+    ['csv', 'tsv', 'jsonl', 'json', 'parquet']
+    """
+    return list(_READERS.values())
+
+
+def get_reader(name_or_path: Union[str, os.PathLike, Reader]) -> Reader:
+    """The reader for a format name (``"csv"``) or for a file, chosen by its suffix.
+
+    A string that is a registered name is a name; any other string is a path.
+    The longest matching suffix wins (``runs.csv.gz`` -> ``.csv.gz``).
+
+    Examples
+    --------
+    >>> get_reader("jsonl").name, get_reader("runs.csv.gz").name, get_reader("data/runs.ndjson").name
+    ('jsonl', 'csv', 'jsonl')
+    """
+    if isinstance(name_or_path, Reader):
+        return name_or_path
+    if isinstance(name_or_path, str) and name_or_path.strip().lower() in _READERS:
+        return _READERS[name_or_path.strip().lower()]
+    if isinstance(name_or_path, str) and not (set(name_or_path) & {".", "/", os.sep}):
+        close = difflib.get_close_matches(name_or_path.lower(), list(_READERS), n=2, cutoff=0.5)
+        raise DataError(
+            f"unknown format '{name_or_path}' (known formats: {_known()})", kind="unknown-format",
+            hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+            + "pass one of the names above as format=NAME (CLI: --format NAME), "
+              "or register a reader with scalinglab.data.register_reader()")
+    if not isinstance(name_or_path, (str, os.PathLike)):
+        raise InvalidParameterError(f"get_reader(): expected a format name or a path, got {type(name_or_path).__name__}")
+    path = Path(name_or_path)
+    filename = path.name.lower()
+    matches = [s for s in _BY_SUFFIX if filename.endswith(s)]
+    if matches:
+        return _READERS[_BY_SUFFIX[max(matches, key=len)]]
+    raise DataError(
+        f"unsupported file type {_suffix_label(path)} (known formats: {_known()})",
+        source=str(path), kind="unsupported-file",
+        hint="name the format with format='csv' (or another name above) in Python or --format csv on the CLI, "
+             "rename the file to a known suffix, pass a pandas DataFrame, "
+             "or register a reader with scalinglab.data.register_reader()")
+
+
+def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] = None,
+               **options: Any) -> pd.DataFrame:
+    """Read the raw table in ``path`` with the reader for ``format`` (default: from the suffix).
+
+    ``options`` go to the reader.  Every failure is a :class:`DataError` naming
+    the file: not found, a directory, empty, not UTF-8 text, or not parseable.
+
+    Examples
+    --------
+    >>> import tempfile, pathlib
+    >>> p = pathlib.Path(tempfile.mkdtemp()) / "runs.log"
+    >>> _ = p.write_text("params,tokens,loss\\n1e6,1e8,3.1\\n")
+    >>> read_table(p, format="csv")
+       params       tokens  loss
+    0  1000000.0  100000000.0   3.1
+    """
+    path = Path(path)
+    if not path.exists():
+        raise DataError(f"file not found: {path}", hint="check the path", kind="file-not-found")
+    if path.is_dir():
+        inside = sorted(p.name for p in path.iterdir() if p.is_file() and _claimed(p))[:3]
+        raise DataError("expected a runs file, got a directory", source=str(path), kind="not-a-file",
+                        hint="pass the path of a file in it"
+                        + (f", e.g. {path / inside[0]} (files there: {', '.join(inside)})" if inside else ""))
+    try:
+        chosen = get_reader(path if format is None else format)
+    except DataError as exc:
+        if exc.source is None:  # an unknown format= name: say which file it was for
+            raise DataError(exc.message, source=str(path), kind=exc.kind, hint=exc.hint) from None
+        raise
+    if path.stat().st_size == 0:
+        raise DataError("could not parse the file: it is empty (0 bytes)", source=str(path),
+                        kind="malformed-file", hint="check that the file was written or copied completely; "
+                        "a runs file holds one row per checkpoint")
+    try:
+        frame = chosen.func(path, **options)
+    except DataError:
+        raise
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"could not parse the file: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
+            f"position {exc.start})", source=str(path), kind="malformed-file",
+            hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8'), or read it with pandas and the right "
+                 "encoding= and pass the DataFrame") from None
+    except Exception as exc:  # pandas and pyarrow raise many types for malformed files
+        what = f"{chosen.description} (reader '{chosen.name}')" if chosen.description else f"'{chosen.name}'"
+        raise DataError(
+            f"could not parse the file ({type(exc).__name__}: {exc})", source=str(path), kind="malformed-file",
+            hint=f"check that it is valid {what}, or pick the right reader with format=NAME (CLI: --format NAME); "
+                 f"formats: {', '.join(_READERS)}") from None
+    if not isinstance(frame, pd.DataFrame):
+        raise InvalidParameterError(
+            f"reader '{chosen.name}' returned {type(frame).__name__}, not a pandas DataFrame",
+            hint=f"make the function registered as '{chosen.name}' return pandas.DataFrame")
+    return frame
+
+
+def _known() -> str:
+    return "; ".join(str(r) for r in _READERS.values())
+
+
+def _claimed(path: Path) -> bool:
+    name = path.name.lower()
+    return any(name.endswith(s) for s in _BY_SUFFIX)
+
+
+def _suffix_label(path: Path) -> str:
+    if not path.suffix:
+        return f"'{path.name}' (no file extension)"
+    suffix = "".join(path.suffixes[-2:]) if path.suffix.lower() == ".gz" else path.suffix
+    return f"'{suffix}'"
