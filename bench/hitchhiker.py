@@ -44,7 +44,8 @@ import numpy as np
 import pandas as pd
 
 import scalinglab as sl
-from scalinglab.evaluate import backtest
+from scalinglab.data import CheckpointRule
+from scalinglab.evaluate import Policy, backtest
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
@@ -54,12 +55,19 @@ OUT = ROOT / "bench" / "results"
 GPT2 = [f"GPT2-c4-{i}" for i in (1, 2, 3, 4, 5, 7, 14, 44)]
 SETS = ["pythia", "pythia-v0", "OPT", "gpt3", "chinchilla"] + GPT2
 GROUPS = ["pythia", "pythia-v0", "OPT", "gpt3", "chinchilla", "GPT2-c4"]
-CANDIDATES = {f"skip{int(s * 100)}-{w}": dict(skip_fraction=s, weighting=w)
+
+
+def _skip(s: float, **rule) -> Policy:
+    """Policy fitting every smaller size, dropping the first ``s`` of each run's training."""
+    return Policy(checkpoints=CheckpointRule(window=(s, 1.0) if s > 0 else None, **rule))
+
+
+CANDIDATES = {f"skip{int(s * 100)}-{w}": dict(policy=_skip(s), weighting=w)
               for s in (0.0, 0.1, 0.2, 0.3) for w in ("point", "run")}
-CANDIDATES.update({f"cut10B-{w}": dict(skip_fraction=0.0, min_tokens=1e10, weighting=w) for w in ("point", "run")})
+CANDIDATES.update({f"cut10B-{w}": dict(policy=_skip(0.0, min_tokens=1e10), weighting=w) for w in ("point", "run")})
 # the objective and the scale of the residuals, on the default checkpoint policy
-CANDIDATES.update({"skip20-run-squared": dict(skip_fraction=0.2, weighting="run", fit_options={"loss": "squared"}),
-                   "skip20-run-linear": dict(skip_fraction=0.2, weighting="run", fit_options={"space": "linear"})})
+CANDIDATES.update({"skip20-run-squared": dict(policy=_skip(0.2), weighting="run", fit_options={"loss": "squared"}),
+                   "skip20-run-linear": dict(policy=_skip(0.2), weighting="run", fit_options={"space": "linear"})})
 
 
 def group_of(scaled_set: str) -> str:
@@ -100,8 +108,7 @@ def main() -> None:
     t0 = time.perf_counter()
     default = backtest(runs, "chinchilla")
     t_default = time.perf_counter() - t0
-    paper_cut = backtest(runs, "chinchilla", skip_fraction=0.0, min_tokens=1e10, weighting="point",
-                         interval_method="delta")
+    paper_cut = backtest(runs, "chinchilla", _skip(0.0, min_tokens=1e10), weighting="point", method="delta")
     g_def, g_cut, ref = per_group(default.scores), per_group(paper_cut.scores), reference()
     # second track: the same default on natural-log losses (OPT as ln perplexity, Pythia as ln LAMBADA ppl)
     g_nats = per_group(backtest(load_runs("loss_nats"), "chinchilla", interval=None).scores)
