@@ -96,3 +96,78 @@ def test_user_law_from_a_module_path(tmp_path):
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["params"]["alpha"] == pytest.approx(0.25, rel=1e-6)
     assert sl.load_fit(out).law.name == "shifted_power"  # resolved again from the recorded module path
+
+
+# ------------------------------------------------------------------ one checkpoint rule, one set of flag names
+def _checkpointed(tmp_path, repeat_first: bool = False):
+    """Five sizes, ten checkpoints each, on an exact Chinchilla law (optionally one evaluation repeated)."""
+    import numpy as np
+    import pandas as pd
+
+    rows = [(f"m{N:g}", N, 20 * N * f) for N in (1e7, 3e7, 1e8, 3e8, 1e9) for f in np.linspace(0.1, 1, 10)]
+    df = pd.DataFrame(rows, columns=["run", "params", "tokens"])
+    df["loss"] = 1.8 + 400 / df.params ** 0.34 + 410 / df.tokens ** 0.28
+    if repeat_first:
+        df = pd.concat([df, df.iloc[[0]].assign(loss=df.loss.iloc[0] + 0.2)], ignore_index=True)
+    path = tmp_path / "ckpts.csv"
+    df.to_csv(path, index=False)
+    return path
+
+
+def test_checkpoint_rule_parsing_is_shared():
+    from scalinglab.cli._common import checkpoint_rule, parse_window
+    from scalinglab.cli.commands.fit import parse_window as fit_parse_window
+    from scalinglab.data import CheckpointRule
+    from scalinglab.evaluate import DEFAULT_POLICY
+
+    assert fit_parse_window is parse_window  # plot and report import it from commands.fit
+    assert checkpoint_rule(1e9, "0.7,1", True) == CheckpointRule(min_tokens=1e9, window=(0.7, 1.0), final_only=True)
+    assert checkpoint_rule() == CheckpointRule()
+    # given flags replace the base rule's fields one by one
+    rule = checkpoint_rule(min_tokens=1e9, base=DEFAULT_POLICY.checkpoints)
+    assert rule == CheckpointRule(min_tokens=1e9, window=(0.2, 1.0))
+
+
+def test_fit_window_and_final_only_select_checkpoints(tmp_path):
+    path = _checkpointed(tmp_path)
+    args = ["fit", str(path), "--law", "power_law", "--json"]
+    assert json.loads(runner.invoke(build_app(), [*args, "--final-only"]).stdout)["n_points"] == 5
+    assert json.loads(runner.invoke(build_app(), [*args, "--window", "0.65,1"]).stdout)["n_points"] == 20
+    min_tokens = runner.invoke(build_app(), [*args, "--min-tokens", "1e10"])
+    assert json.loads(min_tokens.stdout)["n_points"] == 6  # the 1e9 model from half its training on
+    bad = runner.invoke(build_app(), [*args, "--window", "0.7"])
+    assert bad.exit_code == 2 and "--window" in bad.output
+    out_of_range = runner.invoke(build_app(), [*args, "--window", "0.7,1.5"])
+    assert out_of_range.exit_code == 3 and "0 <= lo <= hi <= 1" in out_of_range.stdout
+
+
+def test_backtest_checkpoint_flags_replace_the_default_rule(tmp_path):
+    path = _checkpointed(tmp_path)
+    base = ["backtest", str(path), "--law", "power_law", "--interval", "0", "--json"]
+
+    def rule(*flags):
+        result = runner.invoke(build_app(), [*base, *flags])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)["policy"]["checkpoints"]
+
+    assert rule() == {"min_tokens": None, "window": [0.2, 1.0], "final_only": False, "runs": None}
+    assert rule("--min-tokens", "1e9") == {"min_tokens": 1e9, "window": [0.2, 1.0], "final_only": False, "runs": None}
+    assert rule("--window", "0,1")["window"] == [0.0, 1.0]
+    assert rule("--final-only", "--window", "0.5,1") == {"min_tokens": None, "window": [0.5, 1.0], "final_only": True,
+                                                         "runs": None}
+
+
+def test_duplicates_option_on_every_runs_command(tmp_path):
+    path = _checkpointed(tmp_path, repeat_first=True)
+    raised = runner.invoke(build_app(), ["backtest", str(path), "--interval", "0", "--json"])
+    assert raised.exit_code == 3 and json.loads(raised.stdout)["error"]["kind"] == "duplicate-rows"
+    for flag in ("mean", "last"):
+        ok = runner.invoke(build_app(), ["backtest", str(path), "--law", "power_law", "--interval", "0",
+                                         "--duplicates", flag, "--json"])
+        assert ok.exit_code == 0, ok.output
+    # suggest reads the table the same way: the duplicates flag and the checkpoint rule apply before fitting
+    common = ["suggest", str(path), "--target", "params=1e10,tokens=2e11", "--budget", "1e20", "--json"]
+    dup = runner.invoke(build_app(), common)
+    assert dup.exit_code == 3 and json.loads(dup.stdout)["error"]["kind"] == "duplicate-rows"
+    empty = runner.invoke(build_app(), [*common, "--duplicates", "mean", "--min-tokens", "1e30"])
+    assert empty.exit_code == 3 and json.loads(empty.stdout)["error"]["kind"] == "empty-selection"

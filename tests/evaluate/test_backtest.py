@@ -216,7 +216,8 @@ def test_select_law_prefers_the_true_form():
 
 
 @pytest.mark.parametrize("name", ["scalinglab.evaluate._metrics", "scalinglab.evaluate._policies",
-                                  "scalinglab.fit._uncertainty"])
+                                  "scalinglab.fit._uncertainty", "scalinglab.evaluate._backtest",
+                                  "scalinglab.evaluate._select", "scalinglab.cli._common"])
 def test_docstring_examples(name):
     import doctest
     import importlib
@@ -241,3 +242,38 @@ def test_backtest_cells_run_on_the_process_backend_with_identical_scores():
     serial = backtest(family(), ["chinchilla", "power_law"], interval=None)
     pooled = backtest(family(), ["chinchilla", "power_law"], interval=None, backend="process", workers=2)
     pd.testing.assert_frame_equal(serial.scores, pooled.scores)
+
+
+def test_policy_from_options_replaces_fields_of_the_default_policy():
+    from scalinglab.evaluate import DEFAULT_POLICY
+    from scalinglab.evaluate._backtest import DEFAULT_POLICY as from_backtest
+
+    assert from_backtest is DEFAULT_POLICY
+    assert Policy.from_options() == DEFAULT_POLICY
+    p = Policy.from_options("largest:2", "smallest:3", "final", min_tokens=1e9, final_only=True)
+    assert p == Policy(holdout="largest:2", fit_models="smallest:3", target="final",
+                       checkpoints=CheckpointRule(min_tokens=1e9, window=(0.2, 1.0), final_only=True))
+    assert Policy.from_options(window=(0.0, 1.0)).checkpoints.is_noop
+    assert Policy.from_options(window=(0.5, 1.0), base=FINAL) == Policy(
+        checkpoints=CheckpointRule(window=(0.5, 1.0), final_only=True), target="final")
+    with pytest.raises(InvalidParameterError):
+        Policy.from_options(window=(0.9, 0.1))
+
+
+def test_select_law_validation_fraction_and_deprecated_holdout():
+    from scalinglab.evaluate import select_law
+
+    x = np.geomspace(1e6, 1e10, 30)
+    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x ** -0.25})
+    new = select_law(df, ["power_law", "power_floor"], validation_fraction=0.4)
+    with pytest.warns(DeprecationWarning, match="validation_fraction"):
+        old = select_law(df, ["power_law", "power_floor"], holdout=0.4)
+    assert old.law == new.law and old.validation_fraction == new.validation_fraction == 0.4
+    pd.testing.assert_frame_equal(old.scores, new.scores)
+    assert "last 40%" in new.summary()
+    with pytest.warns(DeprecationWarning, match="validation_fraction"):
+        assert new.holdout == 0.4
+    with pytest.raises(InvalidParameterError, match="validation_fraction"):
+        select_law(df, ["power_law"], validation_fraction=1.5)
+    with pytest.raises(InvalidParameterError, match="unexpected"):
+        select_law(df, ["power_law"], holdouts=0.4)

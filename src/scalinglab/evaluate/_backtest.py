@@ -16,19 +16,12 @@ from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._metrics import best_seen, score
-from scalinglab.evaluate._policies import Policy, legacy_checkpoints, split
+from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.fit import fit as fit_law
 from scalinglab.fit._uncertainty import prediction_interval
 from scalinglab.laws import Law, get_law
 
 __all__ = ["backtest", "Backtest", "DEFAULT_POLICY"]
-
-#: The default policy: hold out the largest model, fit every smaller one on its checkpoints
-#: after the first 20% of its training, score the last 30% of the held-out run.  Chosen on the
-#: Hitchhiker's Guide families as the setting that generalises (leave-one-family-out
-#: selection, see bench/hitchhiker.py), not tuned per family: a relative cut works at any
-#: scale, unlike the "first 10B tokens" rule, which empties small-model families.
-DEFAULT_POLICY = Policy(checkpoints=CheckpointRule(window=(0.2, 1.0)))
 
 _SCORE_COLS = ["are", "signed_error", "rmse_log", "coverage"]
 
@@ -239,7 +232,21 @@ def backtest(
 
     Examples
     --------
-    >>> # bt = backtest(runs, ["chinchilla", "kaplan"]); print(bt.summary())
+    Five sizes trained to 20 tokens per parameter, ten checkpoints each, on an exact
+    Chinchilla law: the largest size is held out and predicted from the other four.
+
+    >>> import numpy as np, pandas as pd
+    >>> rows = [(f"m{N:g}", N, 20 * N * f) for N in (1e7, 3e7, 1e8, 3e8, 1e9) for f in np.linspace(0.1, 1, 10)]
+    >>> runs = pd.DataFrame(rows, columns=["run", "params", "tokens"])
+    >>> runs["loss"] = 1.8 + 400 / runs.params ** 0.34 + 410 / runs.tokens ** 0.28
+    >>> bt = backtest(runs, ["chinchilla", "power_law"], interval=None)
+    >>> bt.best
+    'chinchilla'
+    >>> print(bt.leaderboard()[["are", "baseline_are"]].round(3))
+                  are  baseline_are
+    law
+    chinchilla  0.000         0.134
+    power_law   0.051         0.134
     """
     start = time.perf_counter()
     method = _deprecated_method(deprecated, method)

@@ -35,7 +35,7 @@ import pandas as pd
 from scalinglab.data._checkpoints import CheckpointRule
 from scalinglab.errors import DataError, InvalidParameterError
 
-__all__ = ["Policy", "split"]
+__all__ = ["Policy", "DEFAULT_POLICY", "split"]
 
 _HOLDOUT = re.compile(r"^(largest)(?::(\d+))?$|^compute\s*>\s*([0-9.eE+-]+)$")
 _FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$")
@@ -179,6 +179,40 @@ class Policy:
     @classmethod
     def from_dict(cls, payload: Mapping[str, Any]) -> "Policy":
         return cls(**dict(payload))
+
+    @classmethod
+    def from_options(cls, holdout: str | None = None, fit_models: str | None = None, target: str | None = None, *,
+                     min_tokens: float | None = None, window: tuple[float, float] | None = None,
+                     final_only: bool = False, base: "Policy | None" = None) -> "Policy":
+        """``base`` (default :data:`DEFAULT_POLICY`) with the options that are given replacing its fields.
+
+        The checkpoint options replace the fields of the base policy's
+        :class:`~scalinglab.data.CheckpointRule` one by one, so ``min_tokens=1e10``
+        alone keeps the default ``window=(0.2, 1.0)``; ``window=(0, 1)`` removes it.
+        This is how ``scalinglab backtest --holdout ... --min-tokens ... --window LO,HI
+        --final-only`` builds its policy.
+
+        Examples
+        --------
+        >>> Policy.from_options(min_tokens=1e10).checkpoints.describe()
+        'drop checkpoints < 1e+10 tokens; drop the first 20% of each run'
+        >>> Policy.from_options("largest:2", window=(0.0, 1.0)).describe()
+        'hold out the 2 largest sizes; fit all other sizes; score the last 30% of each held-out run'
+        """
+        base = DEFAULT_POLICY if base is None else base
+        rule = CheckpointRule.coerce(base.checkpoints, min_tokens=min_tokens, window=window,
+                                     final_only=True if final_only else None)
+        given = {k: v for k, v in (("holdout", holdout), ("fit_models", fit_models), ("target", target))
+                 if v is not None}
+        return base.replace(checkpoints=rule, **given)
+
+
+#: The default policy: hold out the largest model, fit every smaller one on its checkpoints
+#: after the first 20% of its training, score the last 30% of the held-out run.  Chosen on the
+#: Hitchhiker's Guide families as the setting that generalises (leave-one-family-out
+#: selection, see bench/hitchhiker.py), not tuned per family: a relative cut works at any
+#: scale, unlike the "first 10B tokens" rule, which empties small-model families.
+DEFAULT_POLICY = Policy(checkpoints=CheckpointRule(window=(0.2, 1.0)))
 
 
 def _final_compute(frame: pd.DataFrame) -> pd.Series:

@@ -7,38 +7,66 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli
+from scalinglab.cli._common import (
+    DuplicatesOption, FinalOnlyOption, IntervalOption, JsonOption, MapOption, MinTokensOption, NResamplesOption,
+    UnitOption, YOption, cli_errors, deprecated_flag, emit, hidden_alias, load_runs_for_cli, parse_window,
+    resolve_alias,
+)
+
+_METHODS = "delta | bootstrap | calibrated | auto (= calibrated: bootstrap widened by measured extrapolation error)"
+
+
+def _fit_window(window: Optional[str], fraction: Optional[float], skip_fraction: Optional[float]):
+    """``--window``, or the window the deprecated ``--skip-fraction``/``--fraction`` spell (one stderr line)."""
+    if fraction is None and skip_fraction is None:
+        return parse_window(window)
+    if window is not None:
+        raise typer.BadParameter("give --window or the deprecated --fraction/--skip-fraction, not both",
+                                 param_hint="'--window'")
+    lo = 0.2 if skip_fraction is None else skip_fraction  # the default policy's cut, as before
+    hi = 1.0 if fraction is None else fraction
+    given = [flag for flag, v in (("--skip-fraction", skip_fraction), ("--fraction", fraction)) if v is not None]
+    deprecated_flag(" and ".join(given), f"--window {lo:g},{hi:g}")
+    return lo, hi
 
 
 def register(app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_command(
+        ctx: typer.Context,
         data: Path = typer.Argument(..., metavar="DATA", help="Runs table (CSV/JSONL/Parquet): run, params, tokens, loss."),
         law: Optional[list[str]] = typer.Option(None, "--law", help="Law to backtest (repeatable: a leaderboard)."),
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
-        y: str = typer.Option("loss", "--y", help="Target column."),
+        duplicates: str = DuplicatesOption,
+        y: str = YOption,
         holdout: str = typer.Option("largest", "--holdout", help="largest | largest:K | compute>C (FLOPs)."),
         fit_models: str = typer.Option("all", "--fit-models", help="all | smallest:K | window:K (sizes below the held-out)."),
-        fraction: float = typer.Option(1.0, "--fraction", help="Fit on the first FRACTION of each run's training."),
-        skip_fraction: Optional[float] = typer.Option(None, "--skip-fraction",
-                                                      help="Drop the first FRACTION of each fit run's training (default 0.2)."),
-        min_tokens: Optional[float] = typer.Option(None, "--min-tokens", help="Drop fit checkpoints below this (1e10 = 10B cut)."),
-        final_only: bool = typer.Option(False, "--final-only", help="Fit on final checkpoints only."),
+        min_tokens: Optional[float] = MinTokensOption,
+        window: Optional[str] = typer.Option(None, "--window", metavar="LO,HI",
+                                             help="Fit checkpoints within this fraction of each run's training; "
+                                                  "default 0.2,1 (the first 20% dropped), 0,1 keeps all."),
+        final_only: bool = FinalOnlyOption,
         target: str = typer.Option("last30", "--target", help="last30 | last:F | final."),
-        interval: float = typer.Option(0.9, "--interval", help="Prediction-interval level scored as coverage; 0 for none."),
-        interval_method: str = typer.Option("auto", "--interval-method", help="delta | bootstrap | calibrated | auto (= calibrated: bootstrap widened by measured extrapolation error)."),
+        interval: float = IntervalOption,
+        method: str = typer.Option("auto", "--method", help=f"Interval method: {_METHODS}."),
+        n_resamples: int = NResamplesOption,
         json_output: bool = JsonOption,
+        fraction: Optional[float] = hidden_alias("--fraction", "--window LO,HI"),
+        skip_fraction: Optional[float] = hidden_alias("--skip-fraction", "--window LO,HI"),
+        interval_method: Optional[str] = hidden_alias("--interval-method", "--method"),
     ) -> None:
-        """Backtest one or more laws: fit the smaller models, score predictions of the held-out ones."""
-        from scalinglab.data import CheckpointRule
-        from scalinglab.evaluate import DEFAULT_POLICY, Policy, backtest
+        """Backtest one or more laws: fit the smaller models, score predictions of the held-out ones.
 
+        Coverage is scored for the --interval prediction interval (0 for none).
+        """
+        from scalinglab.evaluate import Policy, backtest
+
+        method = resolve_alias(ctx, "method", method, "--interval-method", interval_method)
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units)
-            lo = (DEFAULT_POLICY.checkpoints.window or (0.0, 1.0))[0] if skip_fraction is None else skip_fraction
-            rule = CheckpointRule(min_tokens=min_tokens, final_only=final_only,
-                                  window=(lo, fraction) if (lo > 0 or fraction < 1) else None)
-            policy = Policy(holdout=holdout, fit_models=fit_models, checkpoints=rule, target=target)
-            bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None, method=interval_method)
+            runs = load_runs_for_cli(data, maps, units, duplicates)
+            policy = Policy.from_options(holdout, fit_models, target, min_tokens=min_tokens,
+                                         window=_fit_window(window, fraction, skip_fraction), final_only=final_only)
+            bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,
+                          method=method, n_resamples=n_resamples)
             emit(bt.to_dict(), json_output, bt.summary())

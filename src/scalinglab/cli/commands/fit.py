@@ -9,8 +9,11 @@ import typer
 
 from scalinglab.cli._common import (
     DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, cli_errors, emit, load_runs_for_cli, parse_pairs,
+    WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
+    parse_window,
 )
+
+__all__ = ["register", "parse_x", "parse_window"]  # parse_window lives in cli._common; re-exported for plot/report
 
 
 def parse_x(values: Optional[list[str]]):
@@ -20,16 +23,6 @@ def parse_x(values: Optional[list[str]]):
     if len(values) == 1 and "=" not in values[0]:
         return values[0]
     return parse_pairs(values, "--x")
-
-
-def parse_window(text: Optional[str]):
-    if text is None:
-        return None
-    try:
-        lo, hi = (float(v) for v in text.split(","))
-    except ValueError:
-        raise typer.BadParameter(f"--window expects 'lo,hi' fractions such as 0.7,1.0; got {text!r}") from None
-    return lo, hi
 
 
 def register(app: typer.Typer) -> None:
@@ -54,11 +47,11 @@ def register(app: typer.Typer) -> None:
         """Fit a scaling law to runs and print the summary."""
         import warnings
 
-        from scalinglab import fit, select_checkpoints
+        from scalinglab.fit import fit
 
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates)
-            runs = select_checkpoints(runs, min_tokens=min_tokens, window=parse_window(window), final_only=final_only)
+            runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # diagnostics are printed with the summary
                 result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta,

@@ -6,52 +6,57 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, cli_errors, emit
+from scalinglab.cli._common import (
+    IntervalOption, JsonOption, cli_errors, emit, hidden_alias, n_resamples_option, resolve_alias,
+)
 
 
 def _load_model(source: str):
     """A saved fit (path) or a published entry (``hoffmann2022`` or ``published:hoffmann2022``)."""
     from pathlib import Path
 
-    from scalinglab import load_fit, published
+    from scalinglab.fit import load_fit
+    from scalinglab.published import get as published_law
 
     key = source.split(":", 1)[1] if source.startswith("published:") else source
     if Path(source).exists() or not key.replace("_", "").isalnum():
         return load_fit(source)
-    return published.get(key)
+    return published_law(key)
 
 
 def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_command(
+        ctx: typer.Context,
         fit_path: str = typer.Argument(..., metavar="FIT", help="A saved fit (JSON) or a published key, e.g. hoffmann2022."),
         flops: Optional[list[float]] = typer.Option(None, "--flops", help="Training budget(s) in FLOPs (repeatable)."),
         loss: Optional[float] = typer.Option(None, "--loss", help="Target loss: compute needed to reach it."),
         served_tokens: Optional[float] = typer.Option(None, "--served-tokens", help="Tokens served at inference (2N FLOPs each)."),
         ratio: Optional[list[float]] = typer.Option(None, "--ratio", help="Over-train at these tokens/parameter (with --flops)."),
-        interval: float = typer.Option(0.9, "--interval", help="Interval level; 0 for point values."),
-        method: str = typer.Option("bootstrap", "--method", help="bootstrap (over runs) or delta."),
-        n_draws: int = typer.Option(1000, "--n-draws", help="Parameter draws for the intervals."),
+        interval: float = IntervalOption,
+        method: str = typer.Option("bootstrap", "--method", help="Interval method: bootstrap (over runs) or delta."),
+        n_resamples: int = n_resamples_option(1000),
         json_output: bool = JsonOption,
+        n_draws: Optional[int] = hidden_alias("--n-draws", "--n-resamples"),
     ) -> None:
         """Compute-optimal N*, D* and loss at --flops; or the budget for --loss; --served-tokens / --ratio variants."""
-        from scalinglab import plan
         from scalinglab.errors import InvalidParameterError
+        from scalinglab.plan import budget_for_loss, compute_optimal, inference_optimal, overtrain
 
+        n_resamples = resolve_alias(ctx, "n_resamples", n_resamples, "--n-draws", n_draws)
         with cli_errors(json_output):
             model = _load_model(fit_path)
-            opts = dict(interval=interval or None, method=method, n_draws=n_draws)
+            opts = dict(interval=interval or None, method=method, n_draws=n_resamples)  # plan API keyword today
             if served_tokens is not None:
-                result = plan.inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss,
-                                                **opts)
+                result = inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss, **opts)
             elif ratio:
                 if not flops:
                     raise InvalidParameterError("plan: --ratio needs --flops (the budget to over-train at)")
-                result = plan.overtrain(model, ratio, flops=flops[0], **opts)
+                result = overtrain(model, ratio, flops=flops[0], **opts)
             elif loss is not None:
-                result = plan.budget_for_loss(model, loss, **opts)
+                result = budget_for_loss(model, loss, **opts)
             elif flops:
-                result = plan.compute_optimal(model, flops, **opts)
+                result = compute_optimal(model, flops, **opts)
             else:
                 raise InvalidParameterError("plan: give --flops C (allocation) or --loss L (budget for a loss)")
             emit(result.to_dict(), json_output, str(result.summary()))

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, cli_errors, emit, parse_point
+from scalinglab.cli._common import IntervalOption, JsonOption, cli_errors, emit, parse_point
 
 
 def register(app: typer.Typer) -> None:
@@ -16,15 +16,15 @@ def register(app: typer.Typer) -> None:
         fit_path: Path = typer.Argument(..., metavar="FIT", help="A fit saved with `scalinglab fit -o FIT.json`."),
         at: Optional[list[str]] = typer.Option(None, "--at", help="A point: params=7e10,tokens=1.4e12 (repeatable)."),
         points: Optional[Path] = typer.Option(None, "--points", help="CSV of points, one column per input."),
-        interval: Optional[float] = typer.Option(0.9, "--interval", help="Interval level; 0 for none."),
+        interval: float = IntervalOption,
         kind: str = typer.Option("mean", "--kind", help="mean (the law) or new (a new run, adds seed noise)."),
-        method: str = typer.Option("delta", "--method", help="delta (fast) or bootstrap (over runs)."),
+        method: str = typer.Option("delta", "--method", help="Interval method: delta (fast) or bootstrap (over runs)."),
         json_output: bool = JsonOption,
     ) -> None:
         """Predict the target at new points from a saved fit."""
         import pandas as pd
 
-        from scalinglab import load_fit
+        from scalinglab.fit import load_fit
         from scalinglab.errors import InvalidParameterError
 
         with cli_errors(json_output):

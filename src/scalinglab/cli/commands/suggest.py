@@ -7,7 +7,10 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import JsonOption, MapOption, UnitOption, cli_errors, emit, load_runs_for_cli, parse_point
+from scalinglab.cli._common import (
+    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption, WindowOption,
+    checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_point,
+)
 
 
 def register(app: typer.Typer) -> None:
@@ -19,8 +22,13 @@ def register(app: typer.Typer) -> None:
         budget: float = typer.Option(..., "--budget", help="FLOPs available for the new runs (6ND each)."),
         candidates: Optional[Path] = typer.Option(None, "--candidates", help="CSV of allowed runs (params, tokens)."),
         max_runs: int = typer.Option(8, "--max-runs", help="Most runs to propose."),
+        interval: float = typer.Option(0.9, "--interval", help="Level of the interval the designs are scored on."),
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
+        duplicates: str = DuplicatesOption,
+        min_tokens: Optional[float] = MinTokensOption,
+        window: Optional[str] = WindowOption,
+        final_only: bool = FinalOnlyOption,
         json_output: bool = JsonOption,
     ) -> None:
         """Propose runs (sizes x tokens within --budget) that most shrink the interval at --target."""
@@ -29,8 +37,9 @@ def register(app: typer.Typer) -> None:
         from scalinglab.plan import suggest
 
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units)
+            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             cand = pd.read_csv(candidates) if candidates is not None else None
             result = suggest(runs, law, target=parse_point(target), budget=budget, candidates=cand,
-                             max_runs=max_runs)
+                             max_runs=max_runs, interval=interval)
             emit(result.to_dict(), json_output, str(result.summary()))
