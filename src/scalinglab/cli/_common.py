@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-import math
 import sys
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Iterator, Optional
 
-import numpy as np
 import typer
 from rich.console import Console
 
+from scalinglab._io import to_jsonable
 from scalinglab.errors import ScalingLabError
 
 if TYPE_CHECKING:
@@ -30,6 +29,8 @@ MapOption = typer.Option(None, "--map", help="Map a canonical column to yours: p
 UnitOption = typer.Option(None, "--unit", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable).")
 XOption = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable).")
 YOption = typer.Option("loss", "--y", help="Target column.")
+FormatOption = typer.Option(None, "--format", help="File format, overriding the suffix (see read_runs: csv, tsv, "
+                            "jsonl, json, parquet or a registered reader).")
 DuplicatesOption = typer.Option("raise", "--duplicates",
                                 help="Repeated evaluations of one (run, tokens): raise, mean or last.")
 
@@ -148,29 +149,10 @@ def resolve_alias(ctx: typer.Context, name: str, value: Any, old_flag: str, old_
     return old_value
 
 
-def _jsonable(obj: Any) -> Any:
-    if isinstance(obj, dict):
-        return {str(k): _jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return _jsonable(obj.tolist())
-    if isinstance(obj, (np.floating, float)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    if isinstance(obj, Path):
-        return str(obj)
-    return obj
-
-
 def emit(payload: dict[str, Any], json_output: bool, text: str | None = None) -> None:
     """Print ``payload`` as JSON (``--json``) or ``text`` for people."""
     if json_output:
-        sys.stdout.write(json.dumps(_jsonable(payload), indent=2) + "\n")
+        sys.stdout.write(json.dumps(to_jsonable(payload), indent=2) + "\n")
     elif text is not None:
         console().print(text, markup=False)
 
@@ -182,7 +164,7 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
         yield
     except ScalingLabError as exc:
         if json_output:
-            sys.stdout.write(json.dumps({"error": _jsonable(exc.to_dict())}) + "\n")
+            sys.stdout.write(json.dumps({"error": to_jsonable(exc.to_dict())}) + "\n")
         else:
             msg = str(exc).replace("\n", " ")
             console(stderr=True).print(f"error: {msg}", markup=False)
@@ -190,9 +172,9 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
 
 
 def load_runs_for_cli(path: Path, maps: Optional[list[str]], units: Optional[list[str]] = None,
-                      duplicates: str = "raise"):
-    """read_runs with the CLI's --map / --unit / --duplicates options."""
+                      duplicates: str = "raise", file_format: Optional[str] = None):
+    """read_runs with the CLI's --map / --unit / --duplicates / --format options."""
     from scalinglab.data import read_runs
 
     return read_runs(path, units=parse_pairs(units, "--unit", numeric=True) or None, duplicates=duplicates,
-                     **parse_pairs(maps, "--map"))
+                     format=file_format, **parse_pairs(maps, "--map"))

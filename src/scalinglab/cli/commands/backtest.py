@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FinalOnlyOption, IntervalOption, JsonOption, MapOption, MinTokensOption, NResamplesOption,
+    DuplicatesOption, FormatOption, FinalOnlyOption, IntervalOption, JsonOption, MapOption, MinTokensOption, NResamplesOption,
     UnitOption, YOption, cli_errors, deprecated_flag, emit, hidden_alias, load_runs_for_cli, parse_window,
     resolve_alias,
 )
@@ -39,6 +39,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
+        file_format: Optional[str] = FormatOption,
         y: str = YOption,
         holdout: str = typer.Option("largest", "--holdout", help="largest | largest:K | compute>C (FLOPs)."),
         fit_models: str = typer.Option("all", "--fit-models", help="all | smallest:K | window:K (sizes below the held-out)."),
@@ -64,7 +65,7 @@ def register(app: typer.Typer) -> None:
 
         method = resolve_alias(ctx, "method", method, "--interval-method", interval_method)
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
             policy = Policy.from_options(holdout, fit_models, target, min_tokens=min_tokens,
                                          window=_fit_window(window, fraction, skip_fraction), final_only=final_only)
             bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
+    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
     WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
     parse_window,
 )
@@ -35,6 +35,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
+        file_format: Optional[str] = FormatOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -50,7 +51,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.fit import fit
 
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # diagnostics are printed with the summary

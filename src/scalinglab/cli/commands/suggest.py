@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption, WindowOption,
+    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption, WindowOption,
     checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_point,
 )
 
@@ -26,6 +26,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
+        file_format: Optional[str] = FormatOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -37,7 +38,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.plan import suggest
 
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             cand = pd.read_csv(candidates) if candidates is not None else None
             result = suggest(runs, law, target=parse_point(target), budget=budget, candidates=cand,
