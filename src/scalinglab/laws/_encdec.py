@@ -18,8 +18,8 @@ def optimal_split(params: Mapping[str, np.ndarray]) -> np.ndarray:
 
     Examples
     --------
-    >>> float(optimal_split({"pe": 0.3, "pd": 0.2}))
-    1.5
+    >>> float(optimal_split({"pe": 0.5, "pd": 0.25}))
+    2.0
     """
     return np.asarray(params["pe"], dtype=float) / np.asarray(params["pd"], dtype=float)
 

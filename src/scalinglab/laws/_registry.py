@@ -166,8 +166,8 @@ class Law:
 
         Examples
         --------
-        >>> float(get_law("nmt_encdec").derive("optimal_split", pe=0.3, pd=0.2))
-        1.5
+        >>> float(get_law("nmt_encdec").derive("optimal_split", pe=0.5, pd=0.25))
+        2.0
         """
         if name not in self.derived:
             raise LawError(f"law '{self.name}' has no derived quantity '{name}'",
