@@ -125,12 +125,13 @@ class Law:
         """Whether the law knows its compute-optimal allocation in closed form."""
         return self.allocation is not None
 
-    def compute_optimum(self, params: Mapping[str, object], flops, k: float = 6.0) -> ComputeOptimum:
+    def compute_optimum(self, params: Mapping[str, object], flops, k: float = 6.0, *,
+                        with_exponent: bool = True) -> ComputeOptimum:
         """Closed-form compute-optimal N*, D* at budgets ``flops`` under ``C = k N D``.
 
         Parameters may be arrays (one entry per draw) that broadcast with ``flops``.
         ``exponent`` is filled in by a central difference in log C when the hook
-        does not give it.
+        does not give it (skipped with ``with_exponent=False``).
 
         Examples
         --------
@@ -152,14 +153,14 @@ class Law:
         N, D, ok = (np.asarray(v) for v in out[:3])
         ok = ok.astype(bool) & np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0)
         exponent = out.exponent
-        if exponent is None:
+        if exponent is None and with_exponent:
             h = 0.05
             with np.errstate(all="ignore"):
                 lo = ComputeOptimum(*self.allocation(P, C * np.exp(-h), float(k)))
                 hi = ComputeOptimum(*self.allocation(P, C * np.exp(h), float(k)))
                 exponent = (np.log(hi.params) - np.log(lo.params)) / (2 * h)
         return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok,
-                              np.asarray(exponent, dtype=float))
+                              None if exponent is None else np.asarray(exponent, dtype=float))
 
     def derive(self, name: str, params: Mapping[str, object] | None = None, **values: object) -> np.ndarray:
         """A derived quantity of the parameters (``law.derived[name]``), vectorised over them.
