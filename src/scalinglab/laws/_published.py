@@ -6,7 +6,6 @@ The entries themselves live beside their laws (``_chinchilla``, ``_kaplan``,
 
 from __future__ import annotations
 
-import difflib
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
 from typing import Mapping
