@@ -28,11 +28,11 @@ def test_plan_saved_fit_json_equals_api(ladder, tmp_path):
         warnings.simplefilter("ignore")
         f = sl.fit(ladder, "chinchilla")
     path = f.save(tmp_path / "fit.json")
-    args = ["plan", str(path), "--flops", "1e21", "--method", "delta", "--n-draws", "200", "--json"]
+    args = ["plan", str(path), "--flops", "1e21", "--method", "delta", "--n-resamples", "200", "--json"]
     result = runner.invoke(build_app(), args)
     assert result.exit_code == 0, result.output
     cli = json.loads(result.stdout)["rows"][0]
-    api = plan.compute_optimal(sl.load_fit(path), 1e21, method="delta", n_draws=200).table.iloc[0]
+    api = plan.compute_optimal(sl.load_fit(path), 1e21, method="delta", n_resamples=200).table.iloc[0]
     assert cli["params"] == pytest.approx(api["params"]) and cli["params_upper"] == pytest.approx(api["params_upper"])
     text = runner.invoke(build_app(), ["plan", str(path), "--loss", "2.2", "--interval", "0"])
     assert text.exit_code == 0 and "Compute needed" in text.stdout

@@ -73,7 +73,7 @@ def test_off_centre_and_shallow_sweeps_warn():
 
 def test_isoflop_intervals_and_result_objects():
     data = isoflop_sweeps(H, noise=0.003, seed=2)
-    r = plan.isoflop(data, n_boot=100, seed=0)
+    r = plan.isoflop(data, n_resamples=100, seed=0)
     est = r.estimates()
     assert set(est["estimator"]) == {"parabola", "vpnls"}
     for row in est.itertuples():
@@ -106,7 +106,7 @@ def test_isoflop_on_chinchilla_digitisations(experiment, shared_file):
     sub = q[(q["experiment"] == experiment) & ~q["outlier"]]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        r = plan.isoflop(sub[["params", "tokens", "budget", "loss"]], n_boot=100, seed=0)
+        r = plan.isoflop(sub[["params", "tokens", "budget", "loss"]], n_resamples=100, seed=0)
     for fr in r.frontiers.values():
         lo, hi = fr.interval("a")
         assert 0.45 < fr.a < 0.6 and lo < fr.a < hi
@@ -123,7 +123,7 @@ def synthetic_curves(sizes=np.geomspace(1e7, 1e10, 13), p=H):
 def test_envelope_recovers_the_frontier_of_a_known_surface():
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fr = plan.envelope(synthetic_curves(), n_boot=200, seed=0)
+        fr = plan.envelope(synthetic_curves(), n_resamples=200, seed=0)
     assert fr.a == pytest.approx(0.4516, abs=0.03)
     assert fr.a + fr.b == pytest.approx(1.0, abs=0.03)  # D* = C / (6 N*)
     lo, hi = fr.interval("a")
@@ -154,14 +154,14 @@ def test_envelope_on_gpt3_training_curves(shared_file):
                         duplicates="mean")
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fr = plan.envelope(runs, n_boot=200, seed=0)
+        fr = plan.envelope(runs, n_resamples=200, seed=0)
     lo, hi = fr.interval("a")
     assert 0.3 < fr.a < 0.9 and lo < fr.a < hi
     assert fr.points["params"].nunique() >= 5
 
 
 def test_parametric_on_epoch(epoch_runs):
-    fr = plan.parametric(epoch_runs, n_draws=100, seed=0)
+    fr = plan.parametric(epoch_runs, n_resamples=100, seed=0)
     assert fr.a == pytest.approx(0.5126, abs=0.003)  # Besiroglu et al. 2024: beta/(alpha+beta) = 0.5126
     lo, hi = fr.interval("a")
     assert lo < fr.a < hi
@@ -191,6 +191,6 @@ def test_envelope_on_bundled_tinylm_ladder():
     cols = [c for c in ("run", "params", "tokens", "flops", "loss", "step") if c in df]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fr = plan.envelope(sl.read_runs(df[cols]), n_boot=200, seed=0)
+        fr = plan.envelope(sl.read_runs(df[cols]), n_resamples=200, seed=0)
     lo, hi = fr.interval("a")
     assert 0.0 < fr.a < 1.5 and lo <= fr.a <= hi

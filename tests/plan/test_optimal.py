@@ -157,7 +157,7 @@ def test_epoch_allocation_with_interval(epoch_runs):
     import scalinglab as sl
 
     f = sl.fit(epoch_runs, "chinchilla")
-    a = plan.compute_optimal(f, 5.76e23, n_draws=200, seed=1)
+    a = plan.compute_optimal(f, 5.76e23, n_resamples=200, seed=1)
     row = a.table.iloc[0]
     assert a.method in ("bootstrap", "delta")
     assert 6.5e10 < row["params"] < 8.0e10  # Epoch's point estimate 7.2e10

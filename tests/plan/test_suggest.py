@@ -101,7 +101,7 @@ def test_simulated_bootstrap_matches_linear_theory():
     J = np.repeat(rng.normal(size=(1, n, P)), S, axis=0)
     g = np.repeat(np.array([[1.0, 2.0, -1.0]]), S, axis=0)
     sc = _bootstrap_scores(J[:, :30], [J[:, 30:], J[:, 30:31]], g, np.arange(30), sigma=0.01, level=0.9,
-                           n_boot=200, seed=1)
+                           n_resamples=200, seed=1)
     for k, row in zip((n, 31), sc.itertuples()):
         sd = 0.01 * np.sqrt(g[0] @ np.linalg.solve(J[0, :k].T @ J[0, :k], g[0]))
         assert row.rmse_log == pytest.approx(sd, rel=0.1)                   # 400 simulations: ~4% Monte Carlo error

@@ -18,7 +18,7 @@ from scalinglab.errors import InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.fit import fit as fit_law
-from scalinglab.fit._uncertainty import prediction_interval
+from scalinglab.fit._uncertainty import prediction_interval, resolve_method
 from scalinglab.laws import Law, get_law
 
 __all__ = ["backtest", "Backtest", "DEFAULT_POLICY"]
@@ -398,7 +398,7 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
             lower = upper = np.full_like(y_hat, np.nan)
             used = None
             if interval is not None:
-                used = "calibrated" if method == "auto" else method
+                used = resolve_method(method, f, "prediction")
                 try:
                     iv = _interval(f, target_rows, interval, used, n_resamples, seed)
                     lower, upper = iv["lower"].to_numpy(), iv["upper"].to_numpy()

@@ -29,6 +29,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from scalinglab.fit._engine import refit
+
 __all__ = ["ExtrapolationError", "extrapolation_error", "size_axis"]
 
 
@@ -96,10 +98,9 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
     """Nested backtests on ``fit``'s data; ``None`` when too few sizes remain to refit.
 
     Each hold-out keeps only the sizes strictly smaller than the held-out one and
-    refits with the fit's own options (loss, delta, space, fixed parameters, bounds).
+    refits with the fit's own options (loss, delta, space, fixed parameters, bounds):
+    :func:`~scalinglab.fit._engine.refit`.
     """
-    from scalinglab.fit._fit import fit as run_fit
-
     axis = size_axis(fit)
     column = fit.columns[axis]
     data = fit.data
@@ -107,7 +108,6 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
         data = data[data["_weight"] > 0].drop(columns="_weight")
     size = data[column].to_numpy(dtype=float)
     group = _size_groups(size)
-    o = fit.options
     rows, errors, distances = [], [], []
     for k in range(1, max_holdouts + 1):
         cut = group.max() - k  # hold out the k largest sizes together
@@ -117,16 +117,12 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             try:
-                nested = run_fit(train, fit.law, x=fit.columns, y=fit.target, loss=o["loss"], delta=o["delta"],
-                                 space=o["space"], fixed=o.get("fixed") or None,
-                                 bounds={k: tuple(v) for k, v in o.get("bounds", {}).items()} or None,
-                                 n_starts=o.get("n_starts", 8), max_grid=o.get("max_grid", 20000),
-                                 seed=o.get("seed", 0))
+                nested = refit(fit, train)
             except Exception:  # a nested refit that fails says nothing about the error scale
                 continue
         X = {sym: test[col].to_numpy(dtype=float) for sym, col in fit.columns.items()}
         with np.errstate(all="ignore"):
-            err = np.log(test[fit.target].to_numpy(dtype=float)) - np.log(nested.law.evaluate(X, nested.params))
+            err = np.log(test[fit.target].to_numpy(dtype=float)) - np.log(fit.law.evaluate(X, nested.params))
         d = np.log10(test[column].to_numpy(dtype=float) / train[column].max())
         keep = np.isfinite(err) & (d >= MIN_DECADES)
         if not keep.any():

@@ -10,84 +10,14 @@ import pandas as pd
 
 from scalinglab._validation import check_options, check_positive_float, check_int
 from scalinglab.data import RunsTable, read_runs
-from scalinglab.errors import (ConvergenceWarning, DataError, FitError, IdentifiabilityWarning,
-                               InvalidParameterError, ParameterAtBoundWarning)
-from scalinglab.fit._losses import get_loss
+from scalinglab.errors import ConvergenceWarning, IdentifiabilityWarning, ParameterAtBoundWarning
+from scalinglab.fit._engine import solve
+from scalinglab.fit._problem import build_problem, require_enough_points, resolve_columns
 from scalinglab.fit._result import Diagnostic, Fit
-from scalinglab.fit._solver import Problem, grid_search, refine, select_starts
+from scalinglab.fit._solver import Problem
 from scalinglab.laws import Law, get_law
 
 __all__ = ["fit", "resolve_columns", "build_problem"]
-
-
-def resolve_columns(law: Law, x: str | Mapping[str, str] | None) -> dict[str, str]:
-    """Map each input symbol of ``law`` to a runs-table column.
-
-    ``x`` may be a column name (single-input laws) or a ``{symbol: column}`` mapping
-    (which may also be given as ``{column_default: column}``).
-    """
-    columns = dict(law.inputs)
-    if x is None:
-        return columns
-    if isinstance(x, str):
-        if len(columns) != 1:
-            raise InvalidParameterError(
-                f"fit(): law '{law.name}' has inputs {list(columns)}; give x as a mapping such as "
-                + ", ".join(f"{s}='{c}'" for s, c in columns.items()))
-        return {next(iter(columns)): x}
-    by_default = {col: sym for sym, col in law.inputs.items()}
-    for key, col in dict(x).items():
-        sym = key if key in columns else by_default.get(key)
-        if sym is None:
-            raise InvalidParameterError(f"fit(): law '{law.name}' has no input '{key}' (inputs: {dict(law.inputs)})")
-        columns[sym] = col
-    return columns
-
-
-def build_problem(law: Law, frame: pd.DataFrame, columns: Mapping[str, str], y: str, *, loss: str,
-                  delta: float, space: str, weights=None, fixed=None, bounds=None,
-                  source: str = "<data>") -> Problem:
-    """Validate the columns a fit needs and build the solver's :class:`Problem`."""
-    needed = list(columns.values()) + [y]
-    for col in needed:
-        if col not in frame:
-            raise DataError(
-                f"law '{law.name}' needs column '{col}', which the runs table lacks "
-                f"(columns: {list(frame.columns)})", source=source, column=col, kind="missing-column",
-                hint=f"map it with --map {col}=<your column> / read_runs(..., {col}='...'), "
-                     f"or point the law elsewhere with x=... / y=...")
-    inputs = {}
-    for sym, col in columns.items():
-        values = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
-        _check_column(values, col, source, positive=True)
-        inputs[sym] = values
-    target = pd.to_numeric(frame[y], errors="coerce").to_numpy(dtype=float)
-    _check_column(target, y, source, positive=(space == "log"))
-    w = None
-    if weights is not None:
-        w = np.asarray(frame[weights] if isinstance(weights, str) else weights, dtype=float)
-        if w.shape != target.shape or np.any(~np.isfinite(w)) or np.any(w < 0):
-            raise InvalidParameterError("fit(): 'weights' must be finite, non-negative and one per row")
-    fixed = {k: float(v) for k, v in (fixed or {}).items()}
-    for name in list(fixed) + list(bounds or {}):
-        if name not in law.params:
-            raise InvalidParameterError(f"fit(): law '{law.name}' has no parameter '{name}' "
-                                        f"(parameters: {list(law.params)})")
-    return Problem(law=law, inputs=inputs, y=target, loss=get_loss(loss, delta), space=space, weights=w,
-                   fixed=fixed, bounds=dict(bounds or {}))
-
-
-def _check_column(values: np.ndarray, col: str, source: str, positive: bool) -> None:
-    bad = ~np.isfinite(values)
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError("value is missing or not a number", source=source, row=i + 1, column=col,
-                        kind="non-finite-value", hint="drop or fill those rows before fitting")
-    if positive and np.any(values <= 0):
-        i = int(np.flatnonzero(values <= 0)[0])
-        raise DataError(f"expected {col} > 0, got {values[i]:g}", source=source, row=i + 1, column=col,
-                        kind="non-positive-value",
-                        hint="fits in log space need positive values; drop the row or use space='linear'")
 
 
 def fit(
@@ -173,33 +103,19 @@ def fit(
     columns = resolve_columns(lw, x)
     problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
                             fixed=fixed, bounds=bounds, source=runs.source)
-    n_free = len(problem.names)
-    n_eff = int(np.sum(problem.weights > 0)) if problem.weights is not None else problem.n
-    if n_eff <= n_free:
-        raise DataError(
-            f"law '{lw.name}' has {n_free} free parameters but only {n_eff} data point(s) were given",
-            source=runs.source, kind="too-few-points",
-            hint=f"give at least {n_free + 1} points (more than {2 * n_free} for a trustworthy fit), "
-                 "use a law with fewer parameters, or fix some with fixed={...}")
-    u, obj = grid_search(problem, max_points=max_grid, seed=seed)
-    starts = select_starts(u, obj, n_starts, problem)
-    if len(starts) == 0:
-        raise FitError(f"every starting point of law '{lw.name}' gives non-finite or non-positive predictions "
-                       "on this data", hint="check the units of the inputs and target, or give bounds=/fixed=")
-    result = refine(problem, starts, max_iter=1000)
-    best = int(np.argmin(result.objective))
-    u_best = result.u[best]
-    diagnostics = _diagnose(problem, u_best, bool(result.converged[best]), frame, columns, runs.source)
+    require_enough_points(problem, runs.source)
+    sol = solve(problem, n_starts=n_starts, max_grid=max_grid, seed=seed)
+    diagnostics = _diagnose(problem, sol.u, sol.converged, frame, columns, runs.source)
     fitted = Fit.from_solution(
-        law=lw, problem=problem, u=u_best, objective=float(result.objective[best]),
-        converged=bool(result.converged[best]), n_iter=int(result.n_iter[best]), nfev=int(result.nfev),
-        n_starts=len(starts), n_grid=int(np.isfinite(obj).sum()), columns=columns, target=y,
+        law=lw, problem=problem, u=sol.u, objective=sol.objective,
+        converged=sol.converged, n_iter=sol.n_iter, nfev=sol.nfev,
+        n_starts=sol.n_starts, n_grid=sol.n_grid, columns=columns, target=y,
         options={"loss": loss, "delta": delta, "space": space, "fixed": dict(problem.fixed),
                  "bounds": {k: list(v) for k, v in (bounds or {}).items()}, "n_starts": n_starts,
                  "max_grid": max_grid, "seed": seed,
                  **({"law_spec": law} if isinstance(law, str) and ":" in law else {})},
         frame=frame, notes=runs.notes, fingerprint=runs.fingerprint(), diagnostics=diagnostics,
-        start_objectives=np.sort(result.objective),
+        start_objectives=sol.start_objectives,
     )
     for d in diagnostics:
         warnings.warn(d.message, _WARNING_CLASS.get(d.kind, IdentifiabilityWarning), stacklevel=2)

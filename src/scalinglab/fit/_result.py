@@ -13,7 +13,9 @@ import numpy as np
 import pandas as pd
 
 from scalinglab._io import write_atomic
+from scalinglab._version import __version__
 from scalinglab.errors import ExtrapolationWarning, InvalidParameterError, LawError, ScalingLabError
+from scalinglab.fit._problem import fit_problem
 from scalinglab.laws import Law, get_law
 
 if TYPE_CHECKING:
@@ -34,12 +36,6 @@ class Diagnostic:
 
     def to_dict(self) -> dict:
         return {"kind": self.kind, "message": self.message, "params": list(self.params)}
-
-
-def _package_version() -> str:
-    from scalinglab import __version__
-
-    return __version__
 
 
 @dataclass(frozen=True)
@@ -139,7 +135,7 @@ class Fit:
                    rmse_log=rmse_log, r2=r2, residual_scale=scale, converged=converged, n_iter=n_iter,
                    nfev=nfev, n_starts=n_starts, n_grid=n_grid, options=dict(options), data=data,
                    notes=tuple(notes), fingerprint=fingerprint, diagnostics=tuple(diagnostics),
-                   version=_package_version(), start_objectives=tuple(float(s) for s in start_objectives))
+                   version=__version__, start_objectives=tuple(float(s) for s in start_objectives))
 
     # ------------------------------------------------------------------ prediction
     def _inputs(self, data: pd.DataFrame | Mapping | None, kwargs: Mapping) -> dict[str, np.ndarray]:
@@ -169,23 +165,38 @@ class Fit:
                 kind: str = "mean", method: str = "delta", warn: bool = True, **inputs: Any):
         """Predict the target at new inputs.
 
+        The return type depends only on ``interval``: without it, an ``ndarray`` of
+        estimates shaped like the broadcast inputs (0-d for scalar inputs, so
+        ``float(...)`` works); with it, a ``DataFrame`` with one row per point and columns
+        ``estimate``, ``lower``, ``upper``, ``level``, ``kind``, ``method``.
+
         Parameters
         ----------
         data : DataFrame or mapping, optional
             Columns named as in the runs table (``params``, ``tokens``...).
         interval : float, optional
-            If given (e.g. ``0.9``), return a DataFrame with ``estimate``, ``lower``,
-            ``upper`` instead of an array.
+            Interval level (e.g. ``0.9``); see above for what comes back.
         kind : {"mean", "new"}
             Interval for the mean law, or for a new run (adds seed/run noise).
-        method : {"delta", "bootstrap"}
-            Fast approximate (delta method) or bootstrap over runs.
+        method : {"delta", "bootstrap", "calibrated", "auto"}
+            Fast approximate (delta method), bootstrap over runs, the calibrated interval
+            (:func:`~scalinglab.fit._uncertainty.prediction_interval`), or ``"auto"``: the most
+            honest the data supports (:func:`~scalinglab.fit._uncertainty.resolve_method`).
         **inputs : array_like
             Inputs by column or symbol name, e.g. ``params=7e10, tokens=1.4e12``.
 
         Examples
         --------
-        >>> # fit.predict(params=7e10, tokens=1.4e12)
+        >>> import numpy as np, pandas as pd
+        >>> from scalinglab.fit import fit
+        >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+        >>> f = fit(pd.DataFrame({"params": N, "tokens": D, "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28}))
+        >>> round(float(f.predict(params=7e10, tokens=1.4e12, warn=False)), 4)
+        1.9451
+        >>> f.predict(params=[1e9, 2e9], tokens=[2e10, 4e10]).shape
+        (2,)
+        >>> list(f.predict(params=1e9, tokens=2e10, interval=0.9).columns)
+        ['estimate', 'lower', 'upper', 'level', 'kind', 'method']
         """
         X = self._inputs(data, inputs)
         if warn:
@@ -219,7 +230,9 @@ class Fit:
         return np.log(self.data[self.target].to_numpy(dtype=float)) - np.log(self.law.evaluate(X, self.params))
 
     def conf_int(self, interval: float = 0.9, *, method: str = "delta", **kwargs) -> pd.DataFrame:
-        """Lower/upper bounds per parameter (``method="delta"`` or ``"bootstrap"``)."""
+        """Lower/upper bounds per parameter (``method="delta"``, ``"bootstrap"`` or ``"auto"``:
+        the run bootstrap with at least 5 runs, else delta; see
+        :func:`~scalinglab.fit._uncertainty.resolve_method`)."""
         from scalinglab.fit._uncertainty import parameter_intervals
 
         return parameter_intervals(self, level=interval, method=method, **kwargs)
@@ -233,7 +246,8 @@ class Fit:
         """A readable summary (``print(fit.summary())``; ``.as_dict()``, ``.as_html()``).
 
         ``method="auto"``: intervals and standard errors from the run bootstrap when the fit
-        has at least 5 runs, else from the delta method; the title says which.
+        has at least 5 runs, else from the delta method (:func:`~scalinglab.fit._uncertainty.resolve_method`);
+        the title says which.
         """
         from scalinglab.fit._summary import Summary
 
@@ -322,13 +336,7 @@ class Fit:
 
     def problem(self, weights: np.ndarray | None = None):
         """Rebuild the solver problem of this fit (used by resampling and backtests)."""
-        from scalinglab.fit._fit import build_problem
-
-        o = self.options
-        w = weights if weights is not None else (self.data["_weight"].to_numpy() if "_weight" in self.data else None)
-        return build_problem(self.law, self.data, self.columns, self.target, loss=o["loss"], delta=o["delta"],
-                             space=o["space"], weights=w, fixed=o.get("fixed"),
-                             bounds={k: tuple(v) for k, v in o.get("bounds", {}).items()})
+        return fit_problem(self, weights=weights)
 
 
 def _gauss_newton_cov(problem, u: np.ndarray, w: np.ndarray, scale: float) -> np.ndarray:
@@ -342,7 +350,13 @@ def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
 
     Examples
     --------
-    >>> # f = load_fit("fit.json"); f.predict(params=7e10, tokens=1.4e12)
+    >>> import tempfile, os, numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+    >>> f = fit(pd.DataFrame({"params": N, "tokens": D, "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28}))
+    >>> path = f.save(os.path.join(tempfile.mkdtemp(), "fit.json"))
+    >>> load_fit(path).params == f.params
+    True
     """
     path = Path(path)
     try:

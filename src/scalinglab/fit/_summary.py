@@ -7,11 +7,9 @@ import math
 from dataclasses import dataclass
 from typing import Any
 
+from scalinglab.fit._uncertainty import MIN_RUNS_FOR_BOOTSTRAP, resolve_method
 
 __all__ = ["Summary", "MIN_RUNS_FOR_BOOTSTRAP"]
-
-#: Runs needed before the summary's intervals come from the run bootstrap.
-MIN_RUNS_FOR_BOOTSTRAP = 5
 
 
 def _fmt(v: float) -> str:
@@ -31,9 +29,9 @@ class Summary:
     @classmethod
     def from_fit(cls, fit, interval: float = 0.9, method: str = "auto", n_resamples: int = 200) -> "Summary":
         """Build the summary; ``method="auto"`` uses the run bootstrap when the fit has at least
-        ``MIN_RUNS_FOR_BOOTSTRAP`` runs (the delta method understates uncertainty), else the delta method."""
-        if method == "auto":
-            method = "bootstrap" if fit.data["run"].nunique() >= MIN_RUNS_FOR_BOOTSTRAP else "delta"
+        ``MIN_RUNS_FOR_BOOTSTRAP`` runs (the delta method understates uncertainty), else the delta method
+        (:func:`~scalinglab.fit._uncertainty.resolve_method` with ``purpose="parameters"``)."""
+        method = resolve_method(method, fit, "parameters")
         label = method
         try:
             ci = fit.conf_int(interval, method=method, **({"n_resamples": n_resamples} if method == "bootstrap" else {}))

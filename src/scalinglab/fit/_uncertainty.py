@@ -44,15 +44,61 @@ from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import FitError, InvalidParameterError
 
 __all__ = ["BootstrapResult", "bootstrap", "prediction_interval", "parameter_intervals", "sample_params",
-           "resample_weights"]
+           "resample_weights", "resolve_method", "MIN_RUNS_FOR_BOOTSTRAP"]
 
 _METHODS = ("delta", "bootstrap")
 _PREDICT_METHODS = ("delta", "bootstrap", "calibrated")
-#: Runs a fit needs before "calibrated" intervals start from the bootstrap (else the delta method).
+#: Runs a fit needs before the run bootstrap is trusted over the delta method (parameter
+#: intervals with method="auto", and the base of "calibrated" prediction intervals).
 MIN_RUNS_FOR_BOOTSTRAP = 5
+_PURPOSES = {"parameters": _METHODS, "prediction": _PREDICT_METHODS}
 _BY = ("run", "point")
 #: Resamples used when a bootstrap is requested implicitly (``predict``/``conf_int``).
 DEFAULT_RESAMPLES = 1000
+
+
+# ------------------------------------------------------------------------------ which method
+
+
+def n_runs(fit) -> int:
+    """Distinct runs among the fitted rows (rows without a run label count one each)."""
+    return int(fit.data["run"].nunique()) if "run" in fit.data else len(fit.data)
+
+
+def bootstrap_supported(fit) -> bool:
+    """Whether the fit has enough runs (:data:`MIN_RUNS_FOR_BOOTSTRAP`) for the run bootstrap."""
+    return n_runs(fit) >= MIN_RUNS_FOR_BOOTSTRAP
+
+
+def resolve_method(method: str, fit, purpose: str = "parameters") -> str:
+    """The interval method to use: ``"auto"`` means the most honest method the data supports.
+
+    * ``purpose="parameters"`` (parameter intervals, standard errors, parameter draws):
+      ``"bootstrap"`` (over runs) when the fit has at least :data:`MIN_RUNS_FOR_BOOTSTRAP`
+      runs, else ``"delta"``.
+    * ``purpose="prediction"`` (prediction intervals): ``"calibrated"`` -- the run-bootstrap
+      interval (delta method below :data:`MIN_RUNS_FOR_BOOTSTRAP` runs) widened by the law's
+      measured extrapolation error (unwidened when too few sizes remain to measure it).
+
+    Any other method is checked against the purpose's methods and returned unchanged.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> class Runs:  # anything with the fitted rows in .data
+    ...     data = pd.DataFrame({"run": ["a", "b", "c"]})
+    >>> resolve_method("auto", Runs(), "parameters"), resolve_method("auto", Runs(), "prediction")
+    ('delta', 'calibrated')
+    >>> resolve_method("bootstrap", Runs())
+    'bootstrap'
+    """
+    check_options(purpose, "purpose", tuple(_PURPOSES), "resolve_method")
+    if method == "auto":
+        if purpose == "prediction":
+            return "calibrated"
+        return "bootstrap" if bootstrap_supported(fit) else "delta"
+    check_options(method, "method", _PURPOSES[purpose] + ("auto",), "resolve_method")
+    return method
 
 
 # ------------------------------------------------------------------------------ bootstrap
@@ -302,11 +348,13 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
     kind : {"mean", "new"}
         ``"mean"``: interval of the mean law; ``"new"``: of one new run's loss
         (adds the residual run-to-run scatter).
-    method : {"delta", "bootstrap", "calibrated"}
+    method : {"delta", "bootstrap", "calibrated", "auto"}
         Delta method (normal in log space), percentile bootstrap over runs, or
-        ``"calibrated"``: the bootstrap interval (delta method with fewer than 5
-        runs) widened by the law's own extrapolation error, measured by nested
-        backtests on the fitted runs (:mod:`scalinglab.fit._calibration`).
+        ``"calibrated"``: the bootstrap interval (delta method with fewer than
+        :data:`MIN_RUNS_FOR_BOOTSTRAP` runs) widened by the law's own extrapolation
+        error, measured by nested backtests on the fitted runs
+        (:mod:`scalinglab.fit._calibration`).  ``"auto"`` is ``"calibrated"``
+        (:func:`resolve_method`).
     n_resamples, seed, by
         Bootstrap settings (ignored by the delta method).
     bootstrap : BootstrapResult, optional
@@ -319,7 +367,8 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
     """
     check_fraction(level, "interval", "predict")
     check_options(kind, "kind", ("mean", "new"), "predict")
-    check_options(method, "method", _PREDICT_METHODS, "predict")
+    check_options(method, "method", _PREDICT_METHODS + ("auto",), "predict")
+    method = resolve_method(method, fit, "prediction")
     if method == "calibrated":
         return _calibrated_interval(fit, X, level=level, kind=kind, n_resamples=n_resamples, seed=seed, by=by,
                                     bootstrap=bootstrap)
@@ -365,7 +414,7 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
 def _calibrated_interval(fit, X, *, level, kind, n_resamples, seed, by, bootstrap) -> pd.DataFrame:
     from scalinglab.fit._calibration import extrapolation_error
 
-    base_method = "bootstrap" if fit.data["run"].nunique() >= MIN_RUNS_FOR_BOOTSTRAP else "delta"
+    base_method = "bootstrap" if bootstrap_supported(fit) else "delta"
     base = prediction_interval(fit, X, level=level, kind=kind, method=base_method, n_resamples=n_resamples,
                                seed=seed, by=by, bootstrap=bootstrap)
     ext = extrapolation_error(fit)
@@ -397,9 +446,11 @@ def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_res
     ``method="delta"``: normal interval in internal coordinates (log space for
     log-scaled parameters), clipped to the bounds.  ``method="bootstrap"``:
     percentile interval of the run-bootstrap draws (column ``se`` = their std).
+    ``method="auto"``: :func:`resolve_method` (bootstrap with at least 5 runs, else delta).
     """
     check_fraction(level, "interval", "conf_int")
-    check_options(method, "method", _METHODS, "conf_int")
+    check_options(method, "method", _METHODS + ("auto",), "conf_int")
+    method = resolve_method(method, fit, "parameters")
     if method == "bootstrap":
         boot = _get_bootstrap(fit, n_resamples, seed, by, bootstrap)
         out = boot.conf_int(level)
@@ -427,9 +478,10 @@ def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0, b
     (log for scale parameters), clipped to the bounds.  ``method="bootstrap"``:
     refits on ``n`` run-bootstrap resamples (:func:`bootstrap`); failed resamples
     are dropped and replaced by further resamples, so exactly ``n`` rows come back
-    (``df.attrs["n_failed"]`` counts them).
+    (``df.attrs["n_failed"]`` counts them).  ``method="auto"``: :func:`resolve_method`.
     """
-    check_options(method, "method", _METHODS, "sample_params")
+    check_options(method, "method", _METHODS + ("auto",), "sample_params")
+    method = resolve_method(method, fit, "parameters")
     check_int(n, "n", "sample_params", minimum=1)
     if method == "bootstrap":
         if bootstrap is not None:

@@ -7,14 +7,24 @@ Built-in laws (``scalinglab laws`` lists them with formulas and sources):
 (loss in compute and token multiplier), ``accuracy_sigmoid`` and ``error_exponential``
 (loss -> downstream links), ``scaled_power`` (y = k x^p, compute-optimal allocations).
 
-Define your own with :func:`law` (registers it) or :func:`define_law`.
+Define your own with :func:`law` (registers it) or :func:`define_law`.  A law may
+carry its own math: ``allocation=`` (closed-form compute-optimal N*, D*, used by
+planning) and ``derived=`` (quantities of the parameters, :meth:`Law.derive`).
+Published constants (:class:`PublishedLaw`) are defined beside their laws and
+catalogued in :mod:`scalinglab.laws.published`.
 """
 
-from scalinglab.laws._registry import Law, Param, define_law, get_law, law, list_laws, register
-from scalinglab.laws import _power, _chinchilla, _bnsl, _revisiting  # noqa: F401  (register built-ins)
-from scalinglab.laws import _multimodal, _multilingual, _overtraining, _downstream, _allocation  # noqa: F401
+from scalinglab.laws._registry import ComputeOptimum, Law, Param, define_law, get_law, law, list_laws, register
+# registration order is the order `scalinglab laws` lists them
+from scalinglab.laws import _power, _chinchilla, _kaplan, _encdec, _transfer  # noqa: F401  (register built-ins)
+from scalinglab.laws import _bnsl, _revisiting, _multimodal, _multilingual, _overtraining  # noqa: F401
+from scalinglab.laws import _downstream, _allocation  # noqa: F401
 from scalinglab.laws._bnsl import bnsl_law
-from scalinglab.laws._chinchilla import chinchilla, kaplan, nmt_encdec, transfer
+from scalinglab.laws._chinchilla import chinchilla
+from scalinglab.laws._kaplan import kaplan
+from scalinglab.laws._encdec import nmt_encdec
+from scalinglab.laws._transfer import transfer
+from scalinglab.laws._published import PublishedLaw
 from scalinglab.laws._power import power_floor, power_law
 from scalinglab.laws._revisiting import m2, m3, m4
 from scalinglab.laws._multimodal import mixed_modal, mixed_modal_synergy
@@ -24,7 +34,7 @@ from scalinglab.laws._downstream import accuracy_sigmoid, error_exponential
 from scalinglab.laws._allocation import scaled_power
 
 __all__ = [
-    "Law", "Param", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
+    "Law", "Param", "ComputeOptimum", "PublishedLaw", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
     "power_law", "power_floor", "kaplan", "chinchilla", "nmt_encdec", "transfer", "m2", "m3", "m4",
     "mixed_modal", "mixed_modal_synergy", "multilingual_mixture", "overtraining", "accuracy_sigmoid",
     "error_exponential", "scaled_power",

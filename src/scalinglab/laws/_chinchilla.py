@@ -1,12 +1,47 @@
-"""Two-variable laws in model size N and data D."""
+"""The Chinchilla law L(N, D) = E + A/N^alpha + B/D^beta, its compute-optimal closed form and published fits."""
 
 from __future__ import annotations
 
+from typing import Mapping
+
 import numpy as np
 
-from scalinglab.laws._registry import Param, law
+from scalinglab.laws._published import PublishedLaw, fmt_constant
+from scalinglab.laws._registry import ComputeOptimum, Param, law
+
+__all__ = ["chinchilla", "chinchilla_allocation", "PUBLISHED"]
 
 _EXP_GRID = tuple(np.round(np.linspace(0.02, 1.5, 38), 4))
+
+
+def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> ComputeOptimum:
+    """Closed-form compute-optimal allocation of the Chinchilla law under C = k N D.
+
+    Minimising E + A/N^alpha + B/D^beta subject to k N D = C (Hoffmann et al. 2022,
+    App. D.2):
+
+        N* = G (C/k)^a,  D* = (C/k)/N*,  G = (alpha A/(beta B))^(1/(alpha+beta)),
+        a = beta/(alpha+beta).
+
+    Valid where alpha, beta, A, B > 0 (else the loss does not trade N against D).
+
+    Examples
+    --------
+    >>> opt = chinchilla_allocation(dict(E=1.69, A=406.4, alpha=0.34, B=410.7, beta=0.28), 1e21, 6.0)
+    >>> print(f"{float(opt.params):.4g} {float(opt.tokens):.4g} {float(opt.exponent):.4f}")
+    1.824e+09 9.136e+10 0.4516
+    """
+    A, B, al, be = (np.asarray(params[p], dtype=float) for p in ("A", "B", "alpha", "beta"))
+    C = np.asarray(flops, dtype=float)
+    with np.errstate(all="ignore"):
+        s = al + be
+        G = (al * A / (be * B)) ** (1.0 / s)
+        S = C / k
+        a = be / s
+        N = G * S ** a
+        D = S / N
+    ok = np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0) & (al > 0) & (be > 0) & (A > 0) & (B > 0)
+    return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok, a)
 
 
 @law(
@@ -20,72 +55,49 @@ _EXP_GRID = tuple(np.round(np.linspace(0.02, 1.5, 38), 4))
     linear=("E", "A", "B"),
     formula="L = E + A/N^alpha + B/D^beta",
     reference="Hoffmann et al. 2022, arXiv:2203.15556 (eq. 2, approach 3)",
+    allocation=chinchilla_allocation,
+    allocation_reference="Hoffmann et al. 2022, App. D.2",
+    derived={"params_exponent": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
+             "tokens_exponent": lambda p: p["alpha"] / (p["alpha"] + p["beta"])},
 )
 def chinchilla(N, D, E, A, alpha, B, beta):
     """Chinchilla parametric loss: L = E + A / N**alpha + B / D**beta.
 
     N is total parameters, D training tokens, L nats/token.  E, A and B enter
     linearly and are solved exactly for each (alpha, beta) during the search.
+    Derived: ``params_exponent`` a = beta/(alpha+beta) and ``tokens_exponent``
+    b = alpha/(alpha+beta), the exponents of N*(C) and D*(C).
     """
     return E + A * N ** (-alpha) + B * D ** (-beta)
 
 
-def _scale_grid(inputs, y):
-    return 10.0 ** np.arange(6.0, 17.0, 1.5)
+# ------------------------------------------------------------------------------ published constants
+
+_HOFFMANN = "Hoffmann et al. 2022, arXiv:2203.15556"
+_L_CHIN = "nats/token (MassiveText, SentencePiece)"
 
 
-@law(
-    name="kaplan",
-    inputs={"N": "params", "D": "tokens"},
-    params={"Nc": Param(0, np.inf, grid=_scale_grid, log=True, description="model-size scale"),
-            "alpha_N": Param(1e-4, 2, grid=(0.03, 0.08, 0.2, 0.5), description="model-size exponent"),
-            "Dc": Param(0, np.inf, grid=_scale_grid, log=True, description="data scale"),
-            "alpha_D": Param(1e-4, 2, grid=(0.03, 0.1, 0.25, 0.6), description="data exponent")},
-    formula="L = [(Nc/N)^(alpha_N/alpha_D) + Dc/D]^alpha_D",
-    reference="Kaplan et al. 2020, arXiv:2001.08361 (eq. 1.5)",
+def _entry(key, E, A, alpha, B, beta, source, confidence, notes) -> PublishedLaw:
+    g = fmt_constant
+    return PublishedLaw(
+        key=key, law="chinchilla", params={"E": E, "A": A, "alpha": alpha, "B": B, "beta": beta},
+        constants={"E": E, "A": A, "alpha": alpha, "B": B, "beta": beta},
+        inputs={"N": "params", "D": "tokens"},
+        units={"N": "total parameters", "D": "tokens", "loss": _L_CHIN}, target="loss", source=source,
+        confidence=confidence, formula=f"L(N, D) = {g(E)} + {g(A)}/N^{g(alpha)} + {g(B)}/D^{g(beta)}",
+        notes=notes)
+
+
+#: Hoffmann et al. (2022) Approach 3 and the Besiroglu et al. (2024) refit.
+PUBLISHED: tuple[PublishedLaw, ...] = (
+    _entry("hoffmann2022", 1.69, 406.4, 0.34, 410.7, 0.28, f"{_HOFFMANN}, eq. 10 (Approach 3)",
+           "C2", "Rounded constants as printed. C = 6 N D FLOPs; Huber (delta=1e-3) fit on log loss. "
+           "Compute-optimal exponent a = beta/(alpha+beta) = 0.4516."),
+    _entry("hoffmann2022_unrounded", 1.6934, 406.4, 0.3392, 410.7, 0.2849,
+           f"{_HOFFMANN}, Approach 3 unrounded (as quoted by Besiroglu et al. 2024)", "C1",
+           "One source only. Implied a = 0.4565, matching the paper's Table 2 a = 0.46."),
+    _entry("besiroglu2024", 1.8172, 482.01, 0.3478, 2085.43, 0.3658,
+           "Besiroglu et al. 2024, arXiv:2404.10102 (refit of Hoffmann Approach 3)", "C2",
+           "Standard errors [S1]: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02. "
+           "Implies about 20 tokens per parameter at the optimum (a = 0.5126)."),
 )
-def kaplan(N, D, Nc, alpha_N, Dc, alpha_D):
-    """Kaplan et al. (2020) eq. 1.5: L(N, D) = [(Nc/N)^(alpha_N/alpha_D) + Dc/D]^alpha_D.
-
-    N is non-embedding parameters, D tokens; no irreducible term.
-    """
-    return ((Nc / N) ** (alpha_N / alpha_D) + Dc / D) ** alpha_D
-
-
-@law(
-    name="nmt_encdec",
-    inputs={"Ne": "encoder_params", "Nd": "decoder_params"},
-    params={"L_inf": Param(0, np.inf, description="irreducible loss"),
-            "A": Param(0, np.inf, description="scale (alpha * Ne_bar^pe * Nd_bar^pd in the paper)"),
-            "pe": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="encoder exponent"),
-            "pd": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="decoder exponent")},
-    linear=("L_inf", "A"),
-    formula="L = L_inf + A * Ne^-pe * Nd^-pd",
-    reference="Ghorbani et al. 2021, arXiv:2109.07740 (eq. 2)",
-)
-def nmt_encdec(Ne, Nd, L_inf, A, pe, pd):
-    """Encoder/decoder NMT law, L = alpha (Ne_bar/Ne)^pe (Nd_bar/Nd)^pd + L_inf (Ghorbani et al. 2021).
-
-    The paper's alpha, Ne_bar and Nd_bar are not separately identifiable; they
-    collapse to A = alpha * Ne_bar^pe * Nd_bar^pd.
-    """
-    return L_inf + A * Ne ** (-pe) * Nd ** (-pd)
-
-
-@law(
-    name="transfer",
-    inputs={"D_F": "finetune_data", "N": "params"},
-    params={"k": Param(0, np.inf, description="scale"),
-            "alpha": Param(0, 2, grid=(0.05, 0.1, 0.2, 0.4, 0.8), description="fine-tuning data exponent"),
-            "beta": Param(0, 2, grid=(0.1, 0.2, 0.4, 0.8), description="model-size exponent")},
-    linear=("k",),
-    formula="D_T = k * D_F^alpha * N^beta",
-    reference="Hernandez et al. 2021, arXiv:2102.01293 (eq. 1.1)",
-    target="effective_data",
-)
-def transfer(D_F, N, k, alpha, beta):
-    """Effective data transferred by pre-training (Hernandez et al. 2021): D_T = k D_F^alpha N^beta.
-
-    D_F is fine-tuning data in characters, N non-embedding parameters.
-    """
-    return k * D_F ** alpha * N ** beta

@@ -14,15 +14,34 @@ import difflib
 import inspect
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping, NamedTuple, Sequence
 
 import numpy as np
 
 from scalinglab.errors import LawDefinitionError, LawError
 
-__all__ = ["Param", "Law", "law", "register", "get_law", "list_laws", "define_law"]
+__all__ = ["Param", "Law", "ComputeOptimum", "law", "register", "get_law", "list_laws", "define_law"]
 
 GridSpec = Sequence[float] | Callable[[Mapping[str, np.ndarray], np.ndarray], Sequence[float]]
+#: ``allocation(params, flops, k) -> (N*, D*, valid)`` or a :class:`ComputeOptimum`
+AllocationHook = Callable[[Mapping[str, np.ndarray], np.ndarray, float], object]
+#: ``derived[name](params) -> value``: a quantity that follows from the parameters alone
+DerivedHook = Callable[[Mapping[str, np.ndarray]], np.ndarray]
+
+
+class ComputeOptimum(NamedTuple):
+    """Loss-minimising allocation at budgets C under the cost ``C = k N D``, per parameter draw.
+
+    ``params`` and ``tokens`` are the values of the law's inputs whose default columns are
+    ``"params"`` (N*) and ``"tokens"`` (D*); ``valid`` is False where no optimum exists
+    (NaN there); ``exponent`` is the local exponent a = d log N*/d log C (``None``: the
+    caller differentiates numerically).
+    """
+
+    params: np.ndarray
+    tokens: np.ndarray
+    valid: np.ndarray
+    exponent: np.ndarray | None = None
 
 
 @dataclass(frozen=True)
@@ -83,6 +102,11 @@ class Law:
     constraint: Callable[[Mapping[str, np.ndarray]], np.ndarray] | None = field(default=None, repr=False)
     # distinct values an input needs before its exponents are identifiable (default 3)
     min_distinct: Mapping[str, int] = field(default_factory=dict)
+    # closed-form compute-optimal allocation under C = k N D (see define_law), and its source
+    allocation: AllocationHook | None = field(default=None, repr=False)
+    allocation_reference: str = ""
+    # name -> function of the parameters (derived quantities such as an optimal split)
+    derived: Mapping[str, DerivedHook] = field(default_factory=dict, repr=False)
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -95,6 +119,64 @@ class Law:
     @property
     def nonlinear(self) -> tuple[str, ...]:
         return tuple(p for p in self.params if p not in self.linear)
+
+    @property
+    def has_allocation(self) -> bool:
+        """Whether the law knows its compute-optimal allocation in closed form."""
+        return self.allocation is not None
+
+    def compute_optimum(self, params: Mapping[str, object], flops, k: float = 6.0, *,
+                        with_exponent: bool = True) -> ComputeOptimum:
+        """Closed-form compute-optimal N*, D* at budgets ``flops`` under ``C = k N D``.
+
+        Parameters may be arrays (one entry per draw) that broadcast with ``flops``.
+        ``exponent`` is filled in by a central difference in log C when the hook
+        does not give it (skipped with ``with_exponent=False``).
+
+        Examples
+        --------
+        >>> opt = get_law("chinchilla").compute_optimum(
+        ...     dict(E=1.69, A=406.4, alpha=0.34, B=410.7, beta=0.28), 1e21)
+        >>> print(f"{float(opt.params):.4g} {float(opt.tokens):.4g} {float(opt.exponent):.4f}")
+        1.824e+09 9.136e+10 0.4516
+        """
+        if self.allocation is None:
+            raise LawError(f"law '{self.name}' has no closed-form compute-optimal allocation",
+                           hint="define one with define_law(..., allocation=func) or @law(..., allocation=func), "
+                                "or minimise numerically with scalinglab.plan.compute_optimal")
+        P = {p: np.asarray(v, dtype=float) for p, v in params.items()}
+        C = np.asarray(flops, dtype=float)
+        with np.errstate(all="ignore"):
+            out = self.allocation(P, C, float(k))
+        if not isinstance(out, ComputeOptimum):
+            out = ComputeOptimum(*out)
+        N, D, ok = (np.asarray(v) for v in out[:3])
+        ok = ok.astype(bool) & np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0)
+        exponent = out.exponent
+        if exponent is None and with_exponent:
+            h = 0.05
+            with np.errstate(all="ignore"):
+                lo = ComputeOptimum(*self.allocation(P, C * np.exp(-h), float(k)))
+                hi = ComputeOptimum(*self.allocation(P, C * np.exp(h), float(k)))
+                exponent = (np.log(hi.params) - np.log(lo.params)) / (2 * h)
+        return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok,
+                              None if exponent is None else np.asarray(exponent, dtype=float))
+
+    def derive(self, name: str, params: Mapping[str, object] | None = None, **values: object) -> np.ndarray:
+        """A derived quantity of the parameters (``law.derived[name]``), vectorised over them.
+
+        Examples
+        --------
+        >>> float(get_law("nmt_encdec").derive("optimal_split", pe=0.5, pd=0.25))
+        2.0
+        """
+        if name not in self.derived:
+            raise LawError(f"law '{self.name}' has no derived quantity '{name}'",
+                           hint=f"available: {sorted(self.derived) or 'none'}; add one with "
+                                "define_law(..., derived={name: func})")
+        P = {p: np.asarray(v, dtype=float) for p, v in {**dict(params or {}), **values}.items()}
+        with np.errstate(all="ignore"):
+            return np.asarray(self.derived[name](P), dtype=float)
 
     def __call__(self, **kwargs: object) -> np.ndarray:
         """Evaluate the law; inputs by symbol (``N=``) or column name (``params=``)."""
@@ -139,6 +221,8 @@ class Law:
             "target": self.target,
             "reference": self.reference,
             "aliases": list(self.aliases),
+            **({"allocation": self.allocation_reference or "closed form"} if self.allocation else {}),
+            **({"derived": sorted(self.derived)} if self.derived else {}),
         }
 
 
@@ -186,6 +270,9 @@ def define_law(
     constraint: Callable | None = None,
     version: int = 1,
     min_distinct: Mapping[str, int] | None = None,
+    allocation: AllocationHook | None = None,
+    allocation_reference: str = "",
+    derived: Mapping[str, DerivedHook] | None = None,
 ) -> Law:
     """Build a :class:`Law` from a plain function (without registering it).
 
@@ -205,6 +292,18 @@ def define_law(
     min_distinct : mapping, optional
         Distinct values each input needs for its exponents to be identified
         (default 3); below it the fit raises an identifiability warning.
+    allocation : callable, optional
+        The law's compute-optimal allocation in closed form:
+        ``allocation(params, flops, k) -> (N*, D*, valid)`` (or a :class:`ComputeOptimum`
+        with the exponent a = d log N*/d log C), minimising the law along ``C = k N D``
+        with ``params`` a mapping of arrays (one entry per draw).  N* and D* are the
+        inputs whose default columns are ``"params"`` and ``"tokens"``.  Planning uses
+        it instead of a numeric search (:meth:`Law.compute_optimum`).
+    allocation_reference : str
+        Where the closed form comes from (shown as the planning solver).
+    derived : mapping, optional
+        Name -> ``func(params) -> value`` for quantities that follow from the parameters
+        (an optimal split, an exponent ratio); see :meth:`Law.derive`.
 
     Examples
     --------
@@ -223,7 +322,8 @@ def define_law(
     return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
                formula=formula or doc.split("\n")[0], reference=reference,
                description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
-               version=version, min_distinct=dict(min_distinct or {}))
+               version=version, min_distinct=dict(min_distinct or {}), allocation=allocation,
+               allocation_reference=allocation_reference, derived=dict(derived or {}))
 
 
 def law(**options) -> Callable[[Callable], Callable]:

@@ -1,12 +1,12 @@
 """Planning: what to train next, from a fitted or published scaling law.
 
-Compute-optimal allocation (Chinchilla approaches 1-3)
-------------------------------------------------------
+Compute-optimal allocation (approaches 1-3 of Hoffmann et al. 2022)
+-------------------------------------------------------------------
 compute_optimal     N*, D*, tokens/parameter and loss at given budgets, with intervals
-                    (closed form for the Chinchilla law, numeric for any other; any cost model)
+                    (the law's own closed form where it has one, else numeric; any cost model)
 envelope            approach 1: lower envelope of training curves -> N*(C), D*(C) power laws
 isoflop             approach 2: isoFLOP valleys (parabola, or variable projection without its bias)
-parametric          approach 3: fit the parametric law with the core fitter, then the closed form
+parametric          approach 3: fit a parametric law with the core fitter, then its closed form
 
 Budgets and trade-offs
 ----------------------

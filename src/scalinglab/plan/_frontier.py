@@ -17,9 +17,17 @@ import numpy as np
 import pandas as pd
 
 from scalinglab._validation import check_fraction, check_int, check_options
+from scalinglab.data import read_runs
 from scalinglab.errors import DataError, ExtrapolationWarning, IdentifiabilityWarning, InvalidParameterError, PlanError
-from scalinglab.plan._cost import resolve_cost
+from scalinglab.fit import Fit, fit as fit_law
+from scalinglab.fit._uncertainty import sample_params
+from scalinglab.laws import Law, get_law
+from scalinglab.laws.published import PF_DAY_FLOPS
+from scalinglab.plan._cost import CostModel, resolve_cost
+from scalinglab.plan._deprecated import renamed
+from scalinglab.plan._model import DEFAULT_LAW, PlanModel, resolve_model
 from scalinglab.plan._report import PlanSummary, fmt, jsonable
+from scalinglab.plan._solve import has_closed_form
 
 __all__ = ["Frontier", "IsoFLOPResult", "envelope", "isoflop", "parametric", "frontier_from_published"]
 
@@ -136,9 +144,14 @@ def frontier_from_published(entry) -> Frontier:
     """A :class:`Frontier` from a published ``N_opt(C)`` entry (``target == "n_opt"``, e.g. Kaplan, Henighan).
 
     PF-day inputs are converted to FLOPs; D* follows from C = 6ND.
-    """
-    from scalinglab.published import PF_DAY_FLOPS
 
+    Examples
+    --------
+    >>> from scalinglab import published
+    >>> fr = frontier_from_published(published.get("kaplan2020_frontier_n"))
+    >>> round(fr.a, 2), f"{fr.predict(8.64e19)['params'][0]:.3g}"
+    (0.73, '1.3e+09')
+    """
     if getattr(entry, "target", None) != "n_opt" or getattr(entry, "law", None) != "scaled_power":
         raise PlanError(f"'{getattr(entry, 'key', entry)}' is not a published N_opt(C) frontier")
     k, p = float(entry.params["k"]), float(entry.params["p"])
@@ -168,8 +181,6 @@ def _ols_batch(x: np.ndarray, Y: np.ndarray, M: np.ndarray) -> tuple[np.ndarray,
 
 
 def _frame(data, verb: str) -> pd.DataFrame:
-    from scalinglab.data import read_runs
-
     if isinstance(data, pd.DataFrame):
         frame = data
     else:
@@ -184,16 +195,16 @@ def _frame(data, verb: str) -> pd.DataFrame:
 # ------------------------------------------------------------------------------ approach 1: envelope
 
 
-def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_boot: int = 1000, seed: int = 0,
-             cost=None, min_runs: int = 2) -> Frontier:
+def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples: int = 1000, seed: int = 0,
+             cost=None, min_runs: int = 2, n_boot: int | None = None) -> Frontier:
     """Approach 1 of Hoffmann et al. (2022): the lower envelope of training curves.
 
     Each run's loss curve is interpolated (linearly in log C, log L) on a common grid of
     ``grid`` log-spaced compute values; at each compute the run with the lowest loss
     gives N*(C) and its tokens D*(C); power laws ``log N* = log k_N + a log C`` (and D*)
     are fitted by least squares over the grid points covered by at least ``min_runs``
-    runs.  Intervals: percentiles over ``n_boot`` bootstrap resamples of the runs (all
-    resamples in one array operation).
+    runs.  Intervals: percentiles over ``n_resamples`` bootstrap resamples of the runs
+    (all resamples in one array operation; ``n_boot`` is its deprecated alias).
 
     Parameters
     ----------
@@ -214,16 +225,21 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_boot: int
 
     Examples
     --------
-    >>> # f = envelope(scalinglab.read_runs("curves.csv")); print(f.a, f.interval("a"))
+    >>> import numpy as np, pandas as pd
+    >>> rows = [(f"n{N:g}", N, D, 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28)
+    ...         for N in (1e7, 3e7, 1e8, 3e8, 1e9) for D in np.geomspace(1e8, 1e11, 16)]
+    >>> curves = pd.DataFrame(rows, columns=["run", "params", "tokens", "loss"])
+    >>> fr = envelope(curves, n_resamples=50)
+    >>> 0.3 < fr.a < 0.6, fr.approach
+    (True, 'envelope')
     """
     verb = "envelope"
+    n_resamples = renamed(verb, "n_boot", "n_resamples", n_boot, n_resamples)
     check_int(grid, "grid", verb, minimum=10)
-    check_int(n_boot, "n_boot", verb, minimum=10)
+    check_int(n_resamples, "n_resamples", verb, minimum=10)
     check_int(min_runs, "min_runs", verb, minimum=1)
     if interval is not None:
         check_fraction(interval, "interval", verb)
-    from scalinglab.data import read_runs
-
     frame = read_runs(runs, required=("loss",)).frame
     if "tokens" not in frame or "params" not in frame:
         raise DataError("envelope() needs 'params' and 'tokens' (or 'flops') columns", kind="missing-column",
@@ -275,10 +291,10 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_boot: int
     level = None
     if interval is not None:
         rng = np.random.default_rng(seed)
-        counts = rng.multinomial(R, np.full(R, 1.0 / R), size=n_boot)  # (B, R) runs drawn
+        counts = rng.multinomial(R, np.full(R, 1.0 / R), size=n_resamples)  # (B, R) runs drawn
         chunk = max(1, int(2e7 // (R * grid)))  # bound the (chunk, R, G) working array
         parts = []
-        for s0 in range(0, n_boot, chunk):
+        for s0 in range(0, n_resamples, chunk):
             cnt = counts[s0:s0 + chunk]
             masked = np.where(cnt[:, :, None] > 0, logL[None, :, :], np.inf)  # (b, R, G)
             bb = np.argmin(masked, axis=1)  # (b, G)
@@ -386,8 +402,8 @@ def _parabolas(x: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
 
 
 def isoflop(data, *, estimator: str = "both", budget: str | None = None, interval: float | None = 0.9,
-            n_boot: int = 1000, seed: int = 0, min_points: int = 4, off_centre: float = 0.15,
-            shallow: float = 3.0, vpnls_loss: str = "squared") -> IsoFLOPResult:
+            n_resamples: int = 1000, seed: int = 0, min_points: int = 4, off_centre: float = 0.15,
+            shallow: float = 3.0, vpnls_loss: str = "squared", n_boot: int | None = None) -> IsoFLOPResult:
     """Approach 2 of Hoffmann et al. (2022): isoFLOP profiles and the power laws through their minima.
 
     Two estimators of the frontier:
@@ -396,11 +412,12 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
       ``x = log10 N`` (and separately in log10 D), take the vertex as N*(C) (D*(C)),
       then fit ``log N* = log k_N + a log C``.  Biased when the valley is asymmetric
       (alpha != beta) or the sweep is off-centre (Czech et al. 2026, arXiv:2603.22339).
-    * ``"vpnls"``: fit the surface ``L = E + A/N^alpha + B/D^beta`` to all points by
-      variable projection (E, A, B by non-negative least squares for each
-      (alpha, beta) of a grid, then joint refinement; the core fitter with
-      ``loss="squared", space="linear"``), so ``a = beta/(alpha+beta)`` exactly and
-      the valley's shape is modelled instead of approximated.
+    * ``"vpnls"``: fit the surface ``L = E + A/N^alpha + B/D^beta`` (the default
+      planning law) to all points by variable projection (E, A, B by non-negative
+      least squares for each (alpha, beta) of a grid, then joint refinement; the core
+      fitter with ``loss="squared", space="linear"``); the frontier is the law's own
+      closed form (``a = beta/(alpha+beta)`` exactly), so the valley's shape is
+      modelled instead of approximated.
 
     Budgets whose parabola minimum lies in the outer ``off_centre`` fraction of the
     sweep (or outside it) are flagged ``off-centre``; valleys whose rise over the
@@ -417,8 +434,9 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
         Column with each point's nominal budget; default ``"budget"`` if present, else
         ``flops`` (or 6ND) grouped within a factor 1.3.
     interval : float or None
-    n_boot : int
-        Bootstrap resamples (points resampled within each budget).
+    n_resamples : int
+        Bootstrap resamples (points resampled within each budget; ``n_boot`` is its
+        deprecated alias).
     vpnls_loss : {"squared", "huber"}
         Objective of the surface fit (squared on L, as in Czech et al.; or Huber on log L).
 
@@ -428,12 +446,19 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
 
     Examples
     --------
-    >>> # r = isoflop(pd.read_csv("isoflops.csv")); print(r.estimates())
+    >>> import numpy as np, pandas as pd
+    >>> rows = [(C, N, C / (6 * N), 1.69 + 406.4 / N**0.34 + 410.7 / (C / (6 * N))**0.28)
+    ...         for C in (1e18, 1e19, 1e20) for N in np.geomspace(1e7, 1e10, 9)]
+    >>> sweep = pd.DataFrame(rows, columns=["budget", "params", "tokens", "loss"])
+    >>> r = isoflop(sweep, estimator="vpnls", interval=None)
+    >>> round(r["vpnls"].a, 4)
+    0.4516
     """
     verb = "isoflop"
+    n_resamples = renamed(verb, "n_boot", "n_resamples", n_boot, n_resamples)
     check_options(estimator, "estimator", ("both", "parabola", "vpnls"), verb)
     check_options(vpnls_loss, "vpnls_loss", ("squared", "huber"), verb)
-    check_int(n_boot, "n_boot", verb, minimum=10)
+    check_int(n_resamples, "n_resamples", verb, minimum=10)
     check_int(min_points, "min_points", verb, minimum=3)
     if interval is not None:
         check_fraction(interval, "interval", verb)
@@ -465,7 +490,7 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
     rng = np.random.default_rng(seed)
     rows, warns = [], []
     boot_N, boot_D = [], []
-    B = n_boot if interval is not None else 0
+    B = n_resamples if interval is not None else 0
     for c in budgets:
         m = C == c
         x, xd, y = np.log10(N[m]), np.log10(D[m]), L[m]
@@ -544,64 +569,92 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
             points=table[["budget", "params", "tokens", "loss", "flags"]], warnings=tuple(warns), source=src,
             notes=(f"{int(good.sum())} of {budgets.size} budgets used",))
     if estimator in ("both", "vpnls"):
-        frontiers["vpnls"] = _vpnls(frame.assign(_budget=C), budgets, interval, n_boot, seed, vpnls_loss, src)
+        frontiers["vpnls"] = _vpnls(frame.assign(_budget=C), budgets, interval, n_resamples, seed, vpnls_loss, src)
         vp = frontiers["vpnls"]
         table["params_vpnls"] = 10 ** (vp.log10_kN + vp.a * lc)
         table["tokens_vpnls"] = 10 ** (vp.log10_kD + vp.b * lc)
     return IsoFLOPResult(budgets=table, frontiers=frontiers, warnings=tuple(warns), source=src)
 
 
-def _vpnls(frame: pd.DataFrame, budgets, interval, n_boot, seed, loss, src) -> Frontier:
-    import scalinglab as sl
-    from scalinglab.fit._uncertainty import sample_params
+def _closed_form_frontier(pm: PlanModel, P: Mapping[str, np.ndarray], C_ref: float) -> tuple[np.ndarray, np.ndarray]:
+    """Exponent a and intercept log10 k_N of ``N* = k_N C^a`` (C in FLOPs, C = 6ND) from the law's
+    own closed-form allocation, for every parameter draw in ``P``.
 
+    The tangent in log-log is taken at ``C_ref``; for closed forms that are power laws in C
+    (Chinchilla: N* = G (C/6)^(beta/(alpha+beta))) it does not matter where.
+    """
+    opt = pm.law.compute_optimum(P, C_ref, CostModel().coef)
+    a = np.asarray(opt.exponent, dtype=float)
+    with np.errstate(all="ignore"):
+        log10_kN = np.log10(opt.params) - a * math.log10(C_ref)
+    return a, log10_kN
+
+
+def _frontier_draws(a: np.ndarray, log10_kN: np.ndarray) -> pd.DataFrame:
+    return pd.DataFrame({"a": a, "b": 1 - a, "log10_kN": log10_kN,
+                         "log10_kD": -math.log10(6.0) - log10_kN}).replace([np.inf, -np.inf], np.nan).dropna()
+
+
+def _reference_compute(pm: PlanModel) -> float:
+    """Geometric centre of the fitted compute range (1 FLOP when unknown)."""
+    if pm.fitted_compute is None:
+        return 1.0
+    return float(math.sqrt(pm.fitted_compute[0] * pm.fitted_compute[1]))
+
+
+def _vpnls(frame: pd.DataFrame, budgets, interval, n_resamples, seed, loss, src) -> Frontier:
     runs = pd.DataFrame({"run": [f"p{i}" for i in range(len(frame))], "params": frame["params"].to_numpy(float),
                          "tokens": frame["tokens"].to_numpy(float), "loss": frame["loss"].to_numpy(float)})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         space = "linear" if loss == "squared" else "log"
-        f = sl.fit(runs, "chinchilla", loss=loss, space=space)
-    al, be, A, Bc = f.params["alpha"], f.params["beta"], f.params["A"], f.params["B"]
-    a = be / (al + be)
-    G = (al * A / (be * Bc)) ** (1 / (al + be))
-    log10_kN = math.log10(G) - a * math.log10(6.0)
+        f = fit_law(runs, DEFAULT_LAW, loss=loss, space=space)
+    pm = resolve_model(f)
+    C_ref = _reference_compute(pm)
+    a, log10_kN = (float(v[0]) for v in _closed_form_frontier(pm, pm.stacked(None), C_ref))
     draws = None
     if interval is not None:
-        d = sample_params(f, n_boot, method="bootstrap", seed=seed, by="point")
-        al_d, be_d, A_d, B_d = (d[p].to_numpy(float) for p in ("alpha", "beta", "A", "B"))
-        a_d = be_d / (al_d + be_d)
-        with np.errstate(all="ignore"):
-            G_d = (al_d * A_d / (be_d * B_d)) ** (1 / (al_d + be_d))
-            kN_d = np.log10(G_d) - a_d * math.log10(6.0)
-        draws = pd.DataFrame({"a": a_d, "b": 1 - a_d, "log10_kN": kN_d,
-                              "log10_kD": -math.log10(6.0) - kN_d}).replace([np.inf, -np.inf], np.nan).dropna()
+        d = sample_params(f, n_resamples, method="bootstrap", seed=seed, by="point")
+        draws = _frontier_draws(*_closed_form_frontier(pm, {p: d[p].to_numpy(float) for p in f.law.params}, C_ref))
     diag = tuple(d.message for d in f.diagnostics)
-    return Frontier(approach="isoflop-vpnls", a=float(a), b=float(1 - a), log10_kN=float(log10_kN),
-                    log10_kD=float(-math.log10(6.0) - log10_kN), draws=draws,
+    shape = ", ".join(f"{k}={f.params[k]:.4g}" for k in list(f.params)[:1] + list(f.law.nonlinear))
+    return Frontier(approach="isoflop-vpnls", a=a, b=1 - a, log10_kN=log10_kN,
+                    log10_kD=-math.log10(6.0) - log10_kN, draws=draws,
                     level=interval if draws is not None else None,
                     method="bootstrap over points" if draws is not None else None,
                     points=pd.DataFrame({"budget": budgets}), warnings=diag, source=src, fit=f,
-                    notes=(f"surface fit: E={f.params['E']:.4g}, alpha={al:.4g}, beta={be:.4g} "
-                           f"({loss} loss on {'L' if loss == 'squared' else 'log L'})",))
+                    notes=(f"surface fit: {shape} ({loss} loss on {'L' if loss == 'squared' else 'log L'})",))
 
 
 # ------------------------------------------------------------------------------ approach 3: parametric
 
 
-def parametric(data, *, law: str = "chinchilla", interval: float | None = 0.9, method: str = "bootstrap",
-               n_draws: int = 1000, seed: int = 0, **fit_options) -> Frontier:
-    """Approach 3 of Hoffmann et al. (2022): fit ``L = E + A/N^alpha + B/D^beta`` and use its closed form.
+def _require_closed_form(lw: Law) -> None:
+    if not lw.has_allocation:
+        raise PlanError(f"parametric(): law '{lw.name}' has no closed-form compute-optimal allocation",
+                        hint=f"minimise it numerically with compute_optimal(scalinglab.fit(data, '{lw.name}'), "
+                             "flops=...), or give the law one with define_law(..., allocation=func)")
+
+
+def parametric(data, *, law: str | Law = DEFAULT_LAW, interval: float | None = 0.9, method: str = "bootstrap",
+               n_resamples: int = 1000, seed: int = 0, n_draws: int | None = None, **fit_options) -> Frontier:
+    """Approach 3 of Hoffmann et al. (2022): fit a parametric law, then use its closed-form allocation.
 
     The fit is :func:`scalinglab.fit` (Huber on log L, variable projection and batched
-    Levenberg-Marquardt); the frontier is ``N* = G (C/6)^a`` with
-    ``a = beta/(alpha+beta)``, ``G = (alpha A/(beta B))^(1/(alpha+beta))``.
-    For other laws use :func:`compute_optimal` on the fit.
+    Levenberg-Marquardt); the frontier ``N* = k_N C^a`` (C = 6ND) comes from the law's own
+    allocation hook (:meth:`~scalinglab.laws.Law.compute_optimum`).  For the default
+    Chinchilla law that is ``N* = G (C/6)^a``, ``a = beta/(alpha+beta)``,
+    ``G = (alpha A/(beta B))^(1/(alpha+beta))``.  Laws without a closed form: use
+    :func:`compute_optimal` on the fit.
 
     Parameters
     ----------
-    data : RunsTable, DataFrame or path
-    interval, method, n_draws, seed
-        Intervals from parameter draws (bootstrap over runs by default).
+    data : RunsTable, DataFrame, path or Fit
+    law : str or Law
+        A law with an ``allocation`` hook and inputs ``params`` and ``tokens``.
+    interval, method, n_resamples, seed
+        Intervals from parameter draws (bootstrap over runs by default; ``n_draws`` is the
+        deprecated alias of ``n_resamples``).
     **fit_options
         Passed to :func:`scalinglab.fit` (``loss=``, ``delta=``...).
 
@@ -609,31 +662,50 @@ def parametric(data, *, law: str = "chinchilla", interval: float | None = 0.9, m
     -------
     Frontier
         With the fit in ``.fit``.
-    """
-    import scalinglab as sl
-    from scalinglab.plan._model import resolve_model
 
-    if law != "chinchilla":
-        raise PlanError("parametric() implements the Chinchilla closed form; for another law call "
-                        "compute_optimal(scalinglab.fit(data, law), flops=...)")
-    f = data if isinstance(data, sl.Fit) else sl.fit(data, "chinchilla", **fit_options)
-    P = dict(f.params)
+    Raises
+    ------
+    PlanError
+        The law has no closed-form allocation, or its inputs are not N and D.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+    >>> runs = pd.DataFrame({"params": N, "tokens": D, "loss": 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28})
+    >>> fr = parametric(runs, interval=None)
+    >>> round(fr.a, 4), fr.source
+    (0.4516, "fit of 'chinchilla' to 20 points")
+    """
+    verb = "parametric"
+    n_resamples = renamed(verb, "n_draws", "n_resamples", n_draws, n_resamples)
+    if interval is not None:
+        check_fraction(interval, "interval", verb)
+    check_int(n_resamples, "n_resamples", verb, minimum=10)
+    if isinstance(data, Fit):
+        f = data
+        _require_closed_form(f.law)
+    else:
+        lw = get_law(law)
+        _require_closed_form(lw)
+        f = fit_law(data, lw, **fit_options)
+    pm = resolve_model(f)
+    if not has_closed_form(pm, CostModel()):
+        raise PlanError(f"{verb}(): law '{f.law.name}' is fitted with inputs {dict(f.columns)}; its closed form "
+                        "needs the parameter count ('params') and training tokens ('tokens')",
+                        hint="fit the law with x={'N': 'params', 'D': 'tokens'}, or use compute_optimal()")
+    P = pm.stacked(None)
     draws = None
     if interval is not None:
-        samples, used = resolve_model(f).sample(n_draws, method, seed)
-        P = {k: np.concatenate([[v], samples[k]]) for k, v in P.items()}
-    al, be, A, B = (np.asarray(P[p], dtype=float) for p in ("alpha", "beta", "A", "B"))
-    a = be / (al + be)
-    with np.errstate(all="ignore"):
-        G = (al * A / (be * B)) ** (1 / (al + be))
-        kN = np.log10(G) - a * math.log10(6.0)
-    kD = -math.log10(6.0) - kN
+        samples, used = pm.sample(n_resamples, method, seed)
+        P = pm.stacked(samples)
+    a, kN = _closed_form_frontier(pm, P, _reference_compute(pm))
     if interval is not None:
-        draws = pd.DataFrame({"a": a[1:], "b": 1 - a[1:], "log10_kN": kN[1:], "log10_kD": kD[1:]}).dropna()
-    return Frontier(approach="parametric", a=float(np.ravel(a)[0]), b=float(1 - np.ravel(a)[0]),
-                    log10_kN=float(np.ravel(kN)[0]), log10_kD=float(np.ravel(kD)[0]), draws=draws,
+        draws = _frontier_draws(a[1:], kN[1:])
+    return Frontier(approach="parametric", a=float(a[0]), b=float(1 - a[0]),
+                    log10_kN=float(kN[0]), log10_kD=float(-math.log10(6.0) - kN[0]), draws=draws,
                     level=interval if draws is not None else None,
                     method=(method if method != "bootstrap" else "bootstrap over runs") if draws is not None else None,
                     points=f.data, warnings=tuple(d.message for d in f.diagnostics),
-                    source=f"fit of 'chinchilla' to {f.n_points} points", fit=f,
+                    source=f"fit of '{f.law.name}' to {f.n_points} points", fit=f,
                     notes=(", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),))

@@ -17,10 +17,12 @@ import pandas as pd
 from scalinglab.errors import InvalidParameterError, PlanError
 from scalinglab.laws import Law, get_law
 
-__all__ = ["PlanModel", "resolve_model", "ROLES"]
+__all__ = ["PlanModel", "resolve_model", "ROLES", "DEFAULT_LAW"]
 
 #: runs-table columns that have a meaning for planning, by role
 ROLES = ("params", "tokens", "flops")
+#: the law planning verbs fit or assume when none is named (L = E + A/N^alpha + B/D^beta)
+DEFAULT_LAW = "chinchilla"
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,8 @@ class PlanModel:
             f"{verb}: law '{self.law.name}' has inputs {inputs}; it needs one input for the parameter count N "
             f"('params') and one for the training tokens D ('tokens') to split compute between them "
             f"(missing: {', '.join(missing)})",
-            hint="fit a two-input law such as 'chinchilla' (L = E + A/N^alpha + B/D^beta), or say which input is "
-                 "which with roles={'N': 'params', 'D': 'tokens'}")
+            hint=f"fit a two-input law such as '{DEFAULT_LAW}' (L = E + A/N^alpha + B/D^beta), or say which input "
+                 "is which with roles={'N': 'params', 'D': 'tokens'}")
 
     def evaluate(self, N, D, params: Mapping[str, Any] | None = None, cost=None) -> np.ndarray:
         """Loss at (N, D); ``params`` may hold arrays that broadcast with N and D."""
@@ -158,7 +160,7 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
     """Build a :class:`PlanModel` from what a user passes to a planning verb.
 
     Accepted: a :class:`~scalinglab.Fit`; a ``(law, params)`` pair; a mapping of
-    parameter values (with ``law=`` or a ``"law"`` key, defaulting to ``chinchilla``);
+    parameter values (with ``law=`` or a ``"law"`` key, defaulting to :data:`DEFAULT_LAW`);
     any object with ``.law`` and ``.params`` (published entries); a :class:`PlanModel`.
     """
     from scalinglab.fit import Fit
@@ -180,7 +182,7 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
         label = f"'{lw.name}' with given parameters"
     elif isinstance(model, Mapping):
         params = dict(model)
-        lw = get_law(params.pop("law", None) or law or "chinchilla")
+        lw = get_law(params.pop("law", None) or law or DEFAULT_LAW)
         columns = dict(lw.inputs)
         label = f"'{lw.name}' with given parameters"
     elif hasattr(model, "law") and hasattr(model, "params"):

@@ -13,9 +13,10 @@ import pandas as pd
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import ExtrapolationWarning, InvalidParameterError, PlanError
 from scalinglab.plan._cost import CostModel, resolve_cost
+from scalinglab.plan._deprecated import renamed
 from scalinglab.plan._model import PlanModel, resolve_model
 from scalinglab.plan._report import PlanSummary, fmt, jsonable
-from scalinglab.plan._solve import budget_for, is_chinchilla, optimum, tokens_for_loss
+from scalinglab.plan._solve import budget_for, closed_form_label, has_closed_form, optimum, tokens_for_loss
 
 __all__ = ["Allocation", "compute_optimal", "budget_for_loss", "loss_at", "inference_optimal", "overtrain"]
 
@@ -45,9 +46,10 @@ class Allocation:
         How parameter uncertainty was sampled (``"bootstrap"``, ``"delta"``, ``"given draws"``),
         or None when the model has no uncertainty (published constants).
     n_draws : int
+        Parameter draws behind the intervals (``n_resamples`` of the call, or the given draws).
     law, source, cost : str
     solver : str
-        ``"closed form"`` (Chinchilla law with C = kND) or ``"numeric"``.
+        ``"closed form (source)"`` (a law with its own allocation, C = kND) or ``"numeric"``.
     warnings : tuple of str
     """
 
@@ -140,16 +142,17 @@ class Allocation:
 # ------------------------------------------------------------------------------ shared helpers
 
 
-def _prepare(model, *, interval, method, n_draws, seed, cost, roles, draws, verb) -> tuple:
+def _prepare(model, *, interval, method, n_resamples, seed, cost, roles, draws, verb, n_draws=None) -> tuple:
+    n_resamples = renamed(verb, "n_draws", "n_resamples", n_draws, n_resamples, stacklevel=4)
     if interval is not None:
         check_fraction(interval, "interval", verb)
     check_options(method, "method", _METHODS, verb)
-    check_int(n_draws, "n_draws", verb, minimum=10)
+    check_int(n_resamples, "n_resamples", verb, minimum=10)
     pm = resolve_model(model, roles=roles, draws=draws)
     cm = resolve_cost(cost)
     samples, used = (None, None)
     if interval is not None:
-        samples, used = pm.sample(n_draws, method, seed)
+        samples, used = pm.sample(n_resamples, method, seed)
     P = pm.stacked(samples)
     return pm, cm, P, used
 
@@ -221,18 +224,16 @@ def _source(pm: PlanModel) -> str:
 
 
 def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str = "bootstrap",
-                    n_draws: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-                    draws: pd.DataFrame | None = None) -> Allocation:
+                    n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
+                    draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
     """Compute-optimal model size N*, tokens D* and loss at given training budgets.
 
     Minimises ``L(N, D)`` along the iso-cost curve ``cost(N, D) = C`` (``6ND`` by
     default).  For the Chinchilla law ``L = E + A/N^alpha + B/D^beta`` with
-    ``C = kND`` the closed form of Hoffmann et al. (2022, App. D.2) is used:
-
-        N* = G (C/k)^a,  D* = G^-1 (C/k)^b,  G = (alpha A / (beta B))^(1/(alpha+beta)),
-        a = beta/(alpha+beta),  b = alpha/(alpha+beta);
-
-    any other law is minimised numerically (grid over log(D/N) plus golden
+    ``C = kND`` its closed form is used (any law can carry one: ``define_law(...,
+    allocation=...)``; for Chinchilla it is Hoffmann et al. 2022, App. D.2,
+    :func:`scalinglab.laws._chinchilla.chinchilla_allocation`); any other law or cost
+    is minimised numerically (grid over log(D/N) plus golden
     section), batched over parameter draws.  ``a`` and ``b`` in the result are the
     local exponents d log N*/d log C and d log D*/d log C.
 
@@ -247,7 +248,9 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
         Interval level (percentiles of the parameter draws); None for point values.
     method : {"bootstrap", "delta"}
         How parameter draws are made from a fit (:func:`scalinglab.fit._uncertainty.sample_params`).
-    n_draws : int
+    n_resamples : int
+        Parameter draws: bootstrap resamples of the fit's runs, or normal draws with
+        ``method="delta"`` (``n_draws`` is its deprecated alias).
     seed : int
     cost : None, float, callable or CostModel
         Training cost; None is ``6ND``, a number k is ``kND``, see :func:`cost_model`, :func:`fit_cost`.
@@ -278,12 +281,12 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
     frontier = _as_frontier(model)
     if frontier is not None:
         return _frontier_allocation(frontier, C, interval)
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_draws=n_draws, seed=seed, cost=cost,
-                               roles=roles, draws=draws, verb=verb)
+    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
+                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
     pm.require_allocation(verb)
     warns: list[str] = []
     _check_range(pm, C, verb, warns)
-    closed = is_chinchilla(pm, cm)
+    closed = has_closed_form(pm, cm)
     level = interval if used else None
     with_iv = used is not None
     rows, notes = [], []
@@ -295,8 +298,8 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
                 f"{verb}: law '{pm.law.name}' has no loss minimum along the iso-compute curve at C = {c:.3g} FLOPs "
                 "(the loss keeps falling towards one end, tokens per parameter beyond 1e-5..1e9)",
                 hint="check the fitted exponents (a law must penalise both too few parameters and too few tokens)")
-        if closed:
-            a = P["beta"] / (P["alpha"] + P["beta"])
+        if closed:  # N* ~ C^a and D* = C/(kN*): b = 1 - a
+            a = pm.law.compute_optimum(P, np.full(ok.shape, c), cm.coef).exponent
             b = 1.0 - a
         else:
             N1, D1, _, _ = optimum(pm, P, c * math.exp(-h), cm, closed_form=False)
@@ -312,7 +315,7 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
     return Allocation(kind="compute-optimal", table=pd.DataFrame(rows), level=level, method=used,
                       n_draws=next(iter(P.values())).size - 1 if used else 0,
                       law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm), cost=cm.label,
-                      solver="closed form (Hoffmann et al. 2022, App. D.2)" if closed else "numeric",
+                      solver=closed_form_label(pm) if closed else "numeric",
                       warnings=tuple(warns), notes=tuple(dict.fromkeys(notes)))
 
 
@@ -355,9 +358,9 @@ def _floor_message(pm: PlanModel, target: float, cm: CostModel, P) -> str:
             f"(loss there {float(L[0]):.4g})")
 
 
-def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = "bootstrap", n_draws: int = 1000,
-                    seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-                    draws: pd.DataFrame | None = None) -> Allocation:
+def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = "bootstrap",
+                    n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
+                    draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
     """Smallest training compute whose compute-optimal run reaches a target loss.
 
     Solves ``L*(C) = target`` for C by bisection in log C, where ``L*(C)`` is the
@@ -366,7 +369,7 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
 
     Parameters
     ----------
-    model, interval, method, n_draws, seed, cost, roles, draws
+    model, interval, method, n_resamples, seed, cost, roles, draws
         As in :func:`compute_optimal`.
     loss : float or array
         Target loss(es), in the units of the fitted target.
@@ -389,8 +392,8 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
     """
     verb = "budget_for_loss"
     targets = _positive_array(loss, "loss", verb)
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_draws=n_draws, seed=seed, cost=cost,
-                               roles=roles, draws=draws, verb=verb)
+    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
+                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
     pm.require_allocation(verb)
     level = interval if used else None
     with_iv = used is not None
@@ -412,7 +415,7 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
     return Allocation(kind="budget", table=pd.DataFrame(rows), level=level, method=used,
                       n_draws=P[pm.law.param_names[0]].size - 1 if used else 0,
                       law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm), cost=cm.label,
-                      solver="bisection in log C over " + ("the closed form" if is_chinchilla(pm, cm) else
+                      solver="bisection in log C over " + ("the closed form" if has_closed_form(pm, cm) else
                                                            "the numeric optimum"),
                       warnings=tuple(warns), notes=tuple(dict.fromkeys(notes)))
 
@@ -420,9 +423,9 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
 # ------------------------------------------------------------------------------ loss at (N, D)
 
 
-def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str = "bootstrap", n_draws: int = 1000,
-            seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-            draws: pd.DataFrame | None = None) -> pd.DataFrame:
+def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str = "bootstrap",
+            n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
+            draws: pd.DataFrame | None = None, n_draws: int | None = None) -> pd.DataFrame:
     """Predicted loss of a run with N parameters trained on D tokens, with an interval for the mean law.
 
     Laws of compute alone get ``C = cost(N, D)``; laws of N alone ignore D and vice versa.
@@ -445,8 +448,8 @@ def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str 
         N, D = np.broadcast_arrays(N, D)
     except ValueError:
         raise InvalidParameterError(f"{verb}(): 'params' ({N.size}) and 'tokens' ({D.size}) must broadcast") from None
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_draws=n_draws, seed=seed, cost=cost,
-                               roles=roles, draws=draws, verb=verb)
+    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
+                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
     if not pm.roles:
         raise PlanError(f"{verb}: law '{pm.law.name}' has no N, D or C input")
     C = cm(N, D)
@@ -464,9 +467,9 @@ def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str 
 
 
 def inference_optimal(model, served_tokens, *, flops=None, loss=None, interval: float | None = 0.9,
-                      method: str = "bootstrap", n_draws: int = 1000, seed: int = 0, cost=None,
+                      method: str = "bootstrap", n_resamples: int = 1000, seed: int = 0, cost=None,
                       roles: Mapping[str, str] | None = None, draws: pd.DataFrame | None = None,
-                      flops_per_served_token: float = 2.0) -> Allocation:
+                      flops_per_served_token: float = 2.0, n_draws: int | None = None) -> Allocation:
     """Allocation that accounts for serving the model: training plus ``2N`` FLOPs per served token.
 
     Two questions (give exactly one of ``flops`` and ``loss``):
@@ -503,8 +506,8 @@ def inference_optimal(model, served_tokens, *, flops=None, loss=None, interval: 
     T = float(_positive_array(served_tokens, "served_tokens", verb)[0])
     if (flops is None) == (loss is None):
         raise InvalidParameterError(f"{verb}(): give exactly one of flops= (lifetime budget) or loss= (target)")
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_draws=n_draws, seed=seed, cost=cost,
-                               roles=roles, draws=draws, verb=verb)
+    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
+                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
     pm.require_allocation(verb)
     k = float(flops_per_served_token)
     level = interval if used else None
@@ -579,8 +582,8 @@ def _min_lifetime_cost(pm: PlanModel, P, target: float, total: CostModel, cm: Co
 
 
 def overtrain(model, ratio, *, flops=None, params=None, interval: float | None = 0.9, method: str = "bootstrap",
-              n_draws: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-              draws: pd.DataFrame | None = None) -> Allocation:
+              n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
+              draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
     """Loss when training at a fixed tokens-per-parameter ratio instead of the compute-optimal one.
 
     Give the budget as ``flops=C`` (then ``cost(N, ratio*N) = C`` sets N) or the model
@@ -610,8 +613,8 @@ def overtrain(model, ratio, *, flops=None, params=None, interval: float | None =
     ratios = _positive_array(ratio, "ratio", verb)
     if (flops is None) == (params is None):
         raise InvalidParameterError(f"{verb}(): give exactly one of flops= (budget) or params= (model size)")
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_draws=n_draws, seed=seed, cost=cost,
-                               roles=roles, draws=draws, verb=verb)
+    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
+                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
     pm.require_allocation(verb)
     from scalinglab.plan._solve import _params_for_ratio
 
@@ -639,7 +642,7 @@ def overtrain(model, ratio, *, flops=None, params=None, interval: float | None =
         rows.append(row)
     return Allocation(kind="overtrain", table=pd.DataFrame(rows), level=level, method=used,
                       n_draws=K - 1 if used else 0, law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm),
-                      cost=cm.label, solver="closed form" if is_chinchilla(pm, cm) else "numeric",
+                      cost=cm.label, solver="closed form" if has_closed_form(pm, cm) else "numeric",
                       warnings=tuple(dict.fromkeys(warns)))
 
 

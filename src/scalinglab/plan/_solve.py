@@ -11,7 +11,7 @@ import numpy as np
 from scalinglab.plan._cost import CostModel, _solve_increasing
 from scalinglab.plan._model import PlanModel
 
-__all__ = ["is_chinchilla", "optimum", "budget_for", "tokens_for_loss"]
+__all__ = ["has_closed_form", "closed_form_label", "optimum", "budget_for", "tokens_for_loss"]
 
 _GOLDEN = (np.sqrt(5.0) - 1.0) / 2.0
 #: tokens-per-parameter range searched along an iso-cost curve (log10)
@@ -19,25 +19,19 @@ RATIO_RANGE = (-5.0, 9.0)
 _N_GRID = 281
 
 
-def is_chinchilla(pm: PlanModel, cost: CostModel) -> bool:
-    """Whether the closed form of Hoffmann et al. (2022, App. D.2) applies."""
-    from scalinglab.laws._chinchilla import chinchilla
+def has_closed_form(pm: PlanModel, cost: CostModel) -> bool:
+    """Whether the law's own closed-form allocation applies: the law has one
+    (:attr:`~scalinglab.laws.Law.allocation`), the cost is ``C = k N D`` and the plan's N
+    and D are the law's ``params`` and ``tokens`` inputs."""
+    if not (pm.law.has_allocation and cost.is_product and set(pm.roles) == {"params", "tokens"}):
+        return False
+    return all(pm.law.inputs.get(pm.roles[role]) == role for role in ("params", "tokens"))
 
-    return (pm.law.func is chinchilla and cost.is_product and set(pm.roles) == {"params", "tokens"})
 
-
-def _closed_form(P: dict[str, np.ndarray], C: np.ndarray, k: float):
-    """N* = G (C/k)^a, D* = (C/k)/N*, G = (alpha A/(beta B))^(1/(alpha+beta)), a = beta/(alpha+beta)."""
-    A, B, al, be, E = P["A"], P["B"], P["alpha"], P["beta"], P["E"]
-    with np.errstate(all="ignore"):
-        s = al + be
-        G = (al * A / (be * B)) ** (1.0 / s)
-        S = C / k
-        N = G * S ** (be / s)
-        D = S / N
-        L = E + A * N ** -al + B * D ** -be
-    ok = np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0) & (al > 0) & (be > 0) & (A > 0) & (B > 0)
-    return np.where(ok, N, np.nan), np.where(ok, D, np.nan), np.where(ok, L, np.nan), ok
+def closed_form_label(pm: PlanModel) -> str:
+    """``"closed form (source)"`` for the solver line of a result."""
+    ref = pm.law.allocation_reference
+    return f"closed form ({ref})" if ref else "closed form"
 
 
 def _params_for_ratio(cost: CostModel, C: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -56,14 +50,18 @@ def optimum(pm: PlanModel, P: dict[str, np.ndarray], C, cost: CostModel, *, clos
     tokens per parameter, then a golden-section refinement around the best grid
     point.  Returns ``N, D, L, interior`` as (K,) arrays; ``interior`` is False where
     the loss keeps falling to the edge of the range (no optimum: the law does not
-    trade N against D), and N, D, L are NaN there.
+    trade N against D), and N, D, L are NaN there.  With ``closed_form`` (default: when
+    :func:`has_closed_form`) the law's own allocation (:meth:`~scalinglab.laws.Law.compute_optimum`)
+    replaces the search.
     """
     K = len(next(iter(P.values())))
     C = np.broadcast_to(np.asarray(C, dtype=float), (K,))
     if closed_form is None:
-        closed_form = is_chinchilla(pm, cost)
+        closed_form = has_closed_form(pm, cost)
     if closed_form:
-        return _closed_form(P, C, cost.coef)
+        N, D, ok, _ = pm.law.compute_optimum(P, C, cost.coef, with_exponent=False)
+        L = pm.evaluate(N, D, P, cost)
+        return N, D, np.where(ok, L, np.nan), ok
     logr = np.linspace(*(np.log(10.0) * np.array(RATIO_RANGE)), _N_GRID)
     Pc = {p: v[:, None] for p, v in P.items()}
     if np.all(C == C[0]):  # one budget for every draw: the iso-cost grid is shared

@@ -12,8 +12,12 @@ import numpy as np
 import pandas as pd
 
 from scalinglab._validation import check_fraction, check_int, check_options
-from scalinglab.errors import DataError, InvalidParameterError, PlanError
+from scalinglab.data import read_runs
+from scalinglab.errors import DataError, FitError, InvalidParameterError, PlanError
+from scalinglab.fit import fit as fit_law
 from scalinglab.plan._cost import resolve_cost
+from scalinglab.plan._deprecated import renamed
+from scalinglab.plan._model import DEFAULT_LAW, resolve_model
 from scalinglab.plan._report import PlanSummary, jsonable
 
 __all__ = ["Suggestion", "candidate_grid", "design_variance", "suggest"]
@@ -192,7 +196,7 @@ def _ladder_designs(lo_params: float, target: Mapping[str, float], budget: float
     return out
 
 
-def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: float, n_boot: int,
+def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: float, n_resamples: int,
                       seed: int) -> pd.DataFrame:
     """Simulated run-bootstrap interval at the target for each design, in the linearised model.
 
@@ -223,7 +227,7 @@ def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: 
         units = np.concatenate([unit0, G0 + np.arange(k)]).astype(int)
         G = G0 + k
         brng = np.random.default_rng(seed + 1)                # same resample stream for every design
-        W = brng.multinomial(G, np.full(G, 1.0 / G), size=n_boot)[:, units].astype(float)   # (B, n)
+        W = brng.multinomial(G, np.full(G, 1.0 / G), size=n_resamples)[:, units].astype(float)   # (B, n)
         Jt = np.swapaxes(J, 1, 2)                             # (S, P, n)
         ridge = 1e-10 * np.eye(P)
         M = Jt @ J
@@ -266,10 +270,10 @@ def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, the
     return np.einsum("ki,ki->k", g, np.linalg.solve(M, g[..., None])[..., 0])
 
 
-def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: float, candidates=None,
+def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float, candidates=None,
             fit=None, interval: float = 0.9, n_draws: int = 32, method: str = "bootstrap", seed: int = 0,
-            max_runs: int = 8, n_sims: int = 128, n_boot: int = 200, criterion: str = "interval_score", cost=None,
-            **fit_options) -> Suggestion:
+            max_runs: int = 8, n_sims: int = 128, n_resamples: int = 200, criterion: str = "interval_score",
+            cost=None, n_boot: int | None = None, **fit_options) -> Suggestion:
     """Propose the next runs that most shrink the prediction interval at a target (N, D), within a budget.
 
     Two stages.  (1) Candidate designs: greedy sequential c-optimal designs (Elfving
@@ -281,7 +285,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     log-spaced ladders that spend the budget (2-8 sizes, spans 2-16x, at the target's
     tokens per parameter and x/÷2).  (2) Selection by the interval the user will get:
     for ``n_sims`` true parameter vectors drawn from the fit's uncertainty and common
-    simulated run noise, each design's run bootstrap (``n_boot`` resamples of whole
+    simulated run noise, each design's run bootstrap (``n_resamples`` resamples of whole
     runs, percentile ``interval``) of the linearised refit is computed exactly, and the
     design with the smallest mean interval score at the target (width plus
     2/(1 - interval) x the distance by which the truth falls outside; Gneiting &
@@ -307,11 +311,13 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     interval : float
         Level of the interval the designs are scored on.
     n_draws : int
-        Parameter draws of the current fit (1 = locally optimal at the estimate).
+        Parameter vectors the designs are built and scored over: the estimate plus
+        ``n_draws - 1`` draws of the current fit (1 = locally optimal at the estimate).
     max_runs : int
         Cap on the number of proposed runs.
-    n_sims, n_boot : int
-        Simulated datasets per design, and bootstrap resamples per simulated dataset.
+    n_sims, n_resamples : int
+        Simulated datasets per design, and bootstrap resamples per simulated dataset
+        (``n_boot`` is the deprecated alias of ``n_resamples``).
     criterion : {"interval_score", "width", "rmse"}
         What the proposal minimises: the expected interval score (default), the expected
         interval width, or the root-mean-square log error of the point prediction.
@@ -322,18 +328,22 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
 
     Examples
     --------
-    >>> # s = suggest(runs, "chinchilla", target={"params": 7e9, "tokens": 1.4e11}, budget=1e20); print(s)
+    >>> import numpy as np, pandas as pd
+    >>> rng = np.random.default_rng(0)
+    >>> N = np.repeat([1e7, 2e7, 4e7, 8e7], 3); D = np.tile([2e8, 8e8, 3.2e9], 4)
+    >>> loss = (1.69 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, 0.005, N.size))
+    >>> runs = pd.DataFrame({"params": N, "tokens": D, "loss": loss})
+    >>> s = suggest(runs, target={"params": 1e9, "tokens": 2e10}, budget=1e18, n_draws=1, n_sims=8, n_resamples=20)
+    >>> bool(0 < s.spent <= 1e18), bool(s.width_after < s.width_before)
+    (True, True)
     """
-    import scalinglab as sl
-    from scalinglab.data import read_runs
-    from scalinglab.plan._model import resolve_model
-
     verb = "suggest"
+    n_resamples = renamed(verb, "n_boot", "n_resamples", n_boot, n_resamples)
     check_fraction(interval, "interval", verb)
     check_int(n_draws, "n_draws", verb, minimum=1)
     check_int(max_runs, "max_runs", verb, minimum=1)
     check_int(n_sims, "n_sims", verb, minimum=8)
-    check_int(n_boot, "n_boot", verb, minimum=20)
+    check_int(n_resamples, "n_resamples", verb, minimum=20)
     check_options(method, "method", ("bootstrap", "delta"), verb)
     check_options(criterion, "criterion", _CRITERIA, verb)
     if not (isinstance(budget, (int, float)) and math.isfinite(budget) and budget > 0):
@@ -343,7 +353,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
         table = read_runs(runs, required=("loss",))
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            fit = sl.fit(table, law, **fit_options)
+            fit = fit_law(table, law, **fit_options)
     pm = resolve_model(fit)
     pm.require_allocation(verb)
     ncol, dcol = fit.columns[pm.roles["params"]], fit.columns[pm.roles["tokens"]]
@@ -378,8 +388,6 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
     used = "point estimate only"
     theta = point
     if n_draws > 1:
-        from scalinglab.errors import FitError
-
         for m in dict.fromkeys((method, "delta")):  # a failed bootstrap (tiny ladders) falls back to delta
             try:
                 samples, used = pm.sample(n_draws - 1, m, seed)
@@ -432,8 +440,8 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
 
     def score(frames):
         Jd = [(jac(f)[good] / scale[:, None, :])[sims] if len(f) else np.empty((n_sims, 0, P)) for f in frames]
-        return _bootstrap_scores(J0[sims], Jd, g[sims], groups0, sigma=sigma, level=interval, n_boot=n_boot,
-                                 seed=seed)
+        return _bootstrap_scores(J0[sims], Jd, g[sims], groups0, sigma=sigma, level=interval,
+                                 n_resamples=n_resamples, seed=seed)
 
     scores = score([existing.iloc[:0]] + [d for _, d in designs])
     before, scores = scores.iloc[0], scores.iloc[1:].reset_index(drop=True)
@@ -455,7 +463,7 @@ def suggest(runs, law="chinchilla", *, target: Mapping[str, float], budget: floa
              f"designs over {int(good.sum())} parameter vectors ({used}) and log-spaced ladders using the budget)",
              f"expected: {pct}% interval coverage {100 * best['coverage']:.0f}%, RMSE of the log prediction "
              f"{best['rmse_log']:.3g}; simulated with run noise {sigma:.3g} (the fit's residual scale), "
-             f"{n_sims} datasets x {n_boot} run-bootstrap resamples of the linearised refit per design")
+             f"{n_sims} datasets x {n_resamples} run-bootstrap resamples of the linearised refit per design")
     return Suggestion(runs=out, target=tgt, budget=float(budget), spent=float(out["flops"].sum()),
                       width_before=float(before["expected_width"]), width_after=float(best["expected_width"]),
                       level=interval, law=f"{fit.law.name}: {fit.law.formula}", fit=fit, notes=notes,

@@ -46,7 +46,7 @@ def register(app: typer.Typer) -> None:
         n_resamples = resolve_alias(ctx, "n_resamples", n_resamples, "--n-draws", n_draws)
         with cli_errors(json_output):
             model = _load_model(fit_path)
-            opts = dict(interval=interval or None, method=method, n_draws=n_resamples)  # plan API keyword today
+            opts = dict(interval=interval or None, method=method, n_resamples=n_resamples)  # plan API keyword today
             if served_tokens is not None:
                 result = inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss, **opts)
             elif ratio:
