@@ -19,7 +19,7 @@ from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.fit import fit as fit_law
 from scalinglab.fit._uncertainty import prediction_interval, resolve_method
-from scalinglab.laws import Law, get_law
+from scalinglab.laws import DEFAULT_LAW, Law, get_law
 
 __all__ = ["backtest", "Backtest", "DEFAULT_POLICY"]
 
@@ -154,7 +154,7 @@ def _run_weights(frame: pd.DataFrame) -> np.ndarray:
 
 def backtest(
     data: RunsTable | pd.DataFrame | str,
-    law: str | Law | Sequence[str | Law] = "chinchilla",
+    law: str | Law | Sequence[str | Law] = DEFAULT_LAW,
     policy: Policy | None = None,
     *,
     y: str = "loss",

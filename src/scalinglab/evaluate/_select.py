@@ -12,12 +12,12 @@ import pandas as pd
 from scalinglab._validation import check_fraction
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._metrics import rmse_log
-from scalinglab.laws import Law, get_law
+from scalinglab.laws import ONE_CURVE_CANDIDATES, Law, get_law
 
 __all__ = ["select_law", "Selection", "DEFAULT_CANDIDATES"]
 
 #: Laws tried by :func:`select_law` for one-input curves.
-DEFAULT_CANDIDATES = ("M1", "M2", "M3", "M4", "bnsl")
+DEFAULT_CANDIDATES = ONE_CURVE_CANDIDATES
 
 
 @dataclass(frozen=True)

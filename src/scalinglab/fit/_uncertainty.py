@@ -236,7 +236,15 @@ def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: s
 
     Examples
     --------
-    >>> # b = bootstrap(scalinglab.fit(runs, "chinchilla"), 1000); print(b.conf_int(0.9))
+    >>> import numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> x = np.geomspace(1e6, 1e9, 8)
+    >>> noise = np.exp(np.random.default_rng(0).normal(0, 0.01, 8))
+    >>> f = fit(pd.DataFrame({"run": list("abcdefgh"), "params": x, "loss": (2.0 + 30 * x ** -0.3) * noise}),
+    ...         "power_floor")
+    >>> b = bootstrap(f, 200)
+    >>> b.n_ok, list(b.conf_int(0.9).columns)
+    (200, ['estimate', 'lower', 'upper', 'se'])
     """
     from scalinglab.fit._solver import refine
 

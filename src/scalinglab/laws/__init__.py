@@ -33,7 +33,12 @@ from scalinglab.laws._overtraining import overtraining
 from scalinglab.laws._downstream import accuracy_sigmoid, error_exponential
 from scalinglab.laws._allocation import scaled_power
 
-__all__ = [
+#: The law fitted or assumed when none is named: L = E + A/N^alpha + B/D^beta (Hoffmann et al. 2022).
+DEFAULT_LAW = "chinchilla"
+#: Laws compared by model selection on one learning curve (Alabdulmohsin et al. 2022; Caballero et al. 2022).
+ONE_CURVE_CANDIDATES = ("M1", "M2", "M3", "M4", "bnsl")
+
+__all__ = ["DEFAULT_LAW", "ONE_CURVE_CANDIDATES", 
     "Law", "Param", "ComputeOptimum", "PublishedLaw", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
     "power_law", "power_floor", "kaplan", "chinchilla", "nmt_encdec", "transfer", "m2", "m3", "m4",
     "mixed_modal", "mixed_modal_synergy", "multilingual_mixture", "overtraining", "accuracy_sigmoid",

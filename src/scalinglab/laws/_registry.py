@@ -210,6 +210,16 @@ class Law:
                            hint=f"pass them as {', '.join(f'{s}=... or {self.inputs[s]}=...' for s in missing)}")
         return inputs, params
 
+    def __reduce_ex__(self, protocol):
+        """Pickle a registered law by name (workers of a batch look it up in their own registry).
+
+        A law's hooks may be lambdas, which do not pickle; an unregistered law
+        pickles by value.
+        """
+        if _REGISTRY.get(self.name) is self:
+            return (get_law, (self.name,))
+        return super().__reduce_ex__(protocol)
+
     def describe(self) -> dict:
         """Plain-JSON description used by ``scalinglab laws``."""
         return {

@@ -152,7 +152,7 @@ def frontier_from_published(entry) -> Frontier:
     >>> round(fr.a, 2), f"{fr.predict(8.64e19)['params'][0]:.3g}"
     (0.73, '1.3e+09')
     """
-    if getattr(entry, "target", None) != "n_opt" or getattr(entry, "law", None) != "scaled_power":
+    if getattr(entry, "target", None) != "n_opt" or not {"k", "p"} <= set(getattr(entry, "params", {})):
         raise PlanError(f"'{getattr(entry, 'key', entry)}' is not a published N_opt(C) frontier")
     k, p = float(entry.params["k"]), float(entry.params["p"])
     unit = PF_DAY_FLOPS if entry.pf_days else 1.0

@@ -15,14 +15,12 @@ import numpy as np
 import pandas as pd
 
 from scalinglab.errors import InvalidParameterError, PlanError
-from scalinglab.laws import Law, get_law
+from scalinglab.laws import DEFAULT_LAW, Law, get_law
 
 __all__ = ["PlanModel", "resolve_model", "ROLES", "DEFAULT_LAW"]
 
 #: runs-table columns that have a meaning for planning, by role
 ROLES = ("params", "tokens", "flops")
-#: the law planning verbs fit or assume when none is named (L = E + A/N^alpha + B/D^beta)
-DEFAULT_LAW = "chinchilla"
 
 
 @dataclass(frozen=True)
