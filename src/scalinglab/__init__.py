@@ -12,7 +12,7 @@ build_report, report.plot_*      figures and the offline HTML report (scalinglab
 datasets                         the bundled tiny-LM ladder (datasets.load("tinylm"))
 """
 
-__version__ = "0.1.0"
+from scalinglab._version import __version__
 
 from scalinglab.data import RunsTable, read_runs, select_checkpoints
 from scalinglab.errors import ScalingLabError
