@@ -53,6 +53,9 @@ class Report:
         Compute-optimal allocation (``scalinglab.plan.compute_optimal``).
     meta : dict
         Command, versions, timing.
+    results : dict
+        What the sections computed, by name (e.g. ``"families"``: a
+        :class:`~scalinglab.analyze.FamiliesResult`).
     """
 
     html: str
@@ -63,6 +66,7 @@ class Report:
     allocation: Any = None
     isoflop: Any = None
     meta: dict[str, Any] = field(default_factory=dict)
+    results: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def left_out(self) -> list[str]:
@@ -208,7 +212,7 @@ def build_report(
                               "needed.")
     report = Report(html=page, sections=tuple(sections), fits=tuple(fits), target=tgt,
                     backtests=tuple(ctx.results.get("backtests", ())), allocation=ctx.results.get("allocation"),
-                    isoflop=ctx.results.get("isoflop"), meta=meta)
+                    isoflop=ctx.results.get("isoflop"), meta=meta, results=dict(ctx.results))
     if path is not None:
         report.save(path)
     return report
