@@ -12,6 +12,7 @@ is missing from this build is left out with a visible note; it is never approxim
 from __future__ import annotations
 
 import importlib.util
+import time
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +30,7 @@ from scalinglab.report._context import Progress, ReportContext, checkpoint_rule,
 from scalinglab.report._html import render_page
 from scalinglab.report._sections import (section_backtest, section_compare, section_data, section_figures,
                                          section_fits, section_plan, section_predictions, section_reproduce)
+from scalinglab.report._sections.reproduce import report_meta
 
 __all__ = ["Report", "build_report", "section_data", "section_fits", "section_predictions", "section_figures",
            "section_compare", "section_backtest", "section_plan", "section_reproduce"]
@@ -169,6 +171,7 @@ def build_report(
     A full report from a file: ``build_report("runs.csv", ["chinchilla", "kaplan"],
     target="largest", path="report.html")`` (about a minute on a ladder of a dozen runs).
     """
+    started = time.perf_counter()
     check_fraction(interval, "interval", "build_report")
     check_options(method, "method", ("auto", "delta", "bootstrap"), "build_report")
     for o in backtest_over:
@@ -188,7 +191,7 @@ def build_report(
                         x=x, y=y, interval=interval, method=method, fit_options=dict(fit_options or {}),
                         checkpoints=rule, command=command, render=FigureRenderer(), have=lambda m: _have(m),
                         options={"data": data, "backtest": backtest, "backtest_over": tuple(backtest_over),
-                                 "plan": plan, "flops": flops})
+                                 "plan": plan, "flops": flops}, started=started)
     providers = section_providers()
     weights = [p.steps(ctx) for p in providers]
     sections: list[Section] = []
@@ -200,7 +203,7 @@ def build_report(
             sections.extend(_run_provider(provider, ctx))
             done += weight
             bar.advance_to(done)  # a section that took fewer steps than it declared
-    meta = ctx.results["meta"]
+    meta = ctx.results.get("meta") or report_meta(ctx)
     fits = ctx.fits
     laws_txt = ", ".join(f.law.name for f in fits)
     page = render_page(title=title or f"Scaling-law report: {laws_txt}",
