@@ -56,7 +56,8 @@ def run_demo(data: pd.DataFrame | None = None, *, law: str = "chinchilla") -> De
 
     Examples
     --------
-    >>> # print(run_demo().as_text())
+    ``print(run_demo().as_text())`` fits the bundled ladder and prints the fit and the
+    prediction (about half a minute: the calibrated interval runs nested backtests).
     """
     if data is None:
         from scalinglab.datasets import load

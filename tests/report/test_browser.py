@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from scalinglab.report._browser import check_page, find_chromium, screenshot
-from scalinglab.report._html import fmt
+from scalinglab.render import fmt
 
 pytestmark = pytest.mark.browser
 

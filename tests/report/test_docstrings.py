@@ -8,8 +8,8 @@ import warnings
 
 import pytest
 
-MODULES = ["scalinglab.report._curves", "scalinglab.report._style", "scalinglab.report._common",
-           "scalinglab.report._html"]
+MODULES = ["scalinglab.render._curves", "scalinglab.render._style", "scalinglab.render._runs",
+           "scalinglab.render._format"]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -14,8 +14,8 @@ import pytest
 from scalinglab.errors import InvalidParameterError
 from scalinglab.report import (FORMATS, figure_to_svg, law_path, plot_backtest, plot_compare, plot_frontier,
                                plot_isoflop, plot_loss, plot_parity, plot_residuals, resolve_target, save_figure)
-from scalinglab.report._common import fitted_mask
-from scalinglab.report._style import set_scale
+from scalinglab.render import fitted_mask
+from scalinglab.render import set_scale
 
 
 def _draw(fig):
@@ -265,7 +265,7 @@ def test_isoflop_valleys(isoflop_runs):
 
 def test_backtest_figure(ladder):
     pytest.importorskip("scalinglab.evaluate")
-    from scalinglab.report import backtest_curve, backtest_sweep
+    from scalinglab.evaluate import backtest_curve, backtest_sweep
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")

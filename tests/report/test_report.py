@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from scalinglab.report._html import fmt
+from scalinglab.render import fmt
 
 
 def test_report_is_self_contained(built_report):

@@ -12,3 +12,8 @@ from scalinglab.evaluate._select import DEFAULT_CANDIDATES, Selection, select_la
 
 __all__ = ["backtest", "Backtest", "Policy", "DEFAULT_POLICY", "split", "are", "signed_error", "rmse_log",
            "coverage", "best_seen", "score", "select_law", "Selection", "DEFAULT_CANDIDATES"]
+
+# backtest sweeps (one backtest per setting of one policy knob) and the ARE curve they trace
+from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep  # noqa: E402
+
+__all__ += ["backtest_sweep", "backtest_curve"]

@@ -12,25 +12,38 @@ plot_isoflop     isoFLOP valleys with their minima
 
 make_figure      fit a runs table and draw one of the above (``scalinglab plot KIND``)
 
+The figures of runs and fits and the style they share live in :mod:`scalinglab.render`
+(re-exported here); the backtest sweeps are :func:`scalinglab.evaluate.backtest_sweep`
+and :func:`scalinglab.evaluate.backtest_curve` (the names here are deprecated aliases).
+
 Report
 ------
 build_report     fit, backtest and plan; one offline HTML file (``scalinglab report``)
 
+The report is a list of registered sections (:func:`scalinglab.render.register_section`);
+an analysis in :mod:`scalinglab.analyze` adds its own section from its module.
+
 Example
 -------
->>> # from scalinglab.report import build_report, plot_loss, save_figure
->>> # build_report("runs.csv", ["chinchilla", "kaplan"], target="largest", path="report.html")
->>> # save_figure(plot_loss(fit, runs, x="flops", target="largest"), "loss.svg")
+>>> import numpy as np, pandas as pd
+>>> N = np.geomspace(1e6, 1e9, 7)
+>>> runs = pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2 + 50 * N ** -0.3})
+>>> fig = make_figure("loss", runs, ["power_floor"], inputs="params", target="n6")
+>>> fig.axes[0].get_xscale(), fig.axes[0].get_ylabel()
+('log', 'Loss (nats/token)')
+
+``build_report("runs.csv", ["chinchilla", "kaplan"], target="largest", path="report.html")``
+writes the whole report (about a minute for a ladder of a dozen runs).
 """
 
+from scalinglab.render import (FORMATS, Target, figure_to_svg, law_path, plot_compare, plot_loss, plot_parity,
+                               plot_residuals, resolve_target, save_figure)
 from scalinglab.report._backtest import backtest_curve, backtest_sweep, plot_backtest
-from scalinglab.report._build import FIGURE_KINDS, Report, build_report, make_figure
-from scalinglab.report._common import Target, law_path, resolve_target
-from scalinglab.report._curves import plot_compare, plot_loss
-from scalinglab.report._diagnostics import plot_parity, plot_residuals
+from scalinglab.report._build import Report, build_report
+from scalinglab.report._context import ReportContext
+from scalinglab.report._figures import FIGURE_KINDS, make_figure
 from scalinglab.report._frontier import plot_frontier, plot_isoflop
-from scalinglab.report._style import FORMATS, figure_to_svg, save_figure
 
 __all__ = ["plot_loss", "plot_compare", "plot_parity", "plot_residuals", "plot_backtest", "plot_frontier",
            "plot_isoflop", "backtest_sweep", "backtest_curve", "save_figure", "figure_to_svg", "FORMATS",
-           "build_report", "Report", "make_figure", "FIGURE_KINDS", "Target", "resolve_target", "law_path"]
+           "build_report", "Report", "ReportContext", "make_figure", "FIGURE_KINDS", "Target", "resolve_target", "law_path"]

@@ -1,91 +1,37 @@
-"""Backtest figure: extrapolation error (ARE) against scale-up factor or fraction of training used."""
+"""Backtest figure: extrapolation error (ARE) against scale-up factor or fraction of training used.
+
+The sweeps it draws are evaluation: :func:`scalinglab.evaluate.backtest_sweep` and
+:func:`scalinglab.evaluate.backtest_curve` (``scalinglab.report.backtest_sweep`` and
+``backtest_curve`` are deprecated aliases).
+"""
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+import warnings
+from typing import Any
 
 import numpy as np
-import pandas as pd
 
-from scalinglab._validation import check_options
-from scalinglab.errors import InvalidParameterError, ScalingLabError
-from scalinglab.report._style import figure_context, new_figure, set_scale
+from scalinglab.evaluate import _sweep
+from scalinglab.render import figure_context, new_figure, set_scale
 
-__all__ = ["backtest_sweep", "backtest_curve", "plot_backtest"]
+__all__ = ["plot_backtest", "backtest_sweep", "backtest_curve"]
 
 _LAW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 
-def backtest_sweep(data: Any, law: Any = "chinchilla", *, over: str = "fraction",
-                   values: Sequence[float] | None = None, max_settings: int = 5, progress=None,
-                   **options: Any) -> list:
-    """Run :func:`scalinglab.evaluate.backtest` once per setting of one policy knob.
-
-    ``over="fraction"``: fit on the first ``v`` of every fit run's training, for
-    each ``v`` in ``values`` (default 0.25, 0.5, 0.75, 1).  ``over="scale"``: fit
-    the ``k`` smallest sizes for up to ``max_settings`` values of k from 2 to all
-    other sizes, so the held-out largest model is a growing multiple of the largest
-    fitted one.  Settings the data
-    cannot support (an empty fit set) are skipped.
-
-    Returns
-    -------
-    list of Backtest
-
-    Examples
-    --------
-    >>> # sweep = backtest_sweep(runs, ["chinchilla", "kaplan"], over="scale"); plot_backtest(sweep, x="scale")
-    """
-    from scalinglab.data import CheckpointRule, read_runs
-    from scalinglab.evaluate import DEFAULT_POLICY, Policy, backtest
-
-    check_options(over, "over", ("fraction", "scale"), "backtest_sweep")
-    runs = read_runs(data)
-    policy = options.pop("policy", None) or DEFAULT_POLICY
-    if not isinstance(policy, Policy):
-        raise InvalidParameterError(f"backtest_sweep(): 'policy' must be a Policy; got {type(policy).__name__}")
-    if over == "fraction":
-        lo = (policy.checkpoints.window or (0.0, 1.0))[0]
-        settings = [{"checkpoints": CheckpointRule.coerce(policy.checkpoints, window=(lo, float(v)))}
-                    for v in (values or (0.25, 0.5, 0.75, 1.0)) if float(v) > lo]
-    else:
-        n_sizes = int(runs.frame["params"].nunique()) - (policy.holdout_k or 1)
-        if values is not None:
-            ks = [int(v) for v in values]
-        else:  # at most ``max_settings`` fit-set sizes, spread evenly from 2 to all
-            ks = sorted({int(round(k)) for k in np.linspace(2, n_sizes, min(max_settings, max(n_sizes - 1, 0)))})
-        settings = [{"fit_models": f"smallest:{k}"} for k in ks if 1 <= k <= n_sizes]
-    out = []
-    for change in settings:
-        try:  # settings the data (or the other policy rules) cannot support are skipped
-            out.append(backtest(runs, law, policy=policy.replace(**change), **options))
-        except ScalingLabError:
-            pass
-        if progress is not None:
-            progress()
-    return out
+def backtest_sweep(*args: Any, **kwargs: Any) -> list:
+    """Deprecated alias of :func:`scalinglab.evaluate.backtest_sweep` (the sweep is evaluation, not report)."""
+    warnings.warn("scalinglab.report.backtest_sweep is deprecated; use scalinglab.evaluate.backtest_sweep",
+                  DeprecationWarning, stacklevel=2)
+    return _sweep.backtest_sweep(*args, **kwargs)
 
 
-def backtest_curve(results: Any, x: str = "fraction") -> pd.DataFrame:
-    """Tidy table behind :func:`plot_backtest`: one row per (setting, law) with ``x``, ARE and baseline ARE.
-
-    ``x="scale"``: held-out model size / largest fitted size; ``x="fraction"``: the
-    policy's fraction of training used.  Scores are averaged over families.
-    """
-    check_options(x, "x", ("fraction", "scale"), "plot_backtest")
-    results = [results] if hasattr(results, "scores") else list(results)
-    if not results:
-        raise InvalidParameterError("plot_backtest(): no backtest results to draw")
-    rows = []
-    for bt in results:
-        s = bt.scores
-        for law, g in s.groupby("law", sort=False):
-            xv = (g["target_params"] / g["fit_max_params"]).mean() if x == "scale" else (bt.policy.checkpoints.window or (0.0, 1.0))[1]
-            rows.append({"x": float(xv), "law": str(law), "are": float(g["are"].mean()),
-                         "baseline_are": float(g["baseline_are"].mean()),
-                         "coverage": float(g["coverage"].mean()) if "coverage" in g else np.nan,
-                         "targets": int(g["targets"].sum()), "policy": bt.policy.describe()})
-    return pd.DataFrame(rows).sort_values(["law", "x"], kind="stable").reset_index(drop=True)
+def backtest_curve(*args: Any, **kwargs: Any):
+    """Deprecated alias of :func:`scalinglab.evaluate.backtest_curve`."""
+    warnings.warn("scalinglab.report.backtest_curve is deprecated; use scalinglab.evaluate.backtest_curve",
+                  DeprecationWarning, stacklevel=2)
+    return _sweep.backtest_curve(*args, **kwargs)
 
 
 def plot_backtest(results: Any, *, x: str = "fraction", title: str | None = None):
@@ -108,9 +54,16 @@ def plot_backtest(results: Any, *, x: str = "fraction", title: str | None = None
 
     Examples
     --------
-    >>> # plot_backtest(backtest_sweep(runs, ["chinchilla", "kaplan"], over="fraction"), x="fraction")
+    >>> import numpy as np, pandas as pd
+    >>> N = np.repeat([1e6, 3e6, 1e7, 3e7, 1e8], 3); D = np.tile([0.3, 0.6, 1.0], 5) * 20 * N
+    >>> runs = pd.DataFrame({"run": [f"n{n:.0e}" for n in N], "params": N, "tokens": D,
+    ...                      "loss": 1.8 + 400 / N ** 0.34 + 410 / D ** 0.28})
+    >>> from scalinglab.evaluate import backtest_sweep
+    >>> sweep = backtest_sweep(runs, "power_floor", over="scale", x="params", interval=None)
+    >>> plot_backtest(sweep, x="scale").axes[0].get_xlabel()
+    'Scale-up factor (held-out N / largest fitted N)'
     """
-    table = backtest_curve(results, x)
+    table = _sweep.backtest_curve(results, x)
     from matplotlib.ticker import PercentFormatter
 
     with figure_context():

@@ -8,8 +8,7 @@ import numpy as np
 import pandas as pd
 
 from scalinglab.errors import InvalidParameterError
-from scalinglab.report._common import as_frame, final_rows, flops_per_nd
-from scalinglab.report._style import figure_context, label_for, new_figure, set_scale
+from scalinglab.render import as_frame, figure_context, final_rows, flops_per_nd, label_for, new_figure, set_scale, si
 
 __all__ = ["plot_frontier", "plot_isoflop"]
 
@@ -52,7 +51,15 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
 
     Examples
     --------
-    >>> # a = compute_optimal(fit, flops=np.geomspace(1e18, 1e22, 9)); plot_frontier(fit, a)
+    >>> import numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> from scalinglab.plan import compute_optimal
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8], 3); D = np.tile([0.3, 0.6, 1.0], 4) * 20 * N
+    >>> f = fit(pd.DataFrame({"run": [f"n{n:.0e}" for n in N], "params": N, "tokens": D,
+    ...                       "loss": 1.7 + 400 / N ** 0.34 + 410 / D ** 0.28}), "chinchilla")
+    >>> fig = plot_frontier(f, compute_optimal(f, np.geomspace(1e18, 1e22, 5)))
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('Parameters N', 'Training tokens D')
     """
     _nd_columns(fit)
     frame = fit.data if runs is None else as_frame(runs)
@@ -104,7 +111,7 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
                     label="compute-optimal N*(C), D*(C)")
             if "tokens_per_param" in tab and len(tab):
                 last = tab.iloc[-1]
-                ax.annotate(f"C={last['flops']:.2g}: N*={_si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
+                ax.annotate(f"C={last['flops']:.2g}: N*={si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
                             (last["params"], last["tokens"]), xytext=(-8, 8), textcoords="offset points",
                             ha="right", fontsize=7.5, color="#a01c1c")
         if isoflop is not None:  # approach 2's minima on the same axes as approach 3's optimum
@@ -132,13 +139,6 @@ def _levels(L: np.ndarray, observed: np.ndarray | None, n: int) -> np.ndarray:
     if observed is not None and observed.size:
         lo, hi = min(lo, observed.min()), max(min(hi, observed.max() * 1.15), lo * 1.01)
     return np.unique(np.round(np.geomspace(lo, hi, n), 3))
-
-
-def _si(v: float) -> str:
-    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{suf}"
-    return f"{v:.3g}"
 
 
 def _isoflop_points(result: Any, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -211,7 +211,8 @@ def plot_isoflop(result: Any, runs: Any, *, title: str | None = None):
 
     Examples
     --------
-    >>> # plot_isoflop(isoflop(runs), runs)
+    ``plot_isoflop(isoflop(runs), runs)`` for isoFLOP sweeps (several sizes at each of
+    several compute budgets); the estimate's bootstrap takes a few seconds.
     """
     frame = as_frame(runs)
     with figure_context():

@@ -1,112 +1,22 @@
-"""Self-contained HTML: inline CSS, inline SVG figures, one tiny inline script; no network, no fonts.
+"""The report page: one self-contained HTML document (inline CSS, inline SVG figures, one tiny inline script).
 
-Every figure is a ``<figure class="sl-figure">`` holding an inline ``<svg>`` (text
-drawn as paths, ids namespaced per figure).  Key numbers carry ``data-key`` /
-``data-value`` attributes so tests (and people diffing reports) can find them.
-The inline script only records, on load, each figure's rendered size, the page
-size and any script error or ``console.error`` into the hidden
-``<pre id="sl-checks">``; the page reads the same with JavaScript off.
+No network, no fonts.  Sections are built from :mod:`scalinglab.render` primitives
+(:class:`~scalinglab.render.Section`, tables, notes, figures).  The inline script
+only records, on load, each figure's rendered size, the page size and any script
+error or ``console.error`` into the hidden ``<pre id="sl-checks">``; the page reads
+the same with JavaScript off.
 """
 
 from __future__ import annotations
 
 import html
-import math
-from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping, Sequence
+from typing import Sequence
 
-import numpy as np
-import pandas as pd
+from scalinglab.render import Section, note_html
 
-__all__ = ["Section", "fmt", "table_html", "kv_html", "figure_html", "note_html", "render_page"]
+__all__ = ["render_page", "CSS", "CHECK_SCRIPT"]
 
 e = html.escape
-
-
-def fmt(v: Any, digits: int = 4) -> str:
-    """Numbers for people: 4 significant digits, scientific notation for very large/small values.
-
-    Examples
-    --------
-    >>> fmt(0.347312), fmt(1.4e12), fmt(120), fmt(float("nan"))
-    ('0.3473', '1.4e+12', '120', '–')
-    """
-    if v is None:
-        return "–"
-    if isinstance(v, (bool, np.bool_)):
-        return "yes" if v else "no"
-    if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}" if abs(int(v)) < 10 ** 7 else f"{float(v):.{digits}g}"
-    if isinstance(v, (float, np.floating)):
-        x = float(v)
-        if not math.isfinite(x):
-            return "–"
-        a = abs(x)
-        if a != 0 and (a >= 1e6 or a < 1e-3):
-            return f"{x:.{digits}g}"
-        return f"{x:.{digits}g}"
-    return str(v)
-
-
-@dataclass(frozen=True)
-class Section:
-    """One section of the report: ``status`` is ``"ok"``, ``"missing"`` (API not available), ``"skipped"`` or ``"error"``."""
-
-    id: str
-    title: str
-    body: str
-    status: str = "ok"
-    note: str = ""
-    figures: tuple[str, ...] = ()
-    data: Mapping[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "status": self.status, "note": self.note,
-                "figures": list(self.figures)}
-
-
-def table_html(frame: pd.DataFrame, *, keys: Mapping[tuple[int, str], str] | None = None,
-               caption: str | None = None, cls: str = "data", max_rows: int | None = None,
-               formats: Mapping[str, Any] | None = None) -> str:
-    """A DataFrame as an HTML table; ``keys[(row, column)]`` adds ``data-key`` (and ``data-value``) to a cell."""
-    keys = keys or {}
-    formats = formats or {}
-    shown = frame if max_rows is None else frame.head(max_rows)
-    head = "".join(f"<th>{e(str(c))}</th>" for c in shown.columns)
-    body = []
-    for i, (_, row) in enumerate(shown.iterrows()):
-        cells = []
-        for c in shown.columns:
-            v = row[c]
-            text = formats[c](v) if c in formats else fmt(v)
-            num = isinstance(v, (int, float, np.integer, np.floating)) and not isinstance(v, (bool, np.bool_))
-            attrs = ' class="num"' if num else ""
-            k = keys.get((i, c))
-            if k:
-                attrs += f' data-key="{e(k)}"' + (f' data-value="{float(v)!r}"' if num else "")
-            cells.append(f"<td{attrs}>{e(text)}</td>")
-        body.append("<tr>" + "".join(cells) + "</tr>")
-    more = ""
-    if max_rows is not None and len(frame) > max_rows:
-        more = f"<p class='muted'>… and {len(frame) - max_rows} more rows not shown.</p>"
-    cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return (f"<div class='table-wrap'><table class='{cls}'>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>{more}")
-
-
-def kv_html(pairs: Iterable[tuple[str, Any]], cls: str = "kv") -> str:
-    rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(fmt(v) if not isinstance(v, str) else v)}</td></tr>"
-                   for k, v in pairs)
-    return f"<table class='{cls}'><tbody>{rows}</tbody></table>"
-
-
-def figure_html(svg: str, fig_id: str, caption: str) -> str:
-    return (f"<figure class='sl-figure' id='{e(fig_id)}' data-figure='{e(fig_id)}'>{svg}"
-            f"<figcaption>{e(caption)}</figcaption></figure>")
-
-
-def note_html(text: str, kind: str = "note") -> str:
-    return f"<p class='callout {e(kind)}' data-note='{e(kind)}'>{e(text)}</p>"
 
 
 CSS = """

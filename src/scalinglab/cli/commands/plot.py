@@ -42,8 +42,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.cli.commands.fit import parse_window, parse_x
         from scalinglab.cli.commands.report import parse_target
         from scalinglab.fit import load_fit
-        from scalinglab.report import save_figure
-        from scalinglab.report._build import make_figure
+        from scalinglab.report import make_figure, save_figure
 
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates)

@@ -1,9 +1,14 @@
-"""``scalinglab report DATA --law LAW -o report.html``: one self-contained HTML report (thin layer over build_report)."""
+"""``scalinglab report DATA --law LAW -o report.html``: one self-contained HTML report (a thin layer over build_report).
+
+Also home of :func:`command_line`, the shell-quoted command shown in the report's Reproduce section.
+"""
 
 from __future__ import annotations
 
+import shlex
+import sys
 from pathlib import Path
-from typing import Optional
+from typing import Any, Optional, Sequence
 
 import typer
 
@@ -20,6 +25,37 @@ def parse_target(text: Optional[str]):
     if text is None or "=" not in text:
         return text
     return parse_point(text)
+
+
+def command_line(ctx: Any = None, argv: Sequence[str] | None = None) -> str:
+    """The command that produced the report, shell-quoted (for the Reproduce section).
+
+    The process's own argv when it is the scalinglab CLI; otherwise (e.g. the command
+    invoked in-process) it is rebuilt from the click context's parsed parameters.
+    """
+    argv = list(sys.argv if argv is None else argv)
+    name = getattr(ctx, "info_name", None)
+    prog = Path(argv[0]).name if argv else ""
+    if argv and (prog in ("scalinglab", "__main__.py") or prog.startswith("scalinglab")) and (
+            name is None or name in argv[1:]):
+        return " ".join(["scalinglab"] + [shlex.quote(str(a)) for a in argv[1:]])
+    if ctx is None:
+        return " ".join(shlex.quote(str(a)) for a in argv)
+    words = ["scalinglab", name or ""]
+    for p in ctx.command.params:
+        value = ctx.params.get(p.name)
+        if p.param_type_name == "argument":
+            words += [str(v) for v in (value if isinstance(value, (list, tuple)) else [value])]
+            continue
+        if value == p.default or value is None or (isinstance(value, (list, tuple)) and not value):
+            continue
+        if p.is_flag:
+            opts = p.opts if value else (p.secondary_opts or p.opts)
+            words.append(opts[0])
+            continue
+        for v in (value if isinstance(value, (list, tuple)) else [value]):
+            words += [p.opts[0], str(v)]
+    return " ".join(shlex.quote(w) for w in words if w != "")
 
 
 def register(app: typer.Typer) -> None:
@@ -51,7 +87,6 @@ def register(app: typer.Typer) -> None:
         """Fit, backtest and plan; write one HTML report that opens offline (figures inline as SVG)."""
         from scalinglab.cli.commands.fit import parse_window, parse_x
         from scalinglab.report import build_report
-        from scalinglab.report._build import command_line
 
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates)

@@ -10,9 +10,9 @@ import pandas as pd
 
 from scalinglab._validation import check_fraction, check_options
 from scalinglab.errors import ExtrapolationWarning, InvalidParameterError
-from scalinglab.report._common import (AXES, Target, as_frame, final_rows, fitted_mask, law_path,
-                                       resolve_target)
-from scalinglab.report._style import figure_context, label_for, new_figure, run_colors, set_scale
+from scalinglab.render._format import si
+from scalinglab.render._runs import AXES, Target, as_frame, final_rows, fitted_mask, law_path, resolve_target
+from scalinglab.render._style import figure_context, label_for, new_figure, run_colors, set_scale
 
 __all__ = ["plot_loss", "plot_compare"]
 
@@ -71,7 +71,7 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
     Each run is drawn in its own colour (checkpoints joined by a line, small to large
     models from dark to light); checkpoints the fit used are filled, the others hollow.
     The fitted law is dashed in the run's colour (runs with two or more checkpoints).
-    Along the path to the target (see :func:`scalinglab.report.law_path`) the law is
+    Along the path to the target (see :func:`scalinglab.render.law_path`) the law is
     drawn in black with its ``interval`` prediction band (``kind="new"``: for one new
     run; ``kind="mean"``: for the mean law), and the target's prediction and, when
     known, its observed value.
@@ -190,16 +190,9 @@ def _run_label(rows: pd.DataFrame) -> str:
     r = str(rows["run"].iloc[0])
     if "params" in rows:
         n = float(rows["params"].iloc[0])
-        size = _si(n)
+        size = si(n)
         return r if size in r else f"{r} (N={size})"
     return r
-
-
-def _si(v: float) -> str:
-    for div, suf in ((1e12, "T"), (1e9, "B"), (1e6, "M"), (1e3, "k")):
-        if abs(v) >= div:
-            return f"{v / div:.3g}{suf}"
-    return f"{v:.3g}"
 
 
 def _style_handles(ax, has_used: bool, has_unused: bool, has_curves: bool, what: str) -> list:
@@ -228,7 +221,8 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys,
         ax.fill_between(path[x], band["lower"], band["upper"], color="k", alpha=0.12, lw=0, zorder=1)
         ax.plot(path[x], band["estimate"], "-", color="k", lw=1.3, zorder=4)
         handles += [Line2D([], [], color="k", lw=1.3, label="fitted law, extrapolated"),
-                    Patch(color="k", alpha=0.12, label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})")]
+                    Patch(color="k", alpha=0.12,
+                          label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})")]
         xs.append(path[x].to_numpy(float))
         ys.append(band["estimate"].to_numpy(float)[-1:])
     point = pd.DataFrame({c: [v] for c, v in tgt.point.items()})
@@ -278,7 +272,15 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
 
     Examples
     --------
-    >>> # plot_compare([fit_chinchilla, fit_kaplan], runs, x="flops", target="largest")
+    >>> import numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> N = np.geomspace(1e6, 1e9, 7)
+    >>> runs = pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2 + 50 * N ** -0.3})
+    >>> f = fit(runs[runs["params"] < 1e9], "power_floor", x="params")   # the largest run held out
+    >>> g = fit(runs[runs["params"] < 1e9], "power_law", x="params")
+    >>> fig = plot_compare([f, g], runs, x="params", target="largest")
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_xscale()
+    ('Parameters N', 'log')
     """
     fits = list(fits)
     if not fits:

@@ -7,8 +7,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalinglab.report._common import Target, as_frame, fitted_mask, resolve_target
-from scalinglab.report._style import figure_context, label_for, new_figure, set_scale
+from scalinglab.render._runs import Target, as_frame, fitted_mask, resolve_target
+from scalinglab.render._style import figure_context, label_for, new_figure, set_scale
 
 __all__ = ["plot_parity", "plot_residuals"]
 
@@ -67,7 +67,14 @@ def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None 
 
     Examples
     --------
-    >>> # save_figure(plot_parity(fit, runs, target="largest"), "parity.png")
+    >>> import numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> N = np.geomspace(1e6, 1e9, 7)
+    >>> runs = pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2 + 50 * N ** -0.3})
+    >>> f = fit(runs[runs["params"] < 1e9], "power_floor", x="params")   # the largest run held out
+    >>> fig = plot_parity(f, runs, target="largest")   # save_figure(fig, "parity.png") writes it
+    >>> fig.axes[0].get_xlabel(), fig.axes[0].get_ylabel()
+    ('Predicted loss (nats/token)', 'Observed loss (nats/token)')
     """
     data, y, yhat = _observed(fit)
     held = _held_out(fit, runs, target)
@@ -126,7 +133,14 @@ def plot_residuals(fit, *, title: str | None = None):
 
     Examples
     --------
-    >>> # save_figure(plot_residuals(fit), "residuals.svg")
+    >>> import numpy as np, pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> N = np.geomspace(1e6, 1e9, 7)
+    >>> runs = pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2 + 50 * N ** -0.3})
+    >>> f = fit(runs[runs["params"] < 1e9], "power_floor", x="params")   # the largest run held out
+    >>> fig = plot_residuals(f)
+    >>> [ax.get_xlabel() for ax in fig.axes]
+    ['Parameters N']
     """
     data = fit.data.drop(columns=["_weight"], errors="ignore")
     r = fit.residuals()

@@ -1,0 +1,32 @@
+"""Analyses: questions asked of runs or fits, each answered by one module.
+
+The contract
+------------
+An analysis is a module here with one public function that takes runs (a
+RunsTable, DataFrame or path) or fits and returns a result object derived from
+:class:`AnalysisResult`, which gives
+
+* ``summary()`` -- readable text (also ``str(result)``);
+* ``to_dict()`` -- plain JSON: ``json.loads(json.dumps(result.to_dict()))`` gives it back unchanged;
+* ``figure()`` -- a matplotlib Figure, drawn with :mod:`scalinglab.render`;
+* ``section(render=None)`` -- a :class:`scalinglab.render.Section` for the HTML report
+  (notebooks show its HTML through ``_repr_html_``).
+
+Fits of many groups go through :func:`scalinglab.fit.fit_many` (one batch, any backend).
+
+An analysis joins the report by registering a section provider in its own module
+with :func:`scalinglab.render.register_section` (``name``, ``order`` on the page,
+progress ``weight``); the provider gets the report's shared context (runs, fit
+table, fits, target, options, figure renderer) and returns ``result.section(...)``,
+or ``None`` when it does not apply.  Importing :mod:`scalinglab.analyze` registers
+the built-in ones; ``build_report`` needs no edit.
+
+Analyses
+--------
+compare_families   one law fitted to each family on its own, compared (``FamiliesResult``)
+"""
+
+from scalinglab.analyze._base import AnalysisResult
+from scalinglab.analyze.families import FamiliesResult, compare_families
+
+__all__ = ["AnalysisResult", "compare_families", "FamiliesResult"]
