@@ -26,6 +26,7 @@ from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.fit import FitJob, fit_many
+from scalinglab.laws import DEFAULT_LAW
 from scalinglab.render import FigureRenderer, Section, plot_compare, register_section, table_html
 
 __all__ = ["compare_families", "FamiliesResult"]
@@ -113,7 +114,7 @@ class FamiliesResult(AnalysisResult):
         return Section("families", "Families compared", body, figures=("fig-families",))
 
 
-def compare_families(runs: RunsTable | pd.DataFrame | str, law: Any = "chinchilla", *,
+def compare_families(runs: RunsTable | pd.DataFrame | str, law: Any = DEFAULT_LAW, *,
                      fit_runs: RunsTable | pd.DataFrame | None = None, hold_out_largest: bool = False,
                      families: Sequence[str] | None = None, x: Any = None, y: str = "loss", interval: float = 0.9,
                      method: str = "delta", fit_options: Mapping[str, Any] | None = None,

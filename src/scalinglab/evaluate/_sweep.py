@@ -19,11 +19,12 @@ from scalinglab.data import CheckpointRule, read_runs
 from scalinglab.errors import InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._backtest import DEFAULT_POLICY, backtest
 from scalinglab.evaluate._policies import Policy
+from scalinglab.laws import DEFAULT_LAW
 
 __all__ = ["backtest_sweep", "backtest_curve"]
 
 
-def backtest_sweep(data: Any, law: Any = "chinchilla", *, over: str = "fraction",
+def backtest_sweep(data: Any, law: Any = DEFAULT_LAW, *, over: str = "fraction",
                    values: Sequence[float] | None = None, max_settings: int = 5, progress=None,
                    **options: Any) -> list:
     """Run :func:`scalinglab.evaluate.backtest` once per setting of one policy knob.

@@ -24,12 +24,21 @@ from scalinglab._validation import check_fraction, check_options
 from scalinglab._version import __version__
 from scalinglab.data import CheckpointRule, read_runs
 from scalinglab.errors import InvalidParameterError, ScalingLabError
+from scalinglab.laws import DEFAULT_LAW
 from scalinglab.render import FigureRenderer, Section, Target, escape, section_providers
 from scalinglab.report import _sections  # noqa: F401  (registers the built-in sections)
 from scalinglab.report._context import Progress, ReportContext, checkpoint_rule, prepare_runs
 from scalinglab.report._html import render_page
-from scalinglab.report._sections import (section_backtest, section_compare, section_data, section_figures,
-                                         section_fits, section_plan, section_predictions, section_reproduce)
+from scalinglab.report._sections import (
+    section_backtest,
+    section_compare,
+    section_data,
+    section_figures,
+    section_fits,
+    section_plan,
+    section_predictions,
+    section_reproduce,
+)
 from scalinglab.report._sections.reproduce import report_meta
 
 __all__ = ["Report", "build_report", "section_data", "section_fits", "section_predictions", "section_figures",
@@ -88,7 +97,7 @@ class Report:
 
 def build_report(
     data: Any,
-    law: Any = "chinchilla",
+    law: Any = DEFAULT_LAW,
     *,
     target: Any = None,
     x: Mapping[str, str] | str | None = None,

@@ -8,6 +8,7 @@ from typing import Any, Mapping, Sequence
 from scalinglab._validation import check_options
 from scalinglab.data import CheckpointRule, read_runs
 from scalinglab.errors import InvalidParameterError
+from scalinglab.laws import DEFAULT_LAW
 from scalinglab.render import final_rows, plot_compare, plot_loss, plot_parity, plot_residuals
 from scalinglab.report._context import default_budgets, fit_laws, looks_isoflop, prepare_runs
 
@@ -17,7 +18,7 @@ __all__ = ["make_figure", "FIGURE_KINDS"]
 FIGURE_KINDS = ("loss", "compare", "parity", "residuals", "frontier", "backtest")
 
 
-def make_figure(kind: str, runs: Any, laws: Sequence = ("chinchilla",), *, target: Any = None, x: str | None = None,
+def make_figure(kind: str, runs: Any, laws: Sequence = (DEFAULT_LAW,), *, target: Any = None, x: str | None = None,
                 inputs: Any = None, y: str = "loss", min_tokens: float | None = None,
                 window: tuple[float, float] | None = None, final_only: bool = False,
                 checkpoints: CheckpointRule | None = None, interval: float = 0.9, method: str = "delta",
