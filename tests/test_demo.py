@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import pytest
 from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
 from scalinglab.demo import run_demo
 
 
+@pytest.mark.slow
 def test_demo_predicts_the_held_out_largest_model():
     result = run_demo()
     target = result.target
@@ -21,6 +23,7 @@ def test_demo_predicts_the_held_out_largest_model():
     assert (target["lower"] < target["predicted"]).all() and (target["predicted"] < target["upper"]).all()
 
 
+@pytest.mark.slow
 def test_demo_cli_json():
     out = CliRunner().invoke(build_app(), ["demo", "--json"])
     assert out.exit_code == 0, out.output

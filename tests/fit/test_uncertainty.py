@@ -11,8 +11,14 @@ import pytest
 
 import scalinglab as sl
 from scalinglab.errors import FitError, InvalidParameterError
-from scalinglab.fit._uncertainty import (BootstrapResult, bootstrap, parameter_intervals, prediction_interval,
-                                         resample_weights, sample_params)
+from scalinglab.fit._uncertainty import (
+    BootstrapResult,
+    bootstrap,
+    parameter_intervals,
+    prediction_interval,
+    resample_weights,
+    sample_params,
+)
 
 TRUE = {"A": 50.0, "alpha": 0.3}
 
@@ -148,6 +154,7 @@ def test_bad_options(chin_fit):
         chin_fit.predict(params=1e9, tokens=1e10, interval=1.5)
 
 
+@pytest.mark.slow
 def test_run_bootstrap_interval_covers_truth():
     """200 simulated datasets with run-level noise: the 90% run-bootstrap interval for the
     exponent covers the truth 80-97% of the time; a point bootstrap, which ignores that

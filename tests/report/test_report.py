@@ -85,6 +85,7 @@ def test_missing_api_is_left_out_with_a_visible_note(ladder, monkeypatch, capsys
     monkeypatch.setattr(_build, "_have", lambda m: False if m in ("scalinglab.evaluate", "scalinglab.plan")
                         else real(m))
     import pandas as pd
+
     import scalinglab as sl
 
     two = pd.concat([ladder.frame.assign(family="A"),
@@ -111,6 +112,7 @@ def test_missing_api_is_left_out_with_a_visible_note(ladder, monkeypatch, capsys
     assert by_id["predictions"].status == "missing" and "--target" in report.html
 
 
+@pytest.mark.slow
 def test_cli_report_and_plot(ladder, tmp_path):
     from scalinglab.cli import build_app
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pytest
 
 from scalinglab.data import CheckpointRule
 from scalinglab.report import build_report
@@ -23,6 +24,7 @@ def quick(**kw):
                         progress=False, **kw)
 
 
+@pytest.mark.slow
 def test_checkpoint_rule_selects_what_the_fits_see():
     by_rule = quick(checkpoints=CheckpointRule(window=(0.4, 1.0)))
     by_keyword = quick(window=(0.4, 1.0))
@@ -32,4 +34,4 @@ def test_checkpoint_rule_selects_what_the_fits_see():
     assert by_rule.fits[0].params == by_keyword.fits[0].params
     # the keywords add to the rule
     both = quick(checkpoints=CheckpointRule(window=(0.4, 1.0)), final_only=True)
-    assert both.fits[0].n_points == 7 and "final checkpoints only" in both.html
+    assert both.fits[0].n_points == 7 and "final checkpoint of each run only" in both.html

@@ -24,6 +24,7 @@ def tiny(tmp_path_factory):
     return res
 
 
+@pytest.mark.slow
 def test_tiny_sweep_yields_valid_runs_table(tiny):
     df = pd.read_csv(tiny.runs_csv)
     assert tuple(df.columns) == COLUMNS
@@ -63,6 +64,7 @@ def test_rerun_skips_finished_runs(tiny):
     assert len(history) >= 2 and history[-1]["trained"] == [] and history[-1]["finished"]
 
 
+@pytest.mark.slow
 def test_deleted_run_retrains_only_it_with_identical_losses(tiny, tmp_path):
     out = tmp_path / "copy"
     shutil.copytree(tiny.out, out)

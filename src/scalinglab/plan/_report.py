@@ -3,47 +3,25 @@
 from __future__ import annotations
 
 import html
-import math
 from dataclasses import dataclass
 from typing import Any, Sequence
 
-import numpy as np
+from scalinglab._io import format_number, to_jsonable
 
 __all__ = ["PlanSummary", "fmt"]
 
 
 def fmt(v: Any) -> str:
-    """Compact number formatting: 4 significant digits, scientific for large or tiny values."""
-    if v is None:
-        return "-"
-    if isinstance(v, (str, bool)):
-        return str(v)
-    try:
-        x = float(v)
-    except (TypeError, ValueError):
-        return str(v)
-    if not math.isfinite(x):
-        return "inf" if x == math.inf else ("-inf" if x == -math.inf else "-")
-    a = abs(x)
-    return f"{x:.4g}" if (1e-3 <= a < 1e5 or a == 0) else f"{x:.4e}"
+    """Compact number formatting: 4 significant digits, scientific for large or tiny values.
+
+    >>> fmt(1.824e9), fmt(0.4516), fmt(float("inf"))
+    ('1.8240e+09', '0.4516', 'inf')
+    """
+    return format_number(v, show_infinity=True)
 
 
-def jsonable(obj: Any) -> Any:
-    """Plain-JSON form (NaN and inf become None)."""
-    if isinstance(obj, dict):
-        return {str(k): jsonable(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return [jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return jsonable(obj.tolist())
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, (np.integer,)):
-        return int(obj)
-    if isinstance(obj, np.bool_):
-        return bool(obj)
-    return obj
+#: Plain-JSON form (NaN and inf become None); the package's one JSON cleaner.
+jsonable = to_jsonable
 
 
 @dataclass(frozen=True)
