@@ -111,7 +111,7 @@ def main() -> None:
         t = time.perf_counter()
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always")
-            fr = plan.envelope(runs, n_boot=1000, seed=0)
+            fr = plan.envelope(runs, n_resamples=1000, seed=0)
         dt = time.perf_counter() - t
         (alo, ahi), (blo, bhi) = fr.interval("a"), fr.interval("b")
         used = fr.points[fr.points["used"]]
@@ -125,7 +125,7 @@ def main() -> None:
     t = time.perf_counter()
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        plan.envelope(gpt3, n_boot=1000, seed=0)
+        plan.envelope(gpt3, n_resamples=1000, seed=0)
     t_batched = time.perf_counter() - t
     t = time.perf_counter()
     loop_bootstrap(gpt3, 1000)

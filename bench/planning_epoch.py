@@ -57,7 +57,7 @@ def main() -> None:
     rows = []
     for method in ("bootstrap", "delta"):
         t = time.perf_counter()
-        a = plan.compute_optimal(f, C_CHIN, method=method, n_draws=args.draws, seed=0)
+        a = plan.compute_optimal(f, C_CHIN, method=method, n_resamples=args.draws, seed=0)
         dt = time.perf_counter() - t
         r = a.table.iloc[0]
         pm = plan.resolve_model(f)
@@ -69,7 +69,7 @@ def main() -> None:
 
     # tokens per parameter over 1e18..1e28 with 80% bands (bootstrap)
     grid = np.logspace(18, 28, 11)
-    band = plan.compute_optimal(f, grid, interval=0.8, n_draws=args.draws, seed=0)
+    band = plan.compute_optimal(f, grid, interval=0.8, n_resamples=args.draws, seed=0)
     band.table.to_csv(OUT / "planning_epoch.csv", index=False)
 
     # speed: batched numeric optimum over draws vs one scipy minimize_scalar per draw

@@ -67,7 +67,7 @@ def main() -> None:
         t = time.perf_counter()
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = plan.isoflop(sub[["params", "tokens", "budget", "loss"]], n_boot=args.boot, seed=0)
+            r = plan.isoflop(sub[["params", "tokens", "budget", "loss"]], n_resamples=args.boot, seed=0)
         dt = time.perf_counter() - t
         flags = r.budgets["flags"].replace("", np.nan).dropna()
         for e in r.estimates().itertuples():
@@ -86,7 +86,7 @@ def main() -> None:
         data, true_a = synthetic(offsets, noise=noise, seed=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            r = plan.isoflop(data, n_boot=200, seed=0)
+            r = plan.isoflop(data, n_resamples=200, seed=0)
         for e in r.estimates().itertuples():
             synth.append({"case": label, "estimator": e.estimator, "true_a": true_a, "a": e.a,
                           "error": e.a - true_a, "a_lower": e.a_lower, "a_upper": e.a_upper})
