@@ -98,6 +98,7 @@ class DownstreamResult(AnalysisResult):
         """Step 2: accuracy against task loss (ladder points, fitted link) and the targets predicted."""
         with figure_context():
             fig, ax = new_figure()
+            ax = np.atleast_1d(ax).ravel()[0]
             pts = self.step2_points
             if pts is not None and len(pts):
                 ax.scatter(pts["L"], pts["acc"], s=6, color="0.6", label="ladder points (step 2)")
@@ -230,7 +231,8 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
     X = {sym: targets[col].to_numpy(dtype=float) for sym, col in f1.columns.items()}
     # step 1 draws: parameters (delta method) and the run-to-run scatter in log space
     p1 = sample_params(f1, n_draws, seed=seed)
-    logL = np.log(f1.law.evaluate(X, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
+    with np.errstate(all="ignore"):  # a draw with a non-positive loss becomes NaN (ignored by the quantiles)
+        logL = np.log(f1.law.evaluate(X, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
     logL = logL + rng.normal(0, f1.residual_scale, logL.shape)
     Ld = np.exp(logL)
     p2 = sample_params(f2, n_draws, seed=seed + 1)
