@@ -49,7 +49,7 @@ def test_cli_downstream(tmp_path):
     path = tmp_path / "ladder.csv"
     _ladder(noise=0.01).to_csv(path, index=False)
     res = CliRunner().invoke(build_app(), ["downstream", str(path), "--loss", "bpb", "--y", "acc", "--chance", "0.25",
-                                           "--n-draws", "500", "--json"])
+                                           "--n-resamples", "500", "--json"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert len(payload["predictions"]) == 3 and payload["link"] == "sigmoid"

@@ -125,7 +125,7 @@ def test_bad_input_is_one_clear_error(tmp_path):
 def test_cli_json_matches_api(tmp_path, result):
     path = tmp_path / "acc.csv"
     _curves().to_csv(path, index=False)
-    res = CliRunner().invoke(build_app(), ["trends", str(path), "--metric", "acc", "--chance", "0.5", "--n-boot",
+    res = CliRunner().invoke(build_app(), ["trends", str(path), "--metric", "acc", "--chance", "0.5", "--n-resamples",
                                            "199", "--json"])
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)

@@ -23,8 +23,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -34,12 +35,12 @@ from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.fit import fit
 from scalinglab.fit._uncertainty import sample_params
+from scalinglab.laws import DEFAULT_LAW
+from scalinglab.laws._downstream import LINKS
 from scalinglab.render import FigureRenderer, Section, figure_context, new_figure, table_html
 
 __all__ = ["two_step", "backtest_downstream", "DownstreamResult", "LINKS"]
 
-#: Step-2 links: name -> (law, target column it fits).
-LINKS = {"sigmoid": "accuracy_sigmoid", "exponential": "error_exponential"}
 
 
 @dataclass(frozen=True)
@@ -155,7 +156,7 @@ def _frame(data) -> pd.DataFrame:
 
 def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, loss: str, metric: str,
              step2_runs: RunsTable | pd.DataFrame | str | None = None, x: Mapping[str, str] | str | None = None,
-             step1_law: str = "chinchilla", link: str = "sigmoid", chance: float | None = None,
+             step1_law: str = DEFAULT_LAW, link: str = "sigmoid", chance: float | None = None,
              direct_law: str | None = None, interval: float = 0.9, n_draws: int = 4000, seed: int = 0,
              task: str | None = None) -> DownstreamResult:
     """Predict ``metric`` at ``targets`` through the task loss (two steps) and directly.
@@ -220,10 +221,10 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
         pts = pd.DataFrame({"L": pairs[loss].to_numpy(float), "acc": pairs[metric].to_numpy(float)})
         if link == "sigmoid":
             fixed = {"b": float(chance)} if chance is not None else None
-            f2 = fit(pts.rename(columns={"L": "task_loss", "acc": "accuracy"}), "accuracy_sigmoid",
+            f2 = fit(pts.rename(columns={"L": "task_loss", "acc": "accuracy"}), LINKS["sigmoid"],
                      y="accuracy", space="linear", loss="squared", fixed=fixed)
         else:
-            f2 = fit(pts.assign(error=1 - pts["acc"]).rename(columns={"L": "loss"}), "error_exponential",
+            f2 = fit(pts.assign(error=1 - pts["acc"]).rename(columns={"L": "loss"}), LINKS["exponential"],
                      y="error", space="linear", loss="squared")
         err_col = "__error"
         direct_frame = frame.assign(**{err_col: 1.0 - pd.to_numeric(frame[metric], errors="coerce")})

@@ -41,9 +41,10 @@ from __future__ import annotations
 import difflib
 import math
 import os
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -53,8 +54,7 @@ from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable
 from scalinglab.data.readers import read_table
 from scalinglab.errors import DataError, InvalidParameterError
-from scalinglab.render import FigureRenderer, Section, escape, figure_context, new_figure, register_section, \
-    table_html
+from scalinglab.render import FigureRenderer, Section, escape, figure_context, new_figure, register_section, table_html
 
 __all__ = ["trends", "TrendsResult", "CurveTrend", "LABELS", "guess_higher_is_better"]
 
@@ -708,13 +708,16 @@ def _tau_logistic(c, se2):
         df = len(g) - fit["n_params"]
         if df < 1:
             return float("nan"), float("nan"), float("nan")
-        q = lambda t2: float(np.sum(r ** 2 / (se2 + t2)))  # noqa: E731
+        r2 = r ** 2
+        se2f = np.maximum(se2, 1e-12)
 
-        def solve(target):
+        def solve(target, r2=r2, se2f=se2f):
+            def q(v):
+                return float(np.sum(r2 / (se2f + v)))
             if q(0.0) <= target:
                 return 0.0
-            top = float(np.sum(r ** 2)) / max(target, 1e-9) * 10 + 1e-12
-            return optimize.brentq(lambda t2: q(t2) - target, 0.0, top)
+            top = float(np.sum(r2)) / max(target, 1e-9) * 10 + 1e-12
+            return optimize.brentq(lambda v: q(v) - target, 0.0, top)
 
         t2 = solve(df)
         t, lo, hi = math.sqrt(t2), math.sqrt(solve(stats.chi2.ppf(0.95, df))), math.sqrt(solve(stats.chi2.ppf(0.05,

@@ -8,7 +8,15 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import IntervalOption, JsonOption, MapOption, cli_errors, emit, parse_pairs
+from scalinglab.cli._common import (
+    IntervalOption,
+    JsonOption,
+    MapOption,
+    cli_errors,
+    emit,
+    n_resamples_option,
+    parse_pairs,
+)
 
 __all__ = ["register"]
 
@@ -28,7 +36,7 @@ def register(app: typer.Typer) -> None:
         law: str = typer.Option("chinchilla", "--law", help="Step-1 law in (N, D) (also the direct baseline)."),
         maps: Optional[list[str]] = MapOption,
         interval: float = IntervalOption,
-        n_draws: int = typer.Option(4000, "--n-draws", help="Monte Carlo draws chaining the two steps."),
+        n_draws: int = n_resamples_option(4000),
         json_output: bool = JsonOption,
     ) -> None:
         """Backtest two-step downstream prediction on the largest model size, against the direct baseline."""

@@ -7,12 +7,26 @@ from typing import Optional
 
 import typer
 
-from scalinglab.errors import DataError
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
-    parse_window, target_column,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    XOption,
+    YOption,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_pairs,
+    parse_window,
+    target_column,
 )
+from scalinglab.errors import DataError
 
 __all__ = ["register", "parse_x", "parse_window"]  # parse_window lives in cli._common; re-exported for plot/report
 

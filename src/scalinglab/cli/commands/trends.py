@@ -8,7 +8,7 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import FormatOption, JsonOption, cli_errors, emit, parse_pairs
+from scalinglab.cli._common import FormatOption, JsonOption, cli_errors, emit, n_resamples_option, parse_pairs
 
 __all__ = ["register"]
 
@@ -55,7 +55,7 @@ def register(app: typer.Typer) -> None:
         all_checkpoints: bool = typer.Option(False, "--all-checkpoints", help="Keep every checkpoint (default: each "
                                              "model's last)."),
         alpha: float = typer.Option(0.05, "--alpha", help="Test level after Benjamini-Hochberg."),
-        n_boot: int = typer.Option(999, "--n-boot", help="Bootstrap draws of the shape test."),
+        n_boot: int = n_resamples_option(999),
         seed: int = typer.Option(0, "--seed"),
         figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure (PNG/SVG/PDF) here."),
         file_format: Optional[str] = FormatOption,
@@ -71,7 +71,7 @@ def register(app: typer.Typer) -> None:
             t0 = time.perf_counter()
             table = read_table(data, file_format) if file_format else data
             if n_boot < 0:
-                raise typer.BadParameter("--n-boot must be >= 0", param_hint="'--n-boot'")
+                raise typer.BadParameter("--n-resamples must be >= 0", param_hint="'--n-resamples'")
             result = trends(table, metric, x=x, by=[b for b in by.split(",")] if by else None,
                             higher_is_better=None if lower_is_better is None else not lower_is_better,
                             chance=_chance(chance), chance_band=chance_band, se=se, n_items=n_items,
