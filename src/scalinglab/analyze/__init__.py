@@ -24,9 +24,12 @@ the built-in ones; ``build_report`` needs no edit.
 Analyses
 --------
 compare_families   one law fitted to each family on its own, compared (``FamiliesResult``)
+trends             per-curve labels: positive, inverse, U, inverted-U, emergent, flat (``TrendsResult``)
+two_step           loss -> accuracy in two steps, with the direct baseline and a backtest (``DownstreamResult``)
 """
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.families import FamiliesResult, compare_families
+from scalinglab.analyze.trends import TrendsResult, trends
 
-__all__ = ["AnalysisResult", "compare_families", "FamiliesResult"]
+__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "trends", "TrendsResult"]

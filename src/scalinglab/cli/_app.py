@@ -12,7 +12,8 @@ import typer
 
 from scalinglab import __version__
 
-_COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report")
+_COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report", "trends",
+             "downstream")
 
 
 def _version(value: bool) -> None:

@@ -21,7 +21,7 @@ __all__ = [
     "JsonOption", "MapOption", "UnitOption", "XOption", "YOption", "DuplicatesOption", "MinTokensOption",
     "WindowOption", "FinalOnlyOption", "IntervalOption", "NResamplesOption", "n_resamples_option",
     "parse_pairs", "parse_point", "parse_window", "checkpoint_rule", "deprecated_flag", "hidden_alias",
-    "resolve_alias", "emit", "cli_errors", "console", "load_runs_for_cli",
+    "resolve_alias", "emit", "cli_errors", "console", "load_runs_for_cli", "target_column",
 ]
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
@@ -172,9 +172,25 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
 
 
 def load_runs_for_cli(path: Path, maps: Optional[list[str]], units: Optional[list[str]] = None,
-                      duplicates: str = "raise", file_format: Optional[str] = None):
-    """read_runs with the CLI's --map / --unit / --duplicates / --format options."""
+                      duplicates: str = "raise", file_format: Optional[str] = None,
+                      required: tuple[str, ...] = ("loss",)):
+    """read_runs with the CLI's --map / --unit / --duplicates / --format options.
+
+    ``required``: the columns the command needs (e.g. its ``--y`` target), after mapping.
+    """
     from scalinglab.data import read_runs
 
     return read_runs(path, units=parse_pairs(units, "--unit", numeric=True) or None, duplicates=duplicates,
-                     format=file_format, **parse_pairs(maps, "--map"))
+                     format=file_format, required=required, **parse_pairs(maps, "--map"))
+
+
+def target_column(y: str, maps: Optional[list[str]]) -> str:
+    """The column ``--y`` names after ``--map``: ``--map loss=acc --y acc`` -> ``"loss"`` (the renamed column).
+
+    Examples
+    --------
+    >>> target_column("acc", ["loss=acc"]), target_column("accuracy", None)
+    ('loss', 'accuracy')
+    """
+    renamed = {user: canonical for canonical, user in parse_pairs(maps, "--map").items()}
+    return renamed.get(y, y)

@@ -6,7 +6,10 @@ import numpy as np
 
 from scalinglab.laws._registry import Param, law
 
-__all__ = ["accuracy_sigmoid", "error_exponential"]
+__all__ = ["accuracy_sigmoid", "error_exponential", "LINKS"]
+
+#: Step-2 links of two-step prediction (scalinglab.analyze.downstream): name -> law.
+LINKS = {"sigmoid": "accuracy_sigmoid", "exponential": "error_exponential"}
 
 _K_GRID = (-40.0, -15.0, -6.0, -2.5, -1.0, -0.4, 0.4, 1.0, 2.5, 6.0, 15.0, 40.0)
 

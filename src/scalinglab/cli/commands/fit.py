@@ -8,10 +8,25 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    XOption,
+    YOption,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_pairs,
     parse_window,
+    target_column,
 )
+from scalinglab.errors import DataError
 
 __all__ = ["register", "parse_x", "parse_window"]  # parse_window lives in cli._common; re-exported for plot/report
 
@@ -41,6 +56,8 @@ def register(app: typer.Typer) -> None:
         final_only: bool = FinalOnlyOption,
         loss: str = typer.Option("huber", "--loss", help="huber or squared."),
         delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
+        space: str = typer.Option("log", "--space", help="Residuals on log(y) (log) or on y (linear: accuracy and "
+                                  "other bounded metrics)."),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
         json_output: bool = JsonOption,
@@ -51,11 +68,22 @@ def register(app: typer.Typer) -> None:
         from scalinglab.fit import fit
 
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
+            if space not in ("log", "linear"):
+                raise typer.BadParameter(f"--space must be log or linear; got {space!r}", param_hint="'--space'")
+            y = target_column(y, maps)
+            try:
+                runs = load_runs_for_cli(data, maps, units, duplicates, file_format, required=(y,))
+            except DataError as exc:
+                if exc.kind == "missing-column" and exc.column == y:  # the target: the flag is --y
+                    cols = str(exc).split("Fix:")[0].strip().split("(columns: ")[-1].rstrip(")")
+                    raise DataError(f"target column '{y}' is not in the table (columns: {cols})", source=exc.source,
+                                    column=y, kind="missing-column",
+                                    hint=f"choose the target with --y <column> (or --map {y}=<column>)") from None
+                raise
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # diagnostics are printed with the summary
-                result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta,
+                result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta, space=space,
                              fixed=parse_pairs(fix, "--fix", numeric=True) or None)
             if output is not None:
                 result.save(output)

@@ -1,0 +1,56 @@
+"""``scalinglab downstream DATA --loss BPB --y ACC``: two-step (N, D) -> task loss -> accuracy, backtested on the
+largest model size, beside the direct baseline (:mod:`scalinglab.analyze.downstream`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from scalinglab.cli._common import (
+    IntervalOption,
+    JsonOption,
+    MapOption,
+    cli_errors,
+    emit,
+    n_resamples_option,
+    parse_pairs,
+)
+
+__all__ = ["register"]
+
+
+def register(app: typer.Typer) -> None:
+    @app.command("downstream")
+    def downstream_command(
+        data: Path = typer.Argument(..., metavar="DATA", help="Ladder table: params, tokens, task loss, accuracy "
+                                    "(the largest size is held out and predicted)."),
+        loss: str = typer.Option(..., "--loss", help="Task-loss column (bits per byte, log-perplexity)."),
+        y: str = typer.Option(..., "--y", help="Accuracy column to predict."),
+        step2: Optional[Path] = typer.Option(None, "--step2", help="Table of (loss, accuracy) pairs for step 2 "
+                                             "(e.g. every checkpoint); default DATA."),
+        link: str = typer.Option("sigmoid", "--link", help="sigmoid (Bhagia et al. 2024) or exponential "
+                                 "(Gadre et al. 2024)."),
+        chance: Optional[float] = typer.Option(None, "--chance", help="Chance accuracy: the sigmoid's floor."),
+        law: str = typer.Option("chinchilla", "--law", help="Step-1 law in (N, D) (also the direct baseline)."),
+        maps: Optional[list[str]] = MapOption,
+        interval: float = IntervalOption,
+        n_draws: int = n_resamples_option(4000),
+        json_output: bool = JsonOption,
+    ) -> None:
+        """Backtest two-step downstream prediction on the largest model size, against the direct baseline."""
+        from scalinglab.analyze.downstream import backtest_downstream
+        from scalinglab.data import read_runs
+
+        with cli_errors(json_output):
+            if link not in ("sigmoid", "exponential"):
+                raise typer.BadParameter(f"--link must be sigmoid or exponential; got {link!r}", param_hint="'--link'")
+            if not 0 < interval < 1:
+                raise typer.BadParameter("--interval must be in (0, 1) here, e.g. 0.9", param_hint="'--interval'")
+            mapping = parse_pairs(maps, "--map")
+            runs = read_runs(data, required=(loss, y), duplicates="last", **mapping)
+            s2 = read_runs(step2, required=(loss, y), duplicates="last", **mapping) if step2 else None
+            result = backtest_downstream(runs, loss=loss, metric=y, step2_runs=s2, link=link, chance=chance,
+                                         step1_law=law, interval=interval, n_draws=n_draws, task=y)
+            emit(result.to_dict(), json_output, result.summary())
