@@ -481,7 +481,13 @@ def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backe
             if not fits:
                 out[(j, lw.name)] = "no other group could be fitted to borrow parameters from"
                 continue
-            pooled = combine_params([f.params for f in fits], list(lw.params))
+            # each source *family* (prior_by label) counts once: median within it, then across families
+            by_label: dict = {}
+            for (s, ln), f in source_fits.items():
+                if ln == lw.name and s != name and frames[s][0] != label:
+                    by_label.setdefault(frames[s][0], []).append(f.params)
+            pooled = combine_params([combine_params(v, list(lw.params)) for v in by_label.values()],
+                                    list(lw.params))
             if borrow:
                 names = list(borrow)
             else:
@@ -531,6 +537,7 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
                        t["decades"].to_numpy(), cal.sigma_per_decade, level)
         predictions.loc[mask, "lower"], predictions.loc[mask, "upper"] = lo, hi
         yv = p["y"].to_numpy()
+        scores.loc[key, "coverage_base"] = scores.loc[key, "coverage"]
         scores.loc[key, "coverage"] = float(np.mean((yv >= lo) & (yv <= hi)))
         scores.loc[key, "interval_method"] = "calibrated"
         scores.loc[key, "interval_note"] = cal.note
