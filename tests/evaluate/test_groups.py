@@ -126,3 +126,11 @@ def test_cli_backtest_by_lists_failures(tmp_path):
     res = CliRunner().invoke(build_app(), ["backtest", str(path), "--by", "set", "--interval", "0"])
     assert res.exit_code == 0, res.output
     assert "single" in res.output and "FAILED" in res.output and "1 failed" in res.output
+
+
+def test_cli_plot_backtest_grid(tmp_path):
+    path, out = tmp_path / "runs.csv", tmp_path / "grid.svg"
+    family("f1", ckpts=4).to_csv(path, index=False)
+    res = CliRunner().invoke(build_app(), ["plot", "backtest-grid", str(path), "--by", "set", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 1000 and "<svg" in out.read_text()[:500]
