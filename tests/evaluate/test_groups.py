@@ -10,8 +10,16 @@ from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
 from scalinglab.data import CheckpointRule
-from scalinglab.evaluate import (Policy, average_seeds, backtest, backtest_grid, backtest_windows, grid_table,
-                                 seed_spread, size_coupled)
+from scalinglab.evaluate import (
+    Policy,
+    average_seeds,
+    backtest,
+    backtest_grid,
+    backtest_windows,
+    grid_table,
+    seed_spread,
+    size_coupled,
+)
 from scalinglab.fit import ExtrapolationPrior, calibrated_sigma
 from scalinglab.laws import get_law
 
