@@ -1,4 +1,4 @@
-"""Hitchhiker's Guide track A: extrapolate each family's largest model from the smaller ones.
+"""Hitchhiker's Guide tracks A-E: extrapolate each family's largest model from the smaller ones.
 
 Protocol (shared/reference/hitchhiker-protocol.md, sec. 4, track A): per scaled set,
 target = the largest model, fit = every smaller model, score = ARE over the target's
@@ -26,8 +26,25 @@ Honesty check for the choice of defaults: the defaults were picked among a small
 weighting; plus squared loss instead of Huber and linear- instead of log-space residuals).  Leave-one-group-out selection re-picks the setting on 5 groups and scores it on
 the 6th; its macro mean estimates what the selection procedure itself achieves on a new family.
 
-Run:  python bench/hitchhiker.py            (about 3-5 minutes on 2 cores)
-Writes bench/results/hitchhiker.{csv,json,md}.
+Tracks B-E (shared/reference/hitchhiker-protocol.md, sec. 4), each beside the reference
+re-implementation of the paper's estimator (``reference/reimpl_*.csv``):
+
+* B: ``backtest_grid`` -- k smallest models x first fraction p of training, every cell;
+  wall time and fits per second of the full grid; heatmaps ``hitchhiker-grid-*.svg``.
+* C: ``backtest_windows`` -- windows of k consecutive sizes, ARE by scale-up factor.
+* D: ``backtest_trajectory`` -- no cut, final checkpoints only, 10B cut, late windows.
+* E: single-model transfer, ``backtest(..., Policy(fit_models="window:1"), borrow_from=dev sets)``:
+  the size parameters (A, alpha for Chinchilla, read off the law) are the median of fits on
+  the *other* dev families (the target's family left out); also with the paper's fixed
+  values (log A = 6.255414, alpha = 0.3526596).
+* Calibration: the 90% new-run interval over >= 20 cells per group (track A, a 4 x 4 subgrid
+  of B, windows of C), widened by an extrapolation error calibrated on the cell's own nested
+  hold-outs and on the other groups' held-out errors (the target's group left out), against
+  the same intervals before widening and against the previous calibration (own hold-outs
+  only) on track A.
+
+Run:  python bench/hitchhiker.py            (about 15-25 minutes on 2 shared cores)
+Writes bench/results/scores-hitchhiker.{csv,json,md} and hitchhiker-tracks.{json,md}.
 """
 
 from __future__ import annotations
@@ -45,12 +62,25 @@ import pandas as pd
 
 import scalinglab as sl
 from scalinglab.data import CheckpointRule
-from scalinglab.evaluate import Policy, backtest
+from scalinglab.evaluate import (
+    Policy,
+    backtest,
+    backtest_grid,
+    backtest_trajectory,
+    backtest_windows,
+    plot_backtest_grid,
+)
+from scalinglab.render import save_figure
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
 DATA = SHARED / "data" / "hitchhiker" / "derived" / "loss_curves_unified.csv"
 REF = SHARED / "data" / "hitchhiker" / "reference" / "reimpl_results_dev.csv"
+REF_SINGLE = SHARED / "data" / "hitchhiker" / "reference" / "reimpl_single_model_dev.csv"
+#: Track E targets and their reference (paper estimator, fixed A and alpha, p = 1), in %
+TRACK_E_REF = {"olmo": ("OLMo-1B", 0.94), "OPT": ("OPT-30b", 15.0), "gpt3": ("13b", 6.92),
+               "pythia": ("pythia-6.9b", 6.94)}
+SCALE_BINS = [1, 2, 4, 8, 16, 32, np.inf]
 OUT = ROOT / "bench" / "results"
 GPT2 = [f"GPT2-c4-{i}" for i in (1, 2, 3, 4, 5, 7, 14, 44)]
 SETS = ["pythia", "pythia-v0", "OPT", "gpt3", "chinchilla"] + GPT2
@@ -74,12 +104,13 @@ def group_of(scaled_set: str) -> str:
     return "GPT2-c4" if scaled_set.startswith("GPT2-c4") else scaled_set
 
 
-def load_runs(column: str = "loss_colpret") -> sl.RunsTable:
+def load_runs(column: str = "loss_colpret", sets=SETS) -> sl.RunsTable:
     d = pd.read_csv(DATA)
-    d = d[d["scaled_set"].isin(SETS)].drop(columns=["family"])
+    d = d[d["scaled_set"].isin(sets)].drop(columns=["family"])
     d = d.rename(columns={"scaled_set": "family", "model_name": "run", "num_params": "params",
                           "tokens_seen": "tokens", column: "loss"})
-    return sl.read_runs(d[["family", "run", "params", "tokens", "loss"]], duplicates="mean")
+    d["group"] = d["family"].map(group_of)
+    return sl.read_runs(d[["family", "group", "run", "params", "tokens", "loss"]], duplicates="mean")
 
 
 def per_group(scores: pd.DataFrame, cols=("are", "signed_error", "rmse_log", "coverage", "baseline_are")) -> pd.DataFrame:
@@ -99,15 +130,174 @@ def machine() -> str:
     return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
 
 
+def _pct(v) -> str:
+    return "-" if v is None or not np.isfinite(v) else f"{100 * v:.2f}"
+
+
+def _ref(protocol: str) -> pd.DataFrame:
+    r = pd.read_csv(REF)
+    r = r[(r["protocol"] == protocol) & r["scaled_set"].isin(SETS)].copy()
+    r["group"] = r["scaled_set"].map(group_of)
+    return r
+
+
+def _by_group(scores: pd.DataFrame, col: str = "are") -> pd.Series:
+    s = scores[scores["error"].isna()].copy()
+    s["group"] = s["family"].map(group_of)
+    return s.groupby("group")[col].mean().reindex(GROUPS)
+
+
+def tracks(runs: sl.RunsTable) -> dict:
+    """Tracks B-E and the calibration cells; writes hitchhiker-tracks.{json,md}."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    out, lines = {"machine": machine()}, ["# Hitchhiker's Guide tracks B-E and calibration (loss_colpret)", ""]
+
+    # ---- track B: the full grid, no intervals (speed), every k and p
+    t = time.perf_counter()
+    grid = backtest_grid(runs, "chinchilla", interval=None, prior_by="group")
+    tb = time.perf_counter() - t
+    ok = grid.scores["error"].isna()
+    n_cells, n_failed = int(len(grid.scores)), int((~ok).sum())
+    refb = _ref("D_grid_k_smallest_x_pct")
+    b_ours, b_ref = _by_group(grid.scores), refb.groupby("group")["are"].mean().reindex(GROUPS)
+    b_med = grid.scores[ok].assign(group=lambda d: d["family"].map(group_of)).groupby("group")["are"].median()
+    b_med_ref = refb.groupby("group")["are"].median()
+    out["track_B"] = {"cells": n_cells, "failed": n_failed, "seconds": tb, "fits_per_second": n_cells / tb,
+                      "mean_are": b_ours.to_dict(), "reference_mean_are": b_ref.to_dict(),
+                      "median_are": b_med.to_dict(), "reference_median_are": b_med_ref.to_dict()}
+    grid.scores.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-track-b.csv", index=False, float_format="%.6g")
+    for g in ["pythia", "OPT", "gpt3"]:
+        save_figure(plot_backtest_grid(grid, group=g), OUT / f"hitchhiker-grid-{g}.svg")
+    lines += ["## Track B: k smallest models x fraction p of training (every cell)", "",
+              f"{n_cells} cells ({n_failed} failed) over the dev sets in {tb:.0f} s: {n_cells / tb:.1f} fits/s "
+              "(serial backend, one process).", "",
+              "| group | mean ARE % (ours) | mean ARE % (paper estimator) | median ARE % (ours) | median (paper) |",
+              "|---|---:|---:|---:|---:|"]
+    for g in GROUPS:
+        lines.append(f"| {g} | {_pct(b_ours[g])} | {_pct(b_ref[g])} | {_pct(b_med.get(g))} | {_pct(b_med_ref.get(g))} |")
+    lines += [f"| **mean** | {_pct(b_ours.mean())} | {_pct(b_ref.mean())} | {_pct(b_med.mean())} | "
+              f"{_pct(b_med_ref.mean())} |", ""]
+
+    # ---- track C: windows of k consecutive sizes, by scale-up factor
+    t = time.perf_counter()
+    win = backtest_windows(runs, "chinchilla", interval=None, max_per_k=8, prior_by="group")
+    tc = time.perf_counter() - t
+    w = win.scores[win.scores["error"].isna()].copy()
+    w["bin"] = pd.cut(w["scale_up"], SCALE_BINS, right=False)
+    refc = _ref("F_window_k_consecutive")
+    refc["bin"] = pd.cut(refc["scale_up"], SCALE_BINS, right=False)
+    c_ours, c_ref = w.groupby("bin", observed=False)["are"].median(), refc.groupby("bin", observed=False)["are"].median()
+    c_n = w.groupby("bin", observed=False).size()
+    out["track_C"] = {"cells": int(len(win.scores)), "seconds": tc,
+                      "median_are_by_scale_up": {str(k): v for k, v in c_ours.items()},
+                      "reference_median_are_by_scale_up": {str(k): v for k, v in c_ref.items()}}
+    lines += ["## Track C: windows of k consecutive sizes, median ARE by scale-up (target / largest fitted size)", "",
+              "| scale-up | cells (ours) | median ARE % (ours) | median ARE % (paper estimator) |", "|---|---:|---:|---:|"]
+    for b in c_ours.index:
+        lines.append(f"| {b} | {int(c_n[b])} | {_pct(c_ours[b])} | {_pct(c_ref.get(b))} |")
+    lines.append("")
+
+    # ---- track D: trajectory ablations
+    traj = backtest_trajectory(runs, "chinchilla", interval=None, prior_by="group")
+    d = traj.scores[traj.scores["error"].isna()].copy()
+    d["group"] = d["family"].map(group_of)
+    dt = d.groupby(["setting", "group"], sort=False)["are"].mean().unstack().reindex(columns=GROUPS)
+    ref_d = {"no cut": _ref("B_no_cut"), "final only": _ref("C_final_ckpt_only"), "10B cut": _ref("A_default_inclusive")}
+    out["track_D"] = {k: v.to_dict() for k, v in dt.iterrows()}
+    lines += ["## Track D: trajectory ablations (mean ARE % per group; paper estimator in brackets where comparable)",
+              "", "| setting | " + " | ".join(GROUPS) + " | macro |", "|---|" + "---:|" * (len(GROUPS) + 1)]
+    for setting, r in dt.iterrows():
+        ref = ref_d.get(setting)
+        rg = ref.groupby("group")["are"].mean() if ref is not None else None
+        cells = [_pct(r[g]) + (f" ({_pct(rg.get(g))})" if rg is not None else "") for g in GROUPS]
+        lines.append(f"| {setting} | " + " | ".join(cells) + f" | {_pct(r.mean())} |")
+    lines.append("")
+
+    # ---- track E: single-model transfer with borrowed size parameters
+    e_runs = load_runs(sets=SETS + ["olmo"])
+    single = Policy(fit_models="window:1", checkpoints=CheckpointRule(window=(0.2, 1.0)))
+    ours = backtest(e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=None)
+    paper = backtest(e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596},
+                     interval=None)
+    e1, e2 = ours.scores.set_index("family"), paper.scores.set_index("family")
+    out["track_E"] = {"ours": {k: _clean(v) for k, v in e1["are"].items()},
+                      "paper_constants": {k: _clean(v) for k, v in e2["are"].items()},
+                      "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()}}
+    lines += ["## Track E: one model of the target family, size parameters borrowed from the other dev families", "",
+              "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
+              "reference (paper estimator) | borrowed |", "|---|---|---:|---:|---:|---|"]
+    for fam in ["olmo", "OPT", "gpt3", "pythia", "pythia-v0", "chinchilla", "GPT2-c4-1"]:
+        ref = TRACK_E_REF.get(fam)
+        bor = e1.loc[fam, "borrowed"] if "borrowed" in e1 and isinstance(e1.loc[fam, "borrowed"], dict) else {}
+        lines.append(f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
+                     f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
+                     + ", ".join(f"{k}={v:.4g}" for k, v in bor.items()) + " |")
+    lines.append("")
+
+    # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
+    t = time.perf_counter()
+    kw = dict(interval=0.9, n_resamples=100, prior_by="group")
+    parts = [backtest(runs, "chinchilla", **kw).scores.assign(track="A"),
+             backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), **kw).scores.assign(track="B"),
+             backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, **kw).scores.assign(track="C")]
+    tcal = time.perf_counter() - t
+    cal = pd.concat(parts, ignore_index=True)
+    cal = cal[cal["error"].isna()].copy()
+    cal["group"] = cal["family"].map(group_of)
+    cal["inside"] = cal["coverage"] * cal["targets"]
+    cal["inside_base"] = cal["coverage_base"] * cal["targets"]
+    agg = cal.groupby("group").agg(cells=("are", "size"), targets=("targets", "sum"), inside=("inside", "sum"),
+                                   inside_base=("inside_base", "sum"), cell_cov=("coverage", "mean"),
+                                   cell_cov_base=("coverage_base", "mean"), width=("median_width", "median"),
+                                   thin=("interval_method", lambda m: int(m.astype(str).str.contains("uncal").sum())))
+    agg = agg.reindex(GROUPS)
+    agg["share"] = agg["inside"] / agg["targets"]
+    agg["share_base"] = agg["inside_base"] / agg["targets"]
+    cal.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-calibration-cells.csv", index=False, float_format="%.6g")
+    out["calibration"] = {"seconds": tcal, "per_group": {g: {k: _clean(v) for k, v in r.items()}
+                                                         for g, r in agg.iterrows()}}
+    lines += ["## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)", "",
+              "Before = the same interval without the extrapolation term (run bootstrap with >= 5 fit runs, else "
+              "delta method); after = widened by the error per decade calibrated on the cell's own nested "
+              "hold-outs and on the other groups' cells (target's group left out). Width = median over cells of "
+              "log(upper/lower).", "",
+              "| group | cells | targets | share inside, before | after | mean over cells, before | after | "
+              "median width (log) | uncalibrated cells |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    for g, r in agg.iterrows():
+        lines.append(f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_base)} | {_pct(r.share)} | "
+                     f"{_pct(r.cell_cov_base)} | {_pct(r.cell_cov)} | {r.width:.4f} | {int(r.thin)} |")
+    lines += ["", f"Calibration cells took {tcal:.0f} s.", "", "Command: `python bench/hitchhiker.py`", "",
+              f"Machine: {machine()}"]
+    (OUT / "hitchhiker-tracks.json").write_text(json.dumps(out, indent=2, default=str))
+    (OUT / "hitchhiker-tracks.md").write_text("\n".join(lines) + "\n")
+    print("\n".join(lines), flush=True)
+    return out
+
+
+def _clean(v):
+    try:
+        v = float(v)
+    except (TypeError, ValueError):
+        return v
+    return v if np.isfinite(v) else None
+
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-selection", action="store_true", help="skip the leave-one-group-out check")
+    ap.add_argument("--only-tracks", action="store_true", help="run tracks B-E and calibration only")
     args = ap.parse_args()
+    warnings.simplefilter("ignore")
+    tracks(load_runs())
+    if args.only_tracks:
+        return
     warnings.simplefilter("ignore")
     runs = load_runs()
     t0 = time.perf_counter()
-    default = backtest(runs, "chinchilla")
+    default = backtest(runs, "chinchilla", prior_by="group")
     t_default = time.perf_counter() - t0
+    before = backtest(runs, "chinchilla", prior=None)  # the previous calibration: own nested hold-outs only
     paper_cut = backtest(runs, "chinchilla", _skip(0.0, min_tokens=1e10), weighting="point", method="delta")
     g_def, g_cut, ref = per_group(default.scores), per_group(paper_cut.scores), reference()
     # second track: the same default on natural-log losses (OPT as ln perplexity, Pythia as ln LAMBADA ppl)
@@ -115,7 +305,8 @@ def main() -> None:
 
     table = pd.DataFrame({
         "are_default": g_def["are"], "signed_default": g_def["signed_error"], "rmse_log_default": g_def["rmse_log"],
-        "coverage90_default": g_def["coverage"], "are_paper_cut_scalinglab": g_cut["are"],
+        "coverage90_default": g_def["coverage"], "coverage90_before": per_group(before.scores)["coverage"],
+        "are_paper_cut_scalinglab": g_cut["are"],
         "are_paper_estimator": ref["are"], "are_best_seen": g_def["baseline_are"],
         "are_default_loss_nats": g_nats["are"], "are_best_seen_loss_nats": g_nats["baseline_are"]})
     table.loc["macro mean"] = table.mean()
@@ -157,11 +348,12 @@ def main() -> None:
     fmt = lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}"  # noqa: E731
     cols = ["are_default", "are_best_seen", "are_paper_estimator", "are_paper_cut_scalinglab"] + \
            (["are_logo_selected"] if logo else []) + ["signed_default", "rmse_log_default", "coverage90_default",
-                                                        "are_default_loss_nats", "are_best_seen_loss_nats"]
+                                                        "coverage90_before", "are_default_loss_nats",
+                                                        "are_best_seen_loss_nats"]
     heads = {"are_default": "ARE % default", "are_best_seen": "best-seen %", "are_paper_estimator":
              "paper estimator %", "are_paper_cut_scalinglab": "scalinglab, 10B cut %", "are_logo_selected":
              "LOGO-selected %", "signed_default": "signed % default", "rmse_log_default": "RMSE log default",
-             "coverage90_default": "90% coverage", "are_default_loss_nats": "ARE % default, loss_nats",
+             "coverage90_default": "90% coverage", "coverage90_before": "90% coverage, previous calibration", "are_default_loss_nats": "ARE % default, loss_nats",
              "are_best_seen_loss_nats": "best-seen %, loss_nats"}
     lines = ["# Hitchhiker's Guide track A (largest model held out, last 30% scored, loss_colpret)", "",
              "| group | " + " | ".join(heads[c] for c in cols) + " |", "|---|" + "---:|" * len(cols)]

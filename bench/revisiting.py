@@ -16,6 +16,11 @@ log-x range and scored on that top 30%; the winner is refitted on all training p
 Calibration: share of held-out points inside the default fit's 90% interval for a new
 run (``kind="new"``, delta method; a single curve has no run replicates to bootstrap).
 
+Calibrated (issue #11): the same interval widened by an extrapolation error per decade
+calibrated on the curve's own nested hold-outs (its largest x values held out and
+refitted) and on the held-out points of the curves of the *other* domains (the curve's
+own domain left out): :func:`scalinglab.fit.calibrated_sigma`.
+
 Run:  python bench/revisiting.py      (about 5-8 minutes on 2 cores)
 Writes bench/results/revisiting.{csv,json,md}.
 """
@@ -35,6 +40,7 @@ import pandas as pd
 import scalinglab as sl
 from scalinglab.errors import ScalingLabError
 from scalinglab.evaluate import rmse_log, select_law
+from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, extrapolation_error, input_decades, widen
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
@@ -67,6 +73,7 @@ def main() -> None:
     rows, t_law = [], {k: 0.0 for k in LAWS + ["default"]}
     inside, n_points = 0, 0
     cs = curves()
+    cal_inputs = []  # per curve: held-out errors (the other domains' prior) and own nested hold-outs
     for (dom, task, model), c in cs:
         tr, te = frame(c[c["Training"] == 1]), frame(c[c["Training"] == 0])
         row = {"domain": dom, "task": str(task), "model": str(model), "n_train": len(tr), "n_test": len(te)}
@@ -97,26 +104,56 @@ def main() -> None:
         row["coverage90"] = float(hit.mean())
         inside += int(hit.sum())
         n_points += len(y)
+        X = {sym: te[col].to_numpy(float) for sym, col in sel.fit.columns.items()}
+        d = input_decades(sel.fit.data, sel.fit.columns, X)
+        est, lo, hi = (pred[k].to_numpy() for k in ("estimate", "lower", "upper"))
+        b = np.log(hi / lo) / (2 * 1.6448536269514722)
+        try:
+            ext = extrapolation_error(sel.fit)
+        except ScalingLabError:
+            ext = None
+        cal_inputs.append({"domain": dom, "targets": pd.DataFrame({"decades": d, "log_error": np.log(y / est),
+                                                                    "base_sd": b}),
+                           "nested": None if ext is None else ext.points, "y": y, "est": est, "lo": lo, "hi": hi})
         rows.append(row)
         print(f"{dom:<4} {str(task):<22} {str(model):<14} " + " ".join(
             f"{k}={row[k]:.4f}" for k in LAWS + ["default"]) + f" [{sel.law}]", flush=True)
+    # calibrated intervals: own nested hold-outs + a prior from the other domains' held-out points
+    pool = pd.concat([ci["targets"].assign(group=ci["domain"]) for ci in cal_inputs], ignore_index=True)
+    prior = ExtrapolationPrior(pool)
+    cal_in, cal_n = 0, 0
+    for row, ci in zip(rows, cal_inputs):
+        cal = calibrated_sigma(ci["nested"], prior.without(ci["domain"]), 0.9)
+        lo, hi = (widen(ci["est"], ci["lo"], ci["hi"], ci["targets"]["decades"].to_numpy(), cal.sigma_per_decade, 0.9)
+                  if not cal.thin else (ci["lo"], ci["hi"]))
+        hit = (ci["y"] >= lo) & (ci["y"] <= hi)
+        row["coverage90_cal"] = float(hit.mean())
+        row["width_log_cal"] = float(np.median(np.log(hi / lo)))
+        row["width_log"] = float(np.median(np.log(ci["hi"] / ci["lo"])))
+        row["sigma_cal"] = cal.sigma_per_decade
+        cal_in += int(hit.sum())
+        cal_n += len(hit)
     res = pd.DataFrame(rows)
     OUT.mkdir(parents=True, exist_ok=True)
     res.to_csv(OUT / "scores-revisiting.csv", index=False, float_format="%.6g")
 
-    table = res.groupby("domain")[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90"]].mean().reindex(DOMAINS)
+    table = res.groupby("domain")[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log",
+                                                                   "width_log_cal"]].mean().reindex(DOMAINS)
     table["curves"] = res.groupby("domain").size().reindex(DOMAINS)
     table["default_beats_M4"] = (res["default"] < res["M4"]).groupby(res["domain"]).sum().reindex(DOMAINS)
     table["default_loses_to_M4"] = (res["default"] > res["M4"] * 1.0001).groupby(res["domain"]).sum().reindex(DOMAINS)
     picks = res.groupby("domain")["default_law"].value_counts().unstack(fill_value=0).reindex(DOMAINS)
-    allrow = res[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90"]].mean()
+    allrow = res[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log",
+                                                          "width_log_cal"]].mean()
     losers = res[res["default"] > res["M4"] * 1.0001].copy()
     losers["excess"] = losers["default"] - losers["M4"]
     losers = losers.sort_values("excess", ascending=False)
     result = {"per_domain": table.reset_index().to_dict(orient="records"),
               "all_curves_mean": allrow.to_dict(), "picks": picks.to_dict(orient="index"),
               "calibration": {"level": 0.9, "pooled_share_inside": inside / n_points, "n_points": n_points,
-                              "curve_mean_share": float(res["coverage90"].mean())},
+                              "curve_mean_share": float(res["coverage90"].mean()),
+                              "calibrated_pooled_share": cal_in / cal_n,
+                              "calibrated_curve_mean_share": float(res["coverage90_cal"].mean())},
               "seconds": t_law, "machine": machine(),
               "worst_losses_to_M4": losers.head(10)[["domain", "task", "model", "default_law", "default", "M4"]]
               .to_dict(orient="records")}
@@ -147,6 +184,15 @@ def main() -> None:
         lines.append(f"- {r.domain} {r.task} {r.model}: picked {r.default_law}, {r.default:.4f} vs {r.M4:.4f}")
     lines += ["", f"Calibration: {100 * inside / n_points:.1f}% of the {n_points} held-out points lie inside the "
               f"default's 90% new-run interval (mean over curves {100 * res['coverage90'].mean():.1f}%).",
+              "", "Calibrated 90% interval (own nested hold-outs + prior from the other domains' held-out points):",
+              "", "| domain | coverage before | coverage calibrated | median width before (log) | "
+              "median width calibrated (log) |", "|---|---:|---:|---:|---:|"]
+    for dom, r in table.iterrows():
+        lines.append(f"| {dom} | {100 * r.coverage90:.1f}% | {100 * r.coverage90_cal:.1f}% | {r.width_log:.4f} | "
+                     f"{r.width_log_cal:.4f} |")
+    lines += [f"| mean over curves | {100 * allrow['coverage90']:.1f}% | {100 * allrow['coverage90_cal']:.1f}% | "
+              f"{allrow['width_log']:.4f} | {allrow['width_log_cal']:.4f} |",
+              f"Pooled: {100 * cal_in / cal_n:.1f}% of {cal_n} points inside the calibrated interval.",
               "", "Fit time (s, all curves): " + ", ".join(f"{k} {v:.0f}" for k, v in t_law.items()),
               "", "Command: `python bench/revisiting.py`", "", f"Machine: {machine()}"]
     (OUT / "scores-revisiting.md").write_text("\n".join(lines) + "\n")

@@ -17,3 +17,12 @@ __all__ = ["backtest", "Backtest", "Policy", "DEFAULT_POLICY", "split", "are", "
 from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep  # noqa: E402
 
 __all__ += ["backtest_sweep", "backtest_curve"]
+
+# group-wise work: the Hitchhiker's Guide tracks B-D as grids of cells, borrowing across groups, seeds
+from scalinglab.evaluate._borrow import combine_params, size_coupled  # noqa: E402
+from scalinglab.evaluate._grid import (FRACTIONS, backtest_grid, backtest_trajectory, backtest_windows,  # noqa: E402
+                                       grid_table, plot_backtest_grid)
+from scalinglab.evaluate._seeds import average_seeds, pair_spread, seed_spread  # noqa: E402
+
+__all__ += ["backtest_grid", "backtest_windows", "backtest_trajectory", "grid_table", "plot_backtest_grid",
+            "FRACTIONS", "size_coupled", "combine_params", "average_seeds", "seed_spread", "pair_spread"]

@@ -14,10 +14,14 @@ import pandas as pd
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
-from scalinglab.errors import InvalidParameterError, ScalingLabError
+from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
+from scalinglab.evaluate._borrow import combine_params, size_coupled
+from scalinglab.evaluate._seeds import average_seeds
+from scalinglab.fit import FitJob, fit_many
 from scalinglab.fit import fit as fit_law
+from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, extrapolation_error, input_decades, widen
 from scalinglab.fit._uncertainty import prediction_interval, resolve_method
 from scalinglab.laws import DEFAULT_LAW, Law, get_law
 
@@ -67,6 +71,7 @@ class Backtest:
             coverage=("coverage", "mean"), baseline_are=("baseline_are", "mean"),
             wins_vs_baseline=("beats_baseline", "sum"))
         agg["wins_vs_baseline"] = agg["wins_vs_baseline"].astype(int)
+        agg.index = pd.Index([str(v) for v in agg.index], dtype=object, name="law")
         return agg.sort_values("are", na_position="last", kind="stable")
 
     @property
@@ -106,16 +111,30 @@ class Backtest:
                  f"{cov} = share of targets inside the {lvl:.0%} interval for a new run "
                  f"({self.options.get('method')}); baseline = best loss seen in the fit set" if lvl else "",
                  ""]
-        head = (f"{'family':<16} {'law':<12} {'runs':>4} {'points':>6} {'targets':>7} {'ARE':>8} {'signed':>8} "
+        head = (f"{str(self.options.get('by') or 'family'):<16} {'law':<12} {'runs':>4} {'points':>6} {'targets':>7} {'ARE':>8} {'signed':>8} "
                 f"{'rmse_log':>8} {cov:>6} {'base ARE':>8}")
         lines += [head, "-" * len(head)]
         for r in self.scores.itertuples():
             if isinstance(r.error, str):
                 lines.append(f"{str(r.family) or '(all)':<16} {r.law:<12} FAILED: {r.error}")
                 continue
-            lines.append(f"{str(r.family) or '(all)':<16} {r.law:<12} {r.fit_runs:>4} {r.fit_points:>6} {r.targets:>7} "
+            lines.append(f"{str(r.family) or '(all)':<16} {r.law:<12} {int(r.fit_runs):>4} {int(r.fit_points):>6} "
+                         f"{int(r.targets):>7} "
                          f"{_pct(r.are)} {_pct(r.signed_error)} {r.rmse_log:8.4f} {_pct(r.coverage, 6)} "
                          f"{_pct(r.baseline_are)}")
+        failed = self.scores[self.scores["error"].notna()]
+        if self.scores["family"].nunique() > 1:
+            lines += ["", f"{self.scores['family'].nunique() - failed['family'].nunique()} group(s) scored, "
+                      f"{failed['family'].nunique()} failed" + (": " + "; ".join(
+                          f"{r.family} ({r.error})" for r in failed.drop_duplicates("family").itertuples())
+                          if len(failed) else "")]
+        if "interval_note" in self.scores:
+            thin = self.scores[self.scores["interval_method"].astype(str).str.contains("uncalibrated")]
+            if len(thin):
+                lines += [f"Intervals not calibrated for {', '.join(map(str, thin['family'].unique()))}: "
+                          + str(thin["interval_note"].iloc[0])]
+            if self.options.get("prior"):
+                lines += [f"Calibration prior: {self.options['prior']}."]
         lb = self.leaderboard()
         if len(lb) > 1 or self.scores["family"].nunique() > 1:
             lines += ["", "Leaderboard (mean over families, best first)",
@@ -166,6 +185,11 @@ def backtest(
     by: str | None = "family",
     fit_options: Mapping[str, Any] | None = None,
     seed: int = 0,
+    borrow_from: str | Sequence[str] | Mapping[str, float] | None = None,
+    borrow: Sequence[str] | None = None,
+    prior: str | ExtrapolationPrior | None = "others",
+    prior_by: str | None = None,
+    seeds: str = "separate",
     backend: str | Backend = "serial",
     workers: int | None = None,
     progress=None,
@@ -212,8 +236,33 @@ def backtest(
         by nested backtests on the fit set (see :mod:`scalinglab.fit._calibration`).
     n_resamples : int
         Bootstrap resamples.
-    by : "family" or None
-        Backtest each family separately (when the table has a ``family`` column).
+    by : str or None
+        Column whose values are scored as separate groups (default ``"family"``, when
+        the table has one; any column, e.g. ``"scaled_set"``).  A group the policy
+        cannot split (one model size, an empty fit set) is a recorded failure in
+        ``scores`` (``error``), not an abort.
+    borrow_from : "others", group names or {param: value}, optional
+        Single-model transfer (Choshen et al. 2024, App. A): hold fixed the
+        parameters one model size cannot identify (those tied to model size, see
+        :func:`~scalinglab.evaluate.size_coupled`; or ``borrow``), at the median of
+        fits of the law on the named groups (``"others"``: every other group of the
+        table; the target's own group is always left out), or at given values.
+        Use with ``Policy(fit_models="window:1")``.
+    borrow : sequence of str, optional
+        Which parameters to borrow (default: the size-coupled ones).
+    prior : "others", ExtrapolationPrior or None
+        With ``method="auto"``/``"calibrated"``: widen intervals by an extrapolation
+        error calibrated on the target's own nested hold-outs *and* on the held-out
+        errors of the other groups of this backtest (the target's group left out;
+        ``prior_by`` names a coarser column to leave out, e.g. all sets of one
+        family), or on a given :class:`~scalinglab.fit.ExtrapolationPrior`.  When
+        neither source has enough points the interval is reported uncalibrated with a
+        note (``scores.interval_note``).  ``None``: the fit's own calibration only.
+    prior_by : str, optional
+        Column naming the family of each group, for leaving the target out of the prior.
+    seeds : {"separate", "mean"}
+        With a ``seed`` column: keep replicate runs as separate runs, or average the
+        fit runs' losses over seeds at each (size, tokens).
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit` (``loss``, ``delta``, ``n_starts``...).
     backend, workers : optional
@@ -251,53 +300,250 @@ def backtest(
     start = time.perf_counter()
     method = _deprecated_method(deprecated, method)
     pol = _policy_from(policy, deprecated)
+    laws, runs = _check(law, data, y, weighting, method, n_resamples, interval, seeds)
+    frame = runs.frame
+    groups = _groups(frame, by)
+    jobs = [(name, _prior_label(g, name, prior_by), g, pol) for name, g in groups]
+    return _execute(jobs, laws, pol, y=y, x=x, weighting=weighting, interval=interval, method=method,
+                    n_resamples=n_resamples, fit_options=fit_options, seed=seed, backend=backend, workers=workers,
+                    progress=progress, borrow_from=borrow_from, borrow=borrow, prior=prior, seeds=seeds, by=by,
+                    start=start)
+
+
+def _check(law, data, y, weighting, method, n_resamples, interval, seeds):
     check_options(weighting, "weighting", ("point", "run"), "backtest")
     check_options(method, "method", ("delta", "bootstrap", "calibrated", "auto"), "backtest")
+    check_options(seeds, "seeds", ("separate", "mean"), "backtest")
     check_int(n_resamples, "n_resamples", "backtest", minimum=2)
     if interval is not None:
         check_fraction(interval, "interval", "backtest")
-    if by not in ("family", None):
-        raise InvalidParameterError(f"backtest(): 'by' must be 'family' or None; got {by!r}")
     laws = [law] if isinstance(law, (str, Law)) else list(law)
     if not laws:
         raise InvalidParameterError("backtest(): give at least one law")
     laws = [get_law(lw) for lw in laws]
     runs = read_runs(data)
-    frame = runs.frame
-    if y not in frame:
-        raise InvalidParameterError(f"backtest(): target column '{y}' not found (columns: {list(frame.columns)})")
-    groups = ([(str(f), g) for f, g in frame.groupby("family", sort=False)]
-              if by == "family" and "family" in frame and frame["family"].nunique() > 1
-              else [(str(frame["family"].iloc[0]) if "family" in frame else "", frame)])
+    if y not in runs.frame:
+        raise InvalidParameterError(f"backtest(): target column '{y}' not found (columns: {list(runs.frame.columns)})")
+    return laws, runs
+
+
+def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame]]:
+    """The groups a backtest scores separately (``by`` column), or the whole table as one."""
+    if by is None or (by == "family" and "family" not in frame):
+        return [(str(frame["family"].iloc[0]) if "family" in frame and frame["family"].nunique() == 1 else "",
+                 frame)]
+    if not isinstance(by, str):
+        raise InvalidParameterError(f"backtest(): 'by' must be a column name or None; got {by!r}")
+    if by not in frame:
+        raise DataError(f"backtest(): by='{by}' is not a column of the runs table", column=by, kind="missing-column",
+                        hint=f"use one of {[c for c in frame.columns]}, or map yours with --map {by}=<column>")
+    if frame[by].isna().any():
+        raise DataError(f"backtest(): column '{by}' is empty in {int(frame[by].isna().sum())} row(s)", column=by,
+                        kind="missing-value", hint=f"fill or drop those rows before grouping by '{by}'")
+    return [(str(k), g) for k, g in frame.groupby(by, sort=False)]
+
+
+def _prior_label(g: pd.DataFrame, name: str, prior_by: str | None) -> str:
+    """The group a cell counts as when the prior leaves the target's group out."""
+    if prior_by is None:
+        return name
+    if prior_by not in g:
+        raise DataError(f"backtest(): prior_by='{prior_by}' is not a column of the runs table", column=prior_by,
+                        kind="missing-column", hint="give a column that names the family of each group")
+    return str(g[prior_by].iloc[0])
+
+
+def _execute(jobs, laws, pol, *, y, x, weighting, interval, method, n_resamples, fit_options, seed, backend, workers,
+             progress, borrow_from, borrow, prior, seeds, by, start, extra_cols=None) -> "Backtest":
+    """Split, fit and score every (group, policy) job for every law; failures are recorded, never abort."""
     fit_opts = dict(fit_options or {})
-    cells = []
-    for fam, g in groups:
-        fit_rows, target_rows = split(g, pol, family=fam)
+    calibrate = interval is not None and method in ("auto", "calibrated") and prior is not None
+    borrowed = _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers) \
+        if borrow_from is not None else {}
+    cells, failed, first_error = [], [], None
+    for j, (name, label, g, p) in enumerate(jobs):
+        try:
+            fit_rows, target_rows = split(g, p, family=name)
+        except ScalingLabError as exc:  # a group that cannot be split is a recorded failure
+            first_error = first_error or exc
+            for lw in laws:
+                failed.append((j, name, label, lw, str(exc).splitlines()[0]))
+            continue
+        if seeds == "mean":
+            fit_rows = average_seeds(fit_rows, y)
         fit_rows = fit_rows.copy()
         if weighting == "run":
             fit_rows["_bt_weight"] = _run_weights(fit_rows)
         base = best_seen(fit_rows[y])
         for lw in laws:
-            cells.append(_Cell(fam, lw, fit_rows, target_rows, y, x, weighting, interval, method, n_resamples,
-                               fit_opts, seed, base))
-    rows, preds, fits = [], [], {}
-    for cell, outcome in zip(cells, run_batch(_score_cell, cells, backend=backend, workers=workers,
-                                              progress=progress)):
+            opts = dict(fit_opts)
+            b = borrowed.get((j, lw.name))
+            if isinstance(b, str):
+                failed.append((j, name, label, lw, b))
+                continue
+            if b:
+                opts["fixed"] = {**dict(opts.get("fixed") or {}), **b}
+            cells.append(_Cell(name, lw, fit_rows, target_rows, y, x, weighting, interval, method, n_resamples,
+                               opts, seed, base, calibrate, j, label))
+    if not cells and first_error is not None and len(jobs) == 1:
+        raise first_error  # nothing could be scored at all: the one clear error, as before
+    rows, preds, fits, extras = [], [], {}, []
+    outcomes = run_batch(_score_cell, cells, backend=backend, workers=workers, progress=progress)
+    for cell, outcome in zip(cells, outcomes):
         if outcome.ok:
-            row, pred, f = outcome.value
+            row, pred, f, extra = outcome.value
         else:  # an unexpected failure inside the cell: recorded, the batch goes on
-            row, pred, f = _failed_cell(cell, outcome.error)
-        rows.append({"family": cell.family, "law": cell.law.name, **row})
+            (row, pred, f), extra = _failed_cell(cell, outcome.error), None
+        if cell.fit_opts.get("fixed") and borrow_from is not None:
+            row["borrowed"] = {k: v for k, v in cell.fit_opts["fixed"].items()}
+        rows.append({"family": cell.family, "law": cell.law.name, "_job": cell.job, "_label": cell.label, **row})
         pred.insert(0, "law", cell.law.name)
         pred.insert(0, "family", cell.family)
+        pred["_job"] = cell.job
         preds.append(pred)
-        fits[(cell.family, cell.law.name)] = f
+        fits[(cell.family, cell.law.name) if len(jobs) == len({jb[0] for jb in jobs}) else
+             (cell.family, cell.law.name, cell.job)] = f
+        extras.append(extra)
+    for j, name, label, lw, msg in failed:
+        rows.append({"family": name, "law": lw.name, "_job": j, "_label": label, "fit_runs": np.nan,
+                     "fit_points": np.nan, "targets": np.nan, **{k: float("nan") for k in _SCORE_COLS},
+                     "interval_method": None, "converged": False, "error": msg, "baseline_are": np.nan,
+                     "baseline_signed_error": np.nan, "baseline_rmse_log": np.nan, "beats_baseline": False})
     scores = pd.DataFrame(rows)
+    predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
+        columns=["family", "law", "y", "y_hat", "lower", "upper", "baseline", "_job"])
+    if calibrate:
+        scores, predictions = _calibrate(scores, predictions, cells, extras, prior, interval)
+    if len(scores):
+        scores = scores.sort_values("_job", kind="stable").reset_index(drop=True)
+    if extra_cols is not None:
+        for col, values in extra_cols.items():
+            scores[col] = scores["_job"].map(values)
     options = {"y": y, "weighting": weighting, "interval": interval, "method": method,
-               "n_resamples": n_resamples, "fit_options": fit_opts, "seed": seed}
-    return Backtest(scores=scores, predictions=pd.concat(preds, ignore_index=True), policy=pol,
+               "n_resamples": n_resamples, "fit_options": fit_opts, "seed": seed, "by": by, "seeds": seeds,
+               "prior": _prior_text(prior) if calibrate else None,
+               "borrow_from": _borrow_text(borrow_from), "borrow": list(borrow) if borrow else None}
+    return Backtest(scores=scores.drop(columns=["_label"]), predictions=predictions, policy=pol,
                     laws=tuple(lw.name for lw in laws), options=options, fits=fits,
                     seconds=time.perf_counter() - start)
+
+
+def _prior_text(prior) -> str | None:
+    if prior is None:
+        return None
+    if isinstance(prior, ExtrapolationPrior):
+        return f"given: {len(prior.points)} points of {len(prior.groups)} group(s)"
+    return "other groups of this backtest (each target's own group left out)"
+
+
+def _borrow_text(borrow_from):
+    if borrow_from is None:
+        return None
+    if isinstance(borrow_from, str):
+        return borrow_from
+    if isinstance(borrow_from, Mapping):
+        return {str(k): float(v) for k, v in borrow_from.items()}
+    return [str(v) for v in borrow_from]
+
+
+def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers) -> dict:
+    """``(job, law) -> {param: value}`` to hold fixed (or a one-line reason when nothing can be borrowed)."""
+    out: dict = {}
+    if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
+        for j in range(len(jobs)):
+            for lw in laws:
+                out[(j, lw.name)] = {str(k): float(v) for k, v in borrow_from.items()}
+        return out
+    names_by_job = {j: name for j, (name, *_rest) in enumerate(jobs)}
+    labels = {j: label for j, (_n, label, *_r) in enumerate(jobs)}
+    frames = {}
+    for name, label, g, _p in jobs:
+        frames.setdefault(name, (label, g))
+    if isinstance(borrow_from, str) and borrow_from != "others":
+        borrow_from = [borrow_from]
+    sources = list(frames) if borrow_from == "others" else [str(s) for s in borrow_from]
+    unknown = [s for s in sources if s not in frames]
+    if unknown:
+        raise InvalidParameterError(f"backtest(): borrow_from names group(s) {unknown} that the table does not have",
+                                    hint=f"groups: {list(frames)}")
+    source_jobs = [FitJob(data=pol.checkpoints.apply_frame(frames[s][1]).reset_index(drop=True), law=lw,
+                          options={**fit_opts, "x": x, "y": y}, label=f"{s}\t{lw.name}")
+                   for s in sources for lw in laws]
+    source_fits = {}
+    for job, o in zip(source_jobs, fit_many(source_jobs, backend=backend, workers=workers)):
+        if o.ok:
+            source_fits[tuple(job.label.split("\t"))] = o.value
+    for j in range(len(jobs)):
+        name, label = names_by_job[j], labels[j]
+        for lw in laws:
+            fits = [f for (s, ln), f in source_fits.items()
+                    if ln == lw.name and s != name and frames[s][0] != label]
+            if not fits:
+                out[(j, lw.name)] = "no other group could be fitted to borrow parameters from"
+                continue
+            # each source *family* (prior_by label) counts once: median within it, then across families
+            by_label: dict = {}
+            for (s, ln), f in source_fits.items():
+                if ln == lw.name and s != name and frames[s][0] != label:
+                    by_label.setdefault(frames[s][0], []).append(f.params)
+            pooled = combine_params([combine_params(v, list(lw.params)) for v in by_label.values()],
+                                    list(lw.params))
+            if borrow:
+                names = list(borrow)
+            else:
+                g = jobs[j][2]
+                cols = fits[0].columns
+                X = {sym: g[col].to_numpy(dtype=float) for sym, col in cols.items() if col in g}
+                names = list(size_coupled(lw, pooled, X, cols)) if len(X) == len(cols) else []
+            if not names:
+                out[(j, lw.name)] = "the law has no parameter tied to model size to borrow"
+                continue
+            out[(j, lw.name)] = {k: pooled[k] for k in names if k in pooled}
+    return out
+
+
+def _calibrate(scores, predictions, cells, extras, prior, level):
+    """Widen every cell's interval by the extrapolation error of its own nested hold-outs and a prior
+    learned from the *other* groups (leave the target's group out)."""
+    pool = []
+    for cell, extra in zip(cells, extras):
+        if extra is None:
+            continue
+        for key in ("targets", "nested"):
+            pts = extra.get(key)
+            if pts is not None and len(pts):
+                pool.append(pts.assign(group=cell.label))
+    learned = ExtrapolationPrior(pd.concat(pool, ignore_index=True)) if pool else None
+    if isinstance(prior, ExtrapolationPrior):
+        learned = prior
+    scores = scores.set_index(["_job", "law"])
+    for cell, extra in zip(cells, extras):
+        key = (cell.job, cell.law.name)
+        mask = (predictions["_job"] == cell.job) & (predictions["law"] == cell.law.name)
+        if extra is None or extra.get("targets") is None:
+            continue
+        own = extra.get("nested")
+        pr = learned.without(cell.label) if learned is not None else None
+        if pr is not None and not len(pr.points):
+            pr = None
+        cal = calibrated_sigma(own, pr, level)
+        t = extra["targets"]
+        p = predictions.loc[mask]
+        if cal.thin:
+            scores.loc[key, "interval_method"] = f"{scores.loc[key, 'interval_method']} (uncalibrated)"
+            scores.loc[key, "interval_note"] = cal.note
+            continue
+        lo, hi = widen(p["y_hat"].to_numpy(), p["lower"].to_numpy(), p["upper"].to_numpy(),
+                       t["decades"].to_numpy(), cal.sigma_per_decade, level)
+        predictions.loc[mask, "lower"], predictions.loc[mask, "upper"] = lo, hi
+        yv = p["y"].to_numpy()
+        scores.loc[key, "coverage_base"] = scores.loc[key, "coverage"]
+        scores.loc[key, "coverage"] = float(np.mean((yv >= lo) & (yv <= hi)))
+        scores.loc[key, "interval_method"] = "calibrated"
+        scores.loc[key, "interval_note"] = cal.note
+        scores.loc[key, "sigma_per_decade"] = cal.sigma_per_decade
+        scores.loc[key, "median_width"] = float(np.median(np.log(hi / lo)))
+    return scores.reset_index(), predictions
 
 
 def _deprecated_method(deprecated: dict, method: str) -> str:
@@ -353,11 +599,37 @@ class _Cell:
     fit_opts: dict
     seed: int
     base: float
+    calibrate: bool = False
+    job: int = 0
+    label: str = ""
 
 
 def _score_cell(c: _Cell):
-    return _one(c.law, c.fit_rows, c.target_rows, c.y, c.x, c.weighting, c.interval, c.method, c.n_resamples,
-                c.fit_opts, c.seed, c.base)
+    row, pred, f = _one(c.law, c.fit_rows, c.target_rows, c.y, c.x, c.weighting, c.interval,
+                        "base" if c.calibrate else c.method, c.n_resamples, c.fit_opts, c.seed, c.base)
+    return row, pred, f, (_errors(f, c.target_rows, c.y, pred) if c.calibrate and f is not None else None)
+
+
+def _errors(f, target_rows: pd.DataFrame, y: str, pred: pd.DataFrame) -> dict:
+    """Held-out log errors of this cell (targets and its own nested hold-outs), with distances."""
+    from scipy.special import ndtri
+
+    X = {sym: target_rows[col].to_numpy(dtype=float) for sym, col in f.columns.items()}
+    d = input_decades(f.data[f.data["_weight"] > 0] if "_weight" in f.data else f.data, f.columns, X)
+    with np.errstate(all="ignore"):
+        e = np.log(pred["y"].to_numpy(dtype=float)) - np.log(pred["y_hat"].to_numpy(dtype=float))
+        z = float(ndtri(0.95))
+        b = np.log(pred["upper"].to_numpy(dtype=float) / pred["lower"].to_numpy(dtype=float)) / (2 * z)
+    b = np.where(np.isfinite(b), b, f.rmse_log)
+    ext = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            ext = extrapolation_error(f)
+    except ScalingLabError:
+        ext = None
+    return {"targets": pd.DataFrame({"decades": d, "log_error": e, "base_sd": b}),
+            "nested": None if ext is None else ext.points}
 
 
 def _failed_cell(c: _Cell, error: str):
@@ -398,7 +670,8 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
             lower = upper = np.full_like(y_hat, np.nan)
             used = None
             if interval is not None:
-                used = resolve_method(method, f, "prediction")
+                used = (resolve_method("auto", f, "parameters") if method == "base"
+                        else resolve_method(method, f, "prediction"))
                 try:
                     iv = _interval(f, target_rows, interval, used, n_resamples, seed)
                     lower, upper = iv["lower"].to_numpy(), iv["upper"].to_numpy()

@@ -11,7 +11,9 @@ hold-out (``holdout``)
     ``"compute>C"`` (every run whose final compute exceeds C FLOPs).
 fit models (``fit_models``)
     ``"all"`` (every smaller model), ``"smallest:k"`` (the k smallest sizes),
-    ``"window:k"`` (the k consecutive sizes just below the held-out ones).
+    ``"window:k"`` (the k consecutive sizes just below the held-out ones),
+    ``"range:i-j"`` (the i-th to j-th smallest other sizes, 1-based: a window of
+    consecutive sizes anywhere, the Hitchhiker's Guide scale-up track).
 fit checkpoints (``checkpoints``)
     a :class:`~scalinglab.data.CheckpointRule`, the same rule ``fit``, ``report``
     and ``plot`` use: ``window=(0.2, 1.0)`` drops the first 20% of each run,
@@ -38,7 +40,7 @@ from scalinglab.errors import DataError, InvalidParameterError
 __all__ = ["Policy", "DEFAULT_POLICY", "split"]
 
 _HOLDOUT = re.compile(r"^(largest)(?::(\d+))?$|^compute\s*>\s*([0-9.eE+-]+)$")
-_FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$")
+_FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$|^(range):(\d+)-(\d+)$")
 _TARGET = re.compile(r"^(final)$|^last(?:30|:(0?\.\d+|1(?:\.0*)?))$")
 _LEGACY = ("fraction", "skip_fraction", "min_tokens", "final_only")
 
@@ -107,7 +109,10 @@ class Policy:
                 f"backtest(): 'holdout' must be 'largest', 'largest:k' or 'compute>C'; got {self.holdout!r}")
         if not isinstance(self.fit_models, str) or not _FITMODELS.match(self.fit_models.strip()):
             raise InvalidParameterError(
-                f"backtest(): 'fit_models' must be 'all', 'smallest:k' or 'window:k'; got {self.fit_models!r}")
+                f"backtest(): 'fit_models' must be 'all', 'smallest:k', 'window:k' or 'range:i-j'; "
+                f"got {self.fit_models!r}")
+        if self.fit_range is not None and not 1 <= self.fit_range[0] <= self.fit_range[1]:
+            raise InvalidParameterError(f"backtest(): 'range:i-j' needs 1 <= i <= j; got {self.fit_models!r}")
         if not isinstance(self.target, str) or not _TARGET.match(self.target.strip()):
             raise InvalidParameterError(
                 f"backtest(): 'target' must be 'last30', 'last:f' (0 < f <= 1) or 'final'; got {self.target!r}")
@@ -137,7 +142,15 @@ class Policy:
     @property
     def fit_k(self) -> int | None:
         m = _FITMODELS.match(self.fit_models.strip())
+        if m.group(4):
+            return int(m.group(6)) - int(m.group(5)) + 1
         return int(m.group(3)) if m.group(3) else None
+
+    @property
+    def fit_range(self) -> tuple[int, int] | None:
+        """``(i, j)`` of ``"range:i-j"`` (1-based, inclusive), else None."""
+        m = _FITMODELS.match(self.fit_models.strip())
+        return (int(m.group(5)), int(m.group(6))) if m.group(4) else None
 
     @property
     def target_window(self) -> float | None:
@@ -164,6 +177,8 @@ class Policy:
             parts.append("fit all other sizes")
         elif self.fit_models.startswith("smallest"):
             parts.append(f"fit the {self.fit_k} smallest other sizes")
+        elif self.fit_range is not None:
+            parts.append(f"fit sizes {self.fit_range[0]}-{self.fit_range[1]} (smallest = 1)")
         else:
             parts.append(f"fit the {self.fit_k} sizes just below the held-out ones")
         parts.extend(self.checkpoints.steps())
@@ -233,7 +248,7 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
         When the policy cannot be applied (k larger than the family, an empty
         fit or target set after the checkpoint rules); the message names the policy.
     """
-    where = f" in family '{family}'" if family else ""
+    where = f" in group '{family}'" if family else ""
     if "params" not in frame:
         raise DataError("backtest policies need a model-size column 'params'", column="params",
                         kind="missing-column", hint="map it with --map params=<your column>")
@@ -251,7 +266,8 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
     else:
         k = policy.holdout_k
         if k >= sizes.size:
-            raise DataError(f"holdout='{policy.holdout}' holds out {k} model size(s) but the family{where} has only "
+            raise DataError(f"holdout='{policy.holdout}' holds out {k} model size(s) but "
+                            f"{('group ' + repr(family)) if family else 'the family'} has only "
                             f"{sizes.size}; nothing would be left to fit", kind="bad-policy",
                             hint=f"use k <= {sizes.size - 1}")
         held = sizes[-k:]
@@ -265,7 +281,15 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
             raise DataError(f"fit_models='{policy.fit_models}' asks for {k} model sizes but only {fit_sizes.size} "
                             f"remain{where} after the hold-out", kind="bad-policy",
                             hint=f"use k <= {fit_sizes.size}")
-        keep = fit_sizes[:k] if policy.fit_models.startswith("smallest") else fit_sizes[-k:]
+        if policy.fit_range is not None:
+            i, j = policy.fit_range
+            if j > fit_sizes.size:
+                raise DataError(f"fit_models='{policy.fit_models}' asks for size {j} but only {fit_sizes.size} "
+                                f"remain{where} after the hold-out", kind="bad-policy",
+                                hint=f"use j <= {fit_sizes.size}")
+            keep = fit_sizes[i - 1:j]
+        else:
+            keep = fit_sizes[:k] if policy.fit_models.startswith("smallest") else fit_sizes[-k:]
         fit_rows = fit_rows[fit_rows["params"].isin(keep)]
     fit_rows = policy.checkpoints.apply_frame(fit_rows)
     if fit_rows.empty:

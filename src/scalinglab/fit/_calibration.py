@@ -31,7 +31,8 @@ import pandas as pd
 
 from scalinglab.fit._engine import refit
 
-__all__ = ["ExtrapolationError", "extrapolation_error", "size_axis"]
+__all__ = ["ExtrapolationError", "extrapolation_error", "size_axis", "input_decades", "ExtrapolationPrior",
+           "CalibratedSigma", "calibrated_sigma", "widen", "OWN_STRENGTH", "MIN_PRIOR_GROUPS"]
 
 
 @dataclass(frozen=True)
@@ -49,12 +50,18 @@ class ExtrapolationError:
     holdouts : DataFrame
         One row per nested fit: ``held_out_sizes``, ``train_max_size``, ``max_decades``,
         ``rms_log_error``, ``n_points``.
+    points : DataFrame, optional
+        One row per held-out point: ``decades`` (beyond the nested fit's range, every
+        input in quadrature: :func:`input_decades`), ``log_error`` and ``base_sd``
+        (the nested fit's RMS log residual) -- the raw material of
+        :class:`ExtrapolationPrior` and :func:`calibrated_sigma`.
     """
 
     axis: str
     column: str
     sigma_per_decade: float
     holdouts: pd.DataFrame
+    points: pd.DataFrame | None = None
 
     @property
     def n_holdouts(self) -> int:
@@ -108,7 +115,7 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
         data = data[data["_weight"] > 0].drop(columns="_weight")
     size = data[column].to_numpy(dtype=float)
     group = _size_groups(size)
-    rows, errors, distances = [], [], []
+    rows, errors, distances, point_rows = [], [], [], []
     for k in range(1, max_holdouts + 1):
         cut = group.max() - k  # hold out the k largest sizes together
         train, test = data[group <= cut], data[group > cut]
@@ -129,6 +136,14 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
             continue
         errors.append(err[keep])
         distances.append(d[keep])
+        Xtrain = {s_: train[c_].to_numpy(dtype=float) for s_, c_ in fit.columns.items()}
+        with np.errstate(all="ignore"):
+            r_train = np.log(train[fit.target].to_numpy(dtype=float)) - np.log(fit.law.evaluate(Xtrain, nested.params))
+        nested_rmse = float(np.sqrt(np.nanmean(r_train ** 2)))
+        point_rows.append(pd.DataFrame({
+            "decades": input_decades(train, fit.columns, {s_: test[c_].to_numpy(dtype=float)
+                                                          for s_, c_ in fit.columns.items()})[keep],
+            "log_error": err[keep], "base_sd": nested_rmse}))
         rows.append({"held_out_sizes": int(k), "train_max_size": float(train[column].max()),
                      "max_decades": float(d[keep].max()), "rms_log_error": float(np.sqrt(np.mean(err[keep] ** 2))),
                      "n_points": int(keep.sum())})
@@ -140,4 +155,190 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
     # E[e^2] = s^2 + sigma^2 d^2; pooled moment estimate of sigma^2, floored at 0.
     scatter = fit.rmse_log ** 2
     sigma = float(np.sqrt(max(np.sum(e ** 2 - scatter), 0.0) / np.sum(d ** 2)))
-    return ExtrapolationError(axis=axis, column=column, sigma_per_decade=sigma, holdouts=table)
+    points = pd.concat(point_rows, ignore_index=True) if point_rows else None
+    return ExtrapolationError(axis=axis, column=column, sigma_per_decade=sigma, holdouts=table, points=points)
+
+
+# ------------------------------------------------------------------------------------------------------
+# Borrowing the error scale from other groups: a prior learned from their backtests
+
+
+#: Own nested hold-out points count like this many prior points (the prior's weight is
+#: ``OWN_STRENGTH / (n_own + OWN_STRENGTH)``).
+OWN_STRENGTH = 10.0
+#: Fewer other groups than this, and fewer own hold-out points than :data:`MIN_OWN_POINTS`:
+#: too little information to calibrate (said so in the output).
+MIN_PRIOR_GROUPS = 2
+MIN_OWN_POINTS = 3
+#: Largest extrapolation error per decade the calibration will report (log units).
+MAX_SIGMA = 3.0
+
+
+def input_decades(train: pd.DataFrame, columns: dict, X: dict) -> np.ndarray:
+    """Decades each point of ``X`` lies beyond the range of ``train``, every input in quadrature.
+
+    ``d = sqrt(sum_k max(0, log10(x_k / max_k), log10(min_k / x_k))^2)`` over the law's
+    inputs k (model size, tokens, ...), so extrapolating to a larger model *and*
+    further in training both count.
+
+    Examples
+    --------
+    >>> train = pd.DataFrame({"params": [1e7, 1e8], "tokens": [1e9, 1e10]})
+    >>> input_decades(train, {"N": "params", "D": "tokens"}, {"N": np.array([1e9]), "D": np.array([1e11])}).round(3)
+    array([1.414])
+    """
+    total = None
+    for sym, col in columns.items():
+        fitted = train[col].to_numpy(dtype=float)
+        x = np.asarray(X[sym], dtype=float)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            d = np.maximum(0.0, np.maximum(np.log10(x / fitted.max()), np.log10(fitted.min() / x)))
+        total = d ** 2 if total is None else total + d ** 2
+    return np.sqrt(total) if total is not None else np.zeros(0)
+
+
+@dataclass(frozen=True)
+class ExtrapolationPrior:
+    """Extrapolation errors seen on other groups' backtests: the prior of :func:`calibrated_sigma`.
+
+    Attributes
+    ----------
+    points : DataFrame
+        One row per held-out point of another group: ``group``, ``decades``,
+        ``log_error`` (log y - log yhat) and ``base_sd`` (log-scale sd of that
+        point's uncalibrated interval: run scatter and parameter uncertainty).
+    """
+
+    points: pd.DataFrame
+
+    def __post_init__(self) -> None:
+        missing = {"group", "decades", "log_error", "base_sd"} - set(self.points.columns)
+        if missing:
+            raise ValueError(f"ExtrapolationPrior: points need columns {sorted(missing)}")
+
+    @property
+    def groups(self) -> list[str]:
+        return [str(g) for g in pd.unique(self.points["group"])]
+
+    def without(self, group: str | None) -> "ExtrapolationPrior":
+        """The prior with one group left out (the target's own group)."""
+        if group is None:
+            return self
+        return ExtrapolationPrior(self.points[self.points["group"].astype(str) != str(group)])
+
+    def to_dict(self) -> dict:
+        return {"groups": self.groups, "n_points": int(len(self.points))}
+
+
+@dataclass(frozen=True)
+class CalibratedSigma:
+    """The extrapolation error per decade used to widen one interval, and where it came from."""
+
+    sigma_per_decade: float | None
+    n_own: int
+    prior_groups: int
+    note: str
+
+    @property
+    def thin(self) -> bool:
+        """True when too little information was available (the interval is not calibrated)."""
+        return self.sigma_per_decade is None
+
+
+def _weighted_cover_sigma(e, d, b, w, level: float) -> float:
+    """Smallest sigma with weighted share of ``|e| <= z sqrt(b^2 + sigma^2 d^2)`` >= level (bisection)."""
+    from scipy.special import ndtri
+
+    z = float(ndtri(0.5 + level / 2))
+    w = w / w.sum()
+
+    def share(sig):
+        return float(np.sum(w * (np.abs(e) <= z * np.sqrt(b ** 2 + (sig * d) ** 2))))
+
+    if share(0.0) >= level:
+        return 0.0
+    if share(MAX_SIGMA) < level:
+        return MAX_SIGMA
+    lo, hi = 0.0, MAX_SIGMA
+    for _ in range(50):
+        mid = 0.5 * (lo + hi)
+        if share(mid) >= level:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None, level: float) -> CalibratedSigma:
+    """Extrapolation error per decade from a group's own nested hold-outs and a prior from other groups.
+
+    The error of a prediction ``d`` decades beyond the fitted range is modelled as
+    normal in log space with sd ``sqrt(b^2 + sigma^2 d^2)`` (``b``: the uncalibrated
+    interval's sd).  ``sigma`` is the smallest value at which a ``level`` share of the
+    pooled held-out points falls inside, the share weighted so that each prior group
+    counts equally and the own points together carry ``n_own / (n_own + OWN_STRENGTH)``
+    (all the weight without a prior; none without own points).  A quantile, not a
+    moment, so one group's wild miss does not swamp the others.
+
+    With fewer than :data:`MIN_PRIOR_GROUPS` prior groups and fewer than
+    :data:`MIN_OWN_POINTS` own points there is too little information:
+    ``sigma_per_decade`` is ``None`` and ``note`` says so.
+
+    Examples
+    --------
+    >>> rng = np.random.default_rng(0)
+    >>> d = rng.uniform(0.2, 1.0, 400)
+    >>> pts = pd.DataFrame({"group": np.repeat(list("abcd"), 100), "decades": d,
+    ...                     "log_error": rng.normal(0, 0.05 * d), "base_sd": 0.0})
+    >>> round(calibrated_sigma(None, ExtrapolationPrior(pts), 0.9).sigma_per_decade, 2)
+    0.05
+    """
+    own = own if own is not None and len(own) else None
+    n_own = 0 if own is None else int(len(own))
+    n_groups = 0 if prior is None else len(prior.groups)
+    if n_groups < MIN_PRIOR_GROUPS and n_own < MIN_OWN_POINTS:
+        return CalibratedSigma(None, n_own, n_groups,
+                               f"too little information to calibrate ({n_own} own hold-out point(s), "
+                               f"{n_groups} other group(s)): the interval holds run scatter and parameter "
+                               "uncertainty only, not extrapolation error")
+    parts, weights = [], []
+    lam = 1.0 if n_groups < MIN_PRIOR_GROUPS else (0.0 if n_own < MIN_OWN_POINTS else n_own / (n_own + OWN_STRENGTH))
+    if lam > 0:
+        parts.append(own)
+        weights.append(np.full(n_own, lam / n_own))
+    if lam < 1:
+        pts = prior.points
+        per_group = pts.groupby("group")["group"].transform("size").to_numpy(dtype=float)
+        parts.append(pts)
+        weights.append((1 - lam) / n_groups / per_group)
+    allp = pd.concat([p[["decades", "log_error", "base_sd"]] for p in parts], ignore_index=True)
+    w = np.concatenate(weights)
+    e, d, b = (allp[c].to_numpy(dtype=float) for c in ("log_error", "decades", "base_sd"))
+    ok = np.isfinite(e) & np.isfinite(d) & np.isfinite(b)
+    sigma = _weighted_cover_sigma(e[ok], d[ok], b[ok], w[ok], level)
+    src = []
+    if lam > 0:
+        src.append(f"{n_own} own hold-out point(s)")
+    if lam < 1:
+        src.append(f"{len(prior.points)} point(s) of {n_groups} other group(s)")
+    return CalibratedSigma(sigma, n_own, n_groups, "calibrated on " + " and ".join(src))
+
+
+def widen(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray, decades: np.ndarray, sigma: float,
+          level: float) -> tuple[np.ndarray, np.ndarray]:
+    """``[lower, upper]`` widened in log space by an independent term of sd ``sigma * decades``.
+
+    Examples
+    --------
+    >>> lo, hi = widen(np.array([2.0]), np.array([2.0]), np.array([2.0]), np.array([1.0]), 0.1, 0.9)
+    >>> round(float(np.log(hi[0] / 2.0)), 4)
+    0.1645
+    """
+    from scipy.special import ndtri
+
+    extra = float(ndtri(0.5 + level / 2)) * sigma * np.maximum(np.asarray(decades, dtype=float), 0.0)
+    est = np.asarray(estimate, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        lo = np.log(est) - np.log(np.asarray(lower, dtype=float))
+        hi = np.log(np.asarray(upper, dtype=float)) - np.log(est)
+    return est * np.exp(-np.sqrt(lo ** 2 + extra ** 2)), est * np.exp(np.sqrt(hi ** 2 + extra ** 2))

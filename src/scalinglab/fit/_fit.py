@@ -35,6 +35,7 @@ def fit(
     n_starts: int = 8,
     max_grid: int = 20000,
     seed: int = 0,
+    by: str | None = None,
 ) -> Fit:
     """Fit a scaling law to runs, robustly and globally.
 
@@ -71,10 +72,15 @@ def fit(
         Grid points refined by the local optimiser.
     max_grid : int
         Cap on the starting grid; larger grids are subsampled with ``seed``.
+    by : str, optional
+        Fit each group of rows sharing a value of this column separately (e.g.
+        ``by="family"``) through :func:`~scalinglab.fit.fit_many`; returns a
+        :class:`~scalinglab.fit.FitSet` with one summary table.  Without it, a table
+        holding several families warns (:class:`~scalinglab.fit.PooledFamiliesWarning`).
 
     Returns
     -------
-    Fit
+    Fit (FitSet with ``by=``)
 
     Raises
     ------
@@ -100,6 +106,17 @@ def fit(
     lw = get_law(law)
     runs = read_runs(data, required=())
     frame = runs.frame
+    if by is not None:  # one fit per group, through fit_many (fit/_groups.py)
+        from scalinglab.fit._groups import fit_groups
+
+        options = dict(x=x, y=y, loss=loss, delta=delta, space=space, weights=weights, fixed=fixed, bounds=bounds,
+                       n_starts=n_starts, max_grid=max_grid, seed=seed)
+        return fit_groups(frame, law, by, options, fit_fn=fit)
+    from scalinglab.fit._groups import PooledFamiliesWarning, pooled_warning
+
+    pooled = pooled_warning(frame)
+    if pooled:
+        warnings.warn(pooled, PooledFamiliesWarning, stacklevel=2)
     columns = resolve_columns(lw, x)
     problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
                             fixed=fixed, bounds=bounds, source=runs.source)

@@ -52,6 +52,14 @@ def register(app: typer.Typer) -> None:
         interval: float = IntervalOption,
         method: str = typer.Option("auto", "--method", help=f"Interval method: {_METHODS}."),
         n_resamples: int = NResamplesOption,
+        by: Optional[str] = typer.Option(None, "--by", help="Score each group of this column (e.g. family, "
+                                         "scaled_set) separately; a group that cannot be scored is listed as failed."),
+        borrow_from: Optional[str] = typer.Option(None, "--borrow-from", metavar="GROUPS",
+                                                  help="Single-model transfer: hold the size parameters at the median "
+                                                       "of fits on these groups (comma-separated, or 'others'); "
+                                                       "use with --fit-models window:1."),
+        seeds: str = typer.Option("separate", "--seeds", help="With a seed column: separate | mean (average "
+                                  "replicate fit runs)."),
         json_output: bool = JsonOption,
         fraction: Optional[float] = hidden_alias("--fraction", "--window LO,HI"),
         skip_fraction: Optional[float] = hidden_alias("--skip-fraction", "--window LO,HI"),
@@ -68,6 +76,8 @@ def register(app: typer.Typer) -> None:
             runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
             policy = Policy.from_options(holdout, fit_models, target, min_tokens=min_tokens,
                                          window=_fit_window(window, fraction, skip_fraction), final_only=final_only)
+            bf = None if borrow_from is None else (
+                "others" if borrow_from.strip() == "others" else [v.strip() for v in borrow_from.split(",") if v.strip()])
             bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,
-                          method=method, n_resamples=n_resamples)
+                          method=method, n_resamples=n_resamples, by=by or "family", borrow_from=bf, seeds=seeds)
             emit(bt.to_dict(), json_output, bt.summary())

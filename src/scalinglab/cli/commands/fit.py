@@ -5,6 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Optional
 
+import json
+
 import typer
 
 from scalinglab.cli._common import (
@@ -60,6 +62,8 @@ def register(app: typer.Typer) -> None:
                                   "other bounded metrics)."),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
+        by: Optional[str] = typer.Option(None, "--by", help="Fit each group of this column separately (e.g. family): "
+                                         "one summary table."),
         json_output: bool = JsonOption,
     ) -> None:
         """Fit a scaling law to runs and print the summary."""
@@ -81,14 +85,27 @@ def register(app: typer.Typer) -> None:
                                     hint=f"choose the target with --y <column> (or --map {y}=<column>)") from None
                 raise
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore")  # diagnostics are printed with the summary
+            with warnings.catch_warnings(record=True) as caught:
+                warnings.simplefilter("always")  # diagnostics are printed with the summary
                 result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta, space=space,
-                             fixed=parse_pairs(fix, "--fix", numeric=True) or None)
+                             fixed=parse_pairs(fix, "--fix", numeric=True) or None, by=by)
+            pooled = [str(w.message) for w in caught if type(w.message).__name__ == "PooledFamiliesWarning"]
+            if by is not None:  # a set of fits: one table; --output saves every fit in one JSON file
+                payload = result.to_dict()
+                if output is not None:
+                    from scalinglab._io import write_atomic
+
+                    write_atomic(output, json.dumps({g: f.to_dict() for g, f in result.items()}))
+                    payload["saved_to"] = str(output)
+                emit(payload, json_output, result.summary() + (f"\n\nSaved to {output}" if output else ""))
+                return
             if output is not None:
                 result.save(output)
             payload = {k: v for k, v in result.to_dict().items() if k not in ("data", "cov", "start_objectives")}
             if output is not None:
                 payload["saved_to"] = str(output)
             text = result.summary().as_text() + (f"\n\nSaved to {output}" if output else "")
+            if pooled:
+                payload["warnings_pooled"] = pooled
+                text = f"warning: {pooled[0]}\n\n" + text
             emit(payload, json_output, text)

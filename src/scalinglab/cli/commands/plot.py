@@ -16,7 +16,8 @@ from scalinglab.cli._common import (
 def register(app: typer.Typer) -> None:
     @app.command("plot")
     def plot_command(
-        kind: str = typer.Argument(..., help="loss, compare, parity, residuals, frontier or backtest."),
+        kind: str = typer.Argument(..., help="loss, compare, parity, residuals, frontier, backtest or "
+                                  "backtest-grid (track-B heatmap; --group picks one group of --by)."),
         data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
         law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable for compare)."),
         output: Path = typer.Option(..., "--output", "-o", help="Figure file: .png, .svg or .pdf."),
@@ -36,6 +37,8 @@ def register(app: typer.Typer) -> None:
         final_only: bool = FinalOnlyOption,
         interval: float = typer.Option(0.9, "--interval", help="Band level, e.g. 0.9."),
         method: str = typer.Option("delta", "--method", help="Band: delta or bootstrap."),
+        by: str = typer.Option("family", "--by", help="backtest-grid: column of the groups."),
+        group: Optional[str] = typer.Option(None, "--group", help="backtest-grid: one group (default: the mean)."),
         json_output: bool = JsonOption,
     ) -> None:
         """Draw one figure (loss curves, parity, residuals, comparison, frontier, backtest) to PNG, SVG or PDF."""
@@ -47,6 +50,14 @@ def register(app: typer.Typer) -> None:
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates)
             fits = [load_fit(p) for p in fit_file] if fit_file else None
+            if kind == "backtest-grid":  # track B of the Hitchhiker's Guide (scalinglab.evaluate.backtest_grid)
+                from scalinglab.evaluate import backtest_grid, plot_backtest_grid
+
+                grid = backtest_grid(runs, (law or ["chinchilla"])[0], interval=None, by=by, y=y)
+                path = save_figure(plot_backtest_grid(grid, group=group), output)
+                emit({"kind": kind, "output": str(path), "bytes": path.stat().st_size}, json_output,
+                     f"wrote {path} ({kind})")
+                return
             fig = make_figure(kind, runs, list(law or ["chinchilla"]), target=parse_target(target), x=axis,
                               inputs=parse_x(x), y=y, min_tokens=min_tokens, window=parse_window(window),
                               final_only=final_only, interval=interval, method=method, fits=fits)

@@ -1,0 +1,230 @@
+"""Group-wise fits: one law per family of runs, and the warning for a pooled multi-family table.
+
+``fit(runs, law, by="family")`` fits every group (the rows sharing a value of
+``by``) separately through :func:`~scalinglab.fit.fit_many` and returns a
+:class:`FitSet`: the fits by group, the groups that could not be fitted with
+their reason, and one summary table.  A table that holds several families and
+is fitted as one (``by=None``) is usually a mistake: :func:`pooled_warning`
+names the column and the ``by=`` / ``--by`` fix.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from scalinglab.errors import DataError, InvalidParameterError, ScalingLabWarning
+
+__all__ = ["FitSet", "fit_groups", "pooled_warning", "GROUP_COLUMNS", "PooledFamiliesWarning"]
+
+#: Columns that name a family of runs when they vary between runs.
+GROUP_COLUMNS = ("family", "scaled_set", "model_type", "suite", "group")
+#: Median relative gap between two same-size curves (no seed column) above which they count as different families.
+CURVE_GAP = 0.03
+
+
+class PooledFamiliesWarning(ScalingLabWarning):
+    """A table that holds several families is being fitted as one."""
+
+
+def _groupable(frame: pd.DataFrame, by: str, owner: str) -> list[tuple[str, pd.DataFrame]]:
+    if by not in frame:
+        cols = [c for c in frame.columns if not c.startswith("_")]
+        raise DataError(f"{owner}(): by='{by}' is not a column of the runs table", column=by, kind="missing-column",
+                        hint=f"use one of {cols}, or map yours with --map {by}=<column>")
+    if frame[by].isna().any():
+        n = int(frame[by].isna().sum())
+        raise DataError(f"{owner}(): column '{by}' is empty in {n} row(s); every row needs a group",
+                        column=by, kind="missing-value", hint=f"fill or drop those rows before grouping by '{by}'")
+    return [(str(k), g) for k, g in frame.groupby(by, sort=False)]
+
+
+def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
+    """Why ``frame`` looks like several families fitted as one, or ``None``.
+
+    Two signs: a family-like column (:data:`GROUP_COLUMNS`) with more than one
+    value, or runs of the same size (no ``seed`` column to say they are replicates)
+    whose loss curves disagree by more than :data:`CURVE_GAP` where their token
+    ranges overlap.  Runs of one size trained to different budgets (one checkpoint
+    each) do not count.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"family": ["a", "a", "b"], "run": ["x", "y", "z"], "loss": [3.0, 2.9, 2.5]})
+    >>> pooled_warning(df)
+    "the table holds 2 values of 'family' (a, b) fitted as one law; fit each with by='family' (CLI: --by family)"
+    """
+    for col in GROUP_COLUMNS:
+        if col in frame and frame[col].nunique(dropna=True) > 1:
+            values = [str(v) for v in pd.unique(frame[col].dropna())]
+            shown = ", ".join(values[:4]) + (", ..." if len(values) > 4 else "")
+            return (f"the table holds {len(values)} values of '{col}' ({shown}) fitted as one law; fit each with "
+                    f"{by_flag}'{col}' (CLI: --by {col})")
+    if "seed" in frame or not {"run", "params", "tokens", "loss"} <= set(frame.columns):
+        return None
+    for size, g in frame.groupby("params", sort=False):
+        runs = [r for _, r in g.groupby("run", sort=False) if len(r) >= 3]
+        if len(runs) < 2:
+            continue
+        a, b = runs[0].sort_values("tokens"), runs[1].sort_values("tokens")
+        lo, hi = max(a["tokens"].min(), b["tokens"].min()), min(a["tokens"].max(), b["tokens"].max())
+        if not hi > lo:
+            continue
+        grid = np.geomspace(lo, hi, 16)
+        la = np.interp(np.log(grid), np.log(a["tokens"].to_numpy(float)), a["loss"].to_numpy(float))
+        lb = np.interp(np.log(grid), np.log(b["tokens"].to_numpy(float)), b["loss"].to_numpy(float))
+        gap = float(np.median(np.abs(la - lb) / np.minimum(la, lb)))
+        if gap > CURVE_GAP:
+            return (f"runs '{a['run'].iloc[0]}' and '{b['run'].iloc[0]}' have the same size ({size:.3g}) but their "
+                    f"loss curves differ by {gap:.0%}: the table may hold several families fitted as one law; add a "
+                    f"'family' column and fit each with {by_flag}'family' (CLI: --by family), or a 'seed' column "
+                    "if they are replicates")
+    return None
+
+
+@dataclass(frozen=True)
+class FitSet:
+    """Fits of one law, one per group (immutable).
+
+    Attributes
+    ----------
+    by : str
+        The grouping column.
+    fits : dict
+        Group value -> :class:`~scalinglab.fit.Fit`, for the groups that were fitted.
+    failures : dict
+        Group value -> one-line reason, for the groups that could not be fitted.
+    """
+
+    by: str
+    fits: dict
+    failures: dict = field(default_factory=dict)
+
+    def __len__(self) -> int:
+        return len(self.fits)
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.fits)
+
+    def __getitem__(self, group: str):
+        return self.fits[group]
+
+    def items(self):
+        return self.fits.items()
+
+    @property
+    def groups(self) -> list[str]:
+        """Every group, fitted or failed, in table order."""
+        return list(self.fits) + [g for g in self.failures if g not in self.fits]
+
+    def table(self) -> pd.DataFrame:
+        """One row per group: runs, points, parameters, RMSE of log-loss, converged, error."""
+        rows = []
+        for g in self.groups:
+            f = self.fits.get(g)
+            if f is None:
+                rows.append({self.by: g, "runs": np.nan, "points": np.nan, "rmse_log": np.nan, "converged": False,
+                             "error": self.failures[g]})
+                continue
+            runs = int(f.data["run"].nunique()) if "run" in f.data else f.n_points
+            rows.append({self.by: g, "runs": runs, "points": f.n_points, **f.params, "rmse_log": f.rmse_log,
+                         "converged": bool(f.converged), "error": None})
+        return pd.DataFrame(rows)
+
+    def params_frame(self) -> pd.DataFrame:
+        """Fitted parameters, one row per fitted group."""
+        return pd.DataFrame({g: f.params for g, f in self.fits.items()}).T.rename_axis(self.by)
+
+    def summary(self) -> str:
+        """The summary table as text, failures listed with their reason."""
+        t = self.table()
+        law = next(iter(self.fits.values())).law.name if self.fits else "?"
+        params = list(next(iter(self.fits.values())).law.params) if self.fits else []
+        head = f"{self.by:<18} {'runs':>4} {'points':>6} " + " ".join(f"{p:>10}" for p in params) + f" {'rmse_log':>9}"
+        lines = [f"Fits of {law} by '{self.by}': {len(self.fits)} fitted, {len(self.failures)} failed", "", head,
+                 "-" * len(head)]
+        for r in t.to_dict(orient="records"):
+            if r["error"]:
+                lines.append(f"{str(r[self.by]):<18} FAILED: {r['error']}")
+                continue
+            lines.append(f"{str(r[self.by]):<18} {r['runs']:>4} {r['points']:>6} "
+                         + " ".join(f"{r[p]:>10.4g}" for p in params) + f" {r['rmse_log']:>9.4f}"
+                         + ("" if r["converged"] else "  (not converged)"))
+        return "\n".join(lines)
+
+    __str__ = summary
+
+    def to_dict(self) -> dict[str, Any]:
+        def clean(v):
+            if isinstance(v, (float, np.floating)):
+                return float(v) if math.isfinite(v) else None
+            if isinstance(v, np.integer):
+                return int(v)
+            return v
+        return {"by": self.by, "groups": [{k: clean(v) for k, v in r.items()}
+                                          for r in self.table().to_dict(orient="records")],
+                "failures": dict(self.failures)}
+
+    def __repr__(self) -> str:
+        return f"FitSet(by={self.by!r}, fitted={len(self.fits)}, failed={len(self.failures)})"
+
+
+@dataclass(frozen=True)
+class _GroupJob:
+    fit_fn: Any
+    data: pd.DataFrame
+    law: Any
+    options: Mapping[str, Any]
+    label: str
+
+
+def _run_group(job: _GroupJob):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return job.fit_fn(job.data, job.law, **dict(job.options))
+
+
+def fit_groups(frame: pd.DataFrame, law: Any, by: str, options: Mapping[str, Any] | None = None, *,
+               fit_fn: Any = None, backend: str = "serial", workers: int | None = None) -> FitSet:
+    """Fit ``law`` to each group of ``frame`` (rows sharing a value of column ``by``) as one batch.
+
+    The groups run through :func:`scalinglab.batch.run_batch` (the layer under
+    :func:`~scalinglab.fit.fit_many`, same backends) with ``fit_fn`` (default
+    :func:`scalinglab.fit.fit`; passed in so this module stays below the front door).
+
+    A group that cannot be fitted (too few points, a failed solve) is recorded in
+    :attr:`FitSet.failures` with its reason; the others are still fitted.
+
+    Examples
+    --------
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+    >>> a = pd.DataFrame({"family": "a", "params": N, "tokens": D, "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28})
+    >>> b = a.assign(family="b", loss=2.0 + 300 / N**0.30 + 410 / D**0.28)
+    >>> fs = fit_groups(pd.concat([a, b]), "chinchilla", "family")
+    >>> {g: round(f.params["E"], 2) for g, f in fs.items()}
+    {'a': 1.7, 'b': 2.0}
+    """
+    from scalinglab.batch import run_batch
+
+    if fit_fn is None:
+        import importlib
+
+        fit_fn = importlib.import_module("scalinglab.fit").fit
+    if not isinstance(by, str) or not by:
+        raise InvalidParameterError(f"fit(): 'by' must be a column name; got {by!r}", hint="e.g. by='family'")
+    groups = _groupable(frame, by, "fit")
+    jobs = [_GroupJob(fit_fn, g.reset_index(drop=True), law, dict(options or {}), name) for name, g in groups]
+    fits, failures = {}, {}
+    outcomes = run_batch(_run_group, jobs, backend=backend, workers=workers)
+    for job, out in zip(jobs, outcomes):
+        if out.ok:
+            fits[job.label] = out.value
+        else:
+            failures[job.label] = out.error
+    return FitSet(by=by, fits=fits, failures=failures)

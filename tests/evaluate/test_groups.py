@@ -1,0 +1,144 @@
+"""Backtests over many groups: by=, recorded group failures, borrowing across families, track grids,
+the calibration prior, seeds."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from typer.testing import CliRunner
+
+from scalinglab.cli import build_app
+from scalinglab.data import CheckpointRule
+from scalinglab.evaluate import (
+    Policy,
+    average_seeds,
+    backtest,
+    backtest_grid,
+    backtest_windows,
+    grid_table,
+    seed_spread,
+    size_coupled,
+)
+from scalinglab.fit import ExtrapolationPrior, calibrated_sigma
+from scalinglab.laws import get_law
+
+SHARED = dict(alpha=0.34, A=400.0)  # size parameters shared by every family
+FAMILIES = {"f1": dict(E=1.7, B=410.0, beta=0.28), "f2": dict(E=2.0, B=900.0, beta=0.32),
+            "f3": dict(E=1.5, B=300.0, beta=0.25), "f4": dict(E=1.9, B=500.0, beta=0.30)}
+SIZES = (1e7, 3e7, 1e8, 3e8, 1e9)
+
+
+def family(name, sizes=SIZES, ckpts=8):
+    p = {**SHARED, **FAMILIES[name]}
+    rows = []
+    for N in sizes:
+        for f in np.linspace(1 / ckpts, 1.0, ckpts):
+            D = 20 * N * f
+            rows.append({"set": name, "run": f"{name}-{N:g}", "params": N, "tokens": D,
+                         "loss": p["E"] + p["A"] / N ** p["alpha"] + p["B"] / D ** p["beta"]})
+    return pd.DataFrame(rows)
+
+
+def table():
+    return pd.concat([family(n) for n in FAMILIES] + [family("f4", sizes=(5e8,)).assign(set="single")],
+                     ignore_index=True)
+
+
+def test_backtest_by_column_records_a_group_failure_not_an_abort():
+    bt = backtest(table(), "chinchilla", by="set", interval=None)
+    s = bt.scores.set_index("family")
+    assert set(s.index) == {"f1", "f2", "f3", "f4", "single"}
+    assert "has only 1" in s.loc["single", "error"]
+    assert (s.drop(index="single")["are"] < 1e-3).all()
+    assert "1 failed: single" in bt.summary()
+
+
+def test_size_coupled_reads_the_law():
+    law = get_law("chinchilla")
+    X = {"N": np.full(3, 1e8), "D": np.array([1e9, 2e9, 4e9])}
+    assert size_coupled(law, {**SHARED, **FAMILIES["f1"]}, X) == ("A", "alpha")
+
+
+def test_borrowing_recovers_the_target_from_one_model():
+    single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
+    bt = backtest(table().query("set != 'single'"), "chinchilla", single, by="set", borrow_from="others",
+                  interval=None)
+    s = bt.scores.set_index("family")
+    assert (s["fit_runs"] == 1).all()
+    assert (s["are"] < 1e-3).all(), s["are"]
+    for b in s["borrowed"]:
+        assert b["alpha"] == pytest.approx(0.34, rel=1e-3) and b["A"] == pytest.approx(400, rel=1e-2)
+    # given values (a published fit) work the same way; a wrong exponent shows in the score
+    wrong = backtest(family("f1"), "chinchilla", single, borrow_from={"A": 400.0, "alpha": 0.30}, interval=None)
+    assert wrong.scores["are"].iloc[0] > 0.01
+
+
+def test_track_grids_have_cells_compute_and_scale_up():
+    runs = family("f1", ckpts=5)
+    g = backtest_grid(runs, "chinchilla", fractions=(0.5, 1.0), interval=None, by="set")
+    assert sorted(set(g.scores["k"])) == [2, 3, 4]
+    assert (g.scores["compute"] > 0).all()
+    # compute grows with k and p
+    t = grid_table(g, "compute")
+    assert (np.diff(t.to_numpy(), axis=0) > 0).all() and (np.diff(t.to_numpy(), axis=1) > 0).all()
+    w = backtest_windows(runs, "chinchilla", ks=[2], interval=None, by="set")
+    assert w.scores["scale_up"].round(2).tolist() == [33.33, 10.0, 3.33]
+
+
+def test_calibrated_sigma_prior_own_and_too_thin():
+    rng = np.random.default_rng(1)
+    d = rng.uniform(0.1, 1.0, 300)
+    pts = pd.DataFrame({"group": np.repeat(["a", "b", "c"], 100), "decades": d,
+                        "log_error": rng.normal(0, 0.1 * d), "base_sd": 0.0})
+    prior = ExtrapolationPrior(pts)
+    s = calibrated_sigma(None, prior, 0.9).sigma_per_decade
+    assert 0.07 < s < 0.13
+    thin = calibrated_sigma(None, prior.without("a").without("b"), 0.9)
+    assert thin.thin and "too little information" in thin.note
+    # own hold-outs that err more pull sigma up
+    own = pd.DataFrame({"decades": [0.5] * 20, "log_error": rng.normal(0, 0.2, 20), "base_sd": 0.0})
+    assert calibrated_sigma(own, prior, 0.9).sigma_per_decade > s
+
+
+def test_backtest_prior_from_other_groups_widens_two_run_groups():
+    noisy = []
+    for i, n in enumerate(FAMILIES):
+        f = family(n, sizes=(3e8, 5e8, 1e9))
+        f["loss"] *= np.exp(np.where(f["params"] == 1e9, 0.03 * (i - 1.5), 0.0))  # misses the law at the target
+        noisy.append(f)
+    bt = backtest(pd.concat(noisy, ignore_index=True), "chinchilla", by="set")
+    s = bt.scores
+    assert (s["interval_method"] == "calibrated").all()
+    assert "other group" in s["interval_note"].iloc[0]
+    assert (s["coverage"] >= s["coverage_base"]).all()
+    one = backtest(family("f1", sizes=(3e8, 5e8, 1e9)), "chinchilla")  # nothing to learn from
+    assert "uncalibrated" in one.scores["interval_method"].iloc[0]
+    assert "Intervals not calibrated" in one.summary()
+
+
+def test_seeds_spread_and_average():
+    a = family("f1", sizes=(1e7, 1e8)).assign(seed=0)
+    b = a.assign(seed=1, run=a["run"] + "-s1", loss=a["loss"] * 1.01)
+    runs = pd.concat([a, b], ignore_index=True)
+    spread = seed_spread(runs)
+    assert spread["seeds"].tolist() == [2, 2]
+    assert spread["curve_gap"].to_numpy() == pytest.approx(np.log(1.01), rel=1e-6)
+    avg = average_seeds(runs)
+    assert avg["run"].nunique() == 2 and len(avg) == len(a)
+
+
+def test_cli_backtest_by_lists_failures(tmp_path):
+    path = tmp_path / "runs.csv"
+    table().to_csv(path, index=False)
+    res = CliRunner().invoke(build_app(), ["backtest", str(path), "--by", "set", "--interval", "0"])
+    assert res.exit_code == 0, res.output
+    assert "single" in res.output and "FAILED" in res.output and "1 failed" in res.output
+
+
+def test_cli_plot_backtest_grid(tmp_path):
+    path, out = tmp_path / "runs.csv", tmp_path / "grid.svg"
+    family("f1", ckpts=4).to_csv(path, index=False)
+    res = CliRunner().invoke(build_app(), ["plot", "backtest-grid", str(path), "--by", "set", "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    assert out.stat().st_size > 1000 and "<svg" in out.read_text()[:500]
