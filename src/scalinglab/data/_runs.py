@@ -187,7 +187,7 @@ def read_runs(
     notes += derived_notes
     derived = {n.split(" ", 1)[0] for n in derived_notes}
     _check_finite_positive(frame, label, required, only=derived, derived=True)
-    frame = _assign_runs(frame, notes)
+    frame = _assign_runs(frame, notes, label)
     check_units(frame, label, declared=set(units or {}), derived=derived)
     frame = _handle_duplicates(frame, duplicates, label, notes)
     order = [c for c in CANONICAL_COLUMNS if c in frame] + [c for c in frame if c not in CANONICAL_COLUMNS]
@@ -364,13 +364,13 @@ def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
     return []
 
 
-def _assign_runs(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _assign_runs(frame: pd.DataFrame, notes: list[str], label: str = "<DataFrame>") -> pd.DataFrame:
     if "run" in frame:
         empty = frame["run"].isna() | (frame["run"].astype(str).str.strip() == "")
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
             raise DataError(f"the run id is empty; {int(empty.sum())} such row(s)", row=i + 1, column="run",
-                            kind="empty-run-id", source=getattr(frame, "attrs", {}).get("source"),
+                            kind="empty-run-id", source=label,
                             hint="give every row the id of its training run (rows of one run share it), "
                                  "or drop the run column to treat each row as its own run")
         frame["run"] = frame["run"].astype(str).str.strip()

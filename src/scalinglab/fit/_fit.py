@@ -157,6 +157,10 @@ def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFr
                 out.append(Diagnostic("at-bound", f"parameter '{name}' is at its {side} bound ({value:g}): "
                                       "the bound, not the data, set it", params=(name,)))
     law = problem.law
+    distinct_y = np.unique(problem.y).size
+    if distinct_y < 2:
+        out.append(Diagnostic("constant-target", f"the target has a single value ({problem.y[0]:g}) in every row: "
+                              "there is no trend to fit, and the parameters and intervals mean nothing"))
     for sym, values in problem.inputs.items():
         distinct = np.unique(values).size
         if distinct < law.min_distinct.get(sym, 3) and len(law.params) > 1:

@@ -8,9 +8,9 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
-    parse_window,
+    EXIT_CHECK_FAILED, DuplicatesOption, FinalOnlyOption, FormatOption, JsonOption, MapOption, MinTokensOption,
+    StrictOption, UnitOption, WindowOption, XOption, YOption, check_output, checkpoint_rule, cli_errors, emit,
+    load_runs_for_cli, parse_pairs, parse_window, progress_line,
 )
 
 __all__ = ["register", "parse_x", "parse_window"]  # parse_window lives in cli._common; re-exported for plot/report
@@ -43,24 +43,36 @@ def register(app: typer.Typer) -> None:
         delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
+        strict: bool = StrictOption,
         json_output: bool = JsonOption,
     ) -> None:
-        """Fit a scaling law to runs and print the summary."""
+        """Fit a scaling law to runs and print the summary.
+
+        The summary says which parameters the data cannot pin down; --strict makes that exit 1.
+        """
         import warnings
 
         from scalinglab.fit import fit
 
         with cli_errors(json_output):
+            check_output(output, (".json",))
             runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
-            with warnings.catch_warnings():
+            with warnings.catch_warnings(), progress_line(f"fitting {law} to {len(runs)} rows...", json_output):
                 warnings.simplefilter("ignore")  # diagnostics are printed with the summary
                 result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta,
                              fixed=parse_pairs(fix, "--fix", numeric=True) or None)
-            if output is not None:
-                result.save(output)
+                summary = result.summary()  # the run bootstrap: before anything is written
             payload = {k: v for k, v in result.to_dict().items() if k not in ("data", "cov", "start_objectives")}
-            if output is not None:
+            payload["summary"] = summary.as_dict()
+            payload["trusted"] = summary.trusted
+            if output is not None:  # written last: an interrupted command leaves no complete-looking file
+                result.save(output)
                 payload["saved_to"] = str(output)
-            text = result.summary().as_text() + (f"\n\nSaved to {output}" if output else "")
+            text = summary.as_text() + (f"\n\nSaved to {output}" if output else "")
             emit(payload, json_output, text)
+        if strict and not summary.trusted:
+            if not json_output:
+                typer.echo(f"--strict: the fit cannot be trusted ({len(summary.warnings)} diagnostic(s) above)",
+                           err=True)
+            raise typer.Exit(EXIT_CHECK_FAILED)
