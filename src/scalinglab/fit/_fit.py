@@ -102,8 +102,15 @@ def fit(
     runs = read_runs(data, required=())
     frame = runs.frame
     columns = resolve_columns(lw, x)
+    _refuse_bookkeeping(columns, y, runs.source)
     problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
                             fixed=fixed, bounds=bounds, source=runs.source)
+    if not problem.names:
+        from scalinglab.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"fit(): every parameter of law '{lw.name}' is fixed; there is nothing to fit",
+                                    hint="leave at least one parameter out of fixed=, or use law.evaluate()",
+                                    cli_hint="give --fix for fewer parameters than the law has")
     require_enough_points(problem, runs.source)
     sol = solve(problem, n_starts=n_starts, max_grid=max_grid, seed=seed)
     diagnostics = _diagnose(problem, sol.u, sol.converged, frame, columns, runs.source)
@@ -139,6 +146,26 @@ def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
              for p in fitted.free_params if p in ci.index]
     return [Diagnostic("not-identified" if "not identified" in msg else "zero-width-interval", msg, params=(p,))
             for p, msg in identifiability(table)]
+
+
+_BOOKKEEPING = ("run", "family", "step", "seed")
+
+
+def _refuse_bookkeeping(columns: Mapping[str, str], y: str, source: str) -> None:
+    """A target or input that is a bookkeeping column (step, seed, run ids), or an input that is the target."""
+    from scalinglab.errors import DataError
+
+    if y in _BOOKKEEPING:
+        raise DataError(f"the target '{y}' is a bookkeeping column, not a measured quantity", source=source, column=y,
+                        kind="bookkeeping-column", hint="fit a loss or metric column, e.g. y='loss'",
+                        cli_hint="fit a loss or metric column, e.g. --y loss")
+    for sym, col in columns.items():
+        if col in _BOOKKEEPING or col == y:
+            what = "the target itself" if col == y else "a bookkeeping column"
+            raise DataError(f"input {sym} reads column '{col}', which is {what}", source=source, column=col,
+                            kind="bookkeeping-column",
+                            hint="feed the law with params, tokens or flops, e.g. x='flops'",
+                            cli_hint="feed the law with params, tokens or flops, e.g. --x flops")
 
 
 _WARNING_CLASS = {"not-converged": ConvergenceWarning, "at-bound": ParameterAtBoundWarning}
