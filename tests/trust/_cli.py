@@ -21,7 +21,7 @@ _FLAG = re.compile(r"(?<![\w-])--[a-z][a-z0-9-]*")
 def command_flags(name: str) -> set[str]:
     """Every option of command ``name``, read from the typer app itself."""
     cmd = typer.main.get_command(_APP).commands[name]
-    return {o for p in cmd.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
+    return {o for p in cmd.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")} | {"--help"}
 
 
 @dataclass

@@ -182,7 +182,7 @@ def _command_flags() -> set[str] | None:
         return None
     if ctx is None:
         return None
-    return {o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")}
+    return {o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")} | {"--help"}
 
 
 _FLAG = r"(?<![\w-])--[a-z][a-z0-9-]*"
