@@ -19,11 +19,11 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cli import check, run
-from conftest import ladder_frame
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import scalinglab as sl
+from conftest import ladder_frame
 from scalinglab.errors import DataError, ScalingLabError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")

@@ -10,9 +10,9 @@ import numpy as np
 import pandas as pd
 import pytest
 from _cli import check, command_flags, run
-from conftest import ladder_frame
 
 import scalinglab as sl
+from conftest import ladder_frame
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
@@ -371,9 +371,8 @@ def test_suggest_says_when_no_proposal_helps():
 
 
 def test_readme_plot_kinds_exist():
-    from pathlib import Path
-
     import re
+    from pathlib import Path
 
     from scalinglab.report._figures import FIGURE_KINDS
 

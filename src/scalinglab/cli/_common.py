@@ -178,7 +178,7 @@ def _command_flags() -> set[str] | None:
         getter = importlib.import_module(click.__name__ + ".globals").get_current_context
     try:
         ctx = getter(silent=True)
-    except Exception:  # noqa: BLE001 - no context: nothing to check against
+    except Exception:  # no context: nothing to check against
         return None
     if ctx is None:
         return None
@@ -248,7 +248,7 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
         raise typer.Exit(EXIT_DATA_ERROR) from None
     except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
         raise
-    except Exception as exc:  # noqa: BLE001 - a bug must still be one readable line, not a traceback
+    except Exception as exc:  # a bug must still be one readable line, not a traceback
         if isinstance(exc, _click().exceptions.ClickException):
             raise
         text = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
@@ -342,7 +342,7 @@ def read_points(path: Path):
     except pd.errors.EmptyDataError:
         raise DataError("the points file is empty", source=where, kind="malformed-file",
                         hint="write a header row (e.g. params,tokens) and one row per point") from None
-    except Exception as exc:  # noqa: BLE001 - pandas raises many types for malformed CSV
+    except Exception as exc:  # pandas raises many types for malformed CSV
         raise DataError(f"could not parse the points file ({type(exc).__name__}: {str(exc)[:100]})", source=where,
                         kind="malformed-file", hint="write a CSV with a header row and one row per point") from None
     if frame.empty:

@@ -9,7 +9,7 @@ from typing import Mapping
 import numpy as np
 import pandas as pd
 
-from scalinglab._validation import check_options, check_positive_float, check_int
+from scalinglab._validation import check_int, check_options, check_positive_float
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import ConvergenceWarning, IdentifiabilityWarning, ParameterAtBoundWarning
 from scalinglab.fit._engine import solve
@@ -139,7 +139,7 @@ def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
 
     try:
         ci = fitted.conf_int(0.9, method="delta")
-    except Exception:  # noqa: BLE001 - a curvature that cannot be inverted is reported by _diagnose
+    except Exception:  # a curvature that cannot be inverted is reported by _diagnose
         return []
     table = [{"param": p, "value": fitted.params[p], "stderr": fitted.stderr.get(p, float("nan")),
               "lower": float(ci.loc[p, "lower"]), "upper": float(ci.loc[p, "upper"]), "note": ""}

@@ -8,9 +8,26 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    EXIT_CHECK_FAILED, DuplicatesOption, FinalOnlyOption, FormatOption, JsonOption, MapOption, MinTokensOption,
-    StrictOption, UnitOption, WindowOption, XOption, YOption, check_output, checkpoint_rule, cli_errors, emit,
-    load_runs_for_cli, parse_pairs, parse_window, progress_line,
+    EXIT_CHECK_FAILED,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    StrictOption,
+    UnitOption,
+    WindowOption,
+    XOption,
+    YOption,
+    check_output,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_pairs,
+    parse_window,
+    progress_line,
 )
 
 __all__ = ["register", "parse_x", "parse_window"]  # parse_window lives in cli._common; re-exported for plot/report

@@ -24,8 +24,8 @@ def register(app: typer.Typer) -> None:
         """Predict the target at new points from a saved fit."""
         import pandas as pd
 
-        from scalinglab.fit import load_fit
         from scalinglab.errors import InvalidParameterError
+        from scalinglab.fit import load_fit
 
         with cli_errors(json_output):
             fitted = load_fit(fit_path)

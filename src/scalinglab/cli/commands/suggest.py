@@ -8,8 +8,20 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption, WindowOption,
-    checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_point, read_points,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_point,
+    read_points,
 )
 
 
