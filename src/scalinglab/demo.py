@@ -11,6 +11,7 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 from scalinglab.data import RunsTable, read_runs, select_checkpoints
@@ -28,12 +29,37 @@ class DemoResult:
     target: pd.DataFrame  # one row per held-out run: params, tokens, actual, predicted, lower, upper, rel_error
 
     def to_dict(self) -> dict:
+        summary = self.fit.summary()
         return {"fit": {k: v for k, v in self.fit.to_dict().items() if k not in ("data", "cov", "start_objectives")},
+                "trusted": summary.trusted, "warnings": summary.warnings, "explanation": self.explanation(summary),
                 "target": self.target.to_dict(orient="records"),
                 "mean_abs_rel_error": float(self.target["rel_error"].abs().mean())}
 
+    def explanation(self, summary=None) -> str:
+        """Plain words on what this fit can and cannot tell, from its diagnostics ('' when it can be trusted)."""
+        summary = summary or self.fit.summary()
+        if summary.trusted:
+            return ""
+        f = self.fit
+        n = f.data[f.columns["N"]] if "N" in f.columns else None
+        span = f" over {np.log10(n.max() / n.min()):.1f} decades of model size" if n is not None else ""
+        floor = next((d for d in f.diagnostics if d.kind == "at-bound" and "E" in d.params), None)
+        weak = [r["param"] for r in summary.table if "NOT IDENTIFIED" in r["note"]]
+        parts = []
+        if floor is not None:
+            parts.append(f"The floor E is not identifiable from this ladder: its {f.data['run'].nunique()} runs{span} "
+                         "are all far above any floor, so the fit puts E on its bound and lets the other terms absorb it.")
+        if weak:
+            parts.append(f"{', '.join(weak)} cannot be pinned down separately (see NOT IDENTIFIED above): read the "
+                         "law as a whole, not its parameters one by one.")
+        parts.append("What this ladder does support is the prediction below, checked against the held-out largest "
+                     "model; use `scalinglab fit --strict` to refuse such fits in scripts.")
+        return " ".join(parts)
+
     def as_text(self) -> str:
-        lines = [self.fit.summary().as_text(), "",
+        summary = self.fit.summary()
+        why = self.explanation(summary)
+        lines = [summary.as_text(), ""] + ([f"What this fit can tell: {why}", ""] if why else []) + [
                  "Prediction for the held-out largest model (final checkpoint; calibrated 90% interval for a new run: "
                  "run bootstrap widened by the extrapolation error measured on the smaller sizes):"]
         for row in self.target.itertuples():

@@ -31,9 +31,12 @@ class ScalingLabError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None, **fields: object) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, cli_hint: str | None = None,
+                 **fields: object) -> None:
         self.message = message
         self.hint = hint
+        #: The fix as it reads on the command line (flags instead of Python arguments); the CLI shows it.
+        self.cli_hint = cli_hint
         self.fields = fields
         super().__init__(message + (f"\nFix: {hint}" if hint else ""))
 
@@ -62,6 +65,7 @@ class DataError(ScalingLabError, ValueError):
         message: str,
         *,
         hint: str | None = None,
+        cli_hint: str | None = None,
         kind: str | None = None,
         source: str | None = None,
         row: int | None = None,
@@ -79,6 +83,7 @@ class DataError(ScalingLabError, ValueError):
         super().__init__(
             f"{prefix}: {message}" if prefix else message,
             hint=hint,
+            cli_hint=cli_hint,
             source=source,
             row=row,
             column=column,

@@ -21,13 +21,16 @@ __all__ = [
     "JsonOption", "MapOption", "UnitOption", "XOption", "YOption", "DuplicatesOption", "MinTokensOption",
     "WindowOption", "FinalOnlyOption", "IntervalOption", "NResamplesOption", "n_resamples_option",
     "parse_pairs", "parse_point", "parse_window", "checkpoint_rule", "deprecated_flag", "hidden_alias",
-    "resolve_alias", "emit", "cli_errors", "console", "load_runs_for_cli", "target_column",
+    "resolve_alias", "emit", "cli_errors", "console", "load_runs_for_cli", "target_column", "StrictOption",
+    "check_output", "progress_line", "error_line", "read_points",
 ]
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
-MapOption = typer.Option(None, "--map", help="Map a canonical column to yours: params=num_params (repeatable).")
-UnitOption = typer.Option(None, "--unit", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable).")
-XOption = typer.Option(None, "--x", help="Input column(s): 'flops' or N=params (repeatable).")
+StrictOption = typer.Option(False, "--strict", help="Exit 1 when the fit cannot be trusted: a parameter the data "
+                            "cannot pin down, at a bound, not converged, or a row that alone sets the fit.")
+MapOption = typer.Option(None, "--map", metavar="CANONICAL=YOURS", help="Map a canonical column to yours: params=num_params (repeatable).")
+UnitOption = typer.Option(None, "--unit", metavar="COLUMN=FACTOR", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable).")
+XOption = typer.Option(None, "--x", metavar="COLUMN|SYMBOL=COLUMN", help="Input column(s): 'flops' or N=params (repeatable).")
 YOption = typer.Option("loss", "--y", help="Target column.")
 FormatOption = typer.Option(None, "--format", help="File format, overriding the suffix (see read_runs: csv, tsv, "
                             "jsonl, json, parquet or a registered reader).")
@@ -53,6 +56,7 @@ NResamplesOption = n_resamples_option(200)
 
 EXIT_CHECK_FAILED = 1
 EXIT_DATA_ERROR = 3
+EXIT_BUG = 4
 
 
 def console(stderr: bool = False) -> Console:
@@ -157,18 +161,155 @@ def emit(payload: dict[str, Any], json_output: bool, text: str | None = None) ->
         console().print(text, markup=False)
 
 
+def _click():
+    """The click that typer runs on (recent typer vendors its own copy)."""
+    import typer.core
+
+    return getattr(typer.core, "_click", None) or __import__("click")
+
+
+def _command_flags() -> set[str] | None:
+    """The options of the command being run (for checking that a hint names real flags)."""
+    click = _click()
+    getter = getattr(click, "get_current_context", None)
+    if getter is None:
+        import importlib
+
+        getter = importlib.import_module(click.__name__ + ".globals").get_current_context
+    try:
+        ctx = getter(silent=True)
+    except Exception:  # no context: nothing to check against
+        return None
+    if ctx is None:
+        return None
+    return {o for p in ctx.command.params for o in (*p.opts, *p.secondary_opts) if o.startswith("-")} | {"--help"}
+
+
+_FLAG = r"(?<![\w-])--[a-z][a-z0-9-]*"
+#: Python syntax that has no place in a hint shown on the command line.
+PYTHON_SYNTAX = r"\w\(|\w=\{|\w='|\w=\[|\w=\(|\bdf\.|\bpd\.|\bnp\."
+
+
+def cli_hint(exc: ScalingLabError) -> str | None:
+    """The fix as it reads on the command line: the error's ``cli_hint``, else the ``(CLI: ...)`` part of
+    its hint, else the hint when it holds no Python syntax; a hint naming a flag that the running command
+    lacks becomes a pointer to ``--help``."""
+    import re
+
+    hint = exc.cli_hint
+    if hint is None and exc.hint:
+        m = re.search(r"\(CLI: ([^)]*)\)", exc.hint)
+        if m:
+            hint = m.group(1)
+        elif not re.search(PYTHON_SYNTAX, exc.hint):
+            hint = exc.hint
+        else:
+            hint = "see --help for the options of this command"
+    flags = _command_flags()
+    if hint and flags is not None and set(re.findall(_FLAG, hint)) - flags:
+        hint = "see --help for the options of this command"
+    return hint
+
+
+def error_line(exc: ScalingLabError) -> str:
+    """One line: the message and the fix as it reads on the command line."""
+    hint = cli_hint(exc)
+    msg = exc.message.replace("\n", " ")
+    return f"error: {msg}" + (f" Fix: {hint}" if hint else "")
+
+
 @contextmanager
 def cli_errors(json_output: bool = False) -> Iterator[None]:
-    """Turn scalinglab errors into a one-line message (or JSON) and a non-zero exit code."""
+    """Turn scalinglab errors into a one-line message (or JSON) and a non-zero exit code.
+
+    Inside, numpy's floating-point RuntimeWarnings are silenced (the results are checked instead) and
+    scalinglab warnings are printed once each as ``warning: ...`` lines on stderr (never on stdout).
+    Any other exception is reported as one line naming it as a bug (exit code 4), never a traceback.
+    """
+    import warnings
+
+    import numpy as np
+
+    from scalinglab.errors import ScalingLabWarning
+
+    caught: list[warnings.WarningMessage] = []
     try:
-        yield
+        with warnings.catch_warnings(record=True) as caught, np.errstate(all="ignore"):
+            warnings.simplefilter("always")
+            yield
     except ScalingLabError as exc:
         if json_output:
-            sys.stdout.write(json.dumps({"error": to_jsonable(exc.to_dict())}) + "\n")
+            payload = exc.to_dict()
+            if cli_hint(exc):
+                payload["hint"] = cli_hint(exc)
+            sys.stdout.write(json.dumps({"error": to_jsonable(payload)}) + "\n")
         else:
-            msg = str(exc).replace("\n", " ")
-            console(stderr=True).print(f"error: {msg}", markup=False)
+            console(stderr=True).print(error_line(exc), markup=False)
         raise typer.Exit(EXIT_DATA_ERROR) from None
+    except (typer.Exit, typer.Abort, KeyboardInterrupt, SystemExit):
+        raise
+    except Exception as exc:  # a bug must still be one readable line, not a traceback
+        if isinstance(exc, _click().exceptions.ClickException):
+            raise
+        text = f"{type(exc).__name__}: {exc}".replace("\n", " ")[:300]
+        if isinstance(exc, OSError):
+            line = f"error: {exc.strerror or exc} ({exc.filename or 'file'})"
+            code = EXIT_DATA_ERROR
+        else:
+            line = f"error: unexpected failure ({text}); this is a bug in scalinglab, please report it with the command"
+            code = EXIT_BUG
+        if json_output:
+            sys.stdout.write(json.dumps({"error": {"kind": "unexpected" if code == EXIT_BUG else "os-error",
+                                                   "message": line[7:]}}) + "\n")
+        else:
+            console(stderr=True).print(line, markup=False)
+        raise typer.Exit(code) from None
+    finally:
+        seen = set()
+        for w in caught:
+            if issubclass(w.category, ScalingLabWarning) and str(w.message) not in seen:
+                seen.add(str(w.message))
+                if not json_output:
+                    console(stderr=True).print(f"warning: {w.message}", markup=False)
+
+
+def check_output(path: Optional[Path], suffixes: tuple[str, ...] = ()) -> None:
+    """Refuse an output path that cannot be written, before any work is done: a directory, a missing
+    folder (not created silently), a folder that cannot be written, or a wrong suffix."""
+    import os
+
+    from scalinglab.errors import InvalidParameterError
+
+    if path is None:
+        return
+    flag = "-o"
+    if str(path).strip() == "":
+        raise InvalidParameterError(f"{flag}: the output path is empty", hint="give a file name, e.g. -o out.json")
+    if path.is_dir():
+        raise InvalidParameterError(f"{flag} {path}: is a directory, not a file",
+                                    hint=f"name a file in it, e.g. -o {path / ('out' + (suffixes[0] if suffixes else ''))}")
+    parent = path.parent if str(path.parent) else Path(".")
+    if not parent.exists():
+        raise InvalidParameterError(f"{flag} {path}: the folder {parent} does not exist",
+                                    hint=f"create it first (mkdir -p {parent}) or write elsewhere")
+    if not parent.is_dir():
+        raise InvalidParameterError(f"{flag} {path}: {parent} is a file, not a folder", hint="choose another path")
+    if not os.access(parent, os.W_OK):
+        raise InvalidParameterError(f"{flag} {path}: the folder {parent} cannot be written", hint="choose another path")
+    if suffixes and path.suffix.lower() not in suffixes:
+        raise InvalidParameterError(f"{flag} {path}: expected a file ending in {' or '.join(suffixes)}",
+                                    hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}")
+
+
+@contextmanager
+def progress_line(label: str, json_output: bool) -> Iterator[None]:
+    """A transient rich status line on stderr while a long job runs (only on a terminal, never with --json)."""
+    con = console(stderr=True)
+    if json_output or not con.is_terminal:
+        yield
+        return
+    with con.status(label, spinner="dots"):
+        yield
 
 
 def load_runs_for_cli(path: Path, maps: Optional[list[str]], units: Optional[list[str]] = None,
@@ -194,3 +335,43 @@ def target_column(y: str, maps: Optional[list[str]]) -> str:
     """
     renamed = {user: canonical for canonical, user in parse_pairs(maps, "--map").items()}
     return renamed.get(y, y)
+
+
+def read_points(path: Path):
+    """``predict --points FILE``: a CSV of points, read with every failure as one DataError."""
+    import pandas as pd
+
+    from scalinglab.errors import DataError
+
+    where = str(path)
+    if not path.exists():
+        raise DataError("points file not found", source=where, kind="file-not-found",
+                        hint="check the path, or give points with --at params=...,tokens=...")
+    if path.is_dir():
+        raise DataError("expected a CSV file of points, got a directory", source=where, kind="not-a-file",
+                        hint="pass the path of a CSV file with one column per input")
+    try:
+        frame = pd.read_csv(path)
+    except UnicodeDecodeError:
+        raise DataError("the points file is not UTF-8 text", source=where, kind="malformed-file",
+                        hint="save it as a UTF-8 CSV with one column per input (e.g. params,tokens)") from None
+    except pd.errors.EmptyDataError:
+        raise DataError("the points file is empty", source=where, kind="malformed-file",
+                        hint="write a header row (e.g. params,tokens) and one row per point") from None
+    except Exception as exc:  # pandas raises many types for malformed CSV
+        raise DataError(f"could not parse the points file ({type(exc).__name__}: {str(exc)[:100]})", source=where,
+                        kind="malformed-file", hint="write a CSV with a header row and one row per point") from None
+    if frame.empty:
+        raise DataError("the points file has no rows", source=where, kind="malformed-file",
+                        hint="add one row per point under the header")
+    frame.columns = [str(c).strip() for c in frame.columns]
+    for col in frame.columns:
+        values = pd.to_numeric(frame[col], errors="coerce")
+        bad = values.isna()
+        if bad.any() and col in ("params", "tokens", "flops"):
+            i = int(bad.to_numpy().nonzero()[0][0])
+            raise DataError(f"cannot read {frame[col].iloc[i]!r} as a number", source=where, row=i + 1, column=col,
+                            kind="unparseable-number", hint="write plain numbers such as 7e10")
+        if not bad.any():
+            frame[col] = values.astype(float)
+    return frame

@@ -19,6 +19,7 @@ from typing import Any, Mapping
 import numpy as np
 import pandas as pd
 
+from scalinglab.data._units import check_units
 from scalinglab.data.readers import Reader, read_table
 from scalinglab.errors import DataError, InvalidParameterError
 
@@ -160,18 +161,12 @@ def read_runs(
     >>> read_runs(path, format="csv", params="n").n_runs
     2
     """
-    if format is not None and isinstance(source, (pd.DataFrame, RunsTable)):
-        raise InvalidParameterError("read_runs(): format= applies to files; this source is already a table",
-                                    hint="drop format=, or pass the path of the file")
+    _check_arguments(source, format, units, duplicates, required, mapping)
     if isinstance(source, RunsTable):
         if mapping or units:
             source = source.frame
         else:
             return source
-    if duplicates not in ("raise", "mean", "last"):
-        raise InvalidParameterError(
-            f"read_runs(): 'duplicates' must be one of 'raise', 'mean', 'last'; got {duplicates!r}."
-        )
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(Path(source), format)
     frame = _apply_mapping(raw, mapping, label)
@@ -182,14 +177,18 @@ def read_runs(
             raise DataError(f"units given for '{col}', which is not a column", source=label,
                             hint=f"use one of {list(frame.columns)}")
         frame[col] = frame[col] * float(factor)
-        notes.append(f"{col} multiplied by {factor:g}")
+        if float(factor) != 1.0:
+            notes.append(f"{col} multiplied by {factor:g}")
     for col in required:
         if col not in frame:
             raise _missing(col, frame, label)
-    _check_finite_positive(frame, label)
-    notes += _derive_size_columns(frame, label)
-    _check_units(frame, label, declared=set(units or {}))
-    frame = _assign_runs(frame, notes)
+    _check_finite_positive(frame, label, required)
+    derived_notes = _derive_size_columns(frame, label)
+    notes += derived_notes
+    derived = {n.split(" ", 1)[0] for n in derived_notes}
+    _check_finite_positive(frame, label, required, only=derived, derived=True)
+    frame = _assign_runs(frame, notes, label)
+    check_units(frame, label, declared=set(units or {}), derived=derived)
     frame = _handle_duplicates(frame, duplicates, label, notes)
     order = [c for c in CANONICAL_COLUMNS if c in frame] + [c for c in frame if c not in CANONICAL_COLUMNS]
     sort_keys = ["run"] + [c for c in ("tokens", "step") if c in frame]
@@ -197,11 +196,52 @@ def read_runs(
     return RunsTable(frame=frame, source=label, notes=tuple(notes))
 
 
+def _check_arguments(source, format, units, duplicates, required, mapping) -> None:
+    """Wrong types or values of read_runs() arguments, each with the fix."""
+    if format is not None and isinstance(source, (pd.DataFrame, RunsTable)):
+        raise InvalidParameterError("read_runs(): format= applies to files; this source is already a table",
+                                    hint="drop format=, or pass the path of the file")
+    if not isinstance(source, (str, os.PathLike, pd.DataFrame, RunsTable)):
+        raise InvalidParameterError(
+            f"read_runs(): source must be a file path, a pandas DataFrame or a RunsTable; got "
+            f"{type(source).__name__}", hint="pass a path such as 'runs.csv' or pd.DataFrame(your_records)")
+    if isinstance(source, str) and not source.strip():
+        raise InvalidParameterError("read_runs(): the path is empty", hint="pass the path of a runs file")
+    if format is not None and not isinstance(format, (str, Reader)):
+        raise InvalidParameterError(f"read_runs(): format must be a reader name such as 'csv'; got {format!r}",
+                                    hint="see scalinglab.data.list_readers()")
+    if duplicates not in ("raise", "mean", "last"):
+        raise InvalidParameterError(
+            f"read_runs(): 'duplicates' must be one of 'raise', 'mean', 'last'; got {duplicates!r}.",
+            hint="pass duplicates='mean' to average repeated evaluations",
+            cli_hint="pass --duplicates mean to average repeated evaluations")
+    if units is not None:
+        if not isinstance(units, Mapping):
+            raise InvalidParameterError(f"read_runs(): units must be a mapping such as {{'params': 1e6}}; got "
+                                        f"{type(units).__name__}", hint="pass units={'params': 1e6}")
+        for col, factor in units.items():
+            ok = isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool)
+            if not ok or not np.isfinite(float(factor)) or float(factor) <= 0:
+                raise InvalidParameterError(
+                    f"read_runs(): the unit of '{col}' must be a positive number (the factor that gives raw "
+                    f"counts); got {factor!r}", hint=f"e.g. units={{'{col}': 1e6}} for millions",
+                    cli_hint=f"e.g. --unit {col}=1e6 for millions")
+    if isinstance(required, str) or not all(isinstance(c, str) for c in required):
+        raise InvalidParameterError(f"read_runs(): required must be a tuple of column names; got {required!r}",
+                                    hint="e.g. required=('loss',)")
+    for canonical, user in mapping.items():
+        if not isinstance(user, str) or not user.strip():
+            raise InvalidParameterError(
+                f"read_runs(): {canonical}= must name a column of your table; got {user!r}",
+                hint=f"e.g. {canonical}='your_column_name'", cli_hint=f"e.g. --map {canonical}=your_column_name")
+
+
 # --------------------------------------------------------------------------- helpers
 
 
 def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], label: str) -> pd.DataFrame:
     frame.columns = [str(c).strip() for c in frame.columns]
+    _check_unique_columns(list(frame.columns), label, "")
     renames: dict[str, str] = {}
     for canonical, user in mapping.items():
         if user not in frame.columns:
@@ -213,7 +253,26 @@ def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], label: str) 
         if canonical in frame.columns and canonical != user:
             frame = frame.drop(columns=[canonical])
         renames[user] = canonical
-    return frame.rename(columns=renames)
+    frame = frame.rename(columns=renames)
+    _check_unique_columns(list(frame.columns), label, " after mapping")
+    return frame
+
+
+def _check_unique_columns(columns: list[str], label: str, when: str) -> None:
+    # pandas reads a repeated CSV header as 'loss' and 'loss.1'; a DataFrame may hold two 'loss' columns
+    seen: dict[str, int] = {}
+    for c in columns:
+        seen[c] = seen.get(c, 0) + 1
+    twice = [c for c, n in seen.items() if n > 1]
+    mangled = [c for c in columns if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in columns
+               and c.rsplit(".", 1)[0] in CANONICAL_COLUMNS]
+    if twice or mangled:
+        name = twice[0] if twice else mangled[0].rsplit(".", 1)[0]
+        raise DataError(f"column '{name}' appears more than once{when}; which one holds the data is ambiguous",
+                        source=label, column=name, kind="duplicate-column",
+                        hint="rename or drop one of them (or map another column onto it, e.g. "
+                             f"{name}='your_column')", cli_hint=f"rename or drop one of them in the file, or map "
+                                                              f"another column onto it with --map {name}=your_column")
 
 
 def _close_hint(name: str, candidates) -> str:
@@ -225,8 +284,10 @@ def _missing(col: str, frame: pd.DataFrame, label: str) -> DataError:
     close = difflib.get_close_matches(col, list(frame.columns), n=1, cutoff=0.4)
     how = f"map it with {col}='{close[0]}' (CLI: --map {col}={close[0]})" if close else (
         f"add a '{col}' column or map yours with {col}='your_name' (CLI: --map {col}=your_name)")
+    cli = f"map it with --map {col}={close[0]}" if close else (
+        f"add a '{col}' column or map yours with --map {col}=your_name")
     return DataError(f"required column '{col}' is missing (columns: {list(frame.columns)})",
-                     source=label, column=col, kind="missing-column", hint=how)
+                     source=label, column=col, kind="missing-column", hint=how, cli_hint=cli)
 
 
 def _row_label(frame: pd.DataFrame, idx: int) -> int:
@@ -255,27 +316,38 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
     return frame
 
 
-def _check_finite_positive(frame: pd.DataFrame, label: str) -> None:
-    for col in _NUMERIC:
-        if col not in frame:
-            continue
+def _check_finite_positive(frame: pd.DataFrame, label: str, required=(), only=None, derived: bool = False) -> None:
+    """NaN/inf and non-positive values in the columns scalinglab uses: the size columns, and the
+    target when it is required.  Columns a command does not use (``step``, ``seed``, metrics, a
+    ``loss`` that is not the target) are not validated here; the fit checks its own columns."""
+    cols = [c for c in ("params", "tokens", "flops", "loss") if c in frame and (c != "loss" or c in required)]
+    cols += [c for c in required if c in frame and c not in cols and c in _NUMERIC]
+    if only is not None:
+        cols = [c for c in cols if c in only]
+    for col in cols:
         values = frame[col].to_numpy(dtype=float)
         nonfinite = ~np.isfinite(values)
         if nonfinite.any():
             i = int(np.flatnonzero(nonfinite)[0])
+            if derived:
+                raise DataError(
+                    f"derived {col} overflows to {values[i]:g} ({int(nonfinite.sum())} row(s)): the values of the "
+                    f"other size columns are beyond any real run", source=label, row=_row_label(frame, i),
+                    column=col, kind="non-finite-value",
+                    hint="check the params/tokens/flops values of that row (are they in the right units?)")
             what = "NaN (missing)" if np.isnan(values[i]) else "infinite"
             raise DataError(f"value is {what}; {int(nonfinite.sum())} such row(s) in this column",
                             source=label, row=_row_label(frame, i), column=col, value=values[i],
                             kind="non-finite-value",
-                            hint="drop or fill those rows before fitting (e.g. df.dropna(subset=['%s']))" % col)
-        if col in _POSITIVE:
-            nonpos = values <= 0
-            if nonpos.any():
-                i = int(np.flatnonzero(nonpos)[0])
-                raise DataError(f"expected {col} > 0, got {values[i]:g}", source=label,
-                                row=_row_label(frame, i), column=col, value=values[i],
-                                kind="non-positive-value",
-                                hint="correct the value or drop that row; sizes, compute and loss must be positive")
+                            hint=f"drop or fill those rows before fitting (pandas: df.dropna(subset=['{col}']))",
+                            cli_hint="drop or fill those rows in the file before fitting")
+        nonpos = values <= 0
+        if nonpos.any():
+            i = int(np.flatnonzero(nonpos)[0])
+            raise DataError(f"expected {col} > 0, got {values[i]:g}", source=label,
+                            row=_row_label(frame, i), column=col, value=values[i],
+                            kind="non-positive-value",
+                            hint="correct the value or drop that row; sizes, compute and loss must be positive")
 
 
 def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
@@ -292,32 +364,16 @@ def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
     return []
 
 
-def _check_units(frame: pd.DataFrame, label: str, declared: set[str]) -> None:
-    if {"params", "tokens", "flops"} <= set(frame):
-        ratio = frame["flops"] / (6.0 * frame["params"] * frame["tokens"])
-        bad = (ratio < 0.05) | (ratio > 20)
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            r = float(ratio.iloc[i])
-            maybe = ""
-            if 1e-22 < r < 1e-17:
-                maybe = " It looks like compute is in PF-days (1 PF-day = 8.64e19 FLOPs): pass units={'flops': 8.64e19} (CLI: --unit flops=8.64e19)."
-            raise DataError(
-                f"flops = {frame['flops'].iloc[i]:.4g} is {r:.3g} x 6*params*tokens; the three columns disagree.{maybe}",
-                source=label, row=_row_label(frame, i), column="flops", kind="unit-mismatch",
-                hint="give flops in FLOPs, params and tokens as raw counts, or drop the flops column to use 6ND")
-    for col, noun, factor in (("params", "parameter", "1e6"), ("tokens", "token", "1e9")):
-        if col in frame and col not in declared and frame[col].max() < 1e3:
-            raise DataError(
-                f"all {col} are below 1,000 (max {frame[col].max():g}); they look like millions or billions",
-                source=label, column=col, kind="unit-mismatch",
-                hint=f"give raw {noun} counts, or pass units={{'{col}': {factor}}} (CLI: --unit {col}={factor}); "
-                     f"if they really are raw counts, say so with units={{'{col}': 1}}")
-
-
-def _assign_runs(frame: pd.DataFrame, notes: list[str]) -> pd.DataFrame:
+def _assign_runs(frame: pd.DataFrame, notes: list[str], label: str = "<DataFrame>") -> pd.DataFrame:
     if "run" in frame:
-        frame["run"] = frame["run"].astype(str)
+        empty = frame["run"].isna() | (frame["run"].astype(str).str.strip() == "")
+        if empty.any():
+            i = int(np.flatnonzero(empty.to_numpy())[0])
+            raise DataError(f"the run id is empty; {int(empty.sum())} such row(s)", row=i + 1, column="run",
+                            kind="empty-run-id", source=label,
+                            hint="give every row the id of its training run (rows of one run share it), "
+                                 "or drop the run column to treat each row as its own run")
+        frame["run"] = frame["run"].astype(str).str.strip()
         return frame
     keys = [c for c in ("family", "params", "seed") if c in frame]
     if "step" in frame and keys:
@@ -344,7 +400,9 @@ def _handle_duplicates(frame: pd.DataFrame, policy: str, label: str, notes: list
             f"({key[1]}={frame[key[1]].iloc[i]:g}), e.g. rows {rows[0]} and {rows[1]}",
             source=label, row=int(rows[0]), column=key[1], kind="duplicate-rows",
             hint="give each run a distinct 'run' id (e.g. include the seed), or pass duplicates='mean' / 'last' "
-                 "(CLI: --duplicates mean) to merge repeated evaluations")
+                 "to merge repeated evaluations",
+            cli_hint="give each run a distinct 'run' id in the file (e.g. include the seed), or pass "
+                     "--duplicates mean (or last) to merge repeated evaluations")
     numeric = [c for c in frame.columns if c not in key and pd.api.types.is_numeric_dtype(frame[c])]
     if policy == "mean":
         agg = {c: "mean" for c in numeric} | {c: "last" for c in frame.columns if c not in key and c not in numeric}

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import warnings
+from dataclasses import replace
 from typing import Mapping
 
 import numpy as np
 import pandas as pd
 
-from scalinglab._validation import check_options, check_positive_float, check_int
+from scalinglab._validation import check_int, check_options, check_positive_float
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import ConvergenceWarning, IdentifiabilityWarning, ParameterAtBoundWarning
 from scalinglab.fit._engine import solve
@@ -118,8 +119,15 @@ def fit(
     if pooled:
         warnings.warn(pooled, PooledFamiliesWarning, stacklevel=2)
     columns = resolve_columns(lw, x)
+    _refuse_bookkeeping(columns, y, runs.source)
     problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
                             fixed=fixed, bounds=bounds, source=runs.source)
+    if not problem.names:
+        from scalinglab.errors import InvalidParameterError
+
+        raise InvalidParameterError(f"fit(): every parameter of law '{lw.name}' is fixed; there is nothing to fit",
+                                    hint="leave at least one parameter out of fixed=, or use law.evaluate()",
+                                    cli_hint="give --fix for fewer parameters than the law has")
     require_enough_points(problem, runs.source)
     sol = solve(problem, n_starts=n_starts, max_grid=max_grid, seed=seed)
     diagnostics = _diagnose(problem, sol.u, sol.converged, frame, columns, runs.source)
@@ -134,9 +142,47 @@ def fit(
         frame=frame, notes=runs.notes, fingerprint=runs.fingerprint(), diagnostics=diagnostics,
         start_objectives=sol.start_objectives,
     )
-    for d in diagnostics:
+    extra = _diagnose_intervals(fitted)
+    if extra:
+        fitted = replace(fitted, diagnostics=tuple(diagnostics) + tuple(extra))
+    for d in fitted.diagnostics:
         warnings.warn(d.message, _WARNING_CLASS.get(d.kind, IdentifiabilityWarning), stacklevel=2)
     return fitted
+
+
+def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
+    """Parameters the (delta-method) intervals show the data cannot pin down."""
+    from scalinglab.fit._summary import identifiability
+
+    try:
+        ci = fitted.conf_int(0.9, method="delta")
+    except Exception:  # a curvature that cannot be inverted is reported by _diagnose
+        return []
+    table = [{"param": p, "value": fitted.params[p], "stderr": fitted.stderr.get(p, float("nan")),
+              "lower": float(ci.loc[p, "lower"]), "upper": float(ci.loc[p, "upper"]), "note": ""}
+             for p in fitted.free_params if p in ci.index]
+    return [Diagnostic("not-identified" if "not identified" in msg else "zero-width-interval", msg, params=(p,))
+            for p, msg in identifiability(table)]
+
+
+_BOOKKEEPING = ("run", "family", "step", "seed")
+
+
+def _refuse_bookkeeping(columns: Mapping[str, str], y: str, source: str) -> None:
+    """A target or input that is a bookkeeping column (step, seed, run ids), or an input that is the target."""
+    from scalinglab.errors import DataError
+
+    if y in _BOOKKEEPING:
+        raise DataError(f"the target '{y}' is a bookkeeping column, not a measured quantity", source=source, column=y,
+                        kind="bookkeeping-column", hint="fit a loss or metric column, e.g. y='loss'",
+                        cli_hint="fit a loss or metric column, e.g. --y loss")
+    for sym, col in columns.items():
+        if col in _BOOKKEEPING or col == y:
+            what = "the target itself" if col == y else "a bookkeeping column"
+            raise DataError(f"input {sym} reads column '{col}', which is {what}", source=source, column=col,
+                            kind="bookkeeping-column",
+                            hint="feed the law with params, tokens or flops, e.g. x='flops'",
+                            cli_hint="feed the law with params, tokens or flops, e.g. --x flops")
 
 
 _WARNING_CLASS = {"not-converged": ConvergenceWarning, "at-bound": ParameterAtBoundWarning}
@@ -155,14 +201,23 @@ def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFr
                 out.append(Diagnostic("at-bound", f"parameter '{name}' is at its {side} bound ({value:g}): "
                                       "the bound, not the data, set it", params=(name,)))
     law = problem.law
+    distinct_y = np.unique(problem.y).size
+    if distinct_y < 2:
+        out.append(Diagnostic("constant-target", f"the target has a single value ({problem.y[0]:g}) in every row: "
+                              "there is no trend to fit, and the parameters and intervals mean nothing"))
     for sym, values in problem.inputs.items():
         distinct = np.unique(values).size
         if distinct < law.min_distinct.get(sym, 3) and len(law.params) > 1:
             out.append(Diagnostic("few-distinct-values",
                                   f"input {sym} ('{columns[sym]}') has only {distinct} distinct value(s); "
                                   f"exponents of {sym} cannot be identified", params=(sym,)))
+    out += _diagnose_rows(problem, u, frame, columns)
     J = problem.jacobian(u[None, :])[0]
     w = problem.weights if problem.weights is not None else np.ones(problem.n)
+    if not np.all(np.isfinite(J)):
+        out.append(Diagnostic("singular-curvature", "the curvature of the objective is not finite at the optimum "
+                              "(inputs or parameters overflow): the intervals and standard errors are meaningless"))
+        return out
     JtJ = J.T @ (J * w[:, None])
     scale = np.sqrt(np.maximum(np.diag(JtJ), 1e-300))
     Hs = JtJ / np.outer(scale, scale)
@@ -185,4 +240,63 @@ def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFr
                                           f"parameters '{a}' and '{b}' are almost perfectly correlated "
                                           f"(r = {corr[i, j]:+.4f}): the data cannot separate them; widen the "
                                           "range of the inputs or fix one of them", params=(a, b)))
+    return out
+
+
+def _row_name(frame: pd.DataFrame, i: int, columns: Mapping[str, str]) -> str:
+    run = f"run '{frame['run'].iloc[i]}'" if "run" in frame else f"row {i + 1}"
+    vals = ", ".join(f"{c}={frame[c].iloc[i]:.3g}" for c in dict.fromkeys(columns.values()) if c in frame)
+    return f"{run} ({vals})"
+
+
+def _diagnose_rows(problem: Problem, u: np.ndarray, frame: pd.DataFrame,
+                   columns: Mapping[str, str]) -> list[Diagnostic]:
+    """Rows that alone set the fit: inputs decades away from all others, high leverage, outliers."""
+    out: list[Diagnostic] = []
+    n, P = problem.n, len(problem.names)
+    if n < 3:
+        return out
+    # an input value far beyond every other one (e.g. params = 1e300 among 1e7..1e9)
+    for sym, values in problem.inputs.items():
+        lv = np.log10(values)
+        order = np.sort(np.unique(lv))
+        if order.size < 3:
+            continue
+        for side, gap, edge in (("above", order[-1] - order[-2], order[-1]), ("below", order[1] - order[0], order[0])):
+            span = order[-2] - order[1] if order.size > 3 else 0.0
+            if gap > max(2.0, 2.0 * span):
+                rows = np.flatnonzero(lv == edge)
+                names = "; ".join(_row_name(frame, int(i), columns) for i in rows[:3])
+                out.append(Diagnostic("isolated-row", f"{columns[sym]} of {names} lies {gap:.1f} decades {side} "
+                                      "every other row: this row alone sets the fit's extrapolation; check its value "
+                                      "(units?) or drop it", params=(sym,)))
+    if n <= P:
+        return out
+    r = problem.residuals(u[None, :])[0]
+    w = problem.weights if problem.weights is not None else np.ones(n)
+    J = problem.jacobian(u[None, :])[0]
+    if np.all(np.isfinite(J)) and np.all(np.isfinite(r)):
+        Jw = J * np.sqrt(w)[:, None]
+        try:
+            h = np.einsum("ij,jk,ik->i", Jw, np.linalg.pinv(Jw.T @ Jw), Jw)
+        except np.linalg.LinAlgError:
+            h = np.zeros(n)
+        if n >= 2 * P + 2:
+            high = np.flatnonzero(h > 0.95)
+            if high.size:
+                names = "; ".join(_row_name(frame, int(i), columns) for i in high[:3])
+                out.append(Diagnostic("high-leverage", f"{high.size} row(s) alone pin a direction of the fit "
+                                      f"(leverage > 0.95): {names}; a change in their loss moves the parameters "
+                                      "freely"))
+        used = w > 0
+        med = np.median(r[used])
+        mad = 1.4826 * np.median(np.abs(r[used] - med))
+        if mad > 0:
+            z = np.abs(r - med) / mad
+            bad = np.flatnonzero(used & (z > 6) & (np.abs(r - med) > 0.02))
+            if bad.size:
+                names = "; ".join(_row_name(frame, int(i), columns) for i in bad[np.argsort(-z[bad])][:3])
+                out.append(Diagnostic("outlier-rows", f"{bad.size} row(s) lie more than 6 robust standard "
+                                      f"deviations from the law: {names}; check them (the Huber loss limits "
+                                      "their pull, but they may be errors)"))
     return out

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import math
+import os
 import warnings
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -12,9 +13,9 @@ from typing import TYPE_CHECKING, Any, Mapping
 import numpy as np
 import pandas as pd
 
-from scalinglab._io import write_atomic
+from scalinglab._io import sha256_bytes, write_atomic
 from scalinglab._version import __version__
-from scalinglab.errors import ExtrapolationWarning, InvalidParameterError, LawError, ScalingLabError
+from scalinglab.errors import DataError, ExtrapolationWarning, InvalidParameterError, LawError, ScalingLabError
 from scalinglab.fit._problem import fit_problem
 from scalinglab.laws import Law, get_law
 
@@ -150,15 +151,28 @@ class Fit:
         for sym, col in self.columns.items():
             for key in (col, sym):
                 if key in source:
-                    out[sym] = np.asarray(source[key], dtype=float)
+                    try:
+                        out[sym] = np.asarray(source[key], dtype=float)
+                    except (TypeError, ValueError):
+                        raise InvalidParameterError(
+                            f"predict(): '{key}' must be numbers; got {source[key]!r:.60}",
+                            hint=f"pass {key}=7e10 or a list/array of numbers",
+                            cli_hint=f"give {key} as a plain number such as 7e10") from None
                     break
             else:
                 raise LawError(f"predict() needs '{col}' (input {sym} of law '{self.law.name}')",
                                hint=f"pass {col}=... or a DataFrame with a '{col}' column")
-        shapes = np.broadcast_shapes(*(v.shape for v in out.values()))
+        try:
+            shapes = np.broadcast_shapes(*(v.shape for v in out.values()))
+        except ValueError:
+            raise InvalidParameterError(
+                "predict(): the inputs have shapes that do not match: "
+                + ", ".join(f"{self.columns[s]} {v.shape}" for s, v in out.items()),
+                hint="give every input one value per point (or one value for all points)") from None
         for sym, v in out.items():
             if np.any(~np.isfinite(v)) or np.any(v <= 0):
-                raise InvalidParameterError(f"predict(): '{self.columns[sym]}' must be finite and > 0")
+                raise InvalidParameterError(f"predict(): '{self.columns[sym]}' must be finite and > 0",
+                                            hint="sizes, token counts and compute are positive raw counts")
         return {k: np.broadcast_to(v, shapes) for k, v in out.items()}
 
     def predict(self, data: pd.DataFrame | Mapping | None = None, *, interval: float | None = None,
@@ -298,41 +312,19 @@ class Fit:
         }
 
     def to_json(self, indent: int | None = 1) -> str:
-        return json.dumps(self.to_dict(), indent=indent, allow_nan=True)
+        """The fit as JSON with a SHA-256 ``checksum`` of its content (:func:`load_fit` checks it)."""
+        payload = self.to_dict()
+        payload["checksum"] = _checksum(payload)
+        return json.dumps(payload, indent=indent, allow_nan=True)
 
     def save(self, path: str | Path) -> Path:
         """Write the fit as JSON, atomically."""
         return write_atomic(path, self.to_json())
 
     @classmethod
-    def from_dict(cls, payload: Mapping[str, Any], *, law: Law | None = None) -> "Fit":
-        if payload.get("format") != FORMAT:
-            raise ScalingLabError(f"not a scalinglab fit file (format {payload.get('format')!r}, expected {FORMAT!r})")
-        if law is None:
-            spec = payload.get("options", {}).get("law_spec", payload["law"])
-            try:
-                law = get_law(spec)
-            except LawError:
-                raise LawError(f"the fit uses law '{payload['law']}', which is not registered in this session",
-                               hint="pass load_fit(path, law=your_law), or register the law first") from None
-        lw = law
-        return cls(
-            law=lw, params={k: float(v) for k, v in payload["params"].items()},
-            stderr={k: (float("nan") if v is None else float(v)) for k, v in payload["stderr"].items()},
-            cov=np.asarray(payload["cov"], dtype=float).reshape(len(payload["free_params"]), -1),
-            free_params=tuple(payload["free_params"]), columns=dict(payload["columns"]),
-            target=payload["target"], n_points=int(payload["n_points"]), n_params=int(payload["n_params"]),
-            objective=float(payload["objective"]), rmse_log=float(payload["rmse_log"]), r2=float(payload["r2"]),
-            residual_scale=float(payload["residual_scale"]), converged=bool(payload["converged"]),
-            n_iter=int(payload["n_iter"]), nfev=int(payload["nfev"]), n_starts=int(payload["n_starts"]),
-            n_grid=int(payload["n_grid"]), options=dict(payload["options"]),
-            data=pd.DataFrame(payload["data"]), notes=tuple(payload.get("notes", ())),
-            fingerprint=payload.get("data_fingerprint", ""),
-            diagnostics=tuple(Diagnostic(d["kind"], d["message"], tuple(d.get("params", ())))
-                              for d in payload.get("diagnostics", ())),
-            version=payload.get("scalinglab_version", ""),
-            start_objectives=tuple(payload.get("start_objectives", ())),
-        )
+    def from_dict(cls, payload: Mapping[str, Any], *, law: Law | None = None, source: str = "<dict>") -> "Fit":
+        """The Fit a :meth:`to_dict` payload describes, after checking it (see :func:`load_fit`)."""
+        return _from_payload(cls, payload, law=law, source=source)
 
     def problem(self, weights: np.ndarray | None = None):
         """Rebuild the solver problem of this fit (used by resampling and backtests)."""
@@ -348,6 +340,12 @@ def _gauss_newton_cov(problem, u: np.ndarray, w: np.ndarray, scale: float) -> np
 def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
     """Load a fit saved with :meth:`Fit.save` (the law is resolved by name, or pass ``law=``).
 
+    Nothing in the file is trusted: the content must match its SHA-256 checksum, every
+    parameter must be a finite number within the law's bounds, the covariance must be
+    square over the free parameters, the law's name, formula, parameters and inputs must
+    match, and the fitted data must be finite.  Any failure is a
+    :class:`~scalinglab.errors.DataError` naming the field (``kind="invalid-fit"``).
+
     Examples
     --------
     >>> import tempfile, os, numpy as np, pandas as pd
@@ -358,11 +356,200 @@ def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
     >>> load_fit(path).params == f.params
     True
     """
+    if not isinstance(path, (str, os.PathLike)) or (isinstance(path, str) and not path.strip()):
+        raise InvalidParameterError(f"load_fit(): path must be the path of a fit file; got {path!r}",
+                                    hint="pass the path given to fit(...).save(path)")
     path = Path(path)
+    fix = "refit and save again (Python: fit(...).save(path); CLI: scalinglab fit DATA -o FIT.json)"
+    cli_fix = "refit and save again with scalinglab fit DATA -o FIT.json"
+    if not path.exists():
+        raise DataError(f"fit file not found: {path}", kind="file-not-found", source=str(path),
+                        hint="check the path; a fit file is written by fit(...).save(path)",
+                        cli_hint="check the path; a fit file is written by scalinglab fit DATA -o FIT.json")
+    if path.is_dir():
+        raise DataError("expected a fit file (JSON), got a directory", source=str(path), kind="not-a-file",
+                        hint="pass the path of the .json file written by fit(...).save(path)",
+                        cli_hint="pass the path of the .json file written by scalinglab fit DATA -o FIT.json")
     try:
-        payload = json.loads(path.read_text())
-    except FileNotFoundError:
-        raise ScalingLabError(f"fit file not found: {path}") from None
-    except json.JSONDecodeError as exc:
-        raise ScalingLabError(f"{path} is not valid JSON ({exc})") from None
-    return Fit.from_dict(payload, law=law)
+        text = path.read_bytes().decode("utf-8")
+    except UnicodeDecodeError:
+        raise DataError("not a fit file: it is not UTF-8 text", source=str(path), kind="malformed-fit",
+                        hint=fix, cli_hint=cli_fix) from None
+    except OSError as exc:
+        raise DataError(f"cannot read the fit file ({exc.strerror})", source=str(path), kind="unreadable-file",
+                        hint="check the file's permissions") from None
+    try:
+        payload = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise DataError(f"not a fit file: invalid JSON ({str(exc)[:120]})", source=str(path), kind="malformed-fit",
+                        hint=fix, cli_hint=cli_fix) from None
+    return Fit.from_dict(payload, law=law, source=str(path))
+
+
+# --------------------------------------------------------------------------- validation of saved fits
+
+def _checksum(payload: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in payload.items() if k != "checksum"}
+    return sha256_bytes(json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
+
+
+def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
+    """Check every field of a saved fit, then build the Fit.  Any problem is one DataError naming the field."""
+
+    def bad(message: str, field: str | None = None, hint: str | None = None) -> DataError:
+        return DataError(message, source=source, column=field, kind="invalid-fit",
+                         hint=hint or "the file was damaged or edited; refit and save again "
+                                      "(Python: fit(...).save(path))",
+                         cli_hint=hint or "the file was damaged or edited; refit and save it again with "
+                                          "scalinglab fit DATA -o FIT.json")
+
+    if not isinstance(payload, Mapping):
+        raise bad(f"not a fit file: the JSON holds a {type(payload).__name__}, not an object")
+    if payload.get("format") != FORMAT:
+        raise bad(f"not a scalinglab fit file (format {payload.get('format')!r}, expected {FORMAT!r})", "format")
+    if "checksum" in payload and payload["checksum"] != _checksum(payload):
+        raise bad("the content does not match its checksum: the file was edited or damaged after it was saved",
+                  "checksum")
+
+    def get(key: str, types: type | tuple, what: str):
+        if key not in payload:
+            raise bad(f"the field '{key}' is missing", key)
+        v = payload[key]
+        if isinstance(v, bool) and bool not in (types if isinstance(types, tuple) else (types,)):
+            raise bad(f"the field '{key}' must be {what}; got {v!r}", key)
+        if not isinstance(v, types):
+            raise bad(f"the field '{key}' must be {what}; got {type(v).__name__}", key)
+        return v
+
+    name = get("law", str, "a law name")
+    if law is None:
+        options = payload.get("options")
+        spec = options.get("law_spec", name) if isinstance(options, Mapping) else name
+        try:
+            law = get_law(spec)
+        except ScalingLabError:
+            raise LawError(f"{source}: the fit uses law '{name}', which is not registered in this session",
+                           hint="pass load_fit(path, law=your_law), or register the law first",
+                           cli_hint="pass --law with a module:object that defines it, or register the law") from None
+    elif not isinstance(law, Law):
+        raise InvalidParameterError(f"load_fit(): law must be a Law; got {type(law).__name__}",
+                                    hint="pass the Law object the fit was made with, or leave law= out")
+    if name != law.name and name not in getattr(law, "aliases", ()):
+        raise bad(f"the fit is of law '{name}' but law '{law.name}' was given", "law",
+                  hint=f"pass the law the fit was made with ('{name}')")
+    formula = payload.get("formula", law.formula)
+    if formula != law.formula:
+        raise bad(f"law '{law.name}' in this session has formula {law.formula!r}, but the fit was made with "
+                  f"{formula!r}", "formula", hint="load it with the law it was made with, or refit")
+    num = (int, float)
+    params = get("params", Mapping, "an object of parameter values")
+    if set(params) != set(law.params):
+        missing, extra = sorted(set(law.params) - set(params)), sorted(set(params) - set(law.params))
+        raise bad(f"parameters do not match law '{law.name}'" + (f"; missing {missing}" if missing else "")
+                  + (f"; unknown {extra}" if extra else "") + f" (the law has {list(law.params)})", "params")
+    options = dict(get("options", Mapping, "an object"))
+    bounds = options.get("bounds") or {}
+    values = {}
+    for p, spec in law.params.items():
+        v = params[p]
+        if isinstance(v, bool) or not isinstance(v, num) or not math.isfinite(float(v)):
+            raise bad(f"parameter {p} = {v!r} is not a finite number", f"params.{p}")
+        lo, hi = spec.lower, spec.upper
+        if isinstance(bounds, Mapping) and isinstance(bounds.get(p), (list, tuple)) and len(bounds[p]) == 2:
+            lo, hi = (float(x) if isinstance(x, num) else y for x, y in zip(bounds[p], (lo, hi)))
+        if not (lo - 1e-9 * max(1.0, abs(lo)) <= float(v) <= hi + 1e-9 * max(1.0, abs(hi))):
+            raise bad(f"parameter {p} = {v!r} is outside its bounds [{lo:g}, {hi:g}] of law '{law.name}'",
+                      f"params.{p}")
+        values[p] = float(v)
+    free = get("free_params", list, "a list of parameter names")
+    if not all(isinstance(p, str) and p in law.params for p in free) or len(set(free)) != len(free):
+        raise bad(f"free_params {free!r} must be distinct parameters of law '{law.name}'", "free_params")
+    fixed = options.get("fixed") or {}
+    if not isinstance(fixed, Mapping) or set(free) | set(fixed) != set(law.params):
+        raise bad("free_params and options.fixed together must name every parameter once", "free_params")
+    stderr_in = get("stderr", Mapping, "an object")
+    stderr = {}
+    for p in law.params:
+        v = stderr_in.get(p)
+        if v is None:
+            stderr[p] = float("nan")
+        elif isinstance(v, bool) or not isinstance(v, num) or float(v) < 0 or (float(v) != float(v)):
+            raise bad(f"stderr of {p} = {v!r} must be a number >= 0 (or null)", f"stderr.{p}")
+        else:
+            stderr[p] = float(v)
+    cov_in = get("cov", list, "a list of lists")
+    try:
+        cov = np.asarray(cov_in, dtype=float)
+    except (TypeError, ValueError):
+        raise bad("cov must be a square matrix of numbers", "cov") from None
+    P = len(free)
+    if cov.shape != (P, P) and not (P == 0 and cov.size == 0):
+        raise bad(f"cov has shape {cov.shape}, expected ({P}, {P}) for {P} free parameter(s)", "cov")
+    cov = cov.reshape(P, P)
+    if np.any(np.isinf(cov)):
+        raise bad("cov holds infinite values", "cov")
+    columns = get("columns", Mapping, "an object")
+    if set(columns) != set(law.inputs) or not all(isinstance(c, str) and c for c in columns.values()):
+        raise bad(f"columns {dict(columns)!r} must map the inputs {list(law.inputs)} of law '{law.name}' to "
+                  "column names", "columns")
+    target = get("target", str, "a column name")
+    data = get("data", Mapping, "an object of columns")
+    try:
+        frame = pd.DataFrame({k: list(v) for k, v in data.items()})
+    except (TypeError, ValueError) as exc:
+        raise bad(f"data is not a table of equal-length columns ({exc})", "data") from None
+    for col in list(columns.values()) + [target]:
+        if col not in frame:
+            raise bad(f"data lacks the column '{col}' the fit uses", "data")
+        v = pd.to_numeric(frame[col], errors="coerce").to_numpy(dtype=float)
+        if not np.all(np.isfinite(v)) or (col != target and np.any(v <= 0)):
+            raise bad(f"data column '{col}' holds values that are not finite (or not positive)", "data")
+        frame[col] = v
+    if "run" not in frame:
+        raise bad("data lacks the 'run' column", "data")
+    frame["run"] = frame["run"].astype(str)
+    counts = {}
+    for key in ("n_points", "n_params", "n_iter", "nfev", "n_starts", "n_grid"):
+        v = get(key, int, "an integer >= 0")
+        if v < 0:
+            raise bad(f"the field '{key}' must be an integer >= 0; got {v}", key)
+        counts[key] = v
+    if counts["n_points"] > len(frame) or counts["n_params"] != P:
+        raise bad(f"n_points/n_params ({counts['n_points']}/{counts['n_params']}) do not match the data "
+                  f"({len(frame)} rows) and free parameters ({P})", "n_points")
+    floats = {}
+    for key in ("objective", "rmse_log", "r2", "residual_scale"):
+        v = payload.get(key)
+        if v is None:
+            floats[key] = float("nan")
+        elif isinstance(v, bool) or not isinstance(v, num):
+            raise bad(f"the field '{key}' must be a number; got {v!r}", key)
+        else:
+            floats[key] = float(v)
+    converged = get("converged", bool, "true or false")
+    if not isinstance(options.get("loss"), str) or not isinstance(options.get("space"), str) or \
+            not isinstance(options.get("delta"), num):
+        raise bad("options must hold loss, delta and space", "options")
+    diags = payload.get("diagnostics", [])
+    if not isinstance(diags, list) or not all(isinstance(d, Mapping) and isinstance(d.get("kind"), str)
+                                              and isinstance(d.get("message"), str) for d in diags):
+        raise bad("diagnostics must be a list of {kind, message} objects", "diagnostics")
+    notes = payload.get("notes", [])
+    starts = payload.get("start_objectives", [])
+    if not isinstance(notes, list) or not isinstance(starts, list):
+        raise bad("notes and start_objectives must be lists", "notes")
+    try:
+        starts = tuple(float(s) for s in starts)
+    except (TypeError, ValueError):
+        raise bad("start_objectives must be numbers", "start_objectives") from None
+    return cls(
+        law=law, params=values, stderr=stderr, cov=cov, free_params=tuple(free), columns=dict(columns),
+        target=target, n_points=counts["n_points"], n_params=counts["n_params"], objective=floats["objective"],
+        rmse_log=floats["rmse_log"], r2=floats["r2"], residual_scale=floats["residual_scale"], converged=converged,
+        n_iter=counts["n_iter"], nfev=counts["nfev"], n_starts=counts["n_starts"], n_grid=counts["n_grid"],
+        options=options, data=frame, notes=tuple(str(n) for n in notes),
+        fingerprint=str(payload.get("data_fingerprint", "")),
+        diagnostics=tuple(Diagnostic(d["kind"], d["message"], tuple(str(x) for x in d.get("params", ()) or ()))
+                          for d in diags),
+        version=str(payload.get("scalinglab_version", "")), start_objectives=starts,
+    )

@@ -57,6 +57,7 @@ def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> 
     reference="Hoffmann et al. 2022, arXiv:2203.15556 (eq. 2, approach 3)",
     allocation=chinchilla_allocation,
     allocation_reference="Hoffmann et al. 2022, App. D.2",
+    params_convention="total",
     derived={"params_exponent": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
              "tokens_exponent": lambda p: p["alpha"] / (p["alpha"] + p["beta"])},
 )

@@ -23,6 +23,7 @@ def _scale_grid(inputs, y):
             "alpha_D": Param(1e-4, 2, grid=(0.03, 0.1, 0.25, 0.6), description="data exponent")},
     formula="L = [(Nc/N)^(alpha_N/alpha_D) + Dc/D]^alpha_D",
     reference="Kaplan et al. 2020, arXiv:2001.08361 (eq. 1.5)",
+    params_convention="non-embedding",
 )
 def kaplan(N, D, Nc, alpha_N, Dc, alpha_D):
     """Kaplan et al. (2020) eq. 1.5: L(N, D) = [(Nc/N)^(alpha_N/alpha_D) + Dc/D]^alpha_D.

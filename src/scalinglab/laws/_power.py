@@ -26,6 +26,7 @@ def _x0_grid(inputs, y):
     linear=("A",),
     formula="L = A * x^-alpha",
     reference="Kaplan et al. 2020, arXiv:2001.08361 (eqs. 1.1-1.3)",
+    params_convention="non-embedding",
     aliases=("M1",),
 )
 def power_law(x, A, alpha):
@@ -46,6 +47,7 @@ def power_law(x, A, alpha):
     linear=("E",),
     formula="L = E + (x0/x)^alpha",
     reference="Henighan et al. 2020, arXiv:2010.14701 (eq. 1.1)",
+    params_convention="non-embedding",
 )
 def power_floor(x, E, x0, alpha):
     """Power law with an irreducible floor: L = E + (x0/x)^alpha (Henighan et al. 2020)."""

@@ -107,6 +107,8 @@ class Law:
     allocation_reference: str = ""
     # name -> function of the parameters (derived quantities such as an optimal split)
     derived: Mapping[str, DerivedHook] = field(default_factory=dict, repr=False)
+    # how the law's source counts N: "non-embedding", "total" or "" (not stated / no N input)
+    params_convention: str = ""
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -283,6 +285,7 @@ def define_law(
     allocation: AllocationHook | None = None,
     allocation_reference: str = "",
     derived: Mapping[str, DerivedHook] | None = None,
+    params_convention: str = "",
 ) -> Law:
     """Build a :class:`Law` from a plain function (without registering it).
 
@@ -314,6 +317,9 @@ def define_law(
     derived : mapping, optional
         Name -> ``func(params) -> value`` for quantities that follow from the parameters
         (an optimal split, an exponent ratio); see :meth:`Law.derive`.
+    params_convention : {"", "non-embedding", "total"}
+        How the law's source counts the parameters N (Kaplan et al. 2020: non-embedding;
+        Hoffmann et al. 2022: total); stated in every fit summary.
 
     Examples
     --------
@@ -333,7 +339,7 @@ def define_law(
                formula=formula or doc.split("\n")[0], reference=reference,
                description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
                version=version, min_distinct=dict(min_distinct or {}), allocation=allocation,
-               allocation_reference=allocation_reference, derived=dict(derived or {}))
+               allocation_reference=allocation_reference, derived=dict(derived or {}), params_convention=params_convention)
 
 
 def law(**options) -> Callable[[Callable], Callable]:

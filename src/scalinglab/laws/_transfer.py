@@ -19,6 +19,7 @@ __all__ = ["transfer", "PUBLISHED"]
     linear=("k",),
     formula="D_T = k * D_F^alpha * N^beta",
     reference="Hernandez et al. 2021, arXiv:2102.01293 (eq. 1.1)",
+    params_convention="non-embedding",
     target="effective_data",
 )
 def transfer(D_F, N, k, alpha, beta):

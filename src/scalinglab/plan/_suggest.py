@@ -76,9 +76,28 @@ class Suggestion:
                                f"of the loss now -> {100 * self.width_after:.1f}% with these runs")]
         header += [("note", n) for n in self.notes]
         cols = ["#", "params", "tokens", "tokens_per_param", "flops", f"width after ({pct}%)"]
+        if not self.helps:
+            header.append(("verdict", f"no proposal helps: the best design within the budget leaves the expected "
+                                      f"interval at {100 * self.width_after:.1f}% (now {100 * self.width_before:.1f}%)"
+                                      "; no run is proposed. Raise the budget, move the target closer to the "
+                                      "existing runs, or give other candidates"))
+            return PlanSummary(title="Suggested next runs: none", header=header, columns=cols, rows=[])
+        header.append(("columns", f"one row per proposed run, cheapest first; 'width after' is the expected "
+                                  f"{pct}% interval width at the target (upper/lower - 1) once that run and the rows "
+                                  "above it are trained; the runs were chosen as a set, so a prefix of the list is "
+                                  "not itself an optimised design and the width need not fall row by row"))
         rows = [[i + 1, r.params, r.tokens, r.tokens_per_param, r.flops, f"{100 * r.width_after:.1f}%"]
                 for i, r in enumerate(self.runs.itertuples())]
         return PlanSummary(title="Suggested next runs", header=header, columns=cols, rows=rows)
+
+    #: The proposals must shrink the expected interval by at least this fraction to count as help.
+    MIN_GAIN = 0.01
+
+    @property
+    def helps(self) -> bool:
+        """Whether the proposed runs shrink the expected interval at the target (by >= 1% of its width)."""
+        return (len(self.runs) > 0 and math.isfinite(self.width_after) and math.isfinite(self.width_before)
+                and self.width_after < (1 - self.MIN_GAIN) * self.width_before)
 
     def __str__(self) -> str:
         return str(self.summary())
@@ -86,6 +105,7 @@ class Suggestion:
     def to_dict(self) -> dict[str, Any]:
         return jsonable({"target": self.target, "budget": self.budget, "spent": self.spent,
                          "width_before": self.width_before, "width_after": self.width_after, "level": self.level,
+                         "helps": self.helps,
                          "expected_rmse_log": self.expected_rmse, "expected_coverage": self.expected_coverage,
                          "law": self.law, "runs": self.runs.to_dict(orient="records"),
                          "designs": self.designs.to_dict(orient="records"), "notes": list(self.notes)})

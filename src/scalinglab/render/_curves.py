@@ -175,15 +175,30 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
 
 
 def _padded(values: np.ndarray, scale: str, pad: float = 0.05) -> tuple[float, float]:
-    v = values[np.isfinite(values)]
+    """Axis limits around the finite values, padded; never NaN or inf (a value such as 1e300 is clipped
+    to what a float axis can show)."""
+    v = np.asarray(values, dtype=float)
+    v = v[np.isfinite(v)]
     if scale == "log":
         v = v[v > 0]
+        if v.size:  # a wild value (a loss of 1e300) is left off the axis rather than squashing the rest
+            med = np.median(v)
+            v = v[(v >= med / 1e6) & (v <= med * 1e6)]
+        if v.size == 0:
+            return 0.1, 10.0
         lo, hi = np.log(v.min()), np.log(v.max())
         d = (hi - lo) * pad or 0.05
-        return float(np.exp(lo - d)), float(np.exp(hi + d))
+        lo, hi = max(lo - d, np.log(1e-300)), min(hi + d, np.log(1e300))
+        return float(np.exp(lo)), float(np.exp(hi))
+    if v.size == 0:
+        return 0.0, 1.0
     lo, hi = float(v.min()), float(v.max())
-    d = (hi - lo) * pad or 0.05 * max(abs(hi), 1e-12)
-    return lo - d, hi + d
+    with np.errstate(over="ignore", invalid="ignore"):
+        d = (hi - lo) * pad or 0.05 * max(abs(hi), 1e-12)
+        out = (lo - d, hi + d)
+    if not all(np.isfinite(out)):
+        out = (max(lo, -1e300), min(hi, 1e300))
+    return out
 
 
 def _run_label(rows: pd.DataFrame) -> str:

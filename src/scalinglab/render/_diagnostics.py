@@ -82,7 +82,12 @@ def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None 
         fig, axes = new_figure(width=4.8, height=4.4)
         ax = axes[0, 0]
         allv = [y, yhat] + ([held[0], held[1]] if held else [])
-        lo, hi = float(min(v.min() for v in allv)), float(max(v.max() for v in allv))
+        finite = np.concatenate([np.asarray(v, dtype=float) for v in allv])
+        finite = finite[np.isfinite(finite)]
+        if finite.size and finite.min() > 0:  # a wild value (a loss of 1e300) stays off the axis
+            med = np.median(finite)
+            finite = finite[(finite >= med / 1e6) & (finite <= med * 1e6)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.1, 10.0)
         pad = (hi / lo) ** 0.04 if lo > 0 else 1.0
         grid = np.geomspace(lo / pad, hi * pad, 50) if lo > 0 else np.linspace(lo, hi, 50)
         s = fit.residual_scale if np.isfinite(fit.residual_scale) else 0.0

@@ -10,7 +10,7 @@ import typer
 from scalinglab.cli._common import (
     DuplicatesOption, FormatOption, FinalOnlyOption, IntervalOption, JsonOption, MapOption, MinTokensOption, NResamplesOption,
     UnitOption, YOption, cli_errors, deprecated_flag, emit, hidden_alias, load_runs_for_cli, parse_window,
-    resolve_alias,
+    progress_line, resolve_alias,
 )
 
 _METHODS = "delta | bootstrap | calibrated | auto (= calibrated: bootstrap widened by measured extrapolation error)"
@@ -78,6 +78,25 @@ def register(app: typer.Typer) -> None:
                                          window=_fit_window(window, fraction, skip_fraction), final_only=final_only)
             bf = None if borrow_from is None else (
                 "others" if borrow_from.strip() == "others" else [v.strip() for v in borrow_from.split(",") if v.strip()])
-            bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,
-                          method=method, n_resamples=n_resamples, by=by or "family", borrow_from=bf, seeds=seeds)
+            with progress_line(f"backtesting {', '.join(law or ['chinchilla'])}...", json_output):
+                bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,
+                              method=method, n_resamples=n_resamples, by=by or "family", borrow_from=bf, seeds=seeds)
+            failed = bt.scores["error"].notna() if "error" in bt.scores else None
+            if failed is not None and failed.all():
+                from scalinglab.errors import FitError
+
+                if not json_output:
+                    emit({}, False, bt.summary())
+                first = str(bt.scores["error"].dropna().iloc[0])
+                raise FitError(f"backtest: every fit failed ({int(failed.sum())} of {len(failed)}); the first: {first}",
+                               hint="check the data and the policy (--holdout, --fit-models, --window)")
             emit(bt.to_dict(), json_output, bt.summary())
+            if not json_output:
+                for (fam, name), f in bt.fits.items():
+                    bad = [d.message for d in getattr(f, "diagnostics", ()) if d.kind in
+                           ("constant-target", "not-identified", "zero-width-interval", "singular-curvature")]
+                    if bad:
+                        typer.echo(f"warning: the fit of {name} on {fam or '(all)'} cannot be trusted: {bad[0]}"
+                                   + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""), err=True)
+            if failed is not None and failed.any() and not json_output:
+                typer.echo(f"warning: {int(failed.sum())} of {len(failed)} fits failed (FAILED rows above)", err=True)

@@ -10,16 +10,19 @@ import json
 import typer
 
 from scalinglab.cli._common import (
+    EXIT_CHECK_FAILED,
     DuplicatesOption,
     FinalOnlyOption,
     FormatOption,
     JsonOption,
     MapOption,
     MinTokensOption,
+    StrictOption,
     UnitOption,
     WindowOption,
     XOption,
     YOption,
+    check_output,
     checkpoint_rule,
     cli_errors,
     emit,
@@ -27,6 +30,7 @@ from scalinglab.cli._common import (
     parse_pairs,
     parse_window,
     target_column,
+    progress_line,
 )
 from scalinglab.errors import DataError
 
@@ -64,9 +68,13 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
         by: Optional[str] = typer.Option(None, "--by", help="Fit each group of this column separately (e.g. family): "
                                          "one summary table."),
+        strict: bool = StrictOption,
         json_output: bool = JsonOption,
     ) -> None:
-        """Fit a scaling law to runs and print the summary."""
+        """Fit a scaling law to runs and print the summary.
+
+        The summary says which parameters the data cannot pin down; --strict makes that exit 1.
+        """
         import warnings
 
         from scalinglab.fit import fit
@@ -74,6 +82,7 @@ def register(app: typer.Typer) -> None:
         with cli_errors(json_output):
             if space not in ("log", "linear"):
                 raise typer.BadParameter(f"--space must be log or linear; got {space!r}", param_hint="'--space'")
+            check_output(output, (".json",))
             y = target_column(y, maps)
             try:
                 runs = load_runs_for_cli(data, maps, units, duplicates, file_format, required=(y,))
@@ -85,10 +94,12 @@ def register(app: typer.Typer) -> None:
                                     hint=f"choose the target with --y <column> (or --map {y}=<column>)") from None
                 raise
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
-            with warnings.catch_warnings(record=True) as caught:
+            with warnings.catch_warnings(record=True) as caught, \
+                    progress_line(f"fitting {law} to {len(runs)} rows...", json_output):
                 warnings.simplefilter("always")  # diagnostics are printed with the summary
                 result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta, space=space,
                              fixed=parse_pairs(fix, "--fix", numeric=True) or None, by=by)
+                summary = None if by is not None else result.summary()  # the run bootstrap: before any write
             pooled = [str(w.message) for w in caught if type(w.message).__name__ == "PooledFamiliesWarning"]
             if by is not None:  # a set of fits: one table; --output saves every fit in one JSON file
                 payload = result.to_dict()
@@ -99,13 +110,19 @@ def register(app: typer.Typer) -> None:
                     payload["saved_to"] = str(output)
                 emit(payload, json_output, result.summary() + (f"\n\nSaved to {output}" if output else ""))
                 return
-            if output is not None:
-                result.save(output)
             payload = {k: v for k, v in result.to_dict().items() if k not in ("data", "cov", "start_objectives")}
-            if output is not None:
+            payload["summary"] = summary.as_dict()
+            payload["trusted"] = summary.trusted
+            if output is not None:  # written last: an interrupted command leaves no complete-looking file
+                result.save(output)
                 payload["saved_to"] = str(output)
-            text = result.summary().as_text() + (f"\n\nSaved to {output}" if output else "")
+            text = summary.as_text() + (f"\n\nSaved to {output}" if output else "")
             if pooled:
                 payload["warnings_pooled"] = pooled
                 text = f"warning: {pooled[0]}\n\n" + text
             emit(payload, json_output, text)
+        if strict and not summary.trusted:
+            if not json_output:
+                typer.echo(f"--strict: the fit cannot be trusted ({len(summary.warnings)} diagnostic(s) above)",
+                           err=True)
+            raise typer.Exit(EXIT_CHECK_FAILED)

@@ -9,7 +9,7 @@ import typer
 
 from scalinglab.cli._common import (
     DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, YOption, cli_errors, emit, load_runs_for_cli,
+    WindowOption, YOption, check_output, cli_errors, emit, load_runs_for_cli,
 )
 
 
@@ -48,6 +48,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.report import make_figure, save_figure
 
         with cli_errors(json_output):
+            check_output(output, (".png", ".svg", ".pdf"))
             runs = load_runs_for_cli(data, maps, units, duplicates)
             fits = [load_fit(p) for p in fit_file] if fit_file else None
             if kind == "backtest-grid":  # track B of the Hitchhiker's Guide (scalinglab.evaluate.backtest_grid)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import IntervalOption, JsonOption, cli_errors, emit, parse_point
+from scalinglab.cli._common import IntervalOption, JsonOption, cli_errors, emit, parse_point, read_points
 
 
 def register(app: typer.Typer) -> None:
@@ -24,19 +24,29 @@ def register(app: typer.Typer) -> None:
         """Predict the target at new points from a saved fit."""
         import pandas as pd
 
-        from scalinglab.fit import load_fit
         from scalinglab.errors import InvalidParameterError
+        from scalinglab.fit import load_fit
 
         with cli_errors(json_output):
             fitted = load_fit(fit_path)
             if points is not None:
-                frame = pd.read_csv(points)
+                frame = read_points(points)
             elif at:
                 frame = pd.DataFrame([parse_point(a) for a in at])
             else:
-                raise InvalidParameterError("predict: give --at params=...,tokens=... or --points FILE.csv")
+                raise InvalidParameterError("predict: no points given",
+                                            hint="give --at params=7e10,tokens=1.4e12 or --points FILE.csv")
+            if at and points is not None:
+                raise InvalidParameterError("predict: give --at or --points, not both",
+                                            hint="put every point in the --points file")
             level = interval if interval else None
             pred = fitted.predict(frame, interval=level, kind=kind, method=method)
+            est = pred if level is None else pred["estimate"].to_numpy()
+            import numpy as np
+
+            if not np.all(np.isfinite(np.asarray(est, dtype=float))):
+                raise InvalidParameterError("predict: the law gives no finite prediction at some points (the inputs "
+                                            "overflow the law)", hint="check the values of the points (units?)")
             out = frame.copy()
             if level is None:
                 out[fitted.target] = pred

@@ -14,7 +14,7 @@ import typer
 
 from scalinglab.cli._common import (
     DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, cli_errors, emit, load_runs_for_cli,
+    WindowOption, XOption, YOption, check_output, cli_errors, emit, load_runs_for_cli,
 )
 
 
@@ -89,6 +89,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.report import build_report
 
         with cli_errors(json_output):
+            check_output(output, (".html", ".htm"))
             runs = load_runs_for_cli(data, maps, units, duplicates)
             report = build_report(runs, list(law or ["chinchilla"]), target=parse_target(target), x=parse_x(x), y=y,
                                   min_tokens=min_tokens, window=parse_window(window), final_only=final_only,

@@ -8,15 +8,29 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption, WindowOption,
-    checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_point,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_point,
+    read_points,
 )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("suggest")
     def suggest_command(
-        data: Path = typer.Argument(..., help="Existing runs (CSV/JSONL/Parquet), one row per finished run."),
+        data: Path = typer.Argument(..., metavar="DATA", help="Existing runs (CSV/JSONL/Parquet): one row per finished "
+                                    "run; a run with several checkpoints counts with its final one unless "
+                                    "--min-tokens/--window/--final-only choose."),
         law: str = typer.Option("chinchilla", "--law", help="Law to fit (see `scalinglab laws`)."),
         target: str = typer.Option(..., "--target", help="Where the prediction matters: params=7e9,tokens=1.4e11."),
         budget: float = typer.Option(..., "--budget", help="FLOPs available for the new runs (6ND each)."),
@@ -33,14 +47,18 @@ def register(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
     ) -> None:
         """Propose runs (sizes x tokens within --budget) that most shrink the interval at --target."""
-        import pandas as pd
-
         from scalinglab.plan import suggest
 
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
-            runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
-            cand = pd.read_csv(candidates) if candidates is not None else None
+            rule = checkpoint_rule(min_tokens, window, final_only)
+            if rule.is_noop and runs.frame["run"].duplicated().any():
+                rule = checkpoint_rule(final_only=True)
+                if not json_output:
+                    typer.echo("note: runs have several checkpoints; using the final checkpoint of each run "
+                               "(one row per finished run; --min-tokens/--window choose others)", err=True)
+            runs = rule.apply(runs)
+            cand = read_points(candidates) if candidates is not None else None
             result = suggest(runs, law, target=parse_point(target), budget=budget, candidates=cand,
                              max_runs=max_runs, interval=interval)
             emit(result.to_dict(), json_output, str(result.summary()))

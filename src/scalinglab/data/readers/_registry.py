@@ -185,7 +185,9 @@ def get_reader(name_or_path: Union[str, os.PathLike, Reader]) -> Reader:
             f"unknown format '{name_or_path}' (known formats: {_known()})", kind="unknown-format",
             hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
             + "pass one of the names above as format=NAME (CLI: --format NAME), "
-              "or register a reader with scalinglab.data.register_reader()")
+              "or register a reader with scalinglab.data.register_reader()",
+            cli_hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+            + "pass one of the names above with --format NAME")
     if not isinstance(name_or_path, (str, os.PathLike)):
         raise InvalidParameterError(f"get_reader(): expected a format name or a path, got {type(name_or_path).__name__}")
     path = Path(name_or_path)
@@ -198,7 +200,8 @@ def get_reader(name_or_path: Union[str, os.PathLike, Reader]) -> Reader:
         source=str(path), kind="unsupported-file",
         hint="name the format with format='csv' (or another name above) in Python or --format csv on the CLI, "
              "rename the file to a known suffix, pass a pandas DataFrame, "
-             "or register a reader with scalinglab.data.register_reader()")
+             "or register a reader with scalinglab.data.register_reader()",
+        cli_hint="name the format with --format csv (or another name above), or rename the file to a known suffix")
 
 
 def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] = None,
@@ -229,7 +232,7 @@ def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] =
         chosen = get_reader(path if format is None else format)
     except DataError as exc:
         if exc.source is None:  # an unknown format= name: say which file it was for
-            raise DataError(exc.message, source=str(path), kind=exc.kind, hint=exc.hint) from None
+            raise DataError(exc.message, source=str(path), kind=exc.kind, hint=exc.hint, cli_hint=exc.cli_hint) from None
         raise
     if path.stat().st_size == 0:
         raise DataError("could not parse the file: it is empty (0 bytes)", source=str(path),
@@ -244,13 +247,15 @@ def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] =
             f"could not parse the file: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
             f"position {exc.start})", source=str(path), kind="malformed-file",
             hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8'), or read it with pandas and the right "
-                 "encoding= and pass the DataFrame") from None
+                 "encoding= and pass the DataFrame", cli_hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8')") from None
     except Exception as exc:  # pandas and pyarrow raise many types for malformed files
         what = f"{chosen.description} (reader '{chosen.name}')" if chosen.description else f"'{chosen.name}'"
         raise DataError(
             f"could not parse the file ({type(exc).__name__}: {exc})", source=str(path), kind="malformed-file",
             hint=f"check that it is valid {what}, or pick the right reader with format=NAME (CLI: --format NAME); "
-                 f"formats: {', '.join(_READERS)}") from None
+                 f"formats: {', '.join(_READERS)}",
+            cli_hint=f"check that it is valid {what}, or pick the right reader with --format NAME; "
+                     f"formats: {', '.join(_READERS)}") from None
     if not isinstance(frame, pd.DataFrame):
         raise InvalidParameterError(
             f"reader '{chosen.name}' returned {type(frame).__name__}, not a pandas DataFrame",

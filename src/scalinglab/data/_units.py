@@ -1,0 +1,188 @@
+"""Unit checks of a runs table: is every run's N, D and C a raw count, in FLOPs?
+
+A parameter count given in millions, a token count in thousands or compute in
+PF-days (1 PF-day = 8.64e19 FLOPs) or GFLOPs fits without complaint and gives a
+wrong law.  :func:`check_units` compares each run with what such a count can be
+and with the other runs of its family, and raises a
+:class:`~scalinglab.errors.DataError` (``kind="unit-mismatch"``) naming the run(s)
+and the fix.  The rules, each on the final (largest-token) checkpoint of every run:
+
+1. ``flops / (6 N D)`` outside [0.05, 20] on any row (C = 6ND, Kaplan et al. 2020).
+2. Every value of a column below 1,000 (parameters or tokens), or every FLOP count
+   below 1e9 (no training run is that small: compute is in PF-days or GFLOPs).
+3. Tokens per parameter at a run's last checkpoint below 1e-3, or above 1e5 for
+   a model below a million parameters (1e11 tokens for a 1M-parameter model).
+4. Tokens per optimizer step below 32 (a batch of fewer than 32 tokens).
+5. A gap of 300x or more between consecutive run sizes (10,000x for the compute
+   of runs) within a family: one group of runs is in other units.
+A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
+is exempt from the rules that concern it alone (2-5).  A loss that is "too good"
+for a run's size is not a rule: tables that mix data sets or tuning break it.  How often the rules catch
+a unit mistake and how often they flag a clean ladder: ``bench/unit_checks.py``.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from scalinglab.errors import DataError
+
+__all__ = ["check_units", "UNIT_FACTORS"]
+
+#: The usual non-raw units and the factor that makes them raw counts / FLOPs.
+UNIT_FACTORS = {"params": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
+                "tokens": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
+                "flops": (("PF-days", 8.64e19), ("GFLOPs", 1e9))}
+
+_RATIO = (0.05, 20.0)
+_TOKENS_PER_PARAM = (1e-3, 1e5)
+_SMALL_MODEL = 1e6
+_MIN_TOKENS_PER_STEP = 32.0
+_GAP = {"params": 300.0, "flops": 1e4}
+
+
+def _num(f: float) -> str:
+    """``1e6`` rather than ``1e+06``: how a person writes the factor."""
+    return f"{f:g}".replace("e+0", "e").replace("e+", "e").replace("e-0", "e-")
+
+
+def _fix(col: str, guess: float | None = None) -> tuple[str, str]:
+    """Python and CLI hints that give raw counts for ``col``."""
+    f = _num(guess if guess is not None else (1e6 if col != "flops" else 8.64e19))
+    return (f"give raw counts (FLOPs for flops), or multiply with units={{'{col}': {f}}}; "
+            f"if the values really are raw, say so with units={{'{col}': 1}}",
+            f"give raw counts (FLOPs for flops), or multiply with --unit {col}={f}; "
+            f"if the values really are raw, say so with --unit {col}=1")
+
+
+def _error(message: str, col: str, label: str, row: int | None = None, guess: float | None = None) -> DataError:
+    py, cli = _fix(col, guess)
+    return DataError(message, source=label, row=row, column=col, kind="unit-mismatch", hint=py, cli_hint=cli)
+
+
+def _names(runs) -> str:
+    runs = [str(r) for r in runs]
+    return ", ".join(repr(r) for r in runs[:3]) + (f" and {len(runs) - 3} more" if len(runs) > 3 else "")
+
+
+def _guess(ratio: float, col: str) -> float | None:
+    """The unit factor closest (within a factor 30) to the size of a mismatch."""
+    best = None
+    for _, f in UNIT_FACTORS.get(col, ()):
+        d = abs(np.log10(ratio) - np.log10(f))
+        if d < 1.5 and (best is None or d < best[0]):
+            best = (d, f)
+    return None if best is None else best[1]
+
+
+def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: set[str] = frozenset()) -> None:
+    """Raise DataError if a run's params, tokens or flops look like they are not in raw units.
+
+    ``frame`` has the canonical columns after derivation (``run`` assigned);
+    ``declared`` are columns the user gave ``units=`` for; ``derived`` those computed from the others.
+
+    Examples
+    --------
+    >>> df = pd.DataFrame({"run": ["a", "b", "c"], "params": [70.0, 160.0, 410.0],
+    ...                    "tokens": [1.4e9, 3.2e9, 8.2e9], "loss": [3.2, 3.0, 2.8]})
+    >>> try:
+    ...     check_units(df, "<df>", declared=set())
+    ... except DataError as e:
+    ...     print(e.kind)
+    unit-mismatch
+    """
+    cols = {c for c in ("params", "tokens", "flops") if c in frame}
+    given = cols - set(derived)
+    # 1. the three columns disagree (only when all three were given)
+    if {"params", "tokens", "flops"} <= given:
+        ratio = frame["flops"] / (6.0 * frame["params"] * frame["tokens"])
+        bad = ~((ratio >= _RATIO[0]) & (ratio <= _RATIO[1]))
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            r = float(ratio.iloc[i])
+            maybe = ""
+            if 1e-22 < r < 1e-17:
+                maybe = " It looks like compute is in PF-days (1 PF-day = 8.64e19 FLOPs)."
+            elif 1e-11 < r < 1e-7:
+                maybe = " It looks like compute is in GFLOPs (1e9 FLOPs)."
+            py = ("give flops in FLOPs and params and tokens as raw counts (e.g. units={'flops': 8.64e19} for "
+                  "PF-days), or drop the flops column to use 6ND")
+            cli = ("give flops in FLOPs and params and tokens as raw counts (e.g. --unit flops=8.64e19 for "
+                   "PF-days), or drop the flops column to use 6ND")
+            raise DataError(
+                f"flops = {frame['flops'].iloc[i]:.4g} is {r:.3g} x 6*params*tokens in run "
+                f"'{frame['run'].iloc[i]}' ({int(bad.sum())} such row(s)); the three columns disagree.{maybe}",
+                source=label, row=i + 1, column="flops", kind="unit-mismatch", hint=py, cli_hint=cli)
+    # 2. a whole column too small to be raw counts
+    for col, floor, what in (("params", 1e3, "millions or billions"), ("tokens", 1e3, "millions or billions"),
+                             ("flops", 1e9, "PF-days or GFLOPs")):
+        if col in given and col not in declared and frame[col].max() < floor:
+            raise _error(f"all {col} are below {floor:,.0f} (max {frame[col].max():g}); they look like {what}",
+                         col, label, guess=1e6 if col != "flops" else 8.64e19)
+    if col_absent(frame, "run"):
+        return
+    last = frame.loc[_last_rows(frame)]
+    # 3. tokens per parameter at each run's last checkpoint
+    if {"params", "tokens"} <= cols and not ({"params", "tokens"} & declared):
+        tpp = (last["tokens"] / last["params"]).to_numpy()
+        small = last["params"].to_numpy() < _SMALL_MODEL
+        for bad, side in ((small & (tpp > _TOKENS_PER_PARAM[1]), "above"), (tpp < _TOKENS_PER_PARAM[0], "below")):
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                # too many tokens per parameter: params too small; too few: tokens too small (or the
+                # compute they were derived from)
+                col = "params" if side == "above" else "tokens"
+                if col in derived:
+                    col = "flops"
+                guess = _guess(tpp[i] / 20.0 if side == "above" else 20.0 / tpp[i], col)
+                raise _error(
+                    f"{int(bad.sum())} run(s) ({_names(last['run'][bad])}) were trained on {tpp[i]:.3g} tokens per "
+                    f"parameter at their last checkpoint, {side} what any training run does "
+                    f"({'at most ' + _num(_TOKENS_PER_PARAM[1]) + ' for a model below 1e6 parameters' if side == 'above' else 'at least ' + _num(_TOKENS_PER_PARAM[0])}); {col} look like they are not raw "
+                    f"counts" + (" (derived from flops: is compute in PF-days or GFLOPs?)" if col == "flops" else ""),
+                    col, label, guess=guess)
+    # 4. tokens per optimizer step (the batch size in tokens)
+    if "step" in frame and "tokens" in given and "tokens" not in declared:
+        step = pd.to_numeric(frame["step"], errors="coerce")
+        ok = step > 0
+        if ok.sum() >= 1:
+            per_step = (frame["tokens"][ok] / step[ok]).to_numpy()
+            if np.nanmedian(per_step) < _MIN_TOKENS_PER_STEP:
+                raise _error(f"tokens / step is {np.nanmedian(per_step):.3g} (median): a batch of fewer than "
+                             f"{_MIN_TOKENS_PER_STEP:g} tokens per step; tokens look like thousands or millions",
+                             "tokens", label, guess=_guess(2048 / np.nanmedian(per_step), "tokens"))
+    # 5. a gap of 100x between consecutive run sizes within a family
+    fam = last["family"].astype(str) if "family" in last else pd.Series("", index=last.index)
+    compute = None
+    if "flops" in cols:
+        compute = last["flops"]
+    for col, values in (("params", last["params"] if "params" in cols else None), ("flops", compute)):
+        if values is None or col in declared or (col == "flops" and "flops" in derived):
+            continue
+        for f in fam.unique():
+            v = values[fam == f].to_numpy(dtype=float)
+            u = np.unique(v)
+            if u.size < 2:
+                continue
+            jumps = u[1:] / u[:-1]
+            k = int(np.argmax(jumps))
+            if jumps[k] >= _GAP[col]:
+                lo = last["run"][(fam == f) & (values <= u[k])]
+                hi = last["run"][(fam == f) & (values >= u[k + 1])]
+                small, big = (lo, hi) if len(lo) <= len(hi) else (hi, lo)
+                raise _error(
+                    f"{col} jump {jumps[k]:.3g}x from {u[k]:.4g} to {u[k + 1]:.4g} between runs: "
+                    f"run(s) {_names(small)} look like they are in other units than run(s) {_names(big)}",
+                    col, label, guess=_guess(jumps[k], col))
+
+
+def col_absent(frame: pd.DataFrame, col: str) -> bool:
+    return col not in frame
+
+
+def _last_rows(frame: pd.DataFrame) -> pd.Index:
+    """Index of each run's last checkpoint (largest tokens, else the last row)."""
+    if "tokens" in frame:
+        return frame.groupby("run", sort=False)["tokens"].idxmax().to_numpy()
+    return frame.groupby("run", sort=False).tail(1).index
