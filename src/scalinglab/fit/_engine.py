@@ -51,8 +51,8 @@ def solve(problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: i
     FitError
         No admissible starting point (every start gave non-finite predictions).
     """
-    u, obj = grid_search(problem, max_points=max_grid, seed=seed)
-    starts = select_starts(u, obj, n_starts, problem)
+    grid = grid_search(problem, max_points=max_grid, seed=seed)
+    starts = select_starts(grid.u, grid.objective, n_starts, problem)
     if len(starts) == 0:
         raise FitError(f"every starting point of law '{problem.law.name}' gives non-finite or non-positive "
                        "predictions on this data", hint="check the units of the inputs and target, or give "
@@ -66,7 +66,7 @@ def solve(problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: i
     return Solution(u=u_best, params={p: params[p] for p in problem.law.params},
                     objective=float(result.objective[best]), converged=bool(result.converged[best]),
                     n_iter=int(result.n_iter[best]), nfev=int(result.nfev), n_starts=len(starts),
-                    n_grid=int(np.isfinite(obj).sum()), start_objectives=np.sort(result.objective))
+                    n_grid=grid.n_admissible, start_objectives=np.sort(result.objective))
 
 
 def refit(fit, data: pd.DataFrame | None = None, *, weights: np.ndarray | str | None = None) -> Solution:
