@@ -12,15 +12,53 @@ build_report, report.plot_*      figures and the offline HTML report (scalinglab
 datasets                         the bundled tiny-LM ladder (datasets.load("tinylm"))
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from scalinglab._version import __version__
 
-from scalinglab.data import RunsTable, read_runs, select_checkpoints
-from scalinglab.errors import ScalingLabError
-from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit
-from scalinglab.evaluate import Backtest, Policy, backtest, select_law
-from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
-from scalinglab import datasets, plan, published
-from scalinglab.report import build_report
+# Names are imported on first use (PEP 562), so ``import scalinglab`` and ``scalinglab --help``
+# stay fast: pandas, scipy and matplotlib load only when something needs them.
+_LAZY = {
+    "read_runs": "scalinglab.data", "select_checkpoints": "scalinglab.data", "RunsTable": "scalinglab.data",
+    "ScalingLabError": "scalinglab.errors",
+    "BootstrapResult": "scalinglab.fit", "Fit": "scalinglab.fit", "bootstrap": "scalinglab.fit",
+    "fit": "scalinglab.fit", "load_fit": "scalinglab.fit",
+    "Backtest": "scalinglab.evaluate", "Policy": "scalinglab.evaluate", "backtest": "scalinglab.evaluate",
+    "select_law": "scalinglab.evaluate",
+    "Law": "scalinglab.laws", "Param": "scalinglab.laws", "define_law": "scalinglab.laws",
+    "get_law": "scalinglab.laws", "law": "scalinglab.laws", "list_laws": "scalinglab.laws",
+    "register": "scalinglab.laws",
+    "build_report": "scalinglab.report",
+}
+_SUBMODULES = ("datasets", "plan", "published")
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
+    from scalinglab import datasets, plan, published  # noqa: F401
+    from scalinglab.data import RunsTable, read_runs, select_checkpoints  # noqa: F401
+    from scalinglab.errors import ScalingLabError  # noqa: F401
+    from scalinglab.evaluate import Backtest, Policy, backtest, select_law  # noqa: F401
+    from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit  # noqa: F401
+    from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register  # noqa: F401
+    from scalinglab.report import build_report  # noqa: F401
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"scalinglab.{name}")
+    else:
+        raise AttributeError(f"module 'scalinglab' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
 
 __all__ = [
     "__version__", "read_runs", "select_checkpoints", "RunsTable", "get_law", "list_laws", "law",

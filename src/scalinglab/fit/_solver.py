@@ -33,7 +33,7 @@ import numpy as np
 from scalinglab.fit._losses import Loss
 from scalinglab.laws import Law
 
-__all__ = ["Problem", "grid_search", "refine", "LMResult", "GridResult", "CHUNK"]
+__all__ = ["Problem", "grid_search", "refine", "LMResult", "GridResult", "CHUNK", "stack_problems", "stack_key"]
 
 #: Numbers per work array (about 16 MB of float64): the data are processed in chunks of points
 #: so that memory stays bounded whatever the number of points.
@@ -82,6 +82,8 @@ class Problem:
         self.lower, self.upper = np.array(lo, float), np.array(hi, float)
         self.logy = np.log(self.y) if self.space == "log" else None
         self.n = self.y.shape[-1]
+        #: one data set per row of the batch (inputs, y and weights (B, n)): see :func:`stack_problems`
+        self.stacked = self.y.ndim == 2
 
     # -- coordinates -------------------------------------------------------------
     def to_theta(self, u: np.ndarray) -> np.ndarray:
@@ -97,19 +99,25 @@ class Problem:
         out.update({p: np.full((theta.shape[0], 1), v) for p, v in self.fixed.items()})
         return out
 
-    def _inputs(self, cols: slice | None) -> Mapping[str, np.ndarray]:
-        if cols is None:
-            return self.inputs
-        return {k: v[..., cols] for k, v in self.inputs.items()}
+    def _inputs(self, cols: slice | None, rows: np.ndarray | None = None) -> Mapping[str, np.ndarray]:
+        out = self.inputs
+        if rows is not None and self.stacked:
+            out = {k: v[rows] for k, v in out.items()}
+        if cols is not None:
+            out = {k: v[..., cols] for k, v in out.items()}
+        return out
 
-    def _data(self, cols: slice | None) -> np.ndarray:
+    def _data(self, cols: slice | None, rows: np.ndarray | None = None) -> np.ndarray:
         t = self.logy if self.space == "log" else self.y
+        if rows is not None and self.stacked:
+            t = t[rows]
         return t if cols is None else t[..., cols]
 
     # -- evaluation --------------------------------------------------------------
-    def predict_theta(self, theta: np.ndarray, cols: slice | None = None) -> np.ndarray:
+    def predict_theta(self, theta: np.ndarray, cols: slice | None = None,
+                      rows: np.ndarray | None = None) -> np.ndarray:
         params = self.param_dict(theta)
-        inputs = self._inputs(cols)
+        inputs = self._inputs(cols, rows)
         f = self.law.evaluate(inputs, params)
         m = self.n if cols is None else len(range(*cols.indices(self.n)))
         f = np.broadcast_to(f, (theta.shape[0], m))
@@ -118,13 +126,13 @@ class Problem:
             f = np.where(ok, f, np.nan)
         return f
 
-    def _resid_from_f(self, f: np.ndarray, cols: slice | None = None) -> np.ndarray:
+    def _resid_from_f(self, f: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         with np.errstate(all="ignore"):
-            r = self._data(cols) - (np.log(f) if self.space == "log" else f)
+            r = self._data(cols, rows) - (np.log(f) if self.space == "log" else f)
         return np.where(np.isfinite(r), r, np.nan)
 
-    def residuals(self, u: np.ndarray, cols: slice | None = None) -> np.ndarray:
-        return self._resid_from_f(self.predict_theta(self.to_theta(u), cols), cols)
+    def residuals(self, u: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None) -> np.ndarray:
+        return self._resid_from_f(self.predict_theta(self.to_theta(u), cols, rows), cols, rows)
 
     def objective_from_residuals(self, r: np.ndarray, weights: np.ndarray | None = None) -> np.ndarray:
         w = self.weights if weights is None else weights
@@ -143,7 +151,8 @@ class Problem:
             total += self.objective_from_residuals(self.residuals(u, cols), wc)
         return total
 
-    def _dresid(self, u: np.ndarray, cols: slice | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _dresid(self, u: np.ndarray, cols: slice | None = None,
+                rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Residuals (B, m) and their derivatives in ``u``, (B, P, m).
 
         Analytic when the law has a ``jacobian`` hook, else central differences
@@ -154,7 +163,7 @@ class Problem:
         if self.law.jacobian is not None:
             params = self.param_dict(theta)
             with np.errstate(all="ignore"):
-                f, d = self.law.jacobian(**self._inputs(cols), **params)
+                f, d = self.law.jacobian(**self._inputs(cols, rows), **params)
             m = self.n if cols is None else len(range(*cols.indices(self.n)))
             f = np.broadcast_to(np.asarray(f, dtype=float), (B, m))
             if self.law.constraint is not None:
@@ -169,15 +178,15 @@ class Problem:
                 else:
                     np.negative(df, out=df)
                 df *= np.where(self.is_log, theta, 1.0)[:, :, None]
-            return self._resid_from_f(f, cols), df
-        r0 = self.residuals(u, cols)
+            return self._resid_from_f(f, cols, rows), df
+        r0 = self.residuals(u, cols, rows)
         h = 1e-6 * np.maximum(1.0, np.abs(u))
         J = np.empty((B, P, r0.shape[1]))
         for j in range(P):
             up, dn = u.copy(), u.copy()
             up[:, j] += h[:, j]
             dn[:, j] -= h[:, j]
-            rp, rm = self.residuals(up, cols), self.residuals(dn, cols)
+            rp, rm = self.residuals(up, cols, rows), self.residuals(dn, cols, rows)
             J[:, j, :] = (rp - rm) / (2 * h[:, j:j + 1])
             bad = np.isnan(J[:, j, :])
             if bad.any():  # at a bound one side may be inadmissible: use the one-sided difference
@@ -194,13 +203,14 @@ class Problem:
         """Law evaluations one residual-plus-Jacobian evaluation costs."""
         return 1 if self.law.jacobian is not None else 2 * len(self.names) + 1
 
-    def moments(self, u: np.ndarray, weights: np.ndarray | None = None):
+    def moments(self, u: np.ndarray, weights: np.ndarray | None = None, rows: np.ndarray | None = None):
         """Objective, gradient and curvatures at each row of ``u``, in chunks of points.
 
         Returns ``F`` (B,), ``g`` (B, P), ``H`` (B, P, P) the exact Gauss-Newton
         curvature ``J^T diag(w rho'') J`` and ``D`` (B, P) the diagonal of the IRLS
         majoriser ``J^T diag(w psi/r) J`` (a positive scaling for the damping).
-        ``weights`` is (n,) or (B, n); default the problem's.
+        ``weights`` is (n,) or (B, n); default the problem's.  ``rows`` picks the data
+        sets of a stacked problem that the rows of ``u`` belong to.
         """
         w = self.weights if weights is None else weights
         B, P = u.shape
@@ -211,7 +221,7 @@ class Problem:
         D = np.zeros((B, P))
         curv = self.loss.curvature or self.loss.weight
         for cols in _chunks(self.n, B * (P + 2)):
-            r, J = self._dresid(u, cols)
+            r, J = self._dresid(u, cols, rows)
             wc = np.ones(r.shape[1]) if w is None else w[..., cols]
             nan = np.isnan(r)
             if nan.any():
@@ -623,7 +633,7 @@ def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = Non
             step = -np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(lhs, gf)])
         step = np.where(free, step, 0.0)
         u_new = np.clip(ua + step, problem.lower, problem.upper)
-        F_new, g_new, H_new, D_new = problem.moments(u_new, w[idx] if per_row else w)
+        F_new, g_new, H_new, D_new = problem.moments(u_new, w[idx] if per_row else w, idx)
         nfev += problem.nfev_per_jacobian
         accept = np.isfinite(F_new) & (F_new <= Fa)
         decrease = np.where(accept, Fa - F_new, 0.0)
@@ -643,3 +653,37 @@ def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = Non
         converged[idx[stuck & (gnorm[idx] <= 1e-6 * np.maximum(1.0, Fa))]] = True
         active[idx[done]] = False
     return LMResult(u=u, objective=F, converged=converged, n_iter=n_iter, nfev=nfev, grad_norm=gnorm)
+
+
+# ------------------------------------------------------------------------------ many problems at once
+
+
+def stack_key(problem: Problem) -> tuple:
+    """Problems with equal keys can be refined together in one stacked batch."""
+    return (id(problem.law), tuple(problem.names), problem.loss.name, problem.loss.delta, problem.space,
+            tuple(problem.lower), tuple(problem.upper), tuple(sorted(problem.fixed.items())),
+            tuple(sorted(problem.inputs)))
+
+
+def stack_problems(problems: list[Problem], repeats: list[int]) -> Problem:
+    """One stacked problem whose row ``b`` is a data set: problem ``j`` repeated ``repeats[j]`` times.
+
+    Data sets of different sizes are padded to the largest with points of weight 0 (inputs
+    and target 1, so every value stays finite).  All problems must share :func:`stack_key`.
+    """
+    first = problems[0]
+    n = max(p.n for p in problems)
+    B = int(sum(repeats))
+    Y = np.ones((B, n))
+    W = np.zeros((B, n))
+    X = {k: np.ones((B, n)) for k in first.inputs}
+    b = 0
+    for p, k in zip(problems, repeats):
+        rows = slice(b, b + k)
+        Y[rows, :p.n] = p.y
+        W[rows, :p.n] = 1.0 if p.weights is None else p.weights
+        for key in X:
+            X[key][rows, :p.n] = np.broadcast_to(p.inputs[key], (p.n,))
+        b += k
+    return Problem(law=first.law, inputs=X, y=Y, loss=first.loss, space=first.space, weights=W,
+                   fixed=dict(first.fixed), bounds=dict(first.bounds))
