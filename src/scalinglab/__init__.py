@@ -15,6 +15,8 @@ datasets                         the bundled tiny-LM ladder (datasets.load("tiny
 from __future__ import annotations
 
 import importlib
+import sys
+import types
 from typing import TYPE_CHECKING
 
 from scalinglab._version import __version__
@@ -43,6 +45,22 @@ if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit  # noqa: F401
     from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register  # noqa: F401
     from scalinglab.report import build_report  # noqa: F401
+
+
+class _Package(types.ModuleType):
+    """The root module: ``scalinglab.fit`` stays the function once the ``scalinglab.fit`` subpackage loads.
+
+    Importing a subpackage binds it on its parent; the eager imports used to rebind the
+    name to the function right after, and this keeps that meaning with lazy imports.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "fit" and isinstance(value, types.ModuleType) and hasattr(value, "fit"):
+            value = value.fit
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str):
