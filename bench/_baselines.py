@@ -21,7 +21,7 @@ from __future__ import annotations
 import itertools
 import os
 import time
-from typing import Callable
+from collections.abc import Callable
 
 DELTA = 1e-3
 

@@ -33,15 +33,16 @@ import os
 import platform
 import subprocess
 import sys
-import time
 import warnings
 from pathlib import Path
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread, before numpy loads
+    os.environ[_var] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _baselines as B  # noqa: E402  (pins threads before numpy)
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
+
+import _baselines as B  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
@@ -74,7 +75,7 @@ def _loop(frames):
         for f in frames:
             try:
                 res.append(sl.fit(f, "chinchilla").objective)
-            except Exception:  # noqa: BLE001
+            except Exception:
                 res.append(np.nan)
     return res
 
@@ -84,7 +85,8 @@ def before_rate(src: str, repeats: int) -> dict:
     code = ("import sys, time, numpy as np; sys.path.insert(0, %r); import batch_speed as b; "
             "fr = [f for _, f in b.subsets()]; b._loop(fr[:3]); ts = []\n"
             "for _ in range(%d):\n t = time.process_time(); b._loop(fr); ts.append(time.process_time() - t)\n"
-            "print(float(np.median(ts)))") % (str(Path(__file__).resolve().parent), repeats)
+            "print(float(np.median(ts)))").replace("%r", repr(str(Path(__file__).resolve().parent))).replace(
+                "%d", str(repeats))
     env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return {"seconds": float(out.stdout.strip().splitlines()[-1]), "src": src}

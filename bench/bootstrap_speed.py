@@ -33,12 +33,13 @@ import sys
 import warnings
 from pathlib import Path
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread, before numpy loads
+    os.environ[_var] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _baselines as Bl  # noqa: E402  (pins threads before numpy)
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import _baselines as Bl  # noqa: E402
 import scalinglab as sl  # noqa: E402
 from scalinglab.fit._uncertainty import bootstrap, resample_weights  # noqa: E402
 

@@ -29,12 +29,13 @@ import tempfile
 import warnings
 from pathlib import Path
 
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread, before numpy loads
+    os.environ[_var] = "1"
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import _baselines as B  # noqa: E402  (pins threads before numpy)
-
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
+import _baselines as B  # noqa: E402
 import scalinglab as sl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -54,7 +55,7 @@ def chinchilla_package(frame: pd.DataFrame):
         import logging
 
         from chinchilla import Chinchilla
-    except Exception as exc:  # noqa: BLE001
+    except Exception as exc:
         return None, f"not importable ({type(exc).__name__}: {exc}); install with `pip install chinchilla`"
     logging.disable(logging.WARNING)
     tmp = tempfile.mkdtemp()

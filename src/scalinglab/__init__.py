@@ -38,13 +38,13 @@ _LAZY = {
 _SUBMODULES = ("datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
-    from scalinglab import datasets, plan, published  # noqa: F401
-    from scalinglab.data import RunsTable, read_runs, select_checkpoints  # noqa: F401
-    from scalinglab.errors import ScalingLabError  # noqa: F401
-    from scalinglab.evaluate import Backtest, Policy, backtest, select_law  # noqa: F401
-    from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit  # noqa: F401
-    from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register  # noqa: F401
-    from scalinglab.report import build_report  # noqa: F401
+    from scalinglab import datasets, plan, published
+    from scalinglab.data import RunsTable, read_runs, select_checkpoints
+    from scalinglab.errors import ScalingLabError
+    from scalinglab.evaluate import Backtest, Policy, backtest, select_law
+    from scalinglab.fit import BootstrapResult, Fit, bootstrap, fit, load_fit
+    from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
+    from scalinglab.report import build_report
 
 
 class _Package(types.ModuleType):

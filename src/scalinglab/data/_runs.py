@@ -277,8 +277,7 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
         converted = pd.to_numeric(original, errors="coerce")
         bad = converted.isna() & original.notna()
         if bad.any():  # only rows that failed to parse are looked at as text (cheap on large tables)
-            bad &= (original.astype(str).str.strip().str.lower()
-                    .isin(["nan", "", "none", "null", "na"]) == False)  # noqa: E712
+            bad &= ~(original.astype(str).str.strip().str.lower().isin(["nan", "", "none", "null", "na"]))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"cannot parse {original.iloc[i]!r} as a number", source=label,

@@ -98,7 +98,7 @@ def _presolve(jobs: list[FitJob]) -> dict[int, tuple]:
             except _Collected as c:
                 key = (c.options["n_starts"], c.options["max_grid"], c.options["seed"], c.options["max_iter"])
                 collected.setdefault(key, []).append((i, c.problem))
-            except Exception:  # noqa: BLE001  the job's own fit() raises it again and records it
+            except Exception:  # the job's own fit() raises it again and records it
                 pass
     out: dict[int, tuple] = {}
     for (n_starts, max_grid, seed, max_iter), members in collected.items():
