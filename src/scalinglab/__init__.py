@@ -14,20 +14,78 @@ trends                           per-task trend labels (positive, inverse, U, in
 datasets                         the bundled tiny-LM ladder (datasets.load("tinylm"))
 """
 
+from __future__ import annotations
+
+import importlib
+import sys
+import types
+from typing import TYPE_CHECKING
+
 from scalinglab._version import __version__
 
-from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
-from scalinglab.errors import ScalingLabError
-from scalinglab.fit import BootstrapResult, Fit, FitJob, bootstrap, fit, fit_many, load_fit
-from scalinglab.evaluate import Backtest, Policy, backtest, select_law
-from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
-from scalinglab import analyze, datasets, plan, published
-from scalinglab.report import build_report
-from scalinglab.analyze import trends
+# Names are imported on first use (PEP 562), so ``import scalinglab`` and ``scalinglab --help``
+# stay fast: pandas, scipy and matplotlib load only when something needs them.
+_LAZY = {
+    "read_runs": "scalinglab.data", "select_checkpoints": "scalinglab.data", "RunsTable": "scalinglab.data",
+    "CheckpointRule": "scalinglab.data",
+    "ScalingLabError": "scalinglab.errors",
+    "BootstrapResult": "scalinglab.fit", "Fit": "scalinglab.fit", "bootstrap": "scalinglab.fit",
+    "fit": "scalinglab.fit", "load_fit": "scalinglab.fit", "fit_many": "scalinglab.fit", "FitJob": "scalinglab.fit",
+    "Backtest": "scalinglab.evaluate", "Policy": "scalinglab.evaluate", "backtest": "scalinglab.evaluate",
+    "select_law": "scalinglab.evaluate",
+    "Law": "scalinglab.laws", "Param": "scalinglab.laws", "define_law": "scalinglab.laws",
+    "get_law": "scalinglab.laws", "law": "scalinglab.laws", "list_laws": "scalinglab.laws",
+    "register": "scalinglab.laws",
+    "build_report": "scalinglab.report",
+    "trends": "scalinglab.analyze",
+}
+_SUBMODULES = ("analyze", "datasets", "plan", "published")
+
+if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
+    from scalinglab import analyze, datasets, plan, published
+    from scalinglab.analyze import trends
+    from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
+    from scalinglab.errors import ScalingLabError
+    from scalinglab.evaluate import Backtest, Policy, backtest, select_law
+    from scalinglab.fit import BootstrapResult, Fit, FitJob, bootstrap, fit, fit_many, load_fit
+    from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
+    from scalinglab.report import build_report
+
+
+class _Package(types.ModuleType):
+    """The root module: ``scalinglab.fit`` stays the function once the ``scalinglab.fit`` subpackage loads.
+
+    Importing a subpackage binds it on its parent; the eager imports used to rebind the
+    name to the function right after, and this keeps that meaning with lazy imports.
+    """
+
+    def __setattr__(self, name: str, value) -> None:
+        if name == "fit" and isinstance(value, types.ModuleType) and hasattr(value, "fit"):
+            value = value.fit
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+    elif name in _SUBMODULES:
+        value = importlib.import_module(f"scalinglab.{name}")
+    else:
+        raise AttributeError(f"module 'scalinglab' has no attribute {name!r}")
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_LAZY) | set(_SUBMODULES))
+
 
 __all__ = [
     "__version__", "read_runs", "select_checkpoints", "CheckpointRule", "RunsTable", "get_law", "list_laws", "law",
-    "define_law", "register", "Law", "Param", "fit", "Fit", "load_fit", "fit_many", "FitJob", "ScalingLabError", "bootstrap", "BootstrapResult",
-    "backtest", "Backtest", "Policy", "select_law",
+    "define_law", "register", "Law", "Param", "fit", "Fit", "load_fit", "fit_many", "FitJob", "ScalingLabError",
+    "bootstrap", "BootstrapResult", "backtest", "Backtest", "Policy", "select_law",
     "published", "datasets", "plan", "analyze", "build_report", "trends",
 ]

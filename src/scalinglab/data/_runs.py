@@ -79,7 +79,10 @@ class RunsTable:
     def fingerprint(self) -> str:
         """SHA-256 of the canonical numeric content (order-independent within runs)."""
         cols = [c for c in ("run", "params", "tokens", "flops", "loss") if c in self.frame]
-        data = self.frame[cols].to_csv(index=False, float_format="%.17g").encode()
+        text = _plain_csv(self.frame[cols])
+        if text is None:
+            text = self.frame[cols].to_csv(index=False, float_format="%.17g")
+        data = text.encode()
         return hashlib.sha256(data).hexdigest()
 
     def describe(self) -> dict[str, Any]:
@@ -290,6 +293,35 @@ def _missing(col: str, frame: pd.DataFrame, label: str) -> DataError:
                      source=label, column=col, kind="missing-column", hint=how, cli_hint=cli)
 
 
+def _plain_csv(frame: pd.DataFrame) -> str | None:
+    """``frame.to_csv(index=False, float_format="%.17g")`` built directly (fast on large tables).
+
+    ``None`` when a value would need quoting or is not a plain float, integer or string
+    (the caller then uses pandas).
+    """
+    columns = []
+    for c in frame.columns:
+        v = frame[c].to_numpy()
+        if v.dtype.kind == "f":
+            text = ["%.17g" % x for x in v.tolist()]
+            if np.isnan(v).any():
+                text = ["" if x != x else t for x, t in zip(v.tolist(), text)]
+        elif v.dtype.kind in "iu":
+            text = [str(x) for x in v.tolist()]
+        elif v.dtype.kind == "O" and all(type(x) is str for x in v.tolist()):
+            text = v.tolist()
+            if any(t == "" or any(ch in t for ch in ',"\r\n') for t in text):
+                return None
+        else:
+            return None
+        columns.append(text)
+    if any(any(ch in str(c) for ch in ',"\r\n') or str(c) == "" for c in frame.columns):
+        return None
+    sep = os.linesep
+    rows = [",".join(map(str, frame.columns))] + [",".join(r) for r in zip(*columns)]
+    return sep.join(rows) + sep
+
+
 def _row_label(frame: pd.DataFrame, idx: int) -> int:
     return int(idx) + 1  # 1-based data row (the header is not counted)
 
@@ -304,8 +336,9 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             raise DataError("expected numbers, got booleans", source=label, column=col,
                             kind="unparseable-number", hint="store numeric values in this column")
         converted = pd.to_numeric(original, errors="coerce")
-        bad = converted.isna() & original.notna() & (original.astype(str).str.strip().str.lower()
-                                                      .isin(["nan", "", "none", "null", "na"]) == False)  # noqa: E712
+        bad = converted.isna() & original.notna()
+        if bad.any():  # only rows that failed to parse are looked at as text (cheap on large tables)
+            bad &= ~(original.astype(str).str.strip().str.lower().isin(["nan", "", "none", "null", "na"]))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
             raise DataError(f"cannot parse {original.iloc[i]!r} as a number", source=label,

@@ -4,11 +4,16 @@
 law's starting grid, the ``n_starts`` best distinct points, and a joint batched
 Levenberg-Marquardt refinement of them (:mod:`scalinglab.fit._solver`); the best
 refined start wins.  :func:`refit` repeats a fit on other rows or weights with the
-same law, columns and options (nested backtests, calibration).
+same law, columns and options (nested backtests, calibration).  :func:`solve_many`
+solves many independent problems at once: a grid stage per problem, then one stacked
+refinement of all their starts (what ``fit_many`` runs on the serial backend).
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -17,9 +22,9 @@ import pandas as pd
 from scalinglab.data import read_runs
 from scalinglab.errors import FitError, InvalidParameterError
 from scalinglab.fit._problem import fit_problem, require_enough_points
-from scalinglab.fit._solver import Problem, grid_search, refine, select_starts
+from scalinglab.fit._solver import Problem, grid_search, refine, select_starts, stack_key, stack_problems
 
-__all__ = ["Solution", "solve", "refit", "SOLVER_DEFAULTS"]
+__all__ = ["Solution", "solve", "solve_many", "refit", "SOLVER_DEFAULTS"]
 
 #: Search settings of :func:`solve` (``fit()``'s defaults).
 SOLVER_DEFAULTS = {"n_starts": 8, "max_grid": 20000, "seed": 0}
@@ -46,27 +51,120 @@ def solve(problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: i
           max_iter: int = MAX_ITER) -> Solution:
     """Global fit: grid search with exact linear parameters, ``n_starts`` starts, batched refinement.
 
+    Above :data:`SUBSAMPLE_AT` points the search (grid and a first refinement) runs on a
+    random subsample and its best distinct optima are refined on all points.
+
     Raises
     ------
     FitError
         No admissible starting point (every start gave non-finite predictions).
     """
-    u, obj = grid_search(problem, max_points=max_grid, seed=seed)
-    starts = select_starts(u, obj, n_starts, problem)
+    hook = _OVERRIDE.get()
+    if hook is not None:
+        found = hook(problem, n_starts=n_starts, max_grid=max_grid, seed=seed, max_iter=max_iter)
+        if found is not None:
+            return found
+    search = _subsample(problem, seed) if problem.n > SUBSAMPLE_AT and not problem.stacked else problem
+    grid = grid_search(search, max_points=max_grid, seed=seed)
+    starts = select_starts(grid.u, grid.objective, n_starts, search)
     if len(starts) == 0:
         raise FitError(f"every starting point of law '{problem.law.name}' gives non-finite or non-positive "
                        "predictions on this data", hint="check the units of the inputs and target, or give "
                                                         "bounds=/fixed=")
+    if search is not problem:  # many points: the starts' optima on the subsample start the full refinement
+        pre = refine(search, starts, max_iter=max_iter)
+        order = np.argsort(pre.objective, kind="stable")
+        starts = select_starts(pre.u[order], pre.objective[order], FULL_STARTS, search)
     result = refine(problem, starts, max_iter=max_iter)
-    best = int(np.argmin(result.objective))
-    u_best = result.u[best]
+    return _solution(problem, result.u, result.objective, result.converged, result.n_iter, int(result.nfev),
+                     grid.n_admissible)
+
+
+def _solution(problem: Problem, u: np.ndarray, objective: np.ndarray, converged: np.ndarray, n_iter: np.ndarray,
+              nfev: int, n_grid: int) -> Solution:
+    """The best refined start of one problem."""
+    best = int(np.argmin(objective))
+    u_best = u[best]
     theta = problem.to_theta(u_best[None, :])[0]
     params = {p: float(theta[i]) for i, p in enumerate(problem.names)}
     params.update({k: float(v) for k, v in problem.fixed.items()})
     return Solution(u=u_best, params={p: params[p] for p in problem.law.params},
-                    objective=float(result.objective[best]), converged=bool(result.converged[best]),
-                    n_iter=int(result.n_iter[best]), nfev=int(result.nfev), n_starts=len(starts),
-                    n_grid=int(np.isfinite(obj).sum()), start_objectives=np.sort(result.objective))
+                    objective=float(objective[best]), converged=bool(converged[best]),
+                    n_iter=int(n_iter[best]), nfev=nfev, n_starts=len(u),
+                    n_grid=n_grid, start_objectives=np.sort(objective))
+
+
+#: Points above which the grid stage and the first refinement run on a random subsample of
+#: :data:`SUBSAMPLE` points; the :data:`FULL_STARTS` best distinct optima found there are then
+#: refined on all points (time and memory stay linear in the points, whatever the grid).
+SUBSAMPLE_AT = 50_000
+SUBSAMPLE = 20_000
+FULL_STARTS = 2
+
+
+def _subsample(problem: Problem, seed: int) -> Problem:
+    rows = np.sort(np.random.default_rng(seed).choice(problem.n, SUBSAMPLE, replace=False))
+    return Problem(law=problem.law, inputs={k: np.broadcast_to(v, (problem.n,))[rows] for k, v in problem.inputs.items()},
+                   y=problem.y[rows], loss=problem.loss, space=problem.space,
+                   weights=None if problem.weights is None else problem.weights[rows],
+                   fixed=dict(problem.fixed), bounds=dict(problem.bounds))
+
+
+#: Largest padded size over smallest data size within one stacked refinement (bounds padding waste).
+_PAD_RATIO = 1.5
+
+
+def solve_many(problems: list[Problem], *, n_starts: int = 8, max_grid: int = 20000, seed: int = 0,
+               max_iter: int = MAX_ITER) -> list[Solution | None]:
+    """:func:`solve` for many independent problems, their refinements stacked into few batched calls.
+
+    Each problem gets its own grid stage and starts; then the starts of all problems that
+    share a law, loss, space, bounds and fixed parameters (and similar sizes) are refined by
+    one :func:`~scalinglab.fit._solver.refine` call on a stacked problem (smaller data sets
+    padded with zero-weight points).  Rows are independent, so every problem ends where
+    :func:`solve` would.  ``None`` for a problem without an admissible start (:func:`solve`
+    raises the error).
+    """
+    out: list[Solution | None] = [None] * len(problems)
+    prepared: dict[tuple, list[tuple[int, np.ndarray, int]]] = {}
+    for i, problem in enumerate(problems):
+        grid = grid_search(problem, max_points=max_grid, seed=seed)
+        starts = select_starts(grid.u, grid.objective, n_starts, problem)
+        if len(starts):
+            prepared.setdefault(stack_key(problem), []).append((i, starts, grid.n_admissible))
+    for members in prepared.values():
+        members.sort(key=lambda m: problems[m[0]].n)
+        while members:
+            n0 = problems[members[0][0]].n
+            take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
+            members = members[len(take):]
+            stack = stack_problems([problems[i] for i, _, _ in take], [len(s) for _, s, _ in take])
+            result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter)
+            b = 0
+            for i, starts, n_grid in take:
+                rows = slice(b, b + len(starts))
+                b += len(starts)
+                nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
+                out[i] = _solution(problems[i], result.u[rows], result.objective[rows], result.converged[rows],
+                                   result.n_iter[rows], nfev, n_grid)
+    return out
+
+
+_OVERRIDE: ContextVar[Callable | None] = ContextVar("scalinglab_solve_override", default=None)
+
+
+@contextmanager
+def solve_override(hook: Callable | None) -> Iterator[None]:
+    """Within the block, :func:`solve` first asks ``hook(problem, **options)``; a non-None answer is used.
+
+    Lets a batch solve many problems at once (:func:`solve_many`) and hand each fit its
+    solution; the hook may also raise to stop a fit once its problem is built.
+    """
+    token = _OVERRIDE.set(hook)
+    try:
+        yield
+    finally:
+        _OVERRIDE.reset(token)
 
 
 def refit(fit, data: pd.DataFrame | None = None, *, weights: np.ndarray | str | None = None) -> Solution:

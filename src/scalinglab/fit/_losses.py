@@ -1,7 +1,8 @@
 """Per-point losses for the fitter, as pure elementwise functions.
 
-Each loss provides ``rho`` (the loss), ``psi`` (its derivative) and ``weight``
-(the IRLS weight psi(r)/r, a majoriser of the curvature).  The objective the
+Each loss provides ``rho`` (the loss), ``psi`` (its derivative), ``weight``
+(the IRLS weight psi(r)/r, a majoriser of the curvature) and ``curvature`` (the
+exact second derivative rho'', used for Gauss-Newton steps).  The objective the
 fitter minimises is ``sum_i c_i rho(r_i)`` with ``c_i`` the point weights:
 summed, not averaged, since averaging makes quasi-Newton methods stop early
 (Besiroglu et al. 2024, arXiv:2404.10102).
@@ -24,6 +25,8 @@ class Loss:
     rho: Callable[[np.ndarray], np.ndarray]
     psi: Callable[[np.ndarray], np.ndarray]
     weight: Callable[[np.ndarray], np.ndarray]
+    #: exact second derivative rho''(r) (Gauss-Newton curvature); ``None``: use ``weight``
+    curvature: Callable[[np.ndarray], np.ndarray] | None = None
 
 
 def huber(delta: float = 1e-3) -> Loss:
@@ -41,21 +44,25 @@ def huber(delta: float = 1e-3) -> Loss:
 
     def rho(r):
         a = np.abs(r)
-        return np.where(a <= d, 0.5 * r * r, d * (a - 0.5 * d))
+        m = np.minimum(a, d)
+        return m * (a - 0.5 * m)  # a^2/2 inside, d (a - d/2) outside
 
     def psi(r):
         return np.clip(r, -d, d)
 
     def weight(r):
-        a = np.abs(r)
-        return np.where(a <= d, 1.0, d / np.maximum(a, 1e-300))
+        return d / np.maximum(np.abs(r), d)
 
-    return Loss("huber", d, rho, psi, weight)
+    def curvature(r):
+        return (np.abs(r) <= d).astype(float)
+
+    return Loss("huber", d, rho, psi, weight, curvature)
 
 
 def squared() -> Loss:
     """Squared loss r^2/2 (ordinary least squares)."""
-    return Loss("squared", np.inf, lambda r: 0.5 * r * r, lambda r: r, lambda r: np.ones_like(r))
+    return Loss("squared", np.inf, lambda r: 0.5 * r * r, lambda r: r, lambda r: np.ones_like(r),
+                lambda r: np.ones_like(r))
 
 
 def get_loss(name: str, delta: float) -> Loss:

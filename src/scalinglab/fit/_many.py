@@ -6,6 +6,13 @@ function, so the backend (``"serial"``, ``"process"``, or one registered in
 order; a job whose data or fit fails is a recorded failure, not an aborted
 batch.  Diagnostics stay on each :class:`~scalinglab.fit.Fit` (its
 ``diagnostics``); the warnings they would raise are not repeated per job.
+
+On the ``"serial"`` backend the fits are vectorised: every job's problem is built
+(as ``fit`` builds it), all problems are solved together
+(:func:`~scalinglab.fit._engine.solve_many`: a grid stage each, then one stacked
+Levenberg-Marquardt refinement of all their starts), and each job's ``fit`` then
+receives its solution.  Rows of the stacked refinement are independent, so every job
+ends where its own ``fit`` would.
 """
 
 from __future__ import annotations
@@ -13,6 +20,8 @@ from __future__ import annotations
 import warnings
 from dataclasses import dataclass, field
 from typing import Any, Mapping, Sequence
+
+import numpy as np
 
 from scalinglab.batch import Backend, Outcome, run_batch
 from scalinglab.errors import InvalidParameterError
@@ -53,6 +62,68 @@ def _fit_job(job: FitJob):
         return fit(job.data, job.law, **dict(job.options))
 
 
+class _Collected(Exception):
+    """Raised inside ``fit`` once its problem is built (the vectorised path collects problems)."""
+
+    def __init__(self, problem, options: dict):
+        super().__init__("problem collected")
+        self.problem, self.options = problem, options
+
+
+def _raise_collected(problem, **options):
+    raise _Collected(problem, options)
+
+
+def _same_problem(a, b) -> bool:
+    if a is b:
+        return True
+    return (a.law is b.law and a.n == b.n and a.names == b.names and a.space == b.space
+            and a.loss.name == b.loss.name and a.loss.delta == b.loss.delta and dict(a.fixed) == dict(b.fixed)
+            and np.array_equal(a.lower, b.lower) and np.array_equal(a.upper, b.upper)
+            and np.array_equal(a.y, b.y) and set(a.inputs) == set(b.inputs)
+            and all(np.array_equal(a.inputs[k], b.inputs[k]) for k in a.inputs)
+            and ((a.weights is None and b.weights is None)
+                 or (a.weights is not None and b.weights is not None and np.array_equal(a.weights, b.weights))))
+
+
+def _presolve(jobs: list[FitJob]) -> dict[int, tuple]:
+    """Build every job's problem (as ``fit`` does) and solve them together: {index: (problem, Solution)}."""
+    from scalinglab.fit._engine import solve_many, solve_override
+
+    collected: dict[tuple, list[tuple[int, object]]] = {}
+    with solve_override(_raise_collected):
+        for i, job in enumerate(jobs):
+            try:
+                _fit_job(job)
+            except _Collected as c:
+                key = (c.options["n_starts"], c.options["max_grid"], c.options["seed"], c.options["max_iter"])
+                collected.setdefault(key, []).append((i, c.problem))
+            except Exception:  # the job's own fit() raises it again and records it
+                pass
+    out: dict[int, tuple] = {}
+    for (n_starts, max_grid, seed, max_iter), members in collected.items():
+        solutions = solve_many([p for _, p in members], n_starts=n_starts, max_grid=max_grid, seed=seed,
+                               max_iter=max_iter)
+        for (i, problem), sol in zip(members, solutions):
+            if sol is not None:
+                out[i] = (problem, sol)
+    return out
+
+
+def _fit_presolved(item: tuple[FitJob, tuple | None]):
+    from scalinglab.fit._engine import solve_override
+
+    job, known = item
+    if known is None:
+        return _fit_job(job)
+
+    def hook(problem, **_options):
+        return known[1] if _same_problem(problem, known[0]) else None
+
+    with solve_override(hook):
+        return _fit_job(job)
+
+
 def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial", workers: int | None = None,
              progress=None, **backend_options: Any) -> list[Outcome]:
     """Fit every job; one :class:`~scalinglab.batch.Outcome` per job, in job order.
@@ -65,6 +136,9 @@ def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial
         Processes for the ``"process"`` backend (default: the CPUs available).
     progress : callable, optional
         ``progress(done, total)`` after each fit.
+
+    On the serial backend the jobs' problems are solved together (one stacked
+    refinement, see the module notes); each job still gets its own Fit or failure.
 
     Returns
     -------
@@ -81,5 +155,9 @@ def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial
     >>> round(out[0].value.params["alpha"], 3), out[1].ok
     (0.3, False)
     """
-    return run_batch(_fit_job, [_as_job(j) for j in jobs], backend=backend, workers=workers, progress=progress,
-                     **backend_options)
+    jobs = [_as_job(j) for j in jobs]
+    if backend == "serial" and not backend_options and len(jobs) > 1:
+        known = _presolve(jobs)
+        return run_batch(_fit_presolved, [(job, known.get(i)) for i, job in enumerate(jobs)], backend="serial",
+                         progress=progress)
+    return run_batch(_fit_job, jobs, backend=backend, workers=workers, progress=progress, **backend_options)

@@ -9,7 +9,7 @@ import numpy as np
 from scalinglab.laws._published import PublishedLaw, fmt_constant
 from scalinglab.laws._registry import ComputeOptimum, Param, law
 
-__all__ = ["chinchilla", "chinchilla_allocation", "PUBLISHED"]
+__all__ = ["chinchilla", "chinchilla_allocation", "chinchilla_jacobian", "PUBLISHED"]
 
 _EXP_GRID = tuple(np.round(np.linspace(0.02, 1.5, 38), 4))
 
@@ -44,6 +44,22 @@ def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> 
     return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok, a)
 
 
+def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
+    """Value and parameter derivatives of E + A N^-alpha + B D^-beta (powers as exp(-alpha ln N)).
+
+    Examples
+    --------
+    >>> f, d = chinchilla_jacobian(np.e, 1.0, E=1.0, A=2.0, alpha=1.0, B=3.0, beta=0.5)
+    >>> round(float(f), 4), round(float(d["alpha"]), 4)
+    (4.7358, -0.7358)
+    """
+    lnN, lnD = np.log(N), np.log(D)
+    pN = np.exp(-alpha * lnN)
+    pD = np.exp(-beta * lnD)
+    aN, bD = A * pN, B * pD
+    return E + aN + bD, {"E": 1.0, "A": pN, "alpha": -lnN * aN, "B": pD, "beta": -lnD * bD}
+
+
 @law(
     name="chinchilla",
     inputs={"N": "params", "D": "tokens"},
@@ -60,6 +76,7 @@ def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> 
     params_convention="total",
     derived={"params_exponent": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
              "tokens_exponent": lambda p: p["alpha"] / (p["alpha"] + p["beta"])},
+    jacobian=chinchilla_jacobian,
 )
 def chinchilla(N, D, E, A, alpha, B, beta):
     """Chinchilla parametric loss: L = E + A / N**alpha + B / D**beta.

@@ -1,0 +1,82 @@
+"""The fast paths give the answers of the plain ones: analytic Jacobians, the separable grid stage,
+vectorised fit_many, the subsample search for large data, and lazy imports."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglab.fit import _engine, _solver, fit, fit_many
+from scalinglab.fit._losses import huber
+from scalinglab.laws import define_law, get_law
+
+
+def _ladder(n_sizes=6, n_budgets=5, seed=0, noise=0.01):
+    rng = np.random.default_rng(seed)
+    N = np.repeat(np.geomspace(5e7, 5e9, n_sizes), n_budgets)
+    D = np.tile(np.geomspace(1e9, 1e11, n_budgets), n_sizes)
+    loss = (1.69 + 406.4 / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, noise, N.size))
+    return pd.DataFrame({"params": N, "tokens": D, "loss": loss})
+
+
+def test_huber_pieces_match_their_definitions():
+    h, r = huber(1e-3), np.array([-3e-3, -1e-3, -2e-4, 0.0, 5e-4, 2e-3])
+    a = np.abs(r)
+    np.testing.assert_allclose(h.rho(r), np.where(a <= 1e-3, 0.5 * r * r, 1e-3 * (a - 5e-4)), rtol=1e-15)
+    np.testing.assert_allclose(h.weight(r), np.where(a <= 1e-3, 1.0, 1e-3 / np.maximum(a, 1e-300)), rtol=1e-15)
+    np.testing.assert_array_equal(h.curvature(r), (a <= 1e-3).astype(float))
+
+
+def test_analytic_jacobian_matches_central_differences():
+    f = fit(_ladder(), "chinchilla")
+    problem = f.problem()
+    plain = define_law(get_law("chinchilla").func, name="chinchilla_plain", inputs={"N": "params", "D": "tokens"},
+                       params=get_law("chinchilla").params, linear=("E", "A", "B"))
+    numeric = _solver.Problem(law=plain, inputs=problem.inputs, y=problem.y, loss=problem.loss)
+    u = problem.to_u(np.array([[f.params[p] for p in problem.names]]))
+    np.testing.assert_allclose(problem.jacobian(u), numeric.jacobian(u), rtol=1e-6, atol=1e-9)
+
+
+def test_separable_grid_stage_equals_the_generic_one(monkeypatch):
+    problem = fit(_ladder(), "chinchilla").problem()
+    fast = _solver.grid_search(problem)
+    monkeypatch.setattr(_solver._Columns, "_detect", lambda self: None)
+    slow = _solver.grid_search(problem)
+    assert fast.n_admissible == slow.n_admissible
+    np.testing.assert_allclose(fast.objective[:50], slow.objective[:50], rtol=1e-9)
+    np.testing.assert_allclose(fast.u[:8], slow.u[:8], rtol=1e-7, atol=1e-9)
+
+
+def test_fit_many_vectorised_equals_fit_one_by_one():
+    frames = [_ladder(seed=s, n_sizes=k) for s, k in ((0, 6), (1, 4), (2, 8))]
+    jobs = [(frames[0], "chinchilla"), (frames[1].iloc[:3], "chinchilla"), (frames[1], "chinchilla"),
+            (frames[2], "chinchilla", {"loss": "squared"}), (frames[2], "chinchilla")]
+    out = fit_many(jobs)
+    assert [o.index for o in out] == list(range(len(jobs)))
+    assert not out[1].ok and "DataError" in out[1].error
+    for o, job in zip(out, jobs):
+        if o.ok:
+            one = fit(job[0], job[1], **(job[2] if len(job) > 2 else {}))
+            assert o.value.objective == pytest.approx(one.objective, rel=1e-9)
+            assert o.value.params == pytest.approx(one.params, rel=1e-6)
+
+
+def test_subsample_search_reaches_the_full_search_optimum(monkeypatch):
+    data = _ladder(n_sizes=20, n_budgets=20, seed=3)
+    full = fit(data, "chinchilla")
+    monkeypatch.setattr(_engine, "SUBSAMPLE_AT", 300)
+    monkeypatch.setattr(_engine, "SUBSAMPLE", 120)
+    sub = fit(data, "chinchilla")
+    assert sub.objective == pytest.approx(full.objective, rel=1e-9)
+    assert sub.params == pytest.approx(full.params, rel=1e-5)
+
+
+def test_import_is_lazy():
+    code = ("import sys, scalinglab; heavy = [m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules]; "
+            "print(heavy); scalinglab.fit; print(callable(scalinglab.fit))")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["[]", "True"]
