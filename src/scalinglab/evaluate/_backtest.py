@@ -166,7 +166,7 @@ def backtest(
     by: str | None = "family",
     fit_options: Mapping[str, Any] | None = None,
     seed: int = 0,
-    backend: str | Backend = "serial",
+    backend: str | Backend | None = None,
     workers: int | None = None,
     progress=None,
     **deprecated: Any,
@@ -217,7 +217,8 @@ def backtest(
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit` (``loss``, ``delta``, ``n_starts``...).
     backend, workers : optional
-        Where the (family, law) cells run (:mod:`scalinglab.batch`): ``"serial"`` or ``"process"``.
+        Where the (family, law) cells run (:mod:`scalinglab.batch`): ``"serial"``, ``"process"`` or ``"ray"``
+        (None: :func:`scalinglab.batch.default_backend`, ``"serial"`` unless set).
     progress : callable, optional
         ``progress(done, total)`` after each cell.
 

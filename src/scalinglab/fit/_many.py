@@ -53,14 +53,15 @@ def _fit_job(job: FitJob):
         return fit(job.data, job.law, **dict(job.options))
 
 
-def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial", workers: int | None = None,
+def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend | None = None, workers: int | None = None,
              progress=None, **backend_options: Any) -> list[Outcome]:
     """Fit every job; one :class:`~scalinglab.batch.Outcome` per job, in job order.
 
     Parameters
     ----------
     jobs : sequence of FitJob or (data, law[, options]) tuples
-    backend : {"serial", "process"} or a registered backend name / Backend
+    backend : {"serial", "process", "ray"}, a registered backend name / Backend, or None
+        None: :func:`scalinglab.batch.default_backend` ("serial" unless set).
     workers : int, optional
         Processes for the ``"process"`` backend (default: the CPUs available).
     progress : callable, optional
