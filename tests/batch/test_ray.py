@@ -98,7 +98,9 @@ def test_results_equal_the_local_backends_in_job_order(ray):
     assert seen == list(range(1, len(jobs) + 1))  # progress streams as chunks finish
     assert [o.ok for o in on_ray] == [o.ok for o in serial] == [True] * 6 + [False]
     assert on_ray[-1].error == serial[-1].error
-    diff = max(abs(a.value.params[p] - b.value.params[p]) for a, b in zip(serial[:6], on_ray[:6]) for p in a.value.params)
+    diff = max(
+        abs(a.value.params[p] - b.value.params[p]) for a, b in zip(serial[:6], on_ray[:6]) for p in a.value.params
+    )
     assert diff == 0.0  # same code, same input: bitwise equal
 
 
@@ -162,8 +164,10 @@ def test_backtest_and_use_backend_run_on_ray(ray):
     local = backtest(runs, "chinchilla", interval=None)
     with use_backend("ray", chunksize=1):
         remote = backtest(runs, "chinchilla", interval=None)
-    pd.testing.assert_frame_equal(local.scores.drop(columns=["seconds"], errors="ignore"),
-                                  remote.scores.drop(columns=["seconds"], errors="ignore"))
+    pd.testing.assert_frame_equal(
+        local.scores.drop(columns=["seconds"], errors="ignore"),
+        remote.scores.drop(columns=["seconds"], errors="ignore"),
+    )
 
 
 def test_sweep_trains_on_ray_with_the_serial_losses(ray, tmp_path):
@@ -171,8 +175,14 @@ def test_sweep_trains_on_ray_with_the_serial_losses(ray, tmp_path):
     from scalinglab.sweep import SerialExecutor, run
     from scalinglab.sweep.executor import RayExecutor
 
-    cfg = {"seq_len": 16, "batch_size": 4, "heads": 1, "checkpoints": 2, "eval_batches": 1,
-           "models": [{"width": 8, "depth": 1, "budgets": [640], "seeds": [0, 1]}]}
+    cfg = {
+        "seq_len": 16,
+        "batch_size": 4,
+        "heads": 1,
+        "checkpoints": 2,
+        "eval_batches": 1,
+        "models": [{"width": 8, "depth": 1, "budgets": [640], "seeds": [0, 1]}],
+    }
     ray_res = run(cfg, tmp_path / "ray", executor=RayExecutor(2), progress=False)
     assert sorted(ray_res.trained) == ["d8-l1-t640-s0", "d8-l1-t640-s1"]
     serial = run(cfg, tmp_path / "serial", executor=SerialExecutor(threads=1), progress=False)
@@ -190,8 +200,9 @@ def test_sweep_asks_for_a_gpu_per_run_when_the_config_trains_on_cuda(ray):
     from scalinglab.sweep.executor import RayExecutor
     from scalinglab.sweep.train import TrainTask
 
-    cfg = load_config({"seq_len": 16, "batch_size": 4, "device": "cuda",
-                       "models": [{"width": 8, "depth": 1, "budgets": [640]}]})
+    cfg = load_config(
+        {"seq_len": 16, "batch_size": 4, "device": "cuda", "models": [{"width": 8, "depth": 1, "budgets": [640]}]}
+    )
     task = TrainTask(cfg.runs()[0], cfg, "corpus", "out")
     options = RayExecutor(address="auto")._options([task])
     assert options["num_gpus"] == 1 and options["chunksize"] == 1 and options["address"] == "auto"

@@ -62,8 +62,7 @@ def test_olmo_restart_segments_join_in_step_order(shared_file):
     assert len(olmo7) == expected and olmo7["step"].is_monotonic_increasing and olmo7["step"].is_unique
     assert olmo7["segment"].is_monotonic_increasing
     assert OLMO_C4 in table.columns and not any(c.endswith(("__MIN", "__MAX")) for c in table.columns)
-    assert table.groupby("run")["params"].first().to_dict() == {"OLMo-1B": 1e9, "OLMo-7B": 7e9,
-                                                               "OLMo-7B-Twin-2T": 7e9}
+    assert table.groupby("run")["params"].first().to_dict() == {"OLMo-1B": 1e9, "OLMo-7B": 7e9, "OLMo-7B-Twin-2T": 7e9}
     runs = sl.read_runs(folder, loss=OLMO_C4)  # a directory of exports is recognised without --format
     assert runs.n_runs >= 1 and (runs.frame["loss"] > 0).all()
 
@@ -178,7 +177,9 @@ def test_trainer_logs_with_nested_keys_and_a_config_record(tmp_path):
     runs = sl.read_runs(logs, loss="eval/loss")  # a directory of .jsonl logs
     f = runs.frame
     assert f[["run", "step", "params", "tokens"]].values.tolist() == [
-        ["m-160M", 100.0, 1.6e8, 409600.0], ["m-70M", 100.0, 7e7, 409600.0]]
+        ["m-160M", 100.0, 1.6e8, 409600.0],
+        ["m-70M", 100.0, 7e7, 409600.0],
+    ]
     assert f["loss"].to_numpy() == pytest.approx([4.1 - 0.16, 4.1 - 0.07])
     assert any("without loss dropped" in n for n in runs.notes)
     table = get_reader("trainer-log").func(logs / "m-70M.jsonl")

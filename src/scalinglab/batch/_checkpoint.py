@@ -27,10 +27,10 @@ import json
 import os
 import pickle
 import tempfile
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable, Sequence
 
 from scalinglab.batch._outcome import Outcome
 from scalinglab.errors import InvalidParameterError

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
 from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from scalinglab.batch._backend import Backend, EventFn, register_backend
 from scalinglab.batch._outcome import Outcome, failure

@@ -19,10 +19,10 @@ sets it for the read only (reading an existing store changes nothing in it).
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterator, Sequence
 
 import pandas as pd
 

@@ -14,8 +14,8 @@ from __future__ import annotations
 
 import difflib
 import re
-from typing import Any
 from collections.abc import Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd

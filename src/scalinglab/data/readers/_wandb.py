@@ -23,9 +23,9 @@ on run and step), and joins restart segments (``OLMo-7B-run-037``,
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
-from collections.abc import Iterable
 
 import numpy as np
 import pandas as pd
