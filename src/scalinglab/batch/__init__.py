@@ -12,8 +12,12 @@ bootstrap over groups, training runs -- goes through :func:`run_batch` or
 * ``progress(done, total)`` is called as jobs finish; a job may also report
   events from inside (``func(job, emit)``, forwarded to ``on_event``).
 
-Backends: ``"serial"`` (in this process) and ``"process"`` (a process pool).
-Add one with :func:`register_backend`.
+Backends: ``"serial"`` (in this process), ``"process"`` (a process pool) and
+``"ray"`` (a Ray cluster or local instance; Ray is imported only when used).
+Add one with :func:`register_backend`.  ``backend=None`` means
+:func:`default_backend` (set with :func:`use_backend` or ``SCALINGLAB_BACKEND``);
+``checkpoint="dir"`` stores finished outcomes so a re-run resumes
+(:mod:`scalinglab.batch._checkpoint`).
 
 Examples
 --------
@@ -26,9 +30,9 @@ Examples
 
 from scalinglab.batch._backend import Backend, get_backend, list_backends, register_backend
 from scalinglab.batch._outcome import Outcome
-from scalinglab.batch._run import as_completed, run_batch
-from scalinglab.batch import _serial, _process  # noqa: F401  (register the built-in backends)
+from scalinglab.batch._run import as_completed, default_backend, run_batch, use_backend
+from scalinglab.batch import _serial, _process, _ray  # noqa: F401  (register the built-in backends)
 from scalinglab.batch._process import default_workers
 
-__all__ = ["Backend", "Outcome", "as_completed", "default_workers", "get_backend", "list_backends",
-           "register_backend", "run_batch"]
+__all__ = ["Backend", "Outcome", "as_completed", "default_backend", "default_workers", "get_backend",
+           "list_backends", "register_backend", "run_batch", "use_backend"]

@@ -58,5 +58,5 @@ def get_backend(backend: str | Backend, *, workers: int | None = None, **options
         close = difflib.get_close_matches(str(backend), list(_BACKENDS), n=2)
         raise InvalidParameterError(
             f"unknown batch backend {backend!r} (known: {', '.join(_BACKENDS)})",
-            hint=(f"did you mean {close[0]!r}? " if close else "") + "pass backend='serial' or backend='process'")
+            hint=(f"did you mean {close[0]!r}? " if close else "") + "pass backend='serial', 'process' or 'ray'")
     return _BACKENDS[backend](workers=workers, **options)

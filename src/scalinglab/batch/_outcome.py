@@ -24,6 +24,8 @@ class Outcome:
         The exception's class name.
     seconds : float
         Wall time of the job in its worker.
+    resumed : bool
+        True when the outcome was loaded from a checkpoint directory, not computed now.
     """
 
     index: int
@@ -31,6 +33,7 @@ class Outcome:
     error: str | None = None
     error_type: str | None = None
     seconds: float = 0.0
+    resumed: bool = False
 
     @property
     def ok(self) -> bool:

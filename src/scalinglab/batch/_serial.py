@@ -24,8 +24,8 @@ def call_job(func: Callable, job: Any, index: int, emit: Callable[[Any], None] |
 class SerialBackend(Backend):
     """Run jobs in this process in submission order (the default; no start-up cost)."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.workers = 1
+    def __init__(self, workers: int | None = None, *, chunksize: int | None = None) -> None:
+        self.workers = 1  # chunksize is accepted (and means nothing here) so callers can switch backends freely
 
     def submit(self, func: Callable, jobs: Sequence[Any], *, on_event: EventFn | None = None) -> Iterator[Outcome]:
         for i, job in enumerate(jobs):

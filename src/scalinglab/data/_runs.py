@@ -21,6 +21,7 @@ import pandas as pd
 
 from scalinglab.data._units import check_units
 from scalinglab.data.readers import Reader, read_table
+from scalinglab.data.readers._tracking import closest_names
 from scalinglab.errors import DataError, InvalidParameterError
 
 __all__ = ["CANONICAL_COLUMNS", "RunsTable", "read_runs"]
@@ -171,9 +172,13 @@ def read_runs(
         else:
             return source
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
-    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(Path(source), format)
-    frame = _apply_mapping(raw, mapping, label)
     notes: list[str] = []
+    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(
+        source if isinstance(source, str) else Path(source), format)
+    frame = _apply_mapping(raw, mapping, label)
+    if raw.attrs.get("tracker"):  # a tracker logs each metric at its own steps: keep the rows with the needed ones
+        frame, dropped = _tracker_rows(frame, required)
+        notes += list(raw.attrs.get("notes", [])) + dropped
     frame = _to_numbers(frame, label)
     for col, factor in (units or {}).items():
         if col not in frame:
@@ -251,7 +256,7 @@ def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], label: str) 
             raise DataError(
                 f"column '{user}' (mapped to '{canonical}') is not in the table", source=label,
                 column=user, kind="missing-column",
-                hint=_close_hint(user, frame.columns) + f"; available columns: {list(frame.columns)}",
+                hint=_close_hint(user, frame.columns) + _columns_label(frame.columns),
             )
         if canonical in frame.columns and canonical != user:
             frame = frame.drop(columns=[canonical])
@@ -278,18 +283,35 @@ def _check_unique_columns(columns: list[str], label: str, when: str) -> None:
                                                               f"another column onto it with --map {name}=your_column")
 
 
+def _tracker_rows(frame: pd.DataFrame, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
+    need = [c for c in required if c in frame]
+    if not need:
+        return frame, []
+    keep = frame[need].notna().all(axis=1)
+    if keep.all():
+        return frame, []
+    return frame[keep].reset_index(drop=True), [f"{int((~keep).sum())} logged step(s) without {'/'.join(need)} dropped"]
+
+
 def _close_hint(name: str, candidates) -> str:
     close = difflib.get_close_matches(name, [str(c) for c in candidates], n=3, cutoff=0.5)
     return f"did you mean {', '.join(repr(c) for c in close)}?" if close else "check the column name"
 
 
+def _columns_label(columns) -> str:
+    cols = [str(c) for c in columns]
+    return f"; columns: {cols}" if len(cols) <= 12 else f"; {len(cols)} columns, e.g. {cols[:6]}"
+
+
 def _missing(col: str, frame: pd.DataFrame, label: str) -> DataError:
-    close = difflib.get_close_matches(col, list(frame.columns), n=1, cutoff=0.4)
+    close = closest_names(col, frame.columns, n=3) or difflib.get_close_matches(col, list(frame.columns), n=1,
+                                                                                 cutoff=0.4)
     how = f"map it with {col}='{close[0]}' (CLI: --map {col}={close[0]})" if close else (
         f"add a '{col}' column or map yours with {col}='your_name' (CLI: --map {col}=your_name)")
     cli = f"map it with --map {col}={close[0]}" if close else (
         f"add a '{col}' column or map yours with --map {col}=your_name")
-    return DataError(f"required column '{col}' is missing (columns: {list(frame.columns)})",
+    near = f"closest: {', '.join(repr(c) for c in close)}" if close else _columns_label(frame.columns)[2:]
+    return DataError(f"required column '{col}' is missing ({near})",
                      source=label, column=col, kind="missing-column", hint=how, cli_hint=cli)
 
 

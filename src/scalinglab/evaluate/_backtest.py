@@ -190,7 +190,7 @@ def backtest(
     prior: str | ExtrapolationPrior | None = "others",
     prior_by: str | None = None,
     seeds: str = "separate",
-    backend: str | Backend = "serial",
+    backend: str | Backend | None = None,
     workers: int | None = None,
     progress=None,
     **deprecated: Any,
@@ -266,7 +266,8 @@ def backtest(
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit` (``loss``, ``delta``, ``n_starts``...).
     backend, workers : optional
-        Where the (family, law) cells run (:mod:`scalinglab.batch`): ``"serial"`` or ``"process"``.
+        Where the (family, law) cells run (:mod:`scalinglab.batch`): ``"serial"``, ``"process"`` or ``"ray"``
+        (None: :func:`scalinglab.batch.default_backend`, ``"serial"`` unless set).
     progress : callable, optional
         ``progress(done, total)`` after each cell.
 

@@ -23,7 +23,7 @@ from typing import Any, Mapping, Sequence
 
 import numpy as np
 
-from scalinglab.batch import Backend, Outcome, run_batch
+from scalinglab.batch import Backend, Outcome, default_backend, run_batch
 from scalinglab.errors import InvalidParameterError
 
 __all__ = ["FitJob", "fit_many"]
@@ -124,14 +124,15 @@ def _fit_presolved(item: tuple[FitJob, tuple | None]):
         return _fit_job(job)
 
 
-def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial", workers: int | None = None,
+def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend | None = None, workers: int | None = None,
              progress=None, **backend_options: Any) -> list[Outcome]:
     """Fit every job; one :class:`~scalinglab.batch.Outcome` per job, in job order.
 
     Parameters
     ----------
     jobs : sequence of FitJob or (data, law[, options]) tuples
-    backend : {"serial", "process"} or a registered backend name / Backend
+    backend : {"serial", "process", "ray"}, a registered backend name / Backend, or None
+        None: :func:`scalinglab.batch.default_backend` ("serial" unless set).
     workers : int, optional
         Processes for the ``"process"`` backend (default: the CPUs available).
     progress : callable, optional
@@ -156,6 +157,9 @@ def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend = "serial
     (0.3, False)
     """
     jobs = [_as_job(j) for j in jobs]
+    if backend is None:
+        backend, defaults = default_backend()
+        backend_options = {**defaults, **backend_options}
     if backend == "serial" and not backend_options and len(jobs) > 1:
         known = _presolve(jobs)
         return run_batch(_fit_presolved, [(job, known.get(i)) for i, job in enumerate(jobs)], backend="serial",

@@ -24,7 +24,13 @@ def read_csv(path: Path, **options: Any) -> pd.DataFrame:
     >>> read_csv(p).to_dict("records")
     [{'run': 'a', 'params': 1000000.0, 'loss': 3.2}]
     """
-    return pd.read_csv(path, **{"sep": ",", **options})
+    frame = pd.read_csv(path, **{"sep": ",", **options})
+    if not options:  # a W&B chart export ('Step', '<run> - <metric>'): one row per (run, step)
+        from scalinglab.data.readers._wandb import looks_like_wandb, wandb_table
+
+        if looks_like_wandb(frame.columns):
+            return wandb_table([(frame, path.stem)], source=str(path))
+    return frame
 
 
 @reader("tsv", suffixes=(".tsv", ".tsv.gz"), description="tab-separated values with a header row")

@@ -28,6 +28,7 @@ __all__ = ["Reader", "ReaderFunc", "reader", "register_reader", "unregister_read
 ReaderFunc = Callable[..., pd.DataFrame]
 
 _NAME = re.compile(r"^[a-z][a-z0-9_-]*$")
+_URI = re.compile(r"^[a-zA-Z][a-zA-Z0-9+.-]+://")
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,11 @@ class Reader:
     func: ReaderFunc
     suffixes: tuple[str, ...] = ()
     description: str = ""
+    #: Also reads a directory (TensorBoard log dirs, MLflow stores...); ``detect(dir)`` claims one unasked.
+    directory: bool = False
+    #: Also reads a URI such as ``http://host:5000`` (tracking servers).
+    uri: bool = False
+    detect: Callable[[Path], bool] | None = None
 
     def __str__(self) -> str:
         return f"{self.name} ({', '.join(self.suffixes)})" if self.suffixes else self.name
@@ -55,6 +61,9 @@ def register_reader(
     suffixes: Iterable[str] = (),
     description: str = "",
     overwrite: bool = False,
+    directory: bool = False,
+    uri: bool = False,
+    detect: Callable[[Path], bool] | None = None,
 ) -> Reader:
     """Add a file format so :func:`~scalinglab.data.read_runs` (and the CLI) can read it.
 
@@ -70,6 +79,10 @@ def register_reader(
         A few words shown in error messages, e.g. ``"comma-separated values with a header row"``.
     overwrite : bool
         Replace a reader of the same name, or take over a suffix another reader claims.
+    directory, uri : bool
+        The reader also takes a directory / a URI (``scheme://...``) as its source.
+    detect : callable, optional
+        ``detect(directory) -> bool``: read a directory with this reader when no format is named.
 
     Examples
     --------
@@ -114,7 +127,8 @@ def register_reader(
             other = _READERS[owner]
             _READERS[owner] = replace(other, suffixes=tuple(x for x in other.suffixes if x != s))
         _BY_SUFFIX[s] = name
-    entry = Reader(name=name, func=func, suffixes=clean, description=description)
+    entry = Reader(name=name, func=func, suffixes=clean, description=description, directory=directory, uri=uri,
+                   detect=detect)
     _READERS[name] = entry
     return entry
 
@@ -131,7 +145,7 @@ def unregister_reader(name: str) -> Reader:
 
 
 def reader(name: str, *, suffixes: Iterable[str] = (), description: str = "",
-           overwrite: bool = False) -> Callable[[ReaderFunc], ReaderFunc]:
+           overwrite: bool = False, **kinds: Any) -> Callable[[ReaderFunc], ReaderFunc]:
     """Decorator form of :func:`register_reader`; the function is returned unchanged.
 
     Examples
@@ -147,7 +161,7 @@ def reader(name: str, *, suffixes: Iterable[str] = (), description: str = "",
 
     def decorate(func: ReaderFunc) -> ReaderFunc:
         register_reader(name, func, suffixes=suffixes, description=description or (func.__doc__ or "").strip()
-                        .split("\n")[0], overwrite=overwrite)
+                        .split("\n")[0], overwrite=overwrite, **kinds)
         return func
 
     return decorate
@@ -220,6 +234,9 @@ def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] =
        params       tokens  loss
     0  1000000.0  100000000.0   3.1
     """
+    special = _directory_or_uri(path, format)
+    if special is not None:
+        return _call(special, path if _URI.match(str(path)) else Path(path), options)
     path = Path(path)
     if not path.exists():
         raise DataError(f"file not found: {path}", hint="check the path", kind="file-not-found")
@@ -238,6 +255,34 @@ def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] =
         raise DataError("could not parse the file: it is empty (0 bytes)", source=str(path),
                         kind="malformed-file", hint="check that the file was written or copied completely; "
                         "a runs file holds one row per checkpoint")
+    return _call(chosen, path, options)
+
+
+def _directory_or_uri(source: Any, format: Union[str, Reader, None]) -> Reader | None:
+    """The reader for a directory or URI source that some reader takes, else None (the file path goes on)."""
+    text = str(source)
+    if _URI.match(text) and not Path(text).exists():
+        chosen = get_reader(format) if format is not None else next((r for r in _READERS.values() if r.uri), None)
+        if chosen is None or not chosen.uri:
+            takers = [r.name for r in _READERS.values() if r.uri]
+            raise DataError(f"'{text}' is a URI, which the {chosen.name if chosen else 'default'} reader cannot read",
+                            source=text, kind="unsupported-file",
+                            hint=f"name a reader that reads URIs with format=NAME (CLI: --format NAME): "
+                                 f"{', '.join(takers) or 'none is registered'}")
+        return chosen
+    path = Path(text)
+    if not path.is_dir():
+        return None
+    if format is not None:
+        chosen = get_reader(format)
+        return chosen if chosen.directory else None
+    for r in _READERS.values():
+        if r.directory and r.detect is not None and r.detect(path):
+            return r
+    return None
+
+
+def _call(chosen: Reader, path: Any, options: dict) -> pd.DataFrame:
     try:
         frame = chosen.func(path, **options)
     except DataError:
