@@ -82,7 +82,10 @@ def main() -> None:
     N_s = []
     for k in range(len(P["E"])):
         p = {name: float(v[k]) for name, v in P.items()}
-        fun = lambda x, p=p: float(pm.evaluate(np.exp(x), C_CHIN / (6 * np.exp(x)), p))
+
+        def fun(x, p=p):
+            return float(pm.evaluate(np.exp(x), C_CHIN / (6 * np.exp(x)), p))
+
         res = minimize_scalar(fun, bounds=(np.log(1e6), np.log(1e15)), method="bounded",
                               options={"xatol": 1e-10})
         N_s.append(np.exp(res.x))

@@ -25,7 +25,11 @@ def n_opt(C, p=H):
     return G * (C / 6) ** a
 
 
-def isoflop_sweeps(p=H, budgets=np.geomspace(1e18, 1e21, 7), n=9, half_width=0.8, offset=0.0, noise=0.0, seed=0):
+BUDGETS = np.geomspace(1e18, 1e21, 7)
+SIZES = np.geomspace(1e7, 1e10, 13)
+
+
+def isoflop_sweeps(p=H, budgets=BUDGETS, n=9, half_width=0.8, offset=0.0, noise=0.0, seed=0):
     """Sweeps of n sizes, +-half_width decades around N*(C) shifted by offset decades (scalar or per budget)."""
     rng = np.random.default_rng(seed)
     rows = []
@@ -112,7 +116,7 @@ def test_isoflop_on_chinchilla_digitisations(experiment, shared_file):
         assert 0.45 < fr.a < 0.6 and lo < fr.a < hi
 
 
-def synthetic_curves(sizes=np.geomspace(1e7, 1e10, 13), p=H):
+def synthetic_curves(sizes=SIZES, p=H):
     rows = []
     for N in sizes:
         D = np.geomspace(1e8, 2e12, 60)

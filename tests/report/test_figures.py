@@ -93,13 +93,13 @@ def test_loss_curves_draw_runs_law_band_and_actual_target(fits, ladder, x):
     ax = main_axes(fig)[0]
     tgt = resolve_target("largest", ladder.frame)
     # the actual target is the gold star at the held-out runs' final checkpoint
-    stars = [l for l in ax.lines if l.get_marker() == "*"]
+    stars = [ln for ln in ax.lines if ln.get_marker() == "*"]
     assert len(stars) == 1
     assert stars[0].get_xdata()[0] == pytest.approx(tgt.point[x])
     assert stars[0].get_ydata()[0] == pytest.approx(tgt.actual)
     # the prediction at the target is the fit's, with a band around it
     est = float(f.predict(params=tgt.point["params"], tokens=tgt.point["tokens"], warn=False))
-    diamonds = [l for l in ax.lines if l.get_marker() == "D"]
+    diamonds = [ln for ln in ax.lines if ln.get_marker() == "D"]
     assert diamonds and diamonds[0].get_ydata()[0] == pytest.approx(est, rel=1e-9)
     bands = [c for c in ax.collections if c.__class__.__name__ == "FillBetweenPolyCollection"
              or c.__class__.__name__ == "PolyCollection"]
@@ -217,7 +217,7 @@ def test_frontier_contours_and_allocation(fits, ladder):
         alloc = plan.compute_optimal(f, np.geomspace(1e15, 1e19, 5), interval=0.9, method="delta")
     fig = plot_frontier(f, alloc, runs=ladder)
     ax = main_axes(fig)[0]
-    line = next(l for l in ax.lines if l.get_label() == "compute-optimal N*(C), D*(C)")
+    line = next(ln for ln in ax.lines if ln.get_label() == "compute-optimal N*(C), D*(C)")
     np.testing.assert_allclose(line.get_xdata(), alloc.table["params"])
     np.testing.assert_allclose(line.get_ydata(), alloc.table["tokens"])
     assert ax.get_xscale() == ax.get_yscale() == "log"
@@ -243,7 +243,7 @@ def test_isoflop_valleys(isoflop_runs):
         res = plan.isoflop(isoflop_runs, estimator="parabola", n_boot=50)
     fig = plot_isoflop(res, isoflop_runs)
     ax = main_axes(fig)[0]
-    minima = next(l for l in ax.lines if l.get_marker() == "*")
+    minima = next(ln for ln in ax.lines if ln.get_marker() == "*")
     ok = res.budgets[np.isfinite(res.budgets["params"])]
     np.testing.assert_allclose(minima.get_xdata(), ok["params"])
     assert len(minima.get_xdata()) == 4
@@ -257,7 +257,7 @@ def test_isoflop_valleys(isoflop_runs):
         alloc = plan.compute_optimal(f, ok["budget"].to_numpy(), interval=0.9, method="delta")
     fig = plot_frontier(f, alloc, runs=isoflop_runs, isoflop=res)
     left = main_axes(fig)[0]
-    stars = next(l for l in left.lines if l.get_label().startswith("isoFLOP valley minima"))
+    stars = next(ln for ln in left.lines if ln.get_label().startswith("isoFLOP valley minima"))
     np.testing.assert_allclose(stars.get_ydata(), ok["tokens"])
     np.testing.assert_allclose(np.log(stars.get_xdata()), np.log(alloc.table["params"]), atol=0.25)
     assert_readable(fig)
@@ -275,9 +275,9 @@ def test_backtest_figure(ladder):
     assert (table["x"] > 1).all()
     fig = plot_backtest(sweep, x="scale")
     ax = main_axes(fig)[0]
-    law_line = next(l for l in ax.lines if l.get_label() == "chinchilla")
+    law_line = next(ln for ln in ax.lines if ln.get_label() == "chinchilla")
     np.testing.assert_allclose(law_line.get_ydata(), table["are"])
-    base = next(l for l in ax.lines if "baseline" in l.get_label())
+    base = next(ln for ln in ax.lines if "baseline" in ln.get_label())
     np.testing.assert_allclose(base.get_ydata(), table["baseline_are"])
     assert "Scale-up" in ax.get_xlabel()
     assert_readable(fig)
@@ -339,7 +339,7 @@ def test_compare_families_colours_each_family(ladder):
     labels = [h.get_label() for h in fig.legends[0].legend_handles]
     assert labels[0].startswith("chinchilla (A)") and labels[1].startswith("chinchilla (B)")
     # each family's runs are drawn in its law's colour, no grey "all runs"
-    colours = {matplotlib.colors.to_hex(l.get_color()) for l in ax.lines if l.get_marker() == "o"}
+    colours = {matplotlib.colors.to_hex(ln.get_color()) for ln in ax.lines if ln.get_marker() == "o"}
     assert colours == {"#d62728", "#1f77b4"}
     assert_readable(fig)
 
@@ -364,7 +364,7 @@ def test_loss_curves_on_bundled_tinylm_ladder():
     for x in ("tokens", "flops"):
         fig = plot_loss(f, runs, x=x, target="largest")
         ax = main_axes(fig)[0]
-        star = next(l for l in ax.lines if l.get_marker() == "*")
+        star = next(ln for ln in ax.lines if ln.get_marker() == "*")
         assert star.get_ydata()[0] == pytest.approx(tgt.actual)
         assert_readable(fig)
     assert_readable(plot_parity(f, runs, target="largest"))

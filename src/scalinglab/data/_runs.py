@@ -325,7 +325,7 @@ def _plain_csv(frame: pd.DataFrame) -> str | None:
     for c in frame.columns:
         v = frame[c].to_numpy()
         if v.dtype.kind == "f":
-            text = ["%.17g" % x for x in v.tolist()]
+            text = [f"{x:.17g}" for x in v.tolist()]
             if np.isnan(v).any():
                 text = ["" if x != x else t for x, t in zip(v.tolist(), text)]
         elif v.dtype.kind in "iu":

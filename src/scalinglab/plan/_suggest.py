@@ -240,7 +240,7 @@ def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: 
     G0 = int(unit0.max()) + 1 if n0 else 0
     alpha = 1.0 - level
     rows = []
-    for d, Jd in enumerate(design_jacobians):
+    for Jd in design_jacobians:
         k = Jd.shape[1]
         J = np.concatenate([J0, Jd], axis=1)                  # (S, n, P)
         e = eps[:, :n0 + k]
