@@ -24,9 +24,15 @@ the built-in ones; ``build_report`` needs no edit.
 Analyses
 --------
 compare_families   one law fitted to each family on its own, compared (``FamiliesResult``)
+transfer           effective data transferred by pre-training, D_T = k D_F^alpha N^beta (``TransferResult``)
+mutual_information Henighan's mutual information and infogain vs N (``InformationResult``);
+                   compute_optimal_exponent: N_opt ~ C^beta beside the paper's 0.7
 """
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.families import FamiliesResult, compare_families
+from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
+from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
 
-__all__ = ["AnalysisResult", "compare_families", "FamiliesResult"]
+__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "transfer", "TransferResult", "effective_data",
+           "mutual_information", "InformationResult", "compute_optimal_exponent"]

@@ -12,7 +12,7 @@ import typer
 
 from scalinglab import __version__
 
-_COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report")
+_COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report", "transfer")
 
 
 def _version(value: bool) -> None:

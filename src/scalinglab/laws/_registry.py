@@ -107,6 +107,8 @@ class Law:
     allocation_reference: str = ""
     # name -> function of the parameters (derived quantities such as an optimal split)
     derived: Mapping[str, DerivedHook] = field(default_factory=dict, repr=False)
+    # the parameter that is the irreducible loss (L -> floor as inputs -> inf), if any
+    floor: str | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -283,6 +285,7 @@ def define_law(
     allocation: AllocationHook | None = None,
     allocation_reference: str = "",
     derived: Mapping[str, DerivedHook] | None = None,
+    floor: str | None = None,
 ) -> Law:
     """Build a :class:`Law` from a plain function (without registering it).
 
@@ -314,6 +317,9 @@ def define_law(
     derived : mapping, optional
         Name -> ``func(params) -> value`` for quantities that follow from the parameters
         (an optimal split, an exponent ratio); see :meth:`Law.derive`.
+    floor : str, optional
+        The parameter that is the irreducible loss (the limit as every input grows);
+        :func:`scalinglab.fit.decompose` splits the loss into it and the reducible rest.
 
     Examples
     --------
@@ -328,12 +334,14 @@ def define_law(
     """
     params = dict(params)
     _check_definition(func, inputs, params, linear, name)
+    if floor is not None and floor not in params:
+        raise LawDefinitionError(f"law '{name}': floor '{floor}' is not one of its parameters {list(params)}")
     doc = inspect.getdoc(func) or ""
     return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
                formula=formula or doc.split("\n")[0], reference=reference,
                description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
                version=version, min_distinct=dict(min_distinct or {}), allocation=allocation,
-               allocation_reference=allocation_reference, derived=dict(derived or {}))
+               allocation_reference=allocation_reference, derived=dict(derived or {}), floor=floor)
 
 
 def law(**options) -> Callable[[Callable], Callable]:

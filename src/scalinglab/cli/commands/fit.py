@@ -43,6 +43,8 @@ def register(app: typer.Typer) -> None:
         delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
+        decompose: bool = typer.Option(False, "--decompose", help="Irreducible (floor) and reducible loss at the "
+                                                                  "fitted points, with intervals (laws with a floor)."),
         json_output: bool = JsonOption,
     ) -> None:
         """Fit a scaling law to runs and print the summary."""
@@ -63,4 +65,8 @@ def register(app: typer.Typer) -> None:
             if output is not None:
                 payload["saved_to"] = str(output)
             text = result.summary().as_text() + (f"\n\nSaved to {output}" if output else "")
+            if decompose:
+                parts = result.decompose()
+                payload["decomposition"] = parts.to_dict()
+                text += "\n\n" + parts.summary()
             emit(payload, json_output, text)
