@@ -14,16 +14,15 @@ build_report, report.plot_*      figures and the offline HTML report (scalinglab
 datasets                         the bundled tiny-LM ladder (datasets.load("tinylm"))
 """
 
+from scalinglab import analyze, datasets, plan, published
 from scalinglab._version import __version__
-
+from scalinglab.analyze.transfer import transfer
 from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
 from scalinglab.errors import ScalingLabError
-from scalinglab.fit import BootstrapResult, Fit, FitJob, bootstrap, fit, fit_many, load_fit
 from scalinglab.evaluate import Backtest, Policy, backtest, select_law
+from scalinglab.fit import BootstrapResult, Fit, FitJob, bootstrap, fit, fit_many, load_fit
 from scalinglab.laws import Law, Param, define_law, get_law, law, list_laws, register
-from scalinglab import analyze, datasets, plan, published
 from scalinglab.report import build_report
-from scalinglab.analyze.transfer import transfer
 
 __all__ = [
     "__version__", "read_runs", "select_checkpoints", "CheckpointRule", "RunsTable", "get_law", "list_laws", "law",

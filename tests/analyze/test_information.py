@@ -9,8 +9,14 @@ import pandas as pd
 import pytest
 
 from scalinglab import published
-from scalinglab.analyze.information import (PAPER_BETA, compute_optimal_exponent, fit_log_law, mutual_information,
-                                            per_example, simulate_information)
+from scalinglab.analyze.information import (
+    PAPER_BETA,
+    compute_optimal_exponent,
+    fit_log_law,
+    mutual_information,
+    per_example,
+    simulate_information,
+)
 from scalinglab.errors import DataError, InvalidParameterError
 
 # Table 3 of the reference sheet: per-image reducible loss at C = 1 PF-day and irreducible loss (nats/image)

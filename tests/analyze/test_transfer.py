@@ -10,8 +10,16 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scalinglab.analyze.transfer import (PAPER_TEXT_TO_PYTHON, TransferResult, effective_data, multiplier,
-                                         simulate_transfer, split_stages, transfer, transfer_law)
+from scalinglab.analyze.transfer import (
+    PAPER_TEXT_TO_PYTHON,
+    TransferResult,
+    effective_data,
+    multiplier,
+    simulate_transfer,
+    split_stages,
+    transfer,
+    transfer_law,
+)
 from scalinglab.errors import DataError
 from scalinglab.fit import fit
 

@@ -206,7 +206,7 @@ def mutual_information(runs, *, paired: str = "loss", blank: str = "loss_blank",
     for c in (params, paired, blank):
         if c not in df.columns:
             raise DataError(f"mutual_information(): missing column '{c}'",
-                            hint=f"name the columns with params=, paired= (loss with the real pairing) and blank=")
+                            hint="name the columns with params=, paired= (loss with the real pairing) and blank=")
     if "final" in df.columns:
         df = df[df["final"].astype(bool)]
     Lb = df[blank].to_numpy(dtype=float)
@@ -244,8 +244,8 @@ def simulate_information(*, lam: float = 0.02, Nc: float = 3e5, exact: str = "in
     N = np.geomspace(1e6, 1e10, 9) if params is None else np.asarray(params, dtype=float)
     rng = np.random.default_rng(seed)
     Lb = 2.0 + (5.1e3 / N) ** 0.16
-    I = lam * np.log(N / Nc) * (Lb if exact == "infogain" else 1.0)
-    Lp = Lb - I
+    mi = lam * np.log(N / Nc) * (Lb if exact == "infogain" else 1.0)
+    Lp = Lb - mi
     return pd.DataFrame({"run": [f"m{i}" for i in range(N.size)], "params": N,
                          "loss_blank": Lb * np.exp(rng.normal(0, noise, N.size)),
                          "loss": Lp * np.exp(rng.normal(0, noise, N.size))})

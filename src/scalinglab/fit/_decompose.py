@@ -18,8 +18,9 @@ scale by it and the summary says so.
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -202,7 +203,9 @@ class ReducibleTarget:
     __str__ = summary
 
     def to_dict(self) -> dict[str, Any]:
-        f = (lambda v: None if v is None or not math.isfinite(v) else v)
+        def f(v):
+            return None if v is None or not math.isfinite(v) else v
+
         return {"law": self.law, "target": self.target, "over": self.over, "value": f(self.value),
                 "interval": [f(self.interval[0]), f(self.interval[1])], "level": self.level, "method": self.method,
                 "n_draws": self.n_draws, "unit": self.unit, "reached_fraction": self.reached_fraction,

@@ -48,9 +48,10 @@ import difflib
 import math
 import os
 import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scalinglab.errors import ConfigError
 

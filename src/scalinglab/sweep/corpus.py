@@ -188,7 +188,7 @@ def code_text(source: str) -> str:
         repl = b"pass" if len(owner.body) == 1 and not isinstance(owner, ast.Module) else b""
         cuts.append((a, b, repl))
         touched.update(range(expr.lineno, expr.end_lineno + 1))
-    for line, col, end, text in _comments(source):
+    for line, col, end, _text in _comments(source):
         lb = lines[line - 1]
         a = starts[line - 1] + len(lb[:col].encode("utf-8"))
         b = starts[line - 1] + len(lb[:end].encode("utf-8"))

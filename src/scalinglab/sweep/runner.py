@@ -24,9 +24,10 @@ import json
 import os
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scalinglab._io import write_atomic
 from scalinglab.errors import ConfigError
@@ -217,7 +218,14 @@ def run(
         total_tokens = sum((t.spec.budget // (cfg.seq_len * (t.spec.batch_size or cfg.batch_size)))
                            * cfg.seq_len * (t.spec.batch_size or cfg.batch_size) for t in tasks)
         if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             with Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),

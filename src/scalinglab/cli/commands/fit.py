@@ -8,8 +8,21 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, checkpoint_rule, cli_errors, emit, load_runs_for_cli, parse_pairs,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    XOption,
+    YOption,
+    checkpoint_rule,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
+    parse_pairs,
     parse_window,
 )
 

@@ -7,7 +7,13 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    IntervalOption, JsonOption, cli_errors, emit, hidden_alias, n_resamples_option, resolve_alias,
+    IntervalOption,
+    JsonOption,
+    cli_errors,
+    emit,
+    hidden_alias,
+    n_resamples_option,
+    resolve_alias,
 )
 
 

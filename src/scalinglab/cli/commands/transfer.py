@@ -8,7 +8,14 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, IntervalOption, JsonOption, MapOption, cli_errors, emit, load_runs_for_cli,
+    DuplicatesOption,
+    FormatOption,
+    IntervalOption,
+    JsonOption,
+    MapOption,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
     n_resamples_option,
 )
 
