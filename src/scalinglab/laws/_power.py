@@ -111,6 +111,11 @@ def _henighan_entries() -> tuple[PublishedLaw, ...]:
     out = []
     for dom, label, ln, lc, nopt, note in _HENIGHAN_TABLE1:
         unit = f"nats/token ({label})"
+        t = HENIGHAN_TOKENS_PER_EXAMPLE.get(dom)
+        what = "video" if dom.startswith("video") else "image"
+        per = (f" Loss is per token; per {what} = {t} x per-token (L(N) floor {ln[0]:g} -> {ln[0] * t:.4g} nats/{what})."
+               if t and ln[0] else " Loss is per token.")
+        note = note + per
         E, N0, a = ln
         out.append(PublishedLaw(
             key=f"henighan2020_{dom}_n", law="power_floor", params={"E": E, "x0": N0, "alpha": a},
