@@ -200,7 +200,7 @@ def test_cli_transfer(tmp_path):
     res = runner.invoke(build_app(), ["transfer", str(p), "--law", "chinchilla", "--n-resamples", "40", "--json"])
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
-    assert out["analysis"] == "transfer" and set(out["params"]) == {"k", "alpha", "beta"}
+    assert out["analysis"] == "effective_data" and set(out["params"]) == {"k", "alpha", "beta"}
     res = runner.invoke(build_app(), ["transfer", str(tmp_path / "missing.csv")])
     assert res.exit_code == 3 and "not found" in res.output
 

@@ -34,5 +34,5 @@ from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
 from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
 
-__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "transfer", "TransferResult", "effective_data",
+__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", transfer.__name__, "TransferResult", "effective_data",
            "mutual_information", "InformationResult", "compute_optimal_exponent"]

@@ -38,13 +38,12 @@ import pandas as pd
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.errors import DataError, InvalidParameterError
+from scalinglab.laws._transfer import SCRATCH_LAW, TEXT_TO_PYTHON
 from scalinglab.render import FigureRenderer, Section, escape, fmt, kv_html, register_section, table_html
 
-__all__ = ["transfer", "TransferResult", "effective_data", "transfer_law", "multiplier", "split_stages",
-           "simulate_transfer", "PAPER_TEXT_TO_PYTHON"]
-
 #: Hernandez et al. 2021, Table 1, English text -> Python (D_F in characters, N non-embedding).
-PAPER_TEXT_TO_PYTHON = {"k": 1.9e4, "alpha": 0.18, "beta": 0.38}
+PAPER_TEXT_TO_PYTHON = dict(TEXT_TO_PYTHON)
+_KEY = "effective_data"      # analysis, section and results key
 _LOW_D, _HIGH_D = 0.0, 40.0   # log10 bounds of the inversion (1 to 1e40 tokens)
 
 
@@ -202,7 +201,7 @@ class TransferResult(AnalysisResult):
         name -> (lower, upper) at ``level``.
     """
 
-    name = "transfer"
+    name = _KEY
     title = "Transfer: effective data from pre-training"
 
     scratch_fit: Any
@@ -286,7 +285,7 @@ class TransferResult(AnalysisResult):
             return v
 
         return {
-            "analysis": "transfer",
+            "analysis": _KEY,
             "reference": "Hernandez et al. 2021, arXiv:2102.01293",
             "scratch_law": self.scratch_fit.law.name,
             "scratch_params": {k: clean(v) for k, v in self.scratch_fit.params.items()},
@@ -422,7 +421,7 @@ def _region(runs: pd.DataFrame) -> str:
             f"D_F {fmt(d_lo)}-{fmt(d_hi)}{where}")
 
 
-def transfer(scratch, finetuned=None, *, law: Any = "kaplan", interval: float = 0.9, n_resamples: int = 200,
+def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float = 0.9, n_resamples: int = 200,
              seed: int = 0, method: str = "auto", low_data_fraction: float = 0.1,
              fit_options: Mapping[str, Any] | None = None) -> TransferResult:
     """Effective data transferred, D_T = k D_F^alpha N^beta, with intervals (Hernandez et al. 2021).
@@ -453,7 +452,7 @@ def transfer(scratch, finetuned=None, *, law: Any = "kaplan", interval: float = 
     from scalinglab.fit._uncertainty import resolve_method, sample_params
 
     if finetuned is None:
-        scratch, finetuned = split_stages(_frame(scratch, "transfer"))
+        scratch, finetuned = split_stages(_frame(scratch, "transfer-sweep"))
     sc = _final(_frame(scratch, "scratch"))
     ft = _final(_frame(finetuned, "fine-tuned"))
     if not 0 < interval < 1:
@@ -579,13 +578,17 @@ def _shown(ctx) -> bool:
     return {"scratch", "finetune"} <= st
 
 
-@register_section("transfer", title="Transfer: effective data from pre-training", order=70,
+@register_section(_KEY, title="Transfer: effective data from pre-training", order=70,
                   weight=lambda ctx: int(_shown(ctx)))
 def _report_section(ctx) -> Section | None:
     """Hernandez et al.'s effective data transferred, when the report's runs hold a transfer sweep."""
     if not _shown(ctx):
         return None
-    ctx.step("transfer")
+    ctx.step(_KEY)
     result = transfer(ctx.frame, interval=ctx.interval)
-    ctx.results["transfer"] = result
+    ctx.results[_KEY] = result
     return result.section(render=ctx.render)
+
+
+__all__ = [transfer.__name__, "TransferResult", "effective_data", "transfer_law", "multiplier", "split_stages",
+           "simulate_transfer", "PAPER_TEXT_TO_PYTHON"]
