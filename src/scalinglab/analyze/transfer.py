@@ -178,9 +178,12 @@ def _wls(logDF, logN, logDT, W) -> np.ndarray:
 
 
 def _q(v, level, axis=0):
+    """Percentile interval over draws; +inf draws (unreachable losses) count as the largest values."""
     a = 100 * (1 - level) / 2
+    v = np.where(np.isposinf(v), 1e300, np.where(np.isneginf(v), -1e300, v))
     with np.errstate(invalid="ignore"):
-        return np.nanpercentile(v, [a, 100 - a], axis=axis)
+        q = np.nanpercentile(v, [a, 100 - a], axis=axis)
+    return np.where(q >= 1e299, np.inf, np.where(q <= -1e299, -np.inf, q))
 
 
 @dataclass(frozen=True)
@@ -423,7 +426,7 @@ def _region(runs: pd.DataFrame) -> str:
 
 def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float = 0.9, n_resamples: int = 200,
              seed: int = 0, method: str = "auto", low_data_fraction: float = 0.1,
-             fit_options: Mapping[str, Any] | None = None) -> TransferResult:
+             include_extrapolated: bool = False, fit_options: Mapping[str, Any] | None = None) -> TransferResult:
     """Effective data transferred, D_T = k D_F^alpha N^beta, with intervals (Hernandez et al. 2021).
 
     Parameters
@@ -443,6 +446,10 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     low_data_fraction : float
         A run is in the low-data regime when D_F <= this x D(N), D(N) the data at which
         the scratch law gets within 1% of its infinite-data loss.
+    include_extrapolated : bool
+        Also fit (k, alpha, beta) on runs whose D_E lies outside the scratch runs' data
+        range (by default they are reported, flagged, and left out of the fit, in each
+        draw by that draw's D_E).
 
     Returns
     -------
@@ -473,9 +480,15 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     B = len(draws)
     W = rng.multinomial(n, np.full(n, 1.0 / n), size=B).astype(float)
     # (k, alpha, beta): least squares in log space on runs with finite D_T > 0
+    smin, smax = float(sc["tokens"].min()), float(sc["tokens"].max())
+
+    def usable(de, dt):
+        ok = (dt > 0) & np.isfinite(dt)
+        return ok if include_extrapolated else ok & (de >= smin) & (de <= smax)
+
     with np.errstate(divide="ignore", invalid="ignore"):
-        lDT = np.log(np.where((DT > 0) & np.isfinite(DT), DT, np.nan))
-        lDTd = np.log(np.where((DTd > 0) & np.isfinite(DTd), DTd, np.nan))
+        lDT = np.log(np.where(usable(DE, DT), DT, np.nan))
+        lDTd = np.log(np.where(usable(DEd, DTd), DTd, np.nan))
     lDF, lN = np.log(DF), np.log(N)
     params, intervals, pdraws = None, {}, None
     ok = np.isfinite(lDT)
@@ -496,7 +509,6 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     with np.errstate(over="ignore", under="ignore", invalid="ignore"):
         Linf = np.asarray(sfit.law(**{n_sym: N, d_sym: np.full_like(N, 1e40)}, **sfit.params), dtype=float)
     D_N = effective_data(sfit, N, 1.01 * Linf)
-    smin, smax = float(sc["tokens"].min()), float(sc["tokens"].max())
     lo_de, hi_de = _q(DEd, interval)
     lo_dt, hi_dt = _q(DTd, interval)
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -517,7 +529,8 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     n_ext = int(runs["extrapolated"].sum())
     if n_ext:
         notes.append(f"{n_ext} run(s) have D_E outside the scratch runs' data range {smin:.3g}-{smax:.3g}: "
-                     "an extrapolation of the from-scratch law")
+                     "an extrapolation of the from-scratch law"
+                     + ("" if include_extrapolated else "; left out of the (k, alpha, beta) fit"))
     n_inf = int(np.isinf(DE).sum())
     if n_inf:
         notes.append(f"{n_inf} run(s) end below the scratch law's infinite-data loss at their N (D_E infinite); "
