@@ -263,7 +263,8 @@ class TransferResult(AnalysisResult):
             lines.append(f"  {r.params:9.4g} {r.D_F:9.4g} {r.loss:7.4f} {r.D_E:10.4g} "
                          f"[{r.D_E_lower:9.3g}, {r.D_E_upper:9.3g}] {r.D_T:10.4g} {r.multiplier:10.3g}  {flags}")
         if self.params is not None:
-            lines.append("  D_T = k D_F^alpha N^beta (least squares in log space on runs with D_T > 0):")
+            lines.append("  D_T = k D_F^alpha N^beta (least squares in log space on runs with D_T > 0 and, "
+                         "by default, D_E inside the scratch data range):")
             for k in ("k", "alpha", "beta"):
                 lo, hi = self.intervals[k]
                 lines.append(f"    {k:>5} = {self.params[k]:.4g}  [{lo:.4g}, {hi:.4g}]   paper text->python "
