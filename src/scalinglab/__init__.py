@@ -8,6 +8,7 @@ fit, Fit, load_fit, fit_many     robust global fitting, its result, many fits as
 published                        constants reported by papers, ready to predict with
 bootstrap, backtest, Policy      uncertainty (run bootstrap) and extrapolation backtests
 analyze                          analyses (one module each: summary, to_dict, figure, report section)
+transfer                         effective data transferred by pre-training (analyze.transfer)
 plan                             compute-optimal allocation, budgets, which runs to train next
 build_report, report.plot_*      figures and the offline HTML report (scalinglab report / plot)
 trends                           per-task trend labels (positive, inverse, U, inverted-U, emergent, flat)
@@ -37,13 +38,13 @@ _LAZY = {
     "get_law": "scalinglab.laws", "law": "scalinglab.laws", "list_laws": "scalinglab.laws",
     "register": "scalinglab.laws",
     "build_report": "scalinglab.report",
-    "trends": "scalinglab.analyze",
+    "trends": "scalinglab.analyze", "transfer": "scalinglab.analyze",
 }
 _SUBMODULES = ("analyze", "datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab import analyze, datasets, plan, published
-    from scalinglab.analyze import trends
+    from scalinglab.analyze import transfer, trends
     from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
     from scalinglab.errors import ScalingLabError
     from scalinglab.evaluate import Backtest, Policy, backtest, select_law

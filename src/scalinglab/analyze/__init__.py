@@ -26,10 +26,17 @@ Analyses
 compare_families   one law fitted to each family on its own, compared (``FamiliesResult``)
 trends             per-curve labels: positive, inverse, U, inverted-U, emergent, flat (``TrendsResult``)
 two_step           loss -> accuracy in two steps, with the direct baseline and a backtest (``DownstreamResult``)
+transfer           effective data transferred by pre-training, D_T = k D_F^alpha N^beta (``TransferResult``)
+mutual_information Henighan's mutual information and infogain vs N (``InformationResult``);
+                   compute_optimal_exponent: N_opt ~ C^beta beside the paper's 0.7
 """
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.trends import TrendsResult, trends
+from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
+from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
 
-__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "trends", "TrendsResult"]
+__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "trends", "TrendsResult", "transfer",
+           "TransferResult", "effective_data", "mutual_information", "InformationResult",
+           "compute_optimal_exponent"]

@@ -13,7 +13,7 @@ import typer
 from scalinglab import __version__
 
 _COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report", "trends",
-             "downstream")
+             "downstream", "transfer")
 
 
 def _version(value: bool) -> None:

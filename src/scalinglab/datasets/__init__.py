@@ -3,11 +3,14 @@
 ``tinylm`` is a real ladder of byte-level transformer language models trained
 with ``scalinglab sweep`` on this toolkit's reference machine; its card
 (:func:`card`) records the config, corpus hash, versions, measured cost and the
-command that regenerates it.
+command that regenerates it.  ``tinylm-transfer`` is a text -> python transfer
+ladder (pre-trained on the standard library's English, fine-tuned on its code,
+and trained from scratch on the code; ``stage`` tells them apart) for
+:func:`scalinglab.transfer`.
 
 >>> from scalinglab import datasets
 >>> datasets.list_datasets()
-['tinylm']
+['tinylm', 'tinylm-transfer']
 >>> df = datasets.load("tinylm")          # one row per evaluated checkpoint
 >>> df["run"].nunique(), df["params"].nunique()
 (21, 6)

@@ -13,10 +13,12 @@ from scalinglab.fit._engine import Solution, refit
 from scalinglab.fit._many import FitJob, fit_many
 from scalinglab.fit._groups import FitSet, PooledFamiliesWarning, pooled_warning
 from scalinglab.fit._calibration import CalibratedSigma, ExtrapolationPrior, calibrated_sigma
+from scalinglab.fit._decompose import Decomposition, ReducibleTarget, decompose, needed_for_reducible
 from scalinglab.fit._result import Diagnostic, Fit, load_fit
 from scalinglab.fit._summary import Summary
 from scalinglab.fit._uncertainty import MIN_RUNS_FOR_BOOTSTRAP, BootstrapResult, bootstrap, resolve_method
 
 __all__ = ["fit", "fit_many", "FitJob", "Fit", "Diagnostic", "Summary", "load_fit", "bootstrap", "BootstrapResult",
            "refit", "Solution", "resolve_method", "MIN_RUNS_FOR_BOOTSTRAP", "FitSet", "PooledFamiliesWarning",
-           "pooled_warning", "ExtrapolationPrior", "CalibratedSigma", "calibrated_sigma"]
+           "pooled_warning", "ExtrapolationPrior", "CalibratedSigma", "calibrated_sigma", "decompose",
+           "needed_for_reducible", "Decomposition", "ReducibleTarget"]

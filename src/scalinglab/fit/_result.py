@@ -251,6 +251,12 @@ class Fit:
 
         return parameter_intervals(self, level=interval, method=method, **kwargs)
 
+    def decompose(self, data=None, **kwargs):
+        """Irreducible (floor) and reducible loss at points, with intervals: :func:`scalinglab.fit.decompose`."""
+        from scalinglab.fit._decompose import decompose
+
+        return decompose(self, data, **kwargs)
+
     # ------------------------------------------------------------------ reporting
     @property
     def warnings(self) -> list[str]:

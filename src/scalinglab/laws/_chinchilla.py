@@ -69,6 +69,7 @@ def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
             "B": Param(0, np.inf, description="data scale"),
             "beta": Param(0, 3, grid=_EXP_GRID, description="data exponent")},
     linear=("E", "A", "B"),
+    floor="E",
     formula="L = E + A/N^alpha + B/D^beta",
     reference="Hoffmann et al. 2022, arXiv:2203.15556 (eq. 2, approach 3)",
     allocation=chinchilla_allocation,

@@ -7,7 +7,7 @@ import numpy as np
 from scalinglab.laws._published import NON_EMBEDDING, PF_DAYS, PublishedLaw, fmt_constant
 from scalinglab.laws._registry import Param, law
 
-__all__ = ["power_law", "power_floor", "PUBLISHED"]
+__all__ = ["power_law", "power_floor", "PUBLISHED", "HENIGHAN_TOKENS_PER_EXAMPLE"]
 
 _EXPONENTS = (0.05, 0.1, 0.2, 0.35, 0.5, 0.75, 1.0)
 
@@ -45,6 +45,7 @@ def power_law(x, A, alpha):
             "x0": Param(0, np.inf, grid=_x0_grid, log=True, description="scale of x"),
             "alpha": Param(0, 5, grid=_EXPONENTS, description="exponent")},
     linear=("E",),
+    floor="E",
     formula="L = E + (x0/x)^alpha",
     reference="Henighan et al. 2020, arXiv:2010.14701 (eq. 1.1)",
     params_convention="non-embedding",
@@ -87,6 +88,13 @@ _HENIGHAN_TABLE1 = (
      "Extrapolation test set."),
 )
 
+#: Tokens per example of Henighan et al.'s domains (Sec. 2): 3 R^2 pixel values, VQ codes, frames x codes,
+#: 32x32 image + 128 caption tokens.  Table 1 losses are per token; times this gives nats per example.
+HENIGHAN_TOKENS_PER_EXAMPLE = {
+    "image8x8": 192, "image16x16": 768, "image32x32": 3072, "image_vq16x16": 256, "image_vq32x32": 1024,
+    "video_vq": 4096, "text_to_image_image": 3072, "image_to_text_image": 3072,
+}
+
 # resolution key, C0 (PF-days), alpha, irreducible (nats/image)
 _HENIGHAN_TABLE3 = (
     ("image16x16", 1.7e10, 0.16, 2026.0),
@@ -105,19 +113,25 @@ def _henighan_entries() -> tuple[PublishedLaw, ...]:
     out = []
     for dom, label, ln, lc, nopt, note in _HENIGHAN_TABLE1:
         unit = f"nats/token ({label})"
+        t = HENIGHAN_TOKENS_PER_EXAMPLE.get(dom)
+        what = "video" if dom.startswith("video") else "image"
+        per = (f" Loss is per token; per {what} = {t} x per-token (L(N) floor {ln[0]:g} -> {ln[0] * t:.4g} nats/{what})."
+               if t and ln[0] else " Loss is per token.")
+        note = note + per
         E, N0, a = ln
         out.append(PublishedLaw(
             key=f"henighan2020_{dom}_n", law="power_floor", params={"E": E, "x0": N0, "alpha": a},
             constants=({"L_inf": E} if E else {}) | {"N_0": N0, "alpha_N": a}, inputs={"N": "params"},
             law_inputs={"N": "x"},
-            units={"N": NON_EMBEDDING, "loss": unit}, target="loss", source=f"{_HENIGHAN}, Table 1 ({label}, L(N))",
+            units={"N": NON_EMBEDDING, "loss": unit, "loss_per": "token"}, target="loss",
+            source=f"{_HENIGHAN}, Table 1 ({label}, L(N))",
             confidence="C1", formula=_floor_formula("L", "N", E, N0, a), notes=note))
         if lc is not None:
             E, C0, a = lc
             out.append(PublishedLaw(
                 key=f"henighan2020_{dom}_c", law="power_floor", params={"E": E, "x0": C0, "alpha": a},
                 constants=({"L_inf": E} if E else {}) | {"C_0": C0, "alpha_C": a}, inputs={"C": "pf_days"},
-                law_inputs={"C": "x"}, units={"C": PF_DAYS, "loss": unit}, target="loss",
+                law_inputs={"C": "x"}, units={"C": PF_DAYS, "loss": unit, "loss_per": "token"}, target="loss",
                 source=f"{_HENIGHAN}, Table 1 ({label}, L(C))", confidence="C1",
                 formula=_floor_formula("L", "C", E, C0, a), pf_days="C", notes=note))
         if nopt is not None:
@@ -132,7 +146,7 @@ def _henighan_entries() -> tuple[PublishedLaw, ...]:
         out.append(PublishedLaw(
             key=f"henighan2020_{res}_per_image_c", law="power_floor", params={"E": irreducible, "x0": C0, "alpha": a},
             constants={"irreducible": irreducible, "C_0": C0, "alpha_C": a}, inputs={"C": "pf_days"},
-            law_inputs={"C": "x"}, units={"C": PF_DAYS, "loss": "nats/image"}, target="loss",
+            law_inputs={"C": "x"}, units={"C": PF_DAYS, "loss": "nats/image", "loss_per": "image"}, target="loss",
             source=f"{_HENIGHAN}, Table 3 (per-image loss)", confidence="C1",
             formula=_floor_formula("L", "C", irreducible, C0, a), pf_days="C",
             notes="C_0 is the compute for 1 nat/image of reducible loss. The 8x8 row is omitted: its printed "

@@ -13,8 +13,9 @@ from __future__ import annotations
 import difflib
 import inspect
 import math
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Callable, Mapping, NamedTuple, Sequence
+from typing import NamedTuple
 
 import numpy as np
 
@@ -113,6 +114,8 @@ class Law:
     params_convention: str = ""
     # analytic derivatives: jacobian(**inputs, **params) -> (value, {param: d value/d param})
     jacobian: JacobianHook | None = field(default=None, repr=False)
+    # the parameter that is the irreducible loss (L -> floor as inputs -> inf), if any
+    floor: str | None = None
 
     @property
     def param_names(self) -> tuple[str, ...]:
@@ -291,6 +294,7 @@ def define_law(
     derived: Mapping[str, DerivedHook] | None = None,
     params_convention: str = "",
     jacobian: JacobianHook | None = None,
+    floor: str | None = None,
 ) -> Law:
     """Build a :class:`Law` from a plain function (without registering it).
 
@@ -330,6 +334,9 @@ def define_law(
         with the law's own signature and broadcasting (a constant derivative may be a scalar).
         The fitter uses it instead of central differences (one evaluation per step instead of
         ``2 P + 1``); it must agree with ``func``.
+    floor : str, optional
+        The parameter that is the irreducible loss (the limit as every input grows);
+        :func:`scalinglab.fit.decompose` splits the loss into it and the reducible rest.
 
     Examples
     --------
@@ -344,13 +351,15 @@ def define_law(
     """
     params = dict(params)
     _check_definition(func, inputs, params, linear, name)
+    if floor is not None and floor not in params:
+        raise LawDefinitionError(f"law '{name}': floor '{floor}' is not one of its parameters {list(params)}")
     doc = inspect.getdoc(func) or ""
     return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
                formula=formula or doc.split("\n")[0], reference=reference,
                description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
                version=version, min_distinct=dict(min_distinct or {}), allocation=allocation,
                allocation_reference=allocation_reference, derived=dict(derived or {}), params_convention=params_convention,
-               jacobian=jacobian)
+               jacobian=jacobian, floor=floor)
 
 
 def law(**options) -> Callable[[Callable], Callable]:

@@ -7,7 +7,12 @@ import numpy as np
 from scalinglab.laws._published import NON_EMBEDDING, PublishedLaw, fmt_constant
 from scalinglab.laws._registry import Param, law
 
-__all__ = ["transfer", "PUBLISHED"]
+__all__ = ["transfer", "PUBLISHED", "SCRATCH_LAW", "TEXT_TO_PYTHON"]
+
+#: The from-scratch law Hernandez et al. invert for the effective data D_E (their eq. 6.1: Kaplan's L(N, D)).
+SCRATCH_LAW = "kaplan"
+#: Table 1, English text -> Python: D_T = k D_F^alpha N^beta (D_F in characters, N non-embedding).
+TEXT_TO_PYTHON = {"k": 1.9e4, "alpha": 0.18, "beta": 0.38}
 
 
 @law(

@@ -17,6 +17,29 @@ is trained at each of its token ``budgets`` with each of its ``seeds``::
 Runs are trained in file order (models, then budgets ascending, then seeds), so
 put the extrapolation target last.  Every problem is reported as a one-line
 :class:`scalinglab.errors.ConfigError` naming the key and the fix.
+
+Transfer ladders (Hernandez et al. 2021) add a ``corpus`` (global or per model:
+``"stdlib"``, ``"english"`` or ``"code"``, see :mod:`scalinglab.sweep.corpus`)
+and ``[[finetune]]`` stages, each starting from the final weights of named
+runs and training on another corpus with its own budgets and schedule::
+
+    corpus = "english"            # pre-training corpus of the models below
+
+    [[models]]
+    width = 32
+    depth = 1
+    budgets = ["64K"]
+
+    [[finetune]]
+    from = ["english-d32-l1-t64K-s0"]
+    corpus = "code"
+    budgets = ["8K", "16K"]       # D_F: fine-tuning tokens, each with its own cosine schedule
+    lr_scale = 0.5                # fine-tuning peak lr = 0.5 x the source run's lr (or lr = ...)
+
+Runs on a corpus other than ``"stdlib"`` get the corpus as a prefix
+(``english-d32-l1-t64K-s0``); a fine-tuned run is ``<source>-ft-<corpus>-t<D_F>-s<seed>``.
+Order: the runs that fine-tunes start from, then the fine-tunes, then every
+other run in file order.
 """
 
 from __future__ import annotations
@@ -25,15 +48,18 @@ import difflib
 import math
 import os
 import re
-from dataclasses import asdict, dataclass, field, fields
+from collections.abc import Mapping
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scalinglab.errors import ConfigError
 
-__all__ = ["SweepConfig", "ModelSpec", "RunSpec", "load_config", "parse_tokens", "format_tokens"]
+__all__ = ["SweepConfig", "ModelSpec", "RunSpec", "FinetuneSpec", "load_config", "parse_tokens", "format_tokens"]
 
-MODEL_KEYS = ("width", "depth", "budgets", "seeds", "heads", "lr")
+MODEL_KEYS = ("width", "depth", "budgets", "seeds", "heads", "lr", "corpus")
+FINETUNE_KEYS = ("from", "corpus", "budgets", "seeds", "lr", "lr_scale", "batch_size", "warmup_frac", "min_lr_frac")
+CORPORA = ("stdlib", "english", "code")
 
 
 @dataclass(frozen=True)
@@ -46,11 +72,27 @@ class ModelSpec:
     seeds: tuple[int, ...] = (0,)
     heads: int | None = None
     lr: float | None = None
+    corpus: str | None = None
+
+
+@dataclass(frozen=True)
+class FinetuneSpec:
+    """A fine-tuning stage: start from each run in ``sources``' final weights, train on ``corpus``."""
+
+    sources: tuple[str, ...]
+    corpus: str
+    budgets: tuple[int, ...]
+    seeds: tuple[int, ...] = (0,)
+    lr: float | None = None
+    lr_scale: float = 1.0
+    batch_size: int | None = None
+    warmup_frac: float | None = None
+    min_lr_frac: float | None = None
 
 
 @dataclass(frozen=True)
 class RunSpec:
-    """One training run: a model size, a token budget and a seed."""
+    """One training run: a model size, a token budget and a seed (and, for transfer, corpus and source)."""
 
     run_id: str
     width: int
@@ -59,6 +101,13 @@ class RunSpec:
     budget: int
     seed: int
     lr: float
+    corpus: str = "stdlib"
+    stage: str = "train"
+    init_from: str | None = None
+    batch_size: int | None = None
+    warmup_frac: float | None = None
+    min_lr_frac: float | None = None
+    save_weights: bool = False
 
 
 @dataclass(frozen=True)
@@ -83,6 +132,8 @@ class SweepConfig:
     """
 
     models: tuple[ModelSpec, ...]
+    finetune: tuple[FinetuneSpec, ...] = ()
+    corpus: str = "stdlib"
     name: str = "sweep"
     family: str = "tinylm"
     seq_len: int = 128
@@ -107,16 +158,52 @@ class SweepConfig:
     def tokens_per_step(self) -> int:
         return self.seq_len * self.batch_size
 
-    def runs(self) -> list[RunSpec]:
-        """All runs in training order."""
+    @property
+    def is_transfer(self) -> bool:
+        """True when the sweep uses a corpus other than ``stdlib`` or has fine-tuning stages."""
+        return bool(self.finetune) or any(r.corpus != "stdlib" for r in self._model_runs())
+
+    def corpora(self) -> list[str]:
+        """Corpus kinds the runs train or evaluate on, in first-use order."""
+        seen: list[str] = []
+        for r in self.runs():
+            if r.corpus not in seen:
+                seen.append(r.corpus)
+        return seen
+
+    def _model_runs(self) -> list[RunSpec]:
         out = []
         for m in self.models:
             heads = m.heads or self.heads
+            corpus = m.corpus or self.corpus
+            prefix = "" if corpus == "stdlib" else f"{corpus}-"
             for b in sorted(m.budgets):
                 for s in m.seeds:
-                    rid = f"d{m.width}-l{m.depth}-t{format_tokens(b)}-s{s}"
-                    out.append(RunSpec(rid, m.width, m.depth, heads, b, s, m.lr or self.lr))
+                    rid = f"{prefix}d{m.width}-l{m.depth}-t{format_tokens(b)}-s{s}"
+                    out.append(RunSpec(rid, m.width, m.depth, heads, b, s, m.lr or self.lr, corpus=corpus))
         return out
+
+    def runs(self) -> list[RunSpec]:
+        """All runs in training order: fine-tuning sources, their fine-tunes, then the rest in file order."""
+        base = self._model_runs()
+        if not self.finetune:
+            return base
+        by_id = {r.run_id: r for r in base}
+        sources = {s for f in self.finetune for s in f.sources}
+        ft: list[RunSpec] = []
+        for f in self.finetune:
+            for src_id in f.sources:
+                src = by_id[src_id]
+                for b in sorted(f.budgets):
+                    for s in f.seeds:
+                        rid = f"{src_id}-ft-{f.corpus}-t{format_tokens(b)}-s{s}"
+                        lr = f.lr if f.lr is not None else src.lr * f.lr_scale
+                        ft.append(RunSpec(rid, src.width, src.depth, src.heads, b, s, lr, corpus=f.corpus,
+                                          stage="finetune", init_from=src_id, batch_size=f.batch_size,
+                                          warmup_frac=f.warmup_frac, min_lr_frac=f.min_lr_frac))
+        pre = [replace(r, stage="pretrain", save_weights=True) for r in base if r.run_id in sources]
+        rest = [replace(r, stage="scratch") for r in base if r.run_id not in sources]
+        return pre + ft + rest
 
     def to_dict(self) -> dict:
         d = asdict(self)
@@ -125,6 +212,16 @@ class SweepConfig:
             {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(m).items() if v is not None}
             for m in self.models
         ]
+        if self.finetune:
+            d["finetune"] = [
+                {("from" if k == "sources" else k): (list(v) if isinstance(v, tuple) else v)
+                 for k, v in asdict(f).items() if v is not None}
+                for f in self.finetune
+            ]
+        else:
+            d.pop("finetune")
+        if self.corpus == "stdlib":
+            d.pop("corpus")
         return {k: v for k, v in d.items() if v is not None}
 
 
@@ -223,11 +320,14 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
     ):
         if key in raw:
             kw[key] = _num(raw[key], key, lo, hi, lo_open)
-    for key in ("name", "family", "device", "out"):
+    for key in ("name", "family", "device", "out", "corpus"):
         if key in raw and raw[key] is not None:
             if not isinstance(raw[key], str) or not raw[key]:
                 raise ConfigError(f"{key} must be a non-empty string, got {raw[key]!r}")
             kw[key] = raw[key]
+    if kw.get("corpus", "stdlib") not in CORPORA:
+        raise ConfigError(f"corpus must be one of {', '.join(CORPORA)}, got {kw['corpus']!r}",
+                          hint="stdlib (the .py files), english (docstrings and comments) or code (without them)")
     if kw.get("device", "auto") not in ("auto", "cpu", "cuda", "mps") and not str(kw.get("device")).startswith("cuda:"):
         raise ConfigError(f"device must be auto, cpu, cuda[:N] or mps, got {kw['device']!r}")
     tps = kw.get("seq_len", 128) * kw.get("batch_size", 32)
@@ -270,14 +370,76 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
                 raise ConfigError(f"{where}.seeds: {s!r} is not a non-negative integer")
             seeds.append(s)
         lr = _num(m["lr"], f"{where}.lr", 0.0, 10.0, True) if m.get("lr") is not None else None
-        spec = ModelSpec(width, depth, tuple(budgets), tuple(seeds), m.get("heads"), lr)
+        corpus = m.get("corpus")
+        if corpus is not None and corpus not in CORPORA:
+            raise ConfigError(f"{where}.corpus must be one of {', '.join(CORPORA)}, got {corpus!r}")
+        spec = ModelSpec(width, depth, tuple(budgets), tuple(seeds), m.get("heads"), lr, corpus)
         models.append(spec)
     cfg = SweepConfig(models=tuple(models), source=source, **kw)
+    if raw.get("finetune") is not None:
+        cfg = replace(cfg, finetune=_finetune(raw["finetune"], cfg, tps))
     for r in cfg.runs():
         if r.run_id in seen:
             raise ConfigError(f"run {r.run_id} appears twice", hint="remove the duplicate width/depth/budget/seed")
         seen.add(r.run_id)
     return cfg
+
+
+def _seeds(value: Any, where: str) -> list[int]:
+    seeds = []
+    for s in _as_list(value, f"{where}.seeds"):
+        if isinstance(s, bool) or not isinstance(s, int) or s < 0:
+            raise ConfigError(f"{where}.seeds: {s!r} is not a non-negative integer")
+        seeds.append(s)
+    return seeds
+
+
+def _finetune(raw: Any, cfg: SweepConfig, tps: int) -> tuple[FinetuneSpec, ...]:
+    """Validate the ``[[finetune]]`` tables against the model runs they start from."""
+    if isinstance(raw, Mapping):
+        raw = [raw]
+    if not isinstance(raw, (list, tuple)) or not raw:
+        raise ConfigError("finetune must be a list of tables", hint="add [[finetune]] tables with from, corpus and budgets")
+    ids = [r.run_id for r in cfg._model_runs()]
+    out = []
+    for i, f in enumerate(raw):
+        where = f"finetune[{i}]"
+        if not isinstance(f, Mapping):
+            raise ConfigError(f"{where} must be a table with from, corpus and budgets")
+        for key in f:
+            if key not in FINETUNE_KEYS:
+                raise _unknown(str(key), FINETUNE_KEYS, where)
+        for key in ("from", "corpus", "budgets"):
+            if key not in f:
+                raise ConfigError(f"{where}: missing key '{key}'", hint=f"add {key} to {where}")
+        sources = _as_list(f["from"], f"{where}.from")
+        for src in sources:
+            if src not in ids:
+                close = difflib.get_close_matches(str(src), ids, n=1)
+                hint = f"did you mean '{close[0]}'?" if close else "name a run of [[models]], e.g. " + (ids[0] if ids else "")
+                raise ConfigError(f"{where}.from: {src!r} is not a run of this sweep", hint=hint)
+        if f["corpus"] not in CORPORA:
+            raise ConfigError(f"{where}.corpus must be one of {', '.join(CORPORA)}, got {f['corpus']!r}")
+        bs = _pos_int(f["batch_size"], f"{where}.batch_size") if f.get("batch_size") is not None else None
+        need = cfg.seq_len * bs if bs else tps
+        budgets = []
+        for b in _as_list(f["budgets"], f"{where}.budgets"):
+            n = parse_tokens(b, f"{where}.budgets")
+            if n < need:
+                raise ConfigError(f"{where}.budgets: {n} tokens is less than one batch ({need})",
+                                  hint=f"use a budget of at least {need} tokens, or a smaller batch_size")
+            budgets.append(n)
+        kw: dict[str, Any] = {}
+        if f.get("lr") is not None:
+            kw["lr"] = _num(f["lr"], f"{where}.lr", 0.0, 10.0, True)
+        if f.get("lr_scale") is not None:
+            kw["lr_scale"] = _num(f["lr_scale"], f"{where}.lr_scale", 0.0, 100.0, True)
+        for key, lo, hi in (("warmup_frac", 0.0, 0.5), ("min_lr_frac", 0.0, 1.0)):
+            if f.get(key) is not None:
+                kw[key] = _num(f[key], f"{where}.{key}", lo, hi)
+        out.append(FinetuneSpec(tuple(sources), f["corpus"], tuple(budgets), tuple(_seeds(f.get("seeds", [0]), where)),
+                                batch_size=bs, **kw))
+    return tuple(out)
 
 
 def load_config(config: SweepConfig | Mapping[str, Any] | str | os.PathLike) -> SweepConfig:

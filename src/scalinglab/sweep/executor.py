@@ -16,8 +16,9 @@ retries only those).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from collections.abc import Callable, Iterator, Sequence
 from functools import partial
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from scalinglab.batch import as_completed, default_workers
 from scalinglab.errors import ConfigError, TrainingError

@@ -5,12 +5,16 @@ Output directory layout::
     <out>/sweep.json          config, corpus (SHA-256, sizes, Python), torch, machine, and a
                               history of invocations (UTC start, last run finished, runs trained)
     <out>/corpus/             train.u8 / val.u8 byte arrays + corpus.json (cache)
+    <out>/corpus-<kind>/      the same for the english / code corpora of a transfer sweep
+    <out>/weights/<run_id>.pt final weights of the runs that fine-tuning stages start from
     <out>/runs/<run_id>.csv   one finished run's checkpoint rows (written atomically)
     <out>/runs/<run_id>.json  its metadata (wall and CPU time, device, versions)
     <out>/runs.csv            all finished runs, in config order (rebuilt atomically after each run)
 
-A run whose ``runs/<run_id>.csv`` exists is finished and skipped, so an
-interrupted sweep continues where it stopped.
+A run whose ``runs/<run_id>.csv`` exists (and, for a fine-tuning source, its
+weights) is finished and skipped, so an interrupted sweep continues where it
+stopped.  Fine-tuning sources are trained first, in a batch of their own, so
+with several workers no fine-tune starts before its source has finished.
 """
 
 from __future__ import annotations
@@ -20,16 +24,17 @@ import json
 import os
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 from scalinglab._io import write_atomic
 from scalinglab.errors import ConfigError
 from scalinglab.sweep.config import SweepConfig, load_config
 from scalinglab.sweep.corpus import build_corpus
 from scalinglab.sweep.executor import Executor, LocalExecutor
-from scalinglab.sweep.train import COLUMNS, TrainTask, write_csv_atomic
+from scalinglab.sweep.train import COLUMNS, TRANSFER_COLUMNS, TrainTask, write_csv_atomic
 
 __all__ = ["run", "SweepResult", "collect_rows"]
 
@@ -135,16 +140,27 @@ def run(
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "runs").mkdir(exist_ok=True)
-    corpus = build_corpus(out_dir / "corpus", cfg.val_fraction)
+    columns = TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS
+    corpus_dirs = {k: out_dir / ("corpus" if k == "stdlib" else f"corpus-{k}") for k in cfg.corpora()}
+    corpora = {k: build_corpus(d, cfg.val_fraction, kind=k) for k, d in corpus_dirs.items()}
+    corpus = corpora.get("stdlib") or next(iter(corpora.values()))
     specs = cfg.runs()
+    by_id = {s.run_id: s for s in specs}
     all_ids = [s.run_id for s in specs]
-    done = {s.run_id for s in specs if (out_dir / "runs" / f"{s.run_id}.csv").exists()}
+
+    def is_done(s) -> bool:
+        if not (out_dir / "runs" / f"{s.run_id}.csv").exists():
+            return False
+        return not s.save_weights or (out_dir / "weights" / f"{s.run_id}.pt").exists()
+
+    done = {s.run_id for s in specs if is_done(s)}
     todo = [s for s in specs if s.run_id not in done]
     meta_path = out_dir / "sweep.json"
     meta = {
         "config": cfg.to_dict(),
         "config_source": cfg.source,
         "corpus": corpus.to_dict(),
+        **({"corpora": {k: c.to_dict() for k, c in corpora.items()}} if cfg.is_transfer else {}),
         "python": platform.python_version(),
         "torch": _torch_version(),
         "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
@@ -154,11 +170,14 @@ def run(
     history: list[dict] = []
     if meta_path.exists():
         old = json.loads(meta_path.read_text())
-        if old.get("corpus", {}).get("sha256") not in (None, corpus.sha256):
-            raise ConfigError(
-                f"{out_dir} holds runs trained on a different corpus (sha256 {old['corpus']['sha256'][:12]}...)",
-                hint="use a fresh --out directory for this Python version",
-            )
+        old_corpora = old.get("corpora") or {old.get("corpus", {}).get("kind", "stdlib"): old.get("corpus", {})}
+        for k, c in corpora.items():
+            if old_corpora.get(k, {}).get("sha256") not in (None, c.sha256):
+                raise ConfigError(
+                    f"{out_dir} holds runs trained on a different {k} corpus "
+                    f"(sha256 {old_corpora[k]['sha256'][:12]}...)",
+                    hint="use a fresh --out directory for this Python version",
+                )
         history = list(old.get("history", []))
     session = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "finished": None,
                "trained": [], "workers": None}
@@ -173,22 +192,40 @@ def run(
     runs_csv = out_dir / "runs.csv"
     result = SweepResult(out=out_dir, runs_csv=runs_csv, skipped=[s.run_id for s in specs if s.run_id in done],
                          corpus=corpus.to_dict())
-    write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
-    tasks = [TrainTask(s, cfg, str(out_dir / "corpus"), str(out_dir)) for s in todo]
+    write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), columns)
+
+    def task(s) -> TrainTask:
+        src = by_id.get(s.init_from) if s.init_from else None
+        return TrainTask(s, cfg, str(corpus_dirs[s.corpus]), str(out_dir),
+                         init_corpus=src.corpus if src else None,
+                         init_tokens=(src.budget // cfg.tokens_per_step) * cfg.tokens_per_step if src else None)
+
+    tasks = [task(s) for s in todo]
+    # fine-tuning sources in a batch of their own, so that no fine-tune starts before its source ends
+    batches = [b for b in ([t for t in tasks if t.spec.save_weights], [t for t in tasks if not t.spec.save_weights])
+               if b]
     ex = executor or LocalExecutor(workers or cfg.workers)
     session["workers"] = ex.workers
 
     def finished(m: dict) -> None:
         result.trained.append(m["run"])
-        write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), COLUMNS)
+        write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), columns)
         session["trained"] = list(result.trained)
         session["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         save_meta()
 
     if tasks:
-        total_tokens = sum((t.spec.budget // cfg.tokens_per_step) * cfg.tokens_per_step for t in tasks)
+        total_tokens = sum((t.spec.budget // (cfg.seq_len * (t.spec.batch_size or cfg.batch_size)))
+                           * cfg.seq_len * (t.spec.batch_size or cfg.batch_size) for t in tasks)
         if progress:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn, TimeRemainingColumn
+            from rich.progress import (
+                BarColumn,
+                MofNCompleteColumn,
+                Progress,
+                TextColumn,
+                TimeElapsedColumn,
+                TimeRemainingColumn,
+            )
 
             with Progress(
                 TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
@@ -196,12 +233,14 @@ def run(
             ) as bar:
                 t_runs = bar.add_task("runs", total=len(tasks))
                 t_tok = bar.add_task("tokens", total=total_tokens)
-                for m in ex.run(tasks, lambda rid, n: bar.advance(t_tok, n)):
-                    finished(m)
-                    bar.advance(t_runs, 1)
+                for batch in batches:
+                    for m in ex.run(batch, lambda rid, n: bar.advance(t_tok, n)):
+                        finished(m)
+                        bar.advance(t_runs, 1)
         else:
-            for m in ex.run(tasks, None):
-                finished(m)
+            for batch in batches:
+                for m in ex.run(batch, None):
+                    finished(m)
     session["finished"] = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
     save_meta()
     result.wall_time = time.perf_counter() - t0

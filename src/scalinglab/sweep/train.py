@@ -8,6 +8,11 @@ at the last step,
 
 so every run ends its own schedule (a schedule cut short distorts the curve;
 Hoffmann et al. 2022, sec. 3 / app. B).
+
+A fine-tuning run (``spec.init_from``) loads its source run's final weights,
+starts a fresh AdamW with its own schedule over its own budget D_F, and
+records the loss of the source model on the new corpus before any step
+(``init_loss``).  Transfer sweeps write :data:`TRANSFER_COLUMNS`.
 """
 
 from __future__ import annotations
@@ -18,9 +23,9 @@ import json
 import math
 import platform
 import time
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from pathlib import Path
-from typing import Callable
 
 import numpy as np
 
@@ -28,13 +33,19 @@ from scalinglab._io import write_atomic
 from scalinglab.sweep.config import RunSpec, SweepConfig
 from scalinglab.sweep.model import flops_per_token, param_counts
 
-__all__ = ["COLUMNS", "TrainTask", "train_run", "checkpoint_steps", "lr_at", "write_csv_atomic"]
+__all__ = ["COLUMNS", "TRANSFER_COLUMNS", "TrainTask", "train_run", "checkpoint_steps", "lr_at", "write_csv_atomic"]
 
 #: Column order of the runs table (the contract with :func:`scalinglab.read_runs`).
 COLUMNS = (
     "run", "family", "params", "params_total", "tokens", "flops", "flops_counted", "step", "seed",
     "loss", "train_loss", "width", "depth", "token_budget", "lr", "wall_time", "final",
 )
+
+#: Columns of a transfer sweep (corpus or fine-tuning stages): :data:`COLUMNS` plus ``stage``
+#: (pretrain / finetune / scratch), ``corpus``, the source run, its corpus and its tokens, and
+#: ``init_loss`` (the source model's loss on this corpus before fine-tuning).  For a fine-tuned
+#: run ``tokens`` counts fine-tuning tokens (D_F) and ``flops`` the fine-tuning stage only.
+TRANSFER_COLUMNS = COLUMNS + ("stage", "corpus", "init_run", "init_corpus", "init_tokens", "init_loss")
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,8 @@ class TrainTask:
     config: SweepConfig
     corpus_dir: str
     out_dir: str
+    init_corpus: str | None = None
+    init_tokens: int | None = None
 
 
 def checkpoint_steps(total_steps: int, n: int) -> list[int]:
@@ -111,7 +124,9 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
     t0, c0 = time.perf_counter(), time.process_time()
     device = _device(cfg.device)
     train, val = load_corpus(task.corpus_dir)
-    T, B = cfg.seq_len, cfg.batch_size
+    T, B = cfg.seq_len, spec.batch_size or cfg.batch_size
+    warmup_frac = cfg.warmup_frac if spec.warmup_frac is None else spec.warmup_frac
+    min_lr_frac = cfg.min_lr_frac if spec.min_lr_frac is None else spec.min_lr_frac
     tps = T * B
     total_steps = max(1, spec.budget // tps)
     ckpts = set(checkpoint_steps(total_steps, cfg.checkpoints))
@@ -120,6 +135,10 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
 
     torch.manual_seed(spec.seed)
     model = build_model(spec.width, spec.depth, spec.heads, T).to(device)
+    weights_dir = Path(task.out_dir) / "weights"
+    if spec.init_from:
+        state = torch.load(weights_dir / f"{spec.init_from}.pt", map_location=device, weights_only=True)
+        model.load_state_dict(state)
     n_actual = sum(p.numel() for p in model.parameters())
     if n_actual != params_total:  # pragma: no cover - guards the closed-form count
         raise RuntimeError(f"parameter count mismatch: {n_actual} != {params_total}")
@@ -148,13 +167,14 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         model.train()
         return tot / cfg.eval_batches
 
+    init_loss = round(evaluate(), 6) if spec.init_from else None
     rng = np.random.Generator(np.random.PCG64(spec.seed))
     hi = len(train) - T - 1
     ema, ema_w, beta = 0.0, 0.0, 0.95
     rows: list[dict] = []
     pending = 0
     for step in range(1, total_steps + 1):
-        lr = lr_at(step, total_steps, spec.lr, cfg.warmup_frac, cfg.min_lr_frac)
+        lr = lr_at(step, total_steps, spec.lr, warmup_frac, min_lr_frac)
         for g in opt.param_groups:
             g["lr"] = lr
         starts = rng.integers(0, hi, size=B)
@@ -197,6 +217,12 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
                     "final": step == total_steps,
                 }
             )
+            if cfg.is_transfer:
+                rows[-1].update(
+                    stage=spec.stage, corpus=spec.corpus, init_run=spec.init_from or "",
+                    init_corpus=task.init_corpus or "", init_tokens=task.init_tokens or 0,
+                    init_loss="" if init_loss is None else init_loss,
+                )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     runs_dir = Path(task.out_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -207,6 +233,7 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         "steps": total_steps,
         "tokens": total_steps * tps,
         "final_loss": rows[-1]["loss"],
+        "init_loss": init_loss,
         "wall_time": round(wall, 3),
         "cpu_time": round(cpu, 3),
         "flops": 6.0 * params * total_steps * tps,
@@ -217,7 +244,12 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         "python": platform.python_version(),
         "machine": platform.machine(),
     }
+    if spec.save_weights:  # fine-tunes start from these; written before the CSV that marks the run finished
+        weights_dir.mkdir(parents=True, exist_ok=True)
+        buf = io.BytesIO()
+        torch.save(model.state_dict(), buf)
+        write_atomic(weights_dir / f"{spec.run_id}.pt", buf.getvalue())
     # Metadata first, the CSV last: the CSV's existence marks the run as finished.
     write_atomic(runs_dir / f"{spec.run_id}.json", json.dumps(meta, indent=2, default=str))
-    write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows)
+    write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows, TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS)
     return meta

@@ -69,6 +69,8 @@ def register(app: typer.Typer) -> None:
         by: Optional[str] = typer.Option(None, "--by", help="Fit each group of this column separately (e.g. family): "
                                          "one summary table."),
         strict: bool = StrictOption,
+        decompose: bool = typer.Option(False, "--decompose", help="Irreducible (floor) and reducible loss at the "
+                                                                  "fitted points, with intervals (laws with a floor)."),
         json_output: bool = JsonOption,
     ) -> None:
         """Fit a scaling law to runs and print the summary.
@@ -120,6 +122,10 @@ def register(app: typer.Typer) -> None:
             if pooled:
                 payload["warnings_pooled"] = pooled
                 text = f"warning: {pooled[0]}\n\n" + text
+            if decompose:
+                parts = result.decompose()
+                payload["decomposition"] = parts.to_dict()
+                text += "\n\n" + parts.summary()
             emit(payload, json_output, text)
         if strict and not summary.trusted:
             if not json_output:

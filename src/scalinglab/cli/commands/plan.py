@@ -7,7 +7,13 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    IntervalOption, JsonOption, cli_errors, emit, hidden_alias, n_resamples_option, resolve_alias,
+    IntervalOption,
+    JsonOption,
+    cli_errors,
+    emit,
+    hidden_alias,
+    n_resamples_option,
+    resolve_alias,
 )
 
 
@@ -31,6 +37,8 @@ def register(app: typer.Typer) -> None:
         fit_path: str = typer.Argument(..., metavar="FIT", help="A saved fit (JSON) or a published key, e.g. hoffmann2022."),
         flops: Optional[list[float]] = typer.Option(None, "--flops", help="Training budget(s) in FLOPs (repeatable)."),
         loss: Optional[float] = typer.Option(None, "--loss", help="Target loss: compute needed to reach it."),
+        reducible_loss: Optional[float] = typer.Option(None, "--reducible-loss", help="Target reducible loss "
+                                                       "(loss above the fit's floor): the N or C needed to reach it."),
         served_tokens: Optional[float] = typer.Option(None, "--served-tokens", help="Tokens served at inference (2N FLOPs each)."),
         ratio: Optional[list[float]] = typer.Option(None, "--ratio", help="Over-train at these tokens/parameter (with --flops)."),
         interval: float = IntervalOption,
@@ -47,7 +55,15 @@ def register(app: typer.Typer) -> None:
         with cli_errors(json_output):
             model = _load_model(fit_path)
             opts = dict(interval=interval or None, method=method, n_resamples=n_resamples)  # plan API keyword today
-            if served_tokens is not None:
+            if reducible_loss is not None:
+                from scalinglab.fit import Fit, needed_for_reducible
+
+                if not isinstance(model, Fit):
+                    raise InvalidParameterError("plan --reducible-loss needs a saved fit with a floor",
+                                                hint="scalinglab fit runs.csv --law power_floor -o fit.json")
+                result = needed_for_reducible(model, reducible_loss, interval=interval or 0.9, method=method,
+                                              n_draws=min(n_resamples, 1000))
+            elif served_tokens is not None:
                 result = inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss, **opts)
             elif ratio:
                 if not flops:
