@@ -28,7 +28,7 @@ class _Stop(Exception):
     pass
 
 
-@pytest.mark.parametrize("backend", ["serial", "process"])
+@pytest.mark.parametrize("backend", ["serial", pytest.param("process", marks=pytest.mark.slow)])
 def test_interrupted_batch_resumes_without_redoing_finished_jobs(tmp_path, backend):
     log, ckpt = tmp_path / "log", tmp_path / "ckpt"
     log.mkdir()
