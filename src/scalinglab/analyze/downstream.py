@@ -19,7 +19,9 @@ Links (linear space, squared loss):
 * ``"exponential"``: ``err = eps - k exp(-gamma L)``, ``acc = 1 - err`` (Gadre et al. 2024).
 
 The interval chains both steps by Monte Carlo, draw by draw: a run-bootstrap refit of
-step 1 plus step 1's run-to-run scatter gives a task loss for a new model at the target;
+step 1, plus step 1's run-to-run scatter and (``step1_drift``) its extrapolation drift
+measured by nested hold-outs of the largest ladder sizes, gives a task loss for a new model
+at the target;
 it goes through a run-bootstrap refit of step 2 (all checkpoints of a run move together,
 the anchors stay) plus step 2's residual scatter for a new model.  The interval is the
 quantiles of the accuracy draws.  Each prediction says whether its predicted loss lies
@@ -48,6 +50,7 @@ from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, FitError, InvalidParameterError
 from scalinglab.fit import fit
+from scalinglab.fit._calibration import extrapolation_error
 from scalinglab.fit._solver import refine
 from scalinglab.fit._uncertainty import _residual_draws, resample_weights
 from scalinglab.laws import DEFAULT_LAW
@@ -298,7 +301,8 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
              step2_runs: RunsTable | pd.DataFrame | str | None = None, x: Mapping[str, str] | str | None = None,
              step1_law: str = DEFAULT_LAW, link: str = "sigmoid", chance: float | None = None,
              ceiling: float = 1.0, anchors: bool = True, skip_first: float = 0.1, smooth: int = 1,
-             order: str | None = None, direct_law: str | None = None, interval: float = 0.9, n_draws: int = 400,
+             order: str | None = None, step1_drift: bool = True, direct_law: str | None = None,
+             interval: float = 0.9, n_draws: int = 400,
              seed: int = 0, task: str | None = None) -> DownstreamResult:
     """Predict ``metric`` at ``targets`` through the task loss (two steps) and directly.
 
@@ -330,6 +334,11 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
         Add the two ideal points ``(0, ceiling)`` and ``(max loss, chance)`` to step 2.
     skip_first, smooth, order
         Which checkpoints step 2 uses, see :func:`link_points`.
+    step1_drift : bool
+        Add step 1's own extrapolation drift to its draws: a log-normal term of standard
+        deviation ``sigma_ext * d`` at ``d`` decades of model size beyond the ladder, with
+        ``sigma_ext`` measured by refitting step 1 without the largest sizes and predicting
+        them (:func:`scalinglab.fit._calibration.extrapolation_error`); nothing inside the ladder.
     interval : float
         Level of the intervals.
     n_draws : int
@@ -391,6 +400,15 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
         with np.errstate(all="ignore"):  # a draw with a non-positive loss becomes NaN (ignored by the quantiles)
             logL = np.log(f1.law.evaluate(Xd, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
         logL = logL + _residual_draws(f1, logL.size, rng).reshape(logL.shape)
+        drift = extrapolation_error(f1) if step1_drift else None
+        if drift is not None:
+            size = frame[drift.column].to_numpy(float)
+            d = np.log10(targets[drift.column].to_numpy(float) / np.nanmax(size))
+            logL = logL + rng.normal(size=logL.shape) * drift.sd_at(d)[None, :]
+            if np.any(d > 0):
+                notes.append(f"step 1 draws include its extrapolation drift: {drift.sigma_per_decade:.3g} (log loss) "
+                             f"per decade of {drift.column} beyond the ladder, from {drift.n_holdouts} nested "
+                             "hold-outs of the largest sizes")
         acc_d = _link_eval(f2, link, np.exp(logL), {k: p2[k].to_numpy()[:, None] for k in p2.columns})
         # step 2: the scatter of a new model's accuracy around the link (residuals of the checkpoints)
         real = (rows["run"] != _ANCHOR).to_numpy()

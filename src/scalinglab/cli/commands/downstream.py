@@ -41,6 +41,8 @@ def register(app: typer.Typer) -> None:
                                          "left out of step 2 (with --step2)."),
         smooth: int = typer.Option(1, "--smooth", help="Trailing moving average of the task loss over this many "
                                    "checkpoints of a run, for step 2 (with --step2; the paper uses 20)."),
+        drift: bool = typer.Option(True, "--drift/--no-drift", help="Widen step 1's draws by its own extrapolation "
+                                   "drift, measured by holding out the ladder's largest sizes."),
         law: str = typer.Option("chinchilla", "--law", help="Step-1 law in (N, D) (also the direct baseline)."),
         maps: Optional[list[str]] = MapOption,
         interval: float = IntervalOption,
@@ -67,5 +69,6 @@ def register(app: typer.Typer) -> None:
             s2 = read_runs(step2, required=(loss, y), duplicates="last", **mapping) if step2 else None
             result = backtest_downstream(runs, loss=loss, metric=y, step2_runs=s2, link=link, chance=chance,
                                          ceiling=ceiling, anchors=anchors, skip_first=skip_first, smooth=smooth,
+                                         step1_drift=drift,
                                          step1_law=law, interval=interval, n_draws=n_draws, task=y)
             emit(result.to_dict(), json_output, result.summary())
