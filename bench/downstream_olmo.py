@@ -1,20 +1,32 @@
 """Two-step loss -> accuracy vs the direct baseline, backtested on the OLMo ladder and Pythia lambada.
 
-OLMo ladder (Bhagia et al. 2024 data): step 1 = Chinchilla law in (N, D) on the task bits-per-byte of
-the 20 ladder runs (190M-1B, final checkpoints); step 2 = sigmoid (floor at chance) from bpb to
-accuracy on every ladder checkpoint past 10% of its run; target = the 7B (pre-anneal ``7B-28xC`` and
-annealed ``7B-28xC-anneal-new`` rows).  Direct = Chinchilla law on the error 1 - acc of the same
-20 runs.  Pythia lambada: log-perplexity -> accuracy, fit on 70M-2.8B checkpoints (step >= 13000 for
-step 1 and the direct fit; step >= 1000 for step 2), target = 6.9B and 12B at step 143000, both
-families.  Writes bench/results/downstream.json and prints the table.
+OLMo ladder (the data of Bhagia et al. 2024, arXiv:2412.04403), their recipe:
+  step 1 = Chinchilla law in (N, D) on the task bits-per-byte of the 20 ladder runs (190M-1B x 1, 2, 5,
+           10 xC; final checkpoints);
+  step 2 = sigmoid from bpb to accuracy on every intermediate checkpoint of those runs, the first 10 % of
+           each run's checkpoints dropped, bpb smoothed by a 20-checkpoint trailing moving average, with
+           the two ideal points (bpb 0 -> accuracy 1, largest bpb -> chance);
+  target = the 7B: the annealed row ``7B-28xC-anneal-new`` (the paper's target) and the pre-anneal
+           ``7B-28xC`` row.
+Direct = Chinchilla law on the error 1 - acc of the same 20 final checkpoints.  Tasks: the paper's
+eight (MMLU as the question-weighted mean of its four subject groups, HellaSwag, ARC-C, ARC-E, PIQA,
+CSQA, SocialIQA, OpenBookQA) plus WinoGrande and BoolQ, which the ladder data also hold.
+Pythia lambada: log-perplexity -> accuracy; step 1 and the direct fit on the checkpoints from step
+13000 on of 70M-2.8B (one token count per size at the final step, so later checkpoints supply the D
+axis), step 2 on all their checkpoints from step 1000 on; targets 6.9B and 12B at step 143000, both
+families.  Step 1's draws include its extrapolation drift measured by nested hold-outs of the largest
+ladder sizes.  ``--ablation`` reruns the OLMo ladder without that drift, and without the anchors
+(point estimates; the sigmoid's floor then fixed at chance).
+Writes bench/results/downstream.json and prints the tables.
 
-    PYTHONPATH=src SCALINGLAB_SHARED=... python bench/downstream_olmo.py
+    PYTHONPATH=$PWD/src SCALINGLAB_SHARED=/path/to/shared python bench/downstream_olmo.py [--ablation]
 """
 
 from __future__ import annotations
 
 import json
 import os
+import sys
 import time
 from pathlib import Path
 
@@ -24,42 +36,51 @@ import pandas as pd
 from scalinglab.analyze.downstream import two_step
 
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", Path(__file__).resolve().parents[2] / "shared")) / "data"
+N_DRAWS = 300
+PAPER_TASKS = ("mmlu", "hellaswag", "arc_challenge", "arc_easy", "piqa", "csqa", "socialiqa", "openbookqa")
 
 # task: (bpb column, accuracy column, chance)
 OLMO_TASKS = {
+    "mmlu": ("mmlu_bpb", "mmlu_len_norm", 0.25),
     "hellaswag": ("hellaswag_rc_5shot_bpb_bpb", "hellaswag_rc_5shot_len_norm", 0.25),
-    "arc_easy": ("arc_easy_rc_5shot_bpb_bpb", "arc_easy_rc_5shot_acc", 0.25),
     "arc_challenge": ("arc_challenge_rc_5shot_bpb_bpb", "arc_challenge_rc_5shot_len_norm", 0.25),
+    "arc_easy": ("arc_easy_rc_5shot_bpb_bpb", "arc_easy_rc_5shot_acc", 0.25),
     "piqa": ("piqa_rc_5shot_bpb_bpb", "piqa_rc_5shot_len_norm", 0.5),
-    "openbookqa": ("openbookqa_rc_5shot_bpb_bpb", "openbookqa_rc_5shot_len_norm", 0.25),
     "csqa": ("csqa_rc_5shot_bpb_bpb", "csqa_rc_5shot_len_norm", 0.2),
     "socialiqa": ("socialiqa_rc_5shot_bpb_bpb", "socialiqa_rc_5shot_len_norm", 1 / 3),
+    "openbookqa": ("openbookqa_rc_5shot_bpb_bpb", "openbookqa_rc_5shot_len_norm", 0.25),
     "winogrande": ("winogrande_rc_5shot_bpb_bpb", "winogrande_rc_5shot_acc", 0.5),
     "boolq": ("boolq_rc_5shot_bpb_bpb", "boolq_rc_5shot_acc", 0.5),
 }
+# MMLU subject groups weighted by their share of the test questions
+MMLU_WEIGHTS = {"stem": 0.215, "humanities": 0.335, "social_sciences": 0.219, "other": 0.231}
+RECIPE = {"skip_first": 0.1, "smooth": 20, "anchors": True, "step1_drift": True}
 
 
 def _olmo_frame(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     df.columns = [c.replace("downstream_bpb/", "").replace("downstream/", "") for c in df.columns]
-    return df.rename(columns={"n_params": "params"})
+    extra = {"mmlu_bpb": sum(w * df[f"mmlu_{k}_var_bpb_bpb"] for k, w in MMLU_WEIGHTS.items()),
+             "mmlu_len_norm": sum(w * df[f"mmlu_{k}_var_len_norm"] for k, w in MMLU_WEIGHTS.items())}
+    return pd.concat([df, pd.DataFrame(extra)], axis=1).rename(columns={"n_params": "params"})
 
 
-def olmo(rows: list) -> None:
+def olmo(rows: list, recipe: dict, n_draws: int, label: str) -> None:
     final = _olmo_frame(SHARED / "olmo-ladder" / "final_checkpoints.csv")
     traj = _olmo_frame(SHARED / "olmo-ladder" / "trajectories_main.csv")
     ladder = final[final["size_label"] != "7B"]
     targets = final[final["size_label"] == "7B"]
-    last = traj.groupby("run")["tokens"].transform("max")
-    traj = traj[traj["tokens"] >= 0.1 * last]
     for task, (bpb, acc, chance) in OLMO_TASKS.items():
+        t0 = time.perf_counter()
         r = two_step(ladder, targets, loss=bpb, metric=acc, step2_runs=traj, x={"N": "params", "D": "tokens"},
-                     chance=chance, task=task)
+                     chance=chance, task=task, n_draws=n_draws, **recipe)
         for _, p in r.predictions.iterrows():
-            rows.append({"bed": "olmo", "task": task, "target": p["target"], **_row(p)})
+            rows.append({"bed": "olmo", "config": label, "task": task, "paper_task": task in PAPER_TASKS,
+                         "target": p["target"], **_row(p), "link_range": list(r.link_range),
+                         "seconds": time.perf_counter() - t0})
 
 
-def pythia(rows: list) -> None:
+def pythia(rows: list, n_draws: int) -> None:
     long = pd.read_csv(SHARED / "pythia-evals" / "pythia_opt_bloom_evals_long.csv")
     lam = long[(long["task"] == "lambada_openai") & (long["shots"] == 0) & long["model_family"].str.startswith("pythia")]
     wide = lam.pivot_table(index=["model_family", "model", "params", "step", "tokens"], columns="metric",
@@ -69,44 +90,67 @@ def pythia(rows: list) -> None:
     for fam, d in wide.groupby("model_family"):
         small = d[d["params"] < 5e9]
         targets = d[(d["params"] > 5e9) & (d["step"] == 143000)]
-        r = two_step(small[small["step"] >= 13000].assign(run=lambda t: t["model"] + "@" + t["step"].astype(str)),
-                     targets.assign(run=targets["model"]), loss="logppl", metric="acc",
-                     step2_runs=small[small["step"] >= 1000], x={"N": "params", "D": "tokens"}, chance=0.0,
-                     task=f"lambada ({fam})")
+        t0 = time.perf_counter()
+        step1 = small[small["step"] >= 13000].assign(run=lambda t: t["model"] + "@" + t["step"].astype(str))
+        r = two_step(step1, targets.assign(run=targets["model"]), loss="logppl",
+                     metric="acc", step2_runs=small[small["step"] >= 1000], x={"N": "params", "D": "tokens"},
+                     chance=0.0, skip_first=0.0, smooth=1, n_draws=n_draws, task=f"lambada ({fam})")
         for _, p in r.predictions.iterrows():
-            rows.append({"bed": "pythia-lambada", "task": f"lambada/{fam}", "target": p["target"], **_row(p)})
+            rows.append({"bed": "pythia-lambada", "config": "recipe", "task": f"lambada/{fam}", "paper_task": False,
+                         "target": p["target"], **_row(p), "link_range": list(r.link_range),
+                         "seconds": time.perf_counter() - t0})
 
 
 def _row(p) -> dict:
-    return {k: float(p[k]) for k in ("actual", "loss_actual", "loss_pred", "two_step", "lower", "upper", "direct",
-                                     "direct_lower", "direct_upper", "err_two_step", "err_direct")} | {
-        "covered": bool(p["covered"]), "direct_covered": bool(p["direct_covered"])}
+    out = {k: float(p[k]) for k in ("actual", "loss_actual", "loss_pred", "two_step", "lower", "upper",
+                                    "step2_at_actual_loss", "direct", "direct_lower", "direct_upper",
+                                    "err_two_step", "err_direct")}
+    return out | {"in_link_range": bool(p["in_link_range"]), "covered": bool(p["covered"]),
+                  "direct_covered": bool(p["direct_covered"])}
+
+
+def _summary(part: pd.DataFrame) -> dict:
+    return {"n": len(part), "two_step_beats_direct": int((part["err_two_step"] < part["err_direct"]).sum()),
+            "mean_abs_err_two_step": float(part["err_two_step"].mean()),
+            "mean_abs_err_direct": float(part["err_direct"].mean()),
+            "mean_abs_err_step2_at_actual_loss": float((part["step2_at_actual_loss"] - part["actual"]).abs().mean()),
+            "within_2_points_two_step": int((part["err_two_step"] <= 0.02).sum()),
+            "within_2_points_direct": int((part["err_direct"] <= 0.02).sum()),
+            "coverage_two_step": float(part["covered"].mean()), "coverage_direct": float(part["direct_covered"].mean()),
+            "predicted_loss_outside_link_range": int((~part["in_link_range"]).sum())}
 
 
 def main() -> None:
     t0 = time.perf_counter()
     rows: list = []
-    olmo(rows)
-    pythia(rows)
+    olmo(rows, RECIPE, N_DRAWS, "recipe")
+    if "--ablation" in sys.argv:
+        olmo(rows, {**RECIPE, "step1_drift": False}, N_DRAWS, "no step-1 drift")
+        olmo(rows, {**RECIPE, "anchors": False}, 40, "no anchors (floor fixed at chance)")
+    pythia(rows, N_DRAWS)
     df = pd.DataFrame(rows)
-    pd.set_option("display.width", 200)
-    print(df[["bed", "task", "target", "actual", "two_step", "lower", "upper", "direct", "err_two_step",
-              "err_direct", "covered"]].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
+    pd.set_option("display.width", 250)
+    cols = ["task", "target", "actual", "loss_actual", "loss_pred", "in_link_range", "two_step", "lower", "upper",
+            "step2_at_actual_loss", "direct", "err_two_step", "err_direct", "covered", "direct_covered"]
+    print(df[df["config"] == "recipe"][cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     summary = {}
-    for name, part in (("olmo 7B-28xC (pre-anneal)", df[df["target"] == "7B-28xC"]),
-                       ("olmo 7B annealed", df[df["target"] == "7B-28xC-anneal-new"]),
-                       ("pythia lambada 6.9B+12B", df[df["bed"] == "pythia-lambada"])):
-        s = {"n": len(part), "two_step_beats_direct": int((part["err_two_step"] < part["err_direct"]).sum()),
-             "mean_abs_err_two_step": float(part["err_two_step"].mean()),
-             "mean_abs_err_direct": float(part["err_direct"].mean()),
-             "within_2_points_two_step": int((part["err_two_step"] <= 0.02).sum()),
-             "coverage_two_step": float(part["covered"].mean()), "coverage_direct": float(part["direct_covered"].mean())}
-        summary[name] = s
+    groups = []
+    for config in df["config"].unique():
+        o = df[(df["bed"] == "olmo") & (df["config"] == config)]
+        for tgt, name in (("7B-28xC-anneal-new", "7B annealed (paper's target)"), ("7B-28xC", "7B pre-anneal")):
+            groups.append((f"olmo {config}: {name}, paper's 8 tasks", o[(o["target"] == tgt) & o["paper_task"]]))
+            groups.append((f"olmo {config}: {name}, all 10 tasks", o[o["target"] == tgt]))
+    groups.append(("pythia lambada 6.9B+12B", df[df["bed"] == "pythia-lambada"]))
+    for name, part in groups:
+        s = summary[name] = _summary(part)
         print(f"{name}: two-step beats direct on {s['two_step_beats_direct']} of {s['n']}; mean |err| two-step "
-              f"{100 * s['mean_abs_err_two_step']:.1f} pts vs direct {100 * s['mean_abs_err_direct']:.1f} pts; "
-              f"within 2 pts: {s['within_2_points_two_step']}/{s['n']}; 90% coverage two-step "
-              f"{s['coverage_two_step']:.0%}, direct {s['coverage_direct']:.0%}")
-    out = {"rows": rows, "summary": summary, "seconds": time.perf_counter() - t0}
+              f"{100 * s['mean_abs_err_two_step']:.1f} pts vs direct {100 * s['mean_abs_err_direct']:.1f} pts "
+              f"(step 2 fed the true loss {100 * s['mean_abs_err_step2_at_actual_loss']:.1f}); within 2 pts "
+              f"{s['within_2_points_two_step']}/{s['n']} (direct {s['within_2_points_direct']}); 90% coverage "
+              f"two-step {s['coverage_two_step']:.0%}, direct {s['coverage_direct']:.0%}; predicted loss outside "
+              f"the link's range: {s['predicted_loss_outside_link_range']}")
+    out = {"recipe": RECIPE, "n_draws": N_DRAWS, "rows": rows, "summary": summary,
+           "seconds": time.perf_counter() - t0}
     path = Path(__file__).parent / "results" / "downstream.json"
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path} ({out['seconds']:.0f} s)")

@@ -1,19 +1,35 @@
 """Two-step downstream prediction: (N, D) -> task loss -> accuracy, with the direct baseline beside it.
 
-Step 1 fits a loss law in (N, D) to the task loss (bits per byte of the correct answer,
-or log-perplexity; Chinchilla form by default, Huber on log values).  Step 2 fits a link
-from task loss to accuracy on the ladder's (loss, accuracy) pairs, in linear space:
+The recipe of Bhagia et al. 2024 ("Establishing Task Scaling Laws via Compute-Efficient
+Model Ladders", arXiv:2412.04403):
 
-* ``"sigmoid"``: ``acc = a / (1 + exp(-k (L - L0))) + b`` (Bhagia et al. 2024), the floor
-  ``b`` fixed at chance when ``chance`` is given;
+* step 1 fits a loss law in (N, D) to the task loss (bits per byte of the correct answer,
+  or log-perplexity) on the ladder's **final** checkpoints (Chinchilla form by default,
+  Huber on log values);
+* step 2 fits a link from task loss to accuracy on **every intermediate checkpoint** of the
+  ladder runs, whose accuracies span a much wider range than the final points, so that the
+  link is interpolated rather than extrapolated at the target.  As in the paper, the first
+  ``skip_first`` (10 %) of each run's checkpoints are dropped, the loss can be smoothed by a
+  trailing moving average over checkpoints (``smooth``), and two "ideal" points anchor the
+  ends: accuracy ``ceiling`` (1) at zero loss and ``chance`` at the largest loss seen.
+
+Links (linear space, squared loss):
+
+* ``"sigmoid"``: ``acc = a / (1 + exp(-k (L - L0))) + b`` (Bhagia et al. 2024);
 * ``"exponential"``: ``err = eps - k exp(-gamma L)``, ``acc = 1 - err`` (Gadre et al. 2024).
 
-The chained prediction carries both steps' uncertainty by Monte Carlo: parameter draws
-of step 1 (delta method) plus its run-to-run scatter give task-loss draws at the target;
-each goes through a parameter draw of step 2 plus its scatter.  The interval is the
-quantiles of the accuracy draws.  The direct baseline fits the error ``1 - acc`` itself
-with the same (N, D) law (a power law in the metric; Krajewski et al. 2025 argue for it)
-and takes its prediction interval for a new run.
+The interval chains both steps by Monte Carlo, draw by draw: a run-bootstrap refit of
+step 1, plus step 1's run-to-run scatter and (``step1_drift``) its extrapolation drift
+measured by nested hold-outs of the largest ladder sizes, gives a task loss for a new model
+at the target;
+it goes through a run-bootstrap refit of step 2 (all checkpoints of a run move together,
+the anchors stay) plus step 2's residual scatter for a new model.  The interval is the
+quantiles of the accuracy draws.  Each prediction says whether its predicted loss lies
+inside the range of losses the link was fitted on.
+
+The direct baseline fits the error ``1 - acc`` itself with the same (N, D) law on the
+same final checkpoints (a power law in the metric; Krajewski et al. 2025 argue for it)
+with its bootstrap interval for a new run.
 
 :func:`two_step` predicts given targets; :func:`backtest_downstream` holds out the largest
 models, predicts them both ways and scores the absolute accuracy error.
@@ -32,15 +48,18 @@ import pandas as pd
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable, read_runs
-from scalinglab.errors import DataError, InvalidParameterError
+from scalinglab.errors import DataError, FitError, InvalidParameterError
 from scalinglab.fit import fit
-from scalinglab.fit._uncertainty import sample_params
+from scalinglab.fit._calibration import extrapolation_error
+from scalinglab.fit._solver import refine
+from scalinglab.fit._uncertainty import _residual_draws, resample_weights
 from scalinglab.laws import DEFAULT_LAW
 from scalinglab.laws._downstream import LINKS
 from scalinglab.render import FigureRenderer, Section, figure_context, new_figure, table_html
 
-__all__ = ["two_step", "backtest_downstream", "DownstreamResult", "LINKS"]
+__all__ = ["two_step", "backtest_downstream", "link_points", "DownstreamResult", "LINKS"]
 
+_ANCHOR = "__anchor__"
 
 
 @dataclass(frozen=True)
@@ -50,10 +69,14 @@ class DownstreamResult(AnalysisResult):
     Attributes
     ----------
     predictions : DataFrame
-        One row per target: inputs, ``actual`` (when known), ``loss_pred`` (step 1),
-        ``two_step``/``lower``/``upper``, ``direct``/``direct_lower``/``direct_upper``,
-        and the absolute errors ``err_two_step``, ``err_direct``.
+        One row per target: inputs, ``actual`` (when known), ``loss_pred`` (step 1) and
+        ``loss_actual``, ``in_link_range`` (the predicted loss lies inside the losses step 2
+        was fitted on), ``two_step``/``lower``/``upper``, ``step2_at_actual_loss`` (step 2
+        alone, fed the true loss), ``direct``/``direct_lower``/``direct_upper``, the absolute
+        errors ``err_two_step``, ``err_direct`` and whether each interval covers the truth.
     step1, step2, direct : Fit
+    link_range : (float, float)
+        Smallest and largest task loss among the step-2 points (anchors excluded).
     """
 
     name = "downstream"
@@ -70,16 +93,25 @@ class DownstreamResult(AnalysisResult):
     loss: str = "loss"
     metric: str = "acc"
     step2_points: pd.DataFrame = field(default=None, repr=False)
+    link_range: tuple = (math.nan, math.nan)
+    anchors: bool = True
+    skip_first: float = 0.0
+    smooth: int = 1
+    n_draws: int = 0
     notes: tuple = ()
 
     def summary(self) -> str:
         p = self.predictions
-        lines = [f"{self.task}: step 1 {self.step1.law.name} on '{self.loss}' ({self.step1.n_points} runs), step 2 "
-                 f"{self.link} link to '{self.metric}' ({self.step2.n_points} points"
-                 + (f", floor at chance {self.chance:g}" if self.chance is not None and self.link == "sigmoid" else "")
-                 + f"); {self.interval:.0%} intervals carry both steps"]
-        cols = [c for c in ("target", "actual", "loss_actual", "loss_pred", "two_step", "lower", "upper", "direct",
-                            "direct_lower", "direct_upper", "err_two_step", "err_direct") if c in p]
+        lo, hi = self.link_range
+        lines = [f"{self.task}: step 1 {self.step1.law.name} on '{self.loss}' ({self.step1.n_points} final "
+                 f"checkpoints); step 2 {self.link} link to '{self.metric}' on {len(self.step2_points)} checkpoints "
+                 f"(first {self.skip_first:.0%} of each run dropped, loss smoothed over {self.smooth}"
+                 + (", anchored at chance and at the ceiling" if self.anchors else "")
+                 + f"), fitted on task losses {lo:.4g}-{hi:.4g}; {self.interval:.0%} intervals carry both steps "
+                 f"({self.n_draws} run-bootstrap draws each)"]
+        cols = [c for c in ("target", "actual", "loss_actual", "loss_pred", "in_link_range", "two_step", "lower",
+                            "upper", "step2_at_actual_loss", "direct", "direct_lower", "direct_upper", "err_two_step",
+                            "err_direct") if c in p]
         lines.append(p[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -90,22 +122,26 @@ class DownstreamResult(AnalysisResult):
                 "step1": {"law": self.step1.law.name, "params": _clean(self.step1.params),
                           "n_points": int(self.step1.n_points)},
                 "step2": {"law": self.step2.law.name, "params": _clean(self.step2.params),
-                          "n_points": int(self.step2.n_points)},
+                          "n_points": int(len(self.step2_points)), "loss_range": [_num(v) for v in self.link_range],
+                          "anchors": self.anchors, "skip_first": self.skip_first, "smooth": self.smooth},
                 "direct": {"law": self.direct.law.name, "params": _clean(self.direct.params)},
+                "n_draws": self.n_draws,
                 "predictions": [{k: _num(v) for k, v in row.items()} for row in self.predictions.to_dict("records")],
                 "notes": list(self.notes)}
 
     def figure(self):
-        """Step 2: accuracy against task loss (ladder points, fitted link) and the targets predicted."""
+        """Step 2: accuracy against task loss (ladder checkpoints, fitted link) and the targets predicted."""
         with figure_context():
             fig, ax = new_figure()
             ax = np.atleast_1d(ax).ravel()[0]
             pts = self.step2_points
-            if pts is not None and len(pts):
-                ax.scatter(pts["L"], pts["acc"], s=6, color="0.6", label="ladder points (step 2)")
-                grid = np.linspace(pts["L"].min() * 0.9, pts["L"].max() * 1.05, 200)
-                ax.plot(grid, _link_eval(self.step2, self.link, grid), color="C0", label=f"{self.link} link")
             p = self.predictions
+            if pts is not None and len(pts):
+                ax.scatter(pts["L"], pts["acc"], s=4, color="0.65", label="ladder checkpoints (step 2)")
+                lo = min(pts["L"].min(), np.nanmin(p["loss_pred"])) * 0.95
+                grid = np.linspace(lo, pts["L"].max() * 1.02, 200)
+                ax.plot(grid, _link_eval(self.step2, self.link, grid), color="C0", label=f"{self.link} link")
+                ax.axvspan(*self.link_range, color="C0", alpha=0.06, lw=0)
             yerr = np.vstack([p["two_step"] - p["lower"], p["upper"] - p["two_step"]])
             ax.errorbar(p["loss_pred"], p["two_step"], yerr=np.maximum(yerr, 0), fmt="s", color="C3", ms=4,
                         capsize=2, label=f"two-step ({self.interval:.0%})")
@@ -133,14 +169,16 @@ def _clean(params: Mapping[str, float]) -> dict:
 
 
 def _num(v):
-    if isinstance(v, (int, float, np.floating, np.integer)) and not isinstance(v, bool):
+    if isinstance(v, (bool, np.bool_)):
+        return bool(v)
+    if isinstance(v, (int, float, np.floating, np.integer)):
         v = float(v)
         return v if math.isfinite(v) else None
     return v
 
 
-def _link_eval(step2, link: str, L) -> np.ndarray:
-    out = step2.law.evaluate({"L": np.asarray(L, dtype=float)}, step2.params)
+def _link_eval(step2, link: str, L, params: Mapping | None = None) -> np.ndarray:
+    out = step2.law.evaluate({"L": np.asarray(L, dtype=float)}, step2.params if params is None else params)
     return 1.0 - out if link == "exponential" else out
 
 
@@ -154,34 +192,157 @@ def _frame(data) -> pd.DataFrame:
     return read_runs(data, required=()).frame
 
 
+def link_points(checkpoints: RunsTable | pd.DataFrame | str, *, loss: str, metric: str, skip_first: float = 0.1,
+                smooth: int = 1, order: str | None = None) -> pd.DataFrame:
+    """The (task loss, accuracy) points step 2 is fitted on, one row per kept checkpoint.
+
+    Within each run (``run`` column; one run when absent), checkpoints are ordered by
+    ``order`` (default ``tokens``, else ``step``, else the given order); the first
+    ``ceil(skip_first * n)`` are dropped and the loss is replaced by its trailing moving
+    average over ``smooth`` checkpoints (Bhagia et al. 2024 drop the first 10 % and smooth
+    the loss; the accuracy is left as measured).
+
+    Returns
+    -------
+    DataFrame with columns ``run``, ``L``, ``acc``.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> ck = pd.DataFrame({"run": ["a"] * 10, "tokens": range(1, 11), "bpb": [2.0 - 0.1 * i for i in range(10)],
+    ...                    "acc": [0.3 + 0.02 * i for i in range(10)]})
+    >>> pts = link_points(ck, loss="bpb", metric="acc", skip_first=0.2, smooth=2)
+    >>> len(pts), round(float(pts["L"].iloc[0]), 3), round(float(pts["L"].iloc[1]), 3)
+    (8, 1.8, 1.75)
+    """
+    frame = _frame(checkpoints)
+    for col in (loss, metric):
+        if col not in frame:
+            raise DataError(f"column '{col}' is not in the step-2 table", column=col, kind="missing-column",
+                            hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}")
+    if not 0 <= skip_first < 1:
+        raise InvalidParameterError(f"skip_first must be in [0, 1); got {skip_first!r}", hint="e.g. skip_first=0.1")
+    if int(smooth) != smooth or smooth < 1:
+        raise InvalidParameterError(f"smooth must be a whole number >= 1; got {smooth!r}", hint="e.g. smooth=1 or 20")
+    order = order or next((c for c in ("tokens", "step") if c in frame), None)
+    runs = frame["run"].astype(str) if "run" in frame else pd.Series("all", index=frame.index)
+    d = pd.DataFrame({"run": runs.to_numpy(), "L": pd.to_numeric(frame[loss], errors="coerce").to_numpy(float),
+                      "acc": pd.to_numeric(frame[metric], errors="coerce").to_numpy(float),
+                      "_o": pd.to_numeric(frame[order], errors="coerce").to_numpy(float) if order
+                      else np.arange(len(frame), dtype=float)})
+    d = d[np.isfinite(d["L"]) & np.isfinite(d["acc"]) & (d["L"] > 0)]
+    parts = []
+    for _, g in d.sort_values(["run", "_o"], kind="stable").groupby("run", sort=False):
+        g = g.iloc[int(math.ceil(skip_first * len(g))):].copy()
+        g["L"] = g["L"].rolling(int(smooth), min_periods=1).mean()
+        parts.append(g)
+    out = pd.concat(parts, ignore_index=True) if parts else d.iloc[:0]
+    return out[["run", "L", "acc"]].reset_index(drop=True)
+
+
+def _fit_link(pts: pd.DataFrame, link: str, chance: float | None, ceiling: float, anchors: bool):
+    """Step 2 on ``pts`` (+ the two ideal points when ``anchors``); returns the Fit and the frame fitted."""
+    rows = pts.copy()
+    if anchors:
+        extra = [{"run": _ANCHOR, "L": float(rows["L"].min()) * 1e-6, "acc": ceiling}]
+        if chance is not None:
+            extra.append({"run": _ANCHOR, "L": float(rows["L"].max()), "acc": float(chance)})
+        rows = pd.concat([rows, pd.DataFrame(extra)], ignore_index=True)
+    if link == "sigmoid":
+        fixed = {"b": float(chance)} if (chance is not None and not anchors) else None
+        bounds = {"a": (0.0, ceiling)} if fixed else {"a": (0.0, ceiling), "b": (0.0, ceiling)}
+        f2 = fit(rows.rename(columns={"L": "task_loss", "acc": "accuracy"}), LINKS["sigmoid"], y="accuracy",
+                 space="linear", loss="squared", fixed=fixed, bounds=bounds)
+    else:
+        f2 = fit(rows.assign(error=1 - rows["acc"]).rename(columns={"L": "loss"}), LINKS["exponential"], y="error",
+                 space="linear", loss="squared")
+    return f2, rows
+
+
+def _refits(f, n: int, seed: int, *, runs: np.ndarray | None = None, max_iter: int = 300,
+            chunk: int = 100) -> pd.DataFrame:
+    """``n`` refits of ``f`` on resamples of its runs (all rows of a run move together; rows whose run is
+    the anchor label stay in every resample), started at the full-data optimum.
+
+    The objective is minimised from a good start, so a refit stopped by ``max_iter`` (Huber with a small
+    threshold behaves like L1 and converges slowly) is kept when its objective is finite.
+    """
+    problem = f.problem()
+    theta = np.array([f.params[p] for p in problem.names])
+    u0 = problem.to_u(theta[None, :])
+    if runs is None:
+        runs = f.data["run"].astype(str).to_numpy() if "run" in f.data else np.arange(problem.n).astype(str)
+    anchor = runs == _ANCHOR
+    groups = runs[~anchor]
+    if pd.unique(groups).size == groups.size or pd.unique(groups).size < 2:
+        groups = np.arange(groups.size)  # one row per run (final checkpoints), or one run: resample rows
+    rng = np.random.default_rng(seed)
+    out = []
+    for start in range(0, n, chunk):
+        b = min(chunk, n - start)
+        W = np.ones((b, problem.n))
+        W[:, ~anchor] = resample_weights(groups, b, rng)
+        if problem.weights is not None:
+            W = W * problem.weights[None, :]
+        res = refine(problem, np.repeat(u0, b, axis=0), weights=W, max_iter=max_iter)
+        ok = np.isfinite(res.objective) & np.all(np.isfinite(res.u), axis=1)
+        out.append(problem.to_theta(res.u[ok]))
+    draws = pd.DataFrame(np.vstack(out), columns=problem.names)
+    if draws.empty:
+        raise FitError(f"two_step(): every bootstrap refit of {f.law.name} failed", hint="check the fitted points")
+    for p, v in problem.fixed.items():
+        draws[p] = v
+    draws = draws[list(f.law.params)]
+    idx = np.random.default_rng(seed + 7).integers(0, len(draws), n) if len(draws) < n else np.arange(n)
+    return draws.iloc[idx].reset_index(drop=True)
+
+
 def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, loss: str, metric: str,
              step2_runs: RunsTable | pd.DataFrame | str | None = None, x: Mapping[str, str] | str | None = None,
              step1_law: str = DEFAULT_LAW, link: str = "sigmoid", chance: float | None = None,
-             direct_law: str | None = None, interval: float = 0.9, n_draws: int = 4000, seed: int = 0,
-             task: str | None = None) -> DownstreamResult:
+             ceiling: float = 1.0, anchors: bool = True, skip_first: float = 0.1, smooth: int = 1,
+             order: str | None = None, step1_drift: bool = True, direct_law: str | None = None,
+             interval: float = 0.9, n_draws: int = 400,
+             seed: int = 0, task: str | None = None) -> DownstreamResult:
     """Predict ``metric`` at ``targets`` through the task loss (two steps) and directly.
+
+    Step 1: ``loss = step1_law(N, D)`` on ``runs`` (final checkpoints).  Step 2:
+    ``metric = link(loss)`` on the checkpoints of ``step2_runs`` (see :func:`link_points`),
+    e.g. ``a / (1 + exp(-k (L - L0))) + b`` (Bhagia et al. 2024, arXiv:2412.04403).
 
     Parameters
     ----------
     runs : RunsTable, DataFrame or path
-        The ladder: inputs of ``step1_law`` (``params``, ``tokens``), ``loss`` and ``metric``.
+        The ladder's final checkpoints: inputs of ``step1_law`` (``params``, ``tokens``),
+        ``loss`` and ``metric``.
     targets : DataFrame
         Rows to predict (inputs; ``metric``/``loss`` columns, when present, are the truth).
     loss, metric : str
         Task-loss and accuracy columns.
     step2_runs : optional
-        The (loss, metric) pairs step 2 is fitted on (e.g. every ladder checkpoint); default ``runs``.
+        Every logged checkpoint of the ladder runs (``run`` column); default ``runs``.
     x : optional
         Inputs of the step-1 law, as in :func:`scalinglab.fit`.
     step1_law : str
         Law of step 1 (and of the direct baseline unless ``direct_law``).
     link : {"sigmoid", "exponential"}
     chance : float, optional
-        Chance accuracy: the sigmoid's floor is fixed there.
+        Chance accuracy: the lower anchor (or, with ``anchors=False``, the sigmoid's fixed floor).
+    ceiling : float
+        Accuracy at zero task loss (the upper anchor and the bound on the sigmoid's height).
+    anchors : bool
+        Add the two ideal points ``(0, ceiling)`` and ``(max loss, chance)`` to step 2.
+    skip_first, smooth, order
+        Which checkpoints step 2 uses, see :func:`link_points`.
+    step1_drift : bool
+        Add step 1's own extrapolation drift to its draws: a log-normal term of standard
+        deviation ``sigma_ext * d`` at ``d`` decades of model size beyond the ladder, with
+        ``sigma_ext`` measured by refitting step 1 without the largest sizes and predicting
+        them (:func:`scalinglab.fit._calibration.extrapolation_error`); nothing inside the ladder.
     interval : float
         Level of the intervals.
     n_draws : int
-        Monte Carlo draws that chain the two steps.
+        Run-bootstrap refits of each step (and direct-baseline refits) chained by Monte Carlo.
 
     Returns
     -------
@@ -192,11 +353,11 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
     >>> import numpy as np, pandas as pd
     >>> N = np.repeat(np.geomspace(1e8, 1e9, 5), 3); D = np.tile([2e9, 4e9, 8e9], 5) * N / 1e8
     >>> L = 0.5 + 300 / N**0.3 + 400 / D**0.3
-    >>> acc = 0.25 + 0.6 / (1 + np.exp(8 * (L - 1.2)))
+    >>> acc = 0.25 + 0.75 / (1 + np.exp(8 * (L - 1.2)))
     >>> runs = pd.DataFrame({"run": [f"r{i}" for i in range(15)], "params": N, "tokens": D, "bpb": L, "acc": acc})
     >>> target = pd.DataFrame({"params": [7e9], "tokens": [1.4e11]})
-    >>> r = two_step(runs, target, loss="bpb", metric="acc", chance=0.25, n_draws=500)
-    >>> truth = 0.25 + 0.6 / (1 + np.exp(8 * (0.5 + 300 / 7e9**0.3 + 400 / 1.4e11**0.3 - 1.2)))
+    >>> r = two_step(runs, target, loss="bpb", metric="acc", chance=0.25, skip_first=0, n_draws=100)
+    >>> truth = 0.25 + 0.75 / (1 + np.exp(8 * (0.5 + 300 / 7e9**0.3 + 400 / 1.4e11**0.3 - 1.2)))
     >>> bool(abs(float(r.predictions["two_step"][0]) - truth) < 0.01)
     True
     """
@@ -205,47 +366,66 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
                                     hint="link='sigmoid' (Bhagia et al. 2024) or 'exponential' (Gadre et al. 2024)")
     if not 0 < interval < 1:
         raise InvalidParameterError(f"two_step(): interval must be in (0, 1); got {interval!r}", hint="e.g. 0.9")
+    if int(n_draws) != n_draws or n_draws < 20:
+        raise InvalidParameterError(f"two_step(): n_draws must be a whole number >= 20; got {n_draws!r}",
+                                    hint="e.g. n_draws=400 (CLI: --n-resamples 400)")
+    if not 0 < ceiling <= 1 or (chance is not None and not 0 <= chance < ceiling):
+        raise InvalidParameterError(f"two_step(): need 0 <= chance < ceiling <= 1; got chance={chance!r}, "
+                                    f"ceiling={ceiling!r}", hint="accuracies are fractions, e.g. chance=0.25")
     frame = _frame(runs)
     s2 = _frame(step2_runs) if step2_runs is not None else frame
-    for col, where in ((loss, "runs"), (metric, "runs")):
+    for col in (loss, metric):
         if col not in frame:
-            raise DataError(f"column '{col}' is not in the {where} table", column=col, kind="missing-column",
+            raise DataError(f"column '{col}' is not in the runs table", column=col, kind="missing-column",
                             hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}")
+    pts = link_points(s2, loss=loss, metric=metric, skip_first=skip_first if step2_runs is not None else 0.0,
+                      smooth=smooth if step2_runs is not None else 1, order=order)
+    if len(pts) < 5:
+        raise DataError(f"only {len(pts)} (loss, {metric}) points for step 2", column=loss, kind="too-few",
+                        hint="give every checkpoint of the ladder runs (CLI: --step2 FILE) or lower skip_first")
     notes = []
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f1 = fit(frame, step1_law, x=x, y=loss)
-        pairs = s2[[loss, metric]].apply(pd.to_numeric, errors="coerce").dropna()
-        pairs = pairs[pairs[loss] > 0]
-        pts = pd.DataFrame({"L": pairs[loss].to_numpy(float), "acc": pairs[metric].to_numpy(float)})
-        if link == "sigmoid":
-            fixed = {"b": float(chance)} if chance is not None else None
-            f2 = fit(pts.rename(columns={"L": "task_loss", "acc": "accuracy"}), LINKS["sigmoid"],
-                     y="accuracy", space="linear", loss="squared", fixed=fixed)
-        else:
-            f2 = fit(pts.assign(error=1 - pts["acc"]).rename(columns={"L": "loss"}), LINKS["exponential"],
-                     y="error", space="linear", loss="squared")
+        f2, rows = _fit_link(pts, link, chance, ceiling, anchors)
         err_col = "__error"
         direct_frame = frame.assign(**{err_col: 1.0 - pd.to_numeric(frame[metric], errors="coerce")})
         fd = fit(direct_frame, direct_law or step1_law, x=x, y=err_col)
-    X = {sym: targets[col].to_numpy(dtype=float) for sym, col in f1.columns.items()}
-    # step 1 draws: parameters (delta method) and the run-to-run scatter in log space
-    p1 = sample_params(f1, n_draws, seed=seed)
-    with np.errstate(all="ignore"):  # a draw with a non-positive loss becomes NaN (ignored by the quantiles)
-        logL = np.log(f1.law.evaluate(X, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
-    logL = logL + rng.normal(0, f1.residual_scale, logL.shape)
-    Ld = np.exp(logL)
-    p2 = sample_params(f2, n_draws, seed=seed + 1)
-    out2 = f2.law.evaluate({"L": Ld}, {k: p2[k].to_numpy()[:, None] for k in p2.columns})
-    acc_d = (1.0 - out2 if link == "exponential" else out2) + rng.normal(0, f2.residual_scale, Ld.shape)
-    acc_d = np.clip(acc_d, 0.0, 1.0)
+        X = {sym: targets[col].to_numpy(dtype=float) for sym, col in f1.columns.items()}
+        # step 1: run-bootstrap refits, plus the run-to-run scatter of a new model (log space)
+        p1 = _refits(f1, n_draws, seed)
+        p2 = _refits(f2, n_draws, seed + 1, runs=rows["run"].astype(str).to_numpy(), max_iter=50)
+        Xd = {s: v[None, :] for s, v in X.items()}
+        with np.errstate(all="ignore"):  # a draw with a non-positive loss becomes NaN (ignored by the quantiles)
+            logL = np.log(f1.law.evaluate(Xd, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
+        logL = logL + _residual_draws(f1, logL.size, rng).reshape(logL.shape)
+        drift = extrapolation_error(f1) if step1_drift else None
+        if drift is not None:
+            size = frame[drift.column].to_numpy(float)
+            d = np.log10(targets[drift.column].to_numpy(float) / np.nanmax(size))
+            logL = logL + rng.normal(size=logL.shape) * drift.sd_at(d)[None, :]
+            if np.any(d > 0):
+                notes.append(f"step 1 draws include its extrapolation drift: {drift.sigma_per_decade:.3g} (log loss) "
+                             f"per decade of {drift.column} beyond the ladder, from {drift.n_holdouts} nested "
+                             "hold-outs of the largest sizes")
+        acc_d = _link_eval(f2, link, np.exp(logL), {k: p2[k].to_numpy()[:, None] for k in p2.columns})
+        # step 2: the scatter of a new model's accuracy around the link (residuals of the checkpoints)
+        real = (rows["run"] != _ANCHOR).to_numpy()
+        r2 = (rows["acc"].to_numpy() - _link_eval(f2, link, rows["L"].to_numpy()))[real]
+        r2 = (r2 - r2.mean()) * math.sqrt(r2.size / max(r2.size - f2.n_params, 1))
+        acc_d = np.clip(acc_d + rng.choice(r2, size=acc_d.shape), 0.0, 1.0)
+        # direct baseline: the same run bootstrap and run-to-run scatter, on the error 1 - acc
+        pd_ = _refits(fd, n_draws, seed + 2)
+        with np.errstate(all="ignore"):
+            log_e = np.log(fd.law.evaluate({s: targets[c].to_numpy(float)[None, :] for s, c in fd.columns.items()},
+                                           {k: pd_[k].to_numpy()[:, None] for k in pd_.columns}))
+        err_d = np.exp(log_e + _residual_draws(fd, log_e.size, rng).reshape(log_e.shape))
+        direct_hat = 1.0 - fd.law.evaluate({s: targets[c].to_numpy(float) for s, c in fd.columns.items()}, fd.params)
     a = (1 - interval) / 2
     L_hat = f1.law.evaluate(X, f1.params)
-    two = _link_eval(f2, link, L_hat)
     lo, hi = np.nanquantile(acc_d, [a, 1 - a], axis=0)
-    dpi = fd.predict({col: targets[col].to_numpy(float) for col in fd.columns.values()}, interval=interval,
-                     kind="new", method="delta", warn=False)
+    link_range = (float(pts["L"].min()), float(pts["L"].max()))
     pred = pd.DataFrame({"target": targets["run"].astype(str).to_numpy() if "run" in targets
                          else [f"target{i + 1}" for i in range(len(targets))]})
     for col in f1.columns.values():
@@ -255,10 +435,12 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
     if loss in targets:
         pred["loss_actual"] = pd.to_numeric(targets[loss], errors="coerce").to_numpy(float)
     pred["loss_pred"] = L_hat
-    pred["two_step"], pred["lower"], pred["upper"] = two, lo, hi
-    pred["direct"] = 1.0 - dpi["estimate"].to_numpy()
-    pred["direct_lower"] = 1.0 - dpi["upper"].to_numpy()
-    pred["direct_upper"] = 1.0 - dpi["lower"].to_numpy()
+    pred["in_link_range"] = (L_hat >= link_range[0]) & (L_hat <= link_range[1])
+    pred["two_step"], pred["lower"], pred["upper"] = _link_eval(f2, link, L_hat), lo, hi
+    if "loss_actual" in pred:
+        pred["step2_at_actual_loss"] = _link_eval(f2, link, pred["loss_actual"].to_numpy(float))
+    pred["direct"] = direct_hat
+    pred["direct_lower"], pred["direct_upper"] = 1.0 - np.nanquantile(err_d, [1 - a, a], axis=0)
     if "actual" in pred:
         pred["err_two_step"] = (pred["two_step"] - pred["actual"]).abs()
         pred["err_direct"] = (pred["direct"] - pred["actual"]).abs()
@@ -268,8 +450,16 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
     if far and max(far.values()) > 0:
         notes.append("step 1 extrapolates " + ", ".join(f"{f1.columns[s]} by {v:.2f} decade(s)"
                                                          for s, v in far.items() if v > 0))
+    for t, Lp in zip(pred["target"], L_hat):
+        if not link_range[0] <= Lp <= link_range[1]:
+            side = "below the smallest" if Lp < link_range[0] else "above the largest"
+            notes.append(f"{t}: predicted task loss {Lp:.4g} lies {side} loss the link was fitted on "
+                         f"({link_range[0]:.4g}-{link_range[1]:.4g}); step 2 extrapolates there")
     return DownstreamResult(task=task or metric, predictions=pred, step1=f1, step2=f2, direct=fd, link=link,
                             interval=interval, chance=chance, loss=loss, metric=metric, step2_points=pts,
+                            link_range=link_range, anchors=anchors,
+                            skip_first=skip_first if step2_runs is not None else 0.0,
+                            smooth=int(smooth) if step2_runs is not None else 1, n_draws=int(n_draws),
                             notes=tuple(notes))
 
 
