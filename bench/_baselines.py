@@ -41,9 +41,18 @@ from scipy.optimize import minimize  # noqa: E402
 def hoffmann_grid() -> np.ndarray:
     """The 4,500-point start grid (a, b, e, alpha, beta): alpha, beta in {0, .5, ..., 2},
     e in {-1, -.5, ..., 1}, a, b in {0, 5, ..., 25}."""
-    return np.array([(a, b, e, al, be) for al, be, e, a, b in itertools.product(
-        np.arange(0, 2.01, 0.5), np.arange(0, 2.01, 0.5), np.arange(-1, 1.01, 0.5),
-        np.arange(0, 25.1, 5), np.arange(0, 25.1, 5))])
+    return np.array(
+        [
+            (a, b, e, al, be)
+            for al, be, e, a, b in itertools.product(
+                np.arange(0, 2.01, 0.5),
+                np.arange(0, 2.01, 0.5),
+                np.arange(-1, 1.01, 0.5),
+                np.arange(0, 25.1, 5),
+                np.arange(0, 25.1, 5),
+            )
+        ]
+    )
 
 
 def objective_and_gradient(x, logN, logD, logL, w=None):
@@ -81,8 +90,9 @@ def scipy_fit(starts: np.ndarray, logN, logD, logL, *, jac: bool = True):
     return best_f, best_x, np.array(all_f)
 
 
-def scipy_bootstrap(x0: np.ndarray, W: np.ndarray, logN, logD, logL, *, jac: bool = True,
-                    tight: bool = True) -> tuple[np.ndarray, np.ndarray]:
+def scipy_bootstrap(
+    x0: np.ndarray, W: np.ndarray, logN, logD, logL, *, jac: bool = True, tight: bool = True
+) -> tuple[np.ndarray, np.ndarray]:
     """One L-BFGS-B refit per weight row from ``x0``; returns objectives (B,) and x (B, 5)."""
     fun: Callable = objective_and_gradient if jac else objective
     opts = {"ftol": 1e-15, "gtol": 1e-12} if tight else {}

@@ -53,8 +53,7 @@ FRACTIONS = [round(0.1 * k, 1) for k in range(1, 11)]
 
 def subsets() -> list[tuple[str, pd.DataFrame]]:
     d = pd.read_csv(DATA)
-    d = d.rename(columns={"model_name": "run", "num_params": "params", "tokens_seen": "tokens",
-                          "loss_colpret": "loss"})
+    d = d.rename(columns={"model_name": "run", "num_params": "params", "tokens_seen": "tokens", "loss_colpret": "loss"})
     d = d.groupby(["scaled_set", "run", "params", "tokens"], as_index=False)["loss"].mean()
     out = []
     for name, g in d.groupby("scaled_set", sort=True):
@@ -82,11 +81,16 @@ def _loop(frames):
 
 def before_rate(src: str, repeats: int) -> dict:
     """Fits per CPU second of an older checkout's loop of fit(), measured in a subprocess."""
-    code = ("import sys, time, numpy as np; sys.path.insert(0, %r); import batch_speed as b; "
+    code = (
+        (
+            "import sys, time, numpy as np; sys.path.insert(0, %r); import batch_speed as b; "
             "fr = [f for _, f in b.subsets()]; b._loop(fr[:3]); ts = []\n"
             "for _ in range(%d):\n t = time.process_time(); b._loop(fr); ts.append(time.process_time() - t)\n"
-            "print(float(np.median(ts)))").replace("%r", repr(str(Path(__file__).resolve().parent))).replace(
-                "%d", str(repeats))
+            "print(float(np.median(ts)))"
+        )
+        .replace("%r", repr(str(Path(__file__).resolve().parent)))
+        .replace("%d", str(repeats))
+    )
     env = dict(os.environ, PYTHONPATH=str(Path(src).resolve()))
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     return {"seconds": float(out.stdout.strip().splitlines()[-1]), "src": src}
@@ -105,8 +109,9 @@ def main() -> None:
     jobs = [(f, "chinchilla") for f in frames]
     grid = B.hoffmann_grid()
     starts = grid[np.random.default_rng(0).choice(len(grid), 60, replace=False)]
-    logs = [(np.log(f["params"].to_numpy()), np.log(f["tokens"].to_numpy()), np.log(f["loss"].to_numpy()))
-            for f in frames]
+    logs = [
+        (np.log(f["params"].to_numpy()), np.log(f["tokens"].to_numpy()), np.log(f["loss"].to_numpy())) for f in frames
+    ]
 
     def scipy_loop():
         res = []
@@ -122,8 +127,10 @@ def main() -> None:
         return fit_many(jobs)
 
     fit_many(jobs[:5])  # warm-up
-    times, last = B.cpu_median({"fit_many": ours_many, "loop of fit()": lambda: _loop(frames),
-                                "scipy loop (60 starts)": scipy_loop}, args.repeats)
+    times, last = B.cpu_median(
+        {"fit_many": ours_many, "loop of fit()": lambda: _loop(frames), "scipy loop (60 starts)": scipy_loop},
+        args.repeats,
+    )
     outcomes = last["fit_many"]
     loop_obj = np.array(last["loop of fit()"])
     ours = np.array([o.value.objective if o.ok else np.nan for o in outcomes])
@@ -138,17 +145,24 @@ def main() -> None:
     n_ok = int(np.isfinite(ours).sum())
     before = before_rate(args.before_src, max(1, min(args.repeats, 3))) if args.before_src else None
     result = {
-        "subsets": len(subs), "fitted": n_ok, "failed": len(subs) - n_ok,
-        "points": {"min": int(min(len(f) for f in frames)), "median": int(np.median([len(f) for f in frames])),
-                   "max": int(max(len(f) for f in frames))},
-        "cpu_seconds_median": times, "repeats": args.repeats,
+        "subsets": len(subs),
+        "fitted": n_ok,
+        "failed": len(subs) - n_ok,
+        "points": {
+            "min": int(min(len(f) for f in frames)),
+            "median": int(np.median([len(f) for f in frames])),
+            "max": int(max(len(f) for f in frames)),
+        },
+        "cpu_seconds_median": times,
+        "repeats": args.repeats,
         "fits_per_second": {k: len(subs) / v for k, v in times.items()},
         "before": before,
         "ratio_fit_many_vs_loop": times["loop of fit()"] / times["fit_many"],
         "ratio_fit_many_vs_scipy": times["scipy loop (60 starts)"] / times["fit_many"],
         "ratio_fit_many_vs_before": (before["seconds"] / times["fit_many"]) if before else None,
         "max_rel_diff_fit_many_vs_loop": float(same_as_loop),
-        "subsets_worse_than_scipy": int(worse.sum()), "subsets_better_than_scipy": int(better.sum()),
+        "subsets_worse_than_scipy": int(worse.sum()),
+        "subsets_better_than_scipy": int(better.sum()),
         "scipy_optimum_outside_bounds": int((both & ~inside).sum()),
         "worse_list": [subs[i][0] for i in np.flatnonzero(worse)],
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
@@ -156,24 +170,37 @@ def main() -> None:
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "batch_speed.json").write_text(json.dumps(result, indent=1))
-    lines = ["# Batches of independent fits: 280 Hitchhiker subsets", "",
-             f"{len(subs)} subsets ({n_ok} fitted, {len(subs) - n_ok} failed alike: too few points), "
-             f"{result['points']['min']}-{result['points']['max']} points (median {result['points']['median']}); "
-             f"CPU seconds, median of {args.repeats} interleaved repeats, one thread.", "",
-             "| method | CPU s | fits / s |", "|---|---:|---:|"]
+    lines = [
+        "# Batches of independent fits: 280 Hitchhiker subsets",
+        "",
+        f"{len(subs)} subsets ({n_ok} fitted, {len(subs) - n_ok} failed alike: too few points), "
+        f"{result['points']['min']}-{result['points']['max']} points (median {result['points']['median']}); "
+        f"CPU seconds, median of {args.repeats} interleaved repeats, one thread.",
+        "",
+        "| method | CPU s | fits / s |",
+        "|---|---:|---:|",
+    ]
     for k, v in times.items():
         lines.append(f"| {k} | {v:.2f} | {len(subs) / v:.1f} |")
     if before:
-        lines.append(f"| loop of fit(), before (`{before['src']}`) | {before['seconds']:.2f} | "
-                     f"{len(subs) / before['seconds']:.1f} |")
-    lines += ["", f"fit_many vs loop of fit(): {result['ratio_fit_many_vs_loop']:.1f}x; vs scipy loop: "
-              f"{result['ratio_fit_many_vs_scipy']:.1f}x" + (f"; vs before: {result['ratio_fit_many_vs_before']:.1f}x"
-                                                            if before else "") + ".",
-              f"Optima: fit_many equals the loop of fit() to {same_as_loop:.1e} relative; worse than scipy on "
-              f"{int(worse.sum())} subsets, better on {int(better.sum())} (scipy's optimum outside our bounds on "
-              f"{int((both & ~inside).sum())}).", "",
-              f"Command: `python bench/batch_speed.py --repeats {args.repeats}"
-              + (" --before-src <older checkout>/src" if before else "") + "`"]
+        lines.append(
+            f"| loop of fit(), before (`{before['src']}`) | {before['seconds']:.2f} | "
+            f"{len(subs) / before['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        f"fit_many vs loop of fit(): {result['ratio_fit_many_vs_loop']:.1f}x; vs scipy loop: "
+        f"{result['ratio_fit_many_vs_scipy']:.1f}x"
+        + (f"; vs before: {result['ratio_fit_many_vs_before']:.1f}x" if before else "")
+        + ".",
+        f"Optima: fit_many equals the loop of fit() to {same_as_loop:.1e} relative; worse than scipy on "
+        f"{int(worse.sum())} subsets, better on {int(better.sum())} (scipy's optimum outside our bounds on "
+        f"{int((both & ~inside).sum())}).",
+        "",
+        f"Command: `python bench/batch_speed.py --repeats {args.repeats}"
+        + (" --before-src <older checkout>/src" if before else "")
+        + "`",
+    ]
     (OUT / "batch_speed.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
     print("scalinglab", sl.__file__)

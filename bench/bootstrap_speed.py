@@ -81,9 +81,11 @@ def main() -> None:
         "scalinglab bootstrap (one batched call)": lambda: bootstrap(f, args.resamples, seed=args.seed),
         "scipy L-BFGS-B, analytic gradient, ftol=1e-15 gtol=1e-12": lambda: Bl.scipy_bootstrap(x0, W, logN, logD, logL),
         "scipy L-BFGS-B, analytic gradient, default tolerances": lambda: Bl.scipy_bootstrap(
-            x0, Ww, logN, logD, logL, tight=False),
+            x0, Ww, logN, logD, logL, tight=False
+        ),
         "scipy L-BFGS-B, numerical gradient, default tolerances": lambda: Bl.scipy_bootstrap(
-            x0, Ww, logN, logD, logL, jac=False, tight=False),
+            x0, Ww, logN, logD, logL, jac=False, tight=False
+        ),
     }
     times, last = Bl.cpu_median(fns, args.repeats)
     ours_key = "scalinglab bootstrap (one batched call)"
@@ -101,45 +103,81 @@ def main() -> None:
         gaps[k] = (F - ours_obj[: len(F)]) / ours_obj[: len(F)]
     se = boot.stderr
     for p in ["E", "A", "alpha", "B", "beta"]:
-        rows.append({"param": p, "estimate": f.params[p], "epoch_estimate": EPOCH_EST[p],
-                     "se_bootstrap_ours": se[p], "se_bootstrap_epoch": EPOCH_SE[p],
-                     "se_ratio": se[p] / EPOCH_SE[p], "se_delta": f.stderr[p]})
+        rows.append(
+            {
+                "param": p,
+                "estimate": f.params[p],
+                "epoch_estimate": EPOCH_EST[p],
+                "se_bootstrap_ours": se[p],
+                "se_bootstrap_epoch": EPOCH_SE[p],
+                "se_ratio": se[p] / EPOCH_SE[p],
+                "se_delta": f.stderr[p],
+            }
+        )
     result = {
-        "n_points": int(f.n_points), "resamples": args.resamples, "by": boot.by, "failed": boot.n_failed,
+        "n_points": int(f.n_points),
+        "resamples": args.resamples,
+        "by": boot.by,
+        "failed": boot.n_failed,
         "timing": f"time.process_time, median of {args.repeats} interleaved repeats, OMP/OPENBLAS/MKL_NUM_THREADS=1",
-        "cpu_seconds_per_resamples": times, "weak_timed_on": len(Ww),
+        "cpu_seconds_per_resamples": times,
+        "weak_timed_on": len(Ww),
         "ratio_vs": {k: v / times[ours_key] for k, v in times.items() if k != ours_key},
-        "objective_gap_vs_ours": {k: {"median": float(np.median(g)), "min": float(g.min()), "max": float(g.max()),
-                                      "share_worse_1e-9": float(np.mean(g > 1e-9)),
-                                      "share_better_1e-9": float(np.mean(g < -1e-9))} for k, g in gaps.items()},
-        "n_iter_max": boot.n_iter_max, "params": rows, "machine": machine(),
+        "objective_gap_vs_ours": {
+            k: {
+                "median": float(np.median(g)),
+                "min": float(g.min()),
+                "max": float(g.max()),
+                "share_worse_1e-9": float(np.mean(g > 1e-9)),
+                "share_better_1e-9": float(np.mean(g < -1e-9)),
+            }
+            for k, g in gaps.items()
+        },
+        "n_iter_max": boot.n_iter_max,
+        "params": rows,
+        "machine": machine(),
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "bootstrap_speed.json").write_text(json.dumps(result, indent=2))
     lines = [
-        "# Bootstrap speed: batched run bootstrap vs per-resample scipy refits", "",
+        "# Bootstrap speed: batched run bootstrap vs per-resample scipy refits",
+        "",
         f"Chinchilla law on Epoch's digitised Hoffmann et al. data ({f.n_points} points, 5 highest-loss dropped);"
         " every row is its own run, so the bootstrap is over points (as Epoch's). "
         f"CPU seconds per {args.resamples} resamples ({result['timing']}); weak baselines timed on "
-        f"{len(Ww)} resamples and scaled.", "",
+        f"{len(Ww)} resamples and scaled.",
+        "",
         "| method | CPU s | scalinglab faster by | objective vs scalinglab: median rel. gap | worse on |",
-        "|---|---:|---:|---:|---:|"]
+        "|---|---:|---:|---:|---:|",
+    ]
     for k, v in times.items():
         if k == ours_key:
             lines.append(f"| {k} | {v:.2f} | | | |")
             continue
         g = result["objective_gap_vs_ours"].get(k)
-        lines.append(f"| {k} | {v:.2f} | {v / times[ours_key]:.1f}x | "
-                     + (f"{g['median']:.2e} | {100 * g['share_worse_1e-9']:.0f}% |" if g else "| |"))
-    lines += ["", f"{boot.n_failed} of {args.resamples} batched resamples failed; largest iteration count "
-              f"{boot.n_iter_max}.", "",
-              "| param | estimate | Epoch estimate | bootstrap SE (ours) | bootstrap SE (Epoch) | ratio | delta-method SE |",
-              "|---|---:|---:|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {k} | {v:.2f} | {v / times[ours_key]:.1f}x | "
+            + (f"{g['median']:.2e} | {100 * g['share_worse_1e-9']:.0f}% |" if g else "| |")
+        )
+    lines += [
+        "",
+        f"{boot.n_failed} of {args.resamples} batched resamples failed; largest iteration count {boot.n_iter_max}.",
+        "",
+        "| param | estimate | Epoch estimate | bootstrap SE (ours) | bootstrap SE (Epoch) | ratio | delta-method SE |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['param']} | {r['estimate']:.4g} | {r['epoch_estimate']:.4g} | {r['se_bootstrap_ours']:.4g}"
-                     f" | {r['se_bootstrap_epoch']:.4g} | {r['se_ratio']:.2f} | {r['se_delta']:.4g} |")
-    lines += ["", f"Command: `python bench/bootstrap_speed.py --resamples {args.resamples} --repeats {args.repeats} "
-              f"--weak {args.weak}`", "", f"Machine: {machine()}."]
+        lines.append(
+            f"| {r['param']} | {r['estimate']:.4g} | {r['epoch_estimate']:.4g} | {r['se_bootstrap_ours']:.4g}"
+            f" | {r['se_bootstrap_epoch']:.4g} | {r['se_ratio']:.2f} | {r['se_delta']:.4g} |"
+        )
+    lines += [
+        "",
+        f"Command: `python bench/bootstrap_speed.py --resamples {args.resamples} --repeats {args.repeats} "
+        f"--weak {args.weak}`",
+        "",
+        f"Machine: {machine()}.",
+    ]
     (OUT / "bootstrap_speed.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -25,14 +25,19 @@ import numpy as np
 import pandas as pd
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from hitchhiker import GROUPS, OUT, group_of, load_runs, machine  # noqa: E402
+from hitchhiker import GROUPS, OUT, group_of, load_runs, machine
+from scalinglab.errors import ScalingLabError
+from scalinglab.evaluate import backtest
+from scalinglab.fit._uncertainty import prediction_interval
 
-from scalinglab.errors import ScalingLabError  # noqa: E402
-from scalinglab.evaluate import backtest  # noqa: E402
-from scalinglab.fit._uncertainty import prediction_interval  # noqa: E402
-
-VARIANTS = [("delta", "mean"), ("delta", "new"), ("bootstrap", "mean"), ("bootstrap", "new"),
-            ("calibrated", "mean"), ("calibrated", "new")]
+VARIANTS = [
+    ("delta", "mean"),
+    ("delta", "new"),
+    ("bootstrap", "mean"),
+    ("bootstrap", "new"),
+    ("calibrated", "mean"),
+    ("calibrated", "new"),
+]
 
 
 def main() -> None:
@@ -52,43 +57,71 @@ def main() -> None:
                 err = None
             except ScalingLabError as exc:
                 inside, width, err = np.full(y.shape, np.nan), np.nan, str(exc).splitlines()[0]
-            rows.append({"family": fam, "group": group_of(fam), "method": method, "kind": kind,
-                         "fit_runs": int(f.data["run"].nunique()), "targets": len(y),
-                         "inside": float(np.nanmean(inside)) if err is None else np.nan,
-                         "n_inside": float(np.nansum(inside)), "median_log_width": width, "error": err})
+            rows.append(
+                {
+                    "family": fam,
+                    "group": group_of(fam),
+                    "method": method,
+                    "kind": kind,
+                    "fit_runs": int(f.data["run"].nunique()),
+                    "targets": len(y),
+                    "inside": float(np.nanmean(inside)) if err is None else np.nan,
+                    "n_inside": float(np.nansum(inside)),
+                    "median_log_width": width,
+                    "error": err,
+                }
+            )
     res = pd.DataFrame(rows)
     by_group = res.groupby(["group", "method", "kind"])["inside"].mean().unstack(["method", "kind"]).reindex(GROUPS)
     pooled = res.groupby(["method", "kind"]).apply(
-        lambda g: g["n_inside"].sum() / g.loc[g["inside"].notna(), "targets"].sum(), include_groups=False)
+        lambda g: g["n_inside"].sum() / g.loc[g["inside"].notna(), "targets"].sum(), include_groups=False
+    )
     rev_path = OUT / "scores-revisiting.json"
     rev = json.loads(rev_path.read_text())["calibration"] if rev_path.exists() else None
     rev_dom = None
     if rev_path.exists():
         rev_dom = {r["domain"]: r["coverage90"] for r in json.loads(rev_path.read_text())["per_domain"]}
-    result = {"hitchhiker_per_set": res.to_dict(orient="records"),
-              "hitchhiker_pooled": {f"{m}-{k}": float(v) for (m, k), v in pooled.items()},
-              "hitchhiker_group_mean": {f"{m}-{k}": float(by_group[(m, k)].mean()) for m, k in VARIANTS},
-              "revisiting": rev, "revisiting_per_domain": rev_dom, "seconds": time.perf_counter() - t0,
-              "machine": machine()}
+    result = {
+        "hitchhiker_per_set": res.to_dict(orient="records"),
+        "hitchhiker_pooled": {f"{m}-{k}": float(v) for (m, k), v in pooled.items()},
+        "hitchhiker_group_mean": {f"{m}-{k}": float(by_group[(m, k)].mean()) for m, k in VARIANTS},
+        "revisiting": rev,
+        "revisiting_per_domain": rev_dom,
+        "seconds": time.perf_counter() - t0,
+        "machine": machine(),
+    }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "calibration.json").write_text(json.dumps(result, indent=2, default=str))
 
     heads = [f"{m} / {k}" for m, k in VARIANTS]
-    lines = ["# Calibration: share of held-out targets inside the 90% interval", "",
-             "Hitchhiker's Guide track A (default policy; chinchilla law; 'mean' = interval of the mean law, "
-             "'new' = interval for a new run):", "",
-             "| group | " + " | ".join(heads) + " |", "|---|" + "---:|" * len(heads)]
+    lines = [
+        "# Calibration: share of held-out targets inside the 90% interval",
+        "",
+        "Hitchhiker's Guide track A (default policy; chinchilla law; 'mean' = interval of the mean law, "
+        "'new' = interval for a new run):",
+        "",
+        "| group | " + " | ".join(heads) + " |",
+        "|---|" + "---:|" * len(heads),
+    ]
     for g, r in by_group.iterrows():
         lines.append(f"| {g} | " + " | ".join("-" if pd.isna(r[v]) else f"{100 * r[v]:.1f}%" for v in VARIANTS) + " |")
     lines.append("| **mean of groups** | " + " | ".join(f"{100 * by_group[v].mean():.1f}%" for v in VARIANTS) + " |")
     lines.append("| **pooled targets** | " + " | ".join(f"{100 * pooled[v]:.1f}%" for v in VARIANTS) + " |")
     if rev:
-        lines += ["", f"Revisiting Neural Scaling Laws (default law per curve, delta method, new run): "
-                  f"{100 * rev['pooled_share_inside']:.1f}% of {rev['n_points']} held-out points inside; "
-                  f"mean over curves {100 * rev['curve_mean_share']:.1f}%; per domain: "
-                  + ", ".join(f"{d} {100 * v:.1f}%" for d, v in rev_dom.items()) + "."]
-    lines += ["", "Command: `python bench/calibration.py` (after `python bench/revisiting.py`)", "",
-              f"Machine: {machine()}"]
+        lines += [
+            "",
+            f"Revisiting Neural Scaling Laws (default law per curve, delta method, new run): "
+            f"{100 * rev['pooled_share_inside']:.1f}% of {rev['n_points']} held-out points inside; "
+            f"mean over curves {100 * rev['curve_mean_share']:.1f}%; per domain: "
+            + ", ".join(f"{d} {100 * v:.1f}%" for d, v in rev_dom.items())
+            + ".",
+        ]
+    lines += [
+        "",
+        "Command: `python bench/calibration.py` (after `python bench/revisiting.py`)",
+        "",
+        f"Machine: {machine()}",
+    ]
     (OUT / "calibration.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

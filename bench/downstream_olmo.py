@@ -60,8 +60,10 @@ RECIPE = {"skip_first": 0.1, "smooth": 20, "anchors": True, "step1_drift": True}
 def _olmo_frame(path: Path) -> pd.DataFrame:
     df = pd.read_csv(path)
     df.columns = [c.replace("downstream_bpb/", "").replace("downstream/", "") for c in df.columns]
-    extra = {"mmlu_bpb": sum(w * df[f"mmlu_{k}_var_bpb_bpb"] for k, w in MMLU_WEIGHTS.items()),
-             "mmlu_len_norm": sum(w * df[f"mmlu_{k}_var_len_norm"] for k, w in MMLU_WEIGHTS.items())}
+    extra = {
+        "mmlu_bpb": sum(w * df[f"mmlu_{k}_var_bpb_bpb"] for k, w in MMLU_WEIGHTS.items()),
+        "mmlu_len_norm": sum(w * df[f"mmlu_{k}_var_len_norm"] for k, w in MMLU_WEIGHTS.items()),
+    }
     return pd.concat([df, pd.DataFrame(extra)], axis=1).rename(columns={"n_params": "params"})
 
 
@@ -72,19 +74,41 @@ def olmo(rows: list, recipe: dict, n_draws: int, label: str) -> None:
     targets = final[final["size_label"] == "7B"]
     for task, (bpb, acc, chance) in OLMO_TASKS.items():
         t0 = time.perf_counter()
-        r = two_step(ladder, targets, loss=bpb, metric=acc, step2_runs=traj, x={"N": "params", "D": "tokens"},
-                     chance=chance, task=task, n_draws=n_draws, **recipe)
+        r = two_step(
+            ladder,
+            targets,
+            loss=bpb,
+            metric=acc,
+            step2_runs=traj,
+            x={"N": "params", "D": "tokens"},
+            chance=chance,
+            task=task,
+            n_draws=n_draws,
+            **recipe,
+        )
         for _, p in r.predictions.iterrows():
-            rows.append({"bed": "olmo", "config": label, "task": task, "paper_task": task in PAPER_TASKS,
-                         "target": p["target"], **_row(p), "link_range": list(r.link_range),
-                         "seconds": time.perf_counter() - t0})
+            rows.append(
+                {
+                    "bed": "olmo",
+                    "config": label,
+                    "task": task,
+                    "paper_task": task in PAPER_TASKS,
+                    "target": p["target"],
+                    **_row(p),
+                    "link_range": list(r.link_range),
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
 
 
 def pythia(rows: list, n_draws: int) -> None:
     long = pd.read_csv(SHARED / "pythia-evals" / "pythia_opt_bloom_evals_long.csv")
-    lam = long[(long["task"] == "lambada_openai") & (long["shots"] == 0) & long["model_family"].str.startswith("pythia")]
-    wide = lam.pivot_table(index=["model_family", "model", "params", "step", "tokens"], columns="metric",
-                           values="value").reset_index()
+    lam = long[
+        (long["task"] == "lambada_openai") & (long["shots"] == 0) & long["model_family"].str.startswith("pythia")
+    ]
+    wide = lam.pivot_table(
+        index=["model_family", "model", "params", "step", "tokens"], columns="metric", values="value"
+    ).reset_index()
     wide = wide[wide["tokens"] > 0].assign(logppl=lambda d: np.log(d["ppl"]))
     wide["run"] = wide["model"]
     for fam, d in wide.groupby("model_family"):
@@ -92,32 +116,72 @@ def pythia(rows: list, n_draws: int) -> None:
         targets = d[(d["params"] > 5e9) & (d["step"] == 143000)]
         t0 = time.perf_counter()
         step1 = small[small["step"] >= 13000].assign(run=lambda t: t["model"] + "@" + t["step"].astype(str))
-        r = two_step(step1, targets.assign(run=targets["model"]), loss="logppl",
-                     metric="acc", step2_runs=small[small["step"] >= 1000], x={"N": "params", "D": "tokens"},
-                     chance=0.0, skip_first=0.0, smooth=1, n_draws=n_draws, task=f"lambada ({fam})")
+        r = two_step(
+            step1,
+            targets.assign(run=targets["model"]),
+            loss="logppl",
+            metric="acc",
+            step2_runs=small[small["step"] >= 1000],
+            x={"N": "params", "D": "tokens"},
+            chance=0.0,
+            skip_first=0.0,
+            smooth=1,
+            n_draws=n_draws,
+            task=f"lambada ({fam})",
+        )
         for _, p in r.predictions.iterrows():
-            rows.append({"bed": "pythia-lambada", "config": "recipe", "task": f"lambada/{fam}", "paper_task": False,
-                         "target": p["target"], **_row(p), "link_range": list(r.link_range),
-                         "seconds": time.perf_counter() - t0})
+            rows.append(
+                {
+                    "bed": "pythia-lambada",
+                    "config": "recipe",
+                    "task": f"lambada/{fam}",
+                    "paper_task": False,
+                    "target": p["target"],
+                    **_row(p),
+                    "link_range": list(r.link_range),
+                    "seconds": time.perf_counter() - t0,
+                }
+            )
 
 
 def _row(p) -> dict:
-    out = {k: float(p[k]) for k in ("actual", "loss_actual", "loss_pred", "two_step", "lower", "upper",
-                                    "step2_at_actual_loss", "direct", "direct_lower", "direct_upper",
-                                    "err_two_step", "err_direct")}
-    return out | {"in_link_range": bool(p["in_link_range"]), "covered": bool(p["covered"]),
-                  "direct_covered": bool(p["direct_covered"])}
+    out = {
+        k: float(p[k])
+        for k in (
+            "actual",
+            "loss_actual",
+            "loss_pred",
+            "two_step",
+            "lower",
+            "upper",
+            "step2_at_actual_loss",
+            "direct",
+            "direct_lower",
+            "direct_upper",
+            "err_two_step",
+            "err_direct",
+        )
+    }
+    return out | {
+        "in_link_range": bool(p["in_link_range"]),
+        "covered": bool(p["covered"]),
+        "direct_covered": bool(p["direct_covered"]),
+    }
 
 
 def _summary(part: pd.DataFrame) -> dict:
-    return {"n": len(part), "two_step_beats_direct": int((part["err_two_step"] < part["err_direct"]).sum()),
-            "mean_abs_err_two_step": float(part["err_two_step"].mean()),
-            "mean_abs_err_direct": float(part["err_direct"].mean()),
-            "mean_abs_err_step2_at_actual_loss": float((part["step2_at_actual_loss"] - part["actual"]).abs().mean()),
-            "within_2_points_two_step": int((part["err_two_step"] <= 0.02).sum()),
-            "within_2_points_direct": int((part["err_direct"] <= 0.02).sum()),
-            "coverage_two_step": float(part["covered"].mean()), "coverage_direct": float(part["direct_covered"].mean()),
-            "predicted_loss_outside_link_range": int((~part["in_link_range"]).sum())}
+    return {
+        "n": len(part),
+        "two_step_beats_direct": int((part["err_two_step"] < part["err_direct"]).sum()),
+        "mean_abs_err_two_step": float(part["err_two_step"].mean()),
+        "mean_abs_err_direct": float(part["err_direct"].mean()),
+        "mean_abs_err_step2_at_actual_loss": float((part["step2_at_actual_loss"] - part["actual"]).abs().mean()),
+        "within_2_points_two_step": int((part["err_two_step"] <= 0.02).sum()),
+        "within_2_points_direct": int((part["err_direct"] <= 0.02).sum()),
+        "coverage_two_step": float(part["covered"].mean()),
+        "coverage_direct": float(part["direct_covered"].mean()),
+        "predicted_loss_outside_link_range": int((~part["in_link_range"]).sum()),
+    }
 
 
 def main() -> None:
@@ -130,8 +194,23 @@ def main() -> None:
     pythia(rows, N_DRAWS)
     df = pd.DataFrame(rows)
     pd.set_option("display.width", 250)
-    cols = ["task", "target", "actual", "loss_actual", "loss_pred", "in_link_range", "two_step", "lower", "upper",
-            "step2_at_actual_loss", "direct", "err_two_step", "err_direct", "covered", "direct_covered"]
+    cols = [
+        "task",
+        "target",
+        "actual",
+        "loss_actual",
+        "loss_pred",
+        "in_link_range",
+        "two_step",
+        "lower",
+        "upper",
+        "step2_at_actual_loss",
+        "direct",
+        "err_two_step",
+        "err_direct",
+        "covered",
+        "direct_covered",
+    ]
     print(df[df["config"] == "recipe"][cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     summary = {}
     groups = []
@@ -143,14 +222,15 @@ def main() -> None:
     groups.append(("pythia lambada 6.9B+12B", df[df["bed"] == "pythia-lambada"]))
     for name, part in groups:
         s = summary[name] = _summary(part)
-        print(f"{name}: two-step beats direct on {s['two_step_beats_direct']} of {s['n']}; mean |err| two-step "
-              f"{100 * s['mean_abs_err_two_step']:.1f} pts vs direct {100 * s['mean_abs_err_direct']:.1f} pts "
-              f"(step 2 fed the true loss {100 * s['mean_abs_err_step2_at_actual_loss']:.1f}); within 2 pts "
-              f"{s['within_2_points_two_step']}/{s['n']} (direct {s['within_2_points_direct']}); 90% coverage "
-              f"two-step {s['coverage_two_step']:.0%}, direct {s['coverage_direct']:.0%}; predicted loss outside "
-              f"the link's range: {s['predicted_loss_outside_link_range']}")
-    out = {"recipe": RECIPE, "n_draws": N_DRAWS, "rows": rows, "summary": summary,
-           "seconds": time.perf_counter() - t0}
+        print(
+            f"{name}: two-step beats direct on {s['two_step_beats_direct']} of {s['n']}; mean |err| two-step "
+            f"{100 * s['mean_abs_err_two_step']:.1f} pts vs direct {100 * s['mean_abs_err_direct']:.1f} pts "
+            f"(step 2 fed the true loss {100 * s['mean_abs_err_step2_at_actual_loss']:.1f}); within 2 pts "
+            f"{s['within_2_points_two_step']}/{s['n']} (direct {s['within_2_points_direct']}); 90% coverage "
+            f"two-step {s['coverage_two_step']:.0%}, direct {s['coverage_direct']:.0%}; predicted loss outside "
+            f"the link's range: {s['predicted_loss_outside_link_range']}"
+        )
+    out = {"recipe": RECIPE, "n_draws": N_DRAWS, "rows": rows, "summary": summary, "seconds": time.perf_counter() - t0}
     path = Path(__file__).parent / "results" / "downstream.json"
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path} ({out['seconds']:.0f} s)")

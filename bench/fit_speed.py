@@ -39,9 +39,14 @@ import _baselines as B  # noqa: E402
 import scalinglab as sl  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
-DATA = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared")) / "data" / "epoch-chinchilla" / "svg_extracted_data.csv"
+DATA = (
+    Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
+    / "data"
+    / "epoch-chinchilla"
+    / "svg_extracted_data.csv"
+)
 OUT = ROOT / "bench" / "results"
-TARGET = 1.01827e-3 * (1 + 5e-6)   # "reaches 1.01827e-3" (printed to 6 digits)
+TARGET = 1.01827e-3 * (1 + 5e-6)  # "reaches 1.01827e-3" (printed to 6 digits)
 
 
 def load():
@@ -59,10 +64,16 @@ def chinchilla_package(frame: pd.DataFrame):
         return None, f"not importable ({type(exc).__name__}: {exc}); install with `pip install chinchilla`"
     logging.disable(logging.WARNING)
     tmp = tempfile.mkdtemp()
-    df = pd.DataFrame({"C": 6 * frame["params"] * frame["tokens"], "N": frame["params"], "D": frame["tokens"],
-                       "loss": frame["loss"]})
-    grid = {"e": np.linspace(-1, 1, 3), "a": np.linspace(0, 25, 3), "b": np.linspace(0, 25, 3),
-            "alpha": np.linspace(0, 2, 3), "beta": np.linspace(0, 2, 3)}
+    df = pd.DataFrame(
+        {"C": 6 * frame["params"] * frame["tokens"], "N": frame["params"], "D": frame["tokens"], "loss": frame["loss"]}
+    )
+    grid = {
+        "e": np.linspace(-1, 1, 3),
+        "a": np.linspace(0, 25, 3),
+        "b": np.linspace(0, 25, 3),
+        "alpha": np.linspace(0, 2, 3),
+        "beta": np.linspace(0, 2, 3),
+    }
 
     def huber_log(y, yhat):
         r = np.log(y) - np.log(np.clip(yhat, 1e-300, None))
@@ -95,11 +106,14 @@ def main() -> None:
     starts = grid[np.random.default_rng(0).choice(len(grid), size=args.starts, replace=False)]
     warnings.simplefilter("ignore")
     sl.fit(runs, "chinchilla")  # warm-up (imports)
-    fns = {"scalinglab fit": lambda: sl.fit(runs, "chinchilla"),
-           f"scipy L-BFGS-B, analytic gradient, {args.starts} starts": lambda: B.scipy_fit(starts, logN, logD, logL)}
+    fns = {
+        "scalinglab fit": lambda: sl.fit(runs, "chinchilla"),
+        f"scipy L-BFGS-B, analytic gradient, {args.starts} starts": lambda: B.scipy_fit(starts, logN, logD, logL),
+    }
     if not args.no_numerical:
-        fns[f"scipy L-BFGS-B, numerical gradient, {args.starts} starts"] = (
-            lambda: B.scipy_fit(starts, logN, logD, logL, jac=False))
+        fns[f"scipy L-BFGS-B, numerical gradient, {args.starts} starts"] = lambda: B.scipy_fit(
+            starts, logN, logD, logL, jac=False
+        )
     pkg, why = chinchilla_package(f)
     if pkg is not None:
         fns["chinchilla package (BFGS, numerical, 243 starts)"] = pkg
@@ -115,26 +129,38 @@ def main() -> None:
     result = {
         "machine": f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}",
         "timing": f"time.process_time, median of {args.repeats} interleaved repeats, OMP/OPENBLAS/MKL_NUM_THREADS=1",
-        "n_points": len(f), "cpu_seconds": times, "objective": objectives,
+        "n_points": len(f),
+        "cpu_seconds": times,
+        "objective": objectives,
         "reaches_1.01827e-3": {k: bool(v <= TARGET) for k, v in objectives.items()},
         "ratio_vs": {k: v / times["scalinglab fit"] for k, v in times.items() if k != "scalinglab fit"},
-        "params": ours.params, "chinchilla_package": why or "measured",
+        "params": ours.params,
+        "chinchilla_package": why or "measured",
     }
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "fit_speed.json").write_text(json.dumps(result, indent=1))
-    lines = ["# Fit speed: Chinchilla law on Epoch's 240 points", "",
-             f"CPU seconds ({result['timing']}).", "",
-             "| method | CPU s | objective | reaches 1.01827e-3 | scalinglab faster by |", "|---|---:|---:|:-:|---:|"]
+    lines = [
+        "# Fit speed: Chinchilla law on Epoch's 240 points",
+        "",
+        f"CPU seconds ({result['timing']}).",
+        "",
+        "| method | CPU s | objective | reaches 1.01827e-3 | scalinglab faster by |",
+        "|---|---:|---:|:-:|---:|",
+    ]
     for k, v in times.items():
         ratio = "" if k == "scalinglab fit" else f"{v / times['scalinglab fit']:.1f}x"
         ok = "yes" if result["reaches_1.01827e-3"][k] else "no"
         lines.append(f"| {k} | {v:.3f} | {objectives[k]:.7e} | {ok} | {ratio} |")
     if why:
         lines += ["", f"chinchilla package: {why}."]
-    lines += ["", f"Strongest baseline ({strongest}): scalinglab is {times[strongest] / times['scalinglab fit']:.1f}x "
-              "faster.", "scalinglab params: " + ", ".join(f"{k} = {v:.5g}" for k, v in ours.params.items()), "",
-              f"Command: `python bench/fit_speed.py --repeats {args.repeats} --starts {args.starts}`; "
-              f"machine: {result['machine']}."]
+    lines += [
+        "",
+        f"Strongest baseline ({strongest}): scalinglab is {times[strongest] / times['scalinglab fit']:.1f}x faster.",
+        "scalinglab params: " + ", ".join(f"{k} = {v:.5g}" for k, v in ours.params.items()),
+        "",
+        f"Command: `python bench/fit_speed.py --repeats {args.repeats} --starts {args.starts}`; "
+        f"machine: {result['machine']}.",
+    ]
     (OUT / "fit_speed.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -78,8 +78,12 @@ DATA = SHARED / "data" / "hitchhiker" / "derived" / "loss_curves_unified.csv"
 REF = SHARED / "data" / "hitchhiker" / "reference" / "reimpl_results_dev.csv"
 REF_SINGLE = SHARED / "data" / "hitchhiker" / "reference" / "reimpl_single_model_dev.csv"
 #: Track E targets and their reference (paper estimator, fixed A and alpha, p = 1), in %
-TRACK_E_REF = {"olmo": ("OLMo-1B", 0.94), "OPT": ("OPT-30b", 15.0), "gpt3": ("13b", 6.92),
-               "pythia": ("pythia-6.9b", 6.94)}
+TRACK_E_REF = {
+    "olmo": ("OLMo-1B", 0.94),
+    "OPT": ("OPT-30b", 15.0),
+    "gpt3": ("13b", 6.92),
+    "pythia": ("pythia-6.9b", 6.94),
+}
 SCALE_BINS = [1, 2, 4, 8, 16, 32, np.inf]
 OUT = ROOT / "bench" / "results"
 GPT2 = [f"GPT2-c4-{i}" for i in (1, 2, 3, 4, 5, 7, 14, 44)]
@@ -92,12 +96,19 @@ def _skip(s: float, **rule) -> Policy:
     return Policy(checkpoints=CheckpointRule(window=(s, 1.0) if s > 0 else None, **rule))
 
 
-CANDIDATES = {f"skip{int(s * 100)}-{w}": dict(policy=_skip(s), weighting=w)
-              for s in (0.0, 0.1, 0.2, 0.3) for w in ("point", "run")}
+CANDIDATES = {
+    f"skip{int(s * 100)}-{w}": dict(policy=_skip(s), weighting=w)
+    for s in (0.0, 0.1, 0.2, 0.3)
+    for w in ("point", "run")
+}
 CANDIDATES.update({f"cut10B-{w}": dict(policy=_skip(0.0, min_tokens=1e10), weighting=w) for w in ("point", "run")})
 # the objective and the scale of the residuals, on the default checkpoint policy
-CANDIDATES.update({"skip20-run-squared": dict(policy=_skip(0.2), weighting="run", fit_options={"loss": "squared"}),
-                   "skip20-run-linear": dict(policy=_skip(0.2), weighting="run", fit_options={"space": "linear"})})
+CANDIDATES.update(
+    {
+        "skip20-run-squared": dict(policy=_skip(0.2), weighting="run", fit_options={"loss": "squared"}),
+        "skip20-run-linear": dict(policy=_skip(0.2), weighting="run", fit_options={"space": "linear"}),
+    }
+)
 
 
 def group_of(scaled_set: str) -> str:
@@ -107,13 +118,22 @@ def group_of(scaled_set: str) -> str:
 def load_runs(column: str = "loss_colpret", sets=SETS) -> sl.RunsTable:
     d = pd.read_csv(DATA)
     d = d[d["scaled_set"].isin(sets)].drop(columns=["family"])
-    d = d.rename(columns={"scaled_set": "family", "model_name": "run", "num_params": "params",
-                          "tokens_seen": "tokens", column: "loss"})
+    d = d.rename(
+        columns={
+            "scaled_set": "family",
+            "model_name": "run",
+            "num_params": "params",
+            "tokens_seen": "tokens",
+            column: "loss",
+        }
+    )
     d["group"] = d["family"].map(group_of)
     return sl.read_runs(d[["family", "group", "run", "params", "tokens", "loss"]], duplicates="mean")
 
 
-def per_group(scores: pd.DataFrame, cols=("are", "signed_error", "rmse_log", "coverage", "baseline_are")) -> pd.DataFrame:
+def per_group(
+    scores: pd.DataFrame, cols=("are", "signed_error", "rmse_log", "coverage", "baseline_are")
+) -> pd.DataFrame:
     s = scores.copy()
     s["group"] = s["family"].map(group_of)
     return s.groupby("group", sort=False)[list(cols)].mean().reindex(GROUPS)
@@ -162,21 +182,37 @@ def tracks(runs: sl.RunsTable) -> dict:
     b_ours, b_ref = _by_group(grid.scores), refb.groupby("group")["are"].mean().reindex(GROUPS)
     b_med = grid.scores[ok].assign(group=lambda d: d["family"].map(group_of)).groupby("group")["are"].median()
     b_med_ref = refb.groupby("group")["are"].median()
-    out["track_B"] = {"cells": n_cells, "failed": n_failed, "seconds": tb, "fits_per_second": n_cells / tb,
-                      "mean_are": b_ours.to_dict(), "reference_mean_are": b_ref.to_dict(),
-                      "median_are": b_med.to_dict(), "reference_median_are": b_med_ref.to_dict()}
+    out["track_B"] = {
+        "cells": n_cells,
+        "failed": n_failed,
+        "seconds": tb,
+        "fits_per_second": n_cells / tb,
+        "mean_are": b_ours.to_dict(),
+        "reference_mean_are": b_ref.to_dict(),
+        "median_are": b_med.to_dict(),
+        "reference_median_are": b_med_ref.to_dict(),
+    }
     grid.scores.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-track-b.csv", index=False, float_format="%.6g")
     for g in ["pythia", "OPT", "gpt3"]:
         save_figure(plot_backtest_grid(grid, group=g), OUT / f"hitchhiker-grid-{g}.svg")
-    lines += ["## Track B: k smallest models x fraction p of training (every cell)", "",
-              f"{n_cells} cells ({n_failed} failed) over the dev sets in {tb:.0f} s: {n_cells / tb:.1f} fits/s "
-              "(serial backend, one process).", "",
-              "| group | mean ARE % (ours) | mean ARE % (paper estimator) | median ARE % (ours) | median (paper) |",
-              "|---|---:|---:|---:|---:|"]
+    lines += [
+        "## Track B: k smallest models x fraction p of training (every cell)",
+        "",
+        f"{n_cells} cells ({n_failed} failed) over the dev sets in {tb:.0f} s: {n_cells / tb:.1f} fits/s "
+        "(serial backend, one process).",
+        "",
+        "| group | mean ARE % (ours) | mean ARE % (paper estimator) | median ARE % (ours) | median (paper) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for g in GROUPS:
-        lines.append(f"| {g} | {_pct(b_ours[g])} | {_pct(b_ref[g])} | {_pct(b_med.get(g))} | {_pct(b_med_ref.get(g))} |")
-    lines += [f"| **mean** | {_pct(b_ours.mean())} | {_pct(b_ref.mean())} | {_pct(b_med.mean())} | "
-              f"{_pct(b_med_ref.mean())} |", ""]
+        lines.append(
+            f"| {g} | {_pct(b_ours[g])} | {_pct(b_ref[g])} | {_pct(b_med.get(g))} | {_pct(b_med_ref.get(g))} |"
+        )
+    lines += [
+        f"| **mean** | {_pct(b_ours.mean())} | {_pct(b_ref.mean())} | {_pct(b_med.mean())} | "
+        f"{_pct(b_med_ref.mean())} |",
+        "",
+    ]
 
     # ---- track C: windows of k consecutive sizes, by scale-up factor
     t = time.perf_counter()
@@ -186,13 +222,23 @@ def tracks(runs: sl.RunsTable) -> dict:
     w["bin"] = pd.cut(w["scale_up"], SCALE_BINS, right=False)
     refc = _ref("F_window_k_consecutive")
     refc["bin"] = pd.cut(refc["scale_up"], SCALE_BINS, right=False)
-    c_ours, c_ref = w.groupby("bin", observed=False)["are"].median(), refc.groupby("bin", observed=False)["are"].median()
+    c_ours, c_ref = (
+        w.groupby("bin", observed=False)["are"].median(),
+        refc.groupby("bin", observed=False)["are"].median(),
+    )
     c_n = w.groupby("bin", observed=False).size()
-    out["track_C"] = {"cells": int(len(win.scores)), "seconds": tc,
-                      "median_are_by_scale_up": {str(k): v for k, v in c_ours.items()},
-                      "reference_median_are_by_scale_up": {str(k): v for k, v in c_ref.items()}}
-    lines += ["## Track C: windows of k consecutive sizes, median ARE by scale-up (target / largest fitted size)", "",
-              "| scale-up | cells (ours) | median ARE % (ours) | median ARE % (paper estimator) |", "|---|---:|---:|---:|"]
+    out["track_C"] = {
+        "cells": int(len(win.scores)),
+        "seconds": tc,
+        "median_are_by_scale_up": {str(k): v for k, v in c_ours.items()},
+        "reference_median_are_by_scale_up": {str(k): v for k, v in c_ref.items()},
+    }
+    lines += [
+        "## Track C: windows of k consecutive sizes, median ARE by scale-up (target / largest fitted size)",
+        "",
+        "| scale-up | cells (ours) | median ARE % (ours) | median ARE % (paper estimator) |",
+        "|---|---:|---:|---:|",
+    ]
     for b in c_ours.index:
         lines.append(f"| {b} | {int(c_n[b])} | {_pct(c_ours[b])} | {_pct(c_ref.get(b))} |")
     lines.append("")
@@ -202,10 +248,18 @@ def tracks(runs: sl.RunsTable) -> dict:
     d = traj.scores[traj.scores["error"].isna()].copy()
     d["group"] = d["family"].map(group_of)
     dt = d.groupby(["setting", "group"], sort=False)["are"].mean().unstack().reindex(columns=GROUPS)
-    ref_d = {"no cut": _ref("B_no_cut"), "final only": _ref("C_final_ckpt_only"), "10B cut": _ref("A_default_inclusive")}
+    ref_d = {
+        "no cut": _ref("B_no_cut"),
+        "final only": _ref("C_final_ckpt_only"),
+        "10B cut": _ref("A_default_inclusive"),
+    }
     out["track_D"] = {k: v.to_dict() for k, v in dt.iterrows()}
-    lines += ["## Track D: trajectory ablations (mean ARE % per group; paper estimator in brackets where comparable)",
-              "", "| setting | " + " | ".join(GROUPS) + " | macro |", "|---|" + "---:|" * (len(GROUPS) + 1)]
+    lines += [
+        "## Track D: trajectory ablations (mean ARE % per group; paper estimator in brackets where comparable)",
+        "",
+        "| setting | " + " | ".join(GROUPS) + " | macro |",
+        "|---|" + "---:|" * (len(GROUPS) + 1),
+    ]
     for setting, r in dt.iterrows():
         ref = ref_d.get(setting)
         rg = ref.groupby("group")["are"].mean() if ref is not None else None
@@ -217,57 +271,90 @@ def tracks(runs: sl.RunsTable) -> dict:
     e_runs = load_runs(sets=SETS + ["olmo"])
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule(window=(0.2, 1.0)))
     ours = backtest(e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=None)
-    paper = backtest(e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596},
-                     interval=None)
+    paper = backtest(
+        e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596}, interval=None
+    )
     e1, e2 = ours.scores.set_index("family"), paper.scores.set_index("family")
-    out["track_E"] = {"ours": {k: _clean(v) for k, v in e1["are"].items()},
-                      "paper_constants": {k: _clean(v) for k, v in e2["are"].items()},
-                      "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()}}
-    lines += ["## Track E: one model of the target family, size parameters borrowed from the other dev families", "",
-              "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
-              "reference (paper estimator) | borrowed |", "|---|---|---:|---:|---:|---|"]
+    out["track_E"] = {
+        "ours": {k: _clean(v) for k, v in e1["are"].items()},
+        "paper_constants": {k: _clean(v) for k, v in e2["are"].items()},
+        "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()},
+    }
+    lines += [
+        "## Track E: one model of the target family, size parameters borrowed from the other dev families",
+        "",
+        "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
+        "reference (paper estimator) | borrowed |",
+        "|---|---|---:|---:|---:|---|",
+    ]
     for fam in ["olmo", "OPT", "gpt3", "pythia", "pythia-v0", "chinchilla", "GPT2-c4-1"]:
         ref = TRACK_E_REF.get(fam)
         bor = e1.loc[fam, "borrowed"] if "borrowed" in e1 and isinstance(e1.loc[fam, "borrowed"], dict) else {}
-        lines.append(f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
-                     f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
-                     + ", ".join(f"{k}={v:.4g}" for k, v in bor.items()) + " |")
+        lines.append(
+            f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
+            f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
+            + ", ".join(f"{k}={v:.4g}" for k, v in bor.items())
+            + " |"
+        )
     lines.append("")
 
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
     t = time.perf_counter()
     kw = dict(interval=0.9, n_resamples=100, prior_by="group")
-    parts = [backtest(runs, "chinchilla", **kw).scores.assign(track="A"),
-             backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), **kw).scores.assign(track="B"),
-             backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, **kw).scores.assign(track="C")]
+    parts = [
+        backtest(runs, "chinchilla", **kw).scores.assign(track="A"),
+        backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), **kw).scores.assign(track="B"),
+        backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, **kw).scores.assign(track="C"),
+    ]
     tcal = time.perf_counter() - t
     cal = pd.concat(parts, ignore_index=True)
     cal = cal[cal["error"].isna()].copy()
     cal["group"] = cal["family"].map(group_of)
     cal["inside"] = cal["coverage"] * cal["targets"]
     cal["inside_base"] = cal["coverage_base"] * cal["targets"]
-    agg = cal.groupby("group").agg(cells=("are", "size"), targets=("targets", "sum"), inside=("inside", "sum"),
-                                   inside_base=("inside_base", "sum"), cell_cov=("coverage", "mean"),
-                                   cell_cov_base=("coverage_base", "mean"), width=("median_width", "median"),
-                                   thin=("interval_method", lambda m: int(m.astype(str).str.contains("uncal").sum())))
+    agg = cal.groupby("group").agg(
+        cells=("are", "size"),
+        targets=("targets", "sum"),
+        inside=("inside", "sum"),
+        inside_base=("inside_base", "sum"),
+        cell_cov=("coverage", "mean"),
+        cell_cov_base=("coverage_base", "mean"),
+        width=("median_width", "median"),
+        thin=("interval_method", lambda m: int(m.astype(str).str.contains("uncal").sum())),
+    )
     agg = agg.reindex(GROUPS)
     agg["share"] = agg["inside"] / agg["targets"]
     agg["share_base"] = agg["inside_base"] / agg["targets"]
     cal.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-calibration-cells.csv", index=False, float_format="%.6g")
-    out["calibration"] = {"seconds": tcal, "per_group": {g: {k: _clean(v) for k, v in r.items()}
-                                                         for g, r in agg.iterrows()}}
-    lines += ["## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)", "",
-              "Before = the same interval without the extrapolation term (run bootstrap with >= 5 fit runs, else "
-              "delta method); after = widened by the error per decade calibrated on the cell's own nested "
-              "hold-outs and on the other groups' cells (target's group left out). Width = median over cells of "
-              "log(upper/lower).", "",
-              "| group | cells | targets | share inside, before | after | mean over cells, before | after | "
-              "median width (log) | uncalibrated cells |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    out["calibration"] = {
+        "seconds": tcal,
+        "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()},
+    }
+    lines += [
+        "## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)",
+        "",
+        "Before = the same interval without the extrapolation term (run bootstrap with >= 5 fit runs, else "
+        "delta method); after = widened by the error per decade calibrated on the cell's own nested "
+        "hold-outs and on the other groups' cells (target's group left out). Width = median over cells of "
+        "log(upper/lower).",
+        "",
+        "| group | cells | targets | share inside, before | after | mean over cells, before | after | "
+        "median width (log) | uncalibrated cells |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for g, r in agg.iterrows():
-        lines.append(f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_base)} | {_pct(r.share)} | "
-                     f"{_pct(r.cell_cov_base)} | {_pct(r.cell_cov)} | {r.width:.4f} | {int(r.thin)} |")
-    lines += ["", f"Calibration cells took {tcal:.0f} s.", "", "Command: `python bench/hitchhiker.py`", "",
-              f"Machine: {machine()}"]
+        lines.append(
+            f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_base)} | {_pct(r.share)} | "
+            f"{_pct(r.cell_cov_base)} | {_pct(r.cell_cov)} | {r.width:.4f} | {int(r.thin)} |"
+        )
+    lines += [
+        "",
+        f"Calibration cells took {tcal:.0f} s.",
+        "",
+        "Command: `python bench/hitchhiker.py`",
+        "",
+        f"Machine: {machine()}",
+    ]
     (OUT / "hitchhiker-tracks.json").write_text(json.dumps(out, indent=2, default=str))
     (OUT / "hitchhiker-tracks.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines), flush=True)
@@ -280,7 +367,6 @@ def _clean(v):
     except (TypeError, ValueError):
         return v
     return v if np.isfinite(v) else None
-
 
 
 def main() -> None:
@@ -303,12 +389,20 @@ def main() -> None:
     # second track: the same default on natural-log losses (OPT as ln perplexity, Pythia as ln LAMBADA ppl)
     g_nats = per_group(backtest(load_runs("loss_nats"), "chinchilla", interval=None).scores)
 
-    table = pd.DataFrame({
-        "are_default": g_def["are"], "signed_default": g_def["signed_error"], "rmse_log_default": g_def["rmse_log"],
-        "coverage90_default": g_def["coverage"], "coverage90_before": per_group(before.scores)["coverage"],
-        "are_paper_cut_scalinglab": g_cut["are"],
-        "are_paper_estimator": ref["are"], "are_best_seen": g_def["baseline_are"],
-        "are_default_loss_nats": g_nats["are"], "are_best_seen_loss_nats": g_nats["baseline_are"]})
+    table = pd.DataFrame(
+        {
+            "are_default": g_def["are"],
+            "signed_default": g_def["signed_error"],
+            "rmse_log_default": g_def["rmse_log"],
+            "coverage90_default": g_def["coverage"],
+            "coverage90_before": per_group(before.scores)["coverage"],
+            "are_paper_cut_scalinglab": g_cut["are"],
+            "are_paper_estimator": ref["are"],
+            "are_best_seen": g_def["baseline_are"],
+            "are_default_loss_nats": g_nats["are"],
+            "are_best_seen_loss_nats": g_nats["baseline_are"],
+        }
+    )
     table.loc["macro mean"] = table.mean()
 
     # leave-one-group-out selection of the global setting
@@ -317,7 +411,7 @@ def main() -> None:
     if not args.skip_selection:
         for name, kw in CANDIDATES.items():
             cand_tables[name] = per_group(backtest(runs, "chinchilla", interval=None, **kw).scores)["are"]
-        cand = pd.DataFrame(cand_tables)          # groups x candidates
+        cand = pd.DataFrame(cand_tables)  # groups x candidates
         for g in GROUPS:
             others = cand.drop(index=g).mean()
             pick = str(others.idxmin())
@@ -335,48 +429,91 @@ def main() -> None:
     table.to_csv(OUT / "scores-hitchhiker.csv", float_format="%.6g")
     result = {
         "data": "shared/data/hitchhiker/derived/loss_curves_unified.csv (column loss_colpret)",
-        "per_group": {g: {k: (None if pd.isna(v) else float(v)) for k, v in row.items()} for g, row in table.iterrows()},
+        "per_group": {
+            g: {k: (None if pd.isna(v) else float(v)) for k, v in row.items()} for g, row in table.iterrows()
+        },
         "per_set": default.scores.to_dict(orient="records"),
-        "logo_selection": logo, "candidates_are": {k: v.to_dict() for k, v in cand_tables.items()},
-        "calibration": {"level": 0.9, "pooled_share_inside": pooled, "n_targets": int(len(p)),
-                        "group_mean_share": float(g_def["coverage"].mean()),
-                        "interval_method_by_set": methods.to_dict()},
-        "default_seconds": t_default, "machine": machine(),
+        "logo_selection": logo,
+        "candidates_are": {k: v.to_dict() for k, v in cand_tables.items()},
+        "calibration": {
+            "level": 0.9,
+            "pooled_share_inside": pooled,
+            "n_targets": int(len(p)),
+            "group_mean_share": float(g_def["coverage"].mean()),
+            "interval_method_by_set": methods.to_dict(),
+        },
+        "default_seconds": t_default,
+        "machine": machine(),
     }
     (OUT / "scores-hitchhiker.json").write_text(json.dumps(result, indent=2, default=str))
 
     fmt = lambda v: "-" if pd.isna(v) else f"{100 * v:.2f}"  # noqa: E731
-    cols = ["are_default", "are_best_seen", "are_paper_estimator", "are_paper_cut_scalinglab"] + \
-           (["are_logo_selected"] if logo else []) + ["signed_default", "rmse_log_default", "coverage90_default",
-                                                        "coverage90_before", "are_default_loss_nats",
-                                                        "are_best_seen_loss_nats"]
-    heads = {"are_default": "ARE % default", "are_best_seen": "best-seen %", "are_paper_estimator":
-             "paper estimator %", "are_paper_cut_scalinglab": "scalinglab, 10B cut %", "are_logo_selected":
-             "LOGO-selected %", "signed_default": "signed % default", "rmse_log_default": "RMSE log default",
-             "coverage90_default": "90% coverage", "coverage90_before": "90% coverage, previous calibration", "are_default_loss_nats": "ARE % default, loss_nats",
-             "are_best_seen_loss_nats": "best-seen %, loss_nats"}
-    lines = ["# Hitchhiker's Guide track A (largest model held out, last 30% scored, loss_colpret)", "",
-             "| group | " + " | ".join(heads[c] for c in cols) + " |", "|---|" + "---:|" * len(cols)]
+    cols = (
+        ["are_default", "are_best_seen", "are_paper_estimator", "are_paper_cut_scalinglab"]
+        + (["are_logo_selected"] if logo else [])
+        + [
+            "signed_default",
+            "rmse_log_default",
+            "coverage90_default",
+            "coverage90_before",
+            "are_default_loss_nats",
+            "are_best_seen_loss_nats",
+        ]
+    )
+    heads = {
+        "are_default": "ARE % default",
+        "are_best_seen": "best-seen %",
+        "are_paper_estimator": "paper estimator %",
+        "are_paper_cut_scalinglab": "scalinglab, 10B cut %",
+        "are_logo_selected": "LOGO-selected %",
+        "signed_default": "signed % default",
+        "rmse_log_default": "RMSE log default",
+        "coverage90_default": "90% coverage",
+        "coverage90_before": "90% coverage, previous calibration",
+        "are_default_loss_nats": "ARE % default, loss_nats",
+        "are_best_seen_loss_nats": "best-seen %, loss_nats",
+    }
+    lines = [
+        "# Hitchhiker's Guide track A (largest model held out, last 30% scored, loss_colpret)",
+        "",
+        "| group | " + " | ".join(heads[c] for c in cols) + " |",
+        "|---|" + "---:|" * len(cols),
+    ]
     for g, row in table.iterrows():
         cells = [f"{row[c]:.4f}" if c == "rmse_log_default" else fmt(row[c]) for c in cols]
         name = f"**{g}**" if g == "macro mean" else g
         lines.append(f"| {name} | " + " | ".join(cells) + " |")
     wins = int((table.drop(index="macro mean")["are_default"] < table.drop(index="macro mean")["are_best_seen"]).sum())
-    lines += ["", f"Default macro ARE {fmt(table.loc['macro mean', 'are_default'])}% vs the paper estimator's "
-              f"{fmt(table.loc['macro mean', 'are_paper_estimator'])}%; beats best-seen on {wins}/6 groups "
-              f"(per GPT2-c4 set: {int((default.scores.set_index('family').loc[GPT2, 'beats_baseline']).sum())}/8).",
-              f"Calibration: {100 * pooled:.1f}% of the {len(p)} held-out checkpoints fall inside the 90% new-run "
-              f"interval (mean over groups {100 * g_def['coverage'].mean():.1f}%); interval method per set: "
-              + ", ".join(f"{k} {v}" for k, v in methods.items()) + "."]
+    lines += [
+        "",
+        f"Default macro ARE {fmt(table.loc['macro mean', 'are_default'])}% vs the paper estimator's "
+        f"{fmt(table.loc['macro mean', 'are_paper_estimator'])}%; beats best-seen on {wins}/6 groups "
+        f"(per GPT2-c4 set: {int((default.scores.set_index('family').loc[GPT2, 'beats_baseline']).sum())}/8).",
+        f"Calibration: {100 * pooled:.1f}% of the {len(p)} held-out checkpoints fall inside the 90% new-run "
+        f"interval (mean over groups {100 * g_def['coverage'].mean():.1f}%); interval method per set: "
+        + ", ".join(f"{k} {v}" for k, v in methods.items())
+        + ".",
+    ]
     if logo:
-        lines += ["", "Leave-one-group-out selection of the global setting (picked on the other 5 groups): "
-                  + "; ".join(f"{g}: {v['picked']}" for g, v in logo.items()) + ".",
-                  "", "Candidate settings, ARE % per group:", "",
-                  "| setting | " + " | ".join(GROUPS) + " | macro |", "|---|" + "---:|" * (len(GROUPS) + 1)]
+        lines += [
+            "",
+            "Leave-one-group-out selection of the global setting (picked on the other 5 groups): "
+            + "; ".join(f"{g}: {v['picked']}" for g, v in logo.items())
+            + ".",
+            "",
+            "Candidate settings, ARE % per group:",
+            "",
+            "| setting | " + " | ".join(GROUPS) + " | macro |",
+            "|---|" + "---:|" * (len(GROUPS) + 1),
+        ]
         for name, s in cand_tables.items():
             lines.append(f"| {name} | " + " | ".join(fmt(s[g]) for g in GROUPS) + f" | {fmt(s.mean())} |")
-    lines += ["", "Command: `python bench/hitchhiker.py`", "", f"Machine: {machine()}; default backtest took "
-              f"{t_default:.0f} s (incl. bootstrap intervals)."]
+    lines += [
+        "",
+        "Command: `python bench/hitchhiker.py`",
+        "",
+        f"Machine: {machine()}; default backtest took {t_default:.0f} s (incl. bootstrap intervals).",
+    ]
     (OUT / "scores-hitchhiker.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

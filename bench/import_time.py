@@ -22,8 +22,12 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 OUT = ROOT / "bench" / "results"
 HELP = "import sys; sys.argv = ['scalinglab', '--help']; from scalinglab.cli import main; main()"
-CASES = {"python -c pass": "pass", "import numpy": "import numpy", "import scalinglab": "import scalinglab",
-         "scalinglab --help": HELP}
+CASES = {
+    "python -c pass": "pass",
+    "import numpy": "import numpy",
+    "import scalinglab": "import scalinglab",
+    "scalinglab --help": HELP,
+}
 
 
 def wall(code: str) -> float:
@@ -49,13 +53,23 @@ def main() -> None:
             rows.append((int(parts[1]), parts[2].strip()))
     top = [name for _, name in sorted(rows, reverse=True) if not name.startswith(" ")][:8]
     heavy = [m for m in ("pandas", "scipy", "matplotlib") if any(n.strip() == m for _, n in rows)]
-    lines = ["# Import time", "", f"Wall seconds, median of {args.repeats} fresh interpreters (interleaved).", "",
-             "| command | median s | minus `python -c pass` |", "|---|---:|---:|"]
+    lines = [
+        "# Import time",
+        "",
+        f"Wall seconds, median of {args.repeats} fresh interpreters (interleaved).",
+        "",
+        "| command | median s | minus `python -c pass` |",
+        "|---|---:|---:|",
+    ]
     for k, v in med.items():
         lines.append(f"| `{k}` | {v:.3f} | {v - med['python -c pass']:.3f} |")
-    lines += ["", f"Heavy modules loaded by `scalinglab --help`: {', '.join(heavy) or 'none of pandas, scipy, matplotlib'}; "
-              f"largest cumulative imports: {', '.join(top)}.", "",
-              f"Command: `python bench/import_time.py --repeats {args.repeats}`"]
+    lines += [
+        "",
+        f"Heavy modules loaded by `scalinglab --help`: {', '.join(heavy) or 'none of pandas, scipy, matplotlib'}; "
+        f"largest cumulative imports: {', '.join(top)}.",
+        "",
+        f"Command: `python bench/import_time.py --repeats {args.repeats}`",
+    ]
     OUT.mkdir(parents=True, exist_ok=True)
     (OUT / "import_time.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -60,31 +60,42 @@ def main() -> None:
     rows = []
     for n in [int(float(s)) for s in args.sizes.split(",")]:
         reps = args.repeats if n <= 100_000 else 1
-        out = subprocess.run([sys.executable, "-c", CHILD, str(n), str(reps)], capture_output=True, text=True,
-                             env=dict(os.environ))
+        out = subprocess.run(
+            [sys.executable, "-c", CHILD, str(n), str(reps)], capture_output=True, text=True, env=dict(os.environ)
+        )
         if out.returncode != 0:
             print(out.stderr[-2000:])
             rows.append({"n": n, "error": out.stderr.strip().splitlines()[-1]})
             continue
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
-        print(f"n={n:>8}: {r['cpu_s']:7.3f} s CPU, fit peak {r['tracemalloc_peak_mb']:7.1f} MB (tracemalloc), "
-              f"process peak RSS {r['rss_peak_mb']:7.1f} MB (before fit {r['rss_before_fit_mb']:.0f} MB), "
-              f"alpha {r['params']['alpha']:.4f} beta {r['params']['beta']:.4f}", flush=True)
+        print(
+            f"n={n:>8}: {r['cpu_s']:7.3f} s CPU, fit peak {r['tracemalloc_peak_mb']:7.1f} MB (tracemalloc), "
+            f"process peak RSS {r['rss_peak_mb']:7.1f} MB (before fit {r['rss_before_fit_mb']:.0f} MB), "
+            f"alpha {r['params']['alpha']:.4f} beta {r['params']['beta']:.4f}",
+            flush=True,
+        )
     OUT.mkdir(parents=True, exist_ok=True)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
     (OUT / "memory_scaling.json").write_text(json.dumps({"rows": rows, "machine": machine}, indent=1))
-    lines = ["# Time and memory of one Chinchilla fit vs number of points", "",
-             "| points | CPU s | fit peak MB (tracemalloc) | process peak RSS MB | alpha | beta |",
-             "|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Time and memory of one Chinchilla fit vs number of points",
+        "",
+        "| points | CPU s | fit peak MB (tracemalloc) | process peak RSS MB | alpha | beta |",
+        "|---:|---:|---:|---:|---:|---:|",
+    ]
     for r in rows:
         if "error" in r:
             lines.append(f"| {r['n']:,} | failed: {r['error']} | | | | |")
             continue
-        lines.append(f"| {r['n']:,} | {r['cpu_s']:.3f} | {r['tracemalloc_peak_mb']:.1f} | {r['rss_peak_mb']:.0f} | "
-                     f"{r['params']['alpha']:.4f} | {r['params']['beta']:.4f} |")
-    lines += ["", f"Command: `python bench/memory_scaling.py --sizes {args.sizes}`; machine: {machine}; "
-              "one BLAS thread."]
+        lines.append(
+            f"| {r['n']:,} | {r['cpu_s']:.3f} | {r['tracemalloc_peak_mb']:.1f} | {r['rss_peak_mb']:.0f} | "
+            f"{r['params']['alpha']:.4f} | {r['params']['beta']:.4f} |"
+        )
+    lines += [
+        "",
+        f"Command: `python bench/memory_scaling.py --sizes {args.sizes}`; machine: {machine}; one BLAS thread.",
+    ]
     (OUT / "memory_scaling.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

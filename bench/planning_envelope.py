@@ -48,13 +48,15 @@ def family(d, name, scaled_set=None):
     if scaled_set is not None:
         d = d[d["scaled_set"] == scaled_set]
     g = d[["model_name", "num_params", "tokens_seen", "loss_nats"]].dropna()
-    return sl.read_runs(g, run="model_name", params="num_params", tokens="tokens_seen", loss="loss_nats",
-                        duplicates="mean")
+    return sl.read_runs(
+        g, run="model_name", params="num_params", tokens="tokens_seen", loss="loss_nats", duplicates="mean"
+    )
 
 
 def tinylm():
     try:
         from scalinglab import datasets
+
         df = datasets.load("tinylm")
     except Exception as exc:  # not bundled in this build yet
         return None, f"not available ({type(exc).__name__}: {exc})"
@@ -66,8 +68,16 @@ def synthetic():
     rows = []
     for N in np.geomspace(1e7, 1e10, 13):
         D = np.geomspace(1e8, 2e12, 60)
-        rows.append(pd.DataFrame({"run": f"N{N:.3g}", "params": N, "tokens": D,
-                                  "loss": H["E"] + H["A"] * N ** -H["alpha"] + H["B"] * D ** -H["beta"]}))
+        rows.append(
+            pd.DataFrame(
+                {
+                    "run": f"N{N:.3g}",
+                    "params": N,
+                    "tokens": D,
+                    "loss": H["E"] + H["A"] * N ** -H["alpha"] + H["B"] * D ** -H["beta"],
+                }
+            )
+        )
     return sl.read_runs(pd.concat(rows, ignore_index=True))
 
 
@@ -101,8 +111,11 @@ def loop_bootstrap(runs, n_boot, seed=0, grid=250):
 
 def main() -> None:
     d = pd.read_csv(CURVES)
-    sets = {"GPT-3 (8 sizes, 125M-175B)": family(d, "gpt3"), "Pythia deduped (8 sizes, 70M-12B)": family(d, "pythia", "pythia-deduped"),
-            "synthetic (Hoffmann surface, true a = 0.4516)": synthetic()}
+    sets = {
+        "GPT-3 (8 sizes, 125M-175B)": family(d, "gpt3"),
+        "Pythia deduped (8 sizes, 70M-12B)": family(d, "pythia", "pythia-deduped"),
+        "synthetic (Hoffmann surface, true a = 0.4516)": synthetic(),
+    }
     tl, tl_note = tinylm()
     if tl is not None:
         sets["tiny-LM ladder (scalinglab.datasets)"] = tl
@@ -115,12 +128,24 @@ def main() -> None:
         dt = time.perf_counter() - t
         (alo, ahi), (blo, bhi) = fr.interval("a"), fr.interval("b")
         used = fr.points[fr.points["used"]]
-        rows.append({"data": name, "runs": runs.frame["run"].nunique(), "checkpoints": len(runs.frame),
-                     "a": fr.a, "a_lower": alo, "a_upper": ahi, "b": fr.b, "b_lower": blo, "b_upper": bhi,
-                     "envelope_sizes": int(used["params"].nunique()),
-                     "compute_range": f"{used['flops'].min():.2g}–{used['flops'].max():.2g}",
-                     "N_at_1e22": float(fr.predict(1e22)["params"][0]),
-                     "warnings": [str(w.message) for w in caught], "seconds": dt})
+        rows.append(
+            {
+                "data": name,
+                "runs": runs.frame["run"].nunique(),
+                "checkpoints": len(runs.frame),
+                "a": fr.a,
+                "a_lower": alo,
+                "a_upper": ahi,
+                "b": fr.b,
+                "b_lower": blo,
+                "b_upper": bhi,
+                "envelope_sizes": int(used["params"].nunique()),
+                "compute_range": f"{used['flops'].min():.2g}–{used['flops'].max():.2g}",
+                "N_at_1e22": float(fr.predict(1e22)["params"][0]),
+                "warnings": [str(w.message) for w in caught],
+                "seconds": dt,
+            }
+        )
     gpt3 = sets["GPT-3 (8 sizes, 125M-175B)"]
     t = time.perf_counter()
     with warnings.catch_warnings():
@@ -131,26 +156,45 @@ def main() -> None:
     loop_bootstrap(gpt3, 1000)
     t_loop = time.perf_counter() - t
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
-    (OUT / "planning_envelope.json").write_text(json.dumps({"results": rows, "tinylm": tl_note,
-                                                            "speed": {"batched_s": t_batched, "loop_s": t_loop},
-                                                            "machine": machine}, indent=1))
-    lines = ["# Approach 1: envelope of training curves", "",
-             "| data | runs | checkpoints | sizes on the envelope | compute range fitted | a | a 90% | b | b 90% | "
-             "N* at 1e22 | s |", "|---|---:|---:|---:|---|---:|---|---:|---|---:|---:|"]
+    (OUT / "planning_envelope.json").write_text(
+        json.dumps(
+            {
+                "results": rows,
+                "tinylm": tl_note,
+                "speed": {"batched_s": t_batched, "loop_s": t_loop},
+                "machine": machine,
+            },
+            indent=1,
+        )
+    )
+    lines = [
+        "# Approach 1: envelope of training curves",
+        "",
+        "| data | runs | checkpoints | sizes on the envelope | compute range fitted | a | a 90% | b | b 90% | "
+        "N* at 1e22 | s |",
+        "|---|---:|---:|---:|---|---:|---|---:|---|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['data']} | {r['runs']} | {r['checkpoints']} | {r['envelope_sizes']} | {r['compute_range']} | "
-                     f"{r['a']:.3f} | {r['a_lower']:.3f}–{r['a_upper']:.3f} | {r['b']:.3f} | "
-                     f"{r['b_lower']:.3f}–{r['b_upper']:.3f} | {r['N_at_1e22']:.3g} | {r['seconds']:.2f} |")
+        lines.append(
+            f"| {r['data']} | {r['runs']} | {r['checkpoints']} | {r['envelope_sizes']} | {r['compute_range']} | "
+            f"{r['a']:.3f} | {r['a_lower']:.3f}–{r['a_upper']:.3f} | {r['b']:.3f} | "
+            f"{r['b_lower']:.3f}–{r['b_upper']:.3f} | {r['N_at_1e22']:.3g} | {r['seconds']:.2f} |"
+        )
     lines += ["", "Hoffmann et al. 2022 approach 1: a = 0.50 (0.488–0.502); Kaplan et al. 2020: a = 0.73.", ""]
     for r in rows:
         for w in r["warnings"]:
             lines.append(f"- {r['data']}: ! {w}")
     if tl is None:
         lines.append(f"- tiny-LM ladder: {tl_note}")
-    lines += ["", f"Speed (GPT-3, 1,000 bootstrap resamples of the runs): batched {t_batched:.2f} s vs per-resample "
-              f"Python loop {t_loop:.2f} s: **{t_loop / t_batched:.1f}x**.", "",
-              "Command: `python bench/planning_envelope.py`", "",
-              f"Machine: {machine} (shared; one core busy with other work)."]
+    lines += [
+        "",
+        f"Speed (GPT-3, 1,000 bootstrap resamples of the runs): batched {t_batched:.2f} s vs per-resample "
+        f"Python loop {t_loop:.2f} s: **{t_loop / t_batched:.1f}x**.",
+        "",
+        "Command: `python bench/planning_envelope.py`",
+        "",
+        f"Machine: {machine} (shared; one core busy with other work).",
+    ]
     (OUT / "planning_envelope.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

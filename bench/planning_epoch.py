@@ -63,8 +63,15 @@ def main() -> None:
         pm = plan.resolve_model(f)
         draws, _ = pm.sample(args.draws, method, 0)
         a_draws = draws["beta"] / (draws["alpha"] + draws["beta"])
-        rows.append({"method": method, "seconds": dt, "n_draws": a.n_draws,
-                     **{k: float(r[k]) for k in r.index}, "a_se": float(np.std(a_draws, ddof=1))})
+        rows.append(
+            {
+                "method": method,
+                "seconds": dt,
+                "n_draws": a.n_draws,
+                **{k: float(r[k]) for k in r.index},
+                "a_se": float(np.std(a_draws, ddof=1)),
+            }
+        )
     results["allocation_at_5.76e23"] = rows
 
     # tokens per parameter over 1e18..1e28 with 80% bands (bootstrap)
@@ -77,6 +84,7 @@ def main() -> None:
     draws, _ = pm.sample(args.draws, "bootstrap", 0)
     P = pm.stacked(draws)
     from scalinglab.plan._solve import optimum
+
     N_c, _, _, _ = optimum(pm, P, C_CHIN, plan.cost_model(6.0), closed_form=True)
     t = time.perf_counter()
     N_s = []
@@ -86,15 +94,19 @@ def main() -> None:
         def fun(x, p=p):
             return float(pm.evaluate(np.exp(x), C_CHIN / (6 * np.exp(x)), p))
 
-        res = minimize_scalar(fun, bounds=(np.log(1e6), np.log(1e15)), method="bounded",
-                              options={"xatol": 1e-10})
+        res = minimize_scalar(fun, bounds=(np.log(1e6), np.log(1e15)), method="bounded", options={"xatol": 1e-10})
         N_s.append(np.exp(res.x))
     t_scipy = time.perf_counter() - t
     N_s = np.array(N_s)
-    speed = {"draws": int(len(N_s)), "scipy_per_draw_s": t_scipy,
-             "max_rel_err_scipy_vs_closed": float(np.nanmax(np.abs(N_s / N_c - 1)))}
-    for label, cost in (("power", plan.cost_model(6.0)),
-                        ("callable", plan.cost_model(func=lambda N, D: 6 * N * D, label="6ND callable"))):
+    speed = {
+        "draws": int(len(N_s)),
+        "scipy_per_draw_s": t_scipy,
+        "max_rel_err_scipy_vs_closed": float(np.nanmax(np.abs(N_s / N_c - 1))),
+    }
+    for label, cost in (
+        ("power", plan.cost_model(6.0)),
+        ("callable", plan.cost_model(func=lambda N, D: 6 * N * D, label="6ND callable")),
+    ):
         t = time.perf_counter()
         N_b, _, _, _ = optimum(pm, P, C_CHIN, cost, closed_form=False)
         dt = time.perf_counter() - t
@@ -105,37 +117,61 @@ def main() -> None:
     results["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
     (OUT / "planning_epoch.json").write_text(json.dumps(results, indent=1))
 
-    lines = ["# Compute-optimal allocation on Epoch's Chinchilla data (approach 3, closed form)", "",
-             "Fit (Huber 1e-3 on log L, 240 points): " + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
-             + f" in {t_fit:.2f} s.", "",
-             "Allocation at C = 5.76e23 FLOPs (90% percentile intervals over parameter draws):", "",
-             "| method | draws | N* | N* 90% | D* | D*/N* | D*/N* 90% | loss | a | a 90% | SE(a) | s |",
-             "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|"]
+    lines = [
+        "# Compute-optimal allocation on Epoch's Chinchilla data (approach 3, closed form)",
+        "",
+        "Fit (Huber 1e-3 on log L, 240 points): "
+        + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
+        + f" in {t_fit:.2f} s.",
+        "",
+        "Allocation at C = 5.76e23 FLOPs (90% percentile intervals over parameter draws):",
+        "",
+        "| method | draws | N* | N* 90% | D* | D*/N* | D*/N* 90% | loss | a | a 90% | SE(a) | s |",
+        "|---|---:|---:|---|---:|---:|---|---:|---:|---|---:|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['method']} | {r['n_draws']} | {r['params']:.4g} | {r['params_lower']:.3g}–"
-                     f"{r['params_upper']:.3g} | {r['tokens']:.4g} | {r['tokens_per_param']:.3g} | "
-                     f"{r['tokens_per_param_lower']:.3g}–{r['tokens_per_param_upper']:.3g} | {r['loss']:.4f} | "
-                     f"{r['a']:.4f} | {r['a_lower']:.4f}–{r['a_upper']:.4f} | {r['a_se']:.4f} | {r['seconds']:.2f} |")
-    lines += ["", "Epoch (Besiroglu et al. 2024): a = 0.513, bootstrap SE 0.020; N* ≈ 7.2e10, D*/N* ≈ 18.4 at 5.76e23 "
-              "(point values from their estimates).", "",
-              "Tokens per parameter along the frontier, 80% bootstrap bands (`planning_epoch.csv`):", "",
-              "| C (FLOPs) | N* | D*/N* | 80% band |", "|---:|---:|---:|---|"]
+        lines.append(
+            f"| {r['method']} | {r['n_draws']} | {r['params']:.4g} | {r['params_lower']:.3g}–"
+            f"{r['params_upper']:.3g} | {r['tokens']:.4g} | {r['tokens_per_param']:.3g} | "
+            f"{r['tokens_per_param_lower']:.3g}–{r['tokens_per_param_upper']:.3g} | {r['loss']:.4f} | "
+            f"{r['a']:.4f} | {r['a_lower']:.4f}–{r['a_upper']:.4f} | {r['a_se']:.4f} | {r['seconds']:.2f} |"
+        )
+    lines += [
+        "",
+        "Epoch (Besiroglu et al. 2024): a = 0.513, bootstrap SE 0.020; N* ≈ 7.2e10, D*/N* ≈ 18.4 at 5.76e23 "
+        "(point values from their estimates).",
+        "",
+        "Tokens per parameter along the frontier, 80% bootstrap bands (`planning_epoch.csv`):",
+        "",
+        "| C (FLOPs) | N* | D*/N* | 80% band |",
+        "|---:|---:|---:|---|",
+    ]
     for r in band.table.itertuples():
-        lines.append(f"| {r.flops:.0e} | {r.params:.3g} | {r.tokens_per_param:.3g} | "
-                     f"{r.tokens_per_param_lower:.3g}–{r.tokens_per_param_upper:.3g} |")
+        lines.append(
+            f"| {r.flops:.0e} | {r.params:.3g} | {r.tokens_per_param:.3g} | "
+            f"{r.tokens_per_param_lower:.3g}–{r.tokens_per_param_upper:.3g} |"
+        )
     s = results["speed"]
-    lines += ["", f"Speed ({s['draws']} parameter draws, numeric optimum at 5.76e23, same process):", "",
-              "| optimiser | s | speed-up vs SciPy | max rel. error of N* vs closed form |", "|---|---:|---:|---:|",
-              f"| SciPy `minimize_scalar` (bounded Brent in log N), one call per draw | {s['scipy_per_draw_s']:.3f} | 1 | "
-              f"{s['max_rel_err_scipy_vs_closed']:.1e} |",
-              f"| scalinglab batched grid + golden section, cost 6ND (power form) | {s['batched_power_s']:.3f} | "
-              f"{s['speedup_power']:.1f}x | {s['max_rel_err_power_vs_closed']:.1e} |",
-              f"| scalinglab batched, cost given as a Python callable (bisection for N) | {s['batched_callable_s']:.3f} | "
-              f"{s['speedup_callable']:.1f}x | {s['max_rel_err_callable_vs_closed']:.1e} |",
-              "", "The closed form itself (Chinchilla law, C = kND) is what `compute_optimal` uses here; the numeric "
-              "path serves any other law or cost.", "",
-              f"Command: `python bench/planning_epoch.py --draws {args.draws}`", "",
-              f"Machine: {results['machine']} (shared; one core busy with other work)."]
+    lines += [
+        "",
+        f"Speed ({s['draws']} parameter draws, numeric optimum at 5.76e23, same process):",
+        "",
+        "| optimiser | s | speed-up vs SciPy | max rel. error of N* vs closed form |",
+        "|---|---:|---:|---:|",
+        f"| SciPy `minimize_scalar` (bounded Brent in log N), one call per draw | {s['scipy_per_draw_s']:.3f} | 1 | "
+        f"{s['max_rel_err_scipy_vs_closed']:.1e} |",
+        f"| scalinglab batched grid + golden section, cost 6ND (power form) | {s['batched_power_s']:.3f} | "
+        f"{s['speedup_power']:.1f}x | {s['max_rel_err_power_vs_closed']:.1e} |",
+        f"| scalinglab batched, cost given as a Python callable (bisection for N) | {s['batched_callable_s']:.3f} | "
+        f"{s['speedup_callable']:.1f}x | {s['max_rel_err_callable_vs_closed']:.1e} |",
+        "",
+        "The closed form itself (Chinchilla law, C = kND) is what `compute_optimal` uses here; the numeric "
+        "path serves any other law or cost.",
+        "",
+        f"Command: `python bench/planning_epoch.py --draws {args.draws}`",
+        "",
+        f"Machine: {results['machine']} (shared; one core busy with other work).",
+    ]
     (OUT / "planning_epoch.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -71,29 +71,55 @@ def main() -> None:
         dt = time.perf_counter() - t
         flags = r.budgets["flags"].replace("", np.nan).dropna()
         for e in r.estimates().itertuples():
-            rows.append({"experiment": exp, "estimator": e.estimator, "points": len(sub),
-                         "budgets": len(r.budgets), "a": e.a, "a_lower": e.a_lower, "a_upper": e.a_upper,
-                         "b": e.b, "b_lower": e.b_lower, "b_upper": e.b_upper, "n_draws": e.n_draws,
-                         "flagged_budgets": "; ".join(f"{b:.2g}:{f}" for b, f in
-                                                      zip(r.budgets.loc[flags.index, "budget"], flags)),
-                         "seconds": dt})
+            rows.append(
+                {
+                    "experiment": exp,
+                    "estimator": e.estimator,
+                    "points": len(sub),
+                    "budgets": len(r.budgets),
+                    "a": e.a,
+                    "a_lower": e.a_lower,
+                    "a_upper": e.a_upper,
+                    "b": e.b,
+                    "b_lower": e.b_lower,
+                    "b_upper": e.b_upper,
+                    "n_draws": e.n_draws,
+                    "flagged_budgets": "; ".join(
+                        f"{b:.2g}:{f}" for b, f in zip(r.budgets.loc[flags.index, "budget"], flags)
+                    ),
+                    "seconds": dt,
+                }
+            )
     table = pd.DataFrame(rows)
     table.to_csv(OUT / "planning_isoflop.csv", index=False)
 
     synth = []
-    for label, offsets, noise in (("centred", np.zeros(7), 0.0), ("drifting, noise-free", np.linspace(0, 0.5, 7), 0.0),
-                                  ("drifting, 0.5% noise", np.linspace(0, 0.5, 7), 0.005)):
+    for label, offsets, noise in (
+        ("centred", np.zeros(7), 0.0),
+        ("drifting, noise-free", np.linspace(0, 0.5, 7), 0.0),
+        ("drifting, 0.5% noise", np.linspace(0, 0.5, 7), 0.005),
+    ):
         data, true_a = synthetic(offsets, noise=noise, seed=1)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
             r = plan.isoflop(data, n_resamples=200, seed=0)
         for e in r.estimates().itertuples():
-            synth.append({"case": label, "estimator": e.estimator, "true_a": true_a, "a": e.a,
-                          "error": e.a - true_a, "a_lower": e.a_lower, "a_upper": e.a_upper})
+            synth.append(
+                {
+                    "case": label,
+                    "estimator": e.estimator,
+                    "true_a": true_a,
+                    "a": e.a,
+                    "error": e.a - true_a,
+                    "a_lower": e.a_lower,
+                    "a_upper": e.a_upper,
+                }
+            )
 
     # speed: batched parabola bootstrap vs polyfit loop (one experiment, same resamples)
     sub = q[q["experiment"] == "epochai_chinchilla__massivetext__chinchilla"]
     from scalinglab.plan._frontier import _parabolas
+
     rng = np.random.default_rng(0)
     groups = [g for _, g in sub.groupby("budget")]
     Ws = [rng.multinomial(len(g), np.full(len(g), 1 / len(g)), size=args.boot).astype(float) for g in groups]
@@ -107,36 +133,65 @@ def main() -> None:
         for w in W:
             np.polyfit(x, y, 2, w=np.sqrt(w))
     t_loop = time.perf_counter() - t
-    speed = {"resamples": args.boot, "budgets": len(groups), "batched_s": t_batched, "polyfit_loop_s": t_loop,
-             "speedup": t_loop / t_batched}
+    speed = {
+        "resamples": args.boot,
+        "budgets": len(groups),
+        "batched_s": t_batched,
+        "polyfit_loop_s": t_loop,
+        "speedup": t_loop / t_batched,
+    }
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
-    (OUT / "planning_isoflop.json").write_text(json.dumps({"experiments": rows, "synthetic": synth,
-                                                           "speed": speed, "machine": machine}, indent=1))
+    (OUT / "planning_isoflop.json").write_text(
+        json.dumps({"experiments": rows, "synthetic": synth, "speed": speed, "machine": machine}, indent=1)
+    )
 
-    lines = ["# Approach 2: isoFLOP exponents, parabola vs VPNLS", "",
-             f"Data: `isoflops_qc.csv`, points with `outlier == False`; 90% intervals from {args.boot} bootstrap "
-             "resamples of points within budgets.", "",
-             "| experiment | points | budgets | estimator | a | a 90% | b | b 90% | s |",
-             "|---|---:|---:|---|---:|---|---:|---|---:|"]
+    lines = [
+        "# Approach 2: isoFLOP exponents, parabola vs VPNLS",
+        "",
+        f"Data: `isoflops_qc.csv`, points with `outlier == False`; 90% intervals from {args.boot} bootstrap "
+        "resamples of points within budgets.",
+        "",
+        "| experiment | points | budgets | estimator | a | a 90% | b | b 90% | s |",
+        "|---|---:|---:|---|---:|---|---:|---|---:|",
+    ]
     for r in rows:
-        lines.append(f"| {r['experiment']} | {r['points']} | {r['budgets']} | {r['estimator']} | {r['a']:.4f} | "
-                     f"{r['a_lower']:.3f}–{r['a_upper']:.3f} | {r['b']:.4f} | {r['b_lower']:.3f}–{r['b_upper']:.3f} | "
-                     f"{r['seconds']:.1f} |")
-    lines += ["", "Hoffmann et al. 2022, approach 2 (Table 2): a = 0.49 (0.462–0.534), b = 0.51 (0.483–0.529).", "",
-              "Budgets flagged by the sweep checks (off-centre / shallow / no curvature):", ""]
+        lines.append(
+            f"| {r['experiment']} | {r['points']} | {r['budgets']} | {r['estimator']} | {r['a']:.4f} | "
+            f"{r['a_lower']:.3f}–{r['a_upper']:.3f} | {r['b']:.4f} | {r['b_lower']:.3f}–{r['b_upper']:.3f} | "
+            f"{r['seconds']:.1f} |"
+        )
+    lines += [
+        "",
+        "Hoffmann et al. 2022, approach 2 (Table 2): a = 0.49 (0.462–0.534), b = 0.51 (0.483–0.529).",
+        "",
+        "Budgets flagged by the sweep checks (off-centre / shallow / no curvature):",
+        "",
+    ]
     for exp, g in table.groupby("experiment"):
         fl = g["flagged_budgets"].iloc[0]
         lines.append(f"- {exp}: {fl if fl else 'none'}")
-    lines += ["", "Synthetic check (Hoffmann's surface, alpha=0.34, beta=0.28, true a = 0.4516; 7 budgets 1e18–1e21, "
-              "9 sizes over ±1.2 decades):", "", "| case | estimator | a | error | 90% interval |",
-              "|---|---|---:|---:|---|"]
+    lines += [
+        "",
+        "Synthetic check (Hoffmann's surface, alpha=0.34, beta=0.28, true a = 0.4516; 7 budgets 1e18–1e21, "
+        "9 sizes over ±1.2 decades):",
+        "",
+        "| case | estimator | a | error | 90% interval |",
+        "|---|---|---:|---:|---|",
+    ]
     for s in synth:
-        lines.append(f"| {s['case']} | {s['estimator']} | {s['a']:.4f} | {s['error']:+.4f} | "
-                     f"{s['a_lower']:.4f}–{s['a_upper']:.4f} |")
-    lines += ["", f"Speed (parabola bootstrap, {args.boot} resamples x {len(groups)} budgets): batched "
-              f"{t_batched:.3f} s vs `numpy.polyfit` loop {t_loop:.2f} s: **{speed['speedup']:.0f}x**.", "",
-              f"Command: `python bench/planning_isoflop.py --boot {args.boot}`", "",
-              f"Machine: {machine} (shared; one core busy with other work)."]
+        lines.append(
+            f"| {s['case']} | {s['estimator']} | {s['a']:.4f} | {s['error']:+.4f} | "
+            f"{s['a_lower']:.4f}–{s['a_upper']:.4f} |"
+        )
+    lines += [
+        "",
+        f"Speed (parabola bootstrap, {args.boot} resamples x {len(groups)} budgets): batched "
+        f"{t_batched:.3f} s vs `numpy.polyfit` loop {t_loop:.2f} s: **{speed['speedup']:.0f}x**.",
+        "",
+        f"Command: `python bench/planning_isoflop.py --boot {args.boot}`",
+        "",
+        f"Machine: {machine} (shared; one core busy with other work).",
+    ]
     (OUT / "planning_isoflop.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -55,14 +55,20 @@ def law(N, D):
 
 def simulate(design: pd.DataFrame, rng, sigma, prefix):
     L = law(design["params"], design["tokens"]) * np.exp(rng.normal(0, sigma, len(design)))
-    return pd.DataFrame({"run": [f"{prefix}{i}" for i in range(len(design))], "params": design["params"].to_numpy(),
-                         "tokens": design["tokens"].to_numpy(), "loss": L})
+    return pd.DataFrame(
+        {
+            "run": [f"{prefix}{i}" for i in range(len(design))],
+            "params": design["params"].to_numpy(),
+            "tokens": design["tokens"].to_numpy(),
+            "loss": L,
+        }
+    )
 
 
 def ladder(budget, k=4, ratio=20.0, span=8.0):
     """``k`` sizes log-spaced over ``span`` at ``ratio`` tokens per parameter, costing ``budget`` at 6ND."""
     q = np.geomspace(1.0, span, k)
-    n_top = np.sqrt(budget / (6 * ratio * np.sum(q ** 2)))
+    n_top = np.sqrt(budget / (6 * ratio * np.sum(q**2)))
     N = n_top * q
     return pd.DataFrame({"params": N, "tokens": ratio * N})
 
@@ -80,8 +86,12 @@ def evaluate(runs, target, truth, n_boot, seed):
         return {"width": np.nan, "error": abs(np.log(est / truth)), "covered": np.nan, "score": np.nan}
     est, lo, hi = float(p["estimate"][0]), float(p["lower"][0]), float(p["upper"][0])
     miss = max(np.log(lo / truth), 0.0) + max(np.log(truth / hi), 0.0)
-    return {"width": hi / lo - 1, "error": abs(np.log(est / truth)), "covered": float(lo <= truth <= hi),
-            "score": np.log(hi / lo) + 2 / (1 - LEVEL) * miss}
+    return {
+        "width": hi / lo - 1,
+        "error": abs(np.log(est / truth)),
+        "covered": float(lo <= truth <= hi),
+        "score": np.log(hi / lo) + 2 / (1 - LEVEL) * miss,
+    }
 
 
 def replicate(job: tuple[str, int, float, int]) -> tuple[list[dict], float]:
@@ -99,8 +109,10 @@ def replicate(job: tuple[str, int, float, int]) -> tuple[list[dict], float]:
         s = plan.suggest(existing, "chinchilla", target=target, budget=BUDGET, seed=r)
         seconds = time.perf_counter() - t
         chosen = s.notes[0].removeprefix("chosen: ").split(", the ")[0]
-        designs = {"existing only": existing,
-                   "suggest": pd.concat([existing, simulate(s.runs, np.random.default_rng(5000 + r), sigma, "s")])}
+        designs = {
+            "existing only": existing,
+            "suggest": pd.concat([existing, simulate(s.runs, np.random.default_rng(5000 + r), sigma, "s")]),
+        }
         ratios = (20.0,) if ratio == 20.0 else (20.0, ratio)
         for q in ratios:
             lad = simulate(ladder(s.spent, ratio=q), np.random.default_rng(7000 + r), sigma, "l")
@@ -108,9 +120,17 @@ def replicate(job: tuple[str, int, float, int]) -> tuple[list[dict], float]:
         rows = []
         for name, runs in designs.items():
             res = evaluate(runs, target, truth, n_boot, r)
-            rows.append({"scenario": scenario, "rep": r, "design": name, "new_runs": len(runs) - len(existing),
-                         "flops_new": 0.0 if name == "existing only" else s.spent,
-                         "chosen": chosen if name == "suggest" else "", **res})
+            rows.append(
+                {
+                    "scenario": scenario,
+                    "rep": r,
+                    "design": name,
+                    "new_runs": len(runs) - len(existing),
+                    "flops_new": 0.0 if name == "existing only" else s.spent,
+                    "chosen": chosen if name == "suggest" else "",
+                    **res,
+                }
+            )
     return rows, seconds
 
 
@@ -144,53 +164,96 @@ def main() -> None:
     t_suggest = sum(sec for _, sec in results) / len(jobs)
     table.to_csv(OUT / "planning_suggest.csv", index=False)
     machine = f"{platform.machine()}, {os.cpu_count()} cores, {platform.platform()}"
-    out = {"reps": args.reps, "sigma": args.sigma, "budget": BUDGET, "scenarios": {}, "seconds": elapsed,
-           "suggest_seconds_per_call": t_suggest, "machine": machine}
-    lines = ["# Which runs to train next: `suggest` vs log-spaced ladders of the same compute", "",
-             (f"Simulation: true law Hoffmann et al. 2022, log-normal run noise sigma = {args.sigma}; 12 existing runs "
-              "(2e7–2e8 params, 2.1e19 FLOPs); budget for new runs 1e20 FLOPs; "
-              f"{args.reps} replicates per target; {int(100 * LEVEL)}% interval for the mean law at the target from a "
-              f"run bootstrap ({args.boot} resamples) of the refitted Chinchilla law. Ladders: 4 sizes over 8x, "
-              "same compute as the proposal. Lower is better everywhere except coverage (nominal 90%).")]
+    out = {
+        "reps": args.reps,
+        "sigma": args.sigma,
+        "budget": BUDGET,
+        "scenarios": {},
+        "seconds": elapsed,
+        "suggest_seconds_per_call": t_suggest,
+        "machine": machine,
+    }
+    lines = [
+        "# Which runs to train next: `suggest` vs log-spaced ladders of the same compute",
+        "",
+        (
+            f"Simulation: true law Hoffmann et al. 2022, log-normal run noise sigma = {args.sigma}; 12 existing runs "
+            "(2e7–2e8 params, 2.1e19 FLOPs); budget for new runs 1e20 FLOPs; "
+            f"{args.reps} replicates per target; {int(100 * LEVEL)}% interval for the mean law at the target from a "
+            f"run bootstrap ({args.boot} resamples) of the refitted Chinchilla law. Ladders: 4 sizes over 8x, "
+            "same compute as the proposal. Lower is better everywhere except coverage (nominal 90%)."
+        ),
+    ]
     for sc in scenarios:
         t = table[table["scenario"] == sc]
         target = SCENARIOS[sc]
         summ = t.groupby("design", sort=False).agg(
-            runs=("new_runs", "median"), median_width=("width", "median"), mean_width=("width", "mean"),
-            median_error=("error", "median"), rmse_log=("error", lambda e: float(np.sqrt(np.mean(np.square(e))))),
-            coverage=("covered", "mean"), interval_score=("score", "mean"), no_interval=("width", lambda w: int(w.isna().sum())))
-        lines += ["", f"## Target `{sc}`: N = {target['params']:.3g}, D = {target['tokens']:.3g} "
-                      f"({target['tokens'] / target['params']:g} tokens/param, true loss "
-                      f"{float(law(target['params'], target['tokens'])):.4f})", "",
-                  "| design | new runs | median width | mean width | median abs log error | RMSE log error | "
-                  "coverage | mean interval score | no interval |",
-                  "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
+            runs=("new_runs", "median"),
+            median_width=("width", "median"),
+            mean_width=("width", "mean"),
+            median_error=("error", "median"),
+            rmse_log=("error", lambda e: float(np.sqrt(np.mean(np.square(e))))),
+            coverage=("covered", "mean"),
+            interval_score=("score", "mean"),
+            no_interval=("width", lambda w: int(w.isna().sum())),
+        )
+        lines += [
+            "",
+            f"## Target `{sc}`: N = {target['params']:.3g}, D = {target['tokens']:.3g} "
+            f"({target['tokens'] / target['params']:g} tokens/param, true loss "
+            f"{float(law(target['params'], target['tokens'])):.4f})",
+            "",
+            "| design | new runs | median width | mean width | median abs log error | RMSE log error | "
+            "coverage | mean interval score | no interval |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        ]
         for d, r in summ.iterrows():
-            lines.append(f"| {d} | {r['runs']:.0f} | {100 * r['median_width']:.2f}% | {100 * r['mean_width']:.2f}% | "
-                         f"{100 * r['median_error']:.2f}% | {100 * r['rmse_log']:.2f}% | {100 * r['coverage']:.0f}% | "
-                         f"{r['interval_score']:.4f} | {r['no_interval']} |")
-        lines += ["", "Paired over replicates, suggest minus ladder (mean ± standard error; negative favours "
-                      "`suggest`):", "", "| ladder | width | abs log error | interval score | suggest narrower |",
-                  "|---|---:|---:|---:|---:|"]
+            lines.append(
+                f"| {d} | {r['runs']:.0f} | {100 * r['median_width']:.2f}% | {100 * r['mean_width']:.2f}% | "
+                f"{100 * r['median_error']:.2f}% | {100 * r['rmse_log']:.2f}% | {100 * r['coverage']:.0f}% | "
+                f"{r['interval_score']:.4f} | {r['no_interval']} |"
+            )
+        lines += [
+            "",
+            "Paired over replicates, suggest minus ladder (mean ± standard error; negative favours `suggest`):",
+            "",
+            "| ladder | width | abs log error | interval score | suggest narrower |",
+            "|---|---:|---:|---:|---:|",
+        ]
         comparisons = {}
         for base in [d for d in summ.index if d.startswith("ladder")]:
             cmp = {c: paired(t, base, c) for c in ("width", "error", "score")}
             wide = t.pivot(index="rep", columns="design", values="width").dropna()
             frac = float(np.mean(wide["suggest"] < wide[base]))
             comparisons[base] = {**{c: {"mean": m, "se": e} for c, (m, e) in cmp.items()}, "suggest_narrower": frac}
-            lines.append(f"| {base} | {100 * cmp['width'][0]:+.2f} ± {100 * cmp['width'][1]:.2f} pts | "
-                         f"{100 * cmp['error'][0]:+.2f} ± {100 * cmp['error'][1]:.2f} pts | "
-                         f"{cmp['score'][0]:+.4f} ± {cmp['score'][1]:.4f} | {100 * frac:.0f}% |")
+            lines.append(
+                f"| {base} | {100 * cmp['width'][0]:+.2f} ± {100 * cmp['width'][1]:.2f} pts | "
+                f"{100 * cmp['error'][0]:+.2f} ± {100 * cmp['error'][1]:.2f} pts | "
+                f"{cmp['score'][0]:+.4f} ± {cmp['score'][1]:.4f} | {100 * frac:.0f}% |"
+            )
         picked = t.loc[t["design"] == "suggest", "chosen"].value_counts()
         lines += ["", "Designs `suggest` chose (replicates): " + "; ".join(f"{k} ({v})" for k, v in picked.items())]
-        out["scenarios"][sc] = {"target": target, "summary": summ.reset_index().to_dict("records"),
-                                "paired_suggest_minus_ladder": comparisons, "chosen": picked.to_dict()}
-    lines += ["", (f"`suggest` took {t_suggest:.2f} s per call with its defaults (fit, 31 bootstrap draws, greedy "
-                   "c-optimal designs + budget ladders, each scored on 128 simulated datasets x 200 run-bootstrap "
-                   f"resamples of the linearised refit); whole benchmark {elapsed:.0f} s."), "",
-              (f"Command: `python bench/planning_suggest.py --reps {args.reps} --sigma {args.sigma} --boot {args.boot} "
-               f"--workers {args.workers}" + (f" --scenario {args.scenario}" if args.scenario != "both" else "") + "`"),
-              "", f"Machine: {machine}."]
+        out["scenarios"][sc] = {
+            "target": target,
+            "summary": summ.reset_index().to_dict("records"),
+            "paired_suggest_minus_ladder": comparisons,
+            "chosen": picked.to_dict(),
+        }
+    lines += [
+        "",
+        (
+            f"`suggest` took {t_suggest:.2f} s per call with its defaults (fit, 31 bootstrap draws, greedy "
+            "c-optimal designs + budget ladders, each scored on 128 simulated datasets x 200 run-bootstrap "
+            f"resamples of the linearised refit); whole benchmark {elapsed:.0f} s."
+        ),
+        "",
+        (
+            f"Command: `python bench/planning_suggest.py --reps {args.reps} --sigma {args.sigma} --boot {args.boot} "
+            f"--workers {args.workers}" + (f" --scenario {args.scenario}" if args.scenario != "both" else "") + "`"
+        ),
+        "",
+        f"Machine: {machine}.",
+    ]
     (OUT / "planning_suggest.json").write_text(json.dumps(out, indent=1))
     (OUT / "planning_suggest.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))

@@ -112,20 +112,35 @@ def main() -> None:
             ext = extrapolation_error(sel.fit)
         except ScalingLabError:
             ext = None
-        cal_inputs.append({"domain": dom, "targets": pd.DataFrame({"decades": d, "log_error": np.log(y / est),
-                                                                    "base_sd": b}),
-                           "nested": None if ext is None else ext.points, "y": y, "est": est, "lo": lo, "hi": hi})
+        cal_inputs.append(
+            {
+                "domain": dom,
+                "targets": pd.DataFrame({"decades": d, "log_error": np.log(y / est), "base_sd": b}),
+                "nested": None if ext is None else ext.points,
+                "y": y,
+                "est": est,
+                "lo": lo,
+                "hi": hi,
+            }
+        )
         rows.append(row)
-        print(f"{dom:<4} {str(task):<22} {str(model):<14} " + " ".join(
-            f"{k}={row[k]:.4f}" for k in LAWS + ["default"]) + f" [{sel.law}]", flush=True)
+        print(
+            f"{dom:<4} {str(task):<22} {str(model):<14} "
+            + " ".join(f"{k}={row[k]:.4f}" for k in LAWS + ["default"])
+            + f" [{sel.law}]",
+            flush=True,
+        )
     # calibrated intervals: own nested hold-outs + a prior from the other domains' held-out points
     pool = pd.concat([ci["targets"].assign(group=ci["domain"]) for ci in cal_inputs], ignore_index=True)
     prior = ExtrapolationPrior(pool)
     cal_in, cal_n = 0, 0
     for row, ci in zip(rows, cal_inputs):
         cal = calibrated_sigma(ci["nested"], prior.without(ci["domain"]), 0.9)
-        lo, hi = (widen(ci["est"], ci["lo"], ci["hi"], ci["targets"]["decades"].to_numpy(), cal.sigma_per_decade, 0.9)
-                  if not cal.thin else (ci["lo"], ci["hi"]))
+        lo, hi = (
+            widen(ci["est"], ci["lo"], ci["hi"], ci["targets"]["decades"].to_numpy(), cal.sigma_per_decade, 0.9)
+            if not cal.thin
+            else (ci["lo"], ci["hi"])
+        )
         hit = (ci["y"] >= lo) & (ci["y"] <= hi)
         row["coverage90_cal"] = float(hit.mean())
         row["width_log_cal"] = float(np.median(np.log(hi / lo)))
@@ -137,64 +152,114 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     res.to_csv(OUT / "scores-revisiting.csv", index=False, float_format="%.6g")
 
-    table = res.groupby("domain")[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log",
-                                                                   "width_log_cal"]].mean().reindex(DOMAINS)
+    table = (
+        res.groupby("domain")[
+            LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log", "width_log_cal"]
+        ]
+        .mean()
+        .reindex(DOMAINS)
+    )
     table["curves"] = res.groupby("domain").size().reindex(DOMAINS)
     table["default_beats_M4"] = (res["default"] < res["M4"]).groupby(res["domain"]).sum().reindex(DOMAINS)
     table["default_loses_to_M4"] = (res["default"] > res["M4"] * 1.0001).groupby(res["domain"]).sum().reindex(DOMAINS)
     picks = res.groupby("domain")["default_law"].value_counts().unstack(fill_value=0).reindex(DOMAINS)
-    allrow = res[LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log",
-                                                          "width_log_cal"]].mean()
+    allrow = res[
+        LAWS + EXTRA + ["default"] + POSTHOC + ["coverage90", "coverage90_cal", "width_log", "width_log_cal"]
+    ].mean()
     losers = res[res["default"] > res["M4"] * 1.0001].copy()
     losers["excess"] = losers["default"] - losers["M4"]
     losers = losers.sort_values("excess", ascending=False)
-    result = {"per_domain": table.reset_index().to_dict(orient="records"),
-              "all_curves_mean": allrow.to_dict(), "picks": picks.to_dict(orient="index"),
-              "calibration": {"level": 0.9, "pooled_share_inside": inside / n_points, "n_points": n_points,
-                              "curve_mean_share": float(res["coverage90"].mean()),
-                              "calibrated_pooled_share": cal_in / cal_n,
-                              "calibrated_curve_mean_share": float(res["coverage90_cal"].mean())},
-              "seconds": t_law, "machine": machine(),
-              "worst_losses_to_M4": losers.head(10)[["domain", "task", "model", "default_law", "default", "M4"]]
-              .to_dict(orient="records")}
+    result = {
+        "per_domain": table.reset_index().to_dict(orient="records"),
+        "all_curves_mean": allrow.to_dict(),
+        "picks": picks.to_dict(orient="index"),
+        "calibration": {
+            "level": 0.9,
+            "pooled_share_inside": inside / n_points,
+            "n_points": n_points,
+            "curve_mean_share": float(res["coverage90"].mean()),
+            "calibrated_pooled_share": cal_in / cal_n,
+            "calibrated_curve_mean_share": float(res["coverage90_cal"].mean()),
+        },
+        "seconds": t_law,
+        "machine": machine(),
+        "worst_losses_to_M4": losers.head(10)[["domain", "task", "model", "default_law", "default", "M4"]].to_dict(
+            orient="records"
+        ),
+    }
     (OUT / "scores-revisiting.json").write_text(json.dumps(result, indent=2, default=str))
 
-    lines = ["# Revisiting Neural Scaling Laws: RMSE of log-loss on held-out points (mean over curves)", "",
-             "| domain | curves | M1 | M2 | M3 | M4 | scalinglab default | default < M4 | default > M4 | 90% coverage |",
-             "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"]
+    lines = [
+        "# Revisiting Neural Scaling Laws: RMSE of log-loss on held-out points (mean over curves)",
+        "",
+        "| domain | curves | M1 | M2 | M3 | M4 | scalinglab default | default < M4 | default > M4 | 90% coverage |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
     for dom, r in table.iterrows():
-        lines.append(f"| {dom} | {int(r.curves)} | " + " | ".join(f"{r[k]:.4f}" for k in LAWS + ["default"])
-                     + f" | {int(r.default_beats_M4)} | {int(r.default_loses_to_M4)} | {100 * r.coverage90:.1f}% |")
-    lines.append(f"| all | {len(res)} | " + " | ".join(f"{allrow[k]:.4f}" for k in LAWS + ["default"])
-                 + f" | {int((res['default'] < res['M4']).sum())} | {len(losers)} | {100 * allrow['coverage90']:.1f}% |")
-    lines += ["", "Post-hoc variants (examined after seeing the results above, so not evidence of generalisation; "
-              "hypotheses for a future default): bnsl alone; the default's validation restricted to M2 vs M4; the "
-              "median of the M2, M3, M4 and bnsl predictions.", "",
-              "| domain | bnsl | select M2/M4 | median ensemble | M4 |", "|---|---:|---:|---:|---:|"]
+        lines.append(
+            f"| {dom} | {int(r.curves)} | "
+            + " | ".join(f"{r[k]:.4f}" for k in LAWS + ["default"])
+            + f" | {int(r.default_beats_M4)} | {int(r.default_loses_to_M4)} | {100 * r.coverage90:.1f}% |"
+        )
+    lines.append(
+        f"| all | {len(res)} | "
+        + " | ".join(f"{allrow[k]:.4f}" for k in LAWS + ["default"])
+        + f" | {int((res['default'] < res['M4']).sum())} | {len(losers)} | {100 * allrow['coverage90']:.1f}% |"
+    )
+    lines += [
+        "",
+        "Post-hoc variants (examined after seeing the results above, so not evidence of generalisation; "
+        "hypotheses for a future default): bnsl alone; the default's validation restricted to M2 vs M4; the "
+        "median of the M2, M3, M4 and bnsl predictions.",
+        "",
+        "| domain | bnsl | select M2/M4 | median ensemble | M4 |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for dom, r in table.iterrows():
         lines.append(f"| {dom} | {r.bnsl:.4f} | {r.select_M2_M4:.4f} | {r.median_ensemble:.4f} | {r.M4:.4f} |")
-    lines.append(f"| all | {allrow['bnsl']:.4f} | {allrow['select_M2_M4']:.4f} | {allrow['median_ensemble']:.4f} | "
-                 f"{allrow['M4']:.4f} |")
-    lines += ["", "Laws picked by the default (internal extrapolation check on the training points):", "",
-              "| domain | " + " | ".join(picks.columns) + " |", "|---|" + "---:|" * len(picks.columns)]
+    lines.append(
+        f"| all | {allrow['bnsl']:.4f} | {allrow['select_M2_M4']:.4f} | {allrow['median_ensemble']:.4f} | "
+        f"{allrow['M4']:.4f} |"
+    )
+    lines += [
+        "",
+        "Laws picked by the default (internal extrapolation check on the training points):",
+        "",
+        "| domain | " + " | ".join(picks.columns) + " |",
+        "|---|" + "---:|" * len(picks.columns),
+    ]
     for dom, r in picks.iterrows():
         lines.append(f"| {dom} | " + " | ".join(str(int(v)) for v in r) + " |")
     lines += ["", "Largest losses of the default to M4 (curve, law picked, RMSE default vs M4):", ""]
     for r in losers.head(8).itertuples():
         lines.append(f"- {r.domain} {r.task} {r.model}: picked {r.default_law}, {r.default:.4f} vs {r.M4:.4f}")
-    lines += ["", f"Calibration: {100 * inside / n_points:.1f}% of the {n_points} held-out points lie inside the "
-              f"default's 90% new-run interval (mean over curves {100 * res['coverage90'].mean():.1f}%).",
-              "", "Calibrated 90% interval (own nested hold-outs + prior from the other domains' held-out points):",
-              "", "| domain | coverage before | coverage calibrated | median width before (log) | "
-              "median width calibrated (log) |", "|---|---:|---:|---:|---:|"]
+    lines += [
+        "",
+        f"Calibration: {100 * inside / n_points:.1f}% of the {n_points} held-out points lie inside the "
+        f"default's 90% new-run interval (mean over curves {100 * res['coverage90'].mean():.1f}%).",
+        "",
+        "Calibrated 90% interval (own nested hold-outs + prior from the other domains' held-out points):",
+        "",
+        "| domain | coverage before | coverage calibrated | median width before (log) | "
+        "median width calibrated (log) |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for dom, r in table.iterrows():
-        lines.append(f"| {dom} | {100 * r.coverage90:.1f}% | {100 * r.coverage90_cal:.1f}% | {r.width_log:.4f} | "
-                     f"{r.width_log_cal:.4f} |")
-    lines += [f"| mean over curves | {100 * allrow['coverage90']:.1f}% | {100 * allrow['coverage90_cal']:.1f}% | "
-              f"{allrow['width_log']:.4f} | {allrow['width_log_cal']:.4f} |",
-              f"Pooled: {100 * cal_in / cal_n:.1f}% of {cal_n} points inside the calibrated interval.",
-              "", "Fit time (s, all curves): " + ", ".join(f"{k} {v:.0f}" for k, v in t_law.items()),
-              "", "Command: `python bench/revisiting.py`", "", f"Machine: {machine()}"]
+        lines.append(
+            f"| {dom} | {100 * r.coverage90:.1f}% | {100 * r.coverage90_cal:.1f}% | {r.width_log:.4f} | "
+            f"{r.width_log_cal:.4f} |"
+        )
+    lines += [
+        f"| mean over curves | {100 * allrow['coverage90']:.1f}% | {100 * allrow['coverage90_cal']:.1f}% | "
+        f"{allrow['width_log']:.4f} | {allrow['width_log_cal']:.4f} |",
+        f"Pooled: {100 * cal_in / cal_n:.1f}% of {cal_n} points inside the calibrated interval.",
+        "",
+        "Fit time (s, all curves): " + ", ".join(f"{k} {v:.0f}" for k, v in t_law.items()),
+        "",
+        "Command: `python bench/revisiting.py`",
+        "",
+        f"Machine: {machine()}",
+    ]
     (OUT / "scores-revisiting.md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -61,25 +61,38 @@ def main() -> None:
             h_n += int(f.Nc_interval[0] <= INFO["Nc"] <= f.Nc_interval[1])
         info[exact] = {"lambda": h_l / a.sets, "N_c": h_n / a.sets}
     res = {
-        "sets": a.sets, "resamples": a.resamples, "transfer_fitted": done,
+        "sets": a.sets,
+        "resamples": a.resamples,
+        "transfer_fitted": done,
         "transfer_coverage": {k: hits[k] / max(done, 1) for k in TRUTH},
         "transfer_median_estimate": {k: float(np.median(v)) for k, v in est.items()},
-        "truth": TRUTH, "information_truth": INFO, "information_coverage": info,
-        "cpu_s_transfer": round(t_transfer, 1), "wall_s": round(time.perf_counter() - t0, 1),
+        "truth": TRUTH,
+        "information_truth": INFO,
+        "information_coverage": info,
+        "cpu_s_transfer": round(t_transfer, 1),
+        "wall_s": round(time.perf_counter() - t0, 1),
         "machine": f"{platform.machine()}, {platform.python_version()}",
     }
     Path(a.out).parent.mkdir(parents=True, exist_ok=True)
     Path(a.out + ".json").write_text(json.dumps(res, indent=2))
-    lines = ["# Transfer and infogain interval coverage (nominal 90%, target 80-97%)", "",
-             f"`python bench/transfer_coverage.py --sets {a.sets} --resamples {a.resamples}`", "",
-             "| quantity | truth | coverage |", "|---|---:|---:|"]
+    lines = [
+        "# Transfer and infogain interval coverage (nominal 90%, target 80-97%)",
+        "",
+        f"`python bench/transfer_coverage.py --sets {a.sets} --resamples {a.resamples}`",
+        "",
+        "| quantity | truth | coverage |",
+        "|---|---:|---:|",
+    ]
     for k, v in TRUTH.items():
         lines.append(f"| transfer {k} | {v:g} | {res['transfer_coverage'][k]:.1%} |")
     for exact, c in info.items():
         lines.append(f"| {exact} lambda | {INFO['lam']:g} | {c['lambda']:.1%} |")
         lines.append(f"| {exact} N_c | {INFO['Nc']:g} | {c['N_c']:.1%} |")
-    lines += ["", f"{done} of {a.sets} transfer data sets fitted; {res['cpu_s_transfer']} CPU-s for the transfer "
-                  f"part, {res['wall_s']} s wall in all ({res['machine']}, shared machine)."]
+    lines += [
+        "",
+        f"{done} of {a.sets} transfer data sets fitted; {res['cpu_s_transfer']} CPU-s for the transfer "
+        f"part, {res['wall_s']} s wall in all ({res['machine']}, shared machine).",
+    ]
     Path(a.out + ".md").write_text("\n".join(lines) + "\n")
     print("\n".join(lines))
 

@@ -67,16 +67,28 @@ def run_null(n_curves: int, boot: int, seed: int = 0) -> dict:
         level = float(rng.choice([0.01, 0.02, 0.04])) if noise == "gaussian" else float(rng.choice([200, 500, 2000]))
         r = trends(null_curve(rng, n_sizes, noise, level), "acc", n_boot=boot, seed=i)
         c = r.curves[0]
-        rows.append({"n_sizes": n_sizes, "noise": noise, "level": level, "label": c.label, "fragile": c.fragile,
-                     "shape_p": (c.evidence.get("shape") or {}).get("p")})
+        rows.append(
+            {
+                "n_sizes": n_sizes,
+                "noise": noise,
+                "level": level,
+                "label": c.label,
+                "fragile": c.fragile,
+                "shape_p": (c.evidence.get("shape") or {}).get("p"),
+            }
+        )
     df = pd.DataFrame(rows)
     fp = df["label"].isin(["U", "inverted-U"])
     raw_p = df["shape_p"].dropna()
-    return {"n": n_curves, "false_positive_rate": float(fp.mean()), "false_positives": int(fp.sum()),
-            "false_positive_rate_not_fragile": float((fp & ~df["fragile"]).mean()),
-            "shape_test_rejects_at_0.05": float((raw_p < 0.05).mean()),
-            "by_noise": df.assign(fp=fp).groupby("noise")["fp"].mean().to_dict(),
-            "labels": df["label"].value_counts().to_dict()}
+    return {
+        "n": n_curves,
+        "false_positive_rate": float(fp.mean()),
+        "false_positives": int(fp.sum()),
+        "false_positive_rate_not_fragile": float((fp & ~df["fragile"]).mean()),
+        "shape_test_rejects_at_0.05": float((raw_p < 0.05).mean()),
+        "by_noise": df.assign(fp=fp).groupby("noise")["fp"].mean().to_dict(),
+        "labels": df["label"].value_counts().to_dict(),
+    }
 
 
 def run_power(per_cell: int, boot: int, seed: int = 1, amp: float = 0.1) -> list[dict]:
@@ -89,8 +101,16 @@ def run_power(per_cell: int, boot: int, seed: int = 1, amp: float = 0.1) -> list
                 for i in range(per_cell):
                     df = shape_curve(rng, n_sizes, "gaussian", sd, kind, amp)
                     hits += trends(df, "acc", n_boot=boot, seed=i).curves[0].label == kind
-                out.append({"shape": kind, "n_sizes": n_sizes, "noise_sd": sd, "amplitude": amp,
-                            "power": hits / per_cell, "curves": per_cell})
+                out.append(
+                    {
+                        "shape": kind,
+                        "n_sizes": n_sizes,
+                        "noise_sd": sd,
+                        "amplitude": amp,
+                        "power": hits / per_cell,
+                        "curves": per_cell,
+                    }
+                )
     return out
 
 
@@ -103,9 +123,11 @@ def main() -> None:
     t0 = time.perf_counter()
     null = run_null(args.null, args.boot)
     t1 = time.perf_counter()
-    print(f"null: {args.null} monotone curves, U/inverted-U labels: {null['false_positives']} "
-          f"(rate {null['false_positive_rate']:.3f}; raw shape test rejects {null['shape_test_rejects_at_0.05']:.3f}) "
-          f"in {t1 - t0:.0f} s")
+    print(
+        f"null: {args.null} monotone curves, U/inverted-U labels: {null['false_positives']} "
+        f"(rate {null['false_positive_rate']:.3f}; raw shape test rejects {null['shape_test_rejects_at_0.05']:.3f}) "
+        f"in {t1 - t0:.0f} s"
+    )
     print(f"  by noise: {null['by_noise']}; labels: {null['labels']}")
     power = run_power(args.power, args.boot) if args.power else []
     t2 = time.perf_counter()

@@ -31,8 +31,11 @@ import pandas as pd
 from scalinglab.data import read_runs
 from scalinglab.errors import DataError
 
-UNITS = {"params": [("thousands", 1e3), ("millions", 1e6)], "tokens": [("thousands", 1e3), ("millions", 1e6)],
-         "flops": [("PF-days", 8.64e19), ("GFLOPs", 1e9)]}
+UNITS = {
+    "params": [("thousands", 1e3), ("millions", 1e6)],
+    "tokens": [("thousands", 1e3), ("millions", 1e6)],
+    "flops": [("PF-days", 8.64e19), ("GFLOPs", 1e9)],
+}
 LAYOUTS = [("params", "tokens"), ("params", "tokens", "flops"), ("params", "flops"), ("tokens", "flops")]
 
 
@@ -41,7 +44,7 @@ def clean_ladder(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     n_sizes = int(rng.integers(4, 11))
     n_min = 10 ** rng.uniform(np.log10(2e4), np.log10(2e9))
     span = rng.uniform(0.7, 3.5)
-    sizes = np.geomspace(n_min, n_min * 10 ** span, n_sizes) * np.exp(rng.normal(0, 0.05, n_sizes))
+    sizes = np.geomspace(n_min, n_min * 10**span, n_sizes) * np.exp(rng.normal(0, 0.05, n_sizes))
     design = rng.choice(["ratio", "grid", "isoflop"])
     runs = []  # (N, D_final)
     if design == "ratio":
@@ -54,8 +57,8 @@ def clean_ladder(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     else:
         for c_opt in np.geomspace(1, 10 ** rng.uniform(1, 2), int(rng.integers(2, 4))):
             n_opt = n_min * 10 ** (span / 2) * np.sqrt(c_opt)
-            for n in n_opt * np.geomspace(10 ** -0.75, 10 ** 0.75, int(rng.integers(4, 8))):
-                runs.append((n, 20 * n_opt ** 2 / n))
+            for n in n_opt * np.geomspace(10**-0.75, 10**0.75, int(rng.integers(4, 8))):
+                runs.append((n, 20 * n_opt**2 / n))
     runs = [(float(n), float(d)) for n, d in runs]
     n_ckpt = 1 if rng.random() < 0.4 else int(rng.integers(5, 9))
     E, A, B = rng.uniform(0.5, 2.0), rng.uniform(100, 800), rng.uniform(100, 800)
@@ -66,13 +69,27 @@ def clean_ladder(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
         fracs = [1.0] if n_ckpt == 1 else np.geomspace(0.02, 1.0, n_ckpt)
         for f in fracs:
             d = d_final * f
-            loss = (E + A / n ** alpha + B / d ** beta) * np.exp(rng.normal(0, 0.01))
-            rows.append({"run": f"r{i}", "params": round(n), "tokens": round(d), "loss": loss,
-                         "step": max(1, round(d / batch)), "flops": 6 * n * d * rng.uniform(1.0, 1.3)})
+            loss = (E + A / n**alpha + B / d**beta) * np.exp(rng.normal(0, 0.01))
+            rows.append(
+                {
+                    "run": f"r{i}",
+                    "params": round(n),
+                    "tokens": round(d),
+                    "loss": loss,
+                    "step": max(1, round(d / batch)),
+                    "flops": 6 * n * d * rng.uniform(1.0, 1.3),
+                }
+            )
     frame = pd.DataFrame(rows)
     layout = LAYOUTS[int(rng.integers(len(LAYOUTS)))]
     keep = ["run", *layout, "loss"] + (["step"] if "tokens" in layout and rng.random() < 0.5 else [])
-    info = {"design": str(design), "n_runs": len(runs), "n_min": n_min, "checkpoints": n_ckpt, "layout": "+".join(layout)}
+    info = {
+        "design": str(design),
+        "n_runs": len(runs),
+        "n_min": n_min,
+        "checkpoints": n_ckpt,
+        "layout": "+".join(layout),
+    }
     return frame[keep], info
 
 
@@ -117,11 +134,17 @@ def simulate(n_tables: int, seed: int = 0) -> dict:
         rows.append({**info, **how, "caught": hit})
     by = pd.DataFrame(rows)
     classes = by.groupby(["column", "unit", "subset"])["caught"].agg(["mean", "size"]).reset_index()
-    return {"n_tables": n_tables, "seed": seed, "clean_flag_rate": clean_flags / n_tables,
-            "catch_rate": caught / n_tables,
-            "by_class": [{"column": r.column, "unit": r.unit, "subset": r.subset, "catch_rate": float(r.mean),
-                          "n": int(r.size)} for r in classes.itertuples()],
-            "missed": by[~by["caught"]].head(20).to_dict(orient="records")}
+    return {
+        "n_tables": n_tables,
+        "seed": seed,
+        "clean_flag_rate": clean_flags / n_tables,
+        "catch_rate": caught / n_tables,
+        "by_class": [
+            {"column": r.column, "unit": r.unit, "subset": r.subset, "catch_rate": float(r.mean), "n": int(r.size)}
+            for r in classes.itertuples()
+        ],
+        "missed": by[~by["caught"]].head(20).to_dict(orient="records"),
+    }
 
 
 def main() -> None:

@@ -19,8 +19,9 @@ def shared_file(*parts: str) -> Path:
     """Path to a public dataset file, or skip the test with the reason."""
     path = SHARED_DATA.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"public dataset not available: {path} (clone with ../shared/data beside the repo "
-                    "or set SCALINGLAB_SHARED)")
+        pytest.skip(
+            f"public dataset not available: {path} (clone with ../shared/data beside the repo or set SCALINGLAB_SHARED)"
+        )
     return path
 
 

@@ -57,6 +57,14 @@ def test_no_commented_out_examples():
 
 
 def test_walk_finds_the_house():
-    for layer in ("scalinglab.batch", "scalinglab.data", "scalinglab.laws", "scalinglab.fit", "scalinglab.evaluate",
-                  "scalinglab.plan", "scalinglab.report", "scalinglab.cli"):
+    for layer in (
+        "scalinglab.batch",
+        "scalinglab.data",
+        "scalinglab.laws",
+        "scalinglab.fit",
+        "scalinglab.evaluate",
+        "scalinglab.plan",
+        "scalinglab.report",
+        "scalinglab.cli",
+    ):
         assert layer in MODULES

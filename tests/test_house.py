@@ -59,8 +59,13 @@ def test_no_law_names_or_identity_tests_outside_laws():
             rel = path.relative_to(ROOT)
             offenders += [f"{rel}:{c.lineno}: '{c.value}'" for c in _code_strings(tree) if c.value in names]
             for node in ast.walk(tree):
-                if (isinstance(node, ast.Compare) and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
-                        and isinstance(node.left, ast.Attribute) and node.left.attr == "func"
-                        and isinstance(node.left.value, ast.Attribute) and node.left.value.attr == "law"):
+                if (
+                    isinstance(node, ast.Compare)
+                    and any(isinstance(op, (ast.Is, ast.IsNot)) for op in node.ops)
+                    and isinstance(node.left, ast.Attribute)
+                    and node.left.attr == "func"
+                    and isinstance(node.left.value, ast.Attribute)
+                    and node.left.value.attr == "law"
+                ):
                     offenders.append(f"{rel}:{node.lineno}: law.func identity test")
     assert not offenders, "law names or identity tests outside laws/: " + "; ".join(offenders)

@@ -64,30 +64,46 @@ def test_failed_write_keeps_the_old_content(tmp_path, monkeypatch):
 
 
 def test_to_jsonable_gives_strict_json():
-    obj = {"x": np.float32(0.5), "n": np.int64(7), "ok": np.bool_(False), "bad": [np.nan, -np.inf],
-           "arr": np.arange(3), "nested": ({"p": Path("a") / "b"},), 1: None}
+    obj = {
+        "x": np.float32(0.5),
+        "n": np.int64(7),
+        "ok": np.bool_(False),
+        "bad": [np.nan, -np.inf],
+        "arr": np.arange(3),
+        "nested": ({"p": Path("a") / "b"},),
+        1: None,
+    }
     out = to_jsonable(obj)
     assert json.loads(json.dumps(out, allow_nan=False)) == {
-        "x": 0.5, "n": 7, "ok": False, "bad": [None, None], "arr": [0, 1, 2],
-        "nested": [{"p": str(Path("a") / "b")}], "1": None}
+        "x": 0.5,
+        "n": 7,
+        "ok": False,
+        "bad": [None, None],
+        "arr": [0, 1, 2],
+        "nested": [{"p": str(Path("a") / "b")}],
+        "1": None,
+    }
     assert type(out["n"]) is int and type(out["ok"]) is bool
 
 
-@pytest.mark.parametrize("value, kwargs, text", [
-    (0.0, {}, "0"),
-    (1e-3, {}, "0.001"),
-    (9.99e-4, {}, "9.9900e-04"),
-    (99999.0, {}, "1e+05"),
-    (1e5, {}, "1.0000e+05"),
-    (-2.5e7, {"digits": 3}, "-2.500e+07"),
-    (123456.0, {"digits": 5, "sci_digits": 4}, "1.2346e+05"),
-    (float("nan"), {"show_infinity": True}, "-"),
-    (float("-inf"), {"show_infinity": True}, "-inf"),
-    (float("inf"), {"missing": "–"}, "–"),
-    (1.4e12, {"small": 0, "large": float("inf")}, "1.4e+12"),
-    ("n/a", {}, "n/a"),
-    (True, {}, "True"),
-    (np.int64(120), {}, "120"),
-])
+@pytest.mark.parametrize(
+    "value, kwargs, text",
+    [
+        (0.0, {}, "0"),
+        (1e-3, {}, "0.001"),
+        (9.99e-4, {}, "9.9900e-04"),
+        (99999.0, {}, "1e+05"),
+        (1e5, {}, "1.0000e+05"),
+        (-2.5e7, {"digits": 3}, "-2.500e+07"),
+        (123456.0, {"digits": 5, "sci_digits": 4}, "1.2346e+05"),
+        (float("nan"), {"show_infinity": True}, "-"),
+        (float("-inf"), {"show_infinity": True}, "-inf"),
+        (float("inf"), {"missing": "–"}, "–"),
+        (1.4e12, {"small": 0, "large": float("inf")}, "1.4e+12"),
+        ("n/a", {}, "n/a"),
+        (True, {}, "True"),
+        (np.int64(120), {}, "120"),
+    ],
+)
 def test_format_number(value, kwargs, text):
     assert format_number(value, **kwargs) == text

@@ -113,7 +113,7 @@ def runs_csv(tmp_path):
     """Five sizes, ten checkpoints each, on an exact Chinchilla law."""
     rows = [(f"m{N:g}", N, 20 * N * f) for N in (1e7, 3e7, 1e8, 3e8, 1e9) for f in np.linspace(0.1, 1, 10)]
     df = pd.DataFrame(rows, columns=["run", "params", "tokens"])
-    df["loss"] = 1.8 + 400 / df.params ** 0.34 + 410 / df.tokens ** 0.28
+    df["loss"] = 1.8 + 400 / df.params**0.34 + 410 / df.tokens**0.28
     path = tmp_path / "runs.csv"
     df.to_csv(path, index=False)
     return path
@@ -131,10 +131,13 @@ def _json(result) -> dict:
 
 
 def test_deprecated_backtest_window_flags_still_work(runs_csv):
-    new = _json(runner.invoke(build_app(), ["backtest", str(runs_csv), "--window", "0.3,0.9", "--interval", "0",
-                                            "--json"]))
-    old = runner.invoke(build_app(), ["backtest", str(runs_csv), "--skip-fraction", "0.3", "--fraction", "0.9",
-                                      "--interval", "0", "--json"])
+    new = _json(
+        runner.invoke(build_app(), ["backtest", str(runs_csv), "--window", "0.3,0.9", "--interval", "0", "--json"])
+    )
+    old = runner.invoke(
+        build_app(),
+        ["backtest", str(runs_csv), "--skip-fraction", "0.3", "--fraction", "0.9", "--interval", "0", "--json"],
+    )
     assert old.stderr.count("deprecated") == 1 and "--window 0.3,0.9" in old.stderr
     assert _json(old)["policy"] == new["policy"] and _json(old)["are"] == new["are"]
     assert new["policy"]["checkpoints"]["window"] == [0.3, 0.9]

@@ -30,10 +30,14 @@ class DemoResult:
 
     def to_dict(self) -> dict:
         summary = self.fit.summary()
-        return {"fit": {k: v for k, v in self.fit.to_dict().items() if k not in ("data", "cov", "start_objectives")},
-                "trusted": summary.trusted, "warnings": summary.warnings, "explanation": self.explanation(summary),
-                "target": self.target.to_dict(orient="records"),
-                "mean_abs_rel_error": float(self.target["rel_error"].abs().mean())}
+        return {
+            "fit": {k: v for k, v in self.fit.to_dict().items() if k not in ("data", "cov", "start_objectives")},
+            "trusted": summary.trusted,
+            "warnings": summary.warnings,
+            "explanation": self.explanation(summary),
+            "target": self.target.to_dict(orient="records"),
+            "mean_abs_rel_error": float(self.target["rel_error"].abs().mean()),
+        }
 
     def explanation(self, summary=None) -> str:
         """Plain words on what this fit can and cannot tell, from its diagnostics ('' when it can be trusted)."""
@@ -47,26 +51,39 @@ class DemoResult:
         weak = [r["param"] for r in summary.table if "NOT IDENTIFIED" in r["note"]]
         parts = []
         if floor is not None:
-            parts.append(f"The floor E is not identifiable from this ladder: its {f.data['run'].nunique()} runs{span} "
-                         "are all far above any floor, so the fit puts E on its bound and lets the other terms absorb it.")
+            parts.append(
+                f"The floor E is not identifiable from this ladder: its {f.data['run'].nunique()} runs{span} "
+                "are all far above any floor, so the fit puts E on its bound and lets the other terms absorb it."
+            )
         if weak:
-            parts.append(f"{', '.join(weak)} cannot be pinned down separately (see NOT IDENTIFIED above): read the "
-                         "law as a whole, not its parameters one by one.")
-        parts.append("What this ladder does support is the prediction below, checked against the held-out largest "
-                     "model; use `scalinglab fit --strict` to refuse such fits in scripts.")
+            parts.append(
+                f"{', '.join(weak)} cannot be pinned down separately (see NOT IDENTIFIED above): read the "
+                "law as a whole, not its parameters one by one."
+            )
+        parts.append(
+            "What this ladder does support is the prediction below, checked against the held-out largest "
+            "model; use `scalinglab fit --strict` to refuse such fits in scripts."
+        )
         return " ".join(parts)
 
     def as_text(self) -> str:
         summary = self.fit.summary()
         why = self.explanation(summary)
-        lines = [summary.as_text(), ""] + ([f"What this fit can tell: {why}", ""] if why else []) + [
-                 "Prediction for the held-out largest model (final checkpoint; calibrated 90% interval for a new run: "
-                 "run bootstrap widened by the extrapolation error measured on the smaller sizes):"]
+        lines = (
+            [summary.as_text(), ""]
+            + ([f"What this fit can tell: {why}", ""] if why else [])
+            + [
+                "Prediction for the held-out largest model (final checkpoint; calibrated 90% interval for a new run: "
+                "run bootstrap widened by the extrapolation error measured on the smaller sizes):"
+            ]
+        )
         for row in self.target.itertuples():
             inside = "inside" if row.lower <= row.actual <= row.upper else "OUTSIDE"
-            lines.append(f"  {row.run}: N={row.params:.3g} D={row.tokens:.3g}  predicted {row.predicted:.4f} "
-                         f"[{row.lower:.4f}, {row.upper:.4f}]  actual {row.actual:.4f}  "
-                         f"error {row.rel_error:+.2%} ({inside} the interval)")
+            lines.append(
+                f"  {row.run}: N={row.params:.3g} D={row.tokens:.3g}  predicted {row.predicted:.4f} "
+                f"[{row.lower:.4f}, {row.upper:.4f}]  actual {row.actual:.4f}  "
+                f"error {row.rel_error:+.2%} ({inside} the interval)"
+            )
         return "\n".join(lines)
 
 
@@ -99,10 +116,16 @@ def run_demo(data: pd.DataFrame | None = None, *, law: str = "chinchilla") -> De
         warnings.simplefilter("ignore")
         fitted = fit(train, law)
         pred = fitted.predict(held, interval=0.9, kind="new", method="calibrated")
-    target = pd.DataFrame({
-        "run": held["run"].to_numpy(), "params": held["params"].to_numpy(), "tokens": held["tokens"].to_numpy(),
-        "actual": held["loss"].to_numpy(), "predicted": pred["estimate"].to_numpy(),
-        "lower": pred["lower"].to_numpy(), "upper": pred["upper"].to_numpy(),
-    })
+    target = pd.DataFrame(
+        {
+            "run": held["run"].to_numpy(),
+            "params": held["params"].to_numpy(),
+            "tokens": held["tokens"].to_numpy(),
+            "actual": held["loss"].to_numpy(),
+            "predicted": pred["estimate"].to_numpy(),
+            "lower": pred["lower"].to_numpy(),
+            "upper": pred["upper"].to_numpy(),
+        }
+    )
     target["rel_error"] = (target["predicted"] - target["actual"]) / target["actual"]
     return DemoResult(fit=fitted, runs=runs, target=target)

@@ -31,8 +31,7 @@ class ScalingLabError(Exception):
 
     kind = "error"
 
-    def __init__(self, message: str, *, hint: str | None = None, cli_hint: str | None = None,
-                 **fields: object) -> None:
+    def __init__(self, message: str, *, hint: str | None = None, cli_hint: str | None = None, **fields: object) -> None:
         self.message = message
         self.hint = hint
         #: The fix as it reads on the command line (flags instead of Python arguments); the CLI shows it.

@@ -18,8 +18,9 @@ from scalinglab.fit import decompose, fit, needed_for_reducible
 def floor_data(E=2.0, x0=3e3, a=0.3, noise=0.0, seed=0, col="params"):
     x = np.geomspace(1e5, 1e9, 9)
     rng = np.random.default_rng(seed)
-    return pd.DataFrame({"run": [f"r{i}" for i in range(9)], col: x,
-                         "loss": (E + (x0 / x) ** a) * np.exp(rng.normal(0, noise, 9))})
+    return pd.DataFrame(
+        {"run": [f"r{i}" for i in range(9)], col: x, "loss": (E + (x0 / x) ** a) * np.exp(rng.normal(0, noise, 9))}
+    )
 
 
 def test_decompose_exact_power_floor():
@@ -50,11 +51,12 @@ def test_needed_for_reducible_closed_form_and_chinchilla():
     N, D = np.repeat(np.geomspace(1e7, 1e9, 5), 4), np.tile(np.geomspace(1e9, 1e11, 4), 5)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        fc = fit(pd.DataFrame({"params": N, "tokens": D, "loss": 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28}),
-                 "chinchilla")
+        fc = fit(
+            pd.DataFrame({"params": N, "tokens": D, "loss": 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28}), "chinchilla"
+        )
         rc = needed_for_reducible(fc, 0.3, method="delta")
     opt = fc.law.compute_optimum(fc.params, rc.value)
-    red = 406.4 / opt.params ** 0.34 + 410.7 / opt.tokens ** 0.28
+    red = 406.4 / opt.params**0.34 + 410.7 / opt.tokens**0.28
     assert rc.over == "flops" and float(red) == pytest.approx(0.3, rel=1e-3)
 
 
@@ -73,7 +75,7 @@ def test_henighan_forecast_for_16x16_images():
 
 def test_law_without_floor_is_refused():
     N = np.geomspace(1e6, 1e9, 6)
-    f = fit(pd.DataFrame({"params": N, "loss": 30 * N ** -0.1}), "power_law")
+    f = fit(pd.DataFrame({"params": N, "loss": 30 * N**-0.1}), "power_law")
     with pytest.raises(LawError, match="declares no floor"):
         f.decompose()
 
@@ -84,12 +86,26 @@ def test_cli_fit_decompose_and_plan_reducible(tmp_path):
     p = tmp_path / "runs.csv"
     floor_data(noise=0.002).to_csv(p, index=False)
     runner = CliRunner()
-    res = runner.invoke(build_app(), ["fit", str(p), "--law", "power_floor", "--x", "params", "--decompose",
-                                      "-o", str(tmp_path / "f.json"), "--json"])
+    res = runner.invoke(
+        build_app(),
+        [
+            "fit",
+            str(p),
+            "--law",
+            "power_floor",
+            "--x",
+            "params",
+            "--decompose",
+            "-o",
+            str(tmp_path / "f.json"),
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "decomposition" in json.loads(res.output)
-    res = runner.invoke(build_app(), ["plan", str(tmp_path / "f.json"), "--reducible-loss", "0.01", "--json",
-                                      "--n-resamples", "50"])
+    res = runner.invoke(
+        build_app(), ["plan", str(tmp_path / "f.json"), "--reducible-loss", "0.01", "--json", "--n-resamples", "50"]
+    )
     assert res.exit_code == 0, res.output
     out = json.loads(res.output)
     assert out["over"] == "params" and out["value"] == pytest.approx(3e3 * 0.01 ** (-1 / 0.3), rel=0.2)

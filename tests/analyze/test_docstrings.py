@@ -8,10 +8,19 @@ import warnings
 
 import pytest
 
-MODULES = ["scalinglab.render._section", "scalinglab.render._registry", "scalinglab.analyze.families",
-           "scalinglab.report", "scalinglab.report._context", "scalinglab.report._figures", "scalinglab.report._build",
-           "scalinglab.report._backtest", "scalinglab.report._frontier", "scalinglab.render._diagnostics",
-           "scalinglab.evaluate._sweep"]
+MODULES = [
+    "scalinglab.render._section",
+    "scalinglab.render._registry",
+    "scalinglab.analyze.families",
+    "scalinglab.report",
+    "scalinglab.report._context",
+    "scalinglab.report._figures",
+    "scalinglab.report._build",
+    "scalinglab.report._backtest",
+    "scalinglab.report._frontier",
+    "scalinglab.render._diagnostics",
+    "scalinglab.evaluate._sweep",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

@@ -15,7 +15,7 @@ from scalinglab.cli import build_app
 
 
 def _loss(N, D):
-    return 0.5 + 300 / N ** 0.3 + 400 / D ** 0.3
+    return 0.5 + 300 / N**0.3 + 400 / D**0.3
 
 
 def _acc(L, floor=0.25, k=8.0, L0=1.2):
@@ -34,8 +34,16 @@ def _checkpoints(noise: float = 0.0, seed: int = 0, sizes=SIZES, n_ck: int = 12,
             D_end = mult * N / 1e8
             for i, D in enumerate(np.geomspace(D_end / 20, D_end, n_ck)):
                 L = _loss(N, D) * np.exp(rng.normal(0, noise))
-                rows.append({"run": f"{N:.3g}-{mult:.0g}", "params": N, "tokens": D, "bpb": L,
-                             "acc": float(acc(L) + rng.normal(0, noise)), "final": i == n_ck - 1})
+                rows.append(
+                    {
+                        "run": f"{N:.3g}-{mult:.0g}",
+                        "params": N,
+                        "tokens": D,
+                        "bpb": L,
+                        "acc": float(acc(L) + rng.normal(0, noise)),
+                        "final": i == n_ck - 1,
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -80,8 +88,14 @@ def test_predicted_loss_outside_the_link_range_is_flagged():
 
 
 def test_link_points_skip_and_smooth_within_each_run():
-    ck = pd.DataFrame({"run": ["a"] * 5 + ["b"] * 5, "tokens": list(range(5, 0, -1)) * 2,
-                       "bpb": [1.0, 2.0, 3.0, 4.0, 5.0] * 2, "acc": np.linspace(0.3, 0.6, 10)})
+    ck = pd.DataFrame(
+        {
+            "run": ["a"] * 5 + ["b"] * 5,
+            "tokens": list(range(5, 0, -1)) * 2,
+            "bpb": [1.0, 2.0, 3.0, 4.0, 5.0] * 2,
+            "acc": np.linspace(0.3, 0.6, 10),
+        }
+    )
     pts = link_points(ck, loss="bpb", metric="acc", skip_first=0.2, smooth=2)
     # ordered by tokens (bpb 5 first), the first checkpoint of each run dropped, then a 2-point trailing mean
     assert list(pts["run"]) == ["a"] * 4 + ["b"] * 4
@@ -93,8 +107,9 @@ def test_link_points_skip_and_smooth_within_each_run():
 def test_without_anchors_the_floor_is_fixed_at_chance():
     ck = _checkpoints(noise=0.01)
     final = ck[ck["final"]].drop(columns="final")
-    r = two_step(final, final.iloc[-2:], loss="bpb", metric="acc", step2_runs=ck, chance=0.25, anchors=False,
-                 n_draws=30)
+    r = two_step(
+        final, final.iloc[-2:], loss="bpb", metric="acc", step2_runs=ck, chance=0.25, anchors=False, n_draws=30
+    )
     assert r.step2.params["b"] == 0.25 and r.to_dict()["step2"]["anchors"] is False
 
 

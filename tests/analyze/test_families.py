@@ -25,8 +25,10 @@ def two_families(seed: int = 0) -> pd.DataFrame:
     rows = []
     for fam, p in TRUE.items():
         loss = (p["E"] + p["A"] * C ** -p["alpha"]) * np.exp(rng.normal(0, 0.001, C.size))
-        rows += [{"run": f"{fam}{i}", "family": fam, "flops": c, "params": (c / 120) ** 0.5, "loss": v}
-                 for i, (c, v) in enumerate(zip(C, loss))]
+        rows += [
+            {"run": f"{fam}{i}", "family": fam, "flops": c, "params": (c / 120) ** 0.5, "loss": v}
+            for i, (c, v) in enumerate(zip(C, loss))
+        ]
     rows.append({"run": "c0", "family": "c", "flops": 1e16, "params": 1e7, "loss": 3.0})  # too few runs to fit
     return pd.DataFrame(rows)
 

@@ -20,8 +20,12 @@ from scalinglab.analyze.information import (
 from scalinglab.errors import DataError, InvalidParameterError
 
 # Table 3 of the reference sheet: per-image reducible loss at C = 1 PF-day and irreducible loss (nats/image)
-TABLE3 = {"image16x16": (43.34, 2026.0), "image32x32": (439.7, 6806.0), "image_vq16x16": (52.96, 1047.0),
-          "image_vq32x32": (218.3, 3246.0)}
+TABLE3 = {
+    "image16x16": (43.34, 2026.0),
+    "image32x32": (439.7, 6806.0),
+    "image_vq16x16": (52.96, 1047.0),
+    "image_vq32x32": (218.3, 3246.0),
+}
 
 
 @pytest.mark.parametrize("domain", sorted(TABLE3))
@@ -88,8 +92,11 @@ def test_missing_column_is_named():
 
 
 def test_optimal_exponent_from_envelope_beside_paper():
-    rows = [(f"n{N:g}", N, D, 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28)
-            for N in (1e7, 3e7, 1e8, 3e8, 1e9) for D in np.geomspace(1e8, 1e11, 16)]
+    rows = [
+        (f"n{N:g}", N, D, 1.69 + 406.4 / N**0.34 + 410.7 / D**0.28)
+        for N in (1e7, 3e7, 1e8, 3e8, 1e9)
+        for D in np.geomspace(1e8, 1e11, 16)
+    ]
     r = compute_optimal_exponent(pd.DataFrame(rows, columns=["run", "params", "tokens", "loss"]), n_resamples=50)
     assert r.paper == PAPER_BETA == 0.7
     assert 0.3 < r.beta < 0.7 and r.interval[0] <= r.beta <= r.interval[1]

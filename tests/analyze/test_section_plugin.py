@@ -19,13 +19,14 @@ from scalinglab.report import build_report
 def small_runs() -> pd.DataFrame:
     """Seven one-checkpoint runs on a power law with a floor (fits in well under a second)."""
     N = np.geomspace(1e6, 1e9, 7)
-    return pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2.0 + 50.0 * N ** -0.3})
+    return pd.DataFrame({"run": [f"n{i}" for i in range(7)], "params": N, "loss": 2.0 + 50.0 * N**-0.3})
 
 
 def quick_report(progress: bool):
     """The report of :func:`small_runs` without the slow sections (no target: nothing held out)."""
-    return build_report(small_runs(), "power_floor", x="params", method="delta", backtest=False, plan=False,
-                        progress=progress)
+    return build_report(
+        small_runs(), "power_floor", x="params", method="delta", backtest=False, plan=False, progress=progress
+    )
 
 
 # ------------------------------------------------------------------ a toy analysis, as a user module would write it

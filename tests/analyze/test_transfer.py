@@ -37,6 +37,7 @@ def printed(value, text: str) -> None:
 
 # ------------------------------------------------------------------ reference-sheet goldens (section 2)
 
+
 def test_text_to_python_goldens():
     dt = float(transfer_law(1e6, 1e8, **TEXT))
     printed(dt, "2.505e8")
@@ -69,13 +70,23 @@ def test_published_entry_agrees_with_analysis_functions():
 
 # ------------------------------------------------------------------ the inversion
 
+
 @pytest.fixture(scope="module")
 def chin_fit():
     N, D = np.repeat([1e6, 3e6, 1e7, 3e7], 4), np.tile([1e7, 3e7, 1e8, 3e8], 4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        return fit(pd.DataFrame({"run": [f"r{i}" for i in range(16)], "params": N, "tokens": D,
-                                 "loss": 1.0 + 50 / N**0.3 + 300 / D**0.3}), "chinchilla")
+        return fit(
+            pd.DataFrame(
+                {
+                    "run": [f"r{i}" for i in range(16)],
+                    "params": N,
+                    "tokens": D,
+                    "loss": 1.0 + 50 / N**0.3 + 300 / D**0.3,
+                }
+            ),
+            "chinchilla",
+        )
 
 
 def test_effective_data_matches_closed_form(chin_fit):
@@ -91,7 +102,7 @@ def test_effective_data_matches_closed_form(chin_fit):
 def test_effective_data_is_vectorised_over_draws_and_flags_unreachable(chin_fit):
     draws = pd.DataFrame([chin_fit.params] * 3)
     draws.loc[1, "B"] *= 2
-    L = np.array([2.5, 1.0, 1e3])       # reachable; below L(N, inf); above L(N, one token)
+    L = np.array([2.5, 1.0, 1e3])  # reachable; below L(N, inf); above L(N, one token)
     out = effective_data(chin_fit, [1e7, 1e7, 1e7], L, draws=draws)
     assert out.shape == (3, 3)
     assert np.isinf(out[:, 1]).all() and (out[:, 2] == 0).all()
@@ -110,6 +121,7 @@ def test_effective_data_with_kaplan_law():
 
 
 # ------------------------------------------------------------------ transfer() with known truth
+
 
 @pytest.fixture(scope="module")
 def syn():
@@ -161,7 +173,7 @@ def test_ossification_is_flagged_with_its_region():
     assert len(oss) == 4 and set(oss["params"]) == {2.5e4, 5.7e4} and oss["D_F"].min() >= 2.5e5
     assert "small models and large D_F" in r.ossification_region
     assert r.fraction_not_helping == pytest.approx(4 / 24)
-    assert r.params is not None   # fitted on the 20 runs with D_T > 0
+    assert r.params is not None  # fitted on the 20 runs with D_T > 0
 
 
 @pytest.mark.slow
@@ -214,7 +226,7 @@ def test_bundled_transfer_ladder():
     assert {"stage", "corpus", "init_run"} <= set(df.columns)
     assert df.loc[df["final"], "params"].nunique() >= 4
     ft = df[df["final"] & (df["stage"] == "finetune")]
-    assert ft["tokens"].nunique() >= 5 and ft["tokens"].max() / ft["tokens"].min() >= 10 ** 1.5 * 0.95
+    assert ft["tokens"].nunique() >= 5 and ft["tokens"].max() / ft["tokens"].min() >= 10**1.5 * 0.95
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         r = transfer(df, n_resamples=50)

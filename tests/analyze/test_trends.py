@@ -19,11 +19,20 @@ N = np.geomspace(7e7, 1.2e10, 8)
 
 
 def _curves() -> pd.DataFrame:
-    y = {"up": np.linspace(0.35, 0.75, 8), "down": np.linspace(0.8, 0.55, 8),
-         "peak": [0.55, 0.65, 0.75, 0.82, 0.8, 0.72, 0.63, 0.55], "valley": [0.75, 0.65, 0.56, 0.52, 0.55, 0.63, 0.7, 0.78],
-         "chance": [0.51, 0.49, 0.5, 0.505, 0.495, 0.5, 0.51, 0.49]}
-    return pd.DataFrame([{"task": t, "family": "f", "params": n, "acc": v, "stderr": 0.01}
-                         for t, vals in y.items() for n, v in zip(N, vals)])
+    y = {
+        "up": np.linspace(0.35, 0.75, 8),
+        "down": np.linspace(0.8, 0.55, 8),
+        "peak": [0.55, 0.65, 0.75, 0.82, 0.8, 0.72, 0.63, 0.55],
+        "valley": [0.75, 0.65, 0.56, 0.52, 0.55, 0.63, 0.7, 0.78],
+        "chance": [0.51, 0.49, 0.5, 0.505, 0.495, 0.5, 0.51, 0.49],
+    }
+    return pd.DataFrame(
+        [
+            {"task": t, "family": "f", "params": n, "acc": v, "stderr": 0.01}
+            for t, vals in y.items()
+            for n, v in zip(N, vals)
+        ]
+    )
 
 
 @pytest.fixture(scope="module")
@@ -67,13 +76,20 @@ def test_json_round_trip_figure_and_section(result):
 
 def test_tau_from_replicates_and_twins():
     rng = np.random.default_rng(0)
-    rows = [{"task": "t", "params": n, "seed": s, "acc": 0.4 + 0.05 * i + rng.normal(0, 0.03), "stderr": 0.005}
-            for i, n in enumerate(N[:6]) for s in range(3)]
+    rows = [
+        {"task": "t", "params": n, "seed": s, "acc": 0.4 + 0.05 * i + rng.normal(0, 0.03), "stderr": 0.005}
+        for i, n in enumerate(N[:6])
+        for s in range(3)
+    ]
     r = trends(pd.DataFrame(rows), "acc", replicates="seed", n_boot=99)
     noise = r.curves[0].evidence["noise"]
     assert noise["tau_source"] == "replicates" and noise["tau_lo"] < 0.03 < noise["tau_hi"]
-    twins = pd.concat([_curves().query("task == 'up'"),
-                       _curves().query("task == 'up'").assign(family="g", acc=lambda d: d["acc"] + 0.01)])
+    twins = pd.concat(
+        [
+            _curves().query("task == 'up'"),
+            _curves().query("task == 'up'").assign(family="g", acc=lambda d: d["acc"] + 0.01),
+        ]
+    )
     r2 = trends(twins, "acc", twins={"f": "g"}, n_boot=0)
     assert all(c.evidence["noise"]["tau_source"].startswith("twin") for c in r2.curves)
 
@@ -83,7 +99,7 @@ def test_emergence_and_the_metric_check():
     logx = np.log10(x)
     acc = 0.25 + 0.6 / (1 + np.exp(-6 * (logx - 9.7)))
     ce = 3.0 - 0.5 * (logx - 8)  # smooth continuous metric (lower is better)
-    df = pd.DataFrame({"params": x, "acc": acc + np.r_[0.002, -0.002] .repeat(5), "stderr": 0.005, "ce_loss": ce})
+    df = pd.DataFrame({"params": x, "acc": acc + np.r_[0.002, -0.002].repeat(5), "stderr": 0.005, "ce_loss": ce})
     r = trends(df, "acc", chance=0.25, continuous="ce_loss", n_boot=99)
     c = r.curves[0]
     assert c.label == "emergent"
@@ -125,8 +141,9 @@ def test_bad_input_is_one_clear_error(tmp_path):
 def test_cli_json_matches_api(tmp_path, result):
     path = tmp_path / "acc.csv"
     _curves().to_csv(path, index=False)
-    res = CliRunner().invoke(build_app(), ["trends", str(path), "--metric", "acc", "--chance", "0.5", "--n-resamples",
-                                           "199", "--json"])
+    res = CliRunner().invoke(
+        build_app(), ["trends", str(path), "--metric", "acc", "--chance", "0.5", "--n-resamples", "199", "--json"]
+    )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert [c["label"] for c in payload["curves"]] == [c.label for c in result.curves]
@@ -138,12 +155,15 @@ def test_fit_accuracy_without_loss_column(tmp_path):
     path = tmp_path / "acc.csv"
     df.to_csv(path, index=False)
     app = build_app()
-    res = CliRunner().invoke(app, ["fit", str(path), "--law", "accuracy_sigmoid", "--y", "accuracy",
-                                   "--space", "linear", "--json"])
+    res = CliRunner().invoke(
+        app, ["fit", str(path), "--law", "accuracy_sigmoid", "--y", "accuracy", "--space", "linear", "--json"]
+    )
     assert res.exit_code == 0, res.output
     assert json.loads(res.stdout)["params"]["b"] == pytest.approx(0.25, abs=1e-3)
     df.rename(columns={"accuracy": "acc"}).to_csv(path, index=False)
-    res = CliRunner().invoke(app, ["fit", str(path), "--law", "accuracy_sigmoid", "--y", "accuracy", "--space", "linear"])
+    res = CliRunner().invoke(
+        app, ["fit", str(path), "--law", "accuracy_sigmoid", "--y", "accuracy", "--space", "linear"]
+    )
     assert res.exit_code == 3 and "--y" in res.output and "loss=" not in res.output
 
 
@@ -151,14 +171,38 @@ def test_fit_accuracy_without_loss_column(tmp_path):
 def test_isp_pythia_source_directions(shared_file):
     """Source tests (BH p < 0.01): 5 inverse tasks are inverse; at-chance no-effect tasks are flat."""
     path = shared_file("isp-pythia", "isp_pythia_accuracy.csv")
-    chance = {t: 0.5 for t in ("hindsight-neglect", "into-the-unknown", "memo-trap", "modus-tollens", "neqa",
-                               "pattern-matching-suppression", "redefine", "repetitive-algebra",
-                               "resisting-correction", "sig-figs")}
+    chance = {
+        t: 0.5
+        for t in (
+            "hindsight-neglect",
+            "into-the-unknown",
+            "memo-trap",
+            "modus-tollens",
+            "neqa",
+            "pattern-matching-suppression",
+            "redefine",
+            "repetitive-algebra",
+            "resisting-correction",
+            "sig-figs",
+        )
+    }
     r = trends(path, "accuracy", x="params", chance=chance, covariate="tokens", n_boot=199)
     got = {c.key["task"]: c for c in r.curves}
     for task in ("hindsight-neglect", "memo-trap", "pattern-matching-suppression", "truthfulqa-mc1", "truthfulqa-mc2"):
         assert got[task].label == "inverse", (task, got[task].evidence["reason"])
-    assert sum(got[t].fragile for t in ("hindsight-neglect", "memo-trap", "pattern-matching-suppression",
-                                        "truthfulqa-mc1", "truthfulqa-mc2", "resisting-correction")) <= 1
+    assert (
+        sum(
+            got[t].fragile
+            for t in (
+                "hindsight-neglect",
+                "memo-trap",
+                "pattern-matching-suppression",
+                "truthfulqa-mc1",
+                "truthfulqa-mc2",
+                "resisting-correction",
+            )
+        )
+        <= 1
+    )
     for task in ("into-the-unknown", "neqa"):
         assert got[task].label == "flat"

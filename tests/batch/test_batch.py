@@ -72,7 +72,7 @@ def test_a_new_backend_is_one_registration():
     assert [o.value for o in run_batch(abs, [-1, -2, -3], backend="reversed-toy")] == [1, 2, 3]
     # and every batch user takes it by name, e.g. fit_many
     x = np.geomspace(1e6, 1e9, 8)
-    data = pd.DataFrame({"params": x, "loss": 2.0 + 30 * x ** -0.3})
+    data = pd.DataFrame({"params": x, "loss": 2.0 + 30 * x**-0.3})
     out = fit_many([FitJob(data, "power_floor"), FitJob(data.iloc[:5], "power_floor")], backend="reversed-toy")
     assert all(o.ok for o in out)
 
@@ -80,8 +80,10 @@ def test_a_new_backend_is_one_registration():
 def test_fit_many_matches_fit_and_records_bad_jobs():
     rng = np.random.default_rng(0)
     x = np.geomspace(1e6, 1e9, 10)
-    groups = [pd.DataFrame({"params": x, "loss": (2.0 + a * x ** -0.3) * np.exp(rng.normal(0, 0.002, x.size))})
-              for a in (20.0, 30.0, 40.0)]
+    groups = [
+        pd.DataFrame({"params": x, "loss": (2.0 + a * x**-0.3) * np.exp(rng.normal(0, 0.002, x.size))})
+        for a in (20.0, 30.0, 40.0)
+    ]
     jobs = [FitJob(g, "power_floor", label=f"g{i}") for i, g in enumerate(groups)]
     jobs.append(FitJob(groups[0].iloc[:2], "power_floor", label="too-few"))
     jobs.append(FitJob(groups[0], "no_such_law", label="bad-law"))

@@ -23,8 +23,10 @@ def runs_csv(ladder, tmp_path):
 
 def test_fit_json_matches_api(runs_csv, ladder, tmp_path):
     out = tmp_path / "fit.json"
-    result = runner.invoke(build_app(), ["fit", str(runs_csv), "--law", "chinchilla", "--map", "params=num_params",
-                                         "-o", str(out), "--json"])
+    result = runner.invoke(
+        build_app(),
+        ["fit", str(runs_csv), "--law", "chinchilla", "--map", "params=num_params", "-o", str(out), "--json"],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     with warnings.catch_warnings():
@@ -40,7 +42,9 @@ def test_fit_json_matches_api(runs_csv, ladder, tmp_path):
 
 def test_predict_from_saved_fit(runs_csv, tmp_path):
     out = tmp_path / "fit.json"
-    assert runner.invoke(build_app(), ["fit", str(runs_csv), "--map", "params=num_params", "-o", str(out)]).exit_code == 0
+    assert (
+        runner.invoke(build_app(), ["fit", str(runs_csv), "--map", "params=num_params", "-o", str(out)]).exit_code == 0
+    )
     result = runner.invoke(build_app(), ["predict", str(out), "--at", "params=7e10,tokens=1.4e12", "--json"])
     assert result.exit_code == 0, result.output
     row = json.loads(result.stdout)["predictions"][0]
@@ -87,7 +91,8 @@ def test_user_law_from_a_module_path(tmp_path):
         "import numpy as np\nimport scalinglab as sl\n"
         "shifted = sl.define_law(lambda x, E, A, alpha: E + A * (x + 1e6) ** -alpha, name='shifted_power',\n"
         "    inputs={'x': 'params'}, params={'E': sl.Param(0, 10), 'A': sl.Param(0, np.inf),\n"
-        "    'alpha': sl.Param(0, 2, grid=(0.1, 0.3, 0.7))}, linear=('E', 'A'), formula='E + A (x+1e6)^-alpha')\n")
+        "    'alpha': sl.Param(0, 2, grid=(0.1, 0.3, 0.7))}, linear=('E', 'A'), formula='E + A (x+1e6)^-alpha')\n"
+    )
     x = np.geomspace(1e6, 1e9, 12)
     data = tmp_path / "runs.csv"
     pd.DataFrame({"params": x, "loss": 2 + 30 * (x + 1e6) ** -0.25}).to_csv(data, index=False)
@@ -106,7 +111,7 @@ def _checkpointed(tmp_path, repeat_first: bool = False):
 
     rows = [(f"m{N:g}", N, 20 * N * f) for N in (1e7, 3e7, 1e8, 3e8, 1e9) for f in np.linspace(0.1, 1, 10)]
     df = pd.DataFrame(rows, columns=["run", "params", "tokens"])
-    df["loss"] = 1.8 + 400 / df.params ** 0.34 + 410 / df.tokens ** 0.28
+    df["loss"] = 1.8 + 400 / df.params**0.34 + 410 / df.tokens**0.28
     if repeat_first:
         df = pd.concat([df, df.iloc[[0]].assign(loss=df.loss.iloc[0] + 0.2)], ignore_index=True)
     path = tmp_path / "ckpts.csv"
@@ -153,8 +158,12 @@ def test_backtest_checkpoint_flags_replace_the_default_rule(tmp_path):
     assert rule() == {"min_tokens": None, "window": [0.2, 1.0], "final_only": False, "runs": None}
     assert rule("--min-tokens", "1e9") == {"min_tokens": 1e9, "window": [0.2, 1.0], "final_only": False, "runs": None}
     assert rule("--window", "0,1")["window"] == [0.0, 1.0]
-    assert rule("--final-only", "--window", "0.5,1") == {"min_tokens": None, "window": [0.5, 1.0], "final_only": True,
-                                                         "runs": None}
+    assert rule("--final-only", "--window", "0.5,1") == {
+        "min_tokens": None,
+        "window": [0.5, 1.0],
+        "final_only": True,
+        "runs": None,
+    }
 
 
 def test_duplicates_option_on_every_runs_command(tmp_path):
@@ -162,8 +171,10 @@ def test_duplicates_option_on_every_runs_command(tmp_path):
     raised = runner.invoke(build_app(), ["backtest", str(path), "--interval", "0", "--json"])
     assert raised.exit_code == 3 and json.loads(raised.stdout)["error"]["kind"] == "duplicate-rows"
     for flag in ("mean", "last"):
-        ok = runner.invoke(build_app(), ["backtest", str(path), "--law", "power_law", "--interval", "0",
-                                         "--duplicates", flag, "--json"])
+        ok = runner.invoke(
+            build_app(),
+            ["backtest", str(path), "--law", "power_law", "--interval", "0", "--duplicates", flag, "--json"],
+        )
         assert ok.exit_code == 0, ok.output
     # suggest reads the table the same way: the duplicates flag and the checkpoint rule apply before fitting
     common = ["suggest", str(path), "--target", "params=1e10,tokens=2e11", "--budget", "1e20", "--json"]

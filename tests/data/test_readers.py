@@ -14,8 +14,14 @@ import scalinglab.data as data
 from scalinglab.data.readers import _registry
 from scalinglab.errors import DataError, InvalidParameterError
 
-LADDER = pd.DataFrame({"run": ["a", "a", "b", "b"], "params": [1e6, 1e6, 1e7, 1e7],
-                       "tokens": [1e8, 2e8, 1e8, 2e8], "loss": [3.5, 3.2, 3.1, 2.9]})
+LADDER = pd.DataFrame(
+    {
+        "run": ["a", "a", "b", "b"],
+        "params": [1e6, 1e6, 1e7, 1e7],
+        "tokens": [1e8, 2e8, 1e8, 2e8],
+        "loss": [3.5, 3.2, 3.1, 2.9],
+    }
+)
 
 
 @pytest.fixture
@@ -34,8 +40,14 @@ def _write_pipe(path):
 def test_builtin_formats_are_registered_in_order():
     names = [r.name for r in data.list_readers()]
     assert names[:5] == ["csv", "tsv", "jsonl", "json", "parquet"]
-    for name, suffix in [("csv", ".csv"), ("csv", ".csv.gz"), ("tsv", ".tsv"), ("jsonl", ".ndjson"),
-                         ("json", ".json"), ("parquet", ".pq")]:
+    for name, suffix in [
+        ("csv", ".csv"),
+        ("csv", ".csv.gz"),
+        ("tsv", ".tsv"),
+        ("jsonl", ".ndjson"),
+        ("json", ".json"),
+        ("parquet", ".pq"),
+    ]:
         assert data.get_reader(f"dir/runs{suffix}").name == name
         assert suffix in data.get_reader(name).suffixes
     assert data.get_reader("RUNS.CSV").name == "csv" and data.get_reader("CSV").name == "csv"
@@ -63,7 +75,8 @@ def test_a_user_format_module_registers_on_import(registry, tmp_path, monkeypatc
         "@reader('pipe', suffixes=('.runs',))\n"
         "def read_pipe(path, **options):\n"
         "    '''Pipe-separated runs tables.'''\n"
-        "    return pd.read_csv(path, sep='|', comment='#', **options)\n")
+        "    return pd.read_csv(path, sep='|', comment='#', **options)\n"
+    )
     monkeypatch.syspath_prepend(str(tmp_path))
     monkeypatch.delitem(sys.modules, "pipe_runs", raising=False)
     importlib.import_module("pipe_runs")
@@ -203,9 +216,17 @@ def test_registration_rules(registry):
         data.unregister_reader("mycsv")
 
 
-@pytest.mark.parametrize("name", ["scalinglab.data.readers", "scalinglab.data.readers._registry",
-                                  "scalinglab.data.readers._csv", "scalinglab.data.readers._jsonl",
-                                  "scalinglab.data.readers._json", "scalinglab.data.readers._parquet"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "scalinglab.data.readers",
+        "scalinglab.data.readers._registry",
+        "scalinglab.data.readers._csv",
+        "scalinglab.data.readers._jsonl",
+        "scalinglab.data.readers._json",
+        "scalinglab.data.readers._parquet",
+    ],
+)
 def test_reader_docstring_examples(name):
     if name.endswith("_parquet"):
         pytest.importorskip("pyarrow")

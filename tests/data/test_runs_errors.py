@@ -11,8 +11,14 @@ from scalinglab.errors import DataError
 
 
 def _frame(**over):
-    df = pd.DataFrame({"run": ["a", "a", "b", "b"], "params": [1e6, 1e6, 1e7, 1e7],
-                       "tokens": [1e8, 2e8, 1e8, 2e8], "loss": [3.5, 3.2, 3.1, 2.9]})
+    df = pd.DataFrame(
+        {
+            "run": ["a", "a", "b", "b"],
+            "params": [1e6, 1e6, 1e7, 1e7],
+            "tokens": [1e8, 2e8, 1e8, 2e8],
+            "loss": [3.5, 3.2, 3.1, 2.9],
+        }
+    )
     for k, v in over.items():
         df[k] = v
     return df
@@ -126,8 +132,14 @@ def test_derives_tokens_from_flops():
 
 
 def test_select_checkpoints_rules():
-    df = pd.DataFrame({"run": ["a"] * 5 + ["b"] * 5, "params": [1e6] * 5 + [1e7] * 5,
-                       "tokens": list(np.linspace(2e9, 2e10, 5)) * 2, "loss": np.linspace(4, 3, 10)})
+    df = pd.DataFrame(
+        {
+            "run": ["a"] * 5 + ["b"] * 5,
+            "params": [1e6] * 5 + [1e7] * 5,
+            "tokens": list(np.linspace(2e9, 2e10, 5)) * 2,
+            "loss": np.linspace(4, 3, 10),
+        }
+    )
     assert len(sl.select_checkpoints(df, min_tokens=1e10)) == 6
     assert len(sl.select_checkpoints(df, window=(0.7, 1.0))) == 4
     final = sl.select_checkpoints(df, final_only=True)

@@ -10,10 +10,9 @@ import pytest
 from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
-from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.data import CheckpointRule
-from scalinglab.evaluate import (Backtest, Policy, are, backtest, best_seen, coverage, rmse_log, signed_error,
-                                 split)
+from scalinglab.errors import DataError, InvalidParameterError
+from scalinglab.evaluate import Backtest, Policy, are, backtest, best_seen, coverage, rmse_log, signed_error, split
 
 TRUTH = dict(E=1.8, A=400.0, alpha=0.34, B=410.0, beta=0.28)
 SIZES = [1e7, 2e7, 5e7, 1e8, 2e8, 5e8]
@@ -33,8 +32,9 @@ def family(noise=0.0, seed=0, ckpts=10, name=None):
         total = 20 * N
         for j in range(1, ckpts + 1):
             D = total * j / ckpts
-            rows.append({"run": f"m{N:g}", "params": N, "tokens": D,
-                         "loss": chinchilla(N, D) * np.exp(rng.normal(0, noise))})
+            rows.append(
+                {"run": f"m{N:g}", "params": N, "tokens": D, "loss": chinchilla(N, D) * np.exp(rng.normal(0, noise))}
+            )
     df = pd.DataFrame(rows)
     if name:
         df["family"] = name
@@ -66,15 +66,23 @@ def test_default_policy_splits_largest_and_last30():
     assert len(fit_rows) == 5 * 10
 
 
-@pytest.mark.parametrize("policy, sizes, n_fit, n_target", [
-    (Policy(holdout="largest:2"), SIZES[:4], 40, 8),
-    (Policy(fit_models="smallest:2"), SIZES[:2], 20, 4),
-    (Policy(fit_models="window:2"), SIZES[3:5], 20, 4),
-    (Policy(checkpoints=CheckpointRule(window=(0.2, 1.0))), SIZES[:5], 5 * 9, 4),       # 10% dropped; 20% (on the boundary) kept
-    (Policy(checkpoints=CheckpointRule(window=(0.0, 0.5))), SIZES[:5], 5 * 5, 4),
-    (Policy(checkpoints=CheckpointRule(final_only=True), target="final"), SIZES[:5], 5, 1),
-    (Policy(target="last:0.5"), SIZES[:5], 50, 6),
-])
+@pytest.mark.parametrize(
+    "policy, sizes, n_fit, n_target",
+    [
+        (Policy(holdout="largest:2"), SIZES[:4], 40, 8),
+        (Policy(fit_models="smallest:2"), SIZES[:2], 20, 4),
+        (Policy(fit_models="window:2"), SIZES[3:5], 20, 4),
+        (
+            Policy(checkpoints=CheckpointRule(window=(0.2, 1.0))),
+            SIZES[:5],
+            5 * 9,
+            4,
+        ),  # 10% dropped; 20% (on the boundary) kept
+        (Policy(checkpoints=CheckpointRule(window=(0.0, 0.5))), SIZES[:5], 5 * 5, 4),
+        (Policy(checkpoints=CheckpointRule(final_only=True), target="final"), SIZES[:5], 5, 1),
+        (Policy(target="last:0.5"), SIZES[:5], 50, 6),
+    ],
+)
 def test_policies_select_known_rows(policy, sizes, n_fit, n_target):
     fit_rows, target = split(family(), policy)
     assert sorted(fit_rows["params"].unique()) == sizes
@@ -84,7 +92,7 @@ def test_policies_select_known_rows(policy, sizes, n_fit, n_target):
 
 def test_compute_and_token_policies():
     df = family()
-    comp = 6 * 2e8 * 20 * 2e8   # final compute of the 2e8 run
+    comp = 6 * 2e8 * 20 * 2e8  # final compute of the 2e8 run
     fit_rows, target = split(df, Policy(holdout=f"compute>{comp * 1.01:.6g}"))
     assert set(target["params"]) == {5e8}
     fit_rows, target = split(df, Policy(holdout=f"compute>{comp * 0.99:.6g}"))
@@ -100,7 +108,7 @@ def test_bad_policies_fail_clearly():
     with pytest.raises(DataError, match="asks for 9 model sizes but only 5 remain"):
         split(df, Policy(fit_models="smallest:9"))
     with pytest.raises(DataError, match="fit set is empty after the checkpoint rules"):
-        split(df, Policy(checkpoints=CheckpointRule(min_tokens=1e10)))           # the 10B cut empties a small-model family
+        split(df, Policy(checkpoints=CheckpointRule(min_tokens=1e10)))  # the 10B cut empties a small-model family
     with pytest.raises(DataError, match="no run has final compute above"):
         split(df, Policy(holdout="compute>1e30"))
     with pytest.raises(InvalidParameterError, match="'holdout'"):
@@ -191,12 +199,26 @@ def test_cli_backtest_text_leaderboard_and_errors(tmp_path):
     path = tmp_path / "runs.csv"
     family().rename(columns={"params": "n_params"}).to_csv(path, index=False)
     app = build_app()
-    res = CliRunner().invoke(app, ["backtest", str(path), "--law", "chinchilla", "--law", "power_law",
-                                   "--map", "params=n_params", "--interval", "0"])
+    res = CliRunner().invoke(
+        app,
+        [
+            "backtest",
+            str(path),
+            "--law",
+            "chinchilla",
+            "--law",
+            "power_law",
+            "--map",
+            "params=n_params",
+            "--interval",
+            "0",
+        ],
+    )
     assert res.exit_code == 0, res.output
     assert "Leaderboard" in res.output and "power_law" in res.output
-    res = CliRunner().invoke(app, ["backtest", str(path), "--map", "params=n_params", "--holdout", "largest:7",
-                                   "--json"])
+    res = CliRunner().invoke(
+        app, ["backtest", str(path), "--map", "params=n_params", "--holdout", "largest:7", "--json"]
+    )
     assert res.exit_code == 3
     assert "holds out 7 model size(s)" in json.loads(res.output)["error"]["message"]
 
@@ -206,18 +228,26 @@ def test_select_law_prefers_the_true_form():
     from scalinglab.evaluate import select_law
 
     x = np.geomspace(1e6, 1e10, 30)
-    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x ** -0.25})
+    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x**-0.25})
     sel = select_law(df, ["power_law", "power_floor", "M2"])
-    assert sel.law in ("power_floor", "M2")          # both contain the true law
+    assert sel.law in ("power_floor", "M2")  # both contain the true law
     assert sel.scores.loc["power_law", "rmse_log"] > sel.scores.loc[sel.law, "rmse_log"]
     assert sel.fit.n_points == 30 and "selected" in sel.summary()
     with pytest.raises(InvalidParameterError):
         select_law(df, [])
 
 
-@pytest.mark.parametrize("name", ["scalinglab.evaluate._metrics", "scalinglab.evaluate._policies",
-                                  "scalinglab.fit._uncertainty", "scalinglab.evaluate._backtest",
-                                  "scalinglab.evaluate._select", "scalinglab.cli._common"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "scalinglab.evaluate._metrics",
+        "scalinglab.evaluate._policies",
+        "scalinglab.fit._uncertainty",
+        "scalinglab.evaluate._backtest",
+        "scalinglab.evaluate._select",
+        "scalinglab.cli._common",
+    ],
+)
 def test_docstring_examples(name):
     import doctest
     import importlib
@@ -251,11 +281,16 @@ def test_policy_from_options_replaces_fields_of_the_default_policy():
     assert from_backtest is DEFAULT_POLICY
     assert Policy.from_options() == DEFAULT_POLICY
     p = Policy.from_options("largest:2", "smallest:3", "final", min_tokens=1e9, final_only=True)
-    assert p == Policy(holdout="largest:2", fit_models="smallest:3", target="final",
-                       checkpoints=CheckpointRule(min_tokens=1e9, window=(0.2, 1.0), final_only=True))
+    assert p == Policy(
+        holdout="largest:2",
+        fit_models="smallest:3",
+        target="final",
+        checkpoints=CheckpointRule(min_tokens=1e9, window=(0.2, 1.0), final_only=True),
+    )
     assert Policy.from_options(window=(0.0, 1.0)).checkpoints.is_noop
     assert Policy.from_options(window=(0.5, 1.0), base=FINAL) == Policy(
-        checkpoints=CheckpointRule(window=(0.5, 1.0), final_only=True), target="final")
+        checkpoints=CheckpointRule(window=(0.5, 1.0), final_only=True), target="final"
+    )
     with pytest.raises(InvalidParameterError):
         Policy.from_options(window=(0.9, 0.1))
 
@@ -264,7 +299,7 @@ def test_select_law_validation_fraction_and_deprecated_holdout():
     from scalinglab.evaluate import select_law
 
     x = np.geomspace(1e6, 1e10, 30)
-    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x ** -0.25})
+    df = pd.DataFrame({"params": x, "loss": 1.5 + 30 * x**-0.25})
     new = select_law(df, ["power_law", "power_floor"], validation_fraction=0.4)
     with pytest.warns(DeprecationWarning, match="validation_fraction"):
         old = select_law(df, ["power_law", "power_floor"], holdout=0.4)

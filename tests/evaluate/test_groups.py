@@ -24,8 +24,12 @@ from scalinglab.fit import ExtrapolationPrior, calibrated_sigma
 from scalinglab.laws import get_law
 
 SHARED = dict(alpha=0.34, A=400.0)  # size parameters shared by every family
-FAMILIES = {"f1": dict(E=1.7, B=410.0, beta=0.28), "f2": dict(E=2.0, B=900.0, beta=0.32),
-            "f3": dict(E=1.5, B=300.0, beta=0.25), "f4": dict(E=1.9, B=500.0, beta=0.30)}
+FAMILIES = {
+    "f1": dict(E=1.7, B=410.0, beta=0.28),
+    "f2": dict(E=2.0, B=900.0, beta=0.32),
+    "f3": dict(E=1.5, B=300.0, beta=0.25),
+    "f4": dict(E=1.9, B=500.0, beta=0.30),
+}
 SIZES = (1e7, 3e7, 1e8, 3e8, 1e9)
 
 
@@ -35,14 +39,22 @@ def family(name, sizes=SIZES, ckpts=8):
     for N in sizes:
         for f in np.linspace(1 / ckpts, 1.0, ckpts):
             D = 20 * N * f
-            rows.append({"set": name, "run": f"{name}-{N:g}", "params": N, "tokens": D,
-                         "loss": p["E"] + p["A"] / N ** p["alpha"] + p["B"] / D ** p["beta"]})
+            rows.append(
+                {
+                    "set": name,
+                    "run": f"{name}-{N:g}",
+                    "params": N,
+                    "tokens": D,
+                    "loss": p["E"] + p["A"] / N ** p["alpha"] + p["B"] / D ** p["beta"],
+                }
+            )
     return pd.DataFrame(rows)
 
 
 def table():
-    return pd.concat([family(n) for n in FAMILIES] + [family("f4", sizes=(5e8,)).assign(set="single")],
-                     ignore_index=True)
+    return pd.concat(
+        [family(n) for n in FAMILIES] + [family("f4", sizes=(5e8,)).assign(set="single")], ignore_index=True
+    )
 
 
 def test_backtest_by_column_records_a_group_failure_not_an_abort():
@@ -62,8 +74,7 @@ def test_size_coupled_reads_the_law():
 
 def test_borrowing_recovers_the_target_from_one_model():
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
-    bt = backtest(table().query("set != 'single'"), "chinchilla", single, by="set", borrow_from="others",
-                  interval=None)
+    bt = backtest(table().query("set != 'single'"), "chinchilla", single, by="set", borrow_from="others", interval=None)
     s = bt.scores.set_index("family")
     assert (s["fit_runs"] == 1).all()
     assert (s["are"] < 1e-3).all(), s["are"]
@@ -89,8 +100,9 @@ def test_track_grids_have_cells_compute_and_scale_up():
 def test_calibrated_sigma_prior_own_and_too_thin():
     rng = np.random.default_rng(1)
     d = rng.uniform(0.1, 1.0, 300)
-    pts = pd.DataFrame({"group": np.repeat(["a", "b", "c"], 100), "decades": d,
-                        "log_error": rng.normal(0, 0.1 * d), "base_sd": 0.0})
+    pts = pd.DataFrame(
+        {"group": np.repeat(["a", "b", "c"], 100), "decades": d, "log_error": rng.normal(0, 0.1 * d), "base_sd": 0.0}
+    )
     prior = ExtrapolationPrior(pts)
     s = calibrated_sigma(None, prior, 0.9).sigma_per_decade
     assert 0.07 < s < 0.13

@@ -20,12 +20,12 @@ def _runs(loss_fn, seed=0, noise=0.003):
 
 
 def chinchilla(N, D):
-    return 1.7 + 400 / N ** 0.34 + 400 / D ** 0.28
+    return 1.7 + 400 / N**0.34 + 400 / D**0.28
 
 
 def bent(N, D):
     # The N-term bends (its local exponent grows with N): a Chinchilla fit drifts when extrapolating.
-    return 1.7 + 400 / N ** 0.34 * np.exp(-0.06 * np.log10(N / 1e7) ** 2) + 400 / D ** 0.28
+    return 1.7 + 400 / N**0.34 * np.exp(-0.06 * np.log10(N / 1e7) ** 2) + 400 / D**0.28
 
 
 def _fit(df):

@@ -13,8 +13,10 @@ from scalinglab.cli import build_app
 from scalinglab.errors import DataError
 from scalinglab.fit import FitSet, PooledFamiliesWarning, fit
 
-TRUTHS = {"a": dict(E=1.7, A=400.0, alpha=0.34, B=410.0, beta=0.28),
-          "b": dict(E=2.1, A=250.0, alpha=0.30, B=900.0, beta=0.33)}
+TRUTHS = {
+    "a": dict(E=1.7, A=400.0, alpha=0.34, B=410.0, beta=0.28),
+    "b": dict(E=2.1, A=250.0, alpha=0.30, B=900.0, beta=0.33),
+}
 
 
 def family(name: str, sizes=(1e7, 3e7, 1e8, 3e8, 1e9), ckpts=6) -> pd.DataFrame:
@@ -23,8 +25,15 @@ def family(name: str, sizes=(1e7, 3e7, 1e8, 3e8, 1e9), ckpts=6) -> pd.DataFrame:
     for N in sizes:
         for f in np.linspace(0.2, 1.0, ckpts):
             D = 20 * N * f
-            rows.append({"family": name, "run": f"{name}-{N:g}", "params": N, "tokens": D,
-                         "loss": t["E"] + t["A"] / N ** t["alpha"] + t["B"] / D ** t["beta"]})
+            rows.append(
+                {
+                    "family": name,
+                    "run": f"{name}-{N:g}",
+                    "params": N,
+                    "tokens": D,
+                    "loss": t["E"] + t["A"] / N ** t["alpha"] + t["B"] / D ** t["beta"],
+                }
+            )
     return pd.DataFrame(rows)
 
 

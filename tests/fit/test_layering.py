@@ -35,8 +35,11 @@ def test_no_import_cycle_inside_fit():
     graph = grimp.build_graph("scalinglab")  # counts imports inside functions too
     modules = sorted(m for m in graph.modules if m.startswith("scalinglab.fit."))
     assert "scalinglab.fit._engine" in modules
-    cycles = [(a, b) for a, b in itertools.combinations(modules, 2)
-              if graph.find_shortest_chain(a, b) and graph.find_shortest_chain(b, a)]
+    cycles = [
+        (a, b)
+        for a, b in itertools.combinations(modules, 2)
+        if graph.find_shortest_chain(a, b) and graph.find_shortest_chain(b, a)
+    ]
     assert cycles == []
 
 

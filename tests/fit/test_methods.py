@@ -19,9 +19,10 @@ def _runs(n_runs: int, ckpts: int = 1, seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     N = np.repeat(np.geomspace(1e6, 1e9, n_runs), ckpts)
     D = np.tile(np.geomspace(1e9, 1e10, ckpts), n_runs) * (1 + np.arange(N.size) % 3)
-    loss = (1.7 + 400 / N ** 0.34 + 410 / D ** 0.28) * np.exp(rng.normal(0, 0.003, N.size))
-    return pd.DataFrame({"run": np.repeat([f"r{i}" for i in range(n_runs)], ckpts), "params": N, "tokens": D,
-                         "loss": loss})
+    loss = (1.7 + 400 / N**0.34 + 410 / D**0.28) * np.exp(rng.normal(0, 0.003, N.size))
+    return pd.DataFrame(
+        {"run": np.repeat([f"r{i}" for i in range(n_runs)], ckpts), "params": N, "tokens": D, "loss": loss}
+    )
 
 
 def _fit(df, law="chinchilla"):
@@ -86,10 +87,13 @@ def test_refit_is_fit_with_the_same_options():
     df = _runs(8, ckpts=2, seed=4)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        full = fit(df, "chinchilla", loss="squared", delta=2e-3, n_starts=4, fixed={"E": 1.7}, bounds={"beta": (0.1, 1)})
+        full = fit(
+            df, "chinchilla", loss="squared", delta=2e-3, n_starts=4, fixed={"E": 1.7}, bounds={"beta": (0.1, 1)}
+        )
         small = df[df["params"] < 2e8]
-        again = fit(small, "chinchilla", loss="squared", delta=2e-3, n_starts=4, fixed={"E": 1.7},
-                    bounds={"beta": (0.1, 1)})
+        again = fit(
+            small, "chinchilla", loss="squared", delta=2e-3, n_starts=4, fixed={"E": 1.7}, bounds={"beta": (0.1, 1)}
+        )
     sol = refit(full, small)
     assert sol.params == again.params and sol.objective == again.objective
     # reweighting the fitted rows: weight 0 holds rows out
@@ -111,14 +115,17 @@ def test_calibration_uses_refit(many):
     train = data[data["params"] < sizes[-1]]
     sol = refit(many, train)
     test = data[data["params"] == sizes[-1]]
-    err = np.log(test["loss"].to_numpy()) - np.log(many.law.evaluate(
-        {"N": test["params"].to_numpy(), "D": test["tokens"].to_numpy()}, sol.params))
-    assert first["rms_log_error"] == pytest.approx(float(np.sqrt(np.mean(err ** 2))), rel=1e-12)
+    err = np.log(test["loss"].to_numpy()) - np.log(
+        many.law.evaluate({"N": test["params"].to_numpy(), "D": test["tokens"].to_numpy()}, sol.params)
+    )
+    assert first["rms_log_error"] == pytest.approx(float(np.sqrt(np.mean(err**2))), rel=1e-12)
 
 
 @pytest.mark.parametrize("name", ["scalinglab.fit._engine", "scalinglab.fit._result", "scalinglab.fit._uncertainty"])
 def test_docstring_examples(name):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        result = doctest.testmod(
+            importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        )
     assert result.failed == 0 and result.attempted > 0

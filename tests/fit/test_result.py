@@ -10,8 +10,7 @@ import pandas as pd
 import pytest
 
 import scalinglab as sl
-from scalinglab.errors import (DataError, ExtrapolationWarning, IdentifiabilityWarning, LawError,
-                               ParameterAtBoundWarning)
+from scalinglab.errors import DataError, ExtrapolationWarning, IdentifiabilityWarning, LawError, ParameterAtBoundWarning
 
 
 @pytest.fixture
@@ -78,7 +77,7 @@ def test_too_few_points_for_the_law():
 def test_few_distinct_values_are_flagged():
     N = np.repeat([1e8, 1e9], 6)
     D = np.tile(np.geomspace(1e9, 1e11, 6), 2)
-    L = 1.7 + 400 / N ** 0.34 + 400 / D ** 0.28
+    L = 1.7 + 400 / N**0.34 + 400 / D**0.28
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         f = sl.fit(pd.DataFrame({"params": N, "tokens": D, "loss": L}), "chinchilla")
@@ -88,12 +87,14 @@ def test_few_distinct_values_are_flagged():
 
 def test_parameter_at_bound_is_flagged():
     x = np.geomspace(1e6, 1e9, 12)
-    y = 3.0 * x ** -0.05  # no floor: E goes to its lower bound 0
+    y = 3.0 * x**-0.05  # no floor: E goes to its lower bound 0
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         f = sl.fit(pd.DataFrame({"params": x, "loss": y}), "power_floor")
-    assert any(issubclass(w.category, ParameterAtBoundWarning) and "'E' is at its lower bound" in str(w.message)
-               for w in caught)
+    assert any(
+        issubclass(w.category, ParameterAtBoundWarning) and "'E' is at its lower bound" in str(w.message)
+        for w in caught
+    )
     assert "at-bound" in [d.kind for d in f.diagnostics]
 
 
@@ -102,7 +103,7 @@ def test_inseparable_exponents_are_flagged():
     rng = np.random.default_rng(0)
     N = np.geomspace(1e8, 1e9, 15)
     D = 20 * N
-    L = (1.7 + 400 / N ** 0.34 + 400 / D ** 0.28) * np.exp(rng.normal(0, 0.002, N.size))
+    L = (1.7 + 400 / N**0.34 + 400 / D**0.28) * np.exp(rng.normal(0, 0.002, N.size))
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         f = sl.fit(pd.DataFrame({"params": N, "tokens": D, "loss": L}), "chinchilla")
@@ -112,12 +113,16 @@ def test_inseparable_exponents_are_flagged():
 
 
 def test_user_defined_law_from_a_function():
-    law = sl.define_law(lambda x, E, A, alpha: E + A * x ** -alpha, name="my_floor", inputs={"x": "tokens"},
-                        params={"E": sl.Param(0, 10), "A": sl.Param(0, np.inf),
-                                "alpha": sl.Param(0, 2, grid=(0.1, 0.3, 0.6))},
-                        linear=("E", "A"), formula="E + A x^-alpha")
+    law = sl.define_law(
+        lambda x, E, A, alpha: E + A * x**-alpha,
+        name="my_floor",
+        inputs={"x": "tokens"},
+        params={"E": sl.Param(0, 10), "A": sl.Param(0, np.inf), "alpha": sl.Param(0, 2, grid=(0.1, 0.3, 0.6))},
+        linear=("E", "A"),
+        formula="E + A x^-alpha",
+    )
     x = np.geomspace(1e8, 1e11, 10)
-    df = pd.DataFrame({"params": 1e6, "tokens": x, "loss": 2 + 50 * x ** -0.2})
+    df = pd.DataFrame({"params": 1e6, "tokens": x, "loss": 2 + 50 * x**-0.2})
     f = sl.fit(df, law)
     assert f.params["alpha"] == pytest.approx(0.2, rel=1e-5)
     with pytest.raises(LawError, match="unknown law"):

@@ -19,7 +19,7 @@ def _ladder(n_sizes=6, n_budgets=5, seed=0, noise=0.01):
     rng = np.random.default_rng(seed)
     N = np.repeat(np.geomspace(5e7, 5e9, n_sizes), n_budgets)
     D = np.tile(np.geomspace(1e9, 1e11, n_budgets), n_sizes)
-    loss = (1.69 + 406.4 / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, noise, N.size))
+    loss = (1.69 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, noise, N.size))
     return pd.DataFrame({"params": N, "tokens": D, "loss": loss})
 
 
@@ -34,8 +34,13 @@ def test_huber_pieces_match_their_definitions():
 def test_analytic_jacobian_matches_central_differences():
     f = fit(_ladder(), "chinchilla")
     problem = f.problem()
-    plain = define_law(get_law("chinchilla").func, name="chinchilla_plain", inputs={"N": "params", "D": "tokens"},
-                       params=get_law("chinchilla").params, linear=("E", "A", "B"))
+    plain = define_law(
+        get_law("chinchilla").func,
+        name="chinchilla_plain",
+        inputs={"N": "params", "D": "tokens"},
+        params=get_law("chinchilla").params,
+        linear=("E", "A", "B"),
+    )
     numeric = _solver.Problem(law=plain, inputs=problem.inputs, y=problem.y, loss=problem.loss)
     u = problem.to_u(np.array([[f.params[p] for p in problem.names]]))
     np.testing.assert_allclose(problem.jacobian(u), numeric.jacobian(u), rtol=1e-6, atol=1e-9)
@@ -53,8 +58,13 @@ def test_separable_grid_stage_equals_the_generic_one(monkeypatch):
 
 def test_fit_many_vectorised_equals_fit_one_by_one():
     frames = [_ladder(seed=s, n_sizes=k) for s, k in ((0, 6), (1, 4), (2, 8))]
-    jobs = [(frames[0], "chinchilla"), (frames[1].iloc[:3], "chinchilla"), (frames[1], "chinchilla"),
-            (frames[2], "chinchilla", {"loss": "squared"}), (frames[2], "chinchilla")]
+    jobs = [
+        (frames[0], "chinchilla"),
+        (frames[1].iloc[:3], "chinchilla"),
+        (frames[1], "chinchilla"),
+        (frames[2], "chinchilla", {"loss": "squared"}),
+        (frames[2], "chinchilla"),
+    ]
     out = fit_many(jobs)
     assert [o.index for o in out] == list(range(len(jobs)))
     assert not out[1].ok and "DataError" in out[1].error
@@ -76,7 +86,9 @@ def test_subsample_search_reaches_the_full_search_optimum(monkeypatch):
 
 
 def test_import_is_lazy():
-    code = ("import sys, scalinglab; heavy = [m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules]; "
-            "print(heavy); scalinglab.fit; print(callable(scalinglab.fit))")
+    code = (
+        "import sys, scalinglab; heavy = [m for m in ('pandas', 'scipy', 'matplotlib') if m in sys.modules]; "
+        "print(heavy); scalinglab.fit; print(callable(scalinglab.fit))"
+    )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "True"]

@@ -28,8 +28,9 @@ def _clustered(rng, runs=20, ckpts=3, sd_run=0.04, sd_point=0.01):
     x = np.repeat(np.geomspace(1e6, 1e9, runs), ckpts)
     run = np.repeat(np.arange(runs), ckpts)
     y = TRUE["A"] * x ** -TRUE["alpha"] * np.exp(rng.normal(0, sd_run, runs)[run] + rng.normal(0, sd_point, x.size))
-    return pd.DataFrame({"run": [f"r{i}" for i in run], "params": x,
-                         "tokens": np.tile(np.arange(1, ckpts + 1) * 1e9, runs), "loss": y})
+    return pd.DataFrame(
+        {"run": [f"r{i}" for i in run], "params": x, "tokens": np.tile(np.arange(1, ckpts + 1) * 1e9, runs), "loss": y}
+    )
 
 
 def _fit(df, law="power_law", **kw):
@@ -45,8 +46,14 @@ def chin_fit():
     for i, N in enumerate(np.geomspace(1e7, 1e9, 8)):
         off = rng.normal(0, 0.01)
         for D in np.geomspace(2e8, 4e10, 6):
-            rows.append({"run": f"m{i}", "params": N, "tokens": D,
-                         "loss": (1.7 + 400 / N ** 0.34 + 410 / D ** 0.28) * np.exp(off + rng.normal(0, 0.003))})
+            rows.append(
+                {
+                    "run": f"m{i}",
+                    "params": N,
+                    "tokens": D,
+                    "loss": (1.7 + 400 / N**0.34 + 410 / D**0.28) * np.exp(off + rng.normal(0, 0.003)),
+                }
+            )
     return _fit(pd.DataFrame(rows), "chinchilla")
 
 
@@ -89,8 +96,14 @@ def test_bootstrap_is_reproducible_and_batched(chin_fit):
 
 
 def test_bootstrap_needs_two_runs():
-    df = pd.DataFrame({"run": "only", "params": 1e8, "tokens": np.geomspace(1e9, 1e10, 6),
-                       "loss": 3.0 * np.geomspace(1e9, 1e10, 6) ** -0.05})
+    df = pd.DataFrame(
+        {
+            "run": "only",
+            "params": 1e8,
+            "tokens": np.geomspace(1e9, 1e10, 6),
+            "loss": 3.0 * np.geomspace(1e9, 1e10, 6) ** -0.05,
+        }
+    )
     f = _fit(df, "power_law", x="tokens")
     with pytest.raises(FitError, match="at least 2"):
         bootstrap(f, 10)

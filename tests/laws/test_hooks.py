@@ -60,8 +60,13 @@ def test_missing_hooks_raise_with_a_fix():
 
 
 def test_hooks_are_optional_and_described():
-    plain = define_law(lambda x, A, alpha: A * x ** -alpha, name="plain_hook_test", inputs={"x": "params"},
-                       params={"A": Param(0, np.inf), "alpha": Param(0, 2, grid=(0.3,))}, linear=("A",))
+    plain = define_law(
+        lambda x, A, alpha: A * x**-alpha,
+        name="plain_hook_test",
+        inputs={"x": "params"},
+        params={"A": Param(0, np.inf), "alpha": Param(0, 2, grid=(0.3,))},
+        linear=("A",),
+    )
     assert not plain.has_allocation and plain.derived == {} and "allocation" not in plain.describe()
     d = get_law("chinchilla").describe()
     assert d["allocation"] == "Hoffmann et al. 2022, App. D.2"
@@ -73,17 +78,29 @@ def test_hook_without_exponent_gets_a_numeric_one():
         N = np.sqrt(P["A"] / P["B"] * C / k)
         return N, C / (k * N), np.ones(np.shape(N), bool)
 
-    lw = define_law(lambda N, D, E, A, B: E + A / N + B / D, name="equal_exponents_test",
-                    inputs={"N": "params", "D": "tokens"},
-                    params={"E": Param(0, 5), "A": Param(0, np.inf), "B": Param(0, np.inf)}, linear=("E", "A", "B"),
-                    allocation=allocation)
+    lw = define_law(
+        lambda N, D, E, A, B: E + A / N + B / D,
+        name="equal_exponents_test",
+        inputs={"N": "params", "D": "tokens"},
+        params={"E": Param(0, 5), "A": Param(0, np.inf), "B": Param(0, np.inf)},
+        linear=("E", "A", "B"),
+        allocation=allocation,
+    )
     opt = lw.compute_optimum({"E": 1.0, "A": 2.0, "B": 8.0}, 1e20)
     assert isinstance(opt, ComputeOptimum)
     assert float(opt.exponent) == pytest.approx(0.5, abs=1e-9)
 
 
-@pytest.mark.parametrize("name", ["scalinglab.laws._chinchilla", "scalinglab.laws._encdec",
-                                  "scalinglab.laws._published", "scalinglab.laws.published", "scalinglab.published"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "scalinglab.laws._chinchilla",
+        "scalinglab.laws._encdec",
+        "scalinglab.laws._published",
+        "scalinglab.laws.published",
+        "scalinglab.published",
+    ],
+)
 def test_docstring_examples(name):
     result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
     assert result.failed == 0 and result.attempted > 0

@@ -26,7 +26,7 @@ from scalinglab.laws import get_law
 def half_unit(printed: str) -> float:
     """Half a unit in the last printed digit: '2.5800' -> 5e-5, '1.123e6' -> 500, '4660' -> 0.5."""
     exponent = Decimal(printed).as_tuple().exponent
-    return 0.5 * 10.0 ** exponent
+    return 0.5 * 10.0**exponent
 
 
 def assert_printed(value: float, printed: str, what: str = "") -> None:
@@ -65,7 +65,7 @@ KAPLAN = [
     ("kaplan2020_frontier_n", {"C": 1.0}, "1.3e9"),
     ("kaplan2020_frontier_n", {"C": 1e3}, "2.013e11"),
     ("kaplan2020_frontier_d", {"C": 1e3}, "1.291e11"),
-    ("kaplan2020_frontier_b", {"C": 1.0}, "2.0e6"),   # Table 6 coefficients (value at 1 PF-day)
+    ("kaplan2020_frontier_b", {"C": 1.0}, "2.0e6"),  # Table 6 coefficients (value at 1 PF-day)
     ("kaplan2020_frontier_s", {"C": 1.0}, "5.4e3"),
     ("kaplan2020_overfit_data", {"N": 1e9}, "2.285e10"),
     # crossover check at C_min = 1e4 PF-days
@@ -128,8 +128,9 @@ def test_chinchilla_loss_goldens(key, N, D, printed):
     assert P(key).predict(N=N, D=D) == P(key).predict(params=N, tokens=D)
 
 
-@pytest.mark.parametrize("key, printed", [("hoffmann2022", "0.4516"), ("hoffmann2022_unrounded", "0.4565"),
-                                          ("besiroglu2024", "0.5126")])
+@pytest.mark.parametrize(
+    "key, printed", [("hoffmann2022", "0.4516"), ("hoffmann2022_unrounded", "0.4565"), ("besiroglu2024", "0.5126")]
+)
 def test_implied_allocation_exponent(key, printed):
     p = P(key).params
     assert_printed(p["beta"] / (p["alpha"] + p["beta"]), printed, key)
@@ -196,8 +197,10 @@ def test_henighan_text_parts(domain, printed):
     assert_printed(P(f"henighan2020_{domain}_n").predict(params=1e9), printed, domain)
 
 
-@pytest.mark.parametrize("res, printed", [("image16x16", "43.34"), ("image32x32", "439.7"),
-                                          ("image_vq16x16", "52.96"), ("image_vq32x32", "218.3")])
+@pytest.mark.parametrize(
+    "res, printed",
+    [("image16x16", "43.34"), ("image32x32", "439.7"), ("image_vq16x16", "52.96"), ("image_vq32x32", "218.3")],
+)
 def test_henighan_table3_reducible_per_image(res, printed):
     lw = P(f"henighan2020_{res}_per_image_c")
     assert_printed(lw.predict(C=1.0) - lw.params["E"], printed, res)
@@ -205,7 +208,8 @@ def test_henighan_table3_reducible_per_image(res, printed):
 
 def test_henighan_language_matches_kaplan_frontier():
     assert P("henighan2020_language_nopt").predict(C=1.0) == pytest.approx(
-        P("kaplan2020_frontier_n").predict(C=1.0), rel=0.01)
+        P("kaplan2020_frontier_n").predict(C=1.0), rel=0.01
+    )
     assert_printed(P("henighan2020_language_c").predict(C=1.0), "2.5700", "GPT-3 2.57 C^-0.048")
 
 
@@ -215,6 +219,7 @@ def test_henighan_8x8_per_image_is_not_published():
 
 
 # ---------------------------------------------------------------------------- 2. Hernandez 2021
+
 
 def test_hernandez_goldens():
     text, mix = P("hernandez2021_text_python"), P("hernandez2021_mixture_python")
@@ -240,10 +245,20 @@ def test_hernandez_goldens():
 
 # ---------------------------------------------------------------------------- 11c BNSL, 11d M2-M4
 
-BNSL_FIG1 = dict(a=1e-3, b=4.66e3, c0=0.05, c1=0.49, c2=-0.811, c3=2.1, d1=3e6, d2=1e14, d3=2e20,
-                 f1=1.1, f2=1.425, f3=0.05)
-BNSL_TABLE = [(1, "4660"), (1e3, "3297.8"), (3e6, "1521.52"), (1e10, "27.7221"), (1e14, "0.427646"),
-              (1e18, "2.32886"), (2e20, "9.08266"), (1e22, "0.00862675"), (1e25, "0.00100002")]
+BNSL_FIG1 = dict(
+    a=1e-3, b=4.66e3, c0=0.05, c1=0.49, c2=-0.811, c3=2.1, d1=3e6, d2=1e14, d3=2e20, f1=1.1, f2=1.425, f3=0.05
+)
+BNSL_TABLE = [
+    (1, "4660"),
+    (1e3, "3297.8"),
+    (3e6, "1521.52"),
+    (1e10, "27.7221"),
+    (1e14, "0.427646"),
+    (1e18, "2.32886"),
+    (2e20, "9.08266"),
+    (1e22, "0.00862675"),
+    (1e25, "0.00100002"),
+]
 
 
 @pytest.mark.parametrize("x, printed", BNSL_TABLE)
@@ -262,8 +277,7 @@ def test_bnsl_segment_slopes():
         assert slope(x) == pytest.approx(expected, abs=0.01), x
 
 
-@pytest.mark.parametrize("x, printed", [(1e6, "0.172104"), (1e7, "0.136898"), (1e8, "0.118687"),
-                                        (1e9, "0.109415")])
+@pytest.mark.parametrize("x, printed", [(1e6, "0.172104"), (1e7, "0.136898"), (1e8, "0.118687"), (1e9, "0.109415")])
 def test_m4_forward(x, printed):
     value = get_law("M4")(x=x, beta=5.0, c=-0.3, alpha=0.5, eps_inf=0.1, eps0=1.0)
     assert_printed(value, printed, "M4")
@@ -275,6 +289,7 @@ def test_m2_m3_forward():
 
 
 # ---------------------------------------------------------------------------- the registry of entries
+
 
 def test_every_entry_is_well_formed():
     entries = published.list_published()
@@ -317,13 +332,26 @@ def test_entries_are_immutable():
 def test_lookup_errors_and_filters():
     with pytest.raises(InvalidParameterError, match="did you mean"):
         published.get("hoffman2022")
-    assert [e.key for e in published.list_published("hernandez")] == ["hernandez2021_text_python",
-                                                                      "hernandez2021_mixture_python"]
+    assert [e.key for e in published.list_published("hernandez")] == [
+        "hernandez2021_text_python",
+        "hernandez2021_mixture_python",
+    ]
     assert all(e.confidence == "C2" for e in published.list_published(confidence="C2"))
     keys = {e.key for e in published.list_published()}
-    for required in ("hoffmann2022", "besiroglu2024", "kaplan2020_nd", "kaplan2020_n", "kaplan2020_d",
-                     "kaplan2020_cmin", "kaplan2020_c", "kaplan2020_frontier_n", "henighan2020_language_n",
-                     "henighan2020_language_nopt", "hernandez2021_text_python", "hernandez2021_mixture_python"):
+    for required in (
+        "hoffmann2022",
+        "besiroglu2024",
+        "kaplan2020_nd",
+        "kaplan2020_n",
+        "kaplan2020_d",
+        "kaplan2020_cmin",
+        "kaplan2020_c",
+        "kaplan2020_frontier_n",
+        "henighan2020_language_n",
+        "henighan2020_language_nopt",
+        "hernandez2021_text_python",
+        "hernandez2021_mixture_python",
+    ):
         assert required in keys
 
 

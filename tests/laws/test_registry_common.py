@@ -12,10 +12,20 @@ from scalinglab.laws import Law, list_laws
 
 # A sensible input range per input column (the law's default column names).
 RANGES = {
-    "params": (1e7, 1e10), "tokens": (1e9, 1e12), "flops": (1e18, 1e23), "steps": (1e3, 1e5),
-    "encoder_params": (1e8, 2e9), "decoder_params": (1e8, 2e9), "finetune_data": (1e5, 1e9),
-    "loss_i": (2.0, 4.0), "loss_j": (2.0, 4.0), "tokens_i": (1e9, 1e12), "tokens_j": (1e9, 1e12),
-    "mixture_weight": (0.05, 1.0), "token_multiplier": (5.0, 500.0), "task_loss": (0.3, 3.0),
+    "params": (1e7, 1e10),
+    "tokens": (1e9, 1e12),
+    "flops": (1e18, 1e23),
+    "steps": (1e3, 1e5),
+    "encoder_params": (1e8, 2e9),
+    "decoder_params": (1e8, 2e9),
+    "finetune_data": (1e5, 1e9),
+    "loss_i": (2.0, 4.0),
+    "loss_j": (2.0, 4.0),
+    "tokens_i": (1e9, 1e12),
+    "tokens_j": (1e9, 1e12),
+    "mixture_weight": (0.05, 1.0),
+    "token_multiplier": (5.0, 500.0),
+    "task_loss": (0.3, 3.0),
     "loss": (2.0, 5.0),
 }
 N_POINTS = 12
@@ -50,8 +60,20 @@ LAWS = list_laws()
 
 def test_registry_has_the_product_families():
     names = {lw.name for lw in LAWS}
-    for required in ("chinchilla", "kaplan", "transfer", "nmt_encdec", "mixed_modal", "multilingual_mixture",
-                     "overtraining", "accuracy_sigmoid", "power_law", "bnsl", "M4", "scaled_power"):
+    for required in (
+        "chinchilla",
+        "kaplan",
+        "transfer",
+        "nmt_encdec",
+        "mixed_modal",
+        "multilingual_mixture",
+        "overtraining",
+        "accuracy_sigmoid",
+        "power_law",
+        "bnsl",
+        "M4",
+        "scaled_power",
+    ):
         assert required in names
 
 
@@ -80,16 +102,22 @@ def test_law_is_finite_on_its_start_grid(lw: Law):
         assert value.shape == (N_POINTS,)
         finite += bool(np.all(np.isfinite(value)))
     # every admissible start is finite over the sensible range (overflow is a sign of a broken grid)
-    admissible = sum(1 for p in points if lw.constraint is None
-                     or bool(np.all(lw.constraint({k: np.asarray(v) for k, v in p.items()}))))
+    admissible = sum(
+        1
+        for p in points
+        if lw.constraint is None or bool(np.all(lw.constraint({k: np.asarray(v) for k, v in p.items()})))
+    )
     assert finite == admissible, f"{lw.name}: {admissible - finite} of {admissible} starts give non-finite values"
 
 
 @pytest.mark.parametrize("lw", LAWS, ids=[lw.name for lw in LAWS])
 def test_law_broadcasts_batched_params(lw: Law):
     X = _inputs(lw)
-    points = [p for p in _start_points(lw, X, limit=50)
-              if lw.constraint is None or bool(np.all(lw.constraint({k: np.asarray(v) for k, v in p.items()})))]
+    points = [
+        p
+        for p in _start_points(lw, X, limit=50)
+        if lw.constraint is None or bool(np.all(lw.constraint({k: np.asarray(v) for k, v in p.items()})))
+    ]
     points = points[:4]
     assert points, lw.name
     batched = {k: np.array([p[k] for p in points], dtype=float)[:, None] for k in lw.params}

@@ -50,9 +50,22 @@ def test_plan_errors_are_one_line_with_exit_code_3():
 def test_suggest_cli(ladder, tmp_path):
     path = tmp_path / "runs.csv"
     ladder.to_csv(path, index=False)
-    result = runner.invoke(build_app(), ["suggest", str(path), "--law", "chinchilla", "--target",
-                                         "params=7e10,tokens=1.4e12", "--budget", "1e22", "--max-runs", "3",
-                                         "--json"])
+    result = runner.invoke(
+        build_app(),
+        [
+            "suggest",
+            str(path),
+            "--law",
+            "chinchilla",
+            "--target",
+            "params=7e10,tokens=1.4e12",
+            "--budget",
+            "1e22",
+            "--max-runs",
+            "3",
+            "--json",
+        ],
+    )
     assert result.exit_code == 0, result.output
     payload = json.loads(result.stdout)
     assert 1 <= len(payload["runs"]) <= 3 and payload["spent"] <= 1e22 * (1 + 1e-9)

@@ -30,11 +30,22 @@ def _ratio_penalty(N, D, E, A, alpha, B, beta):
 
 
 TOY = define_law(
-    _ratio_penalty, name="ratio_penalty_toy", inputs={"N": "params", "D": "tokens"},
-    params={"E": Param(0, 10), "A": Param(0, np.inf), "alpha": Param(0, 2, grid=(0.1, 0.3, 0.6)),
-            "B": Param(0, np.inf), "beta": Param(0, 2, grid=(0.1, 0.3, 0.6))},
-    linear=("E", "A", "B"), formula="L = E + A/N^alpha + B (N/D)^beta", reference="toy law for the tests",
-    allocation=_ratio_penalty_allocation, allocation_reference="toy closed form")
+    _ratio_penalty,
+    name="ratio_penalty_toy",
+    inputs={"N": "params", "D": "tokens"},
+    params={
+        "E": Param(0, 10),
+        "A": Param(0, np.inf),
+        "alpha": Param(0, 2, grid=(0.1, 0.3, 0.6)),
+        "B": Param(0, np.inf),
+        "beta": Param(0, 2, grid=(0.1, 0.3, 0.6)),
+    },
+    linear=("E", "A", "B"),
+    formula="L = E + A/N^alpha + B (N/D)^beta",
+    reference="toy law for the tests",
+    allocation=_ratio_penalty_allocation,
+    allocation_reference="toy closed form",
+)
 TOY_PARAMS = dict(E=1.5, A=300.0, alpha=0.3, B=0.05, beta=0.25)
 
 
@@ -62,8 +73,13 @@ def test_budget_and_overtrain_use_the_toy_closed_form():
 
 
 def test_law_without_closed_form_falls_back_to_numeric():
-    lw = define_law(_ratio_penalty, name="ratio_penalty_numeric", inputs={"N": "params", "D": "tokens"},
-                    params=dict(TOY.params), linear=("E", "A", "B"))
+    lw = define_law(
+        _ratio_penalty,
+        name="ratio_penalty_numeric",
+        inputs={"N": "params", "D": "tokens"},
+        params=dict(TOY.params),
+        linear=("E", "A", "B"),
+    )
     a = plan.compute_optimal((lw, TOY_PARAMS), 1e21)
     assert a.solver == "numeric"
     assert a.params[0] == pytest.approx(plan.compute_optimal((TOY, TOY_PARAMS), 1e21).params[0], rel=1e-6)
@@ -111,13 +127,16 @@ def test_deprecated_keywords_still_work():
     assert old["parabola"].interval("a") == new["parabola"].interval("a")
 
 
-
-@pytest.mark.parametrize("name", ["scalinglab.plan._frontier", "scalinglab.plan._suggest", "scalinglab.plan._deprecated"])
+@pytest.mark.parametrize(
+    "name", ["scalinglab.plan._frontier", "scalinglab.plan._suggest", "scalinglab.plan._deprecated"]
+)
 def test_docstring_examples(name):
     import doctest
     import importlib
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        result = doctest.testmod(importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE)
+        result = doctest.testmod(
+            importlib.import_module(name), optionflags=doctest.ELLIPSIS | doctest.NORMALIZE_WHITESPACE
+        )
     assert result.failed == 0 and result.attempted > 0

@@ -103,8 +103,9 @@ def test_isoflop_needs_two_budgets():
         plan.isoflop(isoflop_sweeps(budgets=[1e20]), interval=None)
 
 
-@pytest.mark.parametrize("experiment", ["epochai_chinchilla__massivetext__chinchilla",
-                                        "ml_scalefit__massivetext__chinchilla"])
+@pytest.mark.parametrize(
+    "experiment", ["epochai_chinchilla__massivetext__chinchilla", "ml_scalefit__massivetext__chinchilla"]
+)
 def test_isoflop_on_chinchilla_digitisations(experiment, shared_file):
     q = pd.read_csv(shared_file("isoflops-compilation", "isoflops_qc.csv"))
     sub = q[(q["experiment"] == experiment) & ~q["outlier"]]
@@ -143,8 +144,9 @@ def test_envelope_warns_when_the_ladder_does_not_bracket_the_optimum():
 
 
 def test_envelope_needs_curves():
-    one_point = pd.DataFrame({"run": ["a", "b", "c"], "params": [1e7, 1e8, 1e9], "tokens": [1e9] * 3,
-                              "loss": [3.0, 2.8, 2.7]})
+    one_point = pd.DataFrame(
+        {"run": ["a", "b", "c"], "params": [1e7, 1e8, 1e9], "tokens": [1e9] * 3, "loss": [3.0, 2.8, 2.7]}
+    )
     with pytest.raises(DataError, match="checkpoints"):
         plan.envelope(one_point)
 
@@ -154,8 +156,9 @@ def test_envelope_on_gpt3_training_curves(shared_file):
     g = d[d["family"] == "gpt3"][["model_name", "num_params", "tokens_seen", "loss_nats"]]
     import scalinglab as sl
 
-    runs = sl.read_runs(g, run="model_name", params="num_params", tokens="tokens_seen", loss="loss_nats",
-                        duplicates="mean")
+    runs = sl.read_runs(
+        g, run="model_name", params="num_params", tokens="tokens_seen", loss="loss_nats", duplicates="mean"
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         fr = plan.envelope(runs, n_resamples=200, seed=0)

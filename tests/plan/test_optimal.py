@@ -56,9 +56,18 @@ def test_kaplan_and_henighan_frontiers():
     np.testing.assert_allclose(k.params, [1.3e9, 2.013e11], rtol=5e-4)
     assert k.table["a"][0] == pytest.approx(0.73)
     # Henighan et al. 2020 Table 1, N_opt(C = 1 PF-day) per domain (reference sheet, section 1)
-    golden = {"language": 1.293e9, "image8x8": 3.137e8, "image16x16": 3.084e8, "image32x32": 2.076e8,
-              "image_vq16x16": 2.837e8, "image_vq32x32": 2.623e8, "text_to_image_image": 2.623e8,
-              "image_to_text_image": 1.848e8, "video_vq": 3.036e8, "math": 1.073e8}
+    golden = {
+        "language": 1.293e9,
+        "image8x8": 3.137e8,
+        "image16x16": 3.084e8,
+        "image32x32": 2.076e8,
+        "image_vq16x16": 2.837e8,
+        "image_vq32x32": 2.623e8,
+        "text_to_image_image": 2.623e8,
+        "image_to_text_image": 1.848e8,
+        "video_vq": 3.036e8,
+        "math": 1.073e8,
+    }
     for dom, value in golden.items():
         entry = published.get(f"henighan2020_{dom}_nopt")
         assert plan.compute_optimal(entry, pf).params[0] == pytest.approx(value, rel=1e-3), dom
@@ -88,7 +97,7 @@ def test_fit_cost_recovers_exponents():
     rng = np.random.default_rng(1)
     N = 10 ** rng.uniform(7, 10, 60)
     D = 10 ** rng.uniform(9, 12, 60)
-    C = 7.3 * N ** 1.02 * D * np.exp(rng.normal(0, 0.01, 60))
+    C = 7.3 * N**1.02 * D * np.exp(rng.normal(0, 0.01, 60))
     cm = plan.fit_cost(pd.DataFrame({"params": N, "tokens": D, "flops": C}))
     assert cm.p == pytest.approx(1.02, abs=0.01) and cm.q == pytest.approx(1.0, abs=0.01)
     assert cm.tokens_for(1e9, cm(1e9, 2e10)) == pytest.approx(2e10, rel=1e-9)

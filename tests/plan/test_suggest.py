@@ -26,7 +26,7 @@ def small_ladder(seed=0, noise=0.01):
 
 def log_ladder(budget, k=4, ratio=20.0, span=8.0):
     q = np.geomspace(1.0, span, k)
-    n_top = np.sqrt(budget / (6 * ratio * np.sum(q ** 2)))
+    n_top = np.sqrt(budget / (6 * ratio * np.sum(q**2)))
     N = n_top * q
     return pd.DataFrame({"params": N, "tokens": ratio * N})
 
@@ -67,15 +67,18 @@ def test_suggestion_is_the_best_scored_design_and_includes_the_naive_ladder(sugg
     ladder = log_ladder(1e20)
     assert np.isclose((6 * ladder["params"] * ladder["tokens"]).sum(), 1e20)
     assert ladder["params"].to_numpy() == pytest.approx(
-        np.geomspace(1, 8, 4) * float(naive["largest_params"].iloc[0]) / 8, rel=1e-6)
+        np.geomspace(1, 8, 4) * float(naive["largest_params"].iloc[0]) / 8, rel=1e-6
+    )
 
 
 def _chinchilla_log_jacobian(N, D):
     """Independent d log L / d (E, log A, alpha, log B, beta) at Hoffmann's constants."""
     E, A, a, B, b = H["E"], H["A"], H["alpha"], H["B"], H["beta"]
-    L = E + A * N ** -a + B * D ** -b
-    return np.column_stack([np.ones_like(N), A * N ** -a, -A * N ** -a * np.log(N),
-                            B * D ** -b, -B * D ** -b * np.log(D)]) / L[:, None]
+    L = E + A * N**-a + B * D**-b
+    return (
+        np.column_stack([np.ones_like(N), A * N**-a, -A * N**-a * np.log(N), B * D**-b, -B * D**-b * np.log(D)])
+        / L[:, None]
+    )
 
 
 def test_design_variance_matches_independent_computation_and_is_scale_free():
@@ -100,14 +103,15 @@ def test_simulated_bootstrap_matches_linear_theory():
     S, n, P = 400, 40, 3
     J = np.repeat(rng.normal(size=(1, n, P)), S, axis=0)
     g = np.repeat(np.array([[1.0, 2.0, -1.0]]), S, axis=0)
-    sc = _bootstrap_scores(J[:, :30], [J[:, 30:], J[:, 30:31]], g, np.arange(30), sigma=0.01, level=0.9,
-                           n_resamples=200, seed=1)
+    sc = _bootstrap_scores(
+        J[:, :30], [J[:, 30:], J[:, 30:31]], g, np.arange(30), sigma=0.01, level=0.9, n_resamples=200, seed=1
+    )
     for k, row in zip((n, 31), sc.itertuples()):
         sd = 0.01 * np.sqrt(g[0] @ np.linalg.solve(J[0, :k].T @ J[0, :k], g[0]))
-        assert row.rmse_log == pytest.approx(sd, rel=0.1)                   # 400 simulations: ~4% Monte Carlo error
+        assert row.rmse_log == pytest.approx(sd, rel=0.1)  # 400 simulations: ~4% Monte Carlo error
         assert row.expected_width == pytest.approx(np.expm1(2 * 1.6449 * sd), rel=0.15)
         assert 0.84 <= row.coverage <= 0.96
-    assert sc["interval_score"].iloc[0] < sc["interval_score"].iloc[1]      # 10 more runs: a better design
+    assert sc["interval_score"].iloc[0] < sc["interval_score"].iloc[1]  # 10 more runs: a better design
 
 
 def test_user_candidates_and_errors():

@@ -11,18 +11,30 @@ import pytest
 TRUE = {"E": 1.8, "A": 420.0, "alpha": 0.34, "B": 160.0, "beta": 0.28}
 
 
-def make_ladder(seed: int = 0, sizes=(2e6, 5e6, 1.2e7, 3e7, 8e7), seeds: int = 2, n_ckpt: int = 6,
-                noise: float = 0.005) -> pd.DataFrame:
+def make_ladder(
+    seed: int = 0, sizes=(2e6, 5e6, 1.2e7, 3e7, 8e7), seeds: int = 2, n_ckpt: int = 6, noise: float = 0.005
+) -> pd.DataFrame:
     """Runs of several sizes (two seeds each), checkpoints up to 20 tokens per parameter."""
     rng = np.random.default_rng(seed)
     rows = []
     for N in sizes:
         for s in range(seeds):
             D = np.geomspace(20 * N / 30, 20 * N, n_ckpt)
-            L = (TRUE["E"] + TRUE["A"] / N ** TRUE["alpha"] + TRUE["B"] / D ** TRUE["beta"]) \
-                * np.exp(rng.normal(0, noise, D.size))
-            rows += [{"run": f"n{N:.0e}-s{s}", "family": "synth", "params": N, "tokens": d, "step": i + 1,
-                      "seed": s, "loss": v} for i, (d, v) in enumerate(zip(D, L))]
+            L = (TRUE["E"] + TRUE["A"] / N ** TRUE["alpha"] + TRUE["B"] / D ** TRUE["beta"]) * np.exp(
+                rng.normal(0, noise, D.size)
+            )
+            rows += [
+                {
+                    "run": f"n{N:.0e}-s{s}",
+                    "family": "synth",
+                    "params": N,
+                    "tokens": d,
+                    "step": i + 1,
+                    "seed": s,
+                    "loss": v,
+                }
+                for i, (d, v) in enumerate(zip(D, L))
+            ]
     return pd.DataFrame(rows)
 
 
@@ -36,8 +48,9 @@ def make_isoflop(seed: int = 1) -> pd.DataFrame:
         n_opt = G * (C / 6) ** (b / (a + b))  # Hoffmann et al. 2022, App. D.2
         for k, N in enumerate(n_opt * np.geomspace(0.15, 6.0, 7)):
             D = C / (6 * N)
-            L = (TRUE["E"] + TRUE["A"] / N ** TRUE["alpha"] + TRUE["B"] / D ** TRUE["beta"]) \
-                * np.exp(rng.normal(0, 0.002))
+            L = (TRUE["E"] + TRUE["A"] / N ** TRUE["alpha"] + TRUE["B"] / D ** TRUE["beta"]) * np.exp(
+                rng.normal(0, 0.002)
+            )
             rows.append({"run": f"C{C:.0e}-{k}", "params": N, "tokens": D, "flops": 6 * N * D, "loss": L})
     return pd.DataFrame(rows)
 
@@ -74,7 +87,14 @@ def built_report(ladder, tmp_path_factory):
     from scalinglab.report import build_report
 
     path = tmp_path_factory.mktemp("report") / "report.html"
-    report = build_report(ladder, ["chinchilla", "kaplan"], target="largest", backtest_over=("fraction",),
-                          method="delta", progress=False, path=path, command="scalinglab report ladder.csv --law chinchilla "
-                                                             "--law kaplan --target largest")
+    report = build_report(
+        ladder,
+        ["chinchilla", "kaplan"],
+        target="largest",
+        backtest_over=("fraction",),
+        method="delta",
+        progress=False,
+        path=path,
+        command="scalinglab report ladder.csv --law chinchilla --law kaplan --target largest",
+    )
     return report, path

@@ -11,11 +11,10 @@ import os
 import struct
 
 import numpy as np
-
 import pytest
 
-from scalinglab.report._browser import check_page, find_chromium, screenshot
 from scalinglab.render import fmt
+from scalinglab.report._browser import check_page, find_chromium, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -24,8 +23,10 @@ pytestmark = pytest.mark.browser
 def chromium():
     exe = find_chromium()
     if exe is None:
-        msg = ("headless Chromium not found (install Debian's 'chromium' package: apt-get install -y chromium, "
-               "or set $CHROMIUM)")
+        msg = (
+            "headless Chromium not found (install Debian's 'chromium' package: apt-get install -y chromium, "
+            "or set $CHROMIUM)"
+        )
         if os.environ.get("CI", "").lower() in ("true", "1", "yes"):
             pytest.fail(msg + "; CI must run the browser test")
         pytest.skip(msg)
@@ -50,8 +51,10 @@ def test_broken_page_is_caught(chromium, tmp_path):
     from scalinglab.report._html import CHECK_SCRIPT
 
     bad = tmp_path / "broken.html"
-    bad.write_text(f"<!DOCTYPE html><html><head><script>{CHECK_SCRIPT}</script></head><body>"
-                   "<script>console.error('boom'); not_defined();</script><pre id='sl-checks'></pre></body></html>")
+    bad.write_text(
+        f"<!DOCTYPE html><html><head><script>{CHECK_SCRIPT}</script></head><body>"
+        "<script>console.error('boom'); not_defined();</script><pre id='sl-checks'></pre></body></html>"
+    )
     page = check_page(bad, chromium=chromium)
     assert page.checks["ready"] is True
     assert any("boom" in e for e in page.checks["errors"])

@@ -8,8 +8,12 @@ import warnings
 
 import pytest
 
-MODULES = ["scalinglab.render._curves", "scalinglab.render._style", "scalinglab.render._runs",
-           "scalinglab.render._format"]
+MODULES = [
+    "scalinglab.render._curves",
+    "scalinglab.render._style",
+    "scalinglab.render._runs",
+    "scalinglab.render._format",
+]
 
 
 @pytest.mark.parametrize("name", MODULES)

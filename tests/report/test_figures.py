@@ -12,10 +12,21 @@ import pandas as pd
 import pytest
 
 from scalinglab.errors import InvalidParameterError
-from scalinglab.report import (FORMATS, figure_to_svg, law_path, plot_backtest, plot_compare, plot_frontier,
-                               plot_isoflop, plot_loss, plot_parity, plot_residuals, resolve_target, save_figure)
-from scalinglab.render import fitted_mask
-from scalinglab.render import set_scale
+from scalinglab.render import fitted_mask, set_scale
+from scalinglab.report import (
+    FORMATS,
+    figure_to_svg,
+    law_path,
+    plot_backtest,
+    plot_compare,
+    plot_frontier,
+    plot_isoflop,
+    plot_loss,
+    plot_parity,
+    plot_residuals,
+    resolve_target,
+    save_figure,
+)
 
 
 def _draw(fig):
@@ -46,15 +57,21 @@ def assert_readable(fig):
         for axis in (ax.xaxis, ax.yaxis):
             labels = [t for t in axis.get_ticklabels() if t.get_visible() and t.get_text()]
             lo, hi = sorted(axis.get_view_interval())
-            labels = [t for t, loc in zip(axis.get_ticklabels(), axis.get_ticklocs())
-                      if t.get_visible() and t.get_text() and lo <= loc <= hi]
+            labels = [
+                t
+                for t, loc in zip(axis.get_ticklabels(), axis.get_ticklocs())
+                if t.get_visible() and t.get_text() and lo <= loc <= hi
+            ]
             boxes = [t.get_window_extent(renderer) for t in labels]
-            assert not _overlaps(boxes), f"overlapping tick labels on {ax.get_title()!r}: {[t.get_text() for t in labels]}"
+            assert not _overlaps(boxes), (
+                f"overlapping tick labels on {ax.get_title()!r}: {[t.get_text() for t in labels]}"
+            )
         for t in [ax.title, ax.xaxis.label, ax.yaxis.label]:
             if t.get_text():
                 bb = t.get_window_extent(renderer)
-                assert bb.x0 >= -1 and bb.x1 <= W + 1 and bb.y0 >= -1 and bb.y1 <= H + 1, \
+                assert bb.x0 >= -1 and bb.x1 <= W + 1 and bb.y0 >= -1 and bb.y1 <= H + 1, (
                     f"text {t.get_text()!r} is cut off"
+                )
         assert ax.get_xlabel() or not ax.get_visible() or ax.get_label() == "<colorbar>", "missing x label"
     for leg in fig.legends:
         bb = leg.get_window_extent(renderer)
@@ -77,8 +94,9 @@ def no_global_state():
     n_figs = len(plt.get_fignums())
     yield
     after = dict(matplotlib.rcParams)
-    changed = {k for k in before if before[k] != after.get(k) and not (
-        isinstance(before[k], float) and np.isnan(before[k]))}
+    changed = {
+        k for k in before if before[k] != after.get(k) and not (isinstance(before[k], float) and np.isnan(before[k]))
+    }
     assert not changed, f"global rcParams changed: {sorted(changed)[:5]}"
     assert len(plt.get_fignums()) == n_figs, "a pyplot figure was left open"
 
@@ -101,8 +119,11 @@ def test_loss_curves_draw_runs_law_band_and_actual_target(fits, ladder, x):
     est = float(f.predict(params=tgt.point["params"], tokens=tgt.point["tokens"], warn=False))
     diamonds = [ln for ln in ax.lines if ln.get_marker() == "D"]
     assert diamonds and diamonds[0].get_ydata()[0] == pytest.approx(est, rel=1e-9)
-    bands = [c for c in ax.collections if c.__class__.__name__ == "FillBetweenPolyCollection"
-             or c.__class__.__name__ == "PolyCollection"]
+    bands = [
+        c
+        for c in ax.collections
+        if c.__class__.__name__ == "FillBetweenPolyCollection" or c.__class__.__name__ == "PolyCollection"
+    ]
     assert bands, "no prediction band drawn"
     # one colour per run: every shown (non-target) run has its own colour
     shown_runs = ladder.frame.loc[ladder.frame["params"] < ladder.frame["params"].max(), "run"].nunique()
@@ -156,14 +177,16 @@ def test_resolve_target_forms_and_errors(ladder):
     frame = ladder.frame
     t = resolve_target("largest", frame)
     assert len(t.runs) == 2 and t.actual == pytest.approx(
-        frame[frame["params"] == frame["params"].max()].groupby("run")["loss"].last().mean())
+        frame[frame["params"] == frame["params"].max()].groupby("run")["loss"].last().mean()
+    )
     t = resolve_target("n2e+06-s0", frame)
     assert t.runs == ("n2e+06-s0",)
     t = resolve_target({"params": 1e9, "tokens": 2e10}, frame)
     assert t.point["flops"] == pytest.approx(6 * 1e9 * 2e10) and t.actual is None
     # several token budgets at the largest size: all held out, the longest run is the target point
     longer = frame[frame["params"] == frame["params"].max()].assign(
-        run=lambda d: d["run"] + "-long", tokens=lambda d: d["tokens"] * 3, loss=lambda d: d["loss"] * 0.95)
+        run=lambda d: d["run"] + "-long", tokens=lambda d: d["tokens"] * 3, loss=lambda d: d["loss"] * 0.95
+    )
     t = resolve_target("largest", pd.concat([frame, longer], ignore_index=True))
     assert len(t.runs) == 4 and t.point["tokens"] == pytest.approx(longer["tokens"].max())
     assert t.actual == pytest.approx(longer.groupby("run")["loss"].last().mean())
@@ -291,8 +314,11 @@ def test_save_figure_formats(fits, tmp_path, fmt):
     fig = plot_residuals(fits["chinchilla"])
     path = save_figure(fig, tmp_path / f"r.{fmt}")
     head = path.read_bytes()[:8]
-    assert {"png": head.startswith(b"\x89PNG"), "pdf": head.startswith(b"%PDF"),
-            "svg": b"<svg" in path.read_bytes()[:2000] or head.startswith(b"<?xml")}[fmt]
+    assert {
+        "png": head.startswith(b"\x89PNG"),
+        "pdf": head.startswith(b"%PDF"),
+        "svg": b"<svg" in path.read_bytes()[:2000] or head.startswith(b"<?xml"),
+    }[fmt]
     if fmt == "svg":  # text drawn as paths: renders without any font installed; no dates (reproducible)
         text = path.read_text()
         assert "<text" not in text and "<dc:date>" not in text

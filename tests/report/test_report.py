@@ -75,21 +75,27 @@ def test_report_backtest_and_plan_sections(built_report):
     assert plan.status == "ok" and plan.figures == ("fig-frontier",)
     np.testing.assert_allclose(
         [float(v) for v in re.findall(r'data-key="plan-params:\d+" data-value="([^"]+)"', report.html)],
-        report.allocation.table["params"])
+        report.allocation.table["params"],
+    )
 
 
 def test_missing_api_is_left_out_with_a_visible_note(ladder, monkeypatch, capsys):
     from scalinglab.report import _build, build_report
 
     real = _build._have
-    monkeypatch.setattr(_build, "_have", lambda m: False if m in ("scalinglab.evaluate", "scalinglab.plan")
-                        else real(m))
+    monkeypatch.setattr(
+        _build, "_have", lambda m: False if m in ("scalinglab.evaluate", "scalinglab.plan") else real(m)
+    )
     import pandas as pd
 
     import scalinglab as sl
 
-    two = pd.concat([ladder.frame.assign(family="A"),
-                     ladder.frame.assign(family="B", run=lambda d: "b-" + d["run"], loss=lambda d: d["loss"] * 1.1)])
+    two = pd.concat(
+        [
+            ladder.frame.assign(family="A"),
+            ladder.frame.assign(family="B", run=lambda d: "b-" + d["run"], loss=lambda d: d["loss"] * 1.1),
+        ]
+    )
     report = build_report(two, "chinchilla", progress=True, method="delta")
     err = capsys.readouterr().err  # progress on stderr: every step done, the sections left out count as steps
     assert "writing HTML" in err and "9/9" in err
@@ -121,8 +127,22 @@ def test_cli_report_and_plot(ladder, tmp_path):
     app = build_app()
     runner = CliRunner()
     out = tmp_path / "r.html"
-    res = runner.invoke(app, ["report", str(csv), "--law", "chinchilla", "--target", "largest", "-o", str(out),
-                              "--no-backtest", "--no-plan", "--json"])
+    res = runner.invoke(
+        app,
+        [
+            "report",
+            str(csv),
+            "--law",
+            "chinchilla",
+            "--target",
+            "largest",
+            "-o",
+            str(out),
+            "--no-backtest",
+            "--no-plan",
+            "--json",
+        ],
+    )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.output)  # --json: no progress bar mixed into the output
     assert payload["output"] == str(out) and out.exists()
@@ -134,12 +154,12 @@ def test_cli_report_and_plot(ladder, tmp_path):
     assert "<td>bootstrap</td>" in html  # the prediction table's interval method
     for kind, suffix in (("loss", "svg"), ("parity", "pdf")):
         fig = tmp_path / f"{kind}.{suffix}"
-        res = runner.invoke(app, ["plot", kind, str(csv), "--law", "chinchilla", "-t", "largest", "-o", str(fig),
-                                  "--json"])
+        res = runner.invoke(
+            app, ["plot", kind, str(csv), "--law", "chinchilla", "-t", "largest", "-o", str(fig), "--json"]
+        )
         assert res.exit_code == 0, res.output
         assert json.loads(res.output)["bytes"] == fig.stat().st_size > 1000
     res = runner.invoke(app, ["plot", "histogram", str(csv), "-o", str(tmp_path / "x.svg")])
     assert res.exit_code == 3 and "'kind' must be one of" in res.output
-    res = runner.invoke(app, ["report", str(csv), "--target", "nope", "-o", str(tmp_path / "y.html"),
-                              "--no-progress"])
+    res = runner.invoke(app, ["report", str(csv), "--target", "nope", "-o", str(tmp_path / "y.html"), "--no-progress"])
     assert res.exit_code == 3 and "neither 'largest' nor a run id" in res.output

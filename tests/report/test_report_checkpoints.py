@@ -15,13 +15,14 @@ def runs_with_checkpoints() -> pd.DataFrame:
     rows = []
     for N in np.geomspace(1e6, 1e8, 7):
         for D in np.geomspace(2 * N, 20 * N, 4):
-            rows.append({"run": f"n{N:.0e}", "params": N, "tokens": D, "loss": 1.8 + 400 / N ** 0.34 + 410 / D ** 0.28})
+            rows.append({"run": f"n{N:.0e}", "params": N, "tokens": D, "loss": 1.8 + 400 / N**0.34 + 410 / D**0.28})
     return pd.DataFrame(rows)
 
 
 def quick(**kw):
-    return build_report(runs_with_checkpoints(), "chinchilla", method="delta", backtest=False, plan=False,
-                        progress=False, **kw)
+    return build_report(
+        runs_with_checkpoints(), "chinchilla", method="delta", backtest=False, plan=False, progress=False, **kw
+    )
 
 
 @pytest.mark.slow

@@ -16,7 +16,12 @@ def base(**over):
 
 def test_valid_config_runs_in_order():
     cfg = from_dict(
-        base(models=[{"width": 16, "depth": 1, "budgets": ["32K", 16000], "seeds": [0, 1]}, {"width": 32, "depth": 2, "budgets": [2e4]}])
+        base(
+            models=[
+                {"width": 16, "depth": 1, "budgets": ["32K", 16000], "seeds": [0, 1]},
+                {"width": 32, "depth": 2, "budgets": [2e4]},
+            ]
+        )
     )
     ids = [r.run_id for r in cfg.runs()]
     assert ids == ["d16-l1-t16K-s0", "d16-l1-t16K-s1", "d16-l1-t32K-s0", "d16-l1-t32K-s1", "d32-l2-t20K-s0"]
@@ -32,7 +37,10 @@ def test_valid_config_runs_in_order():
         (base(models=[{"width": 16, "depth": -2, "budgets": ["16K"]}]), r"models\[0\]\.depth must be positive"),
         (base(models=[{"width": 16, "depth": 1, "budgets": [0]}]), r"budget must be positive"),
         (base(models=[{"width": 16, "depth": 1, "budgets": [100]}]), r"less than one batch \(256"),
-        (base(heads=4, models=[{"width": 18, "depth": 1, "budgets": ["16K"]}]), r"width=18 is not divisible by heads=4"),
+        (
+            base(heads=4, models=[{"width": 18, "depth": 1, "budgets": ["16K"]}]),
+            r"width=18 is not divisible by heads=4",
+        ),
         (base(batch_size=0), r"batch_size must be positive"),
         (base(lr=-1.0), r"lr must lie in"),
         (base(models=[]), r"models must be a non-empty list"),

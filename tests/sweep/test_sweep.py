@@ -90,7 +90,11 @@ class _Interrupting(SerialExecutor):
 
 def test_interrupted_sweep_resumes(tmp_path):
     cfg = {
-        "seq_len": 16, "batch_size": 4, "heads": 1, "checkpoints": 3, "eval_batches": 1,
+        "seq_len": 16,
+        "batch_size": 4,
+        "heads": 1,
+        "checkpoints": 3,
+        "eval_batches": 1,
         "models": [{"width": 8, "depth": 1, "budgets": [640, 1280], "seeds": [0, 1]}],
     }
     with pytest.raises(KeyboardInterrupt):

@@ -81,7 +81,8 @@ def check_fit_payload(payload: dict) -> None:
             continue
         v, se, lo, hi = row["value"], row["stderr"], row["lower"], row["upper"]
         wide = (se is not None and v and math.isfinite(se) and se > abs(v)) or (
-            lo is not None and hi is not None and lo > 0 and hi / lo > 100)
+            lo is not None and hi is not None and lo > 0 and hi / lo > 100
+        )
         zero = lo is not None and hi is not None and (hi - lo) <= 1e-6 * max(abs(v), 1e-12)
         if wide or zero:
             assert f"parameter '{row['param']}'" in warnings, (row, warnings)

@@ -15,7 +15,7 @@ def ladder_frame(seed: int = 0) -> pd.DataFrame:
     rng = np.random.default_rng(seed)
     N = np.repeat(np.geomspace(5e7, 5e9, 6), 5)
     D = np.tile(np.geomspace(1e9, 3e11, 5), 6)
-    L = (1.69 + 406.4 / N ** 0.34 + 410.7 / D ** 0.28) * np.exp(rng.normal(0, 0.01, N.size))
+    L = (1.69 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, 0.01, N.size))
     return pd.DataFrame({"run": [f"r{i}" for i in range(N.size)], "params": N, "tokens": D, "loss": L})
 
 

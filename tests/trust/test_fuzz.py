@@ -69,15 +69,26 @@ def _runs_corpus(d):
     # columns
     frame("no-loss", base.drop(columns=["loss"]))
     frame("no-sizes", base.drop(columns=["params", "tokens"]))
-    raw("dup-column", "run,params,tokens,loss,loss\n" + "\n".join(
-        f"{r.run},{r.params},{r.tokens},{r.loss},1" for r in base.itertuples()))
+    raw(
+        "dup-column",
+        "run,params,tokens,loss,loss\n"
+        + "\n".join(f"{r.run},{r.params},{r.tokens},{r.loss},1" for r in base.itertuples()),
+    )
     frame("all-nan-loss", base.assign(loss=np.nan))
     frame("renamed", base.rename(columns={"params": "num_params"}))
     # values
-    for name, col, i, v in [("nan", "loss", 3, np.nan), ("inf", "tokens", 2, np.inf), ("negative", "params", 5, -1e8),
-                            ("zero-loss", "loss", 1, 0.0), ("text", "params", 4, "1.2B"), ("comma", "tokens", 0, "1,000"),
-                            ("tiny", "params", 2, 1e-300), ("overflow", "params", 0, 1e300), ("huge-loss", "loss", 0, 1e300),
-                            ("empty-run", "run", 3, "")]:
+    for name, col, i, v in [
+        ("nan", "loss", 3, np.nan),
+        ("inf", "tokens", 2, np.inf),
+        ("negative", "params", 5, -1e8),
+        ("zero-loss", "loss", 1, 0.0),
+        ("text", "params", 4, "1.2B"),
+        ("comma", "tokens", 0, "1,000"),
+        ("tiny", "params", 2, 1e-300),
+        ("overflow", "params", 0, 1e300),
+        ("huge-loss", "loss", 0, 1e300),
+        ("empty-run", "run", 3, ""),
+    ]:
         df = base.copy().astype({col: object})
         df.loc[i, col] = v
         frame(name, df)
@@ -100,21 +111,39 @@ def _runs_corpus(d):
     frame("clean", base)
     # command-line misuse on a clean file
     clean = cases["clean"][0]
-    for name, extra in [("bad-duplicates", ["--duplicates", "avg"]), ("bad-unit", ["--unit", "params=x"]),
-                        ("unit-unknown-col", ["--unit", "nope=2"]), ("bad-map", ["--map", "params=nope"]),
-                        ("y-step", ["--y", "step"]), ("x-loss", ["--law", "power_floor", "--x", "loss"]),
-                        ("fix-unknown", ["--fix", "gamma=1"]), ("fix-all", ["--law", "power_law", "--x", "params",
-                                                                           "--fix", "A=1", "--fix", "alpha=0.1"]),
-                        ("bad-window", ["--window", "0.7"]), ("out-dir", ["-o", str(d)]),
-                        ("out-missing-parent", ["-o", str(d / "no" / "fit.json")]), ("unknown-law", ["--law", "nope"]),
-                        ("bad-format", ["--format", "xls"]), ("strict-clean", ["--strict", "--json"]),
-                        ("bad-loss", ["--loss", "l1"]), ("bad-delta", ["--delta", "-1"]),
-                        ("strict-small", ["--strict"])]:
+    for name, extra in [
+        ("bad-duplicates", ["--duplicates", "avg"]),
+        ("bad-unit", ["--unit", "params=x"]),
+        ("unit-unknown-col", ["--unit", "nope=2"]),
+        ("bad-map", ["--map", "params=nope"]),
+        ("y-step", ["--y", "step"]),
+        ("x-loss", ["--law", "power_floor", "--x", "loss"]),
+        ("fix-unknown", ["--fix", "gamma=1"]),
+        ("fix-all", ["--law", "power_law", "--x", "params", "--fix", "A=1", "--fix", "alpha=0.1"]),
+        ("bad-window", ["--window", "0.7"]),
+        ("out-dir", ["-o", str(d)]),
+        ("out-missing-parent", ["-o", str(d / "no" / "fit.json")]),
+        ("unknown-law", ["--law", "nope"]),
+        ("bad-format", ["--format", "xls"]),
+        ("strict-clean", ["--strict", "--json"]),
+        ("bad-loss", ["--loss", "l1"]),
+        ("bad-delta", ["--delta", "-1"]),
+        ("strict-small", ["--strict"]),
+    ]:
         cases[name] = (clean if name != "strict-small" else cases["small"][0], extra)
     return cases
 
 
-SLOW_OK = {"clean", "strict-clean", "small", "strict-small", "constant-loss", "one-size", "huge-loss", "dup-checkpoints"}
+SLOW_OK = {
+    "clean",
+    "strict-clean",
+    "small",
+    "strict-small",
+    "constant-loss",
+    "one-size",
+    "huge-loss",
+    "dup-checkpoints",
+}
 
 
 @pytest.fixture(scope="module")
@@ -133,9 +162,28 @@ def test_runs_file_corpus_through_fit(corpus):
         outcomes[name] = check(o)
         _count("runs-file", outcomes[name])
     # the cases that must fail do fail, the clean ones do not
-    for name in ("missing", "empty", "directory", "binary", "dup-column", "nan", "params-millions",
-                 "one-run-millions", "flops-pfdays", "flops-gflops", "tokens-millions", "overflow", "empty-run",
-                 "y-step", "x-loss", "fix-all", "out-dir", "out-missing-parent", "booleans", "text"):
+    for name in (
+        "missing",
+        "empty",
+        "directory",
+        "binary",
+        "dup-column",
+        "nan",
+        "params-millions",
+        "one-run-millions",
+        "flops-pfdays",
+        "flops-gflops",
+        "tokens-millions",
+        "overflow",
+        "empty-run",
+        "y-step",
+        "x-loss",
+        "fix-all",
+        "out-dir",
+        "out-missing-parent",
+        "booleans",
+        "text",
+    ):
         assert outcomes[name] in ("error", "usage-error"), (name, outcomes[name])
     assert outcomes["clean"] == "result" and outcomes["strict-clean"] == "result"
     assert outcomes["strict-small"] in ("result", "strict-refused")
@@ -145,8 +193,12 @@ def test_runs_file_corpus_through_fit(corpus):
 def test_runs_file_corpus_through_other_commands(corpus, tmp_path):
     for name in ("missing", "binary", "dup-column", "params-millions", "empty-run", "nan"):
         path = corpus[name][0]
-        for args in (["backtest", path], ["suggest", path, "--target", "params=7e9,tokens=1.4e11", "--budget", "1e20"],
-                     ["plot", "loss", path, "-o", tmp_path / "x.svg"], ["report", path, "-o", tmp_path / "x.html"]):
+        for args in (
+            ["backtest", path],
+            ["suggest", path, "--target", "params=7e9,tokens=1.4e11", "--budget", "1e20"],
+            ["plot", "loss", path, "-o", tmp_path / "x.svg"],
+            ["report", path, "-o", tmp_path / "x.html"],
+        ):
             o = run(args)
             assert check(o) == "error", (args, o.stderr)
             _count("runs-file-other-commands", "error")
@@ -190,8 +242,11 @@ def test_fit_file_corpus(trust_dir, tmp_path):
             _check_fit(f)
             _count("fit-file-api", "result")
         if n % 4 == 0:  # a quarter of them through the CLI too
-            o = run(["predict", path, "--at", "params=7e10,tokens=1.4e12", "--json"] if n % 8 else
-                    ["plan", path, "--flops", "1e21", "--method", "delta"])
+            o = run(
+                ["predict", path, "--at", "params=7e10,tokens=1.4e12", "--json"]
+                if n % 8
+                else ["plan", path, "--flops", "1e21", "--method", "delta"]
+            )
             _count("fit-file-cli", check(o))
     assert n > 100
 
@@ -205,14 +260,40 @@ def _check_fit(f):
 
 
 # ------------------------------------------------------------------ property-based
-_TOKENS = st.sampled_from(["", "nan", "NaN", "inf", "-inf", "-1", "0", "1e400", "1e-400", "abc", "1,000", "1.2B",
-                           "True", " ", "1e9", "3.0", "-0", "0x10", "1e300"])
+_TOKENS = st.sampled_from(
+    [
+        "",
+        "nan",
+        "NaN",
+        "inf",
+        "-inf",
+        "-1",
+        "0",
+        "1e400",
+        "1e-400",
+        "abc",
+        "1,000",
+        "1.2B",
+        "True",
+        " ",
+        "1e9",
+        "3.0",
+        "-0",
+        "0x10",
+        "1e300",
+    ]
+)
 
 
 @settings(max_examples=120, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(edits=st.lists(st.tuples(st.integers(0, 29), st.sampled_from(["run", "params", "tokens", "loss"]), _TOKENS),
-                      min_size=1, max_size=4),
-       scale=st.sampled_from([None, ("params", 1e6), ("tokens", 1e3), ("params", 1e3)]))
+@given(
+    edits=st.lists(
+        st.tuples(st.integers(0, 29), st.sampled_from(["run", "params", "tokens", "loss"]), _TOKENS),
+        min_size=1,
+        max_size=4,
+    ),
+    scale=st.sampled_from([None, ("params", 1e6), ("tokens", 1e3), ("params", 1e3)]),
+)
 def test_property_runs_tables(edits, scale):
     df = ladder_frame().astype(object)
     for i, col, v in edits:
@@ -233,9 +314,11 @@ def test_property_runs_tables(edits, scale):
     _count("property-runs", "result")
 
 
-_JSON = st.recursive(st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=5),
-                     lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=4), c, max_size=3),
-                     max_leaves=6)
+_JSON = st.recursive(
+    st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=5),
+    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=4), c, max_size=3),
+    max_leaves=6,
+)
 
 
 @pytest.fixture(scope="module")

@@ -97,19 +97,22 @@ def test_outlier_row_is_named():
 
 
 # ------------------------------------------------------------------ saved fits
-@pytest.mark.parametrize("edit, field", [
-    (lambda d: d["params"].__setitem__("E", float("nan")), "params.E"),
-    (lambda d: d["params"].__setitem__("E", -5.0), "params.E"),
-    (lambda d: d["params"].__setitem__("B", float("inf")), "params.B"),
-    (lambda d: d.pop("cov"), "cov"),
-    (lambda d: d.__setitem__("cov", [[1.0]]), "cov"),
-    (lambda d: d["params"].pop("beta"), "params"),
-    (lambda d: d["params"].__setitem__("gamma", 1.0), "params"),
-    (lambda d: d.__setitem__("law", "kaplan"), "formula"),
-    (lambda d: d.__setitem__("n_points", "many"), "n_points"),
-    (lambda d: d.__setitem__("params", [1, 2]), "params"),
-    (lambda d: d.__setitem__("columns", {"N": "params"}), "columns"),
-])
+@pytest.mark.parametrize(
+    "edit, field",
+    [
+        (lambda d: d["params"].__setitem__("E", float("nan")), "params.E"),
+        (lambda d: d["params"].__setitem__("E", -5.0), "params.E"),
+        (lambda d: d["params"].__setitem__("B", float("inf")), "params.B"),
+        (lambda d: d.pop("cov"), "cov"),
+        (lambda d: d.__setitem__("cov", [[1.0]]), "cov"),
+        (lambda d: d["params"].pop("beta"), "params"),
+        (lambda d: d["params"].__setitem__("gamma", 1.0), "params"),
+        (lambda d: d.__setitem__("law", "kaplan"), "formula"),
+        (lambda d: d.__setitem__("n_points", "many"), "n_points"),
+        (lambda d: d.__setitem__("params", [1, 2]), "params"),
+        (lambda d: d.__setitem__("columns", {"N": "params"}), "columns"),
+    ],
+)
 def test_load_fit_validates_every_field(trust_dir, tmp_path, edit, field):
     payload = json.loads((trust_dir / "fit.json").read_text())
     payload.pop("checksum")
@@ -136,7 +139,7 @@ def test_fit_round_trip_keeps_checksum(trust_dir):
     assert json.loads(f.to_json())["checksum"] == json.loads((trust_dir / "fit.json").read_text())["checksum"]
 
 
-@pytest.mark.parametrize("content", [None, b"", b"\xff\xfe\x00garbage", b"[1, 2]", b"{\"format\": 1}", b"not json"])
+@pytest.mark.parametrize("content", [None, b"", b"\xff\xfe\x00garbage", b"[1, 2]", b'{"format": 1}', b"not json"])
 def test_load_fit_bad_files(tmp_path, content):
     path = tmp_path / "x.json"
     if content is None:
@@ -155,7 +158,7 @@ def test_unidentified_parameter_is_reported_and_strict_exits_1(tmp_path):
     rng = np.random.default_rng(3)
     N = np.geomspace(2e7, 4e7, 8)
     D = 20 * N
-    L = (2.0 + 400 / N ** 0.34 + 400 / D ** 0.28) * np.exp(rng.normal(0, 0.01, N.size))
+    L = (2.0 + 400 / N**0.34 + 400 / D**0.28) * np.exp(rng.normal(0, 0.01, N.size))
     path = tmp_path / "narrow.csv"
     pd.DataFrame({"run": [f"n{i}" for i in range(8)], "params": N, "tokens": D, "loss": L}).to_csv(path, index=False)
     o = run(["fit", path, "--json"])
@@ -169,7 +172,7 @@ def test_unidentified_parameter_is_reported_and_strict_exits_1(tmp_path):
 def test_zero_width_interval_is_reported():
     N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4)
     D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
-    f = _quiet_fit(pd.DataFrame({"params": N, "tokens": D, "loss": 1.7 + 400 / N ** 0.34 + 410 / D ** 0.28}))
+    f = _quiet_fit(pd.DataFrame({"params": N, "tokens": D, "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28}))
     assert any(d.kind == "zero-width-interval" for d in f.diagnostics)
     assert "NO UNCERTAINTY" in str(f.summary(method="delta"))
 
@@ -188,11 +191,26 @@ def test_summary_states_the_parameter_count_convention(trust_dir):
 def test_demo_is_honest_about_its_floor():
     from scalinglab.demo import DemoResult
 
-    f = _quiet_fit(sl.select_checkpoints(sl.datasets.load("tinylm"), final_only=True)
-                   .frame.query("params < params.max()"), "chinchilla")
-    d = DemoResult(fit=f, runs=None, target=pd.DataFrame(
-        {"run": ["x"], "params": [1.0], "tokens": [1.0], "actual": [1.0], "predicted": [1.0], "lower": [0.9],
-         "upper": [1.1], "rel_error": [0.0]}))
+    f = _quiet_fit(
+        sl.select_checkpoints(sl.datasets.load("tinylm"), final_only=True).frame.query("params < params.max()"),
+        "chinchilla",
+    )
+    d = DemoResult(
+        fit=f,
+        runs=None,
+        target=pd.DataFrame(
+            {
+                "run": ["x"],
+                "params": [1.0],
+                "tokens": [1.0],
+                "actual": [1.0],
+                "predicted": [1.0],
+                "lower": [0.9],
+                "upper": [1.1],
+                "rel_error": [0.0],
+            }
+        ),
+    )
     summary = f.summary(method="delta")
     if summary.trusted:
         assert d.explanation(summary) == ""
@@ -228,8 +246,10 @@ def test_duplicate_columns_are_refused(tmp_path):
     with pytest.raises(DataError, match="more than once"):
         sl.read_runs(two)
     path = tmp_path / "dup.csv"
-    path.write_text("run,params,tokens,loss,loss\n" + "\n".join(
-        f"{r.run},{r.params},{r.tokens},{r.loss},9" for r in df.itertuples()))
+    path.write_text(
+        "run,params,tokens,loss,loss\n"
+        + "\n".join(f"{r.run},{r.params},{r.tokens},{r.loss},9" for r in df.itertuples())
+    )
     assert check(run(["fit", path])) == "error"
 
 
@@ -273,8 +293,11 @@ def test_predict_points_file_errors(trust_dir, tmp_path, kind):
 
 @pytest.mark.parametrize("where", ["directory", "missing-parent", "impossible"])
 def test_output_path_errors(trust_dir, tmp_path, where):
-    out = {"directory": tmp_path, "missing-parent": tmp_path / "no" / "such" / "fit.json",
-           "impossible": tmp_path / "runs_file.csv" / "fit.json"}[where]
+    out = {
+        "directory": tmp_path,
+        "missing-parent": tmp_path / "no" / "such" / "fit.json",
+        "impossible": tmp_path / "runs_file.csv" / "fit.json",
+    }[where]
     (tmp_path / "runs_file.csv").write_text("x")
     o = run(["fit", trust_dir / "runs.csv", "-o", out])
     assert check(o) == "error"
@@ -310,15 +333,18 @@ def test_report_survives_a_loss_of_1e300(tmp_path):
 
 
 # ------------------------------------------------------------------ the API raises its own errors
-@pytest.mark.parametrize("call", [
-    lambda: sl.read_runs(42),
-    lambda: sl.read_runs(ladder_frame(), duplicates="avg"),
-    lambda: sl.read_runs(ladder_frame(), units={"params": "x"}),
-    lambda: sl.read_runs(ladder_frame(), units=[("params", 1e6)]),
-    lambda: sl.read_runs(ladder_frame(), params=3),
-    lambda: sl.read_runs(""),
-    lambda: sl.read_runs(ladder_frame(), required="loss"),
-])
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: sl.read_runs(42),
+        lambda: sl.read_runs(ladder_frame(), duplicates="avg"),
+        lambda: sl.read_runs(ladder_frame(), units={"params": "x"}),
+        lambda: sl.read_runs(ladder_frame(), units=[("params", 1e6)]),
+        lambda: sl.read_runs(ladder_frame(), params=3),
+        lambda: sl.read_runs(""),
+        lambda: sl.read_runs(ladder_frame(), required="loss"),
+    ],
+)
 def test_read_runs_bad_arguments(call):
     with pytest.raises(ScalingLabError) as info:
         call()
@@ -360,13 +386,30 @@ def test_no_numpy_warning_leaks(tmp_path):
 def test_suggest_says_when_no_proposal_helps():
     from scalinglab.plan._suggest import Suggestion
 
-    s = Suggestion(runs=pd.DataFrame({"params": [1e8], "tokens": [2e9], "tokens_per_param": [20.0], "flops": [1.2e18],
-                                      "width_after": [0.263]}), target={"params": 7e9, "tokens": 1.4e11},
-                   budget=1e19, spent=1.2e18, width_before=0.263, width_after=0.263, level=0.9, law="chinchilla")
+    s = Suggestion(
+        runs=pd.DataFrame(
+            {"params": [1e8], "tokens": [2e9], "tokens_per_param": [20.0], "flops": [1.2e18], "width_after": [0.263]}
+        ),
+        target={"params": 7e9, "tokens": 1.4e11},
+        budget=1e19,
+        spent=1.2e18,
+        width_before=0.263,
+        width_after=0.263,
+        level=0.9,
+        law="chinchilla",
+    )
     text = str(s)
     assert not s.helps and "no proposal helps" in text and "1e+08" not in text
-    s2 = Suggestion(runs=s.runs, target=s.target, budget=1e19, spent=1.2e18, width_before=0.3, width_after=0.2,
-                    level=0.9, law="chinchilla")
+    s2 = Suggestion(
+        runs=s.runs,
+        target=s.target,
+        budget=1e19,
+        spent=1.2e18,
+        width_before=0.3,
+        width_after=0.2,
+        level=0.9,
+        law="chinchilla",
+    )
     assert s2.helps and "once that run and the rows above it are trained" in str(s2)
 
 
@@ -378,5 +421,5 @@ def test_readme_plot_kinds_exist():
 
     readme = (Path(__file__).parents[2] / "README.md").read_text()
     line = next(x for x in readme.splitlines() if x.startswith("Figure kinds:"))
-    kinds = re.findall(r"`(\w+)`", line + next(x for x in readme.splitlines()[readme.splitlines().index(line) + 1:]))
+    kinds = re.findall(r"`(\w+)`", line + next(x for x in readme.splitlines()[readme.splitlines().index(line) + 1 :]))
     assert kinds and set(kinds) <= set(FIGURE_KINDS), kinds

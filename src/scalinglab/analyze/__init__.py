@@ -33,10 +33,20 @@ mutual_information Henighan's mutual information and infogain vs N (``Informatio
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.families import FamiliesResult, compare_families
-from scalinglab.analyze.trends import TrendsResult, trends
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
 from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
+from scalinglab.analyze.trends import TrendsResult, trends
 
-__all__ = ["AnalysisResult", "compare_families", "FamiliesResult", "trends", "TrendsResult", "transfer",
-           "TransferResult", "effective_data", "mutual_information", "InformationResult",
-           "compute_optimal_exponent"]
+__all__ = [
+    "AnalysisResult",
+    "compare_families",
+    "FamiliesResult",
+    "trends",
+    "TrendsResult",
+    "transfer",
+    "TransferResult",
+    "effective_data",
+    "mutual_information",
+    "InformationResult",
+    "compute_optimal_exponent",
+]

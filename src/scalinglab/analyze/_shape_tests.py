@@ -27,8 +27,20 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import optimize, stats
 
-__all__ = ["wls", "prefix_isotonic_rss", "monotone_fit", "unimodal_fit", "shape_lrt", "lind_mehlum", "two_lines",
-           "paule_mandel", "fit_logistic", "benjamini_hochberg", "emergence_score", "Wls"]
+__all__ = [
+    "wls",
+    "prefix_isotonic_rss",
+    "monotone_fit",
+    "unimodal_fit",
+    "shape_lrt",
+    "lind_mehlum",
+    "two_lines",
+    "paule_mandel",
+    "fit_logistic",
+    "benjamini_hochberg",
+    "emergence_score",
+    "Wls",
+]
 
 
 # ------------------------------------------------------------------------------------ least squares
@@ -156,8 +168,9 @@ def _lrt_stat(y: np.ndarray, w: np.ndarray) -> float:
     return max(min(inc, dec) - min(rp, rv), 0.0)
 
 
-def shape_lrt(y: np.ndarray, var: np.ndarray, *, n_boot: int = 999, stop_after: int = 50,
-              rng: np.random.Generator | None = None) -> dict:
+def shape_lrt(
+    y: np.ndarray, var: np.ndarray, *, n_boot: int = 999, stop_after: int = 50, rng: np.random.Generator | None = None
+) -> dict:
     """Unimodal vs monotone: ``T = RSS_0 - RSS_1`` (weights 1/var) and its parametric-bootstrap p-value.
 
     Null draws: ``y* = f0 + N(0, var)`` with ``f0`` the best monotone fit;
@@ -202,8 +215,7 @@ def shape_lrt(y: np.ndarray, var: np.ndarray, *, n_boot: int = 999, stop_after: 
 # ------------------------------------------------------------------------------------ second opinions
 
 
-def lind_mehlum(x: np.ndarray, y: np.ndarray, var: np.ndarray, *, df: float | None = None,
-                level: float = 0.9) -> dict:
+def lind_mehlum(x: np.ndarray, y: np.ndarray, var: np.ndarray, *, df: float | None = None, level: float = 0.9) -> dict:
     """Lind & Mehlum (2010) test of a U / inverted U on the quadratic ``y = b0 + b1 x + b2 x^2``.
 
     Slopes at the ends of the range, ``s(x) = b1 + 2 b2 x``; an inverted U needs
@@ -242,22 +254,38 @@ def lind_mehlum(x: np.ndarray, y: np.ndarray, var: np.ndarray, *, df: float | No
         p = max(sf(-t_lo), sf(t_hi))
     tp = -b1 / (2 * b2) + xc if b2 != 0 else float("nan")
     crit = stats.t.ppf(0.5 + level / 2, df) if df else stats.norm.ppf(0.5 + level / 2)
-    A = 4 * b2 * b2 - 4 * crit ** 2 * V[2, 2]
-    B = 4 * b1 * b2 - 4 * crit ** 2 * V[1, 2]
-    C = b1 * b1 - crit ** 2 * V[1, 1]
+    A = 4 * b2 * b2 - 4 * crit**2 * V[2, 2]
+    B = 4 * b1 * b2 - 4 * crit**2 * V[1, 2]
+    C = b1 * b1 - crit**2 * V[1, 1]
     disc = B * B - 4 * A * C
     if A > 0 and disc >= 0:
         r1, r2 = sorted(((-B - math.sqrt(disc)) / (2 * A), (-B + math.sqrt(disc)) / (2 * A)))
         ci = (r1 + xc, r2 + xc)
     else:
         ci = (-math.inf, math.inf)
-    return {"kind": kind, "p": float(p), "t_lo": float(t_lo), "t_hi": float(t_hi), "turning_point": float(tp),
-            "turning_ci": (float(ci[0]), float(ci[1])), "coef": (float(b0), float(b1), float(b2)),
-            "center": xc, "chi2": fit.chi2}
+    return {
+        "kind": kind,
+        "p": float(p),
+        "t_lo": float(t_lo),
+        "t_hi": float(t_hi),
+        "turning_point": float(tp),
+        "turning_ci": (float(ci[0]), float(ci[1])),
+        "coef": (float(b0), float(b1), float(b2)),
+        "center": xc,
+        "chi2": fit.chi2,
+    }
 
 
-def two_lines(x: np.ndarray, y: np.ndarray, var: np.ndarray, unimodal: np.ndarray, kind: str, *,
-              df: float | None = None, min_points: int = 2) -> dict | None:
+def two_lines(
+    x: np.ndarray,
+    y: np.ndarray,
+    var: np.ndarray,
+    unimodal: np.ndarray,
+    kind: str,
+    *,
+    df: float | None = None,
+    min_points: int = 2,
+) -> dict | None:
     """Simonsohn (2018) "two lines": slopes before and after a breakpoint inside the flat region.
 
     The flat region is where the unimodal fit lies within one noise SD of its extreme;
@@ -304,8 +332,14 @@ def two_lines(x: np.ndarray, y: np.ndarray, var: np.ndarray, unimodal: np.ndarra
     b1, b2, z1, z2 = first
     sf = (lambda t: stats.t.sf(t, df)) if df else (lambda t: stats.norm.sf(t))
     p1, p2 = (sf(z1), sf(-z2)) if kind == "peak" else (sf(-z1), sf(z2))
-    return {"breakpoint": xc, "slope_low": float(b1), "slope_high": float(b2), "z_low": float(z1),
-            "z_high": float(z2), "p": float(max(p1, p2))}
+    return {
+        "breakpoint": xc,
+        "slope_low": float(b1),
+        "slope_high": float(b2),
+        "z_low": float(z1),
+        "z_high": float(z2),
+        "p": float(max(p1, p2)),
+    }
 
 
 # ------------------------------------------------------------------------------------ noise
@@ -404,14 +438,22 @@ def fit_logistic(x: np.ndarray, y: np.ndarray, var: np.ndarray, floor: float | N
     def obj(v):
         return solve_lin(math.exp(v[0]), v[1])[0]
 
-    res = optimize.minimize(obj, [math.log(k), x0], method="Nelder-Mead",
-                            options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 120})
+    res = optimize.minimize(
+        obj, [math.log(k), x0], method="Nelder-Mead", options={"xatol": 1e-4, "fatol": 1e-8, "maxiter": 120}
+    )
     if res.fun < chi2:
         k, x0 = math.exp(res.x[0]), float(res.x[1])
         chi2, coef = solve_lin(k, x0)
     fitted = coef[0] + coef[1] * 0.5 * (1 + np.tanh(0.5 * k * (x - x0)))
-    return {"floor": float(coef[0]), "height": float(coef[1]), "k": float(k), "x0": float(x0), "chi2": float(chi2),
-            "n_params": 3 if floor is not None else 4, "fitted": fitted}
+    return {
+        "floor": float(coef[0]),
+        "height": float(coef[1]),
+        "k": float(k),
+        "x0": float(x0),
+        "chi2": float(chi2),
+        "n_params": 3 if floor is not None else 4,
+        "fitted": fitted,
+    }
 
 
 def benjamini_hochberg(p) -> np.ndarray:

@@ -103,31 +103,66 @@ class DownstreamResult(AnalysisResult):
     def summary(self) -> str:
         p = self.predictions
         lo, hi = self.link_range
-        lines = [f"{self.task}: step 1 {self.step1.law.name} on '{self.loss}' ({self.step1.n_points} final "
-                 f"checkpoints); step 2 {self.link} link to '{self.metric}' on {len(self.step2_points)} checkpoints "
-                 f"(first {self.skip_first:.0%} of each run dropped, loss smoothed over {self.smooth}"
-                 + (", anchored at chance and at the ceiling" if self.anchors else "")
-                 + f"), fitted on task losses {lo:.4g}-{hi:.4g}; {self.interval:.0%} intervals carry both steps "
-                 f"({self.n_draws} run-bootstrap draws each)"]
-        cols = [c for c in ("target", "actual", "loss_actual", "loss_pred", "in_link_range", "two_step", "lower",
-                            "upper", "step2_at_actual_loss", "direct", "direct_lower", "direct_upper", "err_two_step",
-                            "err_direct") if c in p]
+        lines = [
+            f"{self.task}: step 1 {self.step1.law.name} on '{self.loss}' ({self.step1.n_points} final "
+            f"checkpoints); step 2 {self.link} link to '{self.metric}' on {len(self.step2_points)} checkpoints "
+            f"(first {self.skip_first:.0%} of each run dropped, loss smoothed over {self.smooth}"
+            + (", anchored at chance and at the ceiling" if self.anchors else "")
+            + f"), fitted on task losses {lo:.4g}-{hi:.4g}; {self.interval:.0%} intervals carry both steps "
+            f"({self.n_draws} run-bootstrap draws each)"
+        ]
+        cols = [
+            c
+            for c in (
+                "target",
+                "actual",
+                "loss_actual",
+                "loss_pred",
+                "in_link_range",
+                "two_step",
+                "lower",
+                "upper",
+                "step2_at_actual_loss",
+                "direct",
+                "direct_lower",
+                "direct_upper",
+                "err_two_step",
+                "err_direct",
+            )
+            if c in p
+        ]
         lines.append(p[cols].to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analysis": self.name, "task": self.task, "link": self.link, "interval": self.interval,
-                "chance": self.chance, "loss": self.loss, "metric": self.metric,
-                "step1": {"law": self.step1.law.name, "params": _clean(self.step1.params),
-                          "n_points": int(self.step1.n_points)},
-                "step2": {"law": self.step2.law.name, "params": _clean(self.step2.params),
-                          "n_points": int(len(self.step2_points)), "loss_range": [_num(v) for v in self.link_range],
-                          "anchors": self.anchors, "skip_first": self.skip_first, "smooth": self.smooth},
-                "direct": {"law": self.direct.law.name, "params": _clean(self.direct.params)},
-                "n_draws": self.n_draws,
-                "predictions": [{k: _num(v) for k, v in row.items()} for row in self.predictions.to_dict("records")],
-                "notes": list(self.notes)}
+        return {
+            "analysis": self.name,
+            "task": self.task,
+            "link": self.link,
+            "interval": self.interval,
+            "chance": self.chance,
+            "loss": self.loss,
+            "metric": self.metric,
+            "step1": {
+                "law": self.step1.law.name,
+                "params": _clean(self.step1.params),
+                "n_points": int(self.step1.n_points),
+            },
+            "step2": {
+                "law": self.step2.law.name,
+                "params": _clean(self.step2.params),
+                "n_points": int(len(self.step2_points)),
+                "loss_range": [_num(v) for v in self.link_range],
+                "anchors": self.anchors,
+                "skip_first": self.skip_first,
+                "smooth": self.smooth,
+            },
+            "direct": {"law": self.direct.law.name, "params": _clean(self.direct.params)},
+            "n_draws": self.n_draws,
+            "predictions": [{k: _num(v) for k, v in row.items()} for row in self.predictions.to_dict("records")],
+            "notes": list(self.notes),
+        }
 
     def figure(self):
         """Step 2: accuracy against task loss (ladder checkpoints, fitted link) and the targets predicted."""
@@ -143,8 +178,16 @@ class DownstreamResult(AnalysisResult):
                 ax.plot(grid, _link_eval(self.step2, self.link, grid), color="C0", label=f"{self.link} link")
                 ax.axvspan(*self.link_range, color="C0", alpha=0.06, lw=0)
             yerr = np.vstack([p["two_step"] - p["lower"], p["upper"] - p["two_step"]])
-            ax.errorbar(p["loss_pred"], p["two_step"], yerr=np.maximum(yerr, 0), fmt="s", color="C3", ms=4,
-                        capsize=2, label=f"two-step ({self.interval:.0%})")
+            ax.errorbar(
+                p["loss_pred"],
+                p["two_step"],
+                yerr=np.maximum(yerr, 0),
+                fmt="s",
+                color="C3",
+                ms=4,
+                capsize=2,
+                label=f"two-step ({self.interval:.0%})",
+            )
             if "actual" in p and p["actual"].notna().any():
                 lx = p["loss_actual"] if "loss_actual" in p and p["loss_actual"].notna().all() else p["loss_pred"]
                 ax.scatter(lx, p["actual"], marker="*", s=60, color="k", zorder=5, label="actual")
@@ -160,7 +203,8 @@ class DownstreamResult(AnalysisResult):
         render = render or FigureRenderer()
         fid = f"fig-downstream-{abs(hash(self.task)) % 10**6}"
         body = table_html(self.predictions.round(4), caption=f"{self.task}: two-step vs direct") + render(
-            self.figure(), fid, f"{self.task}: the step-2 link and the predicted targets.")
+            self.figure(), fid, f"{self.task}: the step-2 link and the predicted targets."
+        )
         return Section("downstream", self.title, body, figures=(fid,))
 
 
@@ -192,8 +236,15 @@ def _frame(data) -> pd.DataFrame:
     return read_runs(data, required=()).frame
 
 
-def link_points(checkpoints: RunsTable | pd.DataFrame | str, *, loss: str, metric: str, skip_first: float = 0.1,
-                smooth: int = 1, order: str | None = None) -> pd.DataFrame:
+def link_points(
+    checkpoints: RunsTable | pd.DataFrame | str,
+    *,
+    loss: str,
+    metric: str,
+    skip_first: float = 0.1,
+    smooth: int = 1,
+    order: str | None = None,
+) -> pd.DataFrame:
     """The (task loss, accuracy) points step 2 is fitted on, one row per kept checkpoint.
 
     Within each run (``run`` column; one run when absent), checkpoints are ordered by
@@ -218,22 +269,32 @@ def link_points(checkpoints: RunsTable | pd.DataFrame | str, *, loss: str, metri
     frame = _frame(checkpoints)
     for col in (loss, metric):
         if col not in frame:
-            raise DataError(f"column '{col}' is not in the step-2 table", column=col, kind="missing-column",
-                            hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}")
+            raise DataError(
+                f"column '{col}' is not in the step-2 table",
+                column=col,
+                kind="missing-column",
+                hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}",
+            )
     if not 0 <= skip_first < 1:
         raise InvalidParameterError(f"skip_first must be in [0, 1); got {skip_first!r}", hint="e.g. skip_first=0.1")
     if int(smooth) != smooth or smooth < 1:
         raise InvalidParameterError(f"smooth must be a whole number >= 1; got {smooth!r}", hint="e.g. smooth=1 or 20")
     order = order or next((c for c in ("tokens", "step") if c in frame), None)
     runs = frame["run"].astype(str) if "run" in frame else pd.Series("all", index=frame.index)
-    d = pd.DataFrame({"run": runs.to_numpy(), "L": pd.to_numeric(frame[loss], errors="coerce").to_numpy(float),
-                      "acc": pd.to_numeric(frame[metric], errors="coerce").to_numpy(float),
-                      "_o": pd.to_numeric(frame[order], errors="coerce").to_numpy(float) if order
-                      else np.arange(len(frame), dtype=float)})
+    d = pd.DataFrame(
+        {
+            "run": runs.to_numpy(),
+            "L": pd.to_numeric(frame[loss], errors="coerce").to_numpy(float),
+            "acc": pd.to_numeric(frame[metric], errors="coerce").to_numpy(float),
+            "_o": pd.to_numeric(frame[order], errors="coerce").to_numpy(float)
+            if order
+            else np.arange(len(frame), dtype=float),
+        }
+    )
     d = d[np.isfinite(d["L"]) & np.isfinite(d["acc"]) & (d["L"] > 0)]
     parts = []
     for _, g in d.sort_values(["run", "_o"], kind="stable").groupby("run", sort=False):
-        g = g.iloc[int(math.ceil(skip_first * len(g))):].copy()
+        g = g.iloc[int(math.ceil(skip_first * len(g))) :].copy()
         g["L"] = g["L"].rolling(int(smooth), min_periods=1).mean()
         parts.append(g)
     out = pd.concat(parts, ignore_index=True) if parts else d.iloc[:0]
@@ -251,16 +312,29 @@ def _fit_link(pts: pd.DataFrame, link: str, chance: float | None, ceiling: float
     if link == "sigmoid":
         fixed = {"b": float(chance)} if (chance is not None and not anchors) else None
         bounds = {"a": (0.0, ceiling)} if fixed else {"a": (0.0, ceiling), "b": (0.0, ceiling)}
-        f2 = fit(rows.rename(columns={"L": "task_loss", "acc": "accuracy"}), LINKS["sigmoid"], y="accuracy",
-                 space="linear", loss="squared", fixed=fixed, bounds=bounds)
+        f2 = fit(
+            rows.rename(columns={"L": "task_loss", "acc": "accuracy"}),
+            LINKS["sigmoid"],
+            y="accuracy",
+            space="linear",
+            loss="squared",
+            fixed=fixed,
+            bounds=bounds,
+        )
     else:
-        f2 = fit(rows.assign(error=1 - rows["acc"]).rename(columns={"L": "loss"}), LINKS["exponential"], y="error",
-                 space="linear", loss="squared")
+        f2 = fit(
+            rows.assign(error=1 - rows["acc"]).rename(columns={"L": "loss"}),
+            LINKS["exponential"],
+            y="error",
+            space="linear",
+            loss="squared",
+        )
     return f2, rows
 
 
-def _refits(f, n: int, seed: int, *, runs: np.ndarray | None = None, max_iter: int = 300,
-            chunk: int = 100) -> pd.DataFrame:
+def _refits(
+    f, n: int, seed: int, *, runs: np.ndarray | None = None, max_iter: int = 300, chunk: int = 100
+) -> pd.DataFrame:
     """``n`` refits of ``f`` on resamples of its runs (all rows of a run move together; rows whose run is
     the anchor label stay in every resample), started at the full-data optimum.
 
@@ -297,13 +371,29 @@ def _refits(f, n: int, seed: int, *, runs: np.ndarray | None = None, max_iter: i
     return draws.iloc[idx].reset_index(drop=True)
 
 
-def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, loss: str, metric: str,
-             step2_runs: RunsTable | pd.DataFrame | str | None = None, x: Mapping[str, str] | str | None = None,
-             step1_law: str = DEFAULT_LAW, link: str = "sigmoid", chance: float | None = None,
-             ceiling: float = 1.0, anchors: bool = True, skip_first: float = 0.1, smooth: int = 1,
-             order: str | None = None, step1_drift: bool = True, direct_law: str | None = None,
-             interval: float = 0.9, n_draws: int = 400,
-             seed: int = 0, task: str | None = None) -> DownstreamResult:
+def two_step(
+    runs: RunsTable | pd.DataFrame | str,
+    targets: pd.DataFrame,
+    *,
+    loss: str,
+    metric: str,
+    step2_runs: RunsTable | pd.DataFrame | str | None = None,
+    x: Mapping[str, str] | str | None = None,
+    step1_law: str = DEFAULT_LAW,
+    link: str = "sigmoid",
+    chance: float | None = None,
+    ceiling: float = 1.0,
+    anchors: bool = True,
+    skip_first: float = 0.1,
+    smooth: int = 1,
+    order: str | None = None,
+    step1_drift: bool = True,
+    direct_law: str | None = None,
+    interval: float = 0.9,
+    n_draws: int = 400,
+    seed: int = 0,
+    task: str | None = None,
+) -> DownstreamResult:
     """Predict ``metric`` at ``targets`` through the task loss (two steps) and directly.
 
     Step 1: ``loss = step1_law(N, D)`` on ``runs`` (final checkpoints).  Step 2:
@@ -362,27 +452,47 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
     True
     """
     if link not in LINKS:
-        raise InvalidParameterError(f"two_step(): link must be one of {list(LINKS)}; got {link!r}",
-                                    hint="link='sigmoid' (Bhagia et al. 2024) or 'exponential' (Gadre et al. 2024)")
+        raise InvalidParameterError(
+            f"two_step(): link must be one of {list(LINKS)}; got {link!r}",
+            hint="link='sigmoid' (Bhagia et al. 2024) or 'exponential' (Gadre et al. 2024)",
+        )
     if not 0 < interval < 1:
         raise InvalidParameterError(f"two_step(): interval must be in (0, 1); got {interval!r}", hint="e.g. 0.9")
     if int(n_draws) != n_draws or n_draws < 20:
-        raise InvalidParameterError(f"two_step(): n_draws must be a whole number >= 20; got {n_draws!r}",
-                                    hint="e.g. n_draws=400 (CLI: --n-resamples 400)")
+        raise InvalidParameterError(
+            f"two_step(): n_draws must be a whole number >= 20; got {n_draws!r}",
+            hint="e.g. n_draws=400 (CLI: --n-resamples 400)",
+        )
     if not 0 < ceiling <= 1 or (chance is not None and not 0 <= chance < ceiling):
-        raise InvalidParameterError(f"two_step(): need 0 <= chance < ceiling <= 1; got chance={chance!r}, "
-                                    f"ceiling={ceiling!r}", hint="accuracies are fractions, e.g. chance=0.25")
+        raise InvalidParameterError(
+            f"two_step(): need 0 <= chance < ceiling <= 1; got chance={chance!r}, ceiling={ceiling!r}",
+            hint="accuracies are fractions, e.g. chance=0.25",
+        )
     frame = _frame(runs)
     s2 = _frame(step2_runs) if step2_runs is not None else frame
     for col in (loss, metric):
         if col not in frame:
-            raise DataError(f"column '{col}' is not in the runs table", column=col, kind="missing-column",
-                            hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}")
-    pts = link_points(s2, loss=loss, metric=metric, skip_first=skip_first if step2_runs is not None else 0.0,
-                      smooth=smooth if step2_runs is not None else 1, order=order)
+            raise DataError(
+                f"column '{col}' is not in the runs table",
+                column=col,
+                kind="missing-column",
+                hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}",
+            )
+    pts = link_points(
+        s2,
+        loss=loss,
+        metric=metric,
+        skip_first=skip_first if step2_runs is not None else 0.0,
+        smooth=smooth if step2_runs is not None else 1,
+        order=order,
+    )
     if len(pts) < 5:
-        raise DataError(f"only {len(pts)} (loss, {metric}) points for step 2", column=loss, kind="too-few",
-                        hint="give every checkpoint of the ladder runs (CLI: --step2 FILE) or lower skip_first")
+        raise DataError(
+            f"only {len(pts)} (loss, {metric}) points for step 2",
+            column=loss,
+            kind="too-few",
+            hint="give every checkpoint of the ladder runs (CLI: --step2 FILE) or lower skip_first",
+        )
     notes = []
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
@@ -406,9 +516,11 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
             d = np.log10(targets[drift.column].to_numpy(float) / np.nanmax(size))
             logL = logL + rng.normal(size=logL.shape) * drift.sd_at(d)[None, :]
             if np.any(d > 0):
-                notes.append(f"step 1 draws include its extrapolation drift: {drift.sigma_per_decade:.3g} (log loss) "
-                             f"per decade of {drift.column} beyond the ladder, from {drift.n_holdouts} nested "
-                             "hold-outs of the largest sizes")
+                notes.append(
+                    f"step 1 draws include its extrapolation drift: {drift.sigma_per_decade:.3g} (log loss) "
+                    f"per decade of {drift.column} beyond the ladder, from {drift.n_holdouts} nested "
+                    "hold-outs of the largest sizes"
+                )
         acc_d = _link_eval(f2, link, np.exp(logL), {k: p2[k].to_numpy()[:, None] for k in p2.columns})
         # step 2: the scatter of a new model's accuracy around the link (residuals of the checkpoints)
         real = (rows["run"] != _ANCHOR).to_numpy()
@@ -418,16 +530,25 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
         # direct baseline: the same run bootstrap and run-to-run scatter, on the error 1 - acc
         pd_ = _refits(fd, n_draws, seed + 2)
         with np.errstate(all="ignore"):
-            log_e = np.log(fd.law.evaluate({s: targets[c].to_numpy(float)[None, :] for s, c in fd.columns.items()},
-                                           {k: pd_[k].to_numpy()[:, None] for k in pd_.columns}))
+            log_e = np.log(
+                fd.law.evaluate(
+                    {s: targets[c].to_numpy(float)[None, :] for s, c in fd.columns.items()},
+                    {k: pd_[k].to_numpy()[:, None] for k in pd_.columns},
+                )
+            )
         err_d = np.exp(log_e + _residual_draws(fd, log_e.size, rng).reshape(log_e.shape))
         direct_hat = 1.0 - fd.law.evaluate({s: targets[c].to_numpy(float) for s, c in fd.columns.items()}, fd.params)
     a = (1 - interval) / 2
     L_hat = f1.law.evaluate(X, f1.params)
     lo, hi = np.nanquantile(acc_d, [a, 1 - a], axis=0)
     link_range = (float(pts["L"].min()), float(pts["L"].max()))
-    pred = pd.DataFrame({"target": targets["run"].astype(str).to_numpy() if "run" in targets
-                         else [f"target{i + 1}" for i in range(len(targets))]})
+    pred = pd.DataFrame(
+        {
+            "target": targets["run"].astype(str).to_numpy()
+            if "run" in targets
+            else [f"target{i + 1}" for i in range(len(targets))]
+        }
+    )
     for col in f1.columns.values():
         pred[col] = targets[col].to_numpy(float)
     if metric in targets:
@@ -448,23 +569,46 @@ def two_step(runs: RunsTable | pd.DataFrame | str, targets: pd.DataFrame, *, los
         pred["direct_covered"] = (pred["direct_lower"] <= pred["actual"]) & (pred["actual"] <= pred["direct_upper"])
     far = f1.extrapolation(X)
     if far and max(far.values()) > 0:
-        notes.append("step 1 extrapolates " + ", ".join(f"{f1.columns[s]} by {v:.2f} decade(s)"
-                                                         for s, v in far.items() if v > 0))
+        notes.append(
+            "step 1 extrapolates " + ", ".join(f"{f1.columns[s]} by {v:.2f} decade(s)" for s, v in far.items() if v > 0)
+        )
     for t, Lp in zip(pred["target"], L_hat):
         if not link_range[0] <= Lp <= link_range[1]:
             side = "below the smallest" if Lp < link_range[0] else "above the largest"
-            notes.append(f"{t}: predicted task loss {Lp:.4g} lies {side} loss the link was fitted on "
-                         f"({link_range[0]:.4g}-{link_range[1]:.4g}); step 2 extrapolates there")
-    return DownstreamResult(task=task or metric, predictions=pred, step1=f1, step2=f2, direct=fd, link=link,
-                            interval=interval, chance=chance, loss=loss, metric=metric, step2_points=pts,
-                            link_range=link_range, anchors=anchors,
-                            skip_first=skip_first if step2_runs is not None else 0.0,
-                            smooth=int(smooth) if step2_runs is not None else 1, n_draws=int(n_draws),
-                            notes=tuple(notes))
+            notes.append(
+                f"{t}: predicted task loss {Lp:.4g} lies {side} loss the link was fitted on "
+                f"({link_range[0]:.4g}-{link_range[1]:.4g}); step 2 extrapolates there"
+            )
+    return DownstreamResult(
+        task=task or metric,
+        predictions=pred,
+        step1=f1,
+        step2=f2,
+        direct=fd,
+        link=link,
+        interval=interval,
+        chance=chance,
+        loss=loss,
+        metric=metric,
+        step2_points=pts,
+        link_range=link_range,
+        anchors=anchors,
+        skip_first=skip_first if step2_runs is not None else 0.0,
+        smooth=int(smooth) if step2_runs is not None else 1,
+        n_draws=int(n_draws),
+        notes=tuple(notes),
+    )
 
 
-def backtest_downstream(runs: RunsTable | pd.DataFrame | str, *, loss: str, metric: str, hold_out: str = "largest",
-                        step2_runs: RunsTable | pd.DataFrame | str | None = None, **kwargs) -> DownstreamResult:
+def backtest_downstream(
+    runs: RunsTable | pd.DataFrame | str,
+    *,
+    loss: str,
+    metric: str,
+    hold_out: str = "largest",
+    step2_runs: RunsTable | pd.DataFrame | str | None = None,
+    **kwargs,
+) -> DownstreamResult:
     """Hold out the largest model size (``hold_out="largest"``), fit both steps on the rest, predict it.
 
     ``step2_runs`` (e.g. every checkpoint of the ladder) is filtered to the same smaller
@@ -472,16 +616,26 @@ def backtest_downstream(runs: RunsTable | pd.DataFrame | str, *, loss: str, metr
     """
     frame = _frame(runs)
     if hold_out != "largest":
-        raise InvalidParameterError(f"backtest_downstream(): hold_out must be 'largest'; got {hold_out!r}",
-                                    hint="hold out the largest model size")
+        raise InvalidParameterError(
+            f"backtest_downstream(): hold_out must be 'largest'; got {hold_out!r}",
+            hint="hold out the largest model size",
+        )
     if "params" not in frame:
-        raise DataError("backtest_downstream() needs a 'params' column to find the largest models", column="params",
-                        kind="missing-column", hint="map your size column (CLI: --map params=<col>)")
+        raise DataError(
+            "backtest_downstream() needs a 'params' column to find the largest models",
+            column="params",
+            kind="missing-column",
+            hint="map your size column (CLI: --map params=<col>)",
+        )
     top = frame["params"].max()
     fit_rows, targets = frame[frame["params"] < top], frame[frame["params"] == top]
     if len(fit_rows) < 4:
-        raise DataError(f"only {len(fit_rows)} runs below the largest size", column="params", kind="too-few",
-                        hint="give the ladder at least 4 smaller runs")
+        raise DataError(
+            f"only {len(fit_rows)} runs below the largest size",
+            column="params",
+            kind="too-few",
+            hint="give the ladder at least 4 smaller runs",
+        )
     s2 = _frame(step2_runs)
     if s2 is not None and "params" in s2:
         s2 = s2[s2["params"] < top]

@@ -17,8 +17,9 @@ has 2 to 8 families (registered below with :func:`scalinglab.render.register_sec
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -68,57 +69,100 @@ class FamiliesResult(AnalysisResult):
 
     def table(self) -> pd.DataFrame:
         """One row per fitted family: its parameters, points fitted and RMSE of log residuals."""
-        return pd.DataFrame([{"family": fam, **f.params, "points": f.n_points, "RMSE(log)": f.rmse_log}
-                             for fam, f in self.fits.items()])
+        return pd.DataFrame(
+            [{"family": fam, **f.params, "points": f.n_points, "RMSE(log)": f.rmse_log} for fam, f in self.fits.items()]
+        )
 
     def summary(self) -> str:
-        lines = [f"{self.law} fitted to each of {len(self.fits)} families"
-                 + (" (each family's largest size held out)" if self.hold_out_largest else "")]
+        lines = [
+            f"{self.law} fitted to each of {len(self.fits)} families"
+            + (" (each family's largest size held out)" if self.hold_out_largest else "")
+        ]
         if self.fits:
             lines.append(self.table().to_string(index=False, float_format=lambda v: f"{v:.4g}"))
         lines += [f"not fitted: {fam} ({why})" for fam, why in self.failed.items()]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analysis": self.name, "law": self.law, "hold_out_largest": self.hold_out_largest,
-                "interval": self.interval, "method": self.method,
-                "families": [{"family": fam, "params": {p: _num(v) for p, v in f.params.items()},
-                              "points": int(f.n_points), "rmse_log": _num(f.rmse_log)}
-                             for fam, f in self.fits.items()],
-                "failed": dict(self.failed)}
+        return {
+            "analysis": self.name,
+            "law": self.law,
+            "hold_out_largest": self.hold_out_largest,
+            "interval": self.interval,
+            "method": self.method,
+            "families": [
+                {
+                    "family": fam,
+                    "params": {p: _num(v) for p, v in f.params.items()},
+                    "points": int(f.n_points),
+                    "rmse_log": _num(f.rmse_log),
+                }
+                for fam, f in self.fits.items()
+            ],
+            "failed": dict(self.failed),
+        }
 
     def figure(self):
         """Every family's fit against compute (or N, D) with its prediction band, on one figure."""
         if not self.fits:
-            raise InvalidParameterError("FamiliesResult.figure(): no family could be fitted, nothing to draw",
-                                        hint="give each family at least as many runs as the law has parameters")
+            raise InvalidParameterError(
+                "FamiliesResult.figure(): no family could be fitted, nothing to draw",
+                hint="give each family at least as many runs as the law has parameters",
+            )
         x = next(c for c in ("flops", "params", "tokens") if c in self.runs)
-        return plot_compare(list(self.fits.values()), self.runs, x=x,
-                            target="largest" if self.hold_out_largest else None, interval=self.interval,
-                            method=self.method, labels=[f"{f.law.name} ({fam})" for fam, f in self.fits.items()])
+        return plot_compare(
+            list(self.fits.values()),
+            self.runs,
+            x=x,
+            target="largest" if self.hold_out_largest else None,
+            interval=self.interval,
+            method=self.method,
+            labels=[f"{f.law.name} ({fam})" for fam, f in self.fits.items()],
+        )
 
     def section(self, render: FigureRenderer | None = None) -> Section:
         """The report's "Families compared": the parameter table and the figure (or why it is left out)."""
         if len(self.fits) < 2:
-            return Section("families", "Families compared", "", status="error",
-                           note="Left out: fewer than two families have enough runs to fit on their own.")
+            return Section(
+                "families",
+                "Families compared",
+                "",
+                status="error",
+                note="Left out: fewer than two families have enough runs to fit on their own.",
+            )
         render = render or FigureRenderer()
         fams, fits = list(self.fits), list(self.fits.values())
         keys = {(i, p): f"family-param:{fam}:{p}" for i, fam in enumerate(fams) for p in fits[i].law.params}
-        body = (table_html(self.table(), keys=keys, caption=f"{fits[0].law.name} fitted to each family separately "
-                                                            "(the target's runs held out)")
-                + render(self.figure(), "fig-families",
-                         f"{fits[0].law.name} fitted to each of the {len(fams)} families, each with its "
-                         f"{self.interval:.0%} prediction band"
-                         + (" to its own largest size" if self.hold_out_largest else "") + "."))
+        body = table_html(
+            self.table(),
+            keys=keys,
+            caption=f"{fits[0].law.name} fitted to each family separately (the target's runs held out)",
+        ) + render(
+            self.figure(),
+            "fig-families",
+            f"{fits[0].law.name} fitted to each of the {len(fams)} families, each with its "
+            f"{self.interval:.0%} prediction band"
+            + (" to its own largest size" if self.hold_out_largest else "")
+            + ".",
+        )
         return Section("families", "Families compared", body, figures=("fig-families",))
 
 
-def compare_families(runs: RunsTable | pd.DataFrame | str, law: Any = DEFAULT_LAW, *,
-                     fit_runs: RunsTable | pd.DataFrame | None = None, hold_out_largest: bool = False,
-                     families: Sequence[str] | None = None, x: Any = None, y: str = "loss", interval: float = 0.9,
-                     method: str = "delta", fit_options: Mapping[str, Any] | None = None,
-                     backend: str = "serial", workers: int | None = None) -> FamiliesResult:
+def compare_families(
+    runs: RunsTable | pd.DataFrame | str,
+    law: Any = DEFAULT_LAW,
+    *,
+    fit_runs: RunsTable | pd.DataFrame | None = None,
+    hold_out_largest: bool = False,
+    families: Sequence[str] | None = None,
+    x: Any = None,
+    y: str = "loss",
+    interval: float = 0.9,
+    method: str = "delta",
+    fit_options: Mapping[str, Any] | None = None,
+    backend: str = "serial",
+    workers: int | None = None,
+) -> FamiliesResult:
     """Fit ``law`` to each family of ``runs`` on its own (one :func:`~scalinglab.fit.fit_many` batch).
 
     Parameters
@@ -160,9 +204,13 @@ def compare_families(runs: RunsTable | pd.DataFrame | str, law: Any = DEFAULT_LA
     table = read_runs(runs)
     frame = table.frame
     if "family" not in frame:
-        raise DataError("compare_families() needs a 'family' column", source=table.source, column="family",
-                        kind="missing-column", hint="map your family column (--map family=<col>, "
-                        "read_runs(..., family='<col>'))")
+        raise DataError(
+            "compare_families() needs a 'family' column",
+            source=table.source,
+            column="family",
+            kind="missing-column",
+            hint="map your family column (--map family=<col>, read_runs(..., family='<col>'))",
+        )
     fit_frame = frame if fit_runs is None else read_runs(fit_runs).frame
     fams = [str(f) for f in families] if families is not None else sorted(map(str, frame["family"].unique()))
     jobs = []
@@ -179,8 +227,15 @@ def compare_families(runs: RunsTable | pd.DataFrame | str, law: Any = DEFAULT_LA
         else:
             failed[job.label] = outcome.error
     law_name = str(getattr(law, "name", law))
-    return FamiliesResult(fits=fits, failed=failed, law=law_name, runs=frame, hold_out_largest=hold_out_largest,
-                          interval=interval, method=method)
+    return FamiliesResult(
+        fits=fits,
+        failed=failed,
+        law=law_name,
+        runs=frame,
+        hold_out_largest=hold_out_largest,
+        interval=interval,
+        method=method,
+    )
 
 
 def _num(v: Any) -> float | None:
@@ -203,9 +258,17 @@ def _report_section(ctx) -> Section | None:
     if not _shown(ctx):
         return None
     ctx.step("families")
-    result = compare_families(ctx.runs, ctx.laws[0], fit_runs=ctx.fit_table,
-                              hold_out_largest=isinstance(ctx.target_spec, str) and ctx.target_spec == "largest",
-                              families=_report_families(ctx), x=ctx.x, y=ctx.y, interval=ctx.interval,
-                              method=ctx.method, fit_options=ctx.fit_options)
+    result = compare_families(
+        ctx.runs,
+        ctx.laws[0],
+        fit_runs=ctx.fit_table,
+        hold_out_largest=isinstance(ctx.target_spec, str) and ctx.target_spec == "largest",
+        families=_report_families(ctx),
+        x=ctx.x,
+        y=ctx.y,
+        interval=ctx.interval,
+        method=ctx.method,
+        fit_options=ctx.fit_options,
+    )
     ctx.results["families"] = result
     return result.section(render=ctx.render)

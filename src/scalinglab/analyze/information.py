@@ -40,8 +40,17 @@ from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.laws._power import HENIGHAN_TOKENS_PER_EXAMPLE
 from scalinglab.render import fmt
 
-__all__ = ["mutual_information", "InformationResult", "LogLawFit", "fit_log_law", "simulate_information",
-           "compute_optimal_exponent", "OptimalExponent", "per_example", "PAPER_BETA"]
+__all__ = [
+    "mutual_information",
+    "InformationResult",
+    "LogLawFit",
+    "fit_log_law",
+    "simulate_information",
+    "compute_optimal_exponent",
+    "OptimalExponent",
+    "per_example",
+    "PAPER_BETA",
+]
 
 #: Henighan et al. 2020: N_opt(C) = (C/C0)^beta with beta ~ 0.7 in every domain (Table 1: 0.64-0.75).
 PAPER_BETA = 0.7
@@ -54,8 +63,10 @@ def per_example(loss_per_token, domain_or_tokens) -> float | np.ndarray:
     """
     if isinstance(domain_or_tokens, str):
         if domain_or_tokens not in HENIGHAN_TOKENS_PER_EXAMPLE:
-            raise InvalidParameterError(f"unknown domain {domain_or_tokens!r}",
-                                        hint=f"one of {sorted(HENIGHAN_TOKENS_PER_EXAMPLE)}, or a token count")
+            raise InvalidParameterError(
+                f"unknown domain {domain_or_tokens!r}",
+                hint=f"one of {sorted(HENIGHAN_TOKENS_PER_EXAMPLE)}, or a token count",
+            )
         t = HENIGHAN_TOKENS_PER_EXAMPLE[domain_or_tokens]
     else:
         t = float(domain_or_tokens)
@@ -90,8 +101,15 @@ class LogLawFit:
         return float(math.exp(self.log_Nc + y / self.lam)) if self.lam > 0 else math.nan
 
     def to_dict(self) -> dict:
-        return {"lambda": self.lam, "N_c": self.Nc, "lambda_interval": list(self.lam_interval),
-                "N_c_interval": list(self.Nc_interval), "level": self.level, "n": self.n, "rmse": self.rmse}
+        return {
+            "lambda": self.lam,
+            "N_c": self.Nc,
+            "lambda_interval": list(self.lam_interval),
+            "N_c_interval": list(self.Nc_interval),
+            "level": self.level,
+            "n": self.n,
+            "rmse": self.rmse,
+        }
 
 
 def fit_log_law(N, y, *, level: float = 0.9) -> LogLawFit:
@@ -111,8 +129,10 @@ def fit_log_law(N, y, *, level: float = 0.9) -> LogLawFit:
     N, y = N[ok], y[ok]
     n = N.size
     if n < 3 or np.unique(N).size < 2:
-        raise DataError(f"fitting lambda ln(N/N_c) needs at least 3 models of 2+ sizes, got {n}",
-                        hint="add runs at more model sizes")
+        raise DataError(
+            f"fitting lambda ln(N/N_c) needs at least 3 models of 2+ sizes, got {n}",
+            hint="add runs at more model sizes",
+        )
     x = np.log(N)
     X = np.column_stack([np.ones(n), x])
     coef, *_ = np.linalg.lstsq(X, y, rcond=None)
@@ -124,12 +144,18 @@ def fit_log_law(N, y, *, level: float = 0.9) -> LogLawFit:
     t = float(stats.t.ppf(0.5 + level / 2, dof)) if dof > 0 else math.nan
     lam = float(b1)
     log_nc = float(-b0 / b1) if b1 != 0 else math.nan
-    g = np.array([-1.0 / b1, b0 / b1 ** 2])     # gradient of -b0/b1
+    g = np.array([-1.0 / b1, b0 / b1**2])  # gradient of -b0/b1
     se_nc = float(math.sqrt(max(g @ cov @ g, 0.0)))
     se_l = float(math.sqrt(max(cov[1, 1], 0.0)))
-    return LogLawFit(lam=lam, log_Nc=log_nc, lam_interval=(lam - t * se_l, lam + t * se_l),
-                     log_Nc_interval=(log_nc - t * se_nc, log_nc + t * se_nc), level=level, n=n,
-                     rmse=float(math.sqrt(np.mean(resid ** 2))))
+    return LogLawFit(
+        lam=lam,
+        log_Nc=log_nc,
+        lam_interval=(lam - t * se_l, lam + t * se_l),
+        log_Nc_interval=(log_nc - t * se_nc, log_nc + t * se_nc),
+        level=level,
+        n=n,
+        rmse=float(math.sqrt(np.mean(resid**2))),
+    )
 
 
 @dataclass(frozen=True)
@@ -147,31 +173,43 @@ class InformationResult(AnalysisResult):
 
     def summary(self) -> str:
         pct = f"{self.mi_fit.level:.0%}"
-        lines = [f"Mutual information I = L_blank - L_paired and infogain I / L_blank ({len(self.table)} models; "
-                 f"losses {self.unit})",
-                 f"  {'N':>10} {'L_blank':>9} {'L_paired':>9} {'I':>9} {'infogain':>9}"]
+        lines = [
+            f"Mutual information I = L_blank - L_paired and infogain I / L_blank ({len(self.table)} models; "
+            f"losses {self.unit})",
+            f"  {'N':>10} {'L_blank':>9} {'L_paired':>9} {'I':>9} {'infogain':>9}",
+        ]
         for _, r in self.table.iterrows():
             lines.append(f"  {r.params:10.4g} {r.loss_blank:9.4f} {r.loss_paired:9.4f} {r.mi:9.4f} {r.infogain:9.4f}")
         for label, f in (("I", self.mi_fit), ("infogain", self.infogain_fit)):
             lo, hi = f.lam_interval
             nlo, nhi = f.Nc_interval
-            lines.append(f"  {label} = lambda ln(N/N_c): lambda = {f.lam:.4g} [{lo:.4g}, {hi:.4g}], "
-                         f"N_c = {f.Nc:.4g} [{nlo:.4g}, {nhi:.4g}] ({pct}, t intervals)")
+            lines.append(
+                f"  {label} = lambda ln(N/N_c): lambda = {f.lam:.4g} [{lo:.4g}, {hi:.4g}], "
+                f"N_c = {f.Nc:.4g} [{nlo:.4g}, {nhi:.4g}] ({pct}, t intervals)"
+            )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analysis": "information", "reference": "Henighan et al. 2020, arXiv:2010.14701 (eqs. 1.3, 4.1)",
-                "unit": self.unit, "mi": self.mi_fit.to_dict(), "infogain": self.infogain_fit.to_dict(),
-                "models": self.table.to_dict(orient="records"), "notes": list(self.notes)}
+        return {
+            "analysis": "information",
+            "reference": "Henighan et al. 2020, arXiv:2010.14701 (eqs. 1.3, 4.1)",
+            "unit": self.unit,
+            "mi": self.mi_fit.to_dict(),
+            "infogain": self.infogain_fit.to_dict(),
+            "models": self.table.to_dict(orient="records"),
+            "notes": list(self.notes),
+        }
 
     def figure(self):
         from scalinglab.render import figure_context, new_figure
 
         with figure_context():
             fig, axes = new_figure(2)
-            for ax, col, f, lab in ((axes[0][0], "mi", self.mi_fit, f"I ({self.unit})"),
-                                    (axes[0][1], "infogain", self.infogain_fit, "infogain I / L_blank")):
+            for ax, col, f, lab in (
+                (axes[0][0], "mi", self.mi_fit, f"I ({self.unit})"),
+                (axes[0][1], "infogain", self.infogain_fit, "infogain I / L_blank"),
+            ):
                 ax.scatter(self.table["params"], self.table[col], s=18, color="C0", zorder=3)
                 xs = np.geomspace(self.table["params"].min(), self.table["params"].max(), 60)
                 ax.plot(xs, f.predict(xs), color="C1", label=f"{f.lam:.3g} ln(N/{fmt(f.Nc)})")
@@ -182,8 +220,15 @@ class InformationResult(AnalysisResult):
         return fig
 
 
-def mutual_information(runs, *, paired: str = "loss", blank: str = "loss_blank", params: str = "params",
-                       interval: float = 0.9, tokens_per_example: float | None = None) -> InformationResult:
+def mutual_information(
+    runs,
+    *,
+    paired: str = "loss",
+    blank: str = "loss_blank",
+    params: str = "params",
+    interval: float = 0.9,
+    tokens_per_example: float | None = None,
+) -> InformationResult:
     """I = L_blank - L_paired and infogain = I / L_blank per model, each fitted as lambda ln(N/N_c).
 
     Parameters
@@ -205,8 +250,10 @@ def mutual_information(runs, *, paired: str = "loss", blank: str = "loss_blank",
     df = runs.frame if hasattr(runs, "frame") and not isinstance(runs, pd.DataFrame) else runs
     for c in (params, paired, blank):
         if c not in df.columns:
-            raise DataError(f"mutual_information(): missing column '{c}'",
-                            hint="name the columns with params=, paired= (loss with the real pairing) and blank=")
+            raise DataError(
+                f"mutual_information(): missing column '{c}'",
+                hint="name the columns with params=, paired= (loss with the real pairing) and blank=",
+            )
     if "final" in df.columns:
         df = df[df["final"].astype(bool)]
     Lb = df[blank].to_numpy(dtype=float)
@@ -214,25 +261,32 @@ def mutual_information(runs, *, paired: str = "loss", blank: str = "loss_blank",
     bad = ~(np.isfinite(Lb) & np.isfinite(Lp) & (Lb > 0))
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
-        raise DataError(f"mutual_information(): row {i}: losses must be finite and L_blank > 0",
-                        hint="drop or fix that row")
+        raise DataError(
+            f"mutual_information(): row {i}: losses must be finite and L_blank > 0", hint="drop or fix that row"
+        )
     scale = float(tokens_per_example) if tokens_per_example else 1.0
-    tab = pd.DataFrame({"params": df[params].to_numpy(dtype=float), "loss_blank": Lb * scale,
-                        "loss_paired": Lp * scale})
+    tab = pd.DataFrame(
+        {"params": df[params].to_numpy(dtype=float), "loss_blank": Lb * scale, "loss_paired": Lp * scale}
+    )
     tab["mi"] = tab["loss_blank"] - tab["loss_paired"]
     tab["infogain"] = tab["mi"] / tab["loss_blank"]
     tab = tab.sort_values("params").reset_index(drop=True)
     notes = []
     if (tab["mi"] < 0).any():
         notes.append(f"{int((tab['mi'] < 0).sum())} model(s) do worse with the paired modality than without (I < 0)")
-    unit = (f"per example ({scale:g} tokens x the per-token loss)" if tokens_per_example else "per token")
-    return InformationResult(table=tab, mi_fit=fit_log_law(tab["params"], tab["mi"], level=interval),
-                             infogain_fit=fit_log_law(tab["params"], tab["infogain"], level=interval),
-                             unit=unit, notes=tuple(notes))
+    unit = f"per example ({scale:g} tokens x the per-token loss)" if tokens_per_example else "per token"
+    return InformationResult(
+        table=tab,
+        mi_fit=fit_log_law(tab["params"], tab["mi"], level=interval),
+        infogain_fit=fit_log_law(tab["params"], tab["infogain"], level=interval),
+        unit=unit,
+        notes=tuple(notes),
+    )
 
 
-def simulate_information(*, lam: float = 0.02, Nc: float = 3e5, exact: str = "infogain",
-                         params=None, noise: float = 0.002, seed: int = 0) -> pd.DataFrame:
+def simulate_information(
+    *, lam: float = 0.02, Nc: float = 3e5, exact: str = "infogain", params=None, noise: float = 0.002, seed: int = 0
+) -> pd.DataFrame:
     """Losses with and without the paired modality generated from the paper's forms, with known truth.
 
     L_blank(N) = 2.0 + (5.1e3/N)^0.16 (Henighan Table 1, text-to-image, image part, nats/token);
@@ -246,9 +300,14 @@ def simulate_information(*, lam: float = 0.02, Nc: float = 3e5, exact: str = "in
     Lb = 2.0 + (5.1e3 / N) ** 0.16
     mi = lam * np.log(N / Nc) * (Lb if exact == "infogain" else 1.0)
     Lp = Lb - mi
-    return pd.DataFrame({"run": [f"m{i}" for i in range(N.size)], "params": N,
-                         "loss_blank": Lb * np.exp(rng.normal(0, noise, N.size)),
-                         "loss": Lp * np.exp(rng.normal(0, noise, N.size))})
+    return pd.DataFrame(
+        {
+            "run": [f"m{i}" for i in range(N.size)],
+            "params": N,
+            "loss_blank": Lb * np.exp(rng.normal(0, noise, N.size)),
+            "loss": Lp * np.exp(rng.normal(0, noise, N.size)),
+        }
+    )
 
 
 @dataclass(frozen=True)
@@ -264,15 +323,22 @@ class OptimalExponent:
 
     def summary(self) -> str:
         lo, hi = self.interval
-        return (f"N_opt ~ C^beta from the lower envelope of {self.n_runs} runs (approach 1): beta = {self.beta:.3f} "
-                f"[{lo:.3f}, {hi:.3f}] ({self.level:.0%}); Henighan et al. 2020: beta ~ {self.paper} in every "
-                "domain (0.64-0.75), Kaplan 0.73, Chinchilla 0.50")
+        return (
+            f"N_opt ~ C^beta from the lower envelope of {self.n_runs} runs (approach 1): beta = {self.beta:.3f} "
+            f"[{lo:.3f}, {hi:.3f}] ({self.level:.0%}); Henighan et al. 2020: beta ~ {self.paper} in every "
+            "domain (0.64-0.75), Kaplan 0.73, Chinchilla 0.50"
+        )
 
     __str__ = summary
 
     def to_dict(self) -> dict:
-        return {"beta": self.beta, "interval": list(self.interval), "level": self.level, "n_runs": self.n_runs,
-                "paper_beta": self.paper}
+        return {
+            "beta": self.beta,
+            "interval": list(self.interval),
+            "level": self.level,
+            "n_runs": self.n_runs,
+            "paper_beta": self.paper,
+        }
 
 
 def compute_optimal_exponent(runs, *, interval: float = 0.9, n_resamples: int = 500, seed: int = 0) -> OptimalExponent:

@@ -43,8 +43,8 @@ from scalinglab.render import FigureRenderer, Section, escape, fmt, kv_html, reg
 
 #: Hernandez et al. 2021, Table 1, English text -> Python (D_F in characters, N non-embedding).
 PAPER_TEXT_TO_PYTHON = dict(TEXT_TO_PYTHON)
-_KEY = "effective_data"      # analysis, section and results key
-_LOW_D, _HIGH_D = 0.0, 40.0   # log10 bounds of the inversion (1 to 1e40 tokens)
+_KEY = "effective_data"  # analysis, section and results key
+_LOW_D, _HIGH_D = 0.0, 40.0  # log10 bounds of the inversion (1 to 1e40 tokens)
 
 
 def transfer_law(D_F, N, k: float, alpha: float, beta: float):
@@ -71,7 +71,9 @@ def _symbols(fit) -> tuple[str, str]:
     if "params" not in cols or "tokens" not in cols or len(fit.law.inputs) != 2:
         raise InvalidParameterError(
             f"the from-scratch law must take N (params) and D (tokens) only; '{fit.law.name}' takes "
-            f"{sorted(fit.columns.values())}", hint="use law='kaplan' or law='chinchilla'")
+            f"{sorted(fit.columns.values())}",
+            hint="use law='kaplan' or law='chinchilla'",
+        )
     return cols["params"], cols["tokens"]
 
 
@@ -104,7 +106,7 @@ def effective_data(fit, params, loss, *, draws: pd.DataFrame | None = None, iter
 
     def f(logd):
         with np.errstate(over="ignore", under="ignore", invalid="ignore", divide="ignore"):
-            return np.asarray(fit.law(**{n_sym: N, d_sym: 10.0 ** logd}, **P), dtype=float) - L
+            return np.asarray(fit.law(**{n_sym: N, d_sym: 10.0**logd}, **P), dtype=float) - L
 
     a = np.full(shape, _LOW_D)
     b = np.full(shape, _HIGH_D)
@@ -114,22 +116,26 @@ def effective_data(fit, params, loss, *, draws: pd.DataFrame | None = None, iter
         right = f(m) > 0
         a, b = np.where(right, m, a), np.where(right, b, m)
     out = 10.0 ** (0.5 * (a + b))
-    out = np.where(fb > 0, np.inf, out)     # loss below L(N, infinite data)
-    out = np.where(fa < 0, 0.0, out)        # loss above L(N, one token)
+    out = np.where(fb > 0, np.inf, out)  # loss below L(N, infinite data)
+    out = np.where(fa < 0, 0.0, out)  # loss above L(N, one token)
     return out
 
 
 def split_stages(runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Scratch and fine-tuned rows of a transfer sweep's runs table (its ``stage`` column)."""
     if "stage" not in runs.columns:
-        raise DataError("the runs table has no 'stage' column to tell scratch from fine-tuned runs",
-                        hint="give the scratch and fine-tuned runs as two tables (scalinglab transfer SCRATCH FINETUNED)")
+        raise DataError(
+            "the runs table has no 'stage' column to tell scratch from fine-tuned runs",
+            hint="give the scratch and fine-tuned runs as two tables (scalinglab transfer SCRATCH FINETUNED)",
+        )
     st = runs["stage"].astype(str)
     scratch, ft = runs[st == "scratch"], runs[st == "finetune"]
     if scratch.empty or ft.empty:
-        raise DataError(f"the runs table's 'stage' column has {int((st == 'scratch').sum())} scratch and "
-                        f"{int((st == 'finetune').sum())} finetune rows; both are needed",
-                        hint="train from-scratch runs on the target corpus as well as fine-tuned ones")
+        raise DataError(
+            f"the runs table's 'stage' column has {int((st == 'scratch').sum())} scratch and "
+            f"{int((st == 'finetune').sum())} finetune rows; both are needed",
+            hint="train from-scratch runs on the target corpus as well as fine-tuned ones",
+        )
     return scratch.reset_index(drop=True), ft.reset_index(drop=True)
 
 
@@ -143,13 +149,17 @@ def _frame(runs, what: str) -> pd.DataFrame:
         df = pd.DataFrame(df)
     for c in ("params", "tokens", "loss"):
         if c not in df.columns:
-            raise DataError(f"{what} runs: missing column '{c}'",
-                            hint="give params (N), tokens (D, or D_F for fine-tuned runs) and loss")
+            raise DataError(
+                f"{what} runs: missing column '{c}'",
+                hint="give params (N), tokens (D, or D_F for fine-tuned runs) and loss",
+            )
         bad = ~np.isfinite(pd.to_numeric(df[c], errors="coerce")) | (pd.to_numeric(df[c], errors="coerce") <= 0)
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"{what} runs, row {i}, column '{c}': {df[c].iloc[i]!r} is not a positive number",
-                            hint="drop or fix those rows")
+            raise DataError(
+                f"{what} runs, row {i}, column '{c}': {df[c].iloc[i]!r} is not a positive number",
+                hint="drop or fix those rows",
+            )
     return df
 
 
@@ -166,7 +176,7 @@ def _final(df: pd.DataFrame) -> pd.DataFrame:
 
 def _wls(logDF, logN, logDT, W) -> np.ndarray:
     """Weighted least squares of log D_T on [1, log D_F, log N], one weight row per draw -> (B, 3)."""
-    X = np.stack([np.ones_like(logDF), logDF, logN], axis=-1)     # (B, n, 3)
+    X = np.stack([np.ones_like(logDF), logDF, logN], axis=-1)  # (B, n, 3)
     Xw = X * W[..., None]
     A = np.einsum("bni,bnj->bij", Xw, X)
     y = np.einsum("bni,bn->bi", Xw, logDT)
@@ -235,8 +245,13 @@ class TransferResult(AnalysisResult):
         level = interval or self.level
         if self.draws is not None and len(self.draws):
             d = self.draws
-            DT = transfer_law(D_F[None, :], N[None, :], d["k"].to_numpy()[:, None], d["alpha"].to_numpy()[:, None],
-                              d["beta"].to_numpy()[:, None])
+            DT = transfer_law(
+                D_F[None, :],
+                N[None, :],
+                d["k"].to_numpy()[:, None],
+                d["alpha"].to_numpy()[:, None],
+                d["beta"].to_numpy()[:, None],
+            )
             out["D_T_lower"], out["D_T_upper"] = _q(DT, level)
             lo, hi = _q((D_F[None, :] + DT) / D_F[None, :], level)
             out["multiplier_lower"], out["multiplier_upper"] = lo, hi
@@ -250,30 +265,43 @@ class TransferResult(AnalysisResult):
     def summary(self) -> str:
         pct = f"{self.level:.0%}"
         f = self.scratch_fit
-        lines = [f"Transfer (Hernandez et al. 2021): from-scratch law {f.law.name} on {f.n_points} scratch runs "
-                 f"(final checkpoints), {len(self.runs)} fine-tuned runs",
-                 "  scratch law: " + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
-                 + f"  (RMSE log {f.rmse_log:.4f})",
-                 f"  scratch data range {self.scratch_range[0]:.3g} - {self.scratch_range[1]:.3g}; "
-                 f"intervals {pct} from {self.n_draws} {self.method} draws",
-                 f"  {'N':>9} {'D_F':>9} {'loss':>7} {'D_E':>10} {pct + ' D_E':>22} {'D_T':>10} {'multiplier':>10}  flags"]
+        lines = [
+            f"Transfer (Hernandez et al. 2021): from-scratch law {f.law.name} on {f.n_points} scratch runs "
+            f"(final checkpoints), {len(self.runs)} fine-tuned runs",
+            "  scratch law: "
+            + ", ".join(f"{k}={v:.4g}" for k, v in f.params.items())
+            + f"  (RMSE log {f.rmse_log:.4f})",
+            f"  scratch data range {self.scratch_range[0]:.3g} - {self.scratch_range[1]:.3g}; "
+            f"intervals {pct} from {self.n_draws} {self.method} draws",
+            f"  {'N':>9} {'D_F':>9} {'loss':>7} {'D_E':>10} {pct + ' D_E':>22} {'D_T':>10} {'multiplier':>10}  flags",
+        ]
         for _, r in self.runs.iterrows():
-            flags = ",".join(x for x, on in (("ossified", r.ossified), ("extrapolated", r.extrapolated),
-                                             ("high-data", not r.low_data)) if on)
-            lines.append(f"  {r.params:9.4g} {r.D_F:9.4g} {r.loss:7.4f} {r.D_E:10.4g} "
-                         f"[{r.D_E_lower:9.3g}, {r.D_E_upper:9.3g}] {r.D_T:10.4g} {r.multiplier:10.3g}  {flags}")
+            flags = ",".join(
+                x
+                for x, on in (("ossified", r.ossified), ("extrapolated", r.extrapolated), ("high-data", not r.low_data))
+                if on
+            )
+            lines.append(
+                f"  {r.params:9.4g} {r.D_F:9.4g} {r.loss:7.4f} {r.D_E:10.4g} "
+                f"[{r.D_E_lower:9.3g}, {r.D_E_upper:9.3g}] {r.D_T:10.4g} {r.multiplier:10.3g}  {flags}"
+            )
         if self.params is not None:
-            lines.append("  D_T = k D_F^alpha N^beta (least squares in log space on runs with D_T > 0 and, "
-                         "by default, D_E inside the scratch data range):")
+            lines.append(
+                "  D_T = k D_F^alpha N^beta (least squares in log space on runs with D_T > 0 and, "
+                "by default, D_E inside the scratch data range):"
+            )
             for k in ("k", "alpha", "beta"):
                 lo, hi = self.intervals[k]
-                lines.append(f"    {k:>5} = {self.params[k]:.4g}  [{lo:.4g}, {hi:.4g}]   paper text->python "
-                             f"{self.paper[k]:g}")
+                lines.append(
+                    f"    {k:>5} = {self.params[k]:.4g}  [{lo:.4g}, {hi:.4g}]   paper text->python {self.paper[k]:g}"
+                )
         else:
             lines.append("  D_T = k D_F^alpha N^beta: not fitted (fewer than 3 runs with D_T > 0)")
         lo, hi = self.fraction_not_helping_interval
-        lines.append(f"  transfer does not help (D_T <= 0) in {self.fraction_not_helping:.0%} of the fine-tuned runs "
-                     f"[{lo:.0%}, {hi:.0%}]")
+        lines.append(
+            f"  transfer does not help (D_T <= 0) in {self.fraction_not_helping:.0%} of the fine-tuned runs "
+            f"[{lo:.0%}, {hi:.0%}]"
+        )
         lines.append(f"  ossification: {self.ossification_region}")
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
@@ -294,7 +322,9 @@ class TransferResult(AnalysisResult):
             "scratch_law": self.scratch_fit.law.name,
             "scratch_params": {k: clean(v) for k, v in self.scratch_fit.params.items()},
             "scratch_range": [clean(x) for x in self.scratch_range],
-            "level": self.level, "n_draws": self.n_draws, "method": self.method,
+            "level": self.level,
+            "n_draws": self.n_draws,
+            "method": self.method,
             "params": None if self.params is None else {k: clean(v) for k, v in self.params.items()},
             "intervals": {k: [clean(a), clean(b)] for k, (a, b) in self.intervals.items()},
             "paper_text_to_python": dict(self.paper),
@@ -322,8 +352,10 @@ class TransferResult(AnalysisResult):
             f = self.scratch_fit
             n_sym, d_sym = _symbols(f)
             lo_d = min(self.scratch_range[0], self.runs["D_F"].min()) / 1.5
-            hi_d = max(self.scratch_range[1], np.nanmax(np.where(np.isfinite(self.runs["D_E"]), self.runs["D_E"],
-                                                                 np.nan))) * 1.5
+            hi_d = (
+                max(self.scratch_range[1], np.nanmax(np.where(np.isfinite(self.runs["D_E"]), self.runs["D_E"], np.nan)))
+                * 1.5
+            )
             grid = np.geomspace(lo_d, hi_d, 120)
             for n in Ns:
                 s = self.scratch[self.scratch["params"] == n]
@@ -339,14 +371,31 @@ class TransferResult(AnalysisResult):
                 r = self.runs[self.runs["params"] == n].sort_values("D_F")
                 pos = r[r["D_T"] > 0]
                 if len(pos):
-                    yerr = np.vstack([pos["D_T"] - pos["D_T_lower"].clip(lower=pos["D_T"] * 1e-3),
-                                      pos["D_T_upper"].where(np.isfinite(pos["D_T_upper"]), pos["D_T"]) - pos["D_T"]])
-                    ax2.errorbar(pos["D_F"], pos["D_T"], yerr=np.clip(yerr, 0, None), fmt="o", color=col[n], ms=4,
-                                 capsize=2, label=f"N={fmt(n)}")
+                    yerr = np.vstack(
+                        [
+                            pos["D_T"] - pos["D_T_lower"].clip(lower=pos["D_T"] * 1e-3),
+                            pos["D_T_upper"].where(np.isfinite(pos["D_T_upper"]), pos["D_T"]) - pos["D_T"],
+                        ]
+                    )
+                    ax2.errorbar(
+                        pos["D_F"],
+                        pos["D_T"],
+                        yerr=np.clip(yerr, 0, None),
+                        fmt="o",
+                        color=col[n],
+                        ms=4,
+                        capsize=2,
+                        label=f"N={fmt(n)}",
+                    )
                 neg = r[~(r["D_T"] > 0)]
                 if len(neg):
-                    ax2.scatter(neg["D_F"], np.full(len(neg), max(1.0, self.runs["D_T"].clip(lower=1).min() / 3)),
-                                marker="x", color=col[n], s=30)
+                    ax2.scatter(
+                        neg["D_F"],
+                        np.full(len(neg), max(1.0, self.runs["D_T"].clip(lower=1).min() / 3)),
+                        marker="x",
+                        color=col[n],
+                        s=30,
+                    )
                 if self.params is not None:
                     xs = np.geomspace(r["D_F"].min(), r["D_F"].max(), 50)
                     p = self.params
@@ -367,8 +416,9 @@ class TransferResult(AnalysisResult):
                 X, Y = np.meshgrid(xf, yn)
                 Z = multiplier(X, Y, p["k"], p["alpha"], p["beta"])
                 Z = np.clip(Z, 1.0001, None)
-                cs = ax3.contourf(X, Y, Z, levels=np.geomspace(max(1.0001, Z.min()), Z.max(), 12), norm=LogNorm(),
-                                  cmap="magma")
+                cs = ax3.contourf(
+                    X, Y, Z, levels=np.geomspace(max(1.0001, Z.min()), Z.max(), 12), norm=LogNorm(), cmap="magma"
+                )
                 fig.colorbar(cs, ax=ax3, label="fitted multiplier (D_F + D_T) / D_F", format="%.3g")
                 ax3.contour(X, Y, Z, levels=[2.0, 10.0], colors="white", linewidths=0.8)
             ok = self.runs[~self.runs["ossified"]]
@@ -391,20 +441,49 @@ class TransferResult(AnalysisResult):
         if self.params is not None:
             for k in ("k", "alpha", "beta"):
                 lo, hi = self.intervals[k]
-                rows.append({"parameter": k, "fitted": self.params[k], f"{pct} lower": lo, f"{pct} upper": hi,
-                             "paper (text to python)": self.paper[k]})
-        cols = ["run", "params", "D_F", "loss", "D_E", "D_E_lower", "D_E_upper", "D_T", "multiplier", "ossified",
-                "extrapolated"]
-        body = (kv_html([("from-scratch law", self.scratch_fit.law.name),
-                         ("fine-tuned runs", str(len(self.runs))),
-                         ("transfer does not help", f"{self.fraction_not_helping:.0%} of runs"),
-                         ("ossification", self.ossification_region)])
-                + (table_html(pd.DataFrame(rows), caption="D_T = k D_F^alpha N^beta") if rows else "")
-                + table_html(self.runs[[c for c in cols if c in self.runs]], caption="effective data per fine-tuned run",
-                             max_rows=60)
-                + render(self.figure(), "fig-transfer", "Loss vs data (scratch law and fine-tuned runs), D_T vs D_F "
-                                                        "with the fitted law, and the fitted multiplier surface.")
-                + "".join(f"<p class='note'>{escape(n)}</p>" for n in self.notes))
+                rows.append(
+                    {
+                        "parameter": k,
+                        "fitted": self.params[k],
+                        f"{pct} lower": lo,
+                        f"{pct} upper": hi,
+                        "paper (text to python)": self.paper[k],
+                    }
+                )
+        cols = [
+            "run",
+            "params",
+            "D_F",
+            "loss",
+            "D_E",
+            "D_E_lower",
+            "D_E_upper",
+            "D_T",
+            "multiplier",
+            "ossified",
+            "extrapolated",
+        ]
+        body = (
+            kv_html(
+                [
+                    ("from-scratch law", self.scratch_fit.law.name),
+                    ("fine-tuned runs", str(len(self.runs))),
+                    ("transfer does not help", f"{self.fraction_not_helping:.0%} of runs"),
+                    ("ossification", self.ossification_region),
+                ]
+            )
+            + (table_html(pd.DataFrame(rows), caption="D_T = k D_F^alpha N^beta") if rows else "")
+            + table_html(
+                self.runs[[c for c in cols if c in self.runs]], caption="effective data per fine-tuned run", max_rows=60
+            )
+            + render(
+                self.figure(),
+                "fig-transfer",
+                "Loss vs data (scratch law and fine-tuned runs), D_T vs D_F "
+                "with the fitted law, and the fitted multiplier surface.",
+            )
+            + "".join(f"<p class='note'>{escape(n)}</p>" for n in self.notes)
+        )
         return Section(self.name, self.title, body, figures=("fig-transfer",))
 
 
@@ -421,13 +500,25 @@ def _region(runs: pd.DataFrame) -> str:
     if d_lo >= runs["D_F"].median():
         corner.append("large D_F")
     where = f" ({' and '.join(corner)}, as in the paper)" if len(corner) == 2 else ""
-    return (f"{len(oss)} of {len(runs)} runs ({nsig} with the whole interval below 0) at N {fmt(n_lo)}-{fmt(n_hi)}, "
-            f"D_F {fmt(d_lo)}-{fmt(d_hi)}{where}")
+    return (
+        f"{len(oss)} of {len(runs)} runs ({nsig} with the whole interval below 0) at N {fmt(n_lo)}-{fmt(n_hi)}, "
+        f"D_F {fmt(d_lo)}-{fmt(d_hi)}{where}"
+    )
 
 
-def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float = 0.9, n_resamples: int = 200,
-             seed: int = 0, method: str = "auto", low_data_fraction: float = 0.1,
-             include_extrapolated: bool = False, fit_options: Mapping[str, Any] | None = None) -> TransferResult:
+def transfer(
+    scratch,
+    finetuned=None,
+    *,
+    law: Any = SCRATCH_LAW,
+    interval: float = 0.9,
+    n_resamples: int = 200,
+    seed: int = 0,
+    method: str = "auto",
+    low_data_fraction: float = 0.1,
+    include_extrapolated: bool = False,
+    fit_options: Mapping[str, Any] | None = None,
+) -> TransferResult:
     """Effective data transferred, D_T = k D_F^alpha N^beta, with intervals (Hernandez et al. 2021).
 
     Parameters
@@ -466,8 +557,11 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     if not 0 < interval < 1:
         raise InvalidParameterError(f"interval must lie in (0, 1), got {interval!r}", hint="e.g. interval=0.9")
     if sc["params"].nunique() < 2:
-        raise DataError(f"the scratch runs have {sc['params'].nunique()} model size(s); the from-scratch law "
-                        "needs at least 2 (better 3+)", hint="train from-scratch runs at several sizes")
+        raise DataError(
+            f"the scratch runs have {sc['params'].nunique()} model size(s); the from-scratch law "
+            "needs at least 2 (better 3+)",
+            hint="train from-scratch runs at several sizes",
+        )
     cols = [c for c in ("run", "params", "tokens", "loss") if c in sc.columns]
     sfit = fit_law(sc[cols], law, **dict(fit_options or {}))
     used = resolve_method(method, sfit, "parameters")
@@ -515,13 +609,28 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     with np.errstate(divide="ignore", invalid="ignore"):
         mult, md = DE / DF, DEd / DF[None, :]
     lo_m, hi_m = _q(md, interval)
-    runs = pd.DataFrame({
-        "run": ft["run"].astype(str).to_numpy() if "run" in ft else [f"ft{i}" for i in range(n)],
-        "params": N, "D_F": DF, "loss": L, "D_E": DE, "D_E_lower": lo_de, "D_E_upper": hi_de,
-        "D_T": DT, "D_T_lower": lo_dt, "D_T_upper": hi_dt, "multiplier": mult, "multiplier_lower": lo_m,
-        "multiplier_upper": hi_m, "ossified": DT < 0, "ossified_significant": hi_dt < 0,
-        "extrapolated": (DE < smin) | (DE > smax), "low_data": DF <= low_data_fraction * D_N, "D_N": D_N,
-    })
+    runs = pd.DataFrame(
+        {
+            "run": ft["run"].astype(str).to_numpy() if "run" in ft else [f"ft{i}" for i in range(n)],
+            "params": N,
+            "D_F": DF,
+            "loss": L,
+            "D_E": DE,
+            "D_E_lower": lo_de,
+            "D_E_upper": hi_de,
+            "D_T": DT,
+            "D_T_lower": lo_dt,
+            "D_T_upper": hi_dt,
+            "multiplier": mult,
+            "multiplier_lower": lo_m,
+            "multiplier_upper": hi_m,
+            "ossified": DT < 0,
+            "ossified_significant": hi_dt < 0,
+            "extrapolated": (DE < smin) | (DE > smax),
+            "low_data": DF <= low_data_fraction * D_N,
+            "D_N": D_N,
+        }
+    )
     if "seed" in ft.columns:
         runs.insert(3, "seed", ft["seed"].to_numpy())
     runs = runs.sort_values(["params", "D_F"], kind="stable").reset_index(drop=True)
@@ -529,29 +638,54 @@ def transfer(scratch, finetuned=None, *, law: Any = SCRATCH_LAW, interval: float
     flo, fhi = _q(frac_d, interval)
     n_ext = int(runs["extrapolated"].sum())
     if n_ext:
-        notes.append(f"{n_ext} run(s) have D_E outside the scratch runs' data range {smin:.3g}-{smax:.3g}: "
-                     "an extrapolation of the from-scratch law"
-                     + ("" if include_extrapolated else "; left out of the (k, alpha, beta) fit"))
+        notes.append(
+            f"{n_ext} run(s) have D_E outside the scratch runs' data range {smin:.3g}-{smax:.3g}: "
+            "an extrapolation of the from-scratch law"
+            + ("" if include_extrapolated else "; left out of the (k, alpha, beta) fit")
+        )
     n_inf = int(np.isinf(DE).sum())
     if n_inf:
-        notes.append(f"{n_inf} run(s) end below the scratch law's infinite-data loss at their N (D_E infinite); "
-                     "left out of the fit")
+        notes.append(
+            f"{n_inf} run(s) end below the scratch law's infinite-data loss at their N (D_E infinite); "
+            "left out of the fit"
+        )
     n_high = int((~runs["low_data"]).sum())
     if n_high:
-        notes.append(f"{n_high} run(s) have D_F above {low_data_fraction:.0%} of D(N) (outside the low-data regime "
-                     "where the paper's law holds)")
+        notes.append(
+            f"{n_high} run(s) have D_F above {low_data_fraction:.0%} of D(N) (outside the low-data regime "
+            "where the paper's law holds)"
+        )
     notes.append("D counts tokens (bytes for the bundled ladder); the paper counts characters of Python")
-    return TransferResult(scratch_fit=sfit, runs=runs, params=params, intervals=intervals, level=interval,
-                          n_draws=B, method=used, scratch_range=(smin, smax),
-                          fraction_not_helping=float(np.mean(DT <= 0)),
-                          fraction_not_helping_interval=(float(flo), float(fhi)),
-                          ossification_region=_region(runs), scratch=sc, notes=tuple(notes), draws=pdraws)
+    return TransferResult(
+        scratch_fit=sfit,
+        runs=runs,
+        params=params,
+        intervals=intervals,
+        level=interval,
+        n_draws=B,
+        method=used,
+        scratch_range=(smin, smax),
+        fraction_not_helping=float(np.mean(DT <= 0)),
+        fraction_not_helping_interval=(float(flo), float(fhi)),
+        ossification_region=_region(runs),
+        scratch=sc,
+        notes=tuple(notes),
+        draws=pdraws,
+    )
 
 
-def simulate_transfer(*, k: float = 50.0, alpha: float = 0.5, beta: float = 0.3,
-                      scratch: Mapping[str, float] | None = None, params=(2.5e4, 5.7e4, 1.0e5, 2.2e5),
-                      scratch_tokens=None, finetune_tokens=None, noise: float = 0.01,
-                      seed: int = 0) -> pd.DataFrame:
+def simulate_transfer(
+    *,
+    k: float = 50.0,
+    alpha: float = 0.5,
+    beta: float = 0.3,
+    scratch: Mapping[str, float] | None = None,
+    params=(2.5e4, 5.7e4, 1.0e5, 2.2e5),
+    scratch_tokens=None,
+    finetune_tokens=None,
+    noise: float = 0.01,
+    seed: int = 0,
+) -> pd.DataFrame:
     """A transfer ladder with known truth: a Chinchilla from-scratch law and D_T = k D_F^alpha N^beta.
 
     Scratch runs: L(N, D) = E + A/N^a + B/D^b at ``scratch_tokens`` per size; fine-tuned runs
@@ -592,8 +726,9 @@ def _shown(ctx) -> bool:
     return {"scratch", "finetune"} <= st
 
 
-@register_section(_KEY, title="Transfer: effective data from pre-training", order=70,
-                  weight=lambda ctx: int(_shown(ctx)))
+@register_section(
+    _KEY, title="Transfer: effective data from pre-training", order=70, weight=lambda ctx: int(_shown(ctx))
+)
 def _report_section(ctx) -> Section | None:
     """Hernandez et al.'s effective data transferred, when the report's runs hold a transfer sweep."""
     if not _shown(ctx):
@@ -604,5 +739,13 @@ def _report_section(ctx) -> Section | None:
     return result.section(render=ctx.render)
 
 
-__all__ = [transfer.__name__, "TransferResult", "effective_data", "transfer_law", "multiplier", "split_stages",
-           "simulate_transfer", "PAPER_TEXT_TO_PYTHON"]
+__all__ = [
+    transfer.__name__,
+    "TransferResult",
+    "effective_data",
+    "transfer_law",
+    "multiplier",
+    "split_stages",
+    "simulate_transfer",
+    "PAPER_TEXT_TO_PYTHON",
+]

@@ -122,10 +122,17 @@ class CurveTrend:
         return len(self.x)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"key": {k: _plain(v) for k, v in self.key.items()}, "label": self.label, "fragile": self.fragile,
-                "labels_over_tau": dict(self.labels_over_tau), "n": self.n, "x": [float(v) for v in self.x],
-                "y": [float(v) for v in self.y], "se": [float(v) for v in self.se],
-                "evidence": _jsonable(self.evidence)}
+        return {
+            "key": {k: _plain(v) for k, v in self.key.items()},
+            "label": self.label,
+            "fragile": self.fragile,
+            "labels_over_tau": dict(self.labels_over_tau),
+            "n": self.n,
+            "x": [float(v) for v in self.x],
+            "y": [float(v) for v in self.y],
+            "se": [float(v) for v in self.se],
+            "evidence": _jsonable(self.evidence),
+        }
 
 
 @dataclass(frozen=True)
@@ -162,12 +169,21 @@ class TrendsResult(AnalysisResult):
         for c in self.curves:
             e = c.evidence
             tp = e.get("turning_point") or {}
-            rows.append({**{k: _plain(v) for k, v in c.key.items()}, "label": c.label,
-                         "fragile": "yes" if c.fragile else "", "n": c.n,
-                         "slope": _get(e, "slope", "slope"), "p_slope(BH)": _get(e, "slope", "p_adj"),
-                         "p_shape(BH)": _get(e, "shape", "p_adj"), "p_LM": _get(e, "lind_mehlum", "p"),
-                         "turning": tp.get("x"), "tau": _get(e, "noise", "tau"),
-                         "tau range": _fmt_range(_get(e, "noise", "tau_lo"), _get(e, "noise", "tau_hi"))})
+            rows.append(
+                {
+                    **{k: _plain(v) for k, v in c.key.items()},
+                    "label": c.label,
+                    "fragile": "yes" if c.fragile else "",
+                    "n": c.n,
+                    "slope": _get(e, "slope", "slope"),
+                    "p_slope(BH)": _get(e, "slope", "p_adj"),
+                    "p_shape(BH)": _get(e, "shape", "p_adj"),
+                    "p_LM": _get(e, "lind_mehlum", "p"),
+                    "turning": tp.get("x"),
+                    "tau": _get(e, "noise", "tau"),
+                    "tau range": _fmt_range(_get(e, "noise", "tau_lo"), _get(e, "noise", "tau_hi")),
+                }
+            )
         return pd.DataFrame(rows)
 
     def counts(self) -> dict[str, int]:
@@ -184,29 +200,46 @@ class TrendsResult(AnalysisResult):
 
     def summary(self) -> str:
         d = "higher is better" if self.higher_is_better else "lower is better"
-        lines = [f"Trends of '{self.metric}' ({d}) over log10 '{self.x}': {len(self.curves)} curve(s); "
-                 f"alpha = {self.alpha:g} after Benjamini-Hochberg across curves"]
+        lines = [
+            f"Trends of '{self.metric}' ({d}) over log10 '{self.x}': {len(self.curves)} curve(s); "
+            f"alpha = {self.alpha:g} after Benjamini-Hochberg across curves"
+        ]
         lines.append("labels: " + ", ".join(f"{k} {v}" for k, v in self.counts().items()))
         for c in self.curves:
-            lines.append(f"- {c.name}: {c.label}" + (" (fragile: " + ", ".join(
-                f"{k}={v}" for k, v in c.labels_over_tau.items()) + ")" if c.fragile else "")
-                + f" -- {c.evidence.get('reason', '')}")
+            lines.append(
+                f"- {c.name}: {c.label}"
+                + (
+                    " (fragile: " + ", ".join(f"{k}={v}" for k, v in c.labels_over_tau.items()) + ")"
+                    if c.fragile
+                    else ""
+                )
+                + f" -- {c.evidence.get('reason', '')}"
+            )
         lines += [f"note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"analysis": self.name, "metric": self.metric, "x": self.x, "by": list(self.by),
-                "higher_is_better": self.higher_is_better, "alpha": self.alpha, "counts": self.counts(),
-                "options": _jsonable(self.options), "notes": list(self.notes),
-                "curves": [c.to_dict() for c in self.curves]}
+        return {
+            "analysis": self.name,
+            "metric": self.metric,
+            "x": self.x,
+            "by": list(self.by),
+            "higher_is_better": self.higher_is_better,
+            "alpha": self.alpha,
+            "counts": self.counts(),
+            "options": _jsonable(self.options),
+            "notes": list(self.notes),
+            "curves": [c.to_dict() for c in self.curves],
+        }
 
     def figure(self, curves: Sequence[str] | None = None, *, max_panels: int = 24):
         """One panel per curve: points with their SD, the monotone and unimodal fits (or the logistic),
         chance, and the turning point with its interval."""
         chosen = [c for c in self.curves if curves is None or c.name in curves][:max_panels]
         if not chosen:
-            raise InvalidParameterError("TrendsResult.figure(): no curve to draw",
-                                        hint=f"choose among {[c.name for c in self.curves]}")
+            raise InvalidParameterError(
+                "TrendsResult.figure(): no curve to draw", hint=f"choose among {[c.name for c in self.curves]}"
+            )
         ncols = min(4, len(chosen))
         nrows = math.ceil(len(chosen) / ncols)
         with figure_context():
@@ -214,33 +247,54 @@ class TrendsResult(AnalysisResult):
             axes = np.atleast_1d(axes).ravel()
             for ax, c in zip(axes, chosen):
                 _draw_curve(ax, c, self.x, self.metric)
-            for ax in axes[len(chosen):]:
+            for ax in axes[len(chosen) :]:
                 ax.set_visible(False)
         return fig
 
     def section(self, render: FigureRenderer | None = None) -> Section:
         """Report section: the table of labels and evidence, then the figure."""
         render = render or FigureRenderer()
-        body = (f"<p>{escape(self.summary().splitlines()[0])}. Labels: "
-                f"{escape(', '.join(f'{k} {v}' for k, v in self.counts().items()))}.</p>"
-                + table_html(self.table(), caption="One row per curve: label, whether it is fragile in tau, "
-                                                   "BH-adjusted p-values, turning point (log10) and tau")
-                + render(self.figure(), "fig-trends", f"'{self.metric}' against {self.x} per curve, with the "
-                                                      "fitted shapes and turning points."))
+        body = (
+            f"<p>{escape(self.summary().splitlines()[0])}. Labels: "
+            f"{escape(', '.join(f'{k} {v}' for k, v in self.counts().items()))}.</p>"
+            + table_html(
+                self.table(),
+                caption="One row per curve: label, whether it is fragile in tau, "
+                "BH-adjusted p-values, turning point (log10) and tau",
+            )
+            + render(
+                self.figure(),
+                "fig-trends",
+                f"'{self.metric}' against {self.x} per curve, with the fitted shapes and turning points.",
+            )
+        )
         return Section("trends", self.title, body, figures=("fig-trends",))
 
 
 # ------------------------------------------------------------------------------------ public function
 
 
-def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "acc", *, x: str = "params",
-           by: Sequence[str] | str | None = None, higher_is_better: bool | None = None,
-           chance: float | Mapping[str, float] | str | None = None, chance_band: float = 0.02,
-           se: str | None = None, n_items: str | None = None, tau: float | str = "auto",
-           replicates: str | None = None, twins: Mapping[str, str] | None = None,
-           continuous: str | None = None, checkpoint: str = "final", covariate: str | None = None,
-           alpha: float = 0.05,
-           n_boot: int = 999, seed: int = 0) -> TrendsResult:
+def trends(
+    data: RunsTable | pd.DataFrame | str | os.PathLike,
+    metric: str = "acc",
+    *,
+    x: str = "params",
+    by: Sequence[str] | str | None = None,
+    higher_is_better: bool | None = None,
+    chance: float | Mapping[str, float] | str | None = None,
+    chance_band: float = 0.02,
+    se: str | None = None,
+    n_items: str | None = None,
+    tau: float | str = "auto",
+    replicates: str | None = None,
+    twins: Mapping[str, str] | None = None,
+    continuous: str | None = None,
+    checkpoint: str = "final",
+    covariate: str | None = None,
+    alpha: float = 0.05,
+    n_boot: int = 999,
+    seed: int = 0,
+) -> TrendsResult:
     """Label the trend of ``metric`` over log10 ``x`` for every curve (one per group of ``by``).
 
     Parameters
@@ -311,25 +365,38 @@ def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "ac
     if not 0 < alpha < 1:
         raise InvalidParameterError(f"trends(): alpha must be in (0, 1); got {alpha!r}", hint="e.g. alpha=0.05")
     if checkpoint not in ("final", "all"):
-        raise InvalidParameterError(f"trends(): checkpoint must be 'final' or 'all'; got {checkpoint!r}",
-                                    hint="checkpoint='final' keeps each model's last checkpoint")
+        raise InvalidParameterError(
+            f"trends(): checkpoint must be 'final' or 'all'; got {checkpoint!r}",
+            hint="checkpoint='final' keeps each model's last checkpoint",
+        )
     if not (tau == "auto" or (isinstance(tau, (int, float)) and tau >= 0)):
-        raise InvalidParameterError(f"trends(): tau must be 'auto' or a number >= 0; got {tau!r}",
-                                    hint="tau='auto' estimates it")
+        raise InvalidParameterError(
+            f"trends(): tau must be 'auto' or a number >= 0; got {tau!r}", hint="tau='auto' estimates it"
+        )
     frame, source = _load(data)
     notes: list[str] = []
     frame, value_col, se_col, cont_col = _select_metric(frame, metric, se, continuous, source, notes)
     if x not in frame:
-        raise DataError(f"scale column '{x}' is not in the table", source=source, column=x, kind="missing-column",
-                        hint=f"{_close(x, frame.columns)}; choose it with x= (CLI: --x) or rename with --map {x}=<col>")
+        raise DataError(
+            f"scale column '{x}' is not in the table",
+            source=source,
+            column=x,
+            kind="missing-column",
+            hint=f"{_close(x, frame.columns)}; choose it with x= (CLI: --x) or rename with --map {x}=<col>",
+        )
     by_cols = _resolve_by(frame, by, source)
     if higher_is_better is None:
         higher_is_better = _direction_from_table(frame, metric)
     frame = _clean(frame, x, value_col, source, notes)
     if covariate is not None:
         if covariate not in frame:
-            raise DataError(f"covariate column '{covariate}' is not in the table", source=source, column=covariate,
-                            kind="missing-column", hint=_close(covariate, frame.columns) + " (CLI: --covariate)")
+            raise DataError(
+                f"covariate column '{covariate}' is not in the table",
+                source=source,
+                column=covariate,
+                kind="missing-column",
+                hint=_close(covariate, frame.columns) + " (CLI: --covariate)",
+            )
         cz = pd.to_numeric(frame[covariate], errors="coerce")
         ok = cz.notna() & (cz > 0)
         if (~ok).any():
@@ -340,11 +407,21 @@ def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "ac
     chance_of = _chance_lookup(chance, frame, by_cols, source)
     n_col = n_items
     if n_col is not None and n_col not in frame:
-        raise DataError(f"n_items column '{n_col}' is not in the table", source=source, column=n_col,
-                        kind="missing-column", hint=_close(n_col, frame.columns))
+        raise DataError(
+            f"n_items column '{n_col}' is not in the table",
+            source=source,
+            column=n_col,
+            kind="missing-column",
+            hint=_close(n_col, frame.columns),
+        )
     if replicates is not None and replicates not in frame:
-        raise DataError(f"replicates column '{replicates}' is not in the table", source=source, column=replicates,
-                        kind="missing-column", hint=_close(replicates, frame.columns))
+        raise DataError(
+            f"replicates column '{replicates}' is not in the table",
+            source=source,
+            column=replicates,
+            kind="missing-column",
+            hint=_close(replicates, frame.columns),
+        )
     sign = 1.0 if higher_is_better else -1.0
     bounded = frame[value_col].between(0, 1).all()
 
@@ -356,8 +433,9 @@ def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "ac
         panel = None
         if covariate is not None:
             rows, panel = _split_panel(rows, x, covariate, value_col, se_col, sign, bounded)
-        curves_in.append(_prepare_curve(keyd, rows, x, value_col, se_col, n_col, replicates, cont_col, sign,
-                                        bounded, source))
+        curves_in.append(
+            _prepare_curve(keyd, rows, x, value_col, se_col, n_col, replicates, cont_col, sign, bounded, source)
+        )
         curves_in[-1]["panel"] = panel
     if twins:
         _twin_tau(curves_in, twins, by_cols, notes)
@@ -374,12 +452,15 @@ def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "ac
     results = []
     labels_by_scenario = {}
     for s in ("tau_lo", "tau", "tau_hi"):
-        p_slope = st.benjamini_hochberg([c["raw"][s]["slope"]["p"] if c["raw"][s]["slope"] else np.nan
-                                         for c in curves_in])
-        p_shape = st.benjamini_hochberg([c["raw"][s]["shape"]["p"] if c["raw"][s]["shape"] else np.nan
-                                         for c in curves_in])
-        labels_by_scenario[s] = [_label(c, c["raw"][s], ps, ph, alpha, chance_band)
-                                 for c, ps, ph in zip(curves_in, p_slope, p_shape)]
+        p_slope = st.benjamini_hochberg(
+            [c["raw"][s]["slope"]["p"] if c["raw"][s]["slope"] else np.nan for c in curves_in]
+        )
+        p_shape = st.benjamini_hochberg(
+            [c["raw"][s]["shape"]["p"] if c["raw"][s]["shape"] else np.nan for c in curves_in]
+        )
+        labels_by_scenario[s] = [
+            _label(c, c["raw"][s], ps, ph, alpha, chance_band) for c, ps, ph in zip(curves_in, p_slope, p_shape)
+        ]
         for c, ps, ph in zip(curves_in, p_slope, p_shape):
             c["raw"][s]["p_slope_adj"], c["raw"][s]["p_shape_adj"] = ps, ph
     for i, c in enumerate(curves_in):
@@ -389,16 +470,42 @@ def trends(data: RunsTable | pd.DataFrame | str | os.PathLike, metric: str = "ac
         evidence = _evidence(c, c["raw"]["tau"], reason, higher_is_better)
         if cont_col is not None:
             evidence["metric_check"] = _metric_check(c, label, cont_col)
-        results.append(CurveTrend(key=c["key"], label=label, fragile=fragile, labels_over_tau=over,
-                                  x=tuple(float(v) for v in c["xraw"]), y=tuple(float(v) for v in c["y"]),
-                                  se=tuple(float(v) for v in c["se"]), evidence=evidence,
-                                  continuous=None if c["cont"] is None else tuple(float(v) for v in c["cont"]),
-                                  fits=_fitted_curves(c["raw"]["tau"], label)))
-    opts = {"chance_band": chance_band, "tau": tau, "n_boot": n_boot, "seed": seed, "checkpoint": checkpoint,
-            "replicates": replicates, "twins": dict(twins or {}), "continuous": continuous, "source": source,
-            "covariate": covariate}
-    return TrendsResult(curves=results, metric=metric, x=x, higher_is_better=bool(higher_is_better), alpha=alpha,
-                        by=tuple(by_cols), notes=tuple(notes), options=opts)
+        results.append(
+            CurveTrend(
+                key=c["key"],
+                label=label,
+                fragile=fragile,
+                labels_over_tau=over,
+                x=tuple(float(v) for v in c["xraw"]),
+                y=tuple(float(v) for v in c["y"]),
+                se=tuple(float(v) for v in c["se"]),
+                evidence=evidence,
+                continuous=None if c["cont"] is None else tuple(float(v) for v in c["cont"]),
+                fits=_fitted_curves(c["raw"]["tau"], label),
+            )
+        )
+    opts = {
+        "chance_band": chance_band,
+        "tau": tau,
+        "n_boot": n_boot,
+        "seed": seed,
+        "checkpoint": checkpoint,
+        "replicates": replicates,
+        "twins": dict(twins or {}),
+        "continuous": continuous,
+        "source": source,
+        "covariate": covariate,
+    }
+    return TrendsResult(
+        curves=results,
+        metric=metric,
+        x=x,
+        higher_is_better=bool(higher_is_better),
+        alpha=alpha,
+        by=tuple(by_cols),
+        notes=tuple(notes),
+        options=opts,
+    )
 
 
 # ------------------------------------------------------------------------------------ input
@@ -413,43 +520,59 @@ def _load(data) -> tuple[pd.DataFrame, str]:
         frame = read_table(Path(data))
         frame.columns = [str(c).strip() for c in frame.columns]
         return frame, str(data)
-    raise InvalidParameterError(f"trends(): data must be a path, DataFrame or RunsTable; got {type(data).__name__}",
-                                hint="pass the path of a CSV/JSONL/Parquet table or a DataFrame")
+    raise InvalidParameterError(
+        f"trends(): data must be a path, DataFrame or RunsTable; got {type(data).__name__}",
+        hint="pass the path of a CSV/JSONL/Parquet table or a DataFrame",
+    )
 
 
 def _close(name: str, columns) -> str:
     close = difflib.get_close_matches(name, [str(c) for c in columns], n=3, cutoff=0.5)
-    return (f"did you mean {', '.join(repr(c) for c in close)}?" if close else "check the name") + \
-        f" (columns: {list(columns)[:30]})"
+    return (
+        f"did you mean {', '.join(repr(c) for c in close)}?" if close else "check the name"
+    ) + f" (columns: {list(columns)[:30]})"
 
 
 def _select_metric(frame, metric, se, continuous, source, notes):
     cont_col = None
     if metric in frame:
         value_col = metric
-        se_col = se if se is not None else next((c for c in (f"{metric}_stderr", f"{metric}_se", "stderr", "se")
-                                                 if c in frame), None)
+        se_col = (
+            se
+            if se is not None
+            else next((c for c in (f"{metric}_stderr", f"{metric}_se", "stderr", "se") if c in frame), None)
+        )
         if continuous is not None:
             if continuous not in frame:
-                raise DataError(f"continuous metric '{continuous}' is not a column", source=source,
-                                column=continuous, kind="missing-column",
-                                hint=_close(continuous, frame.columns) + "; choose it with continuous= (CLI: "
-                                "--continuous)")
+                raise DataError(
+                    f"continuous metric '{continuous}' is not a column",
+                    source=source,
+                    column=continuous,
+                    kind="missing-column",
+                    hint=_close(continuous, frame.columns) + "; choose it with continuous= (CLI: --continuous)",
+                )
             cont_col = continuous
     elif "metric" in frame and "value" in frame:
         names = frame["metric"].astype(str)
         if not (names == metric).any():
-            raise DataError(f"metric '{metric}' is neither a column nor a value of the 'metric' column",
-                            source=source, column="metric", kind="missing-column",
-                            hint=f"metrics in this table: {sorted(names.unique())[:20]}; choose one with "
-                                 "metric= (CLI: --metric)")
+            raise DataError(
+                f"metric '{metric}' is neither a column nor a value of the 'metric' column",
+                source=source,
+                column="metric",
+                kind="missing-column",
+                hint=f"metrics in this table: {sorted(names.unique())[:20]}; choose one with metric= (CLI: --metric)",
+            )
         keys = [c for c in frame.columns if c not in ("metric", "value", "stderr")]
         main = frame[names == metric].copy()
         if continuous is not None:
             if not (names == continuous).any():
-                raise DataError(f"continuous metric '{continuous}' is not a value of the 'metric' column",
-                                source=source, column="metric", kind="missing-column",
-                                hint=f"metrics in this table: {sorted(names.unique())[:20]}")
+                raise DataError(
+                    f"continuous metric '{continuous}' is not a value of the 'metric' column",
+                    source=source,
+                    column="metric",
+                    kind="missing-column",
+                    hint=f"metrics in this table: {sorted(names.unique())[:20]}",
+                )
             cont = frame[names == continuous][keys + ["value"]].rename(columns={"value": "__continuous"})
             main = main.merge(cont, on=keys, how="left")
             cont_col = "__continuous"
@@ -458,11 +581,21 @@ def _select_metric(frame, metric, se, continuous, source, notes):
         se_col = se if se is not None else ("stderr" if "stderr" in frame else None)
         notes.append(f"long table: rows with metric == '{metric}'")
     else:
-        raise DataError(f"metric '{metric}' is not a column", source=source, column=metric, kind="missing-column",
-                        hint=_close(metric, frame.columns) + "; choose it with metric= (CLI: --metric)")
+        raise DataError(
+            f"metric '{metric}' is not a column",
+            source=source,
+            column=metric,
+            kind="missing-column",
+            hint=_close(metric, frame.columns) + "; choose it with metric= (CLI: --metric)",
+        )
     if se_col is not None and se_col not in frame:
-        raise DataError(f"standard-error column '{se_col}' is not in the table", source=source, column=se_col,
-                        kind="missing-column", hint=_close(se_col, frame.columns) + " (CLI: --se)")
+        raise DataError(
+            f"standard-error column '{se_col}' is not in the table",
+            source=source,
+            column=se_col,
+            kind="missing-column",
+            hint=_close(se_col, frame.columns) + " (CLI: --se)",
+        )
     return frame, value_col, se_col, cont_col
 
 
@@ -481,8 +614,13 @@ def _resolve_by(frame, by, source) -> list[str]:
             if c == "family" and "model_family" in frame:
                 c = "model_family"
             else:
-                raise DataError(f"grouping column '{c}' is not in the table", source=source, column=c,
-                                kind="missing-column", hint=_close(c, frame.columns) + "; choose with by= (CLI: --by)")
+                raise DataError(
+                    f"grouping column '{c}' is not in the table",
+                    source=source,
+                    column=c,
+                    kind="missing-column",
+                    hint=_close(c, frame.columns) + "; choose with by= (CLI: --by)",
+                )
         out.append(c)
     return out
 
@@ -501,8 +639,14 @@ def _clean(frame, x, value_col, source, notes):
         bad = conv.isna() & frame[col].notna()
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"cannot parse {frame[col].iloc[i]!r} as a number", source=source, row=i + 1, column=col,
-                            kind="unparseable-number", hint="write plain numbers such as 1.2e9")
+            raise DataError(
+                f"cannot parse {frame[col].iloc[i]!r} as a number",
+                source=source,
+                row=i + 1,
+                column=col,
+                kind="unparseable-number",
+                hint="write plain numbers such as 1.2e9",
+            )
         frame[col] = conv
     keep = frame[value_col].notna() & np.isfinite(frame[value_col])
     if (~keep).any():
@@ -513,8 +657,13 @@ def _clean(frame, x, value_col, source, notes):
         notes.append(f"{int((~ok).sum())} row(s) with missing or non-positive '{x}' dropped (log scale)")
     frame = frame[ok]
     if frame.empty:
-        raise DataError(f"no row has both a value of '{value_col}' and a positive '{x}'", source=source, column=x,
-                        kind="empty", hint="check the metric and scale columns")
+        raise DataError(
+            f"no row has both a value of '{value_col}' and a positive '{x}'",
+            source=source,
+            column=x,
+            kind="empty",
+            hint="check the metric and scale columns",
+        )
     return frame.reset_index(drop=True)
 
 
@@ -528,8 +677,10 @@ def _final_checkpoints(frame, x, by_cols, notes):
     last = frame.groupby(keys, dropna=False)["__step"].transform("max")
     kept = frame[frame["__step"] == last].drop(columns="__step")
     if len(kept) < len(frame):
-        notes.append(f"final checkpoint of each model kept ({len(frame) - len(kept)} earlier rows dropped; "
-                     "checkpoint='all' keeps them)")
+        notes.append(
+            f"final checkpoint of each model kept ({len(frame) - len(kept)} earlier rows dropped; "
+            "checkpoint='all' keeps them)"
+        )
     return kept
 
 
@@ -540,8 +691,13 @@ def _chance_lookup(chance, frame, by_cols, source):
         return lambda key: float(chance)
     if isinstance(chance, str):
         if chance not in frame:
-            raise DataError(f"chance column '{chance}' is not in the table", source=source, column=chance,
-                            kind="missing-column", hint=_close(chance, frame.columns) + "; or give a number")
+            raise DataError(
+                f"chance column '{chance}' is not in the table",
+                source=source,
+                column=chance,
+                kind="missing-column",
+                hint=_close(chance, frame.columns) + "; or give a number",
+            )
         table = {}
         for keyv, rows in frame.groupby(by_cols, dropna=False) if by_cols else [((), frame)]:
             keyv = keyv if isinstance(keyv, tuple) else (keyv,)
@@ -554,6 +710,7 @@ def _chance_lookup(chance, frame, by_cols, source):
             if str(v) in mapping:
                 return mapping[str(v)]
         return mapping.get("*")
+
     return look
 
 
@@ -576,14 +733,30 @@ def _prepare_curve(key, rows, x, value_col, se_col, n_col, replicates, cont_col,
     if ux.size < xv.size:
         if replicates is None:
             dup = pd.Series(xv).duplicated(keep=False).to_numpy()
-            raise DataError(f"curve {key or '(all rows)'} has {int(dup.sum())} rows sharing a value of '{x}' "
-                            f"(e.g. {x}={xv[dup][0]:g})", source=source, column=x, kind="duplicate-rows",
-                            hint="add the column that tells them apart to by= (CLI: --by), name the replicate "
-                                 "column with replicates= (CLI: --replicates seed), or keep one checkpoint per "
-                                 "model (checkpoint='final')")
+            raise DataError(
+                f"curve {key or '(all rows)'} has {int(dup.sum())} rows sharing a value of '{x}' "
+                f"(e.g. {x}={xv[dup][0]:g})",
+                source=source,
+                column=x,
+                kind="duplicate-rows",
+                hint="add the column that tells them apart to by= (CLI: --by), name the replicate "
+                "column with replicates= (CLI: --replicates seed), or keep one checkpoint per "
+                "model (checkpoint='final')",
+            )
         xv, y, se, cont, rep_tau = _pool_replicates(xv, y, se, cont)
-    return {"key": key, "xraw": xv, "x": np.log10(xv), "y": y, "g": sign * y, "se": se, "has_se": has_se,
-            "cont": cont, "rep_tau": rep_tau, "twin_tau": None, "sign": sign}
+    return {
+        "key": key,
+        "xraw": xv,
+        "x": np.log10(xv),
+        "y": y,
+        "g": sign * y,
+        "se": se,
+        "has_se": has_se,
+        "cont": cont,
+        "rep_tau": rep_tau,
+        "twin_tau": None,
+        "sign": sign,
+    }
 
 
 def _floor_binomial_se(y, se, n):
@@ -632,8 +805,10 @@ def _chi2_tau(s2, mean_se2, df, factor, level=0.9):
 def _twin_tau(curves, twins, by_cols, notes):
     fam_col = next((c for c in by_cols if c in ("family", "model_family")), None)
     if fam_col is None:
-        raise InvalidParameterError("trends(): twins= needs a family column among by=",
-                                    hint="add family (or model_family) to by= (CLI: --by task,family)")
+        raise InvalidParameterError(
+            "trends(): twins= needs a family column among by=",
+            hint="add family (or model_family) to by= (CLI: --by task,family)",
+        )
     index = {tuple((k, v) for k, v in c["key"].items()): c for c in curves}
     pairs = {**{str(a): str(b) for a, b in twins.items()}, **{str(b): str(a) for a, b in twins.items()}}
     used = 0
@@ -679,8 +854,13 @@ def _estimate_tau(c, tau):
         name, (t, lo, hi) = min(cands, key=lambda kv: kv[1][0] if np.isfinite(kv[1][0]) else np.inf)
         if not np.isfinite(t):
             name, (t, lo, hi) = "quadratic", paule
-        c["tau_info"] = {"tau": t, "tau_lo": lo, "tau_hi": hi, "source": f"residuals of a {name} fit",
-                         "df": n - (3 if name == "quadratic" else 3)}
+        c["tau_info"] = {
+            "tau": t,
+            "tau_lo": lo,
+            "tau_hi": hi,
+            "source": f"residuals of a {name} fit",
+            "df": n - (3 if name == "quadratic" else 3),
+        }
         c["tau_estimated"] = True
     else:  # 3 points: a line's residual
         x = c["x"] - c["x"].mean()
@@ -708,30 +888,40 @@ def _tau_logistic(c, se2):
         df = len(g) - fit["n_params"]
         if df < 1:
             return float("nan"), float("nan"), float("nan")
-        r2 = r ** 2
+        r2 = r**2
         se2f = np.maximum(se2, 1e-12)
 
         def solve(target, r2=r2, se2f=se2f):
             def q(v):
                 return float(np.sum(r2 / (se2f + v)))
+
             if q(0.0) <= target:
                 return 0.0
             top = float(np.sum(r2)) / max(target, 1e-9) * 10 + 1e-12
             return optimize.brentq(lambda v: q(v) - target, 0.0, top)
 
         t2 = solve(df)
-        t, lo, hi = math.sqrt(t2), math.sqrt(solve(stats.chi2.ppf(0.95, df))), math.sqrt(solve(stats.chi2.ppf(0.05,
-                                                                                                                 df)))
+        t, lo, hi = (
+            math.sqrt(t2),
+            math.sqrt(solve(stats.chi2.ppf(0.95, df))),
+            math.sqrt(solve(stats.chi2.ppf(0.05, df))),
+        )
         var = se2 + t2 + 1e-12
     return t, lo, hi
 
 
 def _tests(c, scenario, n_boot, rng) -> dict:
     n = len(c["x"])
-    out: dict[str, Any] = {"slope": None, "shape": None, "lind_mehlum": None, "two_lines": None,
-                           "emergence": None, "n": n}
+    out: dict[str, Any] = {
+        "slope": None,
+        "shape": None,
+        "lind_mehlum": None,
+        "two_lines": None,
+        "emergence": None,
+        "n": n,
+    }
     tau = c["tau_info"][scenario]
-    var = c["se"] ** 2 + tau ** 2
+    var = c["se"] ** 2 + tau**2
     var = np.maximum(var, 1e-18)
     out["var"] = var
     out["tau"] = tau
@@ -747,7 +937,9 @@ def _tests(c, scenario, n_boot, rng) -> dict:
     if c.get("panel") is not None:
         b, se_b, dfp, tp = _panel_slope(c["panel"], scenario)
         use_t, df_slope = tp > 0, dfp
-        what = f"size effect at the last checkpoint of y ~ log x * log {c['panel']['name']} ({len(c['panel']['g'])} rows)"
+        what = (
+            f"size effect at the last checkpoint of y ~ log x * log {c['panel']['name']} ({len(c['panel']['g'])} rows)"
+        )
     else:
         b, se_b = float(line.coef[1]), float(math.sqrt(max(line.cov[1, 1], 1e-300)))
         df_slope = n - 2
@@ -756,8 +948,16 @@ def _tests(c, scenario, n_boot, rng) -> dict:
     p = float(2 * (stats.t.sf(abs(z), df_slope) if use_t else stats.norm.sf(abs(z))))
     w = 1.0 / var
     _, direction, rss_up, rss_down = st.monotone_fit(g, w)
-    out["slope"] = {"slope": b, "se": se_b, "z": z, "p": p, "isotonic": direction, "chi2_line": line.chi2,
-                    "test": what, "tails": f"t({df_slope})" if use_t else "normal"}
+    out["slope"] = {
+        "slope": b,
+        "se": se_b,
+        "z": z,
+        "p": p,
+        "isotonic": direction,
+        "chi2_line": line.chi2,
+        "test": what,
+        "tails": f"t({df_slope})" if use_t else "normal",
+    }
     out["line_fitted"] = line.fitted
     if n >= _MIN_SHAPE_POINTS:
         lrt = st.shape_lrt(g, var, n_boot=n_boot, rng=rng)
@@ -779,9 +979,13 @@ def _split_panel(rows, x, covariate, value_col, se_col, sign, bounded):
     se = np.where(np.isfinite(se), se, 0.0)
     if se_col and bounded:
         se = _floor_binomial_se(rows[value_col].to_numpy(dtype=float), se, None)
-    panel = {"name": covariate, "x": np.log10(rows[x].to_numpy(dtype=float)),
-             "z": np.log10(rows[covariate].to_numpy(dtype=float)),
-             "g": sign * rows[value_col].to_numpy(dtype=float), "se2": np.where(np.isfinite(se), se, 0.0) ** 2}
+    panel = {
+        "name": covariate,
+        "x": np.log10(rows[x].to_numpy(dtype=float)),
+        "z": np.log10(rows[covariate].to_numpy(dtype=float)),
+        "g": sign * rows[value_col].to_numpy(dtype=float),
+        "se2": np.where(np.isfinite(se), se, 0.0) ** 2,
+    }
     return final, panel
 
 
@@ -799,7 +1003,7 @@ def _panel_slope(panel, scenario):
         panel["tau"] = {"tau": t, "tau_lo": lo, "tau_hi": hi}
     tau = panel["tau"][scenario]
     tau = float(tau) if np.isfinite(tau) else 0.0
-    fit = st.wls(X, panel["g"], panel["se2"] + tau ** 2 + 1e-18)
+    fit = st.wls(X, panel["g"], panel["se2"] + tau**2 + 1e-18)
     grad = np.array([0.0, 1.0, 0.0, zlast])
     b = float(grad @ fit.coef)
     se = float(math.sqrt(max(grad @ fit.cov @ grad, 1e-300)))
@@ -812,9 +1016,16 @@ def _emergence(c, var, chi2_line) -> dict:
     fit = st.fit_logistic(x, g, var, c.get("chance_g"))
     bic_line = chi2_line + 2 * math.log(n)
     bic_log = fit["chi2"] + fit["n_params"] * math.log(n)
-    return {"x0": fit["x0"], "k": fit["k"], "floor": fit["floor"], "height": fit["height"],
-            "delta_bic": bic_line - bic_log, "fitted": fit["fitted"], "width": 2 * math.log(9) / fit["k"],
-            "score": st.emergence_score(g)}
+    return {
+        "x0": fit["x0"],
+        "k": fit["k"],
+        "floor": fit["floor"],
+        "height": fit["height"],
+        "delta_bic": bic_line - bic_log,
+        "fitted": fit["fitted"],
+        "width": 2 * math.log(9) / fit["k"],
+        "score": st.emergence_score(g),
+    }
 
 
 def _label(c, raw, p_slope, p_shape, alpha, band) -> tuple[str, str]:
@@ -826,8 +1037,10 @@ def _label(c, raw, p_slope, p_shape, alpha, band) -> tuple[str, str]:
     if c.get("chance_g") is not None:
         dev = np.abs(g - c["chance_g"])
         if np.all(dev <= 2 * c["se"] + band):
-            return "flat", (f"sits at chance: every point within 2 SE + {band:g} of chance {c['chance']:g} "
-                            f"(largest gap {dev.max():.3g})")
+            return "flat", (
+                f"sits at chance: every point within 2 SE + {band:g} of chance {c['chance']:g} "
+                f"(largest gap {dev.max():.3g})"
+            )
     shape = raw["shape"]
     if shape is not None and np.isfinite(p_shape) and p_shape < alpha:
         kind = shape["kind"]
@@ -838,8 +1051,11 @@ def _label(c, raw, p_slope, p_shape, alpha, band) -> tuple[str, str]:
         s = float(np.median(sd))
         arm_l, arm_r = abs(ext - f[0]), abs(ext - f[-1])
         lm, tl = raw["lind_mehlum"], raw["two_lines"]
-        second = [name for name, r in (("Lind-Mehlum", lm), ("two lines", tl))
-                  if r is not None and r["p"] < alpha and (name != "Lind-Mehlum" or r["kind"] == kind)]
+        second = [
+            name
+            for name, r in (("Lind-Mehlum", lm), ("two lines", tl))
+            if r is not None and r["p"] < alpha and (name != "Lind-Mehlum" or r["kind"] == kind)
+        ]
         lab = "inverted-U" if kind == "peak" else "U"
         if not second:
             why = f"{lab} by the shape test (p={p_shape:.2g}) but no second opinion agrees"
@@ -848,8 +1064,10 @@ def _label(c, raw, p_slope, p_shape, alpha, band) -> tuple[str, str]:
         elif min(arm_l, arm_r) < 2 * s:
             why = f"{lab} by the shape test but an arm moves by {min(arm_l, arm_r):.3g} < 2 SD ({2 * s:.3g})"
         else:
-            return lab, (f"unimodal beats monotone (BH p={p_shape:.2g}), confirmed by {' and '.join(second)}; "
-                         f"arms {arm_l:.3g} and {arm_r:.3g}")
+            return lab, (
+                f"unimodal beats monotone (BH p={p_shape:.2g}), confirmed by {' and '.join(second)}; "
+                f"arms {arm_l:.3g} and {arm_r:.3g}"
+            )
     else:
         why = None
     em = raw["emergence"]
@@ -860,19 +1078,25 @@ def _label(c, raw, p_slope, p_shape, alpha, band) -> tuple[str, str]:
         low = (xs < em["x0"]) & (np.abs(g - floor) <= np.maximum(2 * sd, band))
         high = (xs > em["x0"]) & (g - floor > np.maximum(2 * sd, band))
         if inside and low.sum() >= 2 and high.sum() >= 2:
-            return "emergent", (f"logistic in log-scale beats a line (delta BIC {em['delta_bic']:.1f}), midpoint "
-                                f"10^{em['x0']:.2f} inside the data, {int(low.sum())} model(s) at the floor and "
-                                f"{int(high.sum())} above")
+            return "emergent", (
+                f"logistic in log-scale beats a line (delta BIC {em['delta_bic']:.1f}), midpoint "
+                f"10^{em['x0']:.2f} inside the data, {int(low.sum())} model(s) at the floor and "
+                f"{int(high.sum())} above"
+            )
     slope = raw["slope"]
     if np.isfinite(p_slope) and p_slope < alpha:
         want = "up" if slope["slope"] > 0 else "down"
         if slope["isotonic"] == want:
             return ("positive" if want == "up" else "inverse"), (
                 f"slope {slope['slope']:+.3g} per decade (BH p={p_slope:.2g}), isotonic fit {want}"
-                + (f"; not a shape: {why}" if why else ""))
+                + (f"; not a shape: {why}" if why else "")
+            )
         return "flat", f"slope test (p={p_slope:.2g}) and isotonic direction disagree"
-    return "flat", (f"no significant slope (BH p={p_slope:.2g})" + (f"; {why}" if why else "")
-                    + ("" if raw["shape"] is not None else f"; too few sizes for a shape test (n={n})"))
+    return "flat", (
+        f"no significant slope (BH p={p_slope:.2g})"
+        + (f"; {why}" if why else "")
+        + ("" if raw["shape"] is not None else f"; too few sizes for a shape test (n={n})")
+    )
 
 
 def _evidence(c, raw, reason, hib) -> dict:
@@ -880,27 +1104,42 @@ def _evidence(c, raw, reason, hib) -> dict:
     se_kind = "binomial/reported SE" if c["has_se"] else "no SE given"
     ev: dict[str, Any] = {
         "reason": reason,
-        "noise": {"model": f"var_i = se_i^2 + tau^2 ({se_kind}; tau {ti['source']})", "tau": ti["tau"],
-                  "tau_lo": ti["tau_lo"], "tau_hi": ti["tau_hi"], "tau_source": ti["source"],
-                  "median_se": float(np.median(c["se"])) if len(c["se"]) else None},
+        "noise": {
+            "model": f"var_i = se_i^2 + tau^2 ({se_kind}; tau {ti['source']})",
+            "tau": ti["tau"],
+            "tau_lo": ti["tau_lo"],
+            "tau_hi": ti["tau_hi"],
+            "tau_source": ti["source"],
+            "median_se": float(np.median(c["se"])) if len(c["se"]) else None,
+        },
         "direction": "higher is better" if hib else "lower is better",
         "chance": c.get("chance"),
     }
     if raw["slope"]:
-        ev["slope"] = {**raw["slope"], "p_adj": raw["p_slope_adj"], "orientation": "per decade, oriented so that "
-                       "positive = better"}
+        ev["slope"] = {
+            **raw["slope"],
+            "p_adj": raw["p_slope_adj"],
+            "orientation": "per decade, oriented so that positive = better",
+        }
     if raw["shape"]:
-        ev["shape"] = {**raw["shape"], "p_adj": raw["p_shape_adj"], "test": "unimodal vs monotone WLS, "
-                       "parametric bootstrap"}
+        ev["shape"] = {
+            **raw["shape"],
+            "p_adj": raw["p_shape_adj"],
+            "test": "unimodal vs monotone WLS, parametric bootstrap",
+        }
     if raw["lind_mehlum"]:
         lm = raw["lind_mehlum"]
         ev["lind_mehlum"] = {k: lm[k] for k in ("kind", "p", "t_lo", "t_hi")}
         lo, hi = lm["turning_ci"]
         tp = lm["turning_point"]
         inside = c["x"].min() <= tp <= c["x"].max() if np.isfinite(tp) else False
-        ev["turning_point"] = {"x": _finite(tp), "log10_ci90": [_finite(lo), _finite(hi)],
-                               "value": _finite(10 ** tp) if np.isfinite(tp) and abs(tp) < 300 else None,
-                               "inside_data": bool(inside), "method": "quadratic vertex, Fieller interval"}
+        ev["turning_point"] = {
+            "x": _finite(tp),
+            "log10_ci90": [_finite(lo), _finite(hi)],
+            "value": _finite(10**tp) if np.isfinite(tp) and abs(tp) < 300 else None,
+            "inside_data": bool(inside),
+            "method": "quadratic vertex, Fieller interval",
+        }
     if raw["two_lines"]:
         ev["two_lines"] = raw["two_lines"]
     if raw["emergence"]:
@@ -933,8 +1172,13 @@ def _metric_check(c, label, cont_col) -> dict:
     span = float(x.max() - x.min())
     _, direction, _, _ = st.monotone_fit(g, 1 / var)
     smooth = direction == "up" and (dbic < 2 or width >= 0.5 * span)
-    out = {"applies": True, "continuous_smooth": bool(smooth), "delta_bic": dbic, "width_decades": width,
-           "score": st.emergence_score(g)}
+    out = {
+        "applies": True,
+        "continuous_smooth": bool(smooth),
+        "delta_bic": dbic,
+        "width_decades": width,
+        "score": st.emergence_score(g),
+    }
     if label == "emergent" and smooth:
         out["verdict"] = "metric-induced: the continuous metric improves smoothly while the accuracy jumps"
     elif label == "emergent":
@@ -965,14 +1209,17 @@ def _draw_curve(ax, c: CurveTrend, xname: str, metric: str) -> None:
     y = np.array(c.y)
     e = c.evidence
     tau = (e.get("noise") or {}).get("tau") or 0.0
-    sd = np.sqrt(np.array(c.se) ** 2 + tau ** 2)
+    sd = np.sqrt(np.array(c.se) ** 2 + tau**2)
     ax.errorbar(x, y, yerr=sd, fmt="o", color="0.15", ms=3.5, lw=0.8, capsize=2, label="data (±SD)")
     sign = 1.0 if e.get("direction") == "higher is better" else -1.0
     if e.get("chance") is not None:
         ax.axhline(e["chance"], color="0.5", ls=":", lw=1, label="chance")
     fits = c.fits
-    for name, style in (("monotone", dict(color="C0", ls="--", lw=1.1, drawstyle="steps-mid")),
-                        ("unimodal", dict(color="C3", lw=1.3)), ("logistic", dict(color="C2", lw=1.3))):
+    for name, style in (
+        ("monotone", dict(color="C0", ls="--", lw=1.1, drawstyle="steps-mid")),
+        ("unimodal", dict(color="C3", lw=1.3)),
+        ("logistic", dict(color="C2", lw=1.3)),
+    ):
         if name in fits:
             ax.plot(x, sign * np.asarray(fits[name]), label=name, **style)  # fits are oriented: back to y
     tp = e.get("turning_point")
@@ -981,7 +1228,7 @@ def _draw_curve(ax, c: CurveTrend, xname: str, metric: str) -> None:
         xl = np.log10(x)
         lo = max(lo if lo is not None else -np.inf, xl.min())
         hi = min(hi if hi is not None else np.inf, xl.max())
-        ax.axvspan(10 ** lo, 10 ** hi, color="C3", alpha=0.12, lw=0)
+        ax.axvspan(10**lo, 10**hi, color="C3", alpha=0.12, lw=0)
         ax.axvline(10 ** tp["x"], color="C3", lw=0.8, ls="-.")
     set_scale(ax, "x", x, force_log=True)
     ax.set_title(f"{c.name}: {c.label}" + (" (fragile)" if c.fragile else ""), fontsize=8.5)
@@ -1034,8 +1281,9 @@ def _report_options(ctx):
     return dict(opts) if isinstance(opts, Mapping) else None
 
 
-@register_section("trends", title="Downstream trends", order=65,
-                  weight=lambda ctx: int(_report_options(ctx) is not None))
+@register_section(
+    "trends", title="Downstream trends", order=65, weight=lambda ctx: int(_report_options(ctx) is not None)
+)
 def _report_section(ctx) -> Section | None:
     """Trend labels of the report's data, when the report is asked for them (``options["trends"]``)."""
     opts = _report_options(ctx)

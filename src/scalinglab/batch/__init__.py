@@ -28,11 +28,21 @@ Examples
 'ZeroDivisionError: integer division or modulo by zero'
 """
 
+from scalinglab.batch import _process, _ray, _serial  # noqa: F401  (register the built-in backends)
 from scalinglab.batch._backend import Backend, get_backend, list_backends, register_backend
 from scalinglab.batch._outcome import Outcome
-from scalinglab.batch._run import as_completed, default_backend, run_batch, use_backend
-from scalinglab.batch import _serial, _process, _ray  # noqa: F401  (register the built-in backends)
 from scalinglab.batch._process import default_workers
+from scalinglab.batch._run import as_completed, default_backend, run_batch, use_backend
 
-__all__ = ["Backend", "Outcome", "as_completed", "default_backend", "default_workers", "get_backend",
-           "list_backends", "register_backend", "run_batch", "use_backend"]
+__all__ = [
+    "Backend",
+    "Outcome",
+    "as_completed",
+    "default_backend",
+    "default_workers",
+    "get_backend",
+    "list_backends",
+    "register_backend",
+    "run_batch",
+    "use_backend",
+]

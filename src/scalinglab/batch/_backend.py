@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import difflib
 from abc import ABC, abstractmethod
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from scalinglab.batch._outcome import Outcome
 from scalinglab.errors import InvalidParameterError
@@ -40,8 +41,9 @@ def register_backend(name: str, factory: Callable[..., Backend], *, overwrite: b
     ``factory(workers=None, **options)`` returns a :class:`Backend`.
     """
     if name in _BACKENDS and not overwrite:
-        raise InvalidParameterError(f"a batch backend named '{name}' is already registered",
-                                    hint="choose another name or pass overwrite=True")
+        raise InvalidParameterError(
+            f"a batch backend named '{name}' is already registered", hint="choose another name or pass overwrite=True"
+        )
     _BACKENDS[name] = factory
 
 
@@ -58,5 +60,6 @@ def get_backend(backend: str | Backend, *, workers: int | None = None, **options
         close = difflib.get_close_matches(str(backend), list(_BACKENDS), n=2)
         raise InvalidParameterError(
             f"unknown batch backend {backend!r} (known: {', '.join(_BACKENDS)})",
-            hint=(f"did you mean {close[0]!r}? " if close else "") + "pass backend='serial', 'process' or 'ray'")
+            hint=(f"did you mean {close[0]!r}? " if close else "") + "pass backend='serial', 'process' or 'ray'",
+        )
     return _BACKENDS[backend](workers=workers, **options)

@@ -12,8 +12,9 @@ import math
 import multiprocessing as mp
 import os
 import queue as queue_mod
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, ProcessPoolExecutor, wait
-from typing import Any, Callable, Iterator, Sequence
+from typing import Any
 
 from scalinglab.batch._backend import Backend, EventFn, register_backend
 from scalinglab.batch._outcome import Outcome, failure
@@ -56,8 +57,9 @@ class ProcessBackend(Backend):
         ``"spawn"`` (default), ``"forkserver"`` or ``"fork"``.
     """
 
-    def __init__(self, workers: int | None = None, *, chunksize: int | None = None,
-                 start_method: str = "spawn") -> None:
+    def __init__(
+        self, workers: int | None = None, *, chunksize: int | None = None, start_method: str = "spawn"
+    ) -> None:
         self.workers = int(workers) if workers else default_workers()
         self.chunksize = chunksize
         self.start_method = start_method
@@ -68,7 +70,7 @@ class ProcessBackend(Backend):
             return
         n = min(self.workers, len(indexed))
         size = self.chunksize or max(1, math.ceil(len(indexed) / (4 * n)))
-        chunks = [indexed[i:i + size] for i in range(0, len(indexed), size)]
+        chunks = [indexed[i : i + size] for i in range(0, len(indexed), size)]
         ctx = mp.get_context(self.start_method)
         manager = ctx.Manager() if on_event is not None else None
         try:

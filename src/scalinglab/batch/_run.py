@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import replace
 from typing import Any
-from collections.abc import Callable, Iterator, Sequence
 
 from scalinglab.batch._backend import Backend, EventFn, get_backend, list_backends
 from scalinglab.batch._checkpoint import BatchCheckpoint
@@ -59,10 +59,17 @@ def use_backend(backend: str | Backend, **options: Any) -> Iterator[None]:
         _DEFAULT.pop()
 
 
-def as_completed(func: Callable, jobs: Sequence[Any], *, backend: str | Backend | None = None,
-                 workers: int | None = None, progress: ProgressFn | None = None,
-                 on_event: EventFn | None = None, checkpoint: str | os.PathLike | None = None,
-                 **options: Any) -> Iterator[Outcome]:
+def as_completed(
+    func: Callable,
+    jobs: Sequence[Any],
+    *,
+    backend: str | Backend | None = None,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    on_event: EventFn | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    **options: Any,
+) -> Iterator[Outcome]:
     """Run ``func`` over ``jobs`` and yield each :class:`Outcome` as its job finishes.
 
     With ``on_event`` the function is called as ``func(job, emit)`` and every
@@ -102,10 +109,17 @@ def as_completed(func: Callable, jobs: Sequence[Any], *, backend: str | Backend 
         yield outcome
 
 
-def run_batch(func: Callable, jobs: Sequence[Any], *, backend: str | Backend | None = None,
-              workers: int | None = None, progress: ProgressFn | None = None,
-              on_event: EventFn | None = None, checkpoint: str | os.PathLike | None = None,
-              **options: Any) -> list[Outcome]:
+def run_batch(
+    func: Callable,
+    jobs: Sequence[Any],
+    *,
+    backend: str | Backend | None = None,
+    workers: int | None = None,
+    progress: ProgressFn | None = None,
+    on_event: EventFn | None = None,
+    checkpoint: str | os.PathLike | None = None,
+    **options: Any,
+) -> list[Outcome]:
     """Run ``func`` over ``jobs``; one :class:`Outcome` per job, **in job order**.
 
     A job that raises is recorded (``Outcome.error``) and the batch goes on.
@@ -119,7 +133,15 @@ def run_batch(func: Callable, jobs: Sequence[Any], *, backend: str | Backend | N
     """
     jobs = list(jobs)
     out: list[Outcome | None] = [None] * len(jobs)
-    for outcome in as_completed(func, jobs, backend=backend, workers=workers, progress=progress,
-                                on_event=on_event, checkpoint=checkpoint, **options):
+    for outcome in as_completed(
+        func,
+        jobs,
+        backend=backend,
+        workers=workers,
+        progress=progress,
+        on_event=on_event,
+        checkpoint=checkpoint,
+        **options,
+    ):
         out[outcome.index] = outcome
     return [o for o in out if o is not None]

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from typing import Any, Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from scalinglab.batch._backend import Backend, EventFn, register_backend
 from scalinglab.batch._outcome import Outcome, failure

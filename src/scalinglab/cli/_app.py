@@ -12,8 +12,21 @@ import typer
 
 from scalinglab import __version__
 
-_COMMANDS = ("laws", "fit", "predict", "demo", "backtest", "plan", "suggest", "sweep", "plot", "report", "trends",
-             "downstream", "transfer")
+_COMMANDS = (
+    "laws",
+    "fit",
+    "predict",
+    "demo",
+    "backtest",
+    "plan",
+    "suggest",
+    "sweep",
+    "plot",
+    "report",
+    "trends",
+    "downstream",
+    "transfer",
+)
 
 
 def _version(value: bool) -> None:
@@ -35,9 +48,15 @@ def _plain_help() -> None:
         if self.is_flag or self.count:
             return ""
         value = option_type(self, ctx)
-        return value.replace("<list[str]>", "<text>").replace("<list[float]>", "<number>") \
-            .replace("<list[path]>", "<path>").replace("<str>", "<text>").replace("<float>", "<number>") \
-            if isinstance(value, str) else value
+        return (
+            value.replace("<list[str]>", "<text>")
+            .replace("<list[float]>", "<number>")
+            .replace("<list[path]>", "<path>")
+            .replace("<str>", "<text>")
+            .replace("<float>", "<number>")
+            if isinstance(value, str)
+            else value
+        )
 
     def usage_name(self):
         name = (self.metavar or self.name or "").upper()
@@ -57,13 +76,20 @@ def _plain_help() -> None:
 
 def build_app() -> typer.Typer:
     _plain_help()
-    app = typer.Typer(name="scalinglab", no_args_is_help=True, add_completion=False,
-                      help="Estimate, test and apply neural scaling laws.",
-                      pretty_exceptions_enable=False)
+    app = typer.Typer(
+        name="scalinglab",
+        no_args_is_help=True,
+        add_completion=False,
+        help="Estimate, test and apply neural scaling laws.",
+        pretty_exceptions_enable=False,
+    )
 
     @app.callback()
-    def _root(version: bool = typer.Option(False, "--version", callback=_version, is_eager=True,
-                                                     help="Show the version and exit.")) -> None:
+    def _root(
+        version: bool = typer.Option(
+            False, "--version", callback=_version, is_eager=True, help="Show the version and exit."
+        ),
+    ) -> None:
         """Estimate, test and apply neural scaling laws."""
 
     for name in _COMMANDS:

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Iterator, Optional
+from typing import TYPE_CHECKING, Any, Optional
 
 import typer
 from rich.console import Console
@@ -18,30 +19,71 @@ if TYPE_CHECKING:
     from scalinglab.data import CheckpointRule
 
 __all__ = [
-    "JsonOption", "MapOption", "UnitOption", "XOption", "YOption", "DuplicatesOption", "MinTokensOption",
-    "WindowOption", "FinalOnlyOption", "IntervalOption", "NResamplesOption", "n_resamples_option",
-    "parse_pairs", "parse_point", "parse_window", "checkpoint_rule", "deprecated_flag", "hidden_alias",
-    "resolve_alias", "emit", "cli_errors", "console", "load_runs_for_cli", "target_column", "StrictOption",
-    "check_output", "progress_line", "error_line", "read_points",
+    "JsonOption",
+    "MapOption",
+    "UnitOption",
+    "XOption",
+    "YOption",
+    "DuplicatesOption",
+    "MinTokensOption",
+    "WindowOption",
+    "FinalOnlyOption",
+    "IntervalOption",
+    "NResamplesOption",
+    "n_resamples_option",
+    "parse_pairs",
+    "parse_point",
+    "parse_window",
+    "checkpoint_rule",
+    "deprecated_flag",
+    "hidden_alias",
+    "resolve_alias",
+    "emit",
+    "cli_errors",
+    "console",
+    "load_runs_for_cli",
+    "target_column",
+    "StrictOption",
+    "check_output",
+    "progress_line",
+    "error_line",
+    "read_points",
 ]
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
-StrictOption = typer.Option(False, "--strict", help="Exit 1 when the fit cannot be trusted: a parameter the data "
-                            "cannot pin down, at a bound, not converged, or a row that alone sets the fit.")
-MapOption = typer.Option(None, "--map", metavar="CANONICAL=YOURS", help="Map a canonical column to yours: params=num_params (repeatable).")
-UnitOption = typer.Option(None, "--unit", metavar="COLUMN=FACTOR", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable).")
-XOption = typer.Option(None, "--x", metavar="COLUMN|SYMBOL=COLUMN", help="Input column(s): 'flops' or N=params (repeatable).")
+StrictOption = typer.Option(
+    False,
+    "--strict",
+    help="Exit 1 when the fit cannot be trusted: a parameter the data "
+    "cannot pin down, at a bound, not converged, or a row that alone sets the fit.",
+)
+MapOption = typer.Option(
+    None, "--map", metavar="CANONICAL=YOURS", help="Map a canonical column to yours: params=num_params (repeatable)."
+)
+UnitOption = typer.Option(
+    None, "--unit", metavar="COLUMN=FACTOR", help="Multiply a column: params=1e6, flops=8.64e19 (repeatable)."
+)
+XOption = typer.Option(
+    None, "--x", metavar="COLUMN|SYMBOL=COLUMN", help="Input column(s): 'flops' or N=params (repeatable)."
+)
 YOption = typer.Option("loss", "--y", help="Target column.")
-FormatOption = typer.Option(None, "--format", help="File format, overriding the suffix (see read_runs: csv, tsv, "
-                            "jsonl, json, parquet or a registered reader).")
-DuplicatesOption = typer.Option("raise", "--duplicates",
-                                help="Repeated evaluations of one (run, tokens): raise, mean or last.")
+FormatOption = typer.Option(
+    None,
+    "--format",
+    help="File format, overriding the suffix (see read_runs: csv, tsv, jsonl, json, parquet or a registered reader).",
+)
+DuplicatesOption = typer.Option(
+    "raise", "--duplicates", help="Repeated evaluations of one (run, tokens): raise, mean or last."
+)
 
 # The one checkpoint rule (scalinglab.data.CheckpointRule), with the same three flags on every command.
 MinTokensOption = typer.Option(None, "--min-tokens", help="Drop checkpoints below this many tokens (1e10 = 10B cut).")
-WindowOption = typer.Option(None, "--window", metavar="LO,HI",
-                            help="Keep checkpoints within this fraction of each run's training, e.g. 0.7,1 "
-                                 "(the last 30%).")
+WindowOption = typer.Option(
+    None,
+    "--window",
+    metavar="LO,HI",
+    help="Keep checkpoints within this fraction of each run's training, e.g. 0.7,1 (the last 30%).",
+)
 FinalOnlyOption = typer.Option(False, "--final-only", help="Keep only the last checkpoint of each run.")
 
 IntervalOption = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9; 0 for none.")
@@ -101,13 +143,18 @@ def parse_window(text: Optional[str]) -> tuple[float, float] | None:
     try:
         lo, hi = (float(v) for v in text.split(","))
     except ValueError:
-        raise typer.BadParameter(f"--window expects 'lo,hi' fractions such as 0.7,1.0; got {text!r}",
-                                 param_hint="'--window'") from None
+        raise typer.BadParameter(
+            f"--window expects 'lo,hi' fractions such as 0.7,1.0; got {text!r}", param_hint="'--window'"
+        ) from None
     return lo, hi
 
 
-def checkpoint_rule(min_tokens: Optional[float] = None, window: Optional[str] = None, final_only: bool = False,
-                    base: "CheckpointRule | None" = None) -> "CheckpointRule":
+def checkpoint_rule(
+    min_tokens: Optional[float] = None,
+    window: Optional[str] = None,
+    final_only: bool = False,
+    base: CheckpointRule | None = None,
+) -> CheckpointRule:
     """The :class:`~scalinglab.data.CheckpointRule` of ``--min-tokens``, ``--window LO,HI``, ``--final-only``.
 
     Flags that are given replace the fields of ``base`` (default: the rule that keeps every checkpoint).
@@ -121,8 +168,9 @@ def checkpoint_rule(min_tokens: Optional[float] = None, window: Optional[str] = 
     """
     from scalinglab.data import CheckpointRule
 
-    return CheckpointRule.coerce(base, min_tokens=min_tokens, window=parse_window(window),
-                                 final_only=True if final_only else None)
+    return CheckpointRule.coerce(
+        base, min_tokens=min_tokens, window=parse_window(window), final_only=True if final_only else None
+    )
 
 
 def deprecated_flag(old: str, new: str) -> None:
@@ -259,8 +307,10 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
             line = f"error: unexpected failure ({text}); this is a bug in scalinglab, please report it with the command"
             code = EXIT_BUG
         if json_output:
-            sys.stdout.write(json.dumps({"error": {"kind": "unexpected" if code == EXIT_BUG else "os-error",
-                                                   "message": line[7:]}}) + "\n")
+            sys.stdout.write(
+                json.dumps({"error": {"kind": "unexpected" if code == EXIT_BUG else "os-error", "message": line[7:]}})
+                + "\n"
+            )
         else:
             console(stderr=True).print(line, markup=False)
         raise typer.Exit(code) from None
@@ -286,19 +336,25 @@ def check_output(path: Optional[Path], suffixes: tuple[str, ...] = ()) -> None:
     if str(path).strip() == "":
         raise InvalidParameterError(f"{flag}: the output path is empty", hint="give a file name, e.g. -o out.json")
     if path.is_dir():
-        raise InvalidParameterError(f"{flag} {path}: is a directory, not a file",
-                                    hint=f"name a file in it, e.g. -o {path / ('out' + (suffixes[0] if suffixes else ''))}")
+        raise InvalidParameterError(
+            f"{flag} {path}: is a directory, not a file",
+            hint=f"name a file in it, e.g. -o {path / ('out' + (suffixes[0] if suffixes else ''))}",
+        )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
-        raise InvalidParameterError(f"{flag} {path}: the folder {parent} does not exist",
-                                    hint=f"create it first (mkdir -p {parent}) or write elsewhere")
+        raise InvalidParameterError(
+            f"{flag} {path}: the folder {parent} does not exist",
+            hint=f"create it first (mkdir -p {parent}) or write elsewhere",
+        )
     if not parent.is_dir():
         raise InvalidParameterError(f"{flag} {path}: {parent} is a file, not a folder", hint="choose another path")
     if not os.access(parent, os.W_OK):
         raise InvalidParameterError(f"{flag} {path}: the folder {parent} cannot be written", hint="choose another path")
     if suffixes and path.suffix.lower() not in suffixes:
-        raise InvalidParameterError(f"{flag} {path}: expected a file ending in {' or '.join(suffixes)}",
-                                    hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}")
+        raise InvalidParameterError(
+            f"{flag} {path}: expected a file ending in {' or '.join(suffixes)}",
+            hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}",
+        )
 
 
 @contextmanager
@@ -312,17 +368,28 @@ def progress_line(label: str, json_output: bool) -> Iterator[None]:
         yield
 
 
-def load_runs_for_cli(path: Path, maps: Optional[list[str]], units: Optional[list[str]] = None,
-                      duplicates: str = "raise", file_format: Optional[str] = None,
-                      required: tuple[str, ...] = ("loss",)):
+def load_runs_for_cli(
+    path: Path,
+    maps: Optional[list[str]],
+    units: Optional[list[str]] = None,
+    duplicates: str = "raise",
+    file_format: Optional[str] = None,
+    required: tuple[str, ...] = ("loss",),
+):
     """read_runs with the CLI's --map / --unit / --duplicates / --format options.
 
     ``required``: the columns the command needs (e.g. its ``--y`` target), after mapping.
     """
     from scalinglab.data import read_runs
 
-    return read_runs(path, units=parse_pairs(units, "--unit", numeric=True) or None, duplicates=duplicates,
-                     format=file_format, required=required, **parse_pairs(maps, "--map"))
+    return read_runs(
+        path,
+        units=parse_pairs(units, "--unit", numeric=True) or None,
+        duplicates=duplicates,
+        format=file_format,
+        required=required,
+        **parse_pairs(maps, "--map"),
+    )
 
 
 def target_column(y: str, maps: Optional[list[str]]) -> str:
@@ -345,33 +412,63 @@ def read_points(path: Path):
 
     where = str(path)
     if not path.exists():
-        raise DataError("points file not found", source=where, kind="file-not-found",
-                        hint="check the path, or give points with --at params=...,tokens=...")
+        raise DataError(
+            "points file not found",
+            source=where,
+            kind="file-not-found",
+            hint="check the path, or give points with --at params=...,tokens=...",
+        )
     if path.is_dir():
-        raise DataError("expected a CSV file of points, got a directory", source=where, kind="not-a-file",
-                        hint="pass the path of a CSV file with one column per input")
+        raise DataError(
+            "expected a CSV file of points, got a directory",
+            source=where,
+            kind="not-a-file",
+            hint="pass the path of a CSV file with one column per input",
+        )
     try:
         frame = pd.read_csv(path)
     except UnicodeDecodeError:
-        raise DataError("the points file is not UTF-8 text", source=where, kind="malformed-file",
-                        hint="save it as a UTF-8 CSV with one column per input (e.g. params,tokens)") from None
+        raise DataError(
+            "the points file is not UTF-8 text",
+            source=where,
+            kind="malformed-file",
+            hint="save it as a UTF-8 CSV with one column per input (e.g. params,tokens)",
+        ) from None
     except pd.errors.EmptyDataError:
-        raise DataError("the points file is empty", source=where, kind="malformed-file",
-                        hint="write a header row (e.g. params,tokens) and one row per point") from None
+        raise DataError(
+            "the points file is empty",
+            source=where,
+            kind="malformed-file",
+            hint="write a header row (e.g. params,tokens) and one row per point",
+        ) from None
     except Exception as exc:  # pandas raises many types for malformed CSV
-        raise DataError(f"could not parse the points file ({type(exc).__name__}: {str(exc)[:100]})", source=where,
-                        kind="malformed-file", hint="write a CSV with a header row and one row per point") from None
+        raise DataError(
+            f"could not parse the points file ({type(exc).__name__}: {str(exc)[:100]})",
+            source=where,
+            kind="malformed-file",
+            hint="write a CSV with a header row and one row per point",
+        ) from None
     if frame.empty:
-        raise DataError("the points file has no rows", source=where, kind="malformed-file",
-                        hint="add one row per point under the header")
+        raise DataError(
+            "the points file has no rows",
+            source=where,
+            kind="malformed-file",
+            hint="add one row per point under the header",
+        )
     frame.columns = [str(c).strip() for c in frame.columns]
     for col in frame.columns:
         values = pd.to_numeric(frame[col], errors="coerce")
         bad = values.isna()
         if bad.any() and col in ("params", "tokens", "flops"):
             i = int(bad.to_numpy().nonzero()[0][0])
-            raise DataError(f"cannot read {frame[col].iloc[i]!r} as a number", source=where, row=i + 1, column=col,
-                            kind="unparseable-number", hint="write plain numbers such as 7e10")
+            raise DataError(
+                f"cannot read {frame[col].iloc[i]!r} as a number",
+                source=where,
+                row=i + 1,
+                column=col,
+                kind="unparseable-number",
+                hint="write plain numbers such as 7e10",
+            )
         if not bad.any():
             frame[col] = values.astype(float)
     return frame

@@ -10,5 +10,17 @@ from scalinglab.data._checkpoints import CheckpointRule, select_checkpoints, tra
 from scalinglab.data._runs import CANONICAL_COLUMNS, RunsTable, read_runs
 from scalinglab.data.readers import Reader, get_reader, list_readers, reader, register_reader, unregister_reader
 
-__all__ = ["CANONICAL_COLUMNS", "CheckpointRule", "RunsTable", "read_runs", "select_checkpoints", "training_fraction",
-           "Reader", "reader", "register_reader", "unregister_reader", "get_reader", "list_readers"]
+__all__ = [
+    "CANONICAL_COLUMNS",
+    "CheckpointRule",
+    "RunsTable",
+    "read_runs",
+    "select_checkpoints",
+    "training_fraction",
+    "Reader",
+    "reader",
+    "register_reader",
+    "unregister_reader",
+    "get_reader",
+    "list_readers",
+]

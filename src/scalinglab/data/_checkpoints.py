@@ -18,8 +18,9 @@ A run's training fraction is ``tokens / final tokens of the run`` (or
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import asdict, dataclass
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import pandas as pd
 
@@ -59,8 +60,10 @@ class CheckpointRule:
             except (TypeError, ValueError):
                 ok = False
             if not ok:
-                raise InvalidParameterError(f"checkpoint rule: 'min_tokens' must be a number >= 0; "
-                                            f"got {self.min_tokens!r}", hint="e.g. min_tokens=1e10 (--min-tokens 1e10)")
+                raise InvalidParameterError(
+                    f"checkpoint rule: 'min_tokens' must be a number >= 0; got {self.min_tokens!r}",
+                    hint="e.g. min_tokens=1e10 (--min-tokens 1e10)",
+                )
             object.__setattr__(self, "min_tokens", float(self.min_tokens))
         if self.window is not None:
             try:
@@ -70,18 +73,21 @@ class CheckpointRule:
             if not (0 <= lo <= hi <= 1):
                 raise InvalidParameterError(
                     f"checkpoint rule: 'window' must be two fractions 0 <= lo <= hi <= 1; got {self.window!r}",
-                    hint="e.g. window=(0.7, 1.0) for the last 30% of each run (--window 0.7,1)")
+                    hint="e.g. window=(0.7, 1.0) for the last 30% of each run (--window 0.7,1)",
+                )
             object.__setattr__(self, "window", (lo, hi))
         if not isinstance(self.final_only, bool):
             raise InvalidParameterError(f"checkpoint rule: 'final_only' must be True or False; got {self.final_only!r}")
         if self.runs is not None:
             if isinstance(self.runs, str):
-                raise InvalidParameterError("checkpoint rule: 'runs' must be a list of run ids, not one string",
-                                            hint=f"use runs=[{self.runs!r}]")
+                raise InvalidParameterError(
+                    "checkpoint rule: 'runs' must be a list of run ids, not one string",
+                    hint=f"use runs=[{self.runs!r}]",
+                )
             object.__setattr__(self, "runs", tuple(str(r) for r in self.runs))
 
     @classmethod
-    def coerce(cls, rule: "CheckpointRule | Mapping[str, Any] | None" = None, **fields: Any) -> "CheckpointRule":
+    def coerce(cls, rule: CheckpointRule | Mapping[str, Any] | None = None, **fields: Any) -> CheckpointRule:
         """A rule from a rule, a mapping of its fields, or keywords (``None`` values are ignored)."""
         if isinstance(rule, CheckpointRule):
             base = asdict(rule)
@@ -90,19 +96,24 @@ class CheckpointRule:
         elif isinstance(rule, Mapping):
             base = dict(rule)
         else:
-            raise InvalidParameterError(f"expected a CheckpointRule or a mapping of its fields; got {type(rule).__name__}")
+            raise InvalidParameterError(
+                f"expected a CheckpointRule or a mapping of its fields; got {type(rule).__name__}"
+            )
         base.update({k: v for k, v in fields.items() if v is not None})
         unknown = set(base) - {"min_tokens", "window", "final_only", "runs"}
         if unknown:
-            raise InvalidParameterError(f"checkpoint rule: unknown field(s) {sorted(unknown)}",
-                                        hint="the fields are min_tokens, window, final_only and runs")
+            raise InvalidParameterError(
+                f"checkpoint rule: unknown field(s) {sorted(unknown)}",
+                hint="the fields are min_tokens, window, final_only and runs",
+            )
         return cls(**base)
 
     @property
     def is_noop(self) -> bool:
         """True when the rule keeps every checkpoint."""
-        return (self.min_tokens is None and self.window in (None, (0.0, 1.0)) and not self.final_only
-                and self.runs is None)
+        return (
+            self.min_tokens is None and self.window in (None, (0.0, 1.0)) and not self.final_only and self.runs is None
+        )
 
     def steps(self) -> list[str]:
         """The rule in words, one phrase per field that selects something."""
@@ -139,9 +150,13 @@ class CheckpointRule:
             frame = frame[frame["run"].isin(list(self.runs))]
         if self.min_tokens is not None:
             if "tokens" not in frame:
-                raise DataError("min_tokens needs a 'tokens' column", source=source, column="tokens",
-                                kind="missing-column", hint="map your token column (--map tokens=<col>, "
-                                "read_runs(..., tokens='<col>'))")
+                raise DataError(
+                    "min_tokens needs a 'tokens' column",
+                    source=source,
+                    column="tokens",
+                    kind="missing-column",
+                    hint="map your token column (--map tokens=<col>, read_runs(..., tokens='<col>'))",
+                )
             frame = frame[frame["tokens"] >= self.min_tokens]
         if self.window is not None and self.window != (0.0, 1.0):
             lo, hi = self.window
@@ -164,9 +179,11 @@ class CheckpointRule:
         frame = self.apply_frame(table.frame, source=table.source)
         if frame.empty:
             raise DataError(
-                f"no checkpoints left after selection ({self.describe()})", source=table.source,
-                kind="empty-selection", hint="relax the selection: lower min_tokens (--min-tokens) or widen the "
-                "window (--window)")
+                f"no checkpoints left after selection ({self.describe()})",
+                source=table.source,
+                kind="empty-selection",
+                hint="relax the selection: lower min_tokens (--min-tokens) or widen the window (--window)",
+            )
         return table.with_frame(frame, None if self.is_noop else self.describe())
 
 
@@ -203,16 +220,20 @@ def select_checkpoints(
     >>> len(select_checkpoints(df, window=(0.7, 1.0)))
     2
     """
-    return CheckpointRule.coerce(rule, min_tokens=min_tokens, window=window, final_only=final_only or None,
-                                 runs=runs_subset).apply(runs)
+    return CheckpointRule.coerce(
+        rule, min_tokens=min_tokens, window=window, final_only=final_only or None, runs=runs_subset
+    ).apply(runs)
 
 
 def training_fraction(frame: pd.DataFrame) -> pd.Series:
     """Fraction of its run's training at each checkpoint (tokens / final tokens of the run)."""
     if "tokens" not in frame:
-        raise DataError("selecting a window of training needs a 'tokens' column", column="tokens",
-                        kind="missing-column", hint="map your token column (--map tokens=<col>, "
-                        "read_runs(..., tokens='<col>'))")
+        raise DataError(
+            "selecting a window of training needs a 'tokens' column",
+            column="tokens",
+            kind="missing-column",
+            hint="map your token column (--map tokens=<col>, read_runs(..., tokens='<col>'))",
+        )
     if "token_budget" in frame:
         total = frame["token_budget"].astype(float)
     else:

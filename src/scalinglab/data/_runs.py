@@ -12,9 +12,10 @@ from __future__ import annotations
 import difflib
 import hashlib
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -72,7 +73,7 @@ class RunsTable:
     def n_runs(self) -> int:
         return int(self.frame["run"].nunique())
 
-    def with_frame(self, frame: pd.DataFrame, note: str | None = None) -> "RunsTable":
+    def with_frame(self, frame: pd.DataFrame, note: str | None = None) -> RunsTable:
         """A copy holding ``frame`` with ``note`` appended to the notes."""
         notes = self.notes + ((note,) if note else ())
         return replace(self, frame=frame.reset_index(drop=True), notes=notes)
@@ -99,8 +100,7 @@ class RunsTable:
             out["families"] = sorted(map(str, f["family"].unique()))
         for col in ("params", "tokens", "flops", "loss"):
             if col in f:
-                out[col] = {"min": float(f[col].min()), "max": float(f[col].max()),
-                            "n_distinct": int(f[col].nunique())}
+                out[col] = {"min": float(f[col].min()), "max": float(f[col].max()), "n_distinct": int(f[col].nunique())}
         return out
 
     def __repr__(self) -> str:
@@ -173,8 +173,11 @@ def read_runs(
             return source
     label = "<DataFrame>" if isinstance(source, pd.DataFrame) else str(source)
     notes: list[str] = []
-    raw = source.copy() if isinstance(source, pd.DataFrame) else read_table(
-        source if isinstance(source, str) else Path(source), format)
+    raw = (
+        source.copy()
+        if isinstance(source, pd.DataFrame)
+        else read_table(source if isinstance(source, str) else Path(source), format)
+    )
     frame = _apply_mapping(raw, mapping, label)
     if raw.attrs.get("tracker"):  # a tracker logs each metric at its own steps: keep the rows with the needed ones
         frame, dropped = _tracker_rows(frame, required)
@@ -182,8 +185,11 @@ def read_runs(
     frame = _to_numbers(frame, label)
     for col, factor in (units or {}).items():
         if col not in frame:
-            raise DataError(f"units given for '{col}', which is not a column", source=label,
-                            hint=f"use one of {list(frame.columns)}")
+            raise DataError(
+                f"units given for '{col}', which is not a column",
+                source=label,
+                hint=f"use one of {list(frame.columns)}",
+            )
         frame[col] = frame[col] * float(factor)
         if float(factor) != 1.0:
             notes.append(f"{col} multiplied by {factor:g}")
@@ -207,41 +213,54 @@ def read_runs(
 def _check_arguments(source, format, units, duplicates, required, mapping) -> None:
     """Wrong types or values of read_runs() arguments, each with the fix."""
     if format is not None and isinstance(source, (pd.DataFrame, RunsTable)):
-        raise InvalidParameterError("read_runs(): format= applies to files; this source is already a table",
-                                    hint="drop format=, or pass the path of the file")
+        raise InvalidParameterError(
+            "read_runs(): format= applies to files; this source is already a table",
+            hint="drop format=, or pass the path of the file",
+        )
     if not isinstance(source, (str, os.PathLike, pd.DataFrame, RunsTable)):
         raise InvalidParameterError(
-            f"read_runs(): source must be a file path, a pandas DataFrame or a RunsTable; got "
-            f"{type(source).__name__}", hint="pass a path such as 'runs.csv' or pd.DataFrame(your_records)")
+            f"read_runs(): source must be a file path, a pandas DataFrame or a RunsTable; got {type(source).__name__}",
+            hint="pass a path such as 'runs.csv' or pd.DataFrame(your_records)",
+        )
     if isinstance(source, str) and not source.strip():
         raise InvalidParameterError("read_runs(): the path is empty", hint="pass the path of a runs file")
     if format is not None and not isinstance(format, (str, Reader)):
-        raise InvalidParameterError(f"read_runs(): format must be a reader name such as 'csv'; got {format!r}",
-                                    hint="see scalinglab.data.list_readers()")
+        raise InvalidParameterError(
+            f"read_runs(): format must be a reader name such as 'csv'; got {format!r}",
+            hint="see scalinglab.data.list_readers()",
+        )
     if duplicates not in ("raise", "mean", "last"):
         raise InvalidParameterError(
             f"read_runs(): 'duplicates' must be one of 'raise', 'mean', 'last'; got {duplicates!r}.",
             hint="pass duplicates='mean' to average repeated evaluations",
-            cli_hint="pass --duplicates mean to average repeated evaluations")
+            cli_hint="pass --duplicates mean to average repeated evaluations",
+        )
     if units is not None:
         if not isinstance(units, Mapping):
-            raise InvalidParameterError(f"read_runs(): units must be a mapping such as {{'params': 1e6}}; got "
-                                        f"{type(units).__name__}", hint="pass units={'params': 1e6}")
+            raise InvalidParameterError(
+                f"read_runs(): units must be a mapping such as {{'params': 1e6}}; got {type(units).__name__}",
+                hint="pass units={'params': 1e6}",
+            )
         for col, factor in units.items():
             ok = isinstance(factor, (int, float, np.integer, np.floating)) and not isinstance(factor, bool)
             if not ok or not np.isfinite(float(factor)) or float(factor) <= 0:
                 raise InvalidParameterError(
                     f"read_runs(): the unit of '{col}' must be a positive number (the factor that gives raw "
-                    f"counts); got {factor!r}", hint=f"e.g. units={{'{col}': 1e6}} for millions",
-                    cli_hint=f"e.g. --unit {col}=1e6 for millions")
+                    f"counts); got {factor!r}",
+                    hint=f"e.g. units={{'{col}': 1e6}} for millions",
+                    cli_hint=f"e.g. --unit {col}=1e6 for millions",
+                )
     if isinstance(required, str) or not all(isinstance(c, str) for c in required):
-        raise InvalidParameterError(f"read_runs(): required must be a tuple of column names; got {required!r}",
-                                    hint="e.g. required=('loss',)")
+        raise InvalidParameterError(
+            f"read_runs(): required must be a tuple of column names; got {required!r}", hint="e.g. required=('loss',)"
+        )
     for canonical, user in mapping.items():
         if not isinstance(user, str) or not user.strip():
             raise InvalidParameterError(
                 f"read_runs(): {canonical}= must name a column of your table; got {user!r}",
-                hint=f"e.g. {canonical}='your_column_name'", cli_hint=f"e.g. --map {canonical}=your_column_name")
+                hint=f"e.g. {canonical}='your_column_name'",
+                cli_hint=f"e.g. --map {canonical}=your_column_name",
+            )
 
 
 # --------------------------------------------------------------------------- helpers
@@ -254,8 +273,10 @@ def _apply_mapping(frame: pd.DataFrame, mapping: Mapping[str, str], label: str) 
     for canonical, user in mapping.items():
         if user not in frame.columns:
             raise DataError(
-                f"column '{user}' (mapped to '{canonical}') is not in the table", source=label,
-                column=user, kind="missing-column",
+                f"column '{user}' (mapped to '{canonical}') is not in the table",
+                source=label,
+                column=user,
+                kind="missing-column",
                 hint=_close_hint(user, frame.columns) + _columns_label(frame.columns),
             )
         if canonical in frame.columns and canonical != user:
@@ -272,15 +293,25 @@ def _check_unique_columns(columns: list[str], label: str, when: str) -> None:
     for c in columns:
         seen[c] = seen.get(c, 0) + 1
     twice = [c for c, n in seen.items() if n > 1]
-    mangled = [c for c in columns if "." in c and c.rsplit(".", 1)[1].isdigit() and c.rsplit(".", 1)[0] in columns
-               and c.rsplit(".", 1)[0] in CANONICAL_COLUMNS]
+    mangled = [
+        c
+        for c in columns
+        if "." in c
+        and c.rsplit(".", 1)[1].isdigit()
+        and c.rsplit(".", 1)[0] in columns
+        and c.rsplit(".", 1)[0] in CANONICAL_COLUMNS
+    ]
     if twice or mangled:
         name = twice[0] if twice else mangled[0].rsplit(".", 1)[0]
-        raise DataError(f"column '{name}' appears more than once{when}; which one holds the data is ambiguous",
-                        source=label, column=name, kind="duplicate-column",
-                        hint="rename or drop one of them (or map another column onto it, e.g. "
-                             f"{name}='your_column')", cli_hint=f"rename or drop one of them in the file, or map "
-                                                              f"another column onto it with --map {name}=your_column")
+        raise DataError(
+            f"column '{name}' appears more than once{when}; which one holds the data is ambiguous",
+            source=label,
+            column=name,
+            kind="duplicate-column",
+            hint=f"rename or drop one of them (or map another column onto it, e.g. {name}='your_column')",
+            cli_hint=f"rename or drop one of them in the file, or map "
+            f"another column onto it with --map {name}=your_column",
+        )
 
 
 def _tracker_rows(frame: pd.DataFrame, required: tuple[str, ...]) -> tuple[pd.DataFrame, list[str]]:
@@ -304,15 +335,28 @@ def _columns_label(columns) -> str:
 
 
 def _missing(col: str, frame: pd.DataFrame, label: str) -> DataError:
-    close = closest_names(col, frame.columns, n=3) or difflib.get_close_matches(col, list(frame.columns), n=1,
-                                                                                 cutoff=0.4)
-    how = f"map it with {col}='{close[0]}' (CLI: --map {col}={close[0]})" if close else (
-        f"add a '{col}' column or map yours with {col}='your_name' (CLI: --map {col}=your_name)")
-    cli = f"map it with --map {col}={close[0]}" if close else (
-        f"add a '{col}' column or map yours with --map {col}=your_name")
+    close = closest_names(col, frame.columns, n=3) or difflib.get_close_matches(
+        col, list(frame.columns), n=1, cutoff=0.4
+    )
+    how = (
+        f"map it with {col}='{close[0]}' (CLI: --map {col}={close[0]})"
+        if close
+        else (f"add a '{col}' column or map yours with {col}='your_name' (CLI: --map {col}=your_name)")
+    )
+    cli = (
+        f"map it with --map {col}={close[0]}"
+        if close
+        else (f"add a '{col}' column or map yours with --map {col}=your_name")
+    )
     near = f"closest: {', '.join(repr(c) for c in close)}" if close else _columns_label(frame.columns)[2:]
-    return DataError(f"required column '{col}' is missing ({near})",
-                     source=label, column=col, kind="missing-column", hint=how, cli_hint=cli)
+    return DataError(
+        f"required column '{col}' is missing ({near})",
+        source=label,
+        column=col,
+        kind="missing-column",
+        hint=how,
+        cli_hint=cli,
+    )
 
 
 def _plain_csv(frame: pd.DataFrame) -> str | None:
@@ -355,18 +399,28 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
             continue
         original = frame[col]
         if pd.api.types.is_bool_dtype(original):
-            raise DataError("expected numbers, got booleans", source=label, column=col,
-                            kind="unparseable-number", hint="store numeric values in this column")
+            raise DataError(
+                "expected numbers, got booleans",
+                source=label,
+                column=col,
+                kind="unparseable-number",
+                hint="store numeric values in this column",
+            )
         converted = pd.to_numeric(original, errors="coerce")
         bad = converted.isna() & original.notna()
         if bad.any():  # only rows that failed to parse are looked at as text (cheap on large tables)
             bad &= ~(original.astype(str).str.strip().str.lower().isin(["nan", "", "none", "null", "na"]))
         if bad.any():
             i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise DataError(f"cannot parse {original.iloc[i]!r} as a number", source=label,
-                            row=_row_label(frame, i), column=col, value=original.iloc[i],
-                            kind="unparseable-number",
-                            hint="write plain numbers such as 1.2e9 (no units like '1.2B' or thousands separators)")
+            raise DataError(
+                f"cannot parse {original.iloc[i]!r} as a number",
+                source=label,
+                row=_row_label(frame, i),
+                column=col,
+                value=original.iloc[i],
+                kind="unparseable-number",
+                hint="write plain numbers such as 1.2e9 (no units like '1.2B' or thousands separators)",
+            )
         frame[col] = converted.astype(float)
     return frame
 
@@ -387,22 +441,36 @@ def _check_finite_positive(frame: pd.DataFrame, label: str, required=(), only=No
             if derived:
                 raise DataError(
                     f"derived {col} overflows to {values[i]:g} ({int(nonfinite.sum())} row(s)): the values of the "
-                    f"other size columns are beyond any real run", source=label, row=_row_label(frame, i),
-                    column=col, kind="non-finite-value",
-                    hint="check the params/tokens/flops values of that row (are they in the right units?)")
+                    f"other size columns are beyond any real run",
+                    source=label,
+                    row=_row_label(frame, i),
+                    column=col,
+                    kind="non-finite-value",
+                    hint="check the params/tokens/flops values of that row (are they in the right units?)",
+                )
             what = "NaN (missing)" if np.isnan(values[i]) else "infinite"
-            raise DataError(f"value is {what}; {int(nonfinite.sum())} such row(s) in this column",
-                            source=label, row=_row_label(frame, i), column=col, value=values[i],
-                            kind="non-finite-value",
-                            hint=f"drop or fill those rows before fitting (pandas: df.dropna(subset=['{col}']))",
-                            cli_hint="drop or fill those rows in the file before fitting")
+            raise DataError(
+                f"value is {what}; {int(nonfinite.sum())} such row(s) in this column",
+                source=label,
+                row=_row_label(frame, i),
+                column=col,
+                value=values[i],
+                kind="non-finite-value",
+                hint=f"drop or fill those rows before fitting (pandas: df.dropna(subset=['{col}']))",
+                cli_hint="drop or fill those rows in the file before fitting",
+            )
         nonpos = values <= 0
         if nonpos.any():
             i = int(np.flatnonzero(nonpos)[0])
-            raise DataError(f"expected {col} > 0, got {values[i]:g}", source=label,
-                            row=_row_label(frame, i), column=col, value=values[i],
-                            kind="non-positive-value",
-                            hint="correct the value or drop that row; sizes, compute and loss must be positive")
+            raise DataError(
+                f"expected {col} > 0, got {values[i]:g}",
+                source=label,
+                row=_row_label(frame, i),
+                column=col,
+                value=values[i],
+                kind="non-positive-value",
+                hint="correct the value or drop that row; sizes, compute and loss must be positive",
+            )
 
 
 def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
@@ -424,10 +492,15 @@ def _assign_runs(frame: pd.DataFrame, notes: list[str], label: str = "<DataFrame
         empty = frame["run"].isna() | (frame["run"].astype(str).str.strip() == "")
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
-            raise DataError(f"the run id is empty; {int(empty.sum())} such row(s)", row=i + 1, column="run",
-                            kind="empty-run-id", source=label,
-                            hint="give every row the id of its training run (rows of one run share it), "
-                                 "or drop the run column to treat each row as its own run")
+            raise DataError(
+                f"the run id is empty; {int(empty.sum())} such row(s)",
+                row=i + 1,
+                column="run",
+                kind="empty-run-id",
+                source=label,
+                hint="give every row the id of its training run (rows of one run share it), "
+                "or drop the run column to treat each row as its own run",
+            )
         frame["run"] = frame["run"].astype(str).str.strip()
         return frame
     keys = [c for c in ("family", "params", "seed") if c in frame]
@@ -453,11 +526,15 @@ def _handle_duplicates(frame: pd.DataFrame, policy: str, label: str, notes: list
         raise DataError(
             f"run '{frame['run'].iloc[i]}' has {int(dup.sum())} rows that repeat a checkpoint "
             f"({key[1]}={frame[key[1]].iloc[i]:g}), e.g. rows {rows[0]} and {rows[1]}",
-            source=label, row=int(rows[0]), column=key[1], kind="duplicate-rows",
+            source=label,
+            row=int(rows[0]),
+            column=key[1],
+            kind="duplicate-rows",
             hint="give each run a distinct 'run' id (e.g. include the seed), or pass duplicates='mean' / 'last' "
-                 "to merge repeated evaluations",
+            "to merge repeated evaluations",
             cli_hint="give each run a distinct 'run' id in the file (e.g. include the seed), or pass "
-                     "--duplicates mean (or last) to merge repeated evaluations")
+            "--duplicates mean (or last) to merge repeated evaluations",
+        )
     numeric = [c for c in frame.columns if c not in key and pd.api.types.is_numeric_dtype(frame[c])]
     if policy == "mean":
         agg = {c: "mean" for c in numeric} | {c: "last" for c in frame.columns if c not in key and c not in numeric}

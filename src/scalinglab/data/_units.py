@@ -31,9 +31,11 @@ from scalinglab.errors import DataError
 __all__ = ["check_units", "UNIT_FACTORS"]
 
 #: The usual non-raw units and the factor that makes them raw counts / FLOPs.
-UNIT_FACTORS = {"params": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
-                "tokens": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
-                "flops": (("PF-days", 8.64e19), ("GFLOPs", 1e9))}
+UNIT_FACTORS = {
+    "params": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
+    "tokens": (("millions", 1e6), ("thousands", 1e3), ("billions", 1e9)),
+    "flops": (("PF-days", 8.64e19), ("GFLOPs", 1e9)),
+}
 
 _RATIO = (0.05, 20.0)
 _TOKENS_PER_PARAM = (1e-3, 1e5)
@@ -50,10 +52,12 @@ def _num(f: float) -> str:
 def _fix(col: str, guess: float | None = None) -> tuple[str, str]:
     """Python and CLI hints that give raw counts for ``col``."""
     f = _num(guess if guess is not None else (1e6 if col != "flops" else 8.64e19))
-    return (f"give raw counts (FLOPs for flops), or multiply with units={{'{col}': {f}}}; "
-            f"if the values really are raw, say so with units={{'{col}': 1}}",
-            f"give raw counts (FLOPs for flops), or multiply with --unit {col}={f}; "
-            f"if the values really are raw, say so with --unit {col}=1")
+    return (
+        f"give raw counts (FLOPs for flops), or multiply with units={{'{col}': {f}}}; "
+        f"if the values really are raw, say so with units={{'{col}': 1}}",
+        f"give raw counts (FLOPs for flops), or multiply with --unit {col}={f}; "
+        f"if the values really are raw, say so with --unit {col}=1",
+    )
 
 
 def _error(message: str, col: str, label: str, row: int | None = None, guess: float | None = None) -> DataError:
@@ -106,20 +110,37 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
                 maybe = " It looks like compute is in PF-days (1 PF-day = 8.64e19 FLOPs)."
             elif 1e-11 < r < 1e-7:
                 maybe = " It looks like compute is in GFLOPs (1e9 FLOPs)."
-            py = ("give flops in FLOPs and params and tokens as raw counts (e.g. units={'flops': 8.64e19} for "
-                  "PF-days), or drop the flops column to use 6ND")
-            cli = ("give flops in FLOPs and params and tokens as raw counts (e.g. --unit flops=8.64e19 for "
-                   "PF-days), or drop the flops column to use 6ND")
+            py = (
+                "give flops in FLOPs and params and tokens as raw counts (e.g. units={'flops': 8.64e19} for "
+                "PF-days), or drop the flops column to use 6ND"
+            )
+            cli = (
+                "give flops in FLOPs and params and tokens as raw counts (e.g. --unit flops=8.64e19 for "
+                "PF-days), or drop the flops column to use 6ND"
+            )
             raise DataError(
                 f"flops = {frame['flops'].iloc[i]:.4g} is {r:.3g} x 6*params*tokens in run "
                 f"'{frame['run'].iloc[i]}' ({int(bad.sum())} such row(s)); the three columns disagree.{maybe}",
-                source=label, row=i + 1, column="flops", kind="unit-mismatch", hint=py, cli_hint=cli)
+                source=label,
+                row=i + 1,
+                column="flops",
+                kind="unit-mismatch",
+                hint=py,
+                cli_hint=cli,
+            )
     # 2. a whole column too small to be raw counts
-    for col, floor, what in (("params", 1e3, "millions or billions"), ("tokens", 1e3, "millions or billions"),
-                             ("flops", 1e9, "PF-days or GFLOPs")):
+    for col, floor, what in (
+        ("params", 1e3, "millions or billions"),
+        ("tokens", 1e3, "millions or billions"),
+        ("flops", 1e9, "PF-days or GFLOPs"),
+    ):
         if col in given and col not in declared and frame[col].max() < floor:
-            raise _error(f"all {col} are below {floor:,.0f} (max {frame[col].max():g}); they look like {what}",
-                         col, label, guess=1e6 if col != "flops" else 8.64e19)
+            raise _error(
+                f"all {col} are below {floor:,.0f} (max {frame[col].max():g}); they look like {what}",
+                col,
+                label,
+                guess=1e6 if col != "flops" else 8.64e19,
+            )
     if col_absent(frame, "run"):
         return
     last = frame.loc[_last_rows(frame)]
@@ -141,7 +162,10 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
                     f"parameter at their last checkpoint, {side} what any training run does "
                     f"({'at most ' + _num(_TOKENS_PER_PARAM[1]) + ' for a model below 1e6 parameters' if side == 'above' else 'at least ' + _num(_TOKENS_PER_PARAM[0])}); {col} look like they are not raw "
                     f"counts" + (" (derived from flops: is compute in PF-days or GFLOPs?)" if col == "flops" else ""),
-                    col, label, guess=guess)
+                    col,
+                    label,
+                    guess=guess,
+                )
     # 4. tokens per optimizer step (the batch size in tokens)
     if "step" in frame and "tokens" in given and "tokens" not in declared:
         step = pd.to_numeric(frame["step"], errors="coerce")
@@ -149,9 +173,13 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
         if ok.sum() >= 1:
             per_step = (frame["tokens"][ok] / step[ok]).to_numpy()
             if np.nanmedian(per_step) < _MIN_TOKENS_PER_STEP:
-                raise _error(f"tokens / step is {np.nanmedian(per_step):.3g} (median): a batch of fewer than "
-                             f"{_MIN_TOKENS_PER_STEP:g} tokens per step; tokens look like thousands or millions",
-                             "tokens", label, guess=_guess(2048 / np.nanmedian(per_step), "tokens"))
+                raise _error(
+                    f"tokens / step is {np.nanmedian(per_step):.3g} (median): a batch of fewer than "
+                    f"{_MIN_TOKENS_PER_STEP:g} tokens per step; tokens look like thousands or millions",
+                    "tokens",
+                    label,
+                    guess=_guess(2048 / np.nanmedian(per_step), "tokens"),
+                )
     # 5. a gap of 100x between consecutive run sizes within a family
     fam = last["family"].astype(str) if "family" in last else pd.Series("", index=last.index)
     compute = None
@@ -174,7 +202,10 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
                 raise _error(
                     f"{col} jump {jumps[k]:.3g}x from {u[k]:.4g} to {u[k + 1]:.4g} between runs: "
                     f"run(s) {_names(small)} look like they are in other units than run(s) {_names(big)}",
-                    col, label, guess=_guess(jumps[k], col))
+                    col,
+                    label,
+                    guess=_guess(jumps[k], col),
+                )
 
 
 def col_absent(frame: pd.DataFrame, col: str) -> bool:

@@ -10,19 +10,50 @@ from scalinglab.evaluate._metrics import are, best_seen, coverage, rmse_log, sco
 from scalinglab.evaluate._policies import Policy, split
 from scalinglab.evaluate._select import DEFAULT_CANDIDATES, Selection, select_law
 
-__all__ = ["backtest", "Backtest", "Policy", "DEFAULT_POLICY", "split", "are", "signed_error", "rmse_log",
-           "coverage", "best_seen", "score", "select_law", "Selection", "DEFAULT_CANDIDATES"]
+__all__ = [
+    "backtest",
+    "Backtest",
+    "Policy",
+    "DEFAULT_POLICY",
+    "split",
+    "are",
+    "signed_error",
+    "rmse_log",
+    "coverage",
+    "best_seen",
+    "score",
+    "select_law",
+    "Selection",
+    "DEFAULT_CANDIDATES",
+]
 
 # backtest sweeps (one backtest per setting of one policy knob) and the ARE curve they trace
-from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep  # noqa: E402
+from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep
 
 __all__ += ["backtest_sweep", "backtest_curve"]
 
 # group-wise work: the Hitchhiker's Guide tracks B-D as grids of cells, borrowing across groups, seeds
 from scalinglab.evaluate._borrow import combine_params, size_coupled  # noqa: E402
-from scalinglab.evaluate._grid import (FRACTIONS, backtest_grid, backtest_trajectory, backtest_windows,  # noqa: E402
-                                       grid_table, plot_backtest_grid)
+from scalinglab.evaluate._grid import (  # noqa: E402
+    FRACTIONS,
+    backtest_grid,
+    backtest_trajectory,
+    backtest_windows,
+    grid_table,
+    plot_backtest_grid,
+)
 from scalinglab.evaluate._seeds import average_seeds, pair_spread, seed_spread  # noqa: E402
 
-__all__ += ["backtest_grid", "backtest_windows", "backtest_trajectory", "grid_table", "plot_backtest_grid",
-            "FRACTIONS", "size_coupled", "combine_params", "average_seeds", "seed_spread", "pair_spread"]
+__all__ += [
+    "backtest_grid",
+    "backtest_windows",
+    "backtest_trajectory",
+    "grid_table",
+    "plot_backtest_grid",
+    "FRACTIONS",
+    "size_coupled",
+    "combine_params",
+    "average_seeds",
+    "seed_spread",
+    "pair_spread",
+]

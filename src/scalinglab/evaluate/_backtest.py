@@ -5,8 +5,9 @@ from __future__ import annotations
 import math
 import time
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -15,9 +16,9 @@ from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
+from scalinglab.evaluate._borrow import combine_params, size_coupled
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
-from scalinglab.evaluate._borrow import combine_params, size_coupled
 from scalinglab.evaluate._seeds import average_seeds
 from scalinglab.fit import FitJob, fit_many
 from scalinglab.fit import fit as fit_law
@@ -66,10 +67,15 @@ class Backtest:
         """Scores per law, macro-averaged over families, best (lowest ARE) first."""
         s = self.scores
         agg = s.groupby("law", sort=False).agg(
-            families=("family", "nunique"), failed=("error", lambda e: int(e.notna().sum())),
-            are=("are", "mean"), signed_error=("signed_error", "mean"), rmse_log=("rmse_log", "mean"),
-            coverage=("coverage", "mean"), baseline_are=("baseline_are", "mean"),
-            wins_vs_baseline=("beats_baseline", "sum"))
+            families=("family", "nunique"),
+            failed=("error", lambda e: int(e.notna().sum())),
+            are=("are", "mean"),
+            signed_error=("signed_error", "mean"),
+            rmse_log=("rmse_log", "mean"),
+            coverage=("coverage", "mean"),
+            baseline_are=("baseline_are", "mean"),
+            wins_vs_baseline=("beats_baseline", "sum"),
+        )
         agg["wins_vs_baseline"] = agg["wins_vs_baseline"].astype(int)
         agg.index = pd.Index([str(v) for v in agg.index], dtype=object, name="law")
         return agg.sort_values("are", na_position="last", kind="stable")
@@ -91,14 +97,15 @@ class Backtest:
             "law": self.best,
             **{k: _num(top[k]) for k in _SCORE_COLS},
             "baseline_are": _num(top["baseline_are"]),
-            "beats_baseline": bool(top["wins_vs_baseline"] == top["families"] - top["failed"]
-                                   and top["failed"] == 0),
-            "interval": self.options.get("interval"), "interval_kind": "new run",
-            "policy": self.policy.to_dict(), "policy_text": self.policy.describe(),
-            "leaderboard": [{k: _num(v) for k, v in row.items()}
-                            for row in lb.reset_index().to_dict(orient="records")],
+            "beats_baseline": bool(top["wins_vs_baseline"] == top["families"] - top["failed"] and top["failed"] == 0),
+            "interval": self.options.get("interval"),
+            "interval_kind": "new run",
+            "policy": self.policy.to_dict(),
+            "policy_text": self.policy.describe(),
+            "leaderboard": [{k: _num(v) for k, v in row.items()} for row in lb.reset_index().to_dict(orient="records")],
             "scores": [{k: _num(v) for k, v in row.items()} for row in self.scores.to_dict(orient="records")],
-            "options": self.options, "seconds": self.seconds,
+            "options": self.options,
+            "seconds": self.seconds,
         }
         return out
 
@@ -106,42 +113,63 @@ class Backtest:
         """A readable table per family and law, then the leaderboard."""
         lvl = self.options.get("interval")
         cov = f"cov{int(round(100 * lvl))}" if lvl else "cov"
-        lines = [f"Backtest: {self.policy.describe()}",
-                 f"scores: ARE = mean |y - yhat| / y; signed = mean (yhat - y) / y; rmse_log = RMSE of log-loss; "
-                 f"{cov} = share of targets inside the {lvl:.0%} interval for a new run "
-                 f"({self.options.get('method')}); baseline = best loss seen in the fit set" if lvl else "",
-                 ""]
-        head = (f"{str(self.options.get('by') or 'family'):<16} {'law':<12} {'runs':>4} {'points':>6} {'targets':>7} {'ARE':>8} {'signed':>8} "
-                f"{'rmse_log':>8} {cov:>6} {'base ARE':>8}")
+        lines = [
+            f"Backtest: {self.policy.describe()}",
+            f"scores: ARE = mean |y - yhat| / y; signed = mean (yhat - y) / y; rmse_log = RMSE of log-loss; "
+            f"{cov} = share of targets inside the {lvl:.0%} interval for a new run "
+            f"({self.options.get('method')}); baseline = best loss seen in the fit set"
+            if lvl
+            else "",
+            "",
+        ]
+        head = (
+            f"{str(self.options.get('by') or 'family'):<16} {'law':<12} {'runs':>4} {'points':>6} {'targets':>7} {'ARE':>8} {'signed':>8} "
+            f"{'rmse_log':>8} {cov:>6} {'base ARE':>8}"
+        )
         lines += [head, "-" * len(head)]
         for r in self.scores.itertuples():
             if isinstance(r.error, str):
                 lines.append(f"{str(r.family) or '(all)':<16} {r.law:<12} FAILED: {r.error}")
                 continue
-            lines.append(f"{str(r.family) or '(all)':<16} {r.law:<12} {int(r.fit_runs):>4} {int(r.fit_points):>6} "
-                         f"{int(r.targets):>7} "
-                         f"{_pct(r.are)} {_pct(r.signed_error)} {r.rmse_log:8.4f} {_pct(r.coverage, 6)} "
-                         f"{_pct(r.baseline_are)}")
+            lines.append(
+                f"{str(r.family) or '(all)':<16} {r.law:<12} {int(r.fit_runs):>4} {int(r.fit_points):>6} "
+                f"{int(r.targets):>7} "
+                f"{_pct(r.are)} {_pct(r.signed_error)} {r.rmse_log:8.4f} {_pct(r.coverage, 6)} "
+                f"{_pct(r.baseline_are)}"
+            )
         failed = self.scores[self.scores["error"].notna()]
         if self.scores["family"].nunique() > 1:
-            lines += ["", f"{self.scores['family'].nunique() - failed['family'].nunique()} group(s) scored, "
-                      f"{failed['family'].nunique()} failed" + (": " + "; ".join(
-                          f"{r.family} ({r.error})" for r in failed.drop_duplicates("family").itertuples())
-                          if len(failed) else "")]
+            lines += [
+                "",
+                f"{self.scores['family'].nunique() - failed['family'].nunique()} group(s) scored, "
+                f"{failed['family'].nunique()} failed"
+                + (
+                    ": " + "; ".join(f"{r.family} ({r.error})" for r in failed.drop_duplicates("family").itertuples())
+                    if len(failed)
+                    else ""
+                ),
+            ]
         if "interval_note" in self.scores:
             thin = self.scores[self.scores["interval_method"].astype(str).str.contains("uncalibrated")]
             if len(thin):
-                lines += [f"Intervals not calibrated for {', '.join(map(str, thin['family'].unique()))}: "
-                          + str(thin["interval_note"].iloc[0])]
+                lines += [
+                    f"Intervals not calibrated for {', '.join(map(str, thin['family'].unique()))}: "
+                    + str(thin["interval_note"].iloc[0])
+                ]
             if self.options.get("prior"):
                 lines += [f"Calibration prior: {self.options['prior']}."]
         lb = self.leaderboard()
         if len(lb) > 1 or self.scores["family"].nunique() > 1:
-            lines += ["", "Leaderboard (mean over families, best first)",
-                      f"{'law':<12} {'ARE':>8} {'signed':>8} {'rmse_log':>8} {cov:>6} {'base ARE':>8} {'wins':>5}"]
+            lines += [
+                "",
+                "Leaderboard (mean over families, best first)",
+                f"{'law':<12} {'ARE':>8} {'signed':>8} {'rmse_log':>8} {cov:>6} {'base ARE':>8} {'wins':>5}",
+            ]
             for r in lb.reset_index().itertuples():
-                lines.append(f"{r.law:<12} {_pct(r.are)} {_pct(r.signed_error)} {r.rmse_log:8.4f} "
-                             f"{_pct(r.coverage, 6)} {_pct(r.baseline_are)} {r.wins_vs_baseline:>2}/{r.families}")
+                lines.append(
+                    f"{r.law:<12} {_pct(r.are)} {_pct(r.signed_error)} {r.rmse_log:8.4f} "
+                    f"{_pct(r.coverage, 6)} {_pct(r.baseline_are)} {r.wins_vs_baseline:>2}/{r.families}"
+                )
         return "\n".join(lines)
 
     __str__ = summary
@@ -305,10 +333,28 @@ def backtest(
     frame = runs.frame
     groups = _groups(frame, by)
     jobs = [(name, _prior_label(g, name, prior_by), g, pol) for name, g in groups]
-    return _execute(jobs, laws, pol, y=y, x=x, weighting=weighting, interval=interval, method=method,
-                    n_resamples=n_resamples, fit_options=fit_options, seed=seed, backend=backend, workers=workers,
-                    progress=progress, borrow_from=borrow_from, borrow=borrow, prior=prior, seeds=seeds, by=by,
-                    start=start)
+    return _execute(
+        jobs,
+        laws,
+        pol,
+        y=y,
+        x=x,
+        weighting=weighting,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        fit_options=fit_options,
+        seed=seed,
+        backend=backend,
+        workers=workers,
+        progress=progress,
+        borrow_from=borrow_from,
+        borrow=borrow,
+        prior=prior,
+        seeds=seeds,
+        by=by,
+        start=start,
+    )
 
 
 def _check(law, data, y, weighting, method, n_resamples, interval, seeds):
@@ -331,16 +377,23 @@ def _check(law, data, y, weighting, method, n_resamples, interval, seeds):
 def _groups(frame: pd.DataFrame, by: str | None) -> list[tuple[str, pd.DataFrame]]:
     """The groups a backtest scores separately (``by`` column), or the whole table as one."""
     if by is None or (by == "family" and "family" not in frame):
-        return [(str(frame["family"].iloc[0]) if "family" in frame and frame["family"].nunique() == 1 else "",
-                 frame)]
+        return [(str(frame["family"].iloc[0]) if "family" in frame and frame["family"].nunique() == 1 else "", frame)]
     if not isinstance(by, str):
         raise InvalidParameterError(f"backtest(): 'by' must be a column name or None; got {by!r}")
     if by not in frame:
-        raise DataError(f"backtest(): by='{by}' is not a column of the runs table", column=by, kind="missing-column",
-                        hint=f"use one of {[c for c in frame.columns]}, or map yours with --map {by}=<column>")
+        raise DataError(
+            f"backtest(): by='{by}' is not a column of the runs table",
+            column=by,
+            kind="missing-column",
+            hint=f"use one of {[c for c in frame.columns]}, or map yours with --map {by}=<column>",
+        )
     if frame[by].isna().any():
-        raise DataError(f"backtest(): column '{by}' is empty in {int(frame[by].isna().sum())} row(s)", column=by,
-                        kind="missing-value", hint=f"fill or drop those rows before grouping by '{by}'")
+        raise DataError(
+            f"backtest(): column '{by}' is empty in {int(frame[by].isna().sum())} row(s)",
+            column=by,
+            kind="missing-value",
+            hint=f"fill or drop those rows before grouping by '{by}'",
+        )
     return [(str(k), g) for k, g in frame.groupby(by, sort=False)]
 
 
@@ -349,18 +402,47 @@ def _prior_label(g: pd.DataFrame, name: str, prior_by: str | None) -> str:
     if prior_by is None:
         return name
     if prior_by not in g:
-        raise DataError(f"backtest(): prior_by='{prior_by}' is not a column of the runs table", column=prior_by,
-                        kind="missing-column", hint="give a column that names the family of each group")
+        raise DataError(
+            f"backtest(): prior_by='{prior_by}' is not a column of the runs table",
+            column=prior_by,
+            kind="missing-column",
+            hint="give a column that names the family of each group",
+        )
     return str(g[prior_by].iloc[0])
 
 
-def _execute(jobs, laws, pol, *, y, x, weighting, interval, method, n_resamples, fit_options, seed, backend, workers,
-             progress, borrow_from, borrow, prior, seeds, by, start, extra_cols=None) -> "Backtest":
+def _execute(
+    jobs,
+    laws,
+    pol,
+    *,
+    y,
+    x,
+    weighting,
+    interval,
+    method,
+    n_resamples,
+    fit_options,
+    seed,
+    backend,
+    workers,
+    progress,
+    borrow_from,
+    borrow,
+    prior,
+    seeds,
+    by,
+    start,
+    extra_cols=None,
+) -> Backtest:
     """Split, fit and score every (group, policy) job for every law; failures are recorded, never abort."""
     fit_opts = dict(fit_options or {})
     calibrate = interval is not None and method in ("auto", "calibrated") and prior is not None
-    borrowed = _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers) \
-        if borrow_from is not None else {}
+    borrowed = (
+        _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers)
+        if borrow_from is not None
+        else {}
+    )
     cells, failed, first_error = [], [], None
     for j, (name, label, g, p) in enumerate(jobs):
         try:
@@ -384,8 +466,26 @@ def _execute(jobs, laws, pol, *, y, x, weighting, interval, method, n_resamples,
                 continue
             if b:
                 opts["fixed"] = {**dict(opts.get("fixed") or {}), **b}
-            cells.append(_Cell(name, lw, fit_rows, target_rows, y, x, weighting, interval, method, n_resamples,
-                               opts, seed, base, calibrate, j, label))
+            cells.append(
+                _Cell(
+                    name,
+                    lw,
+                    fit_rows,
+                    target_rows,
+                    y,
+                    x,
+                    weighting,
+                    interval,
+                    method,
+                    n_resamples,
+                    opts,
+                    seed,
+                    base,
+                    calibrate,
+                    j,
+                    label,
+                )
+            )
     if not cells and first_error is not None and len(jobs) == 1:
         raise first_error  # nothing could be scored at all: the one clear error, as before
     rows, preds, fits, extras = [], [], {}, []
@@ -402,17 +502,38 @@ def _execute(jobs, laws, pol, *, y, x, weighting, interval, method, n_resamples,
         pred.insert(0, "family", cell.family)
         pred["_job"] = cell.job
         preds.append(pred)
-        fits[(cell.family, cell.law.name) if len(jobs) == len({jb[0] for jb in jobs}) else
-             (cell.family, cell.law.name, cell.job)] = f
+        fits[
+            (cell.family, cell.law.name)
+            if len(jobs) == len({jb[0] for jb in jobs})
+            else (cell.family, cell.law.name, cell.job)
+        ] = f
         extras.append(extra)
     for j, name, label, lw, msg in failed:
-        rows.append({"family": name, "law": lw.name, "_job": j, "_label": label, "fit_runs": np.nan,
-                     "fit_points": np.nan, "targets": np.nan, **{k: float("nan") for k in _SCORE_COLS},
-                     "interval_method": None, "converged": False, "error": msg, "baseline_are": np.nan,
-                     "baseline_signed_error": np.nan, "baseline_rmse_log": np.nan, "beats_baseline": False})
+        rows.append(
+            {
+                "family": name,
+                "law": lw.name,
+                "_job": j,
+                "_label": label,
+                "fit_runs": np.nan,
+                "fit_points": np.nan,
+                "targets": np.nan,
+                **{k: float("nan") for k in _SCORE_COLS},
+                "interval_method": None,
+                "converged": False,
+                "error": msg,
+                "baseline_are": np.nan,
+                "baseline_signed_error": np.nan,
+                "baseline_rmse_log": np.nan,
+                "beats_baseline": False,
+            }
+        )
     scores = pd.DataFrame(rows)
-    predictions = pd.concat(preds, ignore_index=True) if preds else pd.DataFrame(
-        columns=["family", "law", "y", "y_hat", "lower", "upper", "baseline", "_job"])
+    predictions = (
+        pd.concat(preds, ignore_index=True)
+        if preds
+        else pd.DataFrame(columns=["family", "law", "y", "y_hat", "lower", "upper", "baseline", "_job"])
+    )
     if calibrate:
         scores, predictions = _calibrate(scores, predictions, cells, extras, prior, interval)
     if len(scores):
@@ -420,13 +541,29 @@ def _execute(jobs, laws, pol, *, y, x, weighting, interval, method, n_resamples,
     if extra_cols is not None:
         for col, values in extra_cols.items():
             scores[col] = scores["_job"].map(values)
-    options = {"y": y, "weighting": weighting, "interval": interval, "method": method,
-               "n_resamples": n_resamples, "fit_options": fit_opts, "seed": seed, "by": by, "seeds": seeds,
-               "prior": _prior_text(prior) if calibrate else None,
-               "borrow_from": _borrow_text(borrow_from), "borrow": list(borrow) if borrow else None}
-    return Backtest(scores=scores.drop(columns=["_label"]), predictions=predictions, policy=pol,
-                    laws=tuple(lw.name for lw in laws), options=options, fits=fits,
-                    seconds=time.perf_counter() - start)
+    options = {
+        "y": y,
+        "weighting": weighting,
+        "interval": interval,
+        "method": method,
+        "n_resamples": n_resamples,
+        "fit_options": fit_opts,
+        "seed": seed,
+        "by": by,
+        "seeds": seeds,
+        "prior": _prior_text(prior) if calibrate else None,
+        "borrow_from": _borrow_text(borrow_from),
+        "borrow": list(borrow) if borrow else None,
+    }
+    return Backtest(
+        scores=scores.drop(columns=["_label"]),
+        predictions=predictions,
+        policy=pol,
+        laws=tuple(lw.name for lw in laws),
+        options=options,
+        fits=fits,
+        seconds=time.perf_counter() - start,
+    )
 
 
 def _prior_text(prior) -> str | None:
@@ -465,11 +602,20 @@ def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backe
     sources = list(frames) if borrow_from == "others" else [str(s) for s in borrow_from]
     unknown = [s for s in sources if s not in frames]
     if unknown:
-        raise InvalidParameterError(f"backtest(): borrow_from names group(s) {unknown} that the table does not have",
-                                    hint=f"groups: {list(frames)}")
-    source_jobs = [FitJob(data=pol.checkpoints.apply_frame(frames[s][1]).reset_index(drop=True), law=lw,
-                          options={**fit_opts, "x": x, "y": y}, label=f"{s}\t{lw.name}")
-                   for s in sources for lw in laws]
+        raise InvalidParameterError(
+            f"backtest(): borrow_from names group(s) {unknown} that the table does not have",
+            hint=f"groups: {list(frames)}",
+        )
+    source_jobs = [
+        FitJob(
+            data=pol.checkpoints.apply_frame(frames[s][1]).reset_index(drop=True),
+            law=lw,
+            options={**fit_opts, "x": x, "y": y},
+            label=f"{s}\t{lw.name}",
+        )
+        for s in sources
+        for lw in laws
+    ]
     source_fits = {}
     for job, o in zip(source_jobs, fit_many(source_jobs, backend=backend, workers=workers)):
         if o.ok:
@@ -477,8 +623,7 @@ def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backe
     for j in range(len(jobs)):
         name, label = names_by_job[j], labels[j]
         for lw in laws:
-            fits = [f for (s, ln), f in source_fits.items()
-                    if ln == lw.name and s != name and frames[s][0] != label]
+            fits = [f for (s, ln), f in source_fits.items() if ln == lw.name and s != name and frames[s][0] != label]
             if not fits:
                 out[(j, lw.name)] = "no other group could be fitted to borrow parameters from"
                 continue
@@ -487,8 +632,7 @@ def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backe
             for (s, ln), f in source_fits.items():
                 if ln == lw.name and s != name and frames[s][0] != label:
                     by_label.setdefault(frames[s][0], []).append(f.params)
-            pooled = combine_params([combine_params(v, list(lw.params)) for v in by_label.values()],
-                                    list(lw.params))
+            pooled = combine_params([combine_params(v, list(lw.params)) for v in by_label.values()], list(lw.params))
             if borrow:
                 names = list(borrow)
             else:
@@ -534,8 +678,14 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
             scores.loc[key, "interval_method"] = f"{scores.loc[key, 'interval_method']} (uncalibrated)"
             scores.loc[key, "interval_note"] = cal.note
             continue
-        lo, hi = widen(p["y_hat"].to_numpy(), p["lower"].to_numpy(), p["upper"].to_numpy(),
-                       t["decades"].to_numpy(), cal.sigma_per_decade, level)
+        lo, hi = widen(
+            p["y_hat"].to_numpy(),
+            p["lower"].to_numpy(),
+            p["upper"].to_numpy(),
+            t["decades"].to_numpy(),
+            cal.sigma_per_decade,
+            level,
+        )
         predictions.loc[mask, "lower"], predictions.loc[mask, "upper"] = lo, hi
         yv = p["y"].to_numpy()
         scores.loc[key, "coverage_base"] = scores.loc[key, "coverage"]
@@ -561,20 +711,28 @@ def _policy_from(policy: Policy | None, deprecated: dict) -> Policy:
     """The policy, or one built from the deprecated policy keywords (over the old defaults)."""
     unknown = set(deprecated) - set(_LEGACY_POLICY)
     if unknown:
-        raise InvalidParameterError(f"backtest(): unexpected argument(s) {sorted(unknown)}",
-                                    hint="see help(scalinglab.backtest); policy fields go in policy=Policy(...)")
+        raise InvalidParameterError(
+            f"backtest(): unexpected argument(s) {sorted(unknown)}",
+            hint="see help(scalinglab.backtest); policy fields go in policy=Policy(...)",
+        )
     if policy is not None and not isinstance(policy, Policy):
-        raise InvalidParameterError(f"backtest(): 'policy' must be a Policy; got {type(policy).__name__}",
-                                    hint="e.g. policy=Policy(holdout='largest:2')")
+        raise InvalidParameterError(
+            f"backtest(): 'policy' must be a Policy; got {type(policy).__name__}",
+            hint="e.g. policy=Policy(holdout='largest:2')",
+        )
     if not deprecated:
         return policy if policy is not None else DEFAULT_POLICY
     if policy is not None:
         raise InvalidParameterError("backtest(): give policy= or the deprecated policy keywords, not both")
-    warnings.warn(f"backtest(): {', '.join(sorted(deprecated))} are deprecated; pass policy=Policy(...)",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"backtest(): {', '.join(sorted(deprecated))} are deprecated; pass policy=Policy(...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     fields = {k: deprecated[k] for k in ("holdout", "fit_models", "target") if k in deprecated}
-    checkpoint_keys = {k: deprecated[k] for k in ("fraction", "skip_fraction", "min_tokens", "final_only")
-                       if k in deprecated}
+    checkpoint_keys = {
+        k: deprecated[k] for k in ("fraction", "skip_fraction", "min_tokens", "final_only") if k in deprecated
+    }
     if checkpoint_keys:
         old = {"skip_fraction": 0.2, **checkpoint_keys}  # the former default cut, unless overridden
         with warnings.catch_warnings():
@@ -606,8 +764,20 @@ class _Cell:
 
 
 def _score_cell(c: _Cell):
-    row, pred, f = _one(c.law, c.fit_rows, c.target_rows, c.y, c.x, c.weighting, c.interval,
-                        "base" if c.calibrate else c.method, c.n_resamples, c.fit_opts, c.seed, c.base)
+    row, pred, f = _one(
+        c.law,
+        c.fit_rows,
+        c.target_rows,
+        c.y,
+        c.x,
+        c.weighting,
+        c.interval,
+        "base" if c.calibrate else c.method,
+        c.n_resamples,
+        c.fit_opts,
+        c.seed,
+        c.base,
+    )
     return row, pred, f, (_errors(f, c.target_rows, c.y, pred) if c.calibrate and f is not None else None)
 
 
@@ -629,15 +799,21 @@ def _errors(f, target_rows: pd.DataFrame, y: str, pred: pd.DataFrame) -> dict:
             ext = extrapolation_error(f)
     except ScalingLabError:
         ext = None
-    return {"targets": pd.DataFrame({"decades": d, "log_error": e, "base_sd": b}),
-            "nested": None if ext is None else ext.points}
+    return {
+        "targets": pd.DataFrame({"decades": d, "log_error": e, "base_sd": b}),
+        "nested": None if ext is None else ext.points,
+    }
 
 
 def _failed_cell(c: _Cell, error: str):
     yt = c.target_rows[c.y].to_numpy(dtype=float)
-    row: dict[str, Any] = {"fit_runs": int(c.fit_rows["run"].nunique()), "fit_points": len(c.fit_rows),
-                           "targets": len(c.target_rows), "fit_max_params": float(c.fit_rows["params"].max()),
-                           "target_params": float(c.target_rows["params"].max())}
+    row: dict[str, Any] = {
+        "fit_runs": int(c.fit_rows["run"].nunique()),
+        "fit_points": len(c.fit_rows),
+        "targets": len(c.target_rows),
+        "fit_max_params": float(c.fit_rows["params"].max()),
+        "target_params": float(c.target_rows["params"].max()),
+    }
     row.update({k: float("nan") for k in _SCORE_COLS})
     row.update({"interval_method": None, "converged": False, "error": error})
     row.update({f"baseline_{k}": v for k, v in score(yt, np.full_like(yt, c.base)).items() if k != "coverage"})
@@ -649,13 +825,29 @@ def _failed_cell(c: _Cell, error: str):
     return row, pred, None
 
 
-def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, weighting: str,
-         interval, method: str, n_resamples: int, fit_opts: dict, seed: int, base: float):
+def _one(
+    lw: Law,
+    fit_rows: pd.DataFrame,
+    target_rows: pd.DataFrame,
+    y: str,
+    x,
+    weighting: str,
+    interval,
+    method: str,
+    n_resamples: int,
+    fit_opts: dict,
+    seed: int,
+    base: float,
+):
     yt = target_rows[y].to_numpy(dtype=float)
     n_runs = int(fit_rows["run"].nunique())
-    row: dict[str, Any] = {"fit_runs": n_runs, "fit_points": len(fit_rows), "targets": len(target_rows),
-                           "fit_max_params": float(fit_rows["params"].max()),
-                           "target_params": float(target_rows["params"].max())}
+    row: dict[str, Any] = {
+        "fit_runs": n_runs,
+        "fit_points": len(fit_rows),
+        "targets": len(target_rows),
+        "fit_max_params": float(fit_rows["params"].max()),
+        "target_params": float(target_rows["params"].max()),
+    }
     base_scores = score(yt, np.full_like(yt, base))
     keep_cols = [c for c in ("run", "params", "tokens", "flops") if c in target_rows]
     pred = target_rows[keep_cols].reset_index(drop=True).copy()
@@ -665,14 +857,18 @@ def _one(lw: Law, fit_rows: pd.DataFrame, target_rows: pd.DataFrame, y: str, x, 
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            f = fit_law(fit_rows, lw, x=x, y=y, weights="_bt_weight" if weighting == "run" else None,
-                        seed=seed, **fit_opts)
+            f = fit_law(
+                fit_rows, lw, x=x, y=y, weights="_bt_weight" if weighting == "run" else None, seed=seed, **fit_opts
+            )
             y_hat = np.asarray(f.predict(target_rows, warn=False), dtype=float)
             lower = upper = np.full_like(y_hat, np.nan)
             used = None
             if interval is not None:
-                used = (resolve_method("auto", f, "parameters") if method == "base"
-                        else resolve_method(method, f, "prediction"))
+                used = (
+                    resolve_method("auto", f, "parameters")
+                    if method == "base"
+                    else resolve_method(method, f, "prediction")
+                )
                 try:
                     iv = _interval(f, target_rows, interval, used, n_resamples, seed)
                     lower, upper = iv["lower"].to_numpy(), iv["upper"].to_numpy()

@@ -26,8 +26,14 @@ def size_symbol(law, columns: Mapping[str, str] | None = None) -> str | None:
     return next((s for s, c in cols.items() if c == "params"), None)
 
 
-def size_coupled(law, params: Mapping[str, float], inputs: Mapping[str, np.ndarray],
-                 columns: Mapping[str, str] | None = None, *, ratio: float = 10.0) -> tuple[str, ...]:
+def size_coupled(
+    law,
+    params: Mapping[str, float],
+    inputs: Mapping[str, np.ndarray],
+    columns: Mapping[str, str] | None = None,
+    *,
+    ratio: float = 10.0,
+) -> tuple[str, ...]:
     """Parameters that change ``f(ratio * N, ...) - f(N, ...)`` (the loss gap between two sizes).
 
     Evaluated by central differences at ``params`` over the points ``inputs``;

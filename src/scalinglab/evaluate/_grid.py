@@ -34,23 +34,52 @@ from scalinglab.evaluate._backtest import DEFAULT_POLICY, Backtest, _check, _exe
 from scalinglab.evaluate._policies import Policy, split
 from scalinglab.laws import DEFAULT_LAW
 
-__all__ = ["backtest_grid", "backtest_windows", "backtest_trajectory", "plot_backtest_grid", "grid_table",
-           "FRACTIONS"]
+__all__ = ["backtest_grid", "backtest_windows", "backtest_trajectory", "plot_backtest_grid", "grid_table", "FRACTIONS"]
 
 #: Fractions of training of track B (Choshen et al. 2024, Fig. 1b).
 FRACTIONS = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0)
-_RUN_KEYS = ("y", "x", "weighting", "interval", "method", "n_resamples", "fit_options", "seed", "backend",
-             "workers", "progress", "borrow_from", "borrow", "prior", "seeds")
+_RUN_KEYS = (
+    "y",
+    "x",
+    "weighting",
+    "interval",
+    "method",
+    "n_resamples",
+    "fit_options",
+    "seed",
+    "backend",
+    "workers",
+    "progress",
+    "borrow_from",
+    "borrow",
+    "prior",
+    "seeds",
+)
 
 
 def _options(options: dict) -> dict:
     unknown = set(options) - set(_RUN_KEYS) - {"by", "prior_by"}
     if unknown:
-        raise InvalidParameterError(f"backtest_grid(): unexpected argument(s) {sorted(unknown)}",
-                                    hint="the options of backtest() are accepted")
-    out = {"y": "loss", "x": None, "weighting": "run", "interval": 0.9, "method": "auto", "n_resamples": 200,
-           "fit_options": None, "seed": 0, "backend": "serial", "workers": None, "progress": None,
-           "borrow_from": None, "borrow": None, "prior": "others", "seeds": "separate"}
+        raise InvalidParameterError(
+            f"backtest_grid(): unexpected argument(s) {sorted(unknown)}", hint="the options of backtest() are accepted"
+        )
+    out = {
+        "y": "loss",
+        "x": None,
+        "weighting": "run",
+        "interval": 0.9,
+        "method": "auto",
+        "n_resamples": 200,
+        "fit_options": None,
+        "seed": 0,
+        "backend": "serial",
+        "workers": None,
+        "progress": None,
+        "borrow_from": None,
+        "borrow": None,
+        "prior": "others",
+        "seeds": "separate",
+    }
     out.update({k: v for k, v in options.items() if k in _RUN_KEYS})
     return out
 
@@ -75,8 +104,9 @@ def _run_cells(data, law, settings, policy, options, by, prior_by, name) -> Back
     pol = DEFAULT_POLICY if policy is None else policy
     if not isinstance(pol, Policy):
         raise InvalidParameterError(f"{name}(): 'policy' must be a Policy; got {type(pol).__name__}")
-    laws, runs = _check(law, data, opts["y"], opts["weighting"], opts["method"], opts["n_resamples"],
-                        opts["interval"], opts["seeds"])
+    laws, runs = _check(
+        law, data, opts["y"], opts["weighting"], opts["method"], opts["n_resamples"], opts["interval"], opts["seeds"]
+    )
     jobs, coords = [], {}
     for gname, g in _groups(runs.frame, by):
         label = _prior_label(g, gname, prior_by)
@@ -86,23 +116,39 @@ def _run_cells(data, law, settings, policy, options, by, prior_by, name) -> Back
             jobs.append((gname, label, g, p))
             try:
                 fit_rows, target_rows = split(g, p, family=gname)
-                coord = {**coord, "compute": _compute(fit_rows),
-                         "scale_up": float(target_rows["params"].max() / fit_rows["params"].max())}
+                coord = {
+                    **coord,
+                    "compute": _compute(fit_rows),
+                    "scale_up": float(target_rows["params"].max() / fit_rows["params"].max()),
+                }
             except ScalingLabError:
                 coord = {**coord, "compute": np.nan, "scale_up": np.nan}
             coords[j] = coord
     if not jobs:
-        raise InvalidParameterError(f"{name}(): no cell to score (every group has fewer than 3 model sizes)",
-                                    hint="track grids need a held-out size and at least 2 fit sizes")
-    extra = {col: {j: c.get(col, np.nan) for j, c in coords.items()}
-             for col in dict.fromkeys(k for c in coords.values() for k in c)}
+        raise InvalidParameterError(
+            f"{name}(): no cell to score (every group has fewer than 3 model sizes)",
+            hint="track grids need a held-out size and at least 2 fit sizes",
+        )
+    extra = {
+        col: {j: c.get(col, np.nan) for j, c in coords.items()}
+        for col in dict.fromkeys(k for c in coords.values() for k in c)
+    }
     run_opts = {k: v for k, v in opts.items() if k not in ("y", "x")}
     return _execute(jobs, laws, pol, y=opts["y"], x=opts["x"], by=by, start=start, extra_cols=extra, **run_opts)
 
 
-def backtest_grid(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None = None, *,
-                  fractions: Sequence[float] = FRACTIONS, ks: Sequence[int] | None = None, max_ks: int | None = None,
-                  by: str | None = "family", prior_by: str | None = None, **options: Any) -> Backtest:
+def backtest_grid(
+    data: Any,
+    law: Any = DEFAULT_LAW,
+    policy: Policy | None = None,
+    *,
+    fractions: Sequence[float] = FRACTIONS,
+    ks: Sequence[int] | None = None,
+    max_ks: int | None = None,
+    by: str | None = "family",
+    prior_by: str | None = None,
+    **options: Any,
+) -> Backtest:
     """Track B: every (k smallest fit sizes, first fraction p of training) cell of every group.
 
     ``ks`` defaults to 2 ... n-1 per group (n = the group's sizes, the largest held
@@ -133,15 +179,25 @@ def backtest_grid(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None = Non
             kk = sorted({kk[int(round(i))] for i in np.linspace(0, len(kk) - 1, max_ks)})
         for k in kk:
             for p in fractions:
-                yield ({"k": k, "p": float(p), "setting": f"k={k}, p={float(p):g}"},
-                       pol.replace(fit_models=f"smallest:{k}", checkpoints=_window(pol, float(p))))
+                yield (
+                    {"k": k, "p": float(p), "setting": f"k={k}, p={float(p):g}"},
+                    pol.replace(fit_models=f"smallest:{k}", checkpoints=_window(pol, float(p))),
+                )
 
     return _run_cells(data, law, settings, policy, options, by, prior_by, "backtest_grid")
 
 
-def backtest_windows(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None = None, *,
-                     ks: Sequence[int] | None = None, max_per_k: int | None = None, by: str | None = "family",
-                     prior_by: str | None = None, **options: Any) -> Backtest:
+def backtest_windows(
+    data: Any,
+    law: Any = DEFAULT_LAW,
+    policy: Policy | None = None,
+    *,
+    ks: Sequence[int] | None = None,
+    max_per_k: int | None = None,
+    by: str | None = "family",
+    prior_by: str | None = None,
+    **options: Any,
+) -> Backtest:
     """Track C: windows of k consecutive sizes (k = 2 ... n-1), ending at each size below the target.
 
     ``scores["scale_up"]`` is target size / largest fitted size; ``window_end`` the
@@ -157,22 +213,33 @@ def backtest_windows(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None = 
     >>> w.scores[["k", "window_end", "scale_up"]].values.tolist()
     [[3.0, 3.0, 4.0], [3.0, 4.0, 2.0]]
     """
+
     def settings(sizes, pol):
         n_fit = sizes.size - (pol.holdout_k or 1)
-        for k in (ks if ks is not None else range(2, n_fit + 1)):
+        for k in ks if ks is not None else range(2, n_fit + 1):
             ends = list(range(k, n_fit + 1))
             if max_per_k is not None and len(ends) > max_per_k:
                 ends = sorted({ends[int(round(i))] for i in np.linspace(0, len(ends) - 1, max_per_k)})
             for end in ends:
-                yield ({"k": k, "window_end": end, "setting": f"k={k}, sizes {end - k + 1}-{end}"},
-                       pol.replace(fit_models=f"range:{end - k + 1}-{end}"))
+                yield (
+                    {"k": k, "window_end": end, "setting": f"k={k}, sizes {end - k + 1}-{end}"},
+                    pol.replace(fit_models=f"range:{end - k + 1}-{end}"),
+                )
 
     return _run_cells(data, law, settings, policy, options, by, prior_by, "backtest_windows")
 
 
-def backtest_trajectory(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None = None, *,
-                        late_starts: Sequence[float] = (0.1, 0.3, 0.5, 0.7, 0.9), window_end: float = 0.7,
-                        by: str | None = "family", prior_by: str | None = None, **options: Any) -> Backtest:
+def backtest_trajectory(
+    data: Any,
+    law: Any = DEFAULT_LAW,
+    policy: Policy | None = None,
+    *,
+    late_starts: Sequence[float] = (0.1, 0.3, 0.5, 0.7, 0.9),
+    window_end: float = 0.7,
+    by: str | None = "family",
+    prior_by: str | None = None,
+    **options: Any,
+) -> Backtest:
     """Track D: checkpoint ablations of the fit set, every other policy field kept.
 
     Settings: ``policy`` (as given), ``no cut`` (every checkpoint), ``final only``
@@ -182,11 +249,16 @@ def backtest_trajectory(data: Any, law: Any = DEFAULT_LAW, policy: Policy | None
     Fig. 4 windows, which end at 70% of training).
     """
     base = DEFAULT_POLICY if policy is None else policy
-    variants = [("policy", base), ("no cut", base.replace(checkpoints=CheckpointRule())),
-                ("final only", base.replace(checkpoints=CheckpointRule(final_only=True))),
-                ("10B cut", base.replace(checkpoints=CheckpointRule(min_tokens=1e10)))]
-    variants += [(f"late {q:g}", base.replace(checkpoints=CheckpointRule(window=(q * window_end, window_end))))
-                 for q in late_starts]
+    variants = [
+        ("policy", base),
+        ("no cut", base.replace(checkpoints=CheckpointRule())),
+        ("final only", base.replace(checkpoints=CheckpointRule(final_only=True))),
+        ("10B cut", base.replace(checkpoints=CheckpointRule(min_tokens=1e10))),
+    ]
+    variants += [
+        (f"late {q:g}", base.replace(checkpoints=CheckpointRule(window=(q * window_end, window_end))))
+        for q in late_starts
+    ]
 
     def settings(sizes, pol):
         for name, p in variants:
@@ -207,13 +279,15 @@ def grid_table(bt: Backtest, value: str = "are", group: str | None = None) -> pd
     """
     s = bt.scores
     if "k" not in s or "p" not in s:
-        raise InvalidParameterError("grid_table(): these scores are not a track-B grid (no k and p columns)",
-                                    hint="use backtest_grid()")
+        raise InvalidParameterError(
+            "grid_table(): these scores are not a track-B grid (no k and p columns)", hint="use backtest_grid()"
+        )
     if group is not None:
         s = s[s["family"] == group]
         if s.empty:
-            raise InvalidParameterError(f"grid_table(): no group '{group}' in the grid",
-                                        hint=f"groups: {list(bt.scores['family'].unique())}")
+            raise InvalidParameterError(
+                f"grid_table(): no group '{group}' in the grid", hint=f"groups: {list(bt.scores['family'].unique())}"
+            )
     # a group's mean over its cells first, so a group with many laws/sets does not dominate
     return s.pivot_table(index="k", columns="p", values=value, aggfunc="mean", dropna=False)
 
@@ -232,11 +306,23 @@ def plot_backtest_grid(bt: Backtest, group: str | None = None, value: str = "are
         v = t.to_numpy(dtype=float) * (100 if value == "are" else 1)
         finite = v[np.isfinite(v) & (v > 0)]
         norm = LogNorm(vmin=max(finite.min(), 0.05), vmax=max(finite.max(), 0.1)) if finite.size else None
-        im = ax.imshow(np.where(np.isfinite(v), np.maximum(v, 0.05), np.nan), cmap="viridis_r", norm=norm,
-                       aspect="auto", origin="lower")
+        im = ax.imshow(
+            np.where(np.isfinite(v), np.maximum(v, 0.05), np.nan),
+            cmap="viridis_r",
+            norm=norm,
+            aspect="auto",
+            origin="lower",
+        )
         for (i, j), val in np.ndenumerate(v):
-            ax.text(j, i, "-" if not np.isfinite(val) else (f"{val:.1f}" if val < 100 else f"{val:.0f}"),
-                    ha="center", va="center", fontsize=6.5, color="white" if np.isfinite(val) and val > 5 else "black")
+            ax.text(
+                j,
+                i,
+                "-" if not np.isfinite(val) else (f"{val:.1f}" if val < 100 else f"{val:.0f}"),
+                ha="center",
+                va="center",
+                fontsize=6.5,
+                color="white" if np.isfinite(val) and val > 5 else "black",
+            )
         ax.set_xticks(range(t.shape[1]), [f"{c:g}" for c in t.columns])
         ax.set_yticks(range(t.shape[0]), [str(int(k)) for k in t.index])
         ax.set_xlabel("fraction of training used")

@@ -49,7 +49,7 @@ def rmse_log(y, y_hat) -> float:
         d = np.log(y_hat) - np.log(y)
     if not np.all(np.isfinite(d)):
         return float("inf")
-    return float(np.sqrt(np.mean(d ** 2)))
+    return float(np.sqrt(np.mean(d**2)))
 
 
 def coverage(y, lower, upper) -> float:

@@ -28,8 +28,9 @@ from __future__ import annotations
 
 import re
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -51,9 +52,12 @@ def legacy_checkpoints(fields: Mapping[str, Any], owner: str) -> CheckpointRule 
     given = {k: v for k, v in fields.items() if k in _LEGACY and v is not None and v is not False}
     if not given:
         return None
-    warnings.warn(f"{owner}(): {', '.join(sorted(given))} are deprecated; pass "
-                  "checkpoints=CheckpointRule(window=(skip_fraction, fraction), min_tokens=..., final_only=...)",
-                  DeprecationWarning, stacklevel=3)
+    warnings.warn(
+        f"{owner}(): {', '.join(sorted(given))} are deprecated; pass "
+        "checkpoints=CheckpointRule(window=(skip_fraction, fraction), min_tokens=..., final_only=...)",
+        DeprecationWarning,
+        stacklevel=3,
+    )
     fraction = float(given.get("fraction", 1.0))
     skip = float(given.get("skip_fraction", 0.0))
     if not 0 < fraction <= 1:
@@ -61,8 +65,9 @@ def legacy_checkpoints(fields: Mapping[str, Any], owner: str) -> CheckpointRule 
     if not 0 <= skip < fraction:
         raise InvalidParameterError(f"{owner}(): 'skip_fraction' must be in [0, fraction={fraction}); got {skip!r}")
     window = (skip, fraction) if (skip > 0 or fraction < 1) else None
-    return CheckpointRule(min_tokens=given.get("min_tokens"), window=window,
-                          final_only=bool(given.get("final_only", False)))
+    return CheckpointRule(
+        min_tokens=given.get("min_tokens"), window=window, final_only=bool(given.get("final_only", False))
+    )
 
 
 @dataclass(frozen=True, init=False)
@@ -84,18 +89,27 @@ class Policy:
     checkpoints: CheckpointRule = field(default_factory=CheckpointRule)
     target: str = "last30"
 
-    def __init__(self, holdout: str = "largest", fit_models: str = "all",
-                 checkpoints: CheckpointRule | Mapping[str, Any] | None = None, target: str = "last30",
-                 **legacy: Any) -> None:
+    def __init__(
+        self,
+        holdout: str = "largest",
+        fit_models: str = "all",
+        checkpoints: CheckpointRule | Mapping[str, Any] | None = None,
+        target: str = "last30",
+        **legacy: Any,
+    ) -> None:
         unknown = set(legacy) - set(_LEGACY)
         if unknown:
-            raise InvalidParameterError(f"Policy(): unknown argument(s) {sorted(unknown)}",
-                                        hint="the fields are holdout, fit_models, checkpoints and target")
+            raise InvalidParameterError(
+                f"Policy(): unknown argument(s) {sorted(unknown)}",
+                hint="the fields are holdout, fit_models, checkpoints and target",
+            )
         old = legacy_checkpoints(legacy, "Policy")
         if old is not None:
             if checkpoints is not None:
-                raise InvalidParameterError("Policy(): give checkpoints= or the deprecated fraction/skip_fraction/"
-                                            "min_tokens/final_only keywords, not both")
+                raise InvalidParameterError(
+                    "Policy(): give checkpoints= or the deprecated fraction/skip_fraction/"
+                    "min_tokens/final_only keywords, not both"
+                )
             checkpoints = old
         object.__setattr__(self, "holdout", holdout)
         object.__setattr__(self, "fit_models", fit_models)
@@ -106,25 +120,32 @@ class Policy:
     def _validate(self) -> None:
         if not isinstance(self.holdout, str) or not _HOLDOUT.match(self.holdout.strip()):
             raise InvalidParameterError(
-                f"backtest(): 'holdout' must be 'largest', 'largest:k' or 'compute>C'; got {self.holdout!r}")
+                f"backtest(): 'holdout' must be 'largest', 'largest:k' or 'compute>C'; got {self.holdout!r}"
+            )
         if not isinstance(self.fit_models, str) or not _FITMODELS.match(self.fit_models.strip()):
             raise InvalidParameterError(
                 f"backtest(): 'fit_models' must be 'all', 'smallest:k', 'window:k' or 'range:i-j'; "
-                f"got {self.fit_models!r}")
+                f"got {self.fit_models!r}"
+            )
         if self.fit_range is not None and not 1 <= self.fit_range[0] <= self.fit_range[1]:
             raise InvalidParameterError(f"backtest(): 'range:i-j' needs 1 <= i <= j; got {self.fit_models!r}")
         if not isinstance(self.target, str) or not _TARGET.match(self.target.strip()):
             raise InvalidParameterError(
-                f"backtest(): 'target' must be 'last30', 'last:f' (0 < f <= 1) or 'final'; got {self.target!r}")
+                f"backtest(): 'target' must be 'last30', 'last:f' (0 < f <= 1) or 'final'; got {self.target!r}"
+            )
         for k in ("holdout_k", "fit_k"):
             v = getattr(self, k)
             if v is not None and v < 1:
                 raise InvalidParameterError(f"backtest(): k must be >= 1 in {self.holdout!r}/{self.fit_models!r}")
 
-    def replace(self, **changes: Any) -> "Policy":
+    def replace(self, **changes: Any) -> Policy:
         """A copy with some fields changed."""
-        fields = {"holdout": self.holdout, "fit_models": self.fit_models, "checkpoints": self.checkpoints,
-                  "target": self.target}
+        fields = {
+            "holdout": self.holdout,
+            "fit_models": self.fit_models,
+            "checkpoints": self.checkpoints,
+            "target": self.target,
+        }
         fields.update(changes)
         return Policy(**fields)
 
@@ -183,22 +204,37 @@ class Policy:
             parts.append(f"fit the {self.fit_k} sizes just below the held-out ones")
         parts.extend(self.checkpoints.steps())
         w = self.target_window
-        parts.append("score the final checkpoint of each held-out run" if w is None
-                     else f"score the last {w:.0%} of each held-out run")
+        parts.append(
+            "score the final checkpoint of each held-out run"
+            if w is None
+            else f"score the last {w:.0%} of each held-out run"
+        )
         return "; ".join(parts)
 
     def to_dict(self) -> dict:
-        return {"holdout": self.holdout, "fit_models": self.fit_models, "checkpoints": self.checkpoints.to_dict(),
-                "target": self.target}
+        return {
+            "holdout": self.holdout,
+            "fit_models": self.fit_models,
+            "checkpoints": self.checkpoints.to_dict(),
+            "target": self.target,
+        }
 
     @classmethod
-    def from_dict(cls, payload: Mapping[str, Any]) -> "Policy":
+    def from_dict(cls, payload: Mapping[str, Any]) -> Policy:
         return cls(**dict(payload))
 
     @classmethod
-    def from_options(cls, holdout: str | None = None, fit_models: str | None = None, target: str | None = None, *,
-                     min_tokens: float | None = None, window: tuple[float, float] | None = None,
-                     final_only: bool = False, base: "Policy | None" = None) -> "Policy":
+    def from_options(
+        cls,
+        holdout: str | None = None,
+        fit_models: str | None = None,
+        target: str | None = None,
+        *,
+        min_tokens: float | None = None,
+        window: tuple[float, float] | None = None,
+        final_only: bool = False,
+        base: Policy | None = None,
+    ) -> Policy:
         """``base`` (default :data:`DEFAULT_POLICY`) with the options that are given replacing its fields.
 
         The checkpoint options replace the fields of the base policy's
@@ -215,10 +251,12 @@ class Policy:
         'hold out the 2 largest sizes; fit all other sizes; score the last 30% of each held-out run'
         """
         base = DEFAULT_POLICY if base is None else base
-        rule = CheckpointRule.coerce(base.checkpoints, min_tokens=min_tokens, window=window,
-                                     final_only=True if final_only else None)
-        given = {k: v for k, v in (("holdout", holdout), ("fit_models", fit_models), ("target", target))
-                 if v is not None}
+        rule = CheckpointRule.coerce(
+            base.checkpoints, min_tokens=min_tokens, window=window, final_only=True if final_only else None
+        )
+        given = {
+            k: v for k, v in (("holdout", holdout), ("fit_models", fit_models), ("target", target)) if v is not None
+        }
         return base.replace(checkpoints=rule, **given)
 
 
@@ -235,8 +273,12 @@ def _final_compute(frame: pd.DataFrame) -> pd.Series:
         return frame.groupby("run")["flops"].max()
     if "tokens" in frame:
         return (6.0 * frame["params"] * frame["tokens"]).groupby(frame["run"]).max()
-    raise DataError("holdout='compute>C' needs a 'flops' or 'tokens' column", column="flops",
-                    kind="missing-column", hint="map your compute column with --map flops=<col>")
+    raise DataError(
+        "holdout='compute>C' needs a 'flops' or 'tokens' column",
+        column="flops",
+        kind="missing-column",
+        hint="map your compute column with --map flops=<col>",
+    )
 
 
 def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -250,26 +292,39 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
     """
     where = f" in group '{family}'" if family else ""
     if "params" not in frame:
-        raise DataError("backtest policies need a model-size column 'params'", column="params",
-                        kind="missing-column", hint="map it with --map params=<your column>")
+        raise DataError(
+            "backtest policies need a model-size column 'params'",
+            column="params",
+            kind="missing-column",
+            hint="map it with --map params=<your column>",
+        )
     sizes = np.sort(frame["params"].unique())
     if policy.holdout_compute is not None:
         comp = _final_compute(frame)
         target_runs = set(comp.index[comp > policy.holdout_compute])
         if not target_runs:
-            raise DataError(f"holdout='{policy.holdout}': no run{where} has final compute above "
-                            f"{policy.holdout_compute:.3g} FLOPs (largest: {comp.max():.3g})", kind="bad-policy",
-                            hint="lower the compute threshold")
+            raise DataError(
+                f"holdout='{policy.holdout}': no run{where} has final compute above "
+                f"{policy.holdout_compute:.3g} FLOPs (largest: {comp.max():.3g})",
+                kind="bad-policy",
+                hint="lower the compute threshold",
+            )
         if len(target_runs) == comp.size:
-            raise DataError(f"holdout='{policy.holdout}': every run{where} is above the threshold; nothing to fit",
-                            kind="bad-policy", hint="raise the compute threshold")
+            raise DataError(
+                f"holdout='{policy.holdout}': every run{where} is above the threshold; nothing to fit",
+                kind="bad-policy",
+                hint="raise the compute threshold",
+            )
     else:
         k = policy.holdout_k
         if k >= sizes.size:
-            raise DataError(f"holdout='{policy.holdout}' holds out {k} model size(s) but "
-                            f"{('group ' + repr(family)) if family else 'the family'} has only "
-                            f"{sizes.size}; nothing would be left to fit", kind="bad-policy",
-                            hint=f"use k <= {sizes.size - 1}")
+            raise DataError(
+                f"holdout='{policy.holdout}' holds out {k} model size(s) but "
+                f"{('group ' + repr(family)) if family else 'the family'} has only "
+                f"{sizes.size}; nothing would be left to fit",
+                kind="bad-policy",
+                hint=f"use k <= {sizes.size - 1}",
+            )
         held = sizes[-k:]
         target_runs = set(frame.loc[frame["params"].isin(held), "run"])
     is_target = frame["run"].isin(target_runs)
@@ -278,26 +333,38 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
     if policy.fit_k is not None:
         k = policy.fit_k
         if k > fit_sizes.size:
-            raise DataError(f"fit_models='{policy.fit_models}' asks for {k} model sizes but only {fit_sizes.size} "
-                            f"remain{where} after the hold-out", kind="bad-policy",
-                            hint=f"use k <= {fit_sizes.size}")
+            raise DataError(
+                f"fit_models='{policy.fit_models}' asks for {k} model sizes but only {fit_sizes.size} "
+                f"remain{where} after the hold-out",
+                kind="bad-policy",
+                hint=f"use k <= {fit_sizes.size}",
+            )
         if policy.fit_range is not None:
             i, j = policy.fit_range
             if j > fit_sizes.size:
-                raise DataError(f"fit_models='{policy.fit_models}' asks for size {j} but only {fit_sizes.size} "
-                                f"remain{where} after the hold-out", kind="bad-policy",
-                                hint=f"use j <= {fit_sizes.size}")
-            keep = fit_sizes[i - 1:j]
+                raise DataError(
+                    f"fit_models='{policy.fit_models}' asks for size {j} but only {fit_sizes.size} "
+                    f"remain{where} after the hold-out",
+                    kind="bad-policy",
+                    hint=f"use j <= {fit_sizes.size}",
+                )
+            keep = fit_sizes[i - 1 : j]
         else:
             keep = fit_sizes[:k] if policy.fit_models.startswith("smallest") else fit_sizes[-k:]
         fit_rows = fit_rows[fit_rows["params"].isin(keep)]
     fit_rows = policy.checkpoints.apply_frame(fit_rows)
     if fit_rows.empty:
-        raise DataError(f"the fit set{where} is empty after the checkpoint rules ({policy.checkpoints.describe()})",
-                        kind="empty-fit-set", hint="relax the rule: a smaller --min-tokens (the 10B cut empties "
-                        "small-model families) or a wider --window")
+        raise DataError(
+            f"the fit set{where} is empty after the checkpoint rules ({policy.checkpoints.describe()})",
+            kind="empty-fit-set",
+            hint="relax the rule: a smaller --min-tokens (the 10B cut empties "
+            "small-model families) or a wider --window",
+        )
     target_rows = policy.target_rule.apply_frame(target_rows)
     if target_rows.empty:
-        raise DataError(f"no target checkpoints{where} under target='{policy.target}'", kind="empty-target-set",
-                        hint="use target='final'")
+        raise DataError(
+            f"no target checkpoints{where} under target='{policy.target}'",
+            kind="empty-target-set",
+            hint="use target='final'",
+        )
     return fit_rows, target_rows

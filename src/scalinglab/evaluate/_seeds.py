@@ -71,6 +71,12 @@ def seed_spread(frame: pd.DataFrame, y: str = "loss") -> pd.DataFrame:
         if len(runs) < 2:
             continue
         finals = np.log([r[y].iloc[-1] for r in runs])
-        rows.append({"params": float(size), "seeds": len(runs), "sd_log": float(np.std(finals, ddof=1)),
-                     "curve_gap": pair_spread(runs[0], runs[1], y)})
+        rows.append(
+            {
+                "params": float(size),
+                "seeds": len(runs),
+                "sd_log": float(np.std(finals, ddof=1)),
+                "curve_gap": pair_spread(runs[0], runs[1], y),
+            }
+        )
     return pd.DataFrame(rows, columns=["params", "seeds", "sd_log", "curve_gap"])

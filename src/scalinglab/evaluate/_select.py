@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -32,14 +33,17 @@ class Selection:
     @property
     def holdout(self) -> float:
         """Deprecated name of :attr:`validation_fraction`."""
-        warnings.warn("Selection.holdout is deprecated; use Selection.validation_fraction", DeprecationWarning,
-                      stacklevel=2)
+        warnings.warn(
+            "Selection.holdout is deprecated; use Selection.validation_fraction", DeprecationWarning, stacklevel=2
+        )
         return self.validation_fraction
 
     def summary(self) -> str:
         """The chosen law and each candidate's validation RMSE of log-loss."""
-        lines = [f"selected '{self.law}' by RMSE of log-loss on the last {self.validation_fraction:.0%} of the range "
-                 f"of '{self.scores.attrs.get('column', 'x')}' (fitted on the rest)"]
+        lines = [
+            f"selected '{self.law}' by RMSE of log-loss on the last {self.validation_fraction:.0%} of the range "
+            f"of '{self.scores.attrs.get('column', 'x')}' (fitted on the rest)"
+        ]
         for law, r in self.scores.iterrows():
             err = f"  ({r['error']})" if isinstance(r["error"], str) else ""
             lines.append(f"  {law:<10} {r['rmse_log']:.5f}{err}")
@@ -48,9 +52,16 @@ class Selection:
     __str__ = summary
 
 
-def select_law(data, laws: Sequence[str | Law] = DEFAULT_CANDIDATES, *, x: str | Mapping[str, str] | None = None,
-               y: str = "loss", validation_fraction: float = 0.3, fit_options: Mapping[str, Any] | None = None,
-               **deprecated: Any) -> Selection:
+def select_law(
+    data,
+    laws: Sequence[str | Law] = DEFAULT_CANDIDATES,
+    *,
+    x: str | Mapping[str, str] | None = None,
+    y: str = "loss",
+    validation_fraction: float = 0.3,
+    fit_options: Mapping[str, Any] | None = None,
+    **deprecated: Any,
+) -> Selection:
     """Pick the law that best extrapolates the data's own largest inputs, then refit it on everything.
 
     The rows whose first input (in log scale) lies in the top ``validation_fraction``
@@ -114,9 +125,12 @@ def select_law(data, laws: Sequence[str | Law] = DEFAULT_CANDIDATES, *, x: str |
         cut = v.max() - validation_fraction * (v.max() - v.min())
         train, valid = frame[v < cut], frame[v >= cut]
         if len(valid) < 1 or len(train) < 2:
-            raise DataError(f"select_law(): holding out the top {validation_fraction:.0%} of '{col}' leaves "
-                            f"{len(train)} fitting and {len(valid)} validation rows", kind="bad-policy",
-                            hint="use a smaller validation_fraction or more data")
+            raise DataError(
+                f"select_law(): holding out the top {validation_fraction:.0%} of '{col}' leaves "
+                f"{len(train)} fitting and {len(valid)} validation rows",
+                kind="bad-policy",
+                hint="use a smaller validation_fraction or more data",
+            )
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
@@ -138,16 +152,20 @@ def select_law(data, laws: Sequence[str | Law] = DEFAULT_CANDIDATES, *, x: str |
             return Selection(law=name, fit=final, scores=scores, validation_fraction=validation_fraction)
         except ScalingLabError as exc:
             scores.loc[name, "error"] = f"refit failed: {str(exc).splitlines()[0]}"
-    raise DataError("select_law(): every candidate law failed", kind="no-law",
-                    hint="; ".join(f"{k}: {e}" for k, e in scores["error"].items() if e))
+    raise DataError(
+        "select_law(): every candidate law failed",
+        kind="no-law",
+        hint="; ".join(f"{k}: {e}" for k, e in scores["error"].items() if e),
+    )
 
 
 def _deprecated_holdout(deprecated: dict, validation_fraction: float) -> float:
     """``holdout=`` (a share of the input range) is the former name of ``validation_fraction=``."""
     unknown = set(deprecated) - {"holdout"}
     if unknown:
-        raise InvalidParameterError(f"select_law(): unexpected argument(s) {sorted(unknown)}",
-                                    hint="see help(scalinglab.select_law)")
+        raise InvalidParameterError(
+            f"select_law(): unexpected argument(s) {sorted(unknown)}", hint="see help(scalinglab.select_law)"
+        )
     if "holdout" not in deprecated:
         return validation_fraction
     warnings.warn("select_law(): 'holdout' is deprecated; use validation_fraction=", DeprecationWarning, stacklevel=3)

@@ -9,7 +9,8 @@ figures (``scalinglab.report.plot_backtest``).
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -24,9 +25,16 @@ from scalinglab.laws import DEFAULT_LAW
 __all__ = ["backtest_sweep", "backtest_curve"]
 
 
-def backtest_sweep(data: Any, law: Any = DEFAULT_LAW, *, over: str = "fraction",
-                   values: Sequence[float] | None = None, max_settings: int = 5, progress=None,
-                   **options: Any) -> list:
+def backtest_sweep(
+    data: Any,
+    law: Any = DEFAULT_LAW,
+    *,
+    over: str = "fraction",
+    values: Sequence[float] | None = None,
+    max_settings: int = 5,
+    progress=None,
+    **options: Any,
+) -> list:
     """Run :func:`scalinglab.evaluate.backtest` once per setting of one policy knob.
 
     ``over="fraction"``: fit on the first ``v`` of every fit run's training, for
@@ -57,8 +65,11 @@ def backtest_sweep(data: Any, law: Any = DEFAULT_LAW, *, over: str = "fraction",
         raise InvalidParameterError(f"backtest_sweep(): 'policy' must be a Policy; got {type(policy).__name__}")
     if over == "fraction":
         lo = (policy.checkpoints.window or (0.0, 1.0))[0]
-        settings = [{"checkpoints": CheckpointRule.coerce(policy.checkpoints, window=(lo, float(v)))}
-                    for v in (values or (0.25, 0.5, 0.75, 1.0)) if float(v) > lo]
+        settings = [
+            {"checkpoints": CheckpointRule.coerce(policy.checkpoints, window=(lo, float(v)))}
+            for v in (values or (0.25, 0.5, 0.75, 1.0))
+            if float(v) > lo
+        ]
     else:
         n_sizes = int(runs.frame["params"].nunique()) - (policy.holdout_k or 1)
         if values is not None:
@@ -95,8 +106,15 @@ def backtest_curve(results: Any, x: str = "fraction") -> pd.DataFrame:
                 xv = (g["target_params"] / g["fit_max_params"]).mean()
             else:
                 xv = (bt.policy.checkpoints.window or (0.0, 1.0))[1]
-            rows.append({"x": float(xv), "law": str(law), "are": float(g["are"].mean()),
-                         "baseline_are": float(g["baseline_are"].mean()),
-                         "coverage": float(g["coverage"].mean()) if "coverage" in g else np.nan,
-                         "targets": int(g["targets"].sum()), "policy": bt.policy.describe()})
+            rows.append(
+                {
+                    "x": float(xv),
+                    "law": str(law),
+                    "are": float(g["are"].mean()),
+                    "baseline_are": float(g["baseline_are"].mean()),
+                    "coverage": float(g["coverage"].mean()) if "coverage" in g else np.nan,
+                    "targets": int(g["targets"].sum()),
+                    "policy": bt.policy.describe(),
+                }
+            )
     return pd.DataFrame(rows).sort_values(["law", "x"], kind="stable").reset_index(drop=True)

@@ -31,8 +31,18 @@ import pandas as pd
 
 from scalinglab.fit._engine import refit
 
-__all__ = ["ExtrapolationError", "extrapolation_error", "size_axis", "input_decades", "ExtrapolationPrior",
-           "CalibratedSigma", "calibrated_sigma", "widen", "OWN_STRENGTH", "MIN_PRIOR_GROUPS"]
+__all__ = [
+    "ExtrapolationError",
+    "extrapolation_error",
+    "size_axis",
+    "input_decades",
+    "ExtrapolationPrior",
+    "CalibratedSigma",
+    "calibrated_sigma",
+    "widen",
+    "OWN_STRENGTH",
+    "MIN_PRIOR_GROUPS",
+]
 
 
 @dataclass(frozen=True)
@@ -72,8 +82,12 @@ class ExtrapolationError:
         return self.sigma_per_decade * np.maximum(np.asarray(decades, dtype=float), 0.0)
 
     def to_dict(self) -> dict:
-        return {"axis": self.axis, "column": self.column, "sigma_per_decade": self.sigma_per_decade,
-                "holdouts": self.holdouts.to_dict(orient="records")}
+        return {
+            "axis": self.axis,
+            "column": self.column,
+            "sigma_per_decade": self.sigma_per_decade,
+            "holdouts": self.holdouts.to_dict(orient="records"),
+        }
 
 
 #: Sizes closer than this ratio are one model size (digitised or rounded counts).
@@ -139,22 +153,35 @@ def extrapolation_error(fit, *, max_holdouts: int = 3) -> ExtrapolationError | N
         Xtrain = {s_: train[c_].to_numpy(dtype=float) for s_, c_ in fit.columns.items()}
         with np.errstate(all="ignore"):
             r_train = np.log(train[fit.target].to_numpy(dtype=float)) - np.log(fit.law.evaluate(Xtrain, nested.params))
-        nested_rmse = float(np.sqrt(np.nanmean(r_train ** 2)))
-        point_rows.append(pd.DataFrame({
-            "decades": input_decades(train, fit.columns, {s_: test[c_].to_numpy(dtype=float)
-                                                          for s_, c_ in fit.columns.items()})[keep],
-            "log_error": err[keep], "base_sd": nested_rmse}))
-        rows.append({"held_out_sizes": int(k), "train_max_size": float(train[column].max()),
-                     "max_decades": float(d[keep].max()), "rms_log_error": float(np.sqrt(np.mean(err[keep] ** 2))),
-                     "n_points": int(keep.sum())})
+        nested_rmse = float(np.sqrt(np.nanmean(r_train**2)))
+        point_rows.append(
+            pd.DataFrame(
+                {
+                    "decades": input_decades(
+                        train, fit.columns, {s_: test[c_].to_numpy(dtype=float) for s_, c_ in fit.columns.items()}
+                    )[keep],
+                    "log_error": err[keep],
+                    "base_sd": nested_rmse,
+                }
+            )
+        )
+        rows.append(
+            {
+                "held_out_sizes": int(k),
+                "train_max_size": float(train[column].max()),
+                "max_decades": float(d[keep].max()),
+                "rms_log_error": float(np.sqrt(np.mean(err[keep] ** 2))),
+                "n_points": int(keep.sum()),
+            }
+        )
     if not rows:
         return None
     table = pd.DataFrame(rows)
     e, d = np.concatenate(errors), np.concatenate(distances)
     # Held-out error = run scatter (already in a "new run" interval) + drift growing with distance:
     # E[e^2] = s^2 + sigma^2 d^2; pooled moment estimate of sigma^2, floored at 0.
-    scatter = fit.rmse_log ** 2
-    sigma = float(np.sqrt(max(np.sum(e ** 2 - scatter), 0.0) / np.sum(d ** 2)))
+    scatter = fit.rmse_log**2
+    sigma = float(np.sqrt(max(np.sum(e**2 - scatter), 0.0) / np.sum(d**2)))
     points = pd.concat(point_rows, ignore_index=True) if point_rows else None
     return ExtrapolationError(axis=axis, column=column, sigma_per_decade=sigma, holdouts=table, points=points)
 
@@ -193,7 +220,7 @@ def input_decades(train: pd.DataFrame, columns: dict, X: dict) -> np.ndarray:
         x = np.asarray(X[sym], dtype=float)
         with np.errstate(divide="ignore", invalid="ignore"):
             d = np.maximum(0.0, np.maximum(np.log10(x / fitted.max()), np.log10(fitted.min() / x)))
-        total = d ** 2 if total is None else total + d ** 2
+        total = d**2 if total is None else total + d**2
     return np.sqrt(total) if total is not None else np.zeros(0)
 
 
@@ -220,7 +247,7 @@ class ExtrapolationPrior:
     def groups(self) -> list[str]:
         return [str(g) for g in pd.unique(self.points["group"])]
 
-    def without(self, group: str | None) -> "ExtrapolationPrior":
+    def without(self, group: str | None) -> ExtrapolationPrior:
         """The prior with one group left out (the target's own group)."""
         if group is None:
             return self
@@ -253,7 +280,7 @@ def _weighted_cover_sigma(e, d, b, w, level: float) -> float:
     w = w / w.sum()
 
     def share(sig):
-        return float(np.sum(w * (np.abs(e) <= z * np.sqrt(b ** 2 + (sig * d) ** 2))))
+        return float(np.sum(w * (np.abs(e) <= z * np.sqrt(b**2 + (sig * d) ** 2))))
 
     if share(0.0) >= level:
         return 0.0
@@ -297,10 +324,14 @@ def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None,
     n_own = 0 if own is None else int(len(own))
     n_groups = 0 if prior is None else len(prior.groups)
     if n_groups < MIN_PRIOR_GROUPS and n_own < MIN_OWN_POINTS:
-        return CalibratedSigma(None, n_own, n_groups,
-                               f"too little information to calibrate ({n_own} own hold-out point(s), "
-                               f"{n_groups} other group(s)): the interval holds run scatter and parameter "
-                               "uncertainty only, not extrapolation error")
+        return CalibratedSigma(
+            None,
+            n_own,
+            n_groups,
+            f"too little information to calibrate ({n_own} own hold-out point(s), "
+            f"{n_groups} other group(s)): the interval holds run scatter and parameter "
+            "uncertainty only, not extrapolation error",
+        )
     parts, weights = [], []
     lam = 1.0 if n_groups < MIN_PRIOR_GROUPS else (0.0 if n_own < MIN_OWN_POINTS else n_own / (n_own + OWN_STRENGTH))
     if lam > 0:
@@ -324,8 +355,9 @@ def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None,
     return CalibratedSigma(sigma, n_own, n_groups, "calibrated on " + " and ".join(src))
 
 
-def widen(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray, decades: np.ndarray, sigma: float,
-          level: float) -> tuple[np.ndarray, np.ndarray]:
+def widen(
+    estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray, decades: np.ndarray, sigma: float, level: float
+) -> tuple[np.ndarray, np.ndarray]:
     """``[lower, upper]`` widened in log space by an independent term of sd ``sigma * decades``.
 
     Examples
@@ -341,4 +373,4 @@ def widen(estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray, decades: n
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.log(est) - np.log(np.asarray(lower, dtype=float))
         hi = np.log(np.asarray(upper, dtype=float)) - np.log(est)
-    return est * np.exp(-np.sqrt(lo ** 2 + extra ** 2)), est * np.exp(np.sqrt(hi ** 2 + extra ** 2))
+    return est * np.exp(-np.sqrt(lo**2 + extra**2)), est * np.exp(np.sqrt(hi**2 + extra**2))

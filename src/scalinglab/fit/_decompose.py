@@ -35,8 +35,10 @@ def floor_of(law) -> str:
     """The name of ``law``'s floor parameter, or a :class:`LawError` naming laws that have one."""
     name = getattr(law, "floor", None)
     if not name:
-        raise LawError(f"law '{law.name}' declares no floor (irreducible loss), so the loss cannot be split",
-                       hint="fit a law with a floor (power_floor, chinchilla), or define yours with floor='E'")
+        raise LawError(
+            f"law '{law.name}' declares no floor (irreducible loss), so the loss cannot be split",
+            hint="fit a law with a floor (power_floor, chinchilla), or define yours with floor='E'",
+        )
     return name
 
 
@@ -82,35 +84,62 @@ class Decomposition:
     def summary(self) -> str:
         pct = f"{self.level:.0%}"
         lo, hi = self.irreducible_interval
-        lines = [f"Loss decomposition (Henighan et al. 2020): law {self.law}, floor parameter '{self.floor}'",
-                 f"  losses {self.unit}; intervals {pct} from {self.n_draws} {self.method} draws",
-                 f"  irreducible (entropy estimate S(True)) = {self.irreducible:.5g}  [{lo:.5g}, {hi:.5g}]"]
+        lines = [
+            f"Loss decomposition (Henighan et al. 2020): law {self.law}, floor parameter '{self.floor}'",
+            f"  losses {self.unit}; intervals {pct} from {self.n_draws} {self.method} draws",
+            f"  irreducible (entropy estimate S(True)) = {self.irreducible:.5g}  [{lo:.5g}, {hi:.5g}]",
+        ]
         ins = [c for c in self.points.columns if c not in _POINT_COLS and not c.endswith(("_lower", "_upper"))]
-        head = "  " + "  ".join(f"{c:>11}" for c in ins) + f"  {'loss':>10}  {'reducible (KL)':>14}  {pct + ' interval':>22}  {'share':>6}"
+        head = (
+            "  "
+            + "  ".join(f"{c:>11}" for c in ins)
+            + f"  {'loss':>10}  {'reducible (KL)':>14}  {pct + ' interval':>22}  {'share':>6}"
+        )
         lines.append(head)
         for _, r in self.points.iterrows():
             vals = "  ".join(f"{r[c]:11.4g}" for c in ins)
-            lines.append(f"  {vals}  {r['loss']:10.5g}  {r['reducible']:14.5g}  "
-                         f"[{r['reducible_lower']:9.4g}, {r['reducible_upper']:9.4g}]  {r['reducible_fraction']:6.1%}")
+            lines.append(
+                f"  {vals}  {r['loss']:10.5g}  {r['reducible']:14.5g}  "
+                f"[{r['reducible_lower']:9.4g}, {r['reducible_upper']:9.4g}]  {r['reducible_fraction']:6.1%}"
+            )
         lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
     __str__ = summary
 
     def to_dict(self) -> dict[str, Any]:
-        return {"law": self.law, "floor": self.floor, "irreducible": self.irreducible,
-                "irreducible_interval": list(self.irreducible_interval), "level": self.level, "method": self.method,
-                "n_draws": self.n_draws, "unit": self.unit, "notes": list(self.notes),
-                "points": [{k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
-                           for row in self.points.to_dict(orient="records")]}
+        return {
+            "law": self.law,
+            "floor": self.floor,
+            "irreducible": self.irreducible,
+            "irreducible_interval": list(self.irreducible_interval),
+            "level": self.level,
+            "method": self.method,
+            "n_draws": self.n_draws,
+            "unit": self.unit,
+            "notes": list(self.notes),
+            "points": [
+                {k: (None if isinstance(v, float) and not math.isfinite(v) else v) for k, v in row.items()}
+                for row in self.points.to_dict(orient="records")
+            ],
+        }
 
 
 _POINT_COLS = ("loss", "irreducible", "reducible", "reducible_fraction")
 
 
-def decompose(fit, data: pd.DataFrame | Mapping | None = None, *, interval: float = 0.9, method: str = "auto",
-              n_draws: int = 200, seed: int = 0, tokens_per_example: float | None = None, example: str = "image",
-              **inputs) -> Decomposition:
+def decompose(
+    fit,
+    data: pd.DataFrame | Mapping | None = None,
+    *,
+    interval: float = 0.9,
+    method: str = "auto",
+    n_draws: int = 200,
+    seed: int = 0,
+    tokens_per_example: float | None = None,
+    example: str = "image",
+    **inputs,
+) -> Decomposition:
     """Split the fitted loss into irreducible (the floor) and reducible (L - floor) parts.
 
     Parameters
@@ -165,12 +194,22 @@ def decompose(fit, data: pd.DataFrame | Mapping | None = None, *, interval: floa
     lo, hi = _q(floor_d, interval)
     notes = []
     if E <= fit.law.params[name].lower + 1e-12:
-        notes.append(f"the floor '{name}' sits at its lower bound {fit.law.params[name].lower:g}: the data do not "
-                     "identify an irreducible loss, so 'reducible' is the whole loss")
-    return Decomposition(law=fit.law.name, floor=name, irreducible=E * scale,
-                         irreducible_interval=(float(lo) * scale, float(hi) * scale), points=out, level=interval,
-                         method=used, n_draws=len(draws), unit=_unit(tokens_per_example, example),
-                         notes=tuple(notes))
+        notes.append(
+            f"the floor '{name}' sits at its lower bound {fit.law.params[name].lower:g}: the data do not "
+            "identify an irreducible loss, so 'reducible' is the whole loss"
+        )
+    return Decomposition(
+        law=fit.law.name,
+        floor=name,
+        irreducible=E * scale,
+        irreducible_interval=(float(lo) * scale, float(hi) * scale),
+        points=out,
+        level=interval,
+        method=used,
+        n_draws=len(draws),
+        unit=_unit(tokens_per_example, example),
+        notes=tuple(notes),
+    )
 
 
 @dataclass(frozen=True)
@@ -192,8 +231,10 @@ class ReducibleTarget:
     def summary(self) -> str:
         lo, hi = self.interval
         what = {"flops": "compute C (compute-optimal allocation)"}.get(self.over, self.over)
-        s = (f"reducible loss {self.target:g} ({self.unit}) under law {self.law} needs {what} = {self.value:.4g} "
-             f"[{lo:.4g}, {hi:.4g}] ({self.level:.0%}, {self.n_draws} {self.method} draws)")
+        s = (
+            f"reducible loss {self.target:g} ({self.unit}) under law {self.law} needs {what} = {self.value:.4g} "
+            f"[{lo:.4g}, {hi:.4g}] ({self.level:.0%}, {self.n_draws} {self.method} draws)"
+        )
         if self.tokens is not None:
             s += f"; tokens there {self.tokens:.4g}"
         if self.reached_fraction < 1:
@@ -206,21 +247,30 @@ class ReducibleTarget:
         def f(v):
             return None if v is None or not math.isfinite(v) else v
 
-        return {"law": self.law, "target": self.target, "over": self.over, "value": f(self.value),
-                "interval": [f(self.interval[0]), f(self.interval[1])], "level": self.level, "method": self.method,
-                "n_draws": self.n_draws, "unit": self.unit, "reached_fraction": self.reached_fraction,
-                "tokens": f(self.tokens)}
+        return {
+            "law": self.law,
+            "target": self.target,
+            "over": self.over,
+            "value": f(self.value),
+            "interval": [f(self.interval[0]), f(self.interval[1])],
+            "level": self.level,
+            "method": self.method,
+            "n_draws": self.n_draws,
+            "unit": self.unit,
+            "reached_fraction": self.reached_fraction,
+            "tokens": f(self.tokens),
+        }
 
 
 def _bisect_log(fun, lo: float, hi: float, shape, iters: int = 90) -> np.ndarray:
     """Vectorised bisection in log10 x for a decreasing ``fun(x) - target`` (NaN where no root in range)."""
     a = np.full(shape, lo, dtype=float)
     b = np.full(shape, hi, dtype=float)
-    fa, fb = fun(10.0 ** a), fun(10.0 ** b)
+    fa, fb = fun(10.0**a), fun(10.0**b)
     ok = (fa >= 0) & (fb <= 0)
     for _ in range(iters):
         m = 0.5 * (a + b)
-        fm = fun(10.0 ** m)
+        fm = fun(10.0**m)
         right = fm > 0
         a = np.where(right, m, a)
         b = np.where(right, b, m)
@@ -228,9 +278,18 @@ def _bisect_log(fun, lo: float, hi: float, shape, iters: int = 90) -> np.ndarray
     return np.where(ok, out, np.nan)
 
 
-def needed_for_reducible(fit, reducible: float, *, over: str | None = None, interval: float = 0.9,
-                         method: str = "auto", n_draws: int = 200, seed: int = 0, k: float = 6.0,
-                         tokens_per_example: float | None = None) -> ReducibleTarget:
+def needed_for_reducible(
+    fit,
+    reducible: float,
+    *,
+    over: str | None = None,
+    interval: float = 0.9,
+    method: str = "auto",
+    n_draws: int = 200,
+    seed: int = 0,
+    k: float = 6.0,
+    tokens_per_example: float | None = None,
+) -> ReducibleTarget:
     """The N (or C, or D) at which the reducible loss L - floor falls to ``reducible``.
 
     A single-input law is solved in its input (``(x0/x)^alpha = R`` for ``power_floor``).
@@ -255,8 +314,10 @@ def needed_for_reducible(fit, reducible: float, *, over: str | None = None, inte
     R = float(reducible)
     scale = float(tokens_per_example) if tokens_per_example is not None else 1.0
     if not (math.isfinite(R) and R > 0):
-        raise InvalidParameterError(f"the target reducible loss must be > 0, got {reducible!r}",
-                                    hint="give the reducible loss (loss above the floor), e.g. 0.05")
+        raise InvalidParameterError(
+            f"the target reducible loss must be > 0, got {reducible!r}",
+            hint="give the reducible loss (loss above the floor), e.g. 0.05",
+        )
     R = R / scale
     syms = list(fit.law.inputs)
     cols = {s: fit.columns.get(s, fit.law.inputs[s]) for s in syms}
@@ -269,8 +330,10 @@ def needed_for_reducible(fit, reducible: float, *, over: str | None = None, inte
     tokens = None
     if over == "flops" and len(syms) > 1:
         if not fit.law.has_allocation:
-            raise LawError(f"law '{fit.law.name}' has no compute-optimal allocation to solve along",
-                           hint="use over='params' (the other inputs -> infinity)")
+            raise LawError(
+                f"law '{fit.law.name}' has no compute-optimal allocation to solve along",
+                hint="use over='params' (the other inputs -> infinity)",
+            )
 
         def fun(C):
             opt = fit.law.compute_optimum(P_all, C, k, with_exponent=False)
@@ -279,14 +342,19 @@ def needed_for_reducible(fit, reducible: float, *, over: str | None = None, inte
             return np.asarray(fit.law(**X, **P_all), dtype=float) - floor - R
 
         x = _bisect_log(fun, -10.0, 60.0, (nD,))
-        opt = fit.law.compute_optimum({p: v[:1] for p, v in P_all.items()}, x[:1], k, with_exponent=False) \
-            if np.isfinite(x[0]) else None
+        opt = (
+            fit.law.compute_optimum({p: v[:1] for p, v in P_all.items()}, x[:1], k, with_exponent=False)
+            if np.isfinite(x[0])
+            else None
+        )
         tokens = float(opt.tokens[0]) if opt is not None else None
     else:
         sym = next((s for s in syms if cols[s] == over or s == over), None)
         if sym is None:
-            raise InvalidParameterError(f"needed_for_reducible(): '{over}' is not an input of law '{fit.law.name}'",
-                                        hint=f"use one of {sorted(cols.values())}")
+            raise InvalidParameterError(
+                f"needed_for_reducible(): '{over}' is not an input of law '{fit.law.name}'",
+                hint=f"use one of {sorted(cols.values())}",
+            )
 
         def fun(v):
             X = {s: (v if s == sym else np.full_like(v, 1e300)) for s in syms}
@@ -300,6 +368,16 @@ def needed_for_reducible(fit, reducible: float, *, over: str | None = None, inte
     dd = np.where(np.isfinite(d), d, np.inf)
     a = (1 - interval) / 2
     lo, hi = np.quantile(dd, [a, 1 - a])
-    return ReducibleTarget(law=fit.law.name, target=R * scale, over=over, value=est, interval=(float(lo), float(hi)),
-                           level=interval, method=used, n_draws=len(d), unit=_unit(tokens_per_example, "image"),
-                           reached_fraction=reached, tokens=tokens)
+    return ReducibleTarget(
+        law=fit.law.name,
+        target=R * scale,
+        over=over,
+        value=est,
+        interval=(float(lo), float(hi)),
+        level=interval,
+        method=used,
+        n_draws=len(d),
+        unit=_unit(tokens_per_example, "image"),
+        reached_fraction=reached,
+        tokens=tokens,
+    )

@@ -47,8 +47,9 @@ class Solution:
     start_objectives: np.ndarray
 
 
-def solve(problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: int = 0,
-          max_iter: int = MAX_ITER) -> Solution:
+def solve(
+    problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: int = 0, max_iter: int = MAX_ITER
+) -> Solution:
     """Global fit: grid search with exact linear parameters, ``n_starts`` starts, batched refinement.
 
     Above :data:`SUBSAMPLE_AT` points the search (grid and a first refinement) runs on a
@@ -68,30 +69,47 @@ def solve(problem: Problem, *, n_starts: int = 8, max_grid: int = 20000, seed: i
     grid = grid_search(search, max_points=max_grid, seed=seed)
     starts = select_starts(grid.u, grid.objective, n_starts, search)
     if len(starts) == 0:
-        raise FitError(f"every starting point of law '{problem.law.name}' gives non-finite or non-positive "
-                       "predictions on this data", hint="check the units of the inputs and target, or give "
-                                                        "bounds=/fixed=")
+        raise FitError(
+            f"every starting point of law '{problem.law.name}' gives non-finite or non-positive "
+            "predictions on this data",
+            hint="check the units of the inputs and target, or give bounds=/fixed=",
+        )
     if search is not problem:  # many points: the starts' optima on the subsample start the full refinement
         pre = refine(search, starts, max_iter=max_iter)
         order = np.argsort(pre.objective, kind="stable")
         starts = select_starts(pre.u[order], pre.objective[order], FULL_STARTS, search)
     result = refine(problem, starts, max_iter=max_iter)
-    return _solution(problem, result.u, result.objective, result.converged, result.n_iter, int(result.nfev),
-                     grid.n_admissible)
+    return _solution(
+        problem, result.u, result.objective, result.converged, result.n_iter, int(result.nfev), grid.n_admissible
+    )
 
 
-def _solution(problem: Problem, u: np.ndarray, objective: np.ndarray, converged: np.ndarray, n_iter: np.ndarray,
-              nfev: int, n_grid: int) -> Solution:
+def _solution(
+    problem: Problem,
+    u: np.ndarray,
+    objective: np.ndarray,
+    converged: np.ndarray,
+    n_iter: np.ndarray,
+    nfev: int,
+    n_grid: int,
+) -> Solution:
     """The best refined start of one problem."""
     best = int(np.argmin(objective))
     u_best = u[best]
     theta = problem.to_theta(u_best[None, :])[0]
     params = {p: float(theta[i]) for i, p in enumerate(problem.names)}
     params.update({k: float(v) for k, v in problem.fixed.items()})
-    return Solution(u=u_best, params={p: params[p] for p in problem.law.params},
-                    objective=float(objective[best]), converged=bool(converged[best]),
-                    n_iter=int(n_iter[best]), nfev=nfev, n_starts=len(u),
-                    n_grid=n_grid, start_objectives=np.sort(objective))
+    return Solution(
+        u=u_best,
+        params={p: params[p] for p in problem.law.params},
+        objective=float(objective[best]),
+        converged=bool(converged[best]),
+        n_iter=int(n_iter[best]),
+        nfev=nfev,
+        n_starts=len(u),
+        n_grid=n_grid,
+        start_objectives=np.sort(objective),
+    )
 
 
 #: Points above which the grid stage and the first refinement run on a random subsample of
@@ -104,18 +122,25 @@ FULL_STARTS = 2
 
 def _subsample(problem: Problem, seed: int) -> Problem:
     rows = np.sort(np.random.default_rng(seed).choice(problem.n, SUBSAMPLE, replace=False))
-    return Problem(law=problem.law, inputs={k: np.broadcast_to(v, (problem.n,))[rows] for k, v in problem.inputs.items()},
-                   y=problem.y[rows], loss=problem.loss, space=problem.space,
-                   weights=None if problem.weights is None else problem.weights[rows],
-                   fixed=dict(problem.fixed), bounds=dict(problem.bounds))
+    return Problem(
+        law=problem.law,
+        inputs={k: np.broadcast_to(v, (problem.n,))[rows] for k, v in problem.inputs.items()},
+        y=problem.y[rows],
+        loss=problem.loss,
+        space=problem.space,
+        weights=None if problem.weights is None else problem.weights[rows],
+        fixed=dict(problem.fixed),
+        bounds=dict(problem.bounds),
+    )
 
 
 #: Largest padded size over smallest data size within one stacked refinement (bounds padding waste).
 _PAD_RATIO = 1.5
 
 
-def solve_many(problems: list[Problem], *, n_starts: int = 8, max_grid: int = 20000, seed: int = 0,
-               max_iter: int = MAX_ITER) -> list[Solution | None]:
+def solve_many(
+    problems: list[Problem], *, n_starts: int = 8, max_grid: int = 20000, seed: int = 0, max_iter: int = MAX_ITER
+) -> list[Solution | None]:
     """:func:`solve` for many independent problems, their refinements stacked into few batched calls.
 
     Each problem gets its own grid stage and starts; then the starts of all problems that
@@ -137,7 +162,7 @@ def solve_many(problems: list[Problem], *, n_starts: int = 8, max_grid: int = 20
         while members:
             n0 = problems[members[0][0]].n
             take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
-            members = members[len(take):]
+            members = members[len(take) :]
             stack = stack_problems([problems[i] for i, _, _ in take], [len(s) for _, s, _ in take])
             result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter)
             b = 0
@@ -145,8 +170,15 @@ def solve_many(problems: list[Problem], *, n_starts: int = 8, max_grid: int = 20
                 rows = slice(b, b + len(starts))
                 b += len(starts)
                 nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
-                out[i] = _solution(problems[i], result.u[rows], result.objective[rows], result.converged[rows],
-                                   result.n_iter[rows], nfev, n_grid)
+                out[i] = _solution(
+                    problems[i],
+                    result.u[rows],
+                    result.objective[rows],
+                    result.converged[rows],
+                    result.n_iter[rows],
+                    nfev,
+                    n_grid,
+                )
     return out
 
 
@@ -202,13 +234,19 @@ def refit(fit, data: pd.DataFrame | None = None, *, weights: np.ndarray | str | 
     """
     source = "<data>"
     if data is not None and weights is not None and not isinstance(weights, str):
-        raise InvalidParameterError("refit(): with data=, give weights as a column name of data",
-                                    hint="or reweight the fitted rows with refit(fit, weights=array)")
+        raise InvalidParameterError(
+            "refit(): with data=, give weights as a column name of data",
+            hint="or reweight the fitted rows with refit(fit, weights=array)",
+        )
     if data is not None:
         runs = read_runs(data, required=())
         data, source = runs.frame, runs.source
     problem = fit_problem(fit, data, weights, source=source)
     require_enough_points(problem, source)
     o = fit.options
-    return solve(problem, n_starts=o.get("n_starts", SOLVER_DEFAULTS["n_starts"]),
-                 max_grid=o.get("max_grid", SOLVER_DEFAULTS["max_grid"]), seed=o.get("seed", SOLVER_DEFAULTS["seed"]))
+    return solve(
+        problem,
+        n_starts=o.get("n_starts", SOLVER_DEFAULTS["n_starts"]),
+        max_grid=o.get("max_grid", SOLVER_DEFAULTS["max_grid"]),
+        seed=o.get("seed", SOLVER_DEFAULTS["seed"]),
+    )

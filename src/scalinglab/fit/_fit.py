@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping
 from dataclasses import replace
-from typing import Mapping
 
 import numpy as np
 import pandas as pd
@@ -110,8 +110,19 @@ def fit(
     if by is not None:  # one fit per group, through fit_many (fit/_groups.py)
         from scalinglab.fit._groups import fit_groups
 
-        options = dict(x=x, y=y, loss=loss, delta=delta, space=space, weights=weights, fixed=fixed, bounds=bounds,
-                       n_starts=n_starts, max_grid=max_grid, seed=seed)
+        options = dict(
+            x=x,
+            y=y,
+            loss=loss,
+            delta=delta,
+            space=space,
+            weights=weights,
+            fixed=fixed,
+            bounds=bounds,
+            n_starts=n_starts,
+            max_grid=max_grid,
+            seed=seed,
+        )
         return fit_groups(frame, law, by, options, fit_fn=fit)
     from scalinglab.fit._groups import PooledFamiliesWarning, pooled_warning
 
@@ -120,26 +131,57 @@ def fit(
         warnings.warn(pooled, PooledFamiliesWarning, stacklevel=2)
     columns = resolve_columns(lw, x)
     _refuse_bookkeeping(columns, y, runs.source)
-    problem = build_problem(lw, frame, columns, y, loss=loss, delta=delta, space=space, weights=weights,
-                            fixed=fixed, bounds=bounds, source=runs.source)
+    problem = build_problem(
+        lw,
+        frame,
+        columns,
+        y,
+        loss=loss,
+        delta=delta,
+        space=space,
+        weights=weights,
+        fixed=fixed,
+        bounds=bounds,
+        source=runs.source,
+    )
     if not problem.names:
         from scalinglab.errors import InvalidParameterError
 
-        raise InvalidParameterError(f"fit(): every parameter of law '{lw.name}' is fixed; there is nothing to fit",
-                                    hint="leave at least one parameter out of fixed=, or use law.evaluate()",
-                                    cli_hint="give --fix for fewer parameters than the law has")
+        raise InvalidParameterError(
+            f"fit(): every parameter of law '{lw.name}' is fixed; there is nothing to fit",
+            hint="leave at least one parameter out of fixed=, or use law.evaluate()",
+            cli_hint="give --fix for fewer parameters than the law has",
+        )
     require_enough_points(problem, runs.source)
     sol = solve(problem, n_starts=n_starts, max_grid=max_grid, seed=seed)
     diagnostics = _diagnose(problem, sol.u, sol.converged, frame, columns, runs.source)
     fitted = Fit.from_solution(
-        law=lw, problem=problem, u=sol.u, objective=sol.objective,
-        converged=sol.converged, n_iter=sol.n_iter, nfev=sol.nfev,
-        n_starts=sol.n_starts, n_grid=sol.n_grid, columns=columns, target=y,
-        options={"loss": loss, "delta": delta, "space": space, "fixed": dict(problem.fixed),
-                 "bounds": {k: list(v) for k, v in (bounds or {}).items()}, "n_starts": n_starts,
-                 "max_grid": max_grid, "seed": seed,
-                 **({"law_spec": law} if isinstance(law, str) and ":" in law else {})},
-        frame=frame, notes=runs.notes, fingerprint=runs.fingerprint(), diagnostics=diagnostics,
+        law=lw,
+        problem=problem,
+        u=sol.u,
+        objective=sol.objective,
+        converged=sol.converged,
+        n_iter=sol.n_iter,
+        nfev=sol.nfev,
+        n_starts=sol.n_starts,
+        n_grid=sol.n_grid,
+        columns=columns,
+        target=y,
+        options={
+            "loss": loss,
+            "delta": delta,
+            "space": space,
+            "fixed": dict(problem.fixed),
+            "bounds": {k: list(v) for k, v in (bounds or {}).items()},
+            "n_starts": n_starts,
+            "max_grid": max_grid,
+            "seed": seed,
+            **({"law_spec": law} if isinstance(law, str) and ":" in law else {}),
+        },
+        frame=frame,
+        notes=runs.notes,
+        fingerprint=runs.fingerprint(),
+        diagnostics=diagnostics,
         start_objectives=sol.start_objectives,
     )
     extra = _diagnose_intervals(fitted)
@@ -158,11 +200,22 @@ def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
         ci = fitted.conf_int(0.9, method="delta")
     except Exception:  # a curvature that cannot be inverted is reported by _diagnose
         return []
-    table = [{"param": p, "value": fitted.params[p], "stderr": fitted.stderr.get(p, float("nan")),
-              "lower": float(ci.loc[p, "lower"]), "upper": float(ci.loc[p, "upper"]), "note": ""}
-             for p in fitted.free_params if p in ci.index]
-    return [Diagnostic("not-identified" if "not identified" in msg else "zero-width-interval", msg, params=(p,))
-            for p, msg in identifiability(table)]
+    table = [
+        {
+            "param": p,
+            "value": fitted.params[p],
+            "stderr": fitted.stderr.get(p, float("nan")),
+            "lower": float(ci.loc[p, "lower"]),
+            "upper": float(ci.loc[p, "upper"]),
+            "note": "",
+        }
+        for p in fitted.free_params
+        if p in ci.index
+    ]
+    return [
+        Diagnostic("not-identified" if "not identified" in msg else "zero-width-interval", msg, params=(p,))
+        for p, msg in identifiability(table)
+    ]
 
 
 _BOOKKEEPING = ("run", "family", "step", "seed")
@@ -173,58 +226,98 @@ def _refuse_bookkeeping(columns: Mapping[str, str], y: str, source: str) -> None
     from scalinglab.errors import DataError
 
     if y in _BOOKKEEPING:
-        raise DataError(f"the target '{y}' is a bookkeeping column, not a measured quantity", source=source, column=y,
-                        kind="bookkeeping-column", hint="fit a loss or metric column, e.g. y='loss'",
-                        cli_hint="fit a loss or metric column, e.g. --y loss")
+        raise DataError(
+            f"the target '{y}' is a bookkeeping column, not a measured quantity",
+            source=source,
+            column=y,
+            kind="bookkeeping-column",
+            hint="fit a loss or metric column, e.g. y='loss'",
+            cli_hint="fit a loss or metric column, e.g. --y loss",
+        )
     for sym, col in columns.items():
         if col in _BOOKKEEPING or col == y:
             what = "the target itself" if col == y else "a bookkeeping column"
-            raise DataError(f"input {sym} reads column '{col}', which is {what}", source=source, column=col,
-                            kind="bookkeeping-column",
-                            hint="feed the law with params, tokens or flops, e.g. x='flops'",
-                            cli_hint="feed the law with params, tokens or flops, e.g. --x flops")
+            raise DataError(
+                f"input {sym} reads column '{col}', which is {what}",
+                source=source,
+                column=col,
+                kind="bookkeeping-column",
+                hint="feed the law with params, tokens or flops, e.g. x='flops'",
+                cli_hint="feed the law with params, tokens or flops, e.g. --x flops",
+            )
 
 
 _WARNING_CLASS = {"not-converged": ConvergenceWarning, "at-bound": ParameterAtBoundWarning}
 
 
-def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFrame,
-              columns: Mapping[str, str], source: str) -> list[Diagnostic]:
+def _diagnose(
+    problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFrame, columns: Mapping[str, str], source: str
+) -> list[Diagnostic]:
     out: list[Diagnostic] = []
     if not converged:
-        out.append(Diagnostic("not-converged", "the optimiser stopped before its convergence test was met; "
-                              "the parameters may not be at the optimum (try more n_starts or bounds)"))
+        out.append(
+            Diagnostic(
+                "not-converged",
+                "the optimiser stopped before its convergence test was met; "
+                "the parameters may not be at the optimum (try more n_starts or bounds)",
+            )
+        )
     for i, name in enumerate(problem.names):
         for side, bound in (("lower", problem.lower[i]), ("upper", problem.upper[i])):
             if np.isfinite(bound) and abs(u[i] - bound) <= 1e-6 * max(1.0, abs(bound)):
                 value = float(np.exp(bound)) if problem.is_log[i] else float(bound)
-                out.append(Diagnostic("at-bound", f"parameter '{name}' is at its {side} bound ({value:g}): "
-                                      "the bound, not the data, set it", params=(name,)))
+                out.append(
+                    Diagnostic(
+                        "at-bound",
+                        f"parameter '{name}' is at its {side} bound ({value:g}): the bound, not the data, set it",
+                        params=(name,),
+                    )
+                )
     law = problem.law
     distinct_y = np.unique(problem.y).size
     if distinct_y < 2:
-        out.append(Diagnostic("constant-target", f"the target has a single value ({problem.y[0]:g}) in every row: "
-                              "there is no trend to fit, and the parameters and intervals mean nothing"))
+        out.append(
+            Diagnostic(
+                "constant-target",
+                f"the target has a single value ({problem.y[0]:g}) in every row: "
+                "there is no trend to fit, and the parameters and intervals mean nothing",
+            )
+        )
     for sym, values in problem.inputs.items():
         distinct = np.unique(values).size
         if distinct < law.min_distinct.get(sym, 3) and len(law.params) > 1:
-            out.append(Diagnostic("few-distinct-values",
-                                  f"input {sym} ('{columns[sym]}') has only {distinct} distinct value(s); "
-                                  f"exponents of {sym} cannot be identified", params=(sym,)))
+            out.append(
+                Diagnostic(
+                    "few-distinct-values",
+                    f"input {sym} ('{columns[sym]}') has only {distinct} distinct value(s); "
+                    f"exponents of {sym} cannot be identified",
+                    params=(sym,),
+                )
+            )
     out += _diagnose_rows(problem, u, frame, columns)
     J = problem.jacobian(u[None, :])[0]
     w = problem.weights if problem.weights is not None else np.ones(problem.n)
     if not np.all(np.isfinite(J)):
-        out.append(Diagnostic("singular-curvature", "the curvature of the objective is not finite at the optimum "
-                              "(inputs or parameters overflow): the intervals and standard errors are meaningless"))
+        out.append(
+            Diagnostic(
+                "singular-curvature",
+                "the curvature of the objective is not finite at the optimum "
+                "(inputs or parameters overflow): the intervals and standard errors are meaningless",
+            )
+        )
         return out
     JtJ = J.T @ (J * w[:, None])
     scale = np.sqrt(np.maximum(np.diag(JtJ), 1e-300))
     Hs = JtJ / np.outer(scale, scale)
     cond = np.linalg.cond(Hs) if Hs.size else 1.0
     if not np.isfinite(cond) or cond > 1e12:
-        out.append(Diagnostic("singular-curvature", f"the objective is flat in some direction (condition number "
-                              f"{cond:.2g}): some parameters cannot be separated by this data"))
+        out.append(
+            Diagnostic(
+                "singular-curvature",
+                f"the objective is flat in some direction (condition number "
+                f"{cond:.2g}): some parameters cannot be separated by this data",
+            )
+        )
     else:
         # Correlations between the nonlinear parameters (exponents, break points): the linear
         # scales always correlate with their exponents when x is far from 1, which is harmless.
@@ -233,13 +326,18 @@ def _diagnose(problem: Problem, u: np.ndarray, converged: bool, frame: pd.DataFr
         corr = cov / np.outer(d, d)
         nonlinear = [i for i, p in enumerate(problem.names) if p not in law.linear]
         for a_i, i in enumerate(nonlinear):
-            for j in nonlinear[a_i + 1:]:
+            for j in nonlinear[a_i + 1 :]:
                 if abs(corr[i, j]) > 0.99:
                     a, b = problem.names[i], problem.names[j]
-                    out.append(Diagnostic("correlated-parameters",
-                                          f"parameters '{a}' and '{b}' are almost perfectly correlated "
-                                          f"(r = {corr[i, j]:+.4f}): the data cannot separate them; widen the "
-                                          "range of the inputs or fix one of them", params=(a, b)))
+                    out.append(
+                        Diagnostic(
+                            "correlated-parameters",
+                            f"parameters '{a}' and '{b}' are almost perfectly correlated "
+                            f"(r = {corr[i, j]:+.4f}): the data cannot separate them; widen the "
+                            "range of the inputs or fix one of them",
+                            params=(a, b),
+                        )
+                    )
     return out
 
 
@@ -249,8 +347,9 @@ def _row_name(frame: pd.DataFrame, i: int, columns: Mapping[str, str]) -> str:
     return f"{run} ({vals})"
 
 
-def _diagnose_rows(problem: Problem, u: np.ndarray, frame: pd.DataFrame,
-                   columns: Mapping[str, str]) -> list[Diagnostic]:
+def _diagnose_rows(
+    problem: Problem, u: np.ndarray, frame: pd.DataFrame, columns: Mapping[str, str]
+) -> list[Diagnostic]:
     """Rows that alone set the fit: inputs decades away from all others, high leverage, outliers."""
     out: list[Diagnostic] = []
     n, P = problem.n, len(problem.names)
@@ -267,9 +366,15 @@ def _diagnose_rows(problem: Problem, u: np.ndarray, frame: pd.DataFrame,
             if gap > max(2.0, 2.0 * span):
                 rows = np.flatnonzero(lv == edge)
                 names = "; ".join(_row_name(frame, int(i), columns) for i in rows[:3])
-                out.append(Diagnostic("isolated-row", f"{columns[sym]} of {names} lies {gap:.1f} decades {side} "
-                                      "every other row: this row alone sets the fit's extrapolation; check its value "
-                                      "(units?) or drop it", params=(sym,)))
+                out.append(
+                    Diagnostic(
+                        "isolated-row",
+                        f"{columns[sym]} of {names} lies {gap:.1f} decades {side} "
+                        "every other row: this row alone sets the fit's extrapolation; check its value "
+                        "(units?) or drop it",
+                        params=(sym,),
+                    )
+                )
     if n <= P:
         return out
     r = problem.residuals(u[None, :])[0]
@@ -285,9 +390,14 @@ def _diagnose_rows(problem: Problem, u: np.ndarray, frame: pd.DataFrame,
             high = np.flatnonzero(h > 0.95)
             if high.size:
                 names = "; ".join(_row_name(frame, int(i), columns) for i in high[:3])
-                out.append(Diagnostic("high-leverage", f"{high.size} row(s) alone pin a direction of the fit "
-                                      f"(leverage > 0.95): {names}; a change in their loss moves the parameters "
-                                      "freely"))
+                out.append(
+                    Diagnostic(
+                        "high-leverage",
+                        f"{high.size} row(s) alone pin a direction of the fit "
+                        f"(leverage > 0.95): {names}; a change in their loss moves the parameters "
+                        "freely",
+                    )
+                )
         used = w > 0
         med = np.median(r[used])
         mad = 1.4826 * np.median(np.abs(r[used] - med))
@@ -296,7 +406,12 @@ def _diagnose_rows(problem: Problem, u: np.ndarray, frame: pd.DataFrame,
             bad = np.flatnonzero(used & (z > 6) & (np.abs(r - med) > 0.02))
             if bad.size:
                 names = "; ".join(_row_name(frame, int(i), columns) for i in bad[np.argsort(-z[bad])][:3])
-                out.append(Diagnostic("outlier-rows", f"{bad.size} row(s) lie more than 6 robust standard "
-                                      f"deviations from the law: {names}; check them (the Huber loss limits "
-                                      "their pull, but they may be errors)"))
+                out.append(
+                    Diagnostic(
+                        "outlier-rows",
+                        f"{bad.size} row(s) lie more than 6 robust standard "
+                        f"deviations from the law: {names}; check them (the Huber loss limits "
+                        "their pull, but they may be errors)",
+                    )
+                )
     return out

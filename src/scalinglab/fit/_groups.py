@@ -36,12 +36,20 @@ class PooledFamiliesWarning(ScalingLabWarning):
 def _groupable(frame: pd.DataFrame, by: str, owner: str) -> list[tuple[str, pd.DataFrame]]:
     if by not in frame:
         cols = [c for c in frame.columns if not c.startswith("_")]
-        raise DataError(f"{owner}(): by='{by}' is not a column of the runs table", column=by, kind="missing-column",
-                        hint=f"use one of {cols}, or map yours with --map {by}=<column>")
+        raise DataError(
+            f"{owner}(): by='{by}' is not a column of the runs table",
+            column=by,
+            kind="missing-column",
+            hint=f"use one of {cols}, or map yours with --map {by}=<column>",
+        )
     if frame[by].isna().any():
         n = int(frame[by].isna().sum())
-        raise DataError(f"{owner}(): column '{by}' is empty in {n} row(s); every row needs a group",
-                        column=by, kind="missing-value", hint=f"fill or drop those rows before grouping by '{by}'")
+        raise DataError(
+            f"{owner}(): column '{by}' is empty in {n} row(s); every row needs a group",
+            column=by,
+            kind="missing-value",
+            hint=f"fill or drop those rows before grouping by '{by}'",
+        )
     return [(str(k), g) for k, g in frame.groupby(by, sort=False)]
 
 
@@ -64,8 +72,10 @@ def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
         if col in frame and frame[col].nunique(dropna=True) > 1:
             values = [str(v) for v in pd.unique(frame[col].dropna())]
             shown = ", ".join(values[:4]) + (", ..." if len(values) > 4 else "")
-            return (f"the table holds {len(values)} values of '{col}' ({shown}) fitted as one law; fit each with "
-                    f"{by_flag}'{col}' (CLI: --by {col})")
+            return (
+                f"the table holds {len(values)} values of '{col}' ({shown}) fitted as one law; fit each with "
+                f"{by_flag}'{col}' (CLI: --by {col})"
+            )
     if "seed" in frame or not {"run", "params", "tokens", "loss"} <= set(frame.columns):
         return None
     for size, g in frame.groupby("params", sort=False):
@@ -81,10 +91,12 @@ def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
         lb = np.interp(np.log(grid), np.log(b["tokens"].to_numpy(float)), b["loss"].to_numpy(float))
         gap = float(np.median(np.abs(la - lb) / np.minimum(la, lb)))
         if gap > CURVE_GAP:
-            return (f"runs '{a['run'].iloc[0]}' and '{b['run'].iloc[0]}' have the same size ({size:.3g}) but their "
-                    f"loss curves differ by {gap:.0%}: the table may hold several families fitted as one law; add a "
-                    f"'family' column and fit each with {by_flag}'family' (CLI: --by family), or a 'seed' column "
-                    "if they are replicates")
+            return (
+                f"runs '{a['run'].iloc[0]}' and '{b['run'].iloc[0]}' have the same size ({size:.3g}) but their "
+                f"loss curves differ by {gap:.0%}: the table may hold several families fitted as one law; add a "
+                f"'family' column and fit each with {by_flag}'family' (CLI: --by family), or a 'seed' column "
+                "if they are replicates"
+            )
     return None
 
 
@@ -129,12 +141,29 @@ class FitSet:
         for g in self.groups:
             f = self.fits.get(g)
             if f is None:
-                rows.append({self.by: g, "runs": np.nan, "points": np.nan, "rmse_log": np.nan, "converged": False,
-                             "error": self.failures[g]})
+                rows.append(
+                    {
+                        self.by: g,
+                        "runs": np.nan,
+                        "points": np.nan,
+                        "rmse_log": np.nan,
+                        "converged": False,
+                        "error": self.failures[g],
+                    }
+                )
                 continue
             runs = int(f.data["run"].nunique()) if "run" in f.data else f.n_points
-            rows.append({self.by: g, "runs": runs, "points": f.n_points, **f.params, "rmse_log": f.rmse_log,
-                         "converged": bool(f.converged), "error": None})
+            rows.append(
+                {
+                    self.by: g,
+                    "runs": runs,
+                    "points": f.n_points,
+                    **f.params,
+                    "rmse_log": f.rmse_log,
+                    "converged": bool(f.converged),
+                    "error": None,
+                }
+            )
         return pd.DataFrame(rows)
 
     def params_frame(self) -> pd.DataFrame:
@@ -147,15 +176,22 @@ class FitSet:
         law = next(iter(self.fits.values())).law.name if self.fits else "?"
         params = list(next(iter(self.fits.values())).law.params) if self.fits else []
         head = f"{self.by:<18} {'runs':>4} {'points':>6} " + " ".join(f"{p:>10}" for p in params) + f" {'rmse_log':>9}"
-        lines = [f"Fits of {law} by '{self.by}': {len(self.fits)} fitted, {len(self.failures)} failed", "", head,
-                 "-" * len(head)]
+        lines = [
+            f"Fits of {law} by '{self.by}': {len(self.fits)} fitted, {len(self.failures)} failed",
+            "",
+            head,
+            "-" * len(head),
+        ]
         for r in t.to_dict(orient="records"):
             if r["error"]:
                 lines.append(f"{str(r[self.by]):<18} FAILED: {r['error']}")
                 continue
-            lines.append(f"{str(r[self.by]):<18} {r['runs']:>4} {r['points']:>6} "
-                         + " ".join(f"{r[p]:>10.4g}" for p in params) + f" {r['rmse_log']:>9.4f}"
-                         + ("" if r["converged"] else "  (not converged)"))
+            lines.append(
+                f"{str(r[self.by]):<18} {r['runs']:>4} {r['points']:>6} "
+                + " ".join(f"{r[p]:>10.4g}" for p in params)
+                + f" {r['rmse_log']:>9.4f}"
+                + ("" if r["converged"] else "  (not converged)")
+            )
         return "\n".join(lines)
 
     __str__ = summary
@@ -167,9 +203,12 @@ class FitSet:
             if isinstance(v, np.integer):
                 return int(v)
             return v
-        return {"by": self.by, "groups": [{k: clean(v) for k, v in r.items()}
-                                          for r in self.table().to_dict(orient="records")],
-                "failures": dict(self.failures)}
+
+        return {
+            "by": self.by,
+            "groups": [{k: clean(v) for k, v in r.items()} for r in self.table().to_dict(orient="records")],
+            "failures": dict(self.failures),
+        }
 
     def __repr__(self) -> str:
         return f"FitSet(by={self.by!r}, fitted={len(self.fits)}, failed={len(self.failures)})"
@@ -190,8 +229,16 @@ def _run_group(job: _GroupJob):
         return job.fit_fn(job.data, job.law, **dict(job.options))
 
 
-def fit_groups(frame: pd.DataFrame, law: Any, by: str, options: Mapping[str, Any] | None = None, *,
-               fit_fn: Any = None, backend: str = "serial", workers: int | None = None) -> FitSet:
+def fit_groups(
+    frame: pd.DataFrame,
+    law: Any,
+    by: str,
+    options: Mapping[str, Any] | None = None,
+    *,
+    fit_fn: Any = None,
+    backend: str = "serial",
+    workers: int | None = None,
+) -> FitSet:
     """Fit ``law`` to each group of ``frame`` (rows sharing a value of column ``by``) as one batch.
 
     The groups run through :func:`scalinglab.batch.run_batch` (the layer under

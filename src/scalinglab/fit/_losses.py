@@ -10,8 +10,8 @@ summed, not averaged, since averaging makes quasi-Newton methods stop early
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Callable
 
 import numpy as np
 
@@ -61,8 +61,9 @@ def huber(delta: float = 1e-3) -> Loss:
 
 def squared() -> Loss:
     """Squared loss r^2/2 (ordinary least squares)."""
-    return Loss("squared", np.inf, lambda r: 0.5 * r * r, lambda r: r, lambda r: np.ones_like(r),
-                lambda r: np.ones_like(r))
+    return Loss(
+        "squared", np.inf, lambda r: 0.5 * r * r, lambda r: r, lambda r: np.ones_like(r), lambda r: np.ones_like(r)
+    )
 
 
 def get_loss(name: str, delta: float) -> Loss:

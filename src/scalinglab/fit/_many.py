@@ -18,8 +18,9 @@ ends where its own ``fit`` would.
 from __future__ import annotations
 
 import warnings
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -46,12 +47,14 @@ def _as_job(job: Any) -> FitJob:
     if isinstance(job, FitJob):
         return job
     if isinstance(job, tuple) and 1 <= len(job) <= 3:
-        data, law, options = (tuple(job) + ("chinchilla", {}))[:3] if len(job) == 1 else (
-            (job[0], job[1], {}) if len(job) == 2 else job)
+        data, law, options = (
+            (tuple(job) + ("chinchilla", {}))[:3] if len(job) == 1 else ((job[0], job[1], {}) if len(job) == 2 else job)
+        )
         return FitJob(data=data, law=law, options=dict(options))
-    raise InvalidParameterError(f"fit_many(): a job must be a FitJob or a (data, law[, options]) tuple; "
-                                f"got {type(job).__name__}",
-                                hint="build jobs as FitJob(data, law, options) or (data, law, options)")
+    raise InvalidParameterError(
+        f"fit_many(): a job must be a FitJob or a (data, law[, options]) tuple; got {type(job).__name__}",
+        hint="build jobs as FitJob(data, law, options) or (data, law, options)",
+    )
 
 
 def _fit_job(job: FitJob):
@@ -77,13 +80,24 @@ def _raise_collected(problem, **options):
 def _same_problem(a, b) -> bool:
     if a is b:
         return True
-    return (a.law is b.law and a.n == b.n and a.names == b.names and a.space == b.space
-            and a.loss.name == b.loss.name and a.loss.delta == b.loss.delta and dict(a.fixed) == dict(b.fixed)
-            and np.array_equal(a.lower, b.lower) and np.array_equal(a.upper, b.upper)
-            and np.array_equal(a.y, b.y) and set(a.inputs) == set(b.inputs)
-            and all(np.array_equal(a.inputs[k], b.inputs[k]) for k in a.inputs)
-            and ((a.weights is None and b.weights is None)
-                 or (a.weights is not None and b.weights is not None and np.array_equal(a.weights, b.weights))))
+    return (
+        a.law is b.law
+        and a.n == b.n
+        and a.names == b.names
+        and a.space == b.space
+        and a.loss.name == b.loss.name
+        and a.loss.delta == b.loss.delta
+        and dict(a.fixed) == dict(b.fixed)
+        and np.array_equal(a.lower, b.lower)
+        and np.array_equal(a.upper, b.upper)
+        and np.array_equal(a.y, b.y)
+        and set(a.inputs) == set(b.inputs)
+        and all(np.array_equal(a.inputs[k], b.inputs[k]) for k in a.inputs)
+        and (
+            (a.weights is None and b.weights is None)
+            or (a.weights is not None and b.weights is not None and np.array_equal(a.weights, b.weights))
+        )
+    )
 
 
 def _presolve(jobs: list[FitJob]) -> dict[int, tuple]:
@@ -102,8 +116,9 @@ def _presolve(jobs: list[FitJob]) -> dict[int, tuple]:
                 pass
     out: dict[int, tuple] = {}
     for (n_starts, max_grid, seed, max_iter), members in collected.items():
-        solutions = solve_many([p for _, p in members], n_starts=n_starts, max_grid=max_grid, seed=seed,
-                               max_iter=max_iter)
+        solutions = solve_many(
+            [p for _, p in members], n_starts=n_starts, max_grid=max_grid, seed=seed, max_iter=max_iter
+        )
         for (i, problem), sol in zip(members, solutions):
             if sol is not None:
                 out[i] = (problem, sol)
@@ -124,8 +139,14 @@ def _fit_presolved(item: tuple[FitJob, tuple | None]):
         return _fit_job(job)
 
 
-def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend | None = None, workers: int | None = None,
-             progress=None, **backend_options: Any) -> list[Outcome]:
+def fit_many(
+    jobs: Sequence[FitJob | tuple],
+    *,
+    backend: str | Backend | None = None,
+    workers: int | None = None,
+    progress=None,
+    **backend_options: Any,
+) -> list[Outcome]:
     """Fit every job; one :class:`~scalinglab.batch.Outcome` per job, in job order.
 
     Parameters
@@ -162,6 +183,7 @@ def fit_many(jobs: Sequence[FitJob | tuple], *, backend: str | Backend | None = 
         backend_options = {**defaults, **backend_options}
     if backend == "serial" and not backend_options and len(jobs) > 1:
         known = _presolve(jobs)
-        return run_batch(_fit_presolved, [(job, known.get(i)) for i, job in enumerate(jobs)], backend="serial",
-                         progress=progress)
+        return run_batch(
+            _fit_presolved, [(job, known.get(i)) for i, job in enumerate(jobs)], backend="serial", progress=progress
+        )
     return run_batch(_fit_job, jobs, backend=backend, workers=workers, progress=progress, **backend_options)

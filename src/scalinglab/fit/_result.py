@@ -6,9 +6,10 @@ import json
 import math
 import os
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Mapping
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -97,8 +98,27 @@ class Fit:
 
     # ------------------------------------------------------------------ construction
     @classmethod
-    def from_solution(cls, *, law, problem, u, objective, converged, n_iter, nfev, n_starts, n_grid, columns,
-                      target, options, frame, notes, fingerprint, diagnostics, start_objectives) -> "Fit":
+    def from_solution(
+        cls,
+        *,
+        law,
+        problem,
+        u,
+        objective,
+        converged,
+        n_iter,
+        nfev,
+        n_starts,
+        n_grid,
+        columns,
+        target,
+        options,
+        frame,
+        notes,
+        fingerprint,
+        diagnostics,
+        start_objectives,
+    ) -> Fit:
         theta = problem.to_theta(u[None, :])[0]
         params = {p: float(theta[i]) for i, p in enumerate(problem.names)}
         params.update({k: float(v) for k, v in problem.fixed.items()})
@@ -112,8 +132,11 @@ class Fit:
         positive = used & (problem.y > 0) & (pred > 0)  # log residuals exist only where both are positive
         with np.errstate(divide="ignore", invalid="ignore"):
             resid_log = np.log(problem.y) - np.log(pred)
-        rmse_log = (float(np.sqrt(np.average(resid_log[positive] ** 2, weights=w[positive])))
-                    if positive.any() and w[positive].sum() > 0 else float("nan"))
+        rmse_log = (
+            float(np.sqrt(np.average(resid_log[positive] ** 2, weights=w[positive])))
+            if positive.any() and w[positive].sum() > 0
+            else float("nan")
+        )
         ss_res = float(np.sum(w * (problem.y - pred) ** 2))
         ss_tot = float(np.sum(w * (problem.y - np.average(problem.y, weights=w)) ** 2))
         r2 = 1.0 - ss_res / ss_tot if ss_tot > 0 else float("nan")
@@ -125,18 +148,40 @@ class Fit:
         jac = np.where(problem.is_log, theta, 1.0)
         cov = cov_u * np.outer(jac, jac)
         stderr = {p: float("nan") for p in law.params}
-        stderr.update({p: float(math.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan")
-                       for i, p in enumerate(problem.names)})
+        stderr.update(
+            {p: float(math.sqrt(cov[i, i])) if cov[i, i] >= 0 else float("nan") for i, p in enumerate(problem.names)}
+        )
         cols = ["run"] + list(dict.fromkeys(list(columns.values()) + [target]))
         data = frame[[c for c in cols if c in frame]].reset_index(drop=True).copy()
         if problem.weights is not None:
             data["_weight"] = problem.weights
-        return cls(law=law, params=params, stderr=stderr, cov=cov, free_params=tuple(problem.names),
-                   columns=dict(columns), target=target, n_points=n, n_params=P, objective=objective,
-                   rmse_log=rmse_log, r2=r2, residual_scale=scale, converged=converged, n_iter=n_iter,
-                   nfev=nfev, n_starts=n_starts, n_grid=n_grid, options=dict(options), data=data,
-                   notes=tuple(notes), fingerprint=fingerprint, diagnostics=tuple(diagnostics),
-                   version=__version__, start_objectives=tuple(float(s) for s in start_objectives))
+        return cls(
+            law=law,
+            params=params,
+            stderr=stderr,
+            cov=cov,
+            free_params=tuple(problem.names),
+            columns=dict(columns),
+            target=target,
+            n_points=n,
+            n_params=P,
+            objective=objective,
+            rmse_log=rmse_log,
+            r2=r2,
+            residual_scale=scale,
+            converged=converged,
+            n_iter=n_iter,
+            nfev=nfev,
+            n_starts=n_starts,
+            n_grid=n_grid,
+            options=dict(options),
+            data=data,
+            notes=tuple(notes),
+            fingerprint=fingerprint,
+            diagnostics=tuple(diagnostics),
+            version=__version__,
+            start_objectives=tuple(float(s) for s in start_objectives),
+        )
 
     # ------------------------------------------------------------------ prediction
     def _inputs(self, data: pd.DataFrame | Mapping | None, kwargs: Mapping) -> dict[str, np.ndarray]:
@@ -157,26 +202,40 @@ class Fit:
                         raise InvalidParameterError(
                             f"predict(): '{key}' must be numbers; got {source[key]!r:.60}",
                             hint=f"pass {key}=7e10 or a list/array of numbers",
-                            cli_hint=f"give {key} as a plain number such as 7e10") from None
+                            cli_hint=f"give {key} as a plain number such as 7e10",
+                        ) from None
                     break
             else:
-                raise LawError(f"predict() needs '{col}' (input {sym} of law '{self.law.name}')",
-                               hint=f"pass {col}=... or a DataFrame with a '{col}' column")
+                raise LawError(
+                    f"predict() needs '{col}' (input {sym} of law '{self.law.name}')",
+                    hint=f"pass {col}=... or a DataFrame with a '{col}' column",
+                )
         try:
             shapes = np.broadcast_shapes(*(v.shape for v in out.values()))
         except ValueError:
             raise InvalidParameterError(
                 "predict(): the inputs have shapes that do not match: "
                 + ", ".join(f"{self.columns[s]} {v.shape}" for s, v in out.items()),
-                hint="give every input one value per point (or one value for all points)") from None
+                hint="give every input one value per point (or one value for all points)",
+            ) from None
         for sym, v in out.items():
             if np.any(~np.isfinite(v)) or np.any(v <= 0):
-                raise InvalidParameterError(f"predict(): '{self.columns[sym]}' must be finite and > 0",
-                                            hint="sizes, token counts and compute are positive raw counts")
+                raise InvalidParameterError(
+                    f"predict(): '{self.columns[sym]}' must be finite and > 0",
+                    hint="sizes, token counts and compute are positive raw counts",
+                )
         return {k: np.broadcast_to(v, shapes) for k, v in out.items()}
 
-    def predict(self, data: pd.DataFrame | Mapping | None = None, *, interval: float | None = None,
-                kind: str = "mean", method: str = "delta", warn: bool = True, **inputs: Any):
+    def predict(
+        self,
+        data: pd.DataFrame | Mapping | None = None,
+        *,
+        interval: float | None = None,
+        kind: str = "mean",
+        method: str = "delta",
+        warn: bool = True,
+        **inputs: Any,
+    ):
         """Predict the target at new inputs.
 
         The return type depends only on ``interval``: without it, an ``ndarray`` of
@@ -218,8 +277,11 @@ class Fit:
             worst = max(far.values()) if far else 0.0
             if worst > 1.5:
                 sym = max(far, key=far.get)
-                warnings.warn(f"predicting {worst:.1f} decades beyond the fitted range of "
-                              f"'{self.columns[sym]}'", ExtrapolationWarning, stacklevel=2)
+                warnings.warn(
+                    f"predicting {worst:.1f} decades beyond the fitted range of '{self.columns[sym]}'",
+                    ExtrapolationWarning,
+                    stacklevel=2,
+                )
         estimate = self.law.evaluate(X, self.params)
         if interval is None:
             return estimate
@@ -262,7 +324,7 @@ class Fit:
     def warnings(self) -> list[str]:
         return [d.message for d in self.diagnostics]
 
-    def summary(self, interval: float = 0.9, method: str = "auto") -> "Summary":
+    def summary(self, interval: float = 0.9, method: str = "auto") -> Summary:
         """A readable summary (``print(fit.summary())``; ``.as_dict()``, ``.as_html()``).
 
         ``method="auto"``: intervals and standard errors from the run bootstrap when the fit
@@ -328,7 +390,7 @@ class Fit:
         return write_atomic(path, self.to_json())
 
     @classmethod
-    def from_dict(cls, payload: Mapping[str, Any], *, law: Law | None = None, source: str = "<dict>") -> "Fit":
+    def from_dict(cls, payload: Mapping[str, Any], *, law: Law | None = None, source: str = "<dict>") -> Fit:
         """The Fit a :meth:`to_dict` payload describes, after checking it (see :func:`load_fit`)."""
         return _from_payload(cls, payload, law=law, source=source)
 
@@ -340,7 +402,7 @@ class Fit:
 def _gauss_newton_cov(problem, u: np.ndarray, w: np.ndarray, scale: float) -> np.ndarray:
     J = problem.jacobian(u[None, :])[0]
     JtJ = J.T @ (J * w[:, None])
-    return scale ** 2 * np.linalg.pinv(JtJ)
+    return scale**2 * np.linalg.pinv(JtJ)
 
 
 def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
@@ -363,36 +425,57 @@ def load_fit(path: str | Path, *, law: Law | None = None) -> Fit:
     True
     """
     if not isinstance(path, (str, os.PathLike)) or (isinstance(path, str) and not path.strip()):
-        raise InvalidParameterError(f"load_fit(): path must be the path of a fit file; got {path!r}",
-                                    hint="pass the path given to fit(...).save(path)")
+        raise InvalidParameterError(
+            f"load_fit(): path must be the path of a fit file; got {path!r}",
+            hint="pass the path given to fit(...).save(path)",
+        )
     path = Path(path)
     fix = "refit and save again (Python: fit(...).save(path); CLI: scalinglab fit DATA -o FIT.json)"
     cli_fix = "refit and save again with scalinglab fit DATA -o FIT.json"
     if not path.exists():
-        raise DataError(f"fit file not found: {path}", kind="file-not-found", source=str(path),
-                        hint="check the path; a fit file is written by fit(...).save(path)",
-                        cli_hint="check the path; a fit file is written by scalinglab fit DATA -o FIT.json")
+        raise DataError(
+            f"fit file not found: {path}",
+            kind="file-not-found",
+            source=str(path),
+            hint="check the path; a fit file is written by fit(...).save(path)",
+            cli_hint="check the path; a fit file is written by scalinglab fit DATA -o FIT.json",
+        )
     if path.is_dir():
-        raise DataError("expected a fit file (JSON), got a directory", source=str(path), kind="not-a-file",
-                        hint="pass the path of the .json file written by fit(...).save(path)",
-                        cli_hint="pass the path of the .json file written by scalinglab fit DATA -o FIT.json")
+        raise DataError(
+            "expected a fit file (JSON), got a directory",
+            source=str(path),
+            kind="not-a-file",
+            hint="pass the path of the .json file written by fit(...).save(path)",
+            cli_hint="pass the path of the .json file written by scalinglab fit DATA -o FIT.json",
+        )
     try:
         text = path.read_bytes().decode("utf-8")
     except UnicodeDecodeError:
-        raise DataError("not a fit file: it is not UTF-8 text", source=str(path), kind="malformed-fit",
-                        hint=fix, cli_hint=cli_fix) from None
+        raise DataError(
+            "not a fit file: it is not UTF-8 text", source=str(path), kind="malformed-fit", hint=fix, cli_hint=cli_fix
+        ) from None
     except OSError as exc:
-        raise DataError(f"cannot read the fit file ({exc.strerror})", source=str(path), kind="unreadable-file",
-                        hint="check the file's permissions") from None
+        raise DataError(
+            f"cannot read the fit file ({exc.strerror})",
+            source=str(path),
+            kind="unreadable-file",
+            hint="check the file's permissions",
+        ) from None
     try:
         payload = json.loads(text)
     except (json.JSONDecodeError, RecursionError) as exc:
-        raise DataError(f"not a fit file: invalid JSON ({str(exc)[:120]})", source=str(path), kind="malformed-fit",
-                        hint=fix, cli_hint=cli_fix) from None
+        raise DataError(
+            f"not a fit file: invalid JSON ({str(exc)[:120]})",
+            source=str(path),
+            kind="malformed-fit",
+            hint=fix,
+            cli_hint=cli_fix,
+        ) from None
     return Fit.from_dict(payload, law=law, source=str(path))
 
 
 # --------------------------------------------------------------------------- validation of saved fits
+
 
 def _checksum(payload: Mapping[str, Any]) -> str:
     body = {k: v for k, v in payload.items() if k != "checksum"}
@@ -403,19 +486,24 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
     """Check every field of a saved fit, then build the Fit.  Any problem is one DataError naming the field."""
 
     def bad(message: str, field: str | None = None, hint: str | None = None) -> DataError:
-        return DataError(message, source=source, column=field, kind="invalid-fit",
-                         hint=hint or "the file was damaged or edited; refit and save again "
-                                      "(Python: fit(...).save(path))",
-                         cli_hint=hint or "the file was damaged or edited; refit and save it again with "
-                                          "scalinglab fit DATA -o FIT.json")
+        return DataError(
+            message,
+            source=source,
+            column=field,
+            kind="invalid-fit",
+            hint=hint or "the file was damaged or edited; refit and save again (Python: fit(...).save(path))",
+            cli_hint=hint
+            or "the file was damaged or edited; refit and save it again with scalinglab fit DATA -o FIT.json",
+        )
 
     if not isinstance(payload, Mapping):
         raise bad(f"not a fit file: the JSON holds a {type(payload).__name__}, not an object")
     if payload.get("format") != FORMAT:
         raise bad(f"not a scalinglab fit file (format {payload.get('format')!r}, expected {FORMAT!r})", "format")
     if "checksum" in payload and payload["checksum"] != _checksum(payload):
-        raise bad("the content does not match its checksum: the file was edited or damaged after it was saved",
-                  "checksum")
+        raise bad(
+            "the content does not match its checksum: the file was edited or damaged after it was saved", "checksum"
+        )
 
     def get(key: str, types: type | tuple, what: str):
         if key not in payload:
@@ -434,25 +522,40 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
         try:
             law = get_law(spec)
         except ScalingLabError:
-            raise LawError(f"{source}: the fit uses law '{name}', which is not registered in this session",
-                           hint="pass load_fit(path, law=your_law), or register the law first",
-                           cli_hint="pass --law with a module:object that defines it, or register the law") from None
+            raise LawError(
+                f"{source}: the fit uses law '{name}', which is not registered in this session",
+                hint="pass load_fit(path, law=your_law), or register the law first",
+                cli_hint="pass --law with a module:object that defines it, or register the law",
+            ) from None
     elif not isinstance(law, Law):
-        raise InvalidParameterError(f"load_fit(): law must be a Law; got {type(law).__name__}",
-                                    hint="pass the Law object the fit was made with, or leave law= out")
+        raise InvalidParameterError(
+            f"load_fit(): law must be a Law; got {type(law).__name__}",
+            hint="pass the Law object the fit was made with, or leave law= out",
+        )
     if name != law.name and name not in getattr(law, "aliases", ()):
-        raise bad(f"the fit is of law '{name}' but law '{law.name}' was given", "law",
-                  hint=f"pass the law the fit was made with ('{name}')")
+        raise bad(
+            f"the fit is of law '{name}' but law '{law.name}' was given",
+            "law",
+            hint=f"pass the law the fit was made with ('{name}')",
+        )
     formula = payload.get("formula", law.formula)
     if formula != law.formula:
-        raise bad(f"law '{law.name}' in this session has formula {law.formula!r}, but the fit was made with "
-                  f"{formula!r}", "formula", hint="load it with the law it was made with, or refit")
+        raise bad(
+            f"law '{law.name}' in this session has formula {law.formula!r}, but the fit was made with {formula!r}",
+            "formula",
+            hint="load it with the law it was made with, or refit",
+        )
     num = (int, float)
     params = get("params", Mapping, "an object of parameter values")
     if set(params) != set(law.params):
         missing, extra = sorted(set(law.params) - set(params)), sorted(set(params) - set(law.params))
-        raise bad(f"parameters do not match law '{law.name}'" + (f"; missing {missing}" if missing else "")
-                  + (f"; unknown {extra}" if extra else "") + f" (the law has {list(law.params)})", "params")
+        raise bad(
+            f"parameters do not match law '{law.name}'"
+            + (f"; missing {missing}" if missing else "")
+            + (f"; unknown {extra}" if extra else "")
+            + f" (the law has {list(law.params)})",
+            "params",
+        )
     options = dict(get("options", Mapping, "an object"))
     bounds = options.get("bounds") or {}
     values = {}
@@ -464,8 +567,9 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
         if isinstance(bounds, Mapping) and isinstance(bounds.get(p), (list, tuple)) and len(bounds[p]) == 2:
             lo, hi = (float(x) if isinstance(x, num) else y for x, y in zip(bounds[p], (lo, hi)))
         if not (lo - 1e-9 * max(1.0, abs(lo)) <= float(v) <= hi + 1e-9 * max(1.0, abs(hi))):
-            raise bad(f"parameter {p} = {v!r} is outside its bounds [{lo:g}, {hi:g}] of law '{law.name}'",
-                      f"params.{p}")
+            raise bad(
+                f"parameter {p} = {v!r} is outside its bounds [{lo:g}, {hi:g}] of law '{law.name}'", f"params.{p}"
+            )
         values[p] = float(v)
     free = get("free_params", list, "a list of parameter names")
     if not all(isinstance(p, str) and p in law.params for p in free) or len(set(free)) != len(free):
@@ -496,8 +600,10 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
         raise bad("cov holds infinite values", "cov")
     columns = get("columns", Mapping, "an object")
     if set(columns) != set(law.inputs) or not all(isinstance(c, str) and c for c in columns.values()):
-        raise bad(f"columns {dict(columns)!r} must map the inputs {list(law.inputs)} of law '{law.name}' to "
-                  "column names", "columns")
+        raise bad(
+            f"columns {dict(columns)!r} must map the inputs {list(law.inputs)} of law '{law.name}' to column names",
+            "columns",
+        )
     target = get("target", str, "a column name")
     data = get("data", Mapping, "an object of columns")
     try:
@@ -521,8 +627,11 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
             raise bad(f"the field '{key}' must be an integer >= 0; got {v}", key)
         counts[key] = v
     if counts["n_points"] > len(frame) or counts["n_params"] != P:
-        raise bad(f"n_points/n_params ({counts['n_points']}/{counts['n_params']}) do not match the data "
-                  f"({len(frame)} rows) and free parameters ({P})", "n_points")
+        raise bad(
+            f"n_points/n_params ({counts['n_points']}/{counts['n_params']}) do not match the data "
+            f"({len(frame)} rows) and free parameters ({P})",
+            "n_points",
+        )
     floats = {}
     for key in ("objective", "rmse_log", "r2", "residual_scale"):
         v = payload.get(key)
@@ -533,12 +642,16 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
         else:
             floats[key] = float(v)
     converged = get("converged", bool, "true or false")
-    if not isinstance(options.get("loss"), str) or not isinstance(options.get("space"), str) or \
-            not isinstance(options.get("delta"), num):
+    if (
+        not isinstance(options.get("loss"), str)
+        or not isinstance(options.get("space"), str)
+        or not isinstance(options.get("delta"), num)
+    ):
         raise bad("options must hold loss, delta and space", "options")
     diags = payload.get("diagnostics", [])
-    if not isinstance(diags, list) or not all(isinstance(d, Mapping) and isinstance(d.get("kind"), str)
-                                              and isinstance(d.get("message"), str) for d in diags):
+    if not isinstance(diags, list) or not all(
+        isinstance(d, Mapping) and isinstance(d.get("kind"), str) and isinstance(d.get("message"), str) for d in diags
+    ):
         raise bad("diagnostics must be a list of {kind, message} objects", "diagnostics")
     notes = payload.get("notes", [])
     starts = payload.get("start_objectives", [])
@@ -549,13 +662,31 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
     except (TypeError, ValueError):
         raise bad("start_objectives must be numbers", "start_objectives") from None
     return cls(
-        law=law, params=values, stderr=stderr, cov=cov, free_params=tuple(free), columns=dict(columns),
-        target=target, n_points=counts["n_points"], n_params=counts["n_params"], objective=floats["objective"],
-        rmse_log=floats["rmse_log"], r2=floats["r2"], residual_scale=floats["residual_scale"], converged=converged,
-        n_iter=counts["n_iter"], nfev=counts["nfev"], n_starts=counts["n_starts"], n_grid=counts["n_grid"],
-        options=options, data=frame, notes=tuple(str(n) for n in notes),
+        law=law,
+        params=values,
+        stderr=stderr,
+        cov=cov,
+        free_params=tuple(free),
+        columns=dict(columns),
+        target=target,
+        n_points=counts["n_points"],
+        n_params=counts["n_params"],
+        objective=floats["objective"],
+        rmse_log=floats["rmse_log"],
+        r2=floats["r2"],
+        residual_scale=floats["residual_scale"],
+        converged=converged,
+        n_iter=counts["n_iter"],
+        nfev=counts["nfev"],
+        n_starts=counts["n_starts"],
+        n_grid=counts["n_grid"],
+        options=options,
+        data=frame,
+        notes=tuple(str(n) for n in notes),
         fingerprint=str(payload.get("data_fingerprint", "")),
-        diagnostics=tuple(Diagnostic(d["kind"], d["message"], tuple(str(x) for x in d.get("params", ()) or ()))
-                          for d in diags),
-        version=str(payload.get("scalinglab_version", "")), start_objectives=starts,
+        diagnostics=tuple(
+            Diagnostic(d["kind"], d["message"], tuple(str(x) for x in d.get("params", ()) or ())) for d in diags
+        ),
+        version=str(payload.get("scalinglab_version", "")),
+        start_objectives=starts,
     )

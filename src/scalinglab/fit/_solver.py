@@ -96,7 +96,7 @@ class Problem:
 
     def param_dict(self, theta: np.ndarray) -> dict[str, np.ndarray]:
         """(B, P) -> {name: (B, 1)} including fixed parameters."""
-        out = {p: theta[:, i:i + 1] for i, p in enumerate(self.names)}
+        out = {p: theta[:, i : i + 1] for i, p in enumerate(self.names)}
         out.update({p: np.full((theta.shape[0], 1), v) for p, v in self.fixed.items()})
         return out
 
@@ -115,8 +115,7 @@ class Problem:
         return t if cols is None else t[..., cols]
 
     # -- evaluation --------------------------------------------------------------
-    def predict_theta(self, theta: np.ndarray, cols: slice | None = None,
-                      rows: np.ndarray | None = None) -> np.ndarray:
+    def predict_theta(self, theta: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         params = self.param_dict(theta)
         inputs = self._inputs(cols, rows)
         f = self.law.evaluate(inputs, params)
@@ -152,8 +151,9 @@ class Problem:
             total += self.objective_from_residuals(self.residuals(u, cols), wc)
         return total
 
-    def _dresid(self, u: np.ndarray, cols: slice | None = None,
-                rows: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    def _dresid(
+        self, u: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Residuals (B, m) and their derivatives in ``u``, (B, P, m).
 
         Analytic when the law has a ``jacobian`` hook, else central differences
@@ -188,10 +188,10 @@ class Problem:
             up[:, j] += h[:, j]
             dn[:, j] -= h[:, j]
             rp, rm = self.residuals(up, cols, rows), self.residuals(dn, cols, rows)
-            J[:, j, :] = (rp - rm) / (2 * h[:, j:j + 1])
+            J[:, j, :] = (rp - rm) / (2 * h[:, j : j + 1])
             bad = np.isnan(J[:, j, :])
             if bad.any():  # at a bound one side may be inadmissible: use the one-sided difference
-                fwd, bwd = (rp - r0) / h[:, j:j + 1], (r0 - rm) / h[:, j:j + 1]
+                fwd, bwd = (rp - r0) / h[:, j : j + 1], (r0 - rm) / h[:, j : j + 1]
                 J[:, j, :] = np.where(bad, np.where(np.isnan(fwd), bwd, fwd), J[:, j, :])
         return r0, J
 
@@ -242,9 +242,9 @@ class Problem:
 
 
 class _Grid(NamedTuple):
-    names: list[str]          # nonlinear parameters on the grid
-    points: np.ndarray        # (G, len(names))
-    axes: list[np.ndarray]    # values of each axis
+    names: list[str]  # nonlinear parameters on the grid
+    points: np.ndarray  # (G, len(names))
+    axes: list[np.ndarray]  # values of each axis
     index: np.ndarray | None  # (G, len(names)) axis indices when the grid is a full product, else None
 
 
@@ -332,8 +332,10 @@ class _Columns:
                 f0, d = p.law.jacobian(**p._inputs(cols), **p.param_dict(theta))
             m = p.n if cols is None else len(range(*cols.indices(p.n)))
             shape = (nl.shape[0], m)
-            return {j: np.array(np.broadcast_to(np.asarray(f0 if j == k else d[self.lin[j]], dtype=float), shape))
-                    for j in which}
+            return {
+                j: np.array(np.broadcast_to(np.asarray(f0 if j == k else d[self.lin[j]], dtype=float), shape))
+                for j in which
+            }
         f0 = p.predict_theta(theta, cols)
         out = {}
         for j in which:
@@ -417,9 +419,9 @@ def _separable_gram(cs: _Columns, w: np.ndarray, scale: np.ndarray) -> tuple[np.
             Xw = X[a] * wc
             for b in range(a, k + 1):
                 if cs.axis_of[a] == cs.axis_of[b] and cs.axis_of[a] >= 0:
-                    v = np.einsum("vn,vn->v", Xw, X[b])[:, None]            # same axis: (m, 1)
+                    v = np.einsum("vn,vn->v", Xw, X[b])[:, None]  # same axis: (m, 1)
                 else:
-                    v = Xw @ X[b].T                                       # (m_a, m_b)
+                    v = Xw @ X[b].T  # (m_a, m_b)
                 pair[a, b] = pair[a, b] + v if (a, b) in pair else v
     M = np.empty((G, k + 1, k + 1))
     rows = [cs.rows(j) for j in range(k + 1)]
@@ -462,9 +464,9 @@ def _generic_gram(cs: _Columns, w: np.ndarray, scale: np.ndarray) -> tuple[np.nd
 
 
 class GridResult(NamedTuple):
-    u: np.ndarray             # (G, P) internal coordinates, best first
-    objective: np.ndarray     # (G,) robust objective (inf: inadmissible or not ranked)
-    n_admissible: int         # grid points with an admissible least-squares solution
+    u: np.ndarray  # (G, P) internal coordinates, best first
+    objective: np.ndarray  # (G,) robust objective (inf: inadmissible or not ranked)
+    n_admissible: int  # grid points with an admissible least-squares solution
 
 
 def _rank_separable(cs: _Columns, z: np.ndarray, which: np.ndarray, w: np.ndarray | None) -> np.ndarray:
@@ -484,7 +486,7 @@ def _rank_separable(cs: _Columns, z: np.ndarray, which: np.ndarray, w: np.ndarra
             gs = slice(g0, min(len(which), g0 + max(1, CHUNK // m)))
             f = X[k][rows[k][gs]].copy()
             for j in range(k):
-                f += z[gs, j:j + 1] * X[j][rows[j][gs]]
+                f += z[gs, j : j + 1] * X[j][rows[j][gs]]
             if positive:  # every point counts: a non-finite residual makes the sum non-finite
                 with np.errstate(all="ignore"):
                     r = data - (np.log(f) if p.space == "log" else f)
@@ -577,16 +579,23 @@ def select_starts(u: np.ndarray, obj: np.ndarray, k: int, problem: Problem) -> n
 
 @dataclass
 class LMResult:
-    u: np.ndarray            # (B, P) internal coordinates
-    objective: np.ndarray    # (B,)
-    converged: np.ndarray    # (B,) bool
-    n_iter: np.ndarray       # (B,)
+    u: np.ndarray  # (B, P) internal coordinates
+    objective: np.ndarray  # (B,)
+    converged: np.ndarray  # (B,) bool
+    n_iter: np.ndarray  # (B,)
     nfev: int
-    grad_norm: np.ndarray    # (B,) projected gradient norm at the end
+    grad_norm: np.ndarray  # (B,) projected gradient norm at the end
 
 
-def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = None, max_iter: int = 300,
-           ftol: float = 1e-12, gtol: float = 1e-10) -> LMResult:
+def refine(
+    problem: Problem,
+    u0: np.ndarray,
+    *,
+    weights: np.ndarray | None = None,
+    max_iter: int = 300,
+    ftol: float = 1e-12,
+    gtol: float = 1e-10,
+) -> LMResult:
     """Projected Levenberg-Marquardt with exact Gauss-Newton curvature, batched over starts or resamples.
 
     Step: ``(H + lam diag(D)) s = -g`` on the free parameters, with ``H`` the exact
@@ -644,7 +653,9 @@ def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = Non
         with np.errstate(all="ignore"):
             ratio = np.where(pred > 0, (Fa - F_new) / pred, 0.0)
         up = nu[idx]
-        lam[idx] = np.where(accept, np.maximum(lam[idx] * np.maximum(1 / 3, 1 - (2 * ratio - 1) ** 3), 1e-12), lam[idx] * up)
+        lam[idx] = np.where(
+            accept, np.maximum(lam[idx] * np.maximum(1 / 3, 1 - (2 * ratio - 1) ** 3), 1e-12), lam[idx] * up
+        )
         nu[idx] = np.where(accept, 2.0, up * 2.0)
         n_iter[idx] += 1
         tiny_step = accept & (decrease <= ftol * np.maximum(Fa, 1e-300))
@@ -661,9 +672,17 @@ def refine(problem: Problem, u0: np.ndarray, *, weights: np.ndarray | None = Non
 
 def stack_key(problem: Problem) -> tuple:
     """Problems with equal keys can be refined together in one stacked batch."""
-    return (id(problem.law), tuple(problem.names), problem.loss.name, problem.loss.delta, problem.space,
-            tuple(problem.lower), tuple(problem.upper), tuple(sorted(problem.fixed.items())),
-            tuple(sorted(problem.inputs)))
+    return (
+        id(problem.law),
+        tuple(problem.names),
+        problem.loss.name,
+        problem.loss.delta,
+        problem.space,
+        tuple(problem.lower),
+        tuple(problem.upper),
+        tuple(sorted(problem.fixed.items())),
+        tuple(sorted(problem.inputs)),
+    )
 
 
 def stack_problems(problems: list[Problem], repeats: list[int]) -> Problem:
@@ -681,10 +700,18 @@ def stack_problems(problems: list[Problem], repeats: list[int]) -> Problem:
     b = 0
     for p, k in zip(problems, repeats):
         rows = slice(b, b + k)
-        Y[rows, :p.n] = p.y
-        W[rows, :p.n] = 1.0 if p.weights is None else p.weights
+        Y[rows, : p.n] = p.y
+        W[rows, : p.n] = 1.0 if p.weights is None else p.weights
         for key in X:
-            X[key][rows, :p.n] = np.broadcast_to(p.inputs[key], (p.n,))
+            X[key][rows, : p.n] = np.broadcast_to(p.inputs[key], (p.n,))
         b += k
-    return Problem(law=first.law, inputs=X, y=Y, loss=first.loss, space=first.space, weights=W,
-                   fixed=dict(first.fixed), bounds=dict(first.bounds))
+    return Problem(
+        law=first.law,
+        inputs=X,
+        y=Y,
+        loss=first.loss,
+        space=first.space,
+        weights=W,
+        fixed=dict(first.fixed),
+        bounds=dict(first.bounds),
+    )

@@ -43,8 +43,16 @@ from scipy.special import ndtri  # standard normal quantile (scipy.stats is slow
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.errors import FitError, InvalidParameterError
 
-__all__ = ["BootstrapResult", "bootstrap", "prediction_interval", "parameter_intervals", "sample_params",
-           "resample_weights", "resolve_method", "MIN_RUNS_FOR_BOOTSTRAP"]
+__all__ = [
+    "BootstrapResult",
+    "bootstrap",
+    "prediction_interval",
+    "parameter_intervals",
+    "sample_params",
+    "resample_weights",
+    "resolve_method",
+    "MIN_RUNS_FOR_BOOTSTRAP",
+]
 
 _METHODS = ("delta", "bootstrap")
 _PREDICT_METHODS = ("delta", "bootstrap", "calibrated")
@@ -141,7 +149,7 @@ class BootstrapResult:
     seconds: float
     n_iter_max: int = 0
     free_params: tuple[str, ...] = ()
-    u: np.ndarray = field(default=None, repr=False)   # (n_ok, P) internal coordinates of the draws
+    u: np.ndarray = field(default=None, repr=False)  # (n_ok, P) internal coordinates of the draws
 
     @property
     def n_ok(self) -> int:
@@ -150,8 +158,9 @@ class BootstrapResult:
     @property
     def stderr(self) -> dict[str, float]:
         """Bootstrap standard error of each parameter (std of the draws, ddof=1)."""
-        return {p: float(self.draws[p].std(ddof=1)) if p in self.free_params else float("nan")
-                for p in self.draws.columns}
+        return {
+            p: float(self.draws[p].std(ddof=1)) if p in self.free_params else float("nan") for p in self.draws.columns
+        }
 
     def conf_int(self, level: float = 0.9) -> pd.DataFrame:
         """Percentile intervals per free parameter (columns estimate, lower, upper, se)."""
@@ -161,13 +170,22 @@ class BootstrapResult:
         for p in self.free_params:
             v = self.draws[p].to_numpy()
             lo, hi = np.quantile(v, [a, 1 - a]) if v.size else (np.nan, np.nan)
-            rows.append({"param": p, "estimate": self.estimate[p], "lower": float(lo), "upper": float(hi),
-                         "se": float(np.std(v, ddof=1)) if v.size > 1 else float("nan")})
+            rows.append(
+                {
+                    "param": p,
+                    "estimate": self.estimate[p],
+                    "lower": float(lo),
+                    "upper": float(hi),
+                    "se": float(np.std(v, ddof=1)) if v.size > 1 else float("nan"),
+                }
+            )
         return pd.DataFrame(rows).set_index("param")
 
     def summary(self) -> str:
-        head = (f"Bootstrap over {self.by}s: {self.n_resamples} resamples of {self.n_units} {self.by}s, "
-                f"{self.n_failed} failed, {self.seconds:.2f} s (seed {self.seed})")
+        head = (
+            f"Bootstrap over {self.by}s: {self.n_resamples} resamples of {self.n_units} {self.by}s, "
+            f"{self.n_failed} failed, {self.seconds:.2f} s (seed {self.seed})"
+        )
         ci = self.conf_int(0.9)
         lines = [head, f"{'param':>10} {'estimate':>12} {'se':>12} {'5%':>12} {'95%':>12}"]
         for p, r in ci.iterrows():
@@ -178,10 +196,18 @@ class BootstrapResult:
 
     def to_dict(self) -> dict:
         ci = self.conf_int(0.9)
-        return {"method": "bootstrap", "by": self.by, "n_resamples": self.n_resamples, "n_failed": self.n_failed,
-                "n_units": self.n_units, "seed": self.seed, "seconds": self.seconds,
-                "estimate": dict(self.estimate), "stderr": self.stderr,
-                "interval_90": {p: [float(r.lower), float(r.upper)] for p, r in ci.iterrows()}}
+        return {
+            "method": "bootstrap",
+            "by": self.by,
+            "n_resamples": self.n_resamples,
+            "n_failed": self.n_failed,
+            "n_units": self.n_units,
+            "seed": self.seed,
+            "seconds": self.seconds,
+            "estimate": dict(self.estimate),
+            "stderr": self.stderr,
+            "interval_90": {p: [float(r.lower), float(r.upper)] for p, r in ci.iterrows()},
+        }
 
 
 def resample_weights(groups: np.ndarray, n_resamples: int, rng: np.random.Generator) -> np.ndarray:
@@ -202,8 +228,9 @@ def resample_weights(groups: np.ndarray, n_resamples: int, rng: np.random.Genera
     return counts[:, index].astype(float)
 
 
-def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: str = "run",
-              max_iter: int = 2000) -> BootstrapResult:
+def bootstrap(
+    fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: str = "run", max_iter: int = 2000
+) -> BootstrapResult:
     """Refit ``fit`` on bootstrap resamples of its runs, all resamples in one batched solve.
 
     Resample ``b`` redraws the fitted runs with replacement (``by="run"``: all
@@ -255,8 +282,10 @@ def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: s
     n_units = int(pd.unique(groups).size)
     used_by = "run" if (by == "run" and n_units < len(data)) else "point"
     if n_units < 2:
-        raise FitError(f"bootstrap(): the fit has {n_units} {used_by}; at least 2 are needed to resample",
-                       hint="fit more runs, or use method='delta'")
+        raise FitError(
+            f"bootstrap(): the fit has {n_units} {used_by}; at least 2 are needed to resample",
+            hint="fit more runs, or use method='delta'",
+        )
     problem = fit.problem()
     theta = np.array([fit.params[p] for p in problem.names])
     u0 = problem.to_u(theta[None, :])
@@ -269,16 +298,26 @@ def bootstrap(fit, n_resamples: int = DEFAULT_RESAMPLES, *, seed: int = 0, by: s
     seconds = time.perf_counter() - start
     ok = np.isfinite(result.objective) & result.converged & np.all(np.isfinite(result.u), axis=1)
     if not ok.any():
-        raise FitError("bootstrap(): every resample failed to converge",
-                       hint="check the fit's diagnostics, or use method='delta'")
+        raise FitError(
+            "bootstrap(): every resample failed to converge", hint="check the fit's diagnostics, or use method='delta'"
+        )
     u = result.u[ok]
     draws = pd.DataFrame(problem.to_theta(u), columns=problem.names)
     for p, v in problem.fixed.items():
         draws[p] = v
-    return BootstrapResult(draws=draws[list(fit.law.params)], estimate=dict(fit.params),
-                           n_resamples=n_resamples, n_failed=int((~ok).sum()), by=used_by, n_units=n_units,
-                           seed=seed, seconds=seconds, n_iter_max=int(result.n_iter.max()),
-                           free_params=tuple(problem.names), u=u)
+    return BootstrapResult(
+        draws=draws[list(fit.law.params)],
+        estimate=dict(fit.params),
+        n_resamples=n_resamples,
+        n_failed=int((~ok).sum()),
+        by=used_by,
+        n_units=n_units,
+        seed=seed,
+        seconds=seconds,
+        n_iter_max=int(result.n_iter.max()),
+        free_params=tuple(problem.names),
+        u=u,
+    )
 
 
 # A small memo so that repeated predict()/conf_int() calls on the same Fit reuse one
@@ -341,9 +380,18 @@ def _residual_draws(fit, size: int, rng: np.random.Generator) -> np.ndarray:
 # ------------------------------------------------------------------------------ public functions
 
 
-def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", method: str = "delta",
-                        n_resamples: int = DEFAULT_RESAMPLES, seed: int = 0, by: str = "run",
-                        bootstrap: BootstrapResult | None = None) -> pd.DataFrame:
+def prediction_interval(
+    fit,
+    X,
+    *,
+    level: float = 0.9,
+    kind: str = "mean",
+    method: str = "delta",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    by: str = "run",
+    bootstrap: BootstrapResult | None = None,
+) -> pd.DataFrame:
     """Estimate and two-sided ``level`` interval of the law at inputs ``X`` ({symbol: array}).
 
     Parameters
@@ -378,8 +426,9 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
     check_options(method, "method", _PREDICT_METHODS + ("auto",), "predict")
     method = resolve_method(method, fit, "prediction")
     if method == "calibrated":
-        return _calibrated_interval(fit, X, level=level, kind=kind, n_resamples=n_resamples, seed=seed, by=by,
-                                    bootstrap=bootstrap)
+        return _calibrated_interval(
+            fit, X, level=level, kind=kind, n_resamples=n_resamples, seed=seed, by=by, bootstrap=bootstrap
+        )
     estimate = np.asarray(fit.law.evaluate(X, fit.params), dtype=float)
     shape = estimate.shape
     flat = {k: np.ravel(np.broadcast_to(v, shape)) for k, v in X.items()}
@@ -411,20 +460,37 @@ def prediction_interval(fit, X, *, level: float = 0.9, kind: str = "mean", metho
             grads[j] = (np.log(fu) - np.log(fd)) / (2 * h)
         var = np.einsum("in,ij,jn->n", grads, cov_u, grads)
         if kind == "new":
-            var = var + fit.residual_scale ** 2
+            var = var + fit.residual_scale**2
         z = ndtri(0.5 + level / 2)
         sd = np.sqrt(np.maximum(var, 0.0))
         lower, upper = est * np.exp(-z * sd), est * np.exp(z * sd)
-    return pd.DataFrame({"estimate": est, "lower": np.ravel(lower), "upper": np.ravel(upper),
-                         "level": level, "kind": kind, "method": method})
+    return pd.DataFrame(
+        {
+            "estimate": est,
+            "lower": np.ravel(lower),
+            "upper": np.ravel(upper),
+            "level": level,
+            "kind": kind,
+            "method": method,
+        }
+    )
 
 
 def _calibrated_interval(fit, X, *, level, kind, n_resamples, seed, by, bootstrap) -> pd.DataFrame:
     from scalinglab.fit._calibration import extrapolation_error
 
     base_method = "bootstrap" if bootstrap_supported(fit) else "delta"
-    base = prediction_interval(fit, X, level=level, kind=kind, method=base_method, n_resamples=n_resamples,
-                               seed=seed, by=by, bootstrap=bootstrap)
+    base = prediction_interval(
+        fit,
+        X,
+        level=level,
+        kind=kind,
+        method=base_method,
+        n_resamples=n_resamples,
+        seed=seed,
+        by=by,
+        bootstrap=bootstrap,
+    )
     ext = extrapolation_error(fit)
     out = base.copy()
     out["method"] = "calibrated"
@@ -440,15 +506,23 @@ def _calibrated_interval(fit, X, *, level, kind, n_resamples, seed, by, bootstra
     with np.errstate(divide="ignore", invalid="ignore"):
         lo = np.log(est) - np.log(out["lower"].to_numpy())
         hi = np.log(out["upper"].to_numpy()) - np.log(est)
-    out["lower"] = est * np.exp(-np.sqrt(lo ** 2 + extra ** 2))
-    out["upper"] = est * np.exp(np.sqrt(hi ** 2 + extra ** 2))
+    out["lower"] = est * np.exp(-np.sqrt(lo**2 + extra**2))
+    out["upper"] = est * np.exp(np.sqrt(hi**2 + extra**2))
     out["extrapolation_sd"] = ext.sd_at(decades)
     return out
 
 
-def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_resamples: int = DEFAULT_RESAMPLES,
-                        seed: int = 0, by: str = "run", bootstrap: BootstrapResult | None = None,
-                        **_) -> pd.DataFrame:
+def parameter_intervals(
+    fit,
+    *,
+    level: float = 0.9,
+    method: str = "delta",
+    n_resamples: int = DEFAULT_RESAMPLES,
+    seed: int = 0,
+    by: str = "run",
+    bootstrap: BootstrapResult | None = None,
+    **_,
+) -> pd.DataFrame:
     """Per-parameter estimate and two-sided ``level`` interval.
 
     ``method="delta"``: normal interval in internal coordinates (log space for
@@ -473,13 +547,28 @@ def parameter_intervals(fit, *, level: float = 0.9, method: str = "delta", n_res
         lo, hi = max(lo, problem.lower[i]), min(hi, problem.upper[i])
         if problem.is_log[i]:
             lo, hi = np.exp(lo), np.exp(hi)
-        rows.append({"param": p, "estimate": fit.params[p], "lower": float(lo), "upper": float(hi),
-                     "se": fit.stderr.get(p, float("nan")), "method": "delta"})
+        rows.append(
+            {
+                "param": p,
+                "estimate": fit.params[p],
+                "lower": float(lo),
+                "upper": float(hi),
+                "se": fit.stderr.get(p, float("nan")),
+                "method": "delta",
+            }
+        )
     return pd.DataFrame(rows).set_index("param")
 
 
-def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0, by: str = "run",
-                  bootstrap: BootstrapResult | None = None) -> pd.DataFrame:
+def sample_params(
+    fit,
+    n: int = 1000,
+    *,
+    method: str = "delta",
+    seed: int = 0,
+    by: str = "run",
+    bootstrap: BootstrapResult | None = None,
+) -> pd.DataFrame:
     """Draws of the law's parameters reflecting fit uncertainty (one row per draw, all parameters).
 
     ``method="delta"``: multivariate normal in the optimiser's internal coordinates
@@ -500,16 +589,17 @@ def sample_params(fit, n: int = 1000, *, method: str = "delta", seed: int = 0, b
         parts, failed, attempt = [], 0, 0
         need = n
         while need > 0 and attempt < 4:
-            boot = bootstrap_fn(fit, max(need, 2) if attempt == 0 else max(2 * need, 2), seed=seed + attempt,
-                                by=by)
+            boot = bootstrap_fn(fit, max(need, 2) if attempt == 0 else max(2 * need, 2), seed=seed + attempt, by=by)
             parts.append(boot.draws.iloc[:need])
             failed += boot.n_failed
             need -= len(parts[-1])
             attempt += 1
         out = pd.concat(parts, ignore_index=True)
         if len(out) < n:
-            raise FitError(f"sample_params(): only {len(out)} of {n} bootstrap refits converged",
-                           hint="use method='delta' or check the fit's diagnostics")
+            raise FitError(
+                f"sample_params(): only {len(out)} of {n} bootstrap refits converged",
+                hint="use method='delta' or check the fit's diagnostics",
+            )
         out.attrs.update(method="bootstrap", by=boot.by, n_failed=failed)
         return out
     problem, u, cov_u = _internal_cov(fit)

@@ -14,33 +14,68 @@ Published constants (:class:`PublishedLaw`) are defined beside their laws and
 catalogued in :mod:`scalinglab.laws.published`.
 """
 
-from scalinglab.laws._registry import ComputeOptimum, Law, Param, define_law, get_law, law, list_laws, register
 # registration order is the order `scalinglab laws` lists them
-from scalinglab.laws import _power, _chinchilla, _kaplan, _encdec, _transfer  # noqa: F401  (register built-ins)
-from scalinglab.laws import _bnsl, _revisiting, _multimodal, _multilingual, _overtraining  # noqa: F401
-from scalinglab.laws import _downstream, _allocation  # noqa: F401
+from scalinglab.laws import (  # noqa: F401  (register built-ins)  # noqa: F401  # noqa: F401
+    _allocation,
+    _bnsl,
+    _chinchilla,
+    _downstream,
+    _encdec,
+    _kaplan,
+    _multilingual,
+    _multimodal,
+    _overtraining,
+    _power,
+    _revisiting,
+    _transfer,
+)
+from scalinglab.laws._allocation import scaled_power
 from scalinglab.laws._bnsl import bnsl_law
 from scalinglab.laws._chinchilla import chinchilla
-from scalinglab.laws._kaplan import kaplan
-from scalinglab.laws._encdec import nmt_encdec
-from scalinglab.laws._transfer import transfer
-from scalinglab.laws._published import PublishedLaw
-from scalinglab.laws._power import power_floor, power_law
-from scalinglab.laws._revisiting import m2, m3, m4
-from scalinglab.laws._multimodal import mixed_modal, mixed_modal_synergy
-from scalinglab.laws._multilingual import multilingual_mixture
-from scalinglab.laws._overtraining import overtraining
 from scalinglab.laws._downstream import accuracy_sigmoid, error_exponential
-from scalinglab.laws._allocation import scaled_power
+from scalinglab.laws._encdec import nmt_encdec
+from scalinglab.laws._kaplan import kaplan
+from scalinglab.laws._multilingual import multilingual_mixture
+from scalinglab.laws._multimodal import mixed_modal, mixed_modal_synergy
+from scalinglab.laws._overtraining import overtraining
+from scalinglab.laws._power import power_floor, power_law
+from scalinglab.laws._published import PublishedLaw
+from scalinglab.laws._registry import ComputeOptimum, Law, Param, define_law, get_law, law, list_laws, register
+from scalinglab.laws._revisiting import m2, m3, m4
+from scalinglab.laws._transfer import transfer
 
 #: The law fitted or assumed when none is named: L = E + A/N^alpha + B/D^beta (Hoffmann et al. 2022).
 DEFAULT_LAW = "chinchilla"
 #: Laws compared by model selection on one learning curve (Alabdulmohsin et al. 2022; Caballero et al. 2022).
 ONE_CURVE_CANDIDATES = ("M1", "M2", "M3", "M4", "bnsl")
 
-__all__ = ["DEFAULT_LAW", "ONE_CURVE_CANDIDATES", 
-    "Law", "Param", "ComputeOptimum", "PublishedLaw", "law", "define_law", "register", "get_law", "list_laws", "bnsl_law",
-    "power_law", "power_floor", "kaplan", "chinchilla", "nmt_encdec", "transfer", "m2", "m3", "m4",
-    "mixed_modal", "mixed_modal_synergy", "multilingual_mixture", "overtraining", "accuracy_sigmoid",
-    "error_exponential", "scaled_power",
+__all__ = [
+    "DEFAULT_LAW",
+    "ONE_CURVE_CANDIDATES",
+    "Law",
+    "Param",
+    "ComputeOptimum",
+    "PublishedLaw",
+    "law",
+    "define_law",
+    "register",
+    "get_law",
+    "list_laws",
+    "bnsl_law",
+    "power_law",
+    "power_floor",
+    "kaplan",
+    "chinchilla",
+    "nmt_encdec",
+    "transfer",
+    "m2",
+    "m3",
+    "m4",
+    "mixed_modal",
+    "mixed_modal_synergy",
+    "multilingual_mixture",
+    "overtraining",
+    "accuracy_sigmoid",
+    "error_exponential",
+    "scaled_power",
 ]

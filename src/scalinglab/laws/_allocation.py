@@ -12,9 +12,15 @@ __all__ = ["scaled_power"]
 @law(
     name="scaled_power",
     inputs={"x": "flops"},
-    params={"k": Param(0, np.inf, description="value at x = 1 (in the units of x)"),
-            "p": Param(-5, 5, grid=(-1.0, -0.3, -0.1, 0.03, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0),
-                       description="exponent (positive: y grows with x)")},
+    params={
+        "k": Param(0, np.inf, description="value at x = 1 (in the units of x)"),
+        "p": Param(
+            -5,
+            5,
+            grid=(-1.0, -0.3, -0.1, 0.03, 0.1, 0.25, 0.4, 0.5, 0.6, 0.75, 1.0),
+            description="exponent (positive: y grows with x)",
+        ),
+    },
     linear=("k",),
     formula="y = k * x^p",
     reference="Kaplan et al. 2020, arXiv:2001.08361 (compute-efficient frontier N_opt = 1.3e9 C^0.73)",
@@ -34,4 +40,4 @@ def scaled_power(x, k, p):
     >>> float(scaled_power(x=1.0, k=1.3e9, p=0.73))
     1300000000.0
     """
-    return k * x ** p
+    return k * x**p

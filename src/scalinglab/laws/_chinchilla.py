@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -38,7 +38,7 @@ def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> 
         G = (al * A / (be * B)) ** (1.0 / s)
         S = C / k
         a = be / s
-        N = G * S ** a
+        N = G * S**a
         D = S / N
     ok = np.isfinite(N) & np.isfinite(D) & (N > 0) & (D > 0) & (al > 0) & (be > 0) & (A > 0) & (B > 0)
     return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok, a)
@@ -63,11 +63,13 @@ def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
 @law(
     name="chinchilla",
     inputs={"N": "params", "D": "tokens"},
-    params={"E": Param(0, np.inf, description="irreducible loss"),
-            "A": Param(0, np.inf, description="model-size scale"),
-            "alpha": Param(0, 3, grid=_EXP_GRID, description="model-size exponent"),
-            "B": Param(0, np.inf, description="data scale"),
-            "beta": Param(0, 3, grid=_EXP_GRID, description="data exponent")},
+    params={
+        "E": Param(0, np.inf, description="irreducible loss"),
+        "A": Param(0, np.inf, description="model-size scale"),
+        "alpha": Param(0, 3, grid=_EXP_GRID, description="model-size exponent"),
+        "B": Param(0, np.inf, description="data scale"),
+        "beta": Param(0, 3, grid=_EXP_GRID, description="data exponent"),
+    },
     linear=("E", "A", "B"),
     floor="E",
     formula="L = E + A/N^alpha + B/D^beta",
@@ -75,8 +77,10 @@ def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
     allocation=chinchilla_allocation,
     allocation_reference="Hoffmann et al. 2022, App. D.2",
     params_convention="total",
-    derived={"params_exponent": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
-             "tokens_exponent": lambda p: p["alpha"] / (p["alpha"] + p["beta"])},
+    derived={
+        "params_exponent": lambda p: p["beta"] / (p["alpha"] + p["beta"]),
+        "tokens_exponent": lambda p: p["alpha"] / (p["alpha"] + p["beta"]),
+    },
     jacobian=chinchilla_jacobian,
 )
 def chinchilla(N, D, E, A, alpha, B, beta):
@@ -99,24 +103,55 @@ _L_CHIN = "nats/token (MassiveText, SentencePiece)"
 def _entry(key, E, A, alpha, B, beta, source, confidence, notes) -> PublishedLaw:
     g = fmt_constant
     return PublishedLaw(
-        key=key, law="chinchilla", params={"E": E, "A": A, "alpha": alpha, "B": B, "beta": beta},
+        key=key,
+        law="chinchilla",
+        params={"E": E, "A": A, "alpha": alpha, "B": B, "beta": beta},
         constants={"E": E, "A": A, "alpha": alpha, "B": B, "beta": beta},
         inputs={"N": "params", "D": "tokens"},
-        units={"N": "total parameters", "D": "tokens", "loss": _L_CHIN}, target="loss", source=source,
-        confidence=confidence, formula=f"L(N, D) = {g(E)} + {g(A)}/N^{g(alpha)} + {g(B)}/D^{g(beta)}",
-        notes=notes)
+        units={"N": "total parameters", "D": "tokens", "loss": _L_CHIN},
+        target="loss",
+        source=source,
+        confidence=confidence,
+        formula=f"L(N, D) = {g(E)} + {g(A)}/N^{g(alpha)} + {g(B)}/D^{g(beta)}",
+        notes=notes,
+    )
 
 
 #: Hoffmann et al. (2022) Approach 3 and the Besiroglu et al. (2024) refit.
 PUBLISHED: tuple[PublishedLaw, ...] = (
-    _entry("hoffmann2022", 1.69, 406.4, 0.34, 410.7, 0.28, f"{_HOFFMANN}, eq. 10 (Approach 3)",
-           "C2", "Rounded constants as printed. C = 6 N D FLOPs; Huber (delta=1e-3) fit on log loss. "
-           "Compute-optimal exponent a = beta/(alpha+beta) = 0.4516."),
-    _entry("hoffmann2022_unrounded", 1.6934, 406.4, 0.3392, 410.7, 0.2849,
-           f"{_HOFFMANN}, Approach 3 unrounded (as quoted by Besiroglu et al. 2024)", "C1",
-           "One source only. Implied a = 0.4565, matching the paper's Table 2 a = 0.46."),
-    _entry("besiroglu2024", 1.8172, 482.01, 0.3478, 2085.43, 0.3658,
-           "Besiroglu et al. 2024, arXiv:2404.10102 (refit of Hoffmann Approach 3)", "C2",
-           "Standard errors [S1]: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02. "
-           "Implies about 20 tokens per parameter at the optimum (a = 0.5126)."),
+    _entry(
+        "hoffmann2022",
+        1.69,
+        406.4,
+        0.34,
+        410.7,
+        0.28,
+        f"{_HOFFMANN}, eq. 10 (Approach 3)",
+        "C2",
+        "Rounded constants as printed. C = 6 N D FLOPs; Huber (delta=1e-3) fit on log loss. "
+        "Compute-optimal exponent a = beta/(alpha+beta) = 0.4516.",
+    ),
+    _entry(
+        "hoffmann2022_unrounded",
+        1.6934,
+        406.4,
+        0.3392,
+        410.7,
+        0.2849,
+        f"{_HOFFMANN}, Approach 3 unrounded (as quoted by Besiroglu et al. 2024)",
+        "C1",
+        "One source only. Implied a = 0.4565, matching the paper's Table 2 a = 0.46.",
+    ),
+    _entry(
+        "besiroglu2024",
+        1.8172,
+        482.01,
+        0.3478,
+        2085.43,
+        0.3658,
+        "Besiroglu et al. 2024, arXiv:2404.10102 (refit of Hoffmann Approach 3)",
+        "C2",
+        "Standard errors [S1]: E 0.03, A 124.58, B 1293.23, alpha 0.02, beta 0.02. "
+        "Implies about 20 tokens per parameter at the optimum (a = 0.5126).",
+    ),
 )

@@ -22,10 +22,12 @@ def _center_grid(inputs, y):
 @law(
     name="accuracy_sigmoid",
     inputs={"L": "task_loss"},
-    params={"a": Param(0, np.inf, description="height of the sigmoid (accuracy range)"),
-            "b": Param(0, np.inf, description="accuracy floor (e.g. chance level)"),
-            "k": Param(-1e3, 1e3, grid=_K_GRID, description="steepness (negative: accuracy falls with loss)"),
-            "L0": Param(0, np.inf, grid=_center_grid, description="task loss at the midpoint")},
+    params={
+        "a": Param(0, np.inf, description="height of the sigmoid (accuracy range)"),
+        "b": Param(0, np.inf, description="accuracy floor (e.g. chance level)"),
+        "k": Param(-1e3, 1e3, grid=_K_GRID, description="steepness (negative: accuracy falls with loss)"),
+        "L0": Param(0, np.inf, grid=_center_grid, description="task loss at the midpoint"),
+    },
     linear=("a", "b"),
     formula="acc = a / (1 + exp(-k (L - L0))) + b",
     reference="Bhagia et al. 2024, arXiv:2412.04403 (two-step task prediction, step 2)",
@@ -56,10 +58,16 @@ def accuracy_sigmoid(L, a, b, k, L0):
 @law(
     name="error_exponential",
     inputs={"L": "loss"},
-    params={"eps": Param(0, np.inf, description="error at infinite loss (chance-level error)"),
-            "k": Param(0, np.inf, description="scale"),
-            "gamma": Param(0, 100, grid=(0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0),
-                           description="rate of the error decrease with falling loss")},
+    params={
+        "eps": Param(0, np.inf, description="error at infinite loss (chance-level error)"),
+        "k": Param(0, np.inf, description="scale"),
+        "gamma": Param(
+            0,
+            100,
+            grid=(0.1, 0.3, 0.6, 1.0, 1.5, 2.0, 3.0, 5.0, 8.0),
+            description="rate of the error decrease with falling loss",
+        ),
+    },
     linear=("eps", "k"),
     formula="err = eps - k exp(-gamma L)",
     reference="Gadre et al. 2024, arXiv:2403.08540 (average top-1 error vs validation loss)",

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import numpy as np
 
@@ -39,10 +39,12 @@ def optimal_encoder_fraction(params: Mapping[str, np.ndarray]) -> np.ndarray:
 @law(
     name="nmt_encdec",
     inputs={"Ne": "encoder_params", "Nd": "decoder_params"},
-    params={"L_inf": Param(0, np.inf, description="irreducible loss"),
-            "A": Param(0, np.inf, description="scale (alpha * Ne_bar^pe * Nd_bar^pd in the paper)"),
-            "pe": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="encoder exponent"),
-            "pd": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="decoder exponent")},
+    params={
+        "L_inf": Param(0, np.inf, description="irreducible loss"),
+        "A": Param(0, np.inf, description="scale (alpha * Ne_bar^pe * Nd_bar^pd in the paper)"),
+        "pe": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="encoder exponent"),
+        "pd": Param(0, 3, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="decoder exponent"),
+    },
     linear=("L_inf", "A"),
     formula="L = L_inf + A * Ne^-pe * Nd^-pd",
     reference="Ghorbani et al. 2021, arXiv:2109.07740 (eq. 2)",

@@ -12,12 +12,22 @@ __all__ = ["multilingual_mixture"]
 @law(
     name="multilingual_mixture",
     inputs={"N": "params", "w": "mixture_weight"},
-    params={"L_inf": Param(0, np.inf, description="irreducible loss of the language pair"),
-            "beta": Param(0, np.inf, description="scale: loss above L_inf at N = 1 when w = 1"),
-            "alpha": Param(0, 3, grid=(0.05, 0.1, 0.2, 0.3, 0.45, 0.65, 0.9, 1.3),
-                           description="model-size exponent (shared by every mixture)"),
-            "gamma": Param(0, 3, grid=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
-                           description="how the effective parameter fraction f(w) = w^gamma grows with w")},
+    params={
+        "L_inf": Param(0, np.inf, description="irreducible loss of the language pair"),
+        "beta": Param(0, np.inf, description="scale: loss above L_inf at N = 1 when w = 1"),
+        "alpha": Param(
+            0,
+            3,
+            grid=(0.05, 0.1, 0.2, 0.3, 0.45, 0.65, 0.9, 1.3),
+            description="model-size exponent (shared by every mixture)",
+        ),
+        "gamma": Param(
+            0,
+            3,
+            grid=(0.1, 0.25, 0.5, 0.75, 1.0, 1.5, 2.0),
+            description="how the effective parameter fraction f(w) = w^gamma grows with w",
+        ),
+    },
     linear=("L_inf", "beta"),
     formula="L = beta * (w^gamma * N)^-alpha + L_inf",
     reference="Fernandes et al. 2023, arXiv:2302.09650 (per-pair law; f(w) = w^gamma is scalinglab's choice)",
@@ -44,4 +54,4 @@ def multilingual_mixture(N, w, L_inf, beta, alpha, gamma):
     >>> round(float(multilingual_mixture(N=1e8, w=0.25, L_inf=1.2, beta=30.0, alpha=0.25, gamma=0.7)), 4)
     1.5824
     """
-    return L_inf + beta * (w ** gamma * N) ** (-alpha)
+    return L_inf + beta * (w**gamma * N) ** (-alpha)

@@ -14,11 +14,13 @@ _EXP_GRID = tuple(np.round(np.linspace(0.02, 1.5, 38), 4))
 @law(
     name="mixed_modal",
     inputs={"L_i": "loss_i", "L_j": "loss_j", "N": "params", "D_i": "tokens_i", "D_j": "tokens_j"},
-    params={"C": Param(description="maximum synergy C_ij (> 0: joint training can beat the unimodal models)"),
-            "A": Param(0, np.inf, description="competition-for-capacity scale A_ij"),
-            "alpha": Param(0, 3, grid=_EXP_GRID, description="capacity-competition exponent alpha_ij"),
-            "B": Param(0, np.inf, description="data/optimisation-competition scale B_ij"),
-            "beta": Param(0, 3, grid=_EXP_GRID, description="data-competition exponent beta_ij")},
+    params={
+        "C": Param(description="maximum synergy C_ij (> 0: joint training can beat the unimodal models)"),
+        "A": Param(0, np.inf, description="competition-for-capacity scale A_ij"),
+        "alpha": Param(0, 3, grid=_EXP_GRID, description="capacity-competition exponent alpha_ij"),
+        "B": Param(0, np.inf, description="data/optimisation-competition scale B_ij"),
+        "beta": Param(0, 3, grid=_EXP_GRID, description="data-competition exponent beta_ij"),
+    },
     linear=("C", "A", "B"),
     formula="L_ij = (L_i + L_j)/2 - C + A/N^alpha + B/(D_i + D_j)^beta",
     reference="Aghajanyan et al. 2023, arXiv:2301.03728 (bimodal law with interaction terms)",

@@ -12,11 +12,17 @@ __all__ = ["overtraining"]
 @law(
     name="overtraining",
     inputs={"C": "flops", "M": "token_multiplier"},
-    params={"E": Param(0, np.inf, description="irreducible loss"),
-            "a": Param(0, np.inf, description="model-size term scale (A 6^eta from Chinchilla)"),
-            "b": Param(0, np.inf, description="data term scale (B 6^eta from Chinchilla)"),
-            "eta": Param(0, 2, grid=tuple(np.round(np.linspace(0.01, 0.6, 40), 4)),
-                         description="compute and token-multiplier exponent")},
+    params={
+        "E": Param(0, np.inf, description="irreducible loss"),
+        "a": Param(0, np.inf, description="model-size term scale (A 6^eta from Chinchilla)"),
+        "b": Param(0, np.inf, description="data term scale (B 6^eta from Chinchilla)"),
+        "eta": Param(
+            0,
+            2,
+            grid=tuple(np.round(np.linspace(0.01, 0.6, 40), 4)),
+            description="compute and token-multiplier exponent",
+        ),
+    },
     linear=("E", "a", "b"),
     formula="L = E + (a M^eta + b M^-eta) C^-eta",
     reference="Gadre et al. 2024, arXiv:2403.08540 (loss in compute C and token multiplier M = D/N)",
@@ -47,4 +53,4 @@ def overtraining(C, M, E, a, b, eta):
     >>> round(float(overtraining(C=1e21, M=20.0, E=1.7, a=60.0, b=300.0, eta=0.15)), 4)
     1.9021
     """
-    return E + (a * M ** eta + b * M ** (-eta)) * C ** (-eta)
+    return E + (a * M**eta + b * M ** (-eta)) * C ** (-eta)

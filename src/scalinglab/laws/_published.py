@@ -6,9 +6,9 @@ The entries themselves live beside their laws (``_chinchilla``, ``_kaplan``,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from types import MappingProxyType
-from typing import Mapping
 
 import numpy as np
 
@@ -143,25 +143,32 @@ class PublishedLaw:
                 options = sorted(accepted) + (["flops"] if self.pf_days else [])
                 raise InvalidParameterError(
                     f"published law '{self.key}' has no input '{name}'",
-                    hint=f"pass {', '.join(options)} ({self._units_text()})")
+                    hint=f"pass {', '.join(options)} ({self._units_text()})",
+                )
             if sym in values:
-                raise InvalidParameterError(f"published law '{self.key}': input '{sym}' was given twice "
-                                            f"(as '{name}' and another name); give it once")
+                raise InvalidParameterError(
+                    f"published law '{self.key}': input '{sym}' was given twice "
+                    f"(as '{name}' and another name); give it once"
+                )
             try:
                 arr = np.asarray(value, dtype=float) * scale
             except (TypeError, ValueError):
-                raise InvalidParameterError(f"published law '{self.key}': '{name}' must be numeric, "
-                                            f"got {value!r}") from None
+                raise InvalidParameterError(
+                    f"published law '{self.key}': '{name}' must be numeric, got {value!r}"
+                ) from None
             if np.any(~(arr > 0)):
                 bad = float(arr[~(arr > 0)].ravel()[0]) if arr.ndim else float(arr)
-                raise InvalidParameterError(f"published law '{self.key}': '{name}' must be > 0, got {bad:g}",
-                                            hint=f"units: {self.units.get(sym, '?')}")
+                raise InvalidParameterError(
+                    f"published law '{self.key}': '{name}' must be > 0, got {bad:g}",
+                    hint=f"units: {self.units.get(sym, '?')}",
+                )
             values[sym] = arr
         missing = [s for s in self.inputs if s not in values]
         if missing:
             raise InvalidParameterError(
                 f"published law '{self.key}' needs input(s) {missing}",
-                hint=", ".join(f"{s}=... or {self.inputs[s]}=..." for s in missing) + f" ({self._units_text()})")
+                hint=", ".join(f"{s}=... or {self.inputs[s]}=..." for s in missing) + f" ({self._units_text()})",
+            )
         X = {self.law_inputs.get(sym, sym): v for sym, v in values.items()}
         out = self.law_object.evaluate(X, dict(self.params))
         return float(out) if out.ndim == 0 else out

@@ -134,8 +134,9 @@ class Law:
         """Whether the law knows its compute-optimal allocation in closed form."""
         return self.allocation is not None
 
-    def compute_optimum(self, params: Mapping[str, object], flops, k: float = 6.0, *,
-                        with_exponent: bool = True) -> ComputeOptimum:
+    def compute_optimum(
+        self, params: Mapping[str, object], flops, k: float = 6.0, *, with_exponent: bool = True
+    ) -> ComputeOptimum:
         """Closed-form compute-optimal N*, D* at budgets ``flops`` under ``C = k N D``.
 
         Parameters may be arrays (one entry per draw) that broadcast with ``flops``.
@@ -150,9 +151,11 @@ class Law:
         1.824e+09 9.136e+10 0.4516
         """
         if self.allocation is None:
-            raise LawError(f"law '{self.name}' has no closed-form compute-optimal allocation",
-                           hint="define one with define_law(..., allocation=func) or @law(..., allocation=func), "
-                                "or minimise numerically with scalinglab.plan.compute_optimal")
+            raise LawError(
+                f"law '{self.name}' has no closed-form compute-optimal allocation",
+                hint="define one with define_law(..., allocation=func) or @law(..., allocation=func), "
+                "or minimise numerically with scalinglab.plan.compute_optimal",
+            )
         P = {p: np.asarray(v, dtype=float) for p, v in params.items()}
         C = np.asarray(flops, dtype=float)
         with np.errstate(all="ignore"):
@@ -168,8 +171,12 @@ class Law:
                 lo = ComputeOptimum(*self.allocation(P, C * np.exp(-h), float(k)))
                 hi = ComputeOptimum(*self.allocation(P, C * np.exp(h), float(k)))
                 exponent = (np.log(hi.params) - np.log(lo.params)) / (2 * h)
-        return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok,
-                              None if exponent is None else np.asarray(exponent, dtype=float))
+        return ComputeOptimum(
+            np.where(ok, N, np.nan),
+            np.where(ok, D, np.nan),
+            ok,
+            None if exponent is None else np.asarray(exponent, dtype=float),
+        )
 
     def derive(self, name: str, params: Mapping[str, object] | None = None, **values: object) -> np.ndarray:
         """A derived quantity of the parameters (``law.derived[name]``), vectorised over them.
@@ -180,9 +187,11 @@ class Law:
         2.0
         """
         if name not in self.derived:
-            raise LawError(f"law '{self.name}' has no derived quantity '{name}'",
-                           hint=f"available: {sorted(self.derived) or 'none'}; add one with "
-                                "define_law(..., derived={name: func})")
+            raise LawError(
+                f"law '{self.name}' has no derived quantity '{name}'",
+                hint=f"available: {sorted(self.derived) or 'none'}; add one with "
+                "define_law(..., derived={name: func})",
+            )
         P = {p: np.asarray(v, dtype=float) for p, v in {**dict(params or {}), **values}.items()}
         with np.errstate(all="ignore"):
             return np.asarray(self.derived[name](P), dtype=float)
@@ -208,15 +217,19 @@ class Law:
             elif key in column_to_symbol:
                 inputs[column_to_symbol[key]] = np.asarray(value, dtype=float)
             else:
-                raise LawError(f"law '{self.name}' has no input or parameter named '{key}'",
-                               hint=f"inputs: {dict(self.inputs)}; parameters: {list(self.params)}")
+                raise LawError(
+                    f"law '{self.name}' has no input or parameter named '{key}'",
+                    hint=f"inputs: {dict(self.inputs)}; parameters: {list(self.params)}",
+                )
         missing = [p for p in self.params if p not in params]
         if missing:
             raise LawError(f"law '{self.name}' needs values for parameters {missing}")
         missing = [s for s in self.inputs if s not in inputs]
         if missing:
-            raise LawError(f"law '{self.name}' needs inputs {missing}",
-                           hint=f"pass them as {', '.join(f'{s}=... or {self.inputs[s]}=...' for s in missing)}")
+            raise LawError(
+                f"law '{self.name}' needs inputs {missing}",
+                hint=f"pass them as {', '.join(f'{s}=... or {self.inputs[s]}=...' for s in missing)}",
+            )
         return inputs, params
 
     def __reduce_ex__(self, protocol):
@@ -235,8 +248,10 @@ class Law:
             "name": self.name,
             "formula": self.formula,
             "inputs": dict(self.inputs),
-            "params": {k: {"lower": p.lower, "upper": p.upper, "linear": k in self.linear,
-                           "description": p.description} for k, p in self.params.items()},
+            "params": {
+                k: {"lower": p.lower, "upper": p.upper, "linear": k in self.linear, "description": p.description}
+                for k, p in self.params.items()
+            },
             "target": self.target,
             "reference": self.reference,
             "aliases": list(self.aliases),
@@ -248,8 +263,9 @@ class Law:
 _REGISTRY: dict[str, Law] = {}
 
 
-def _check_definition(func: Callable, inputs: Mapping[str, str], params: Mapping[str, Param],
-                      linear: Sequence[str], name: str) -> None:
+def _check_definition(
+    func: Callable, inputs: Mapping[str, str], params: Mapping[str, Param], linear: Sequence[str], name: str
+) -> None:
     sig = inspect.signature(func)
     has_var_kw = any(p.kind is p.VAR_KEYWORD for p in sig.parameters.values())
     declared = list(inputs) + list(params)
@@ -260,7 +276,8 @@ def _check_definition(func: Callable, inputs: Mapping[str, str], params: Mapping
         if set(names) != set(declared):
             raise LawDefinitionError(
                 f"law '{name}': the function's arguments {names} must be exactly the inputs "
-                f"{list(inputs)} plus the parameters {list(params)}")
+                f"{list(inputs)} plus the parameters {list(params)}"
+            )
     for p in linear:
         if p not in params:
             raise LawDefinitionError(f"law '{name}': linear parameter '{p}' is not a parameter")
@@ -354,12 +371,27 @@ def define_law(
     if floor is not None and floor not in params:
         raise LawDefinitionError(f"law '{name}': floor '{floor}' is not one of its parameters {list(params)}")
     doc = inspect.getdoc(func) or ""
-    return Law(name=name, func=func, inputs=dict(inputs), params=params, linear=tuple(linear),
-               formula=formula or doc.split("\n")[0], reference=reference,
-               description=doc, target=target, aliases=tuple(aliases), constraint=constraint,
-               version=version, min_distinct=dict(min_distinct or {}), allocation=allocation,
-               allocation_reference=allocation_reference, derived=dict(derived or {}), params_convention=params_convention,
-               jacobian=jacobian, floor=floor)
+    return Law(
+        name=name,
+        func=func,
+        inputs=dict(inputs),
+        params=params,
+        linear=tuple(linear),
+        formula=formula or doc.split("\n")[0],
+        reference=reference,
+        description=doc,
+        target=target,
+        aliases=tuple(aliases),
+        constraint=constraint,
+        version=version,
+        min_distinct=dict(min_distinct or {}),
+        allocation=allocation,
+        allocation_reference=allocation_reference,
+        derived=dict(derived or {}),
+        params_convention=params_convention,
+        jacobian=jacobian,
+        floor=floor,
+    )
 
 
 def law(**options) -> Callable[[Callable], Callable]:
@@ -380,8 +412,9 @@ def register(definition: Law, *, overwrite: bool = False) -> Law:
     """Add a law to the registry so ``fit(data, "name")`` and the CLI can find it."""
     for key in (definition.name, *definition.aliases):
         if key in _REGISTRY and not overwrite and _REGISTRY[key] is not definition:
-            raise LawDefinitionError(f"a law named '{key}' is already registered",
-                                     hint="choose another name or pass overwrite=True")
+            raise LawDefinitionError(
+                f"a law named '{key}' is already registered", hint="choose another name or pass overwrite=True"
+            )
         _REGISTRY[key] = definition
     return definition
 
@@ -403,9 +436,11 @@ def get_law(name: str | Law) -> Law:
     if ":" in name:  # "module.path:object" or "file.py:object"
         return _load_external(name)
     close = difflib.get_close_matches(name, list(_REGISTRY), n=3, cutoff=0.5)
-    raise LawError(f"unknown law '{name}'",
-                   hint=(f"did you mean {', '.join(close)}? " if close else "")
-                   + "run `scalinglab laws` to list them, or pass 'module:law_object'")
+    raise LawError(
+        f"unknown law '{name}'",
+        hint=(f"did you mean {', '.join(close)}? " if close else "")
+        + "run `scalinglab laws` to list them, or pass 'module:law_object'",
+    )
 
 
 def list_laws() -> list[Law]:

@@ -21,24 +21,28 @@ def _inv_x_grid(inputs, y):
 @law(
     name="M2",
     inputs={"x": "params"},
-    params={"eps_inf": Param(0, np.inf, description="irreducible loss"),
-            "beta": Param(0, np.inf, description="scale"),
-            "c": Param(-5, 0, grid=_C_GRID, description="exponent (negative)")},
+    params={
+        "eps_inf": Param(0, np.inf, description="irreducible loss"),
+        "beta": Param(0, np.inf, description="scale"),
+        "c": Param(-5, 0, grid=_C_GRID, description="exponent (negative)"),
+    },
     linear=("eps_inf", "beta"),
     formula="eps = eps_inf + beta x^c",
     reference="Alabdulmohsin et al. 2022, arXiv:2209.06640 (M2)",
 )
 def m2(x, eps_inf, beta, c):
     """M2: eps_x = eps_inf + beta x^c (c < 0)."""
-    return eps_inf + beta * x ** c
+    return eps_inf + beta * x**c
 
 
 @law(
     name="M3",
     inputs={"x": "params"},
-    params={"beta": Param(0, np.inf, description="scale"),
-            "gamma": Param(0, np.inf, grid=_inv_x_grid, log=True, description="saturation offset"),
-            "c": Param(0, 5, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="exponent")},
+    params={
+        "beta": Param(0, np.inf, description="scale"),
+        "gamma": Param(0, np.inf, grid=_inv_x_grid, log=True, description="saturation offset"),
+        "c": Param(0, 5, grid=(0.05, 0.15, 0.3, 0.6, 1.0), description="exponent"),
+    },
     linear=("beta",),
     formula="eps = beta (x^-1 + gamma)^c",
     reference="Alabdulmohsin et al. 2022, arXiv:2209.06640 (M3)",
@@ -95,11 +99,13 @@ def _solve_m4(f, b, alpha, bisections: int = 20, newton_steps: int = 8):
 @law(
     name="M4",
     inputs={"x": "params"},
-    params={"eps_inf": Param(0, np.inf, grid=_eps_inf_grid, description="irreducible loss"),
-            "eps0": Param(0, np.inf, grid=_eps0_grid, description="initial (random-guess) loss"),
-            "beta": Param(0, np.inf, grid=(0.3, 3.0, 30.0, 300.0, 3000.0), log=True, description="scale"),
-            "c": Param(-5, 0, grid=(-0.6, -0.3, -0.1), description="exponent (negative)"),
-            "alpha": Param(0, 20, grid=(0.0, 0.5, 1.0, 2.0), description="transition exponent")},
+    params={
+        "eps_inf": Param(0, np.inf, grid=_eps_inf_grid, description="irreducible loss"),
+        "eps0": Param(0, np.inf, grid=_eps0_grid, description="initial (random-guess) loss"),
+        "beta": Param(0, np.inf, grid=(0.3, 3.0, 30.0, 300.0, 3000.0), log=True, description="scale"),
+        "c": Param(-5, 0, grid=(-0.6, -0.3, -0.1), description="exponent (negative)"),
+        "alpha": Param(0, 20, grid=(0.0, 0.5, 1.0, 2.0), description="transition exponent"),
+    },
     formula="(eps - eps_inf) / (eps0 - eps)^alpha = beta x^c",
     reference="Alabdulmohsin et al. 2022, arXiv:2209.06640 (M4)",
     constraint=_m4_feasible,
@@ -111,5 +117,5 @@ def m4(x, eps_inf, eps0, beta, c, alpha):
     fixed, so the root is unique; it is found by vectorised bisection.
     """
     b = eps0 - eps_inf
-    w = _solve_m4(beta * x ** c, b, alpha)
+    w = _solve_m4(beta * x**c, b, alpha)
     return eps_inf + w

@@ -41,8 +41,8 @@ Examples
 from __future__ import annotations
 
 import difflib
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Mapping
 
 from scalinglab.errors import InvalidParameterError
 from scalinglab.laws import _chinchilla, _kaplan, _power, _transfer
@@ -50,8 +50,7 @@ from scalinglab.laws._published import PF_DAY_FLOPS, PublishedLaw, to_flops, to_
 
 __all__ = ["PublishedLaw", "get", "list_published", "PF_DAY_FLOPS", "to_pf_days", "to_flops"]
 
-_ENTRIES: tuple[PublishedLaw, ...] = (
-    _chinchilla.PUBLISHED + _kaplan.PUBLISHED + _power.PUBLISHED + _transfer.PUBLISHED)
+_ENTRIES: tuple[PublishedLaw, ...] = _chinchilla.PUBLISHED + _kaplan.PUBLISHED + _power.PUBLISHED + _transfer.PUBLISHED
 _BY_KEY: Mapping[str, PublishedLaw] = MappingProxyType({e.key: e for e in _ENTRIES})
 assert len(_BY_KEY) == len(_ENTRIES), "duplicate published keys"
 
@@ -72,9 +71,10 @@ def get(key: str) -> PublishedLaw:
     if isinstance(key, str) and key in _BY_KEY:
         return _BY_KEY[key]
     close = difflib.get_close_matches(str(key), list(_BY_KEY), n=3, cutoff=0.5)
-    raise InvalidParameterError(f"published.get(): unknown key {key!r}",
-                                hint=(f"did you mean {', '.join(close)}? " if close else "")
-                                + "list_published() lists every key")
+    raise InvalidParameterError(
+        f"published.get(): unknown key {key!r}",
+        hint=(f"did you mean {', '.join(close)}? " if close else "") + "list_published() lists every key",
+    )
 
 
 def list_published(contains: str | None = None, *, confidence: str | None = None) -> tuple[PublishedLaw, ...]:
@@ -85,5 +85,8 @@ def list_published(contains: str | None = None, *, confidence: str | None = None
     >>> [e.key for e in list_published("hernandez")]
     ['hernandez2021_text_python', 'hernandez2021_mixture_python']
     """
-    return tuple(e for e in _ENTRIES
-                 if (contains is None or contains in e.key) and (confidence is None or e.confidence == confidence))
+    return tuple(
+        e
+        for e in _ENTRIES
+        if (contains is None or contains in e.key) and (confidence is None or e.confidence == confidence)
+    )

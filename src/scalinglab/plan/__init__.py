@@ -24,13 +24,29 @@ suggest             runs on a candidate grid, within a compute budget, that most
 from scalinglab.plan._cost import CostModel, cost_model, fit_cost
 from scalinglab.plan._frontier import Frontier, IsoFLOPResult, envelope, frontier_from_published, isoflop, parametric
 from scalinglab.plan._model import PlanModel, resolve_model
+from scalinglab.plan._optimal import Allocation, budget_for_loss, compute_optimal, inference_optimal, loss_at, overtrain
 from scalinglab.plan._suggest import Suggestion, candidate_grid, design_variance, suggest
-from scalinglab.plan._optimal import (Allocation, budget_for_loss, compute_optimal, inference_optimal, loss_at,
-                                      overtrain)
 
 __all__ = [
-    "envelope", "isoflop", "parametric", "Frontier", "IsoFLOPResult", "frontier_from_published",
-    "compute_optimal", "budget_for_loss", "loss_at", "inference_optimal", "overtrain",
-    "suggest", "Suggestion", "candidate_grid", "design_variance",
-    "Allocation", "CostModel", "cost_model", "fit_cost", "PlanModel", "resolve_model",
+    "envelope",
+    "isoflop",
+    "parametric",
+    "Frontier",
+    "IsoFLOPResult",
+    "frontier_from_published",
+    "compute_optimal",
+    "budget_for_loss",
+    "loss_at",
+    "inference_optimal",
+    "overtrain",
+    "suggest",
+    "Suggestion",
+    "candidate_grid",
+    "design_variance",
+    "Allocation",
+    "CostModel",
+    "cost_model",
+    "fit_cost",
+    "PlanModel",
+    "resolve_model",
 ]

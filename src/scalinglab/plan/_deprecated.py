@@ -21,6 +21,7 @@ def renamed(verb: str, old: str, new: str, old_value: Any, new_value: Any, *, st
     """
     if old_value is None:
         return new_value
-    warnings.warn(f"{verb}(): '{old}' is deprecated and will be removed; use '{new}'", DeprecationWarning,
-                  stacklevel=stacklevel)
+    warnings.warn(
+        f"{verb}(): '{old}' is deprecated and will be removed; use '{new}'", DeprecationWarning, stacklevel=stacklevel
+    )
     return old_value

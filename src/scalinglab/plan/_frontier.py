@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -19,7 +20,8 @@ import pandas as pd
 from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.data import read_runs
 from scalinglab.errors import DataError, ExtrapolationWarning, IdentifiabilityWarning, InvalidParameterError, PlanError
-from scalinglab.fit import Fit, fit as fit_law
+from scalinglab.fit import Fit
+from scalinglab.fit import fit as fit_law
 from scalinglab.fit._uncertainty import sample_params
 from scalinglab.laws import Law, get_law
 from scalinglab.laws.published import PF_DAY_FLOPS
@@ -95,8 +97,9 @@ class Frontier:
         if np.any(~np.isfinite(C)) or np.any(C <= 0):
             raise InvalidParameterError("predict(): 'flops' must be finite and > 0")
         lc = np.log10(C)
-        out = pd.DataFrame({"flops": C, "params": 10 ** (self.log10_kN + self.a * lc),
-                            "tokens": 10 ** (self.log10_kD + self.b * lc)})
+        out = pd.DataFrame(
+            {"flops": C, "params": 10 ** (self.log10_kN + self.a * lc), "tokens": 10 ** (self.log10_kD + self.b * lc)}
+        )
         out["tokens_per_param"] = out["tokens"] / out["params"]
         level = interval if interval is not None else self.level
         if level is not None and self.draws is not None:
@@ -104,7 +107,7 @@ class Frontier:
             d = self.draws
             logN = d["log10_kN"].to_numpy()[:, None] + d["a"].to_numpy()[:, None] * lc[None, :]
             logD = d["log10_kD"].to_numpy()[:, None] + d["b"].to_numpy()[:, None] * lc[None, :]
-            for name, v in (("params", 10 ** logN), ("tokens", 10 ** logD), ("tokens_per_param", 10 ** (logD - logN))):
+            for name, v in (("params", 10**logN), ("tokens", 10**logD), ("tokens_per_param", 10 ** (logD - logN))):
                 lo, hi = np.nanpercentile(v, [100 * (1 - level) / 2, 100 * (1 + level) / 2], axis=0)
                 out[f"{name}_lower"], out[f"{name}_upper"] = lo, hi
         return out
@@ -115,15 +118,29 @@ class Frontier:
             lo, hi = self.interval(name)
             rows.append([name, getattr(self, name), lo, hi])
         pct = f"{int(round(self.level * 100))}%" if self.level else "-"
-        header = [("approach", self.approach), ("source", self.source),
-                  ("frontier", f"N* = {10 ** self.log10_kN:.4g} C^{self.a:.4f},  D* = {10 ** self.log10_kD:.4g} "
-                               f"C^{self.b:.4f}  (C in FLOPs)"),
-                  ("uncertainty", f"{self.method}, {len(self.draws)} draws, {pct} percentile intervals"
-                   if self.draws is not None else "none")]
+        header = [
+            ("approach", self.approach),
+            ("source", self.source),
+            (
+                "frontier",
+                f"N* = {10**self.log10_kN:.4g} C^{self.a:.4f},  D* = {10**self.log10_kD:.4g} "
+                f"C^{self.b:.4f}  (C in FLOPs)",
+            ),
+            (
+                "uncertainty",
+                f"{self.method}, {len(self.draws)} draws, {pct} percentile intervals"
+                if self.draws is not None
+                else "none",
+            ),
+        ]
         header += [("note", n) for n in self.notes]
-        return PlanSummary(title=f"Compute-optimal frontier ({self.approach})", header=header,
-                           columns=["quantity", "estimate", f"lower {pct}", f"upper {pct}"], rows=rows,
-                           warnings=self.warnings)
+        return PlanSummary(
+            title=f"Compute-optimal frontier ({self.approach})",
+            header=header,
+            columns=["quantity", "estimate", f"lower {pct}", f"upper {pct}"],
+            rows=rows,
+            warnings=self.warnings,
+        )
 
     def __str__(self) -> str:
         return str(self.summary())
@@ -133,11 +150,23 @@ class Frontier:
 
     def to_dict(self) -> dict[str, Any]:
         iv = {n: list(self.interval(n)) for n in ("a", "b", "log10_kN", "log10_kD")}
-        return jsonable({"approach": self.approach, "a": self.a, "b": self.b, "log10_kN": self.log10_kN,
-                         "log10_kD": self.log10_kD, "intervals": iv, "level": self.level, "method": self.method,
-                         "n_draws": 0 if self.draws is None else len(self.draws), "source": self.source,
-                         "points": self.points.to_dict(orient="records"), "warnings": list(self.warnings),
-                         "notes": list(self.notes)})
+        return jsonable(
+            {
+                "approach": self.approach,
+                "a": self.a,
+                "b": self.b,
+                "log10_kN": self.log10_kN,
+                "log10_kD": self.log10_kD,
+                "intervals": iv,
+                "level": self.level,
+                "method": self.method,
+                "n_draws": 0 if self.draws is None else len(self.draws),
+                "source": self.source,
+                "points": self.points.to_dict(orient="records"),
+                "warnings": list(self.warnings),
+                "notes": list(self.notes),
+            }
+        )
 
 
 def frontier_from_published(entry) -> Frontier:
@@ -157,10 +186,16 @@ def frontier_from_published(entry) -> Frontier:
     k, p = float(entry.params["k"]), float(entry.params["p"])
     unit = PF_DAY_FLOPS if entry.pf_days else 1.0
     log10_kN = math.log10(k) - p * math.log10(unit)
-    return Frontier(approach="published", a=p, b=1.0 - p, log10_kN=log10_kN, log10_kD=-math.log10(6.0) - log10_kN,
-                    source=f"{entry.key}: {entry.formula} ({entry.source})",
-                    notes=("D* = C/(6 N*)",) + ((f"C in PF-days in the paper (1 PF-day = {unit:.3g} FLOPs)",)
-                                               if entry.pf_days else ()))
+    return Frontier(
+        approach="published",
+        a=p,
+        b=1.0 - p,
+        log10_kN=log10_kN,
+        log10_kD=-math.log10(6.0) - log10_kN,
+        source=f"{entry.key}: {entry.formula} ({entry.source})",
+        notes=("D* = C/(6 N*)",)
+        + ((f"C in PF-days in the paper (1 PF-day = {unit:.3g} FLOPs)",) if entry.pf_days else ()),
+    )
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -187,16 +222,29 @@ def _frame(data, verb: str) -> pd.DataFrame:
         frame = read_runs(data, required=("loss",)).frame
     for col in ("params", "loss"):
         if col not in frame:
-            raise DataError(f"{verb}() needs a '{col}' column", column=col, kind="missing-column",
-                            hint=f"columns present: {list(frame.columns)}; map yours with read_runs(..., {col}='...')")
+            raise DataError(
+                f"{verb}() needs a '{col}' column",
+                column=col,
+                kind="missing-column",
+                hint=f"columns present: {list(frame.columns)}; map yours with read_runs(..., {col}='...')",
+            )
     return frame
 
 
 # ------------------------------------------------------------------------------ approach 1: envelope
 
 
-def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples: int = 1000, seed: int = 0,
-             cost=None, min_runs: int = 2, n_boot: int | None = None) -> Frontier:
+def envelope(
+    runs,
+    *,
+    grid: int = 250,
+    interval: float | None = 0.9,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    min_runs: int = 2,
+    n_boot: int | None = None,
+) -> Frontier:
     """Approach 1 of Hoffmann et al. (2022): the lower envelope of training curves.
 
     Each run's loss curve is interpolated (linearly in log C, log L) on a common grid of
@@ -242,21 +290,27 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples
         check_fraction(interval, "interval", verb)
     frame = read_runs(runs, required=("loss",)).frame
     if "tokens" not in frame or "params" not in frame:
-        raise DataError("envelope() needs 'params' and 'tokens' (or 'flops') columns", kind="missing-column",
-                        hint="map yours with read_runs(..., params='...', tokens='...')")
+        raise DataError(
+            "envelope() needs 'params' and 'tokens' (or 'flops') columns",
+            kind="missing-column",
+            hint="map yours with read_runs(..., params='...', tokens='...')",
+        )
     cm = resolve_cost(cost) if cost is not None else None
     C_all = (cm(frame["params"], frame["tokens"]) if cm is not None else frame["flops"]).to_numpy(dtype=float)
     frame = frame.assign(_C=C_all)
     groups = [g.sort_values("_C") for _, g in frame.groupby("run", sort=True)]
     groups = [g for g in groups if len(g) >= 2]
     if len(groups) < 2:
-        raise DataError("envelope() needs at least 2 runs with 2 or more checkpoints each (training curves)",
-                        kind="too-few-runs", hint="approach 1 uses whole loss curves; for final losses use isoflop() "
-                                                  "or parametric()")
+        raise DataError(
+            "envelope() needs at least 2 runs with 2 or more checkpoints each (training curves)",
+            kind="too-few-runs",
+            hint="approach 1 uses whole loss curves; for final losses use isoflop() or parametric()",
+        )
     sizes = np.array([float(g["params"].iloc[0]) for g in groups])
     if np.unique(sizes).size < 3:
-        raise DataError(f"envelope() needs at least 3 distinct model sizes, got {np.unique(sizes).size}",
-                        kind="too-few-sizes")
+        raise DataError(
+            f"envelope() needs at least 3 distinct model sizes, got {np.unique(sizes).size}", kind="too-few-sizes"
+        )
     logc_grid = np.linspace(np.log(frame["_C"].min()), np.log(frame["_C"].max()), grid)
     R = len(groups)
     logL = np.full((R, grid), np.inf)
@@ -269,24 +323,37 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples
     covered = np.isfinite(logL).sum(axis=0)
     use = covered >= min_runs
     if use.sum() < 3:
-        raise DataError(f"fewer than 3 compute values are covered by {min_runs} or more runs", kind="too-few-points",
-                        hint="lower min_runs or give runs whose curves overlap in compute")
+        raise DataError(
+            f"fewer than 3 compute values are covered by {min_runs} or more runs",
+            kind="too-few-points",
+            hint="lower min_runs or give runs whose curves overlap in compute",
+        )
     best = np.argmin(logL, axis=0)
     x = logc_grid / np.log(10)
     logN_env = np.log10(sizes[best])
     logD_env = logD[best, np.arange(grid)] / np.log(10)
     a, kN = _ols_batch(x, logN_env[None, :], use[None, :])
     b, kD = _ols_batch(x, logD_env[None, :], use[None, :])
-    points = pd.DataFrame({"flops": np.exp(logc_grid), "params": sizes[best], "tokens": 10 ** logD_env,
-                           "loss": np.exp(logL[best, np.arange(grid)]),
-                           "run": [str(groups[j]["run"].iloc[0]) for j in best], "n_runs": covered, "used": use})
+    points = pd.DataFrame(
+        {
+            "flops": np.exp(logc_grid),
+            "params": sizes[best],
+            "tokens": 10**logD_env,
+            "loss": np.exp(logL[best, np.arange(grid)]),
+            "run": [str(groups[j]["run"].iloc[0]) for j in best],
+            "n_runs": covered,
+            "used": use,
+        }
+    )
     warns = []
     smallest, largest = sizes.min(), sizes.max()
     for label, val in (("smallest", smallest), ("largest", largest)):
         frac = float(np.mean(sizes[best][use] == val))
         if frac > 0.25:
-            warns.append(f"the {label} model (N = {val:.3g}) is the envelope over {100 * frac:.0f}% of the fitted "
-                         f"compute range: the ladder does not bracket the optimum there, which biases a")
+            warns.append(
+                f"the {label} model (N = {val:.3g}) is the envelope over {100 * frac:.0f}% of the fitted "
+                f"compute range: the ladder does not bracket the optimum there, which biases a"
+            )
     draws = None
     level = None
     if interval is not None:
@@ -295,7 +362,7 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples
         chunk = max(1, int(2e7 // (R * grid)))  # bound the (chunk, R, G) working array
         parts = []
         for s0 in range(0, n_resamples, chunk):
-            cnt = counts[s0:s0 + chunk]
+            cnt = counts[s0 : s0 + chunk]
             masked = np.where(cnt[:, :, None] > 0, logL[None, :, :], np.inf)  # (b, R, G)
             bb = np.argmin(masked, axis=1)  # (b, G)
             ok = np.isfinite(np.take_along_axis(masked, bb[:, None, :], axis=1)[:, 0, :])
@@ -309,10 +376,20 @@ def envelope(runs, *, grid: int = 250, interval: float | None = 0.9, n_resamples
         level = interval
     for w in warns:
         warnings.warn(w, IdentifiabilityWarning, stacklevel=2)
-    return Frontier(approach="envelope", a=float(a[0]), b=float(b[0]), log10_kN=float(kN[0]), log10_kD=float(kD[0]),
-                    draws=draws, level=level, method="bootstrap over runs" if draws is not None else None,
-                    points=points, warnings=tuple(warns), source=f"{R} training curves, {np.unique(sizes).size} sizes",
-                    notes=(f"{int(use.sum())} of {grid} compute grid points covered by >= {min_runs} runs",))
+    return Frontier(
+        approach="envelope",
+        a=float(a[0]),
+        b=float(b[0]),
+        log10_kN=float(kN[0]),
+        log10_kD=float(kD[0]),
+        draws=draws,
+        level=level,
+        method="bootstrap over runs" if draws is not None else None,
+        points=points,
+        warnings=tuple(warns),
+        source=f"{R} training curves, {np.unique(sizes).size} sizes",
+        notes=(f"{int(use.sum())} of {grid} compute grid points covered by >= {min_runs} runs",),
+    )
 
 
 # ------------------------------------------------------------------------------ approach 2: isoFLOP profiles
@@ -347,30 +424,58 @@ class IsoFLOPResult:
         rows = []
         for name, fr in self.frontiers.items():
             (alo, ahi), (blo, bhi) = fr.interval("a"), fr.interval("b")
-            rows.append({"estimator": name, "a": fr.a, "a_lower": alo, "a_upper": ahi, "b": fr.b, "b_lower": blo,
-                         "b_upper": bhi, "n_draws": 0 if fr.draws is None else len(fr.draws)})
+            rows.append(
+                {
+                    "estimator": name,
+                    "a": fr.a,
+                    "a_lower": alo,
+                    "a_upper": ahi,
+                    "b": fr.b,
+                    "b_lower": blo,
+                    "b_upper": bhi,
+                    "n_draws": 0 if fr.draws is None else len(fr.draws),
+                }
+            )
         return pd.DataFrame(rows)
 
     def summary(self) -> PlanSummary:
         est = self.estimates()
         level = next((f.level for f in self.frontiers.values() if f.level), None)
         pct = f"{int(round(level * 100))}%" if level else "-"
-        rows = [[r.estimator, r.a, f"{fmt(r.a_lower)}..{fmt(r.a_upper)}", r.b, f"{fmt(r.b_lower)}..{fmt(r.b_upper)}"]
-                for r in est.itertuples()]
-        header = [("data", self.source), ("budgets", ", ".join(f"{b:.3g}" for b in self.budgets["budget"])),
-                  ("estimators", "parabola: quadratic in log N per budget (Hoffmann et al. 2022); vpnls: variable "
-                                 "projection over (alpha, beta) with E, A, B by non-negative least squares "
-                                 "(Czech et al. 2026), a = beta/(alpha+beta)")]
-        return PlanSummary(title="IsoFLOP profiles (approach 2)", header=header,
-                           columns=["estimator", "a", f"a {pct}", "b", f"b {pct}"], rows=rows, warnings=self.warnings)
+        rows = [
+            [r.estimator, r.a, f"{fmt(r.a_lower)}..{fmt(r.a_upper)}", r.b, f"{fmt(r.b_lower)}..{fmt(r.b_upper)}"]
+            for r in est.itertuples()
+        ]
+        header = [
+            ("data", self.source),
+            ("budgets", ", ".join(f"{b:.3g}" for b in self.budgets["budget"])),
+            (
+                "estimators",
+                "parabola: quadratic in log N per budget (Hoffmann et al. 2022); vpnls: variable "
+                "projection over (alpha, beta) with E, A, B by non-negative least squares "
+                "(Czech et al. 2026), a = beta/(alpha+beta)",
+            ),
+        ]
+        return PlanSummary(
+            title="IsoFLOP profiles (approach 2)",
+            header=header,
+            columns=["estimator", "a", f"a {pct}", "b", f"b {pct}"],
+            rows=rows,
+            warnings=self.warnings,
+        )
 
     def __str__(self) -> str:
         return str(self.summary())
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"source": self.source, "budgets": self.budgets.to_dict(orient="records"),
-                         "frontiers": {k: f.to_dict() for k, f in self.frontiers.items()},
-                         "warnings": list(self.warnings)})
+        return jsonable(
+            {
+                "source": self.source,
+                "budgets": self.budgets.to_dict(orient="records"),
+                "frontiers": {k: f.to_dict() for k, f in self.frontiers.items()},
+                "warnings": list(self.warnings),
+            }
+        )
 
 
 def _snap_budgets(C: np.ndarray, tol: float = 1.3) -> np.ndarray:
@@ -391,7 +496,7 @@ def _snap_budgets(C: np.ndarray, tol: float = 1.3) -> np.ndarray:
 
 def _parabolas(x: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
     """Weighted quadratic fits y ~ c2 x^2 + c1 x + c0 for every weight row; returns (B, 3) [c2, c1, c0]."""
-    X = np.column_stack([x ** 2, x, np.ones_like(x)])
+    X = np.column_stack([x**2, x, np.ones_like(x)])
     XtWX = np.einsum("ni,bn,nj->bij", X, W, X)
     XtWy = np.einsum("ni,bn,n->bi", X, W, y)
     XtWX = XtWX + 1e-12 * np.eye(3)
@@ -401,9 +506,20 @@ def _parabolas(x: np.ndarray, y: np.ndarray, W: np.ndarray) -> np.ndarray:
         return np.stack([np.linalg.lstsq(A, v, rcond=None)[0] for A, v in zip(XtWX, XtWy)])
 
 
-def isoflop(data, *, estimator: str = "both", budget: str | None = None, interval: float | None = 0.9,
-            n_resamples: int = 1000, seed: int = 0, min_points: int = 4, off_centre: float = 0.15,
-            shallow: float = 3.0, vpnls_loss: str = "squared", n_boot: int | None = None) -> IsoFLOPResult:
+def isoflop(
+    data,
+    *,
+    estimator: str = "both",
+    budget: str | None = None,
+    interval: float | None = 0.9,
+    n_resamples: int = 1000,
+    seed: int = 0,
+    min_points: int = 4,
+    off_centre: float = 0.15,
+    shallow: float = 3.0,
+    vpnls_loss: str = "squared",
+    n_boot: int | None = None,
+) -> IsoFLOPResult:
     """Approach 2 of Hoffmann et al. (2022): isoFLOP profiles and the power laws through their minima.
 
     Two estimators of the frontier:
@@ -471,12 +587,19 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
     bcol = budget or ("budget" if "budget" in frame else None)
     if bcol is not None:
         if bcol not in frame:
-            raise DataError(f"isoflop(): no budget column '{bcol}'", column=bcol, kind="missing-column",
-                            hint=f"columns present: {list(frame.columns)}")
+            raise DataError(
+                f"isoflop(): no budget column '{bcol}'",
+                column=bcol,
+                kind="missing-column",
+                hint=f"columns present: {list(frame.columns)}",
+            )
         C = frame[bcol].to_numpy(dtype=float)
     else:
-        raw = frame["flops"].to_numpy(dtype=float) if "flops" in frame else \
-            6 * frame["params"].to_numpy(dtype=float) * frame["tokens"].to_numpy(dtype=float)
+        raw = (
+            frame["flops"].to_numpy(dtype=float)
+            if "flops" in frame
+            else 6 * frame["params"].to_numpy(dtype=float) * frame["tokens"].to_numpy(dtype=float)
+        )
         C = _snap_budgets(raw)
     N = frame["params"].to_numpy(dtype=float)
     D = frame["tokens"].to_numpy(dtype=float)
@@ -485,8 +608,11 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
         raise DataError("isoflop(): params, tokens, loss and budget must be finite and > 0", kind="non-positive-value")
     budgets = np.unique(C)
     if budgets.size < 2:
-        raise DataError(f"isoflop() needs at least 2 budgets, got {budgets.size}", kind="too-few-budgets",
-                        hint="give points at several compute budgets (a 'budget' column)")
+        raise DataError(
+            f"isoflop() needs at least 2 budgets, got {budgets.size}",
+            kind="too-few-budgets",
+            hint="give points at several compute budgets (a 'budget' column)",
+        )
     rng = np.random.default_rng(seed)
     rows, warns = [], []
     boot_N, boot_D = [], []
@@ -509,11 +635,16 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
             else:
                 xs = -c1 / (2 * c2)
                 pos = (xs - x.min()) / max(np.ptp(x), 1e-12)
-                resid = y - (c2 * x ** 2 + c1 * x + c0)
-                sd = float(np.sqrt(np.sum(resid ** 2) / max(x.size - 3, 1)))
+                resid = y - (c2 * x**2 + c1 * x + c0)
+                sd = float(np.sqrt(np.sum(resid**2) / max(x.size - 3, 1)))
                 rise = c2 * max(xs - x.min(), x.max() - xs) ** 2
-                row.update(params=float(10 ** xs), tokens=float(10 ** (-d1 / (2 * d2))),
-                           loss=float(c0 - c1 ** 2 / (4 * c2)), curvature=float(c2), position=float(pos))
+                row.update(
+                    params=float(10**xs),
+                    tokens=float(10 ** (-d1 / (2 * d2))),
+                    loss=float(c0 - c1**2 / (4 * c2)),
+                    curvature=float(c2),
+                    position=float(pos),
+                )
                 if pos < off_centre or pos > 1 - off_centre:
                     flags.append("off-centre")
                 if rise < shallow * sd:
@@ -532,12 +663,20 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
                 boot_N.append(np.where(okb, -cN[:, 1] / (2 * cN[:, 0]), np.nan))
                 boot_D.append(np.where(okb, -cD[:, 1] / (2 * cD[:, 0]), np.nan))
     table = pd.DataFrame(rows)
-    for kind, what in (("off-centre", "the sweep is off-centre (the minimum sits near or beyond its edge); the "
-                                      "parabola vertex is an extrapolation and biases N*"),
-                       ("shallow", "the valley is too shallow for the noise (its rise over the sweep is below "
-                                   f"{shallow:g} residual SDs): the minimum is poorly located"),
-                       ("no-curvature", "the fitted parabola opens downwards: no minimum (left out)"),
-                       ("too-few-points", f"fewer than {min_points} distinct sizes (left out)")):
+    for kind, what in (
+        (
+            "off-centre",
+            "the sweep is off-centre (the minimum sits near or beyond its edge); the "
+            "parabola vertex is an extrapolation and biases N*",
+        ),
+        (
+            "shallow",
+            "the valley is too shallow for the noise (its rise over the sweep is below "
+            f"{shallow:g} residual SDs): the minimum is poorly located",
+        ),
+        ("no-curvature", "the fitted parabola opens downwards: no minimum (left out)"),
+        ("too-few-points", f"fewer than {min_points} distinct sizes (left out)"),
+    ):
         hit = table.loc[table["flags"].str.contains(kind), "budget"]
         if len(hit):
             msg = f"{len(hit)} budget(s) ({', '.join(f'{b:.3g}' for b in hit)}): {what}"
@@ -549,8 +688,10 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
     if estimator in ("both", "parabola"):
         good = table["params"].notna().to_numpy()
         if good.sum() < 2:
-            raise PlanError("isoflop(): fewer than 2 budgets have a usable parabola (positive curvature, enough "
-                            "points)", hint="sweep more model sizes per budget, or use estimator='vpnls'")
+            raise PlanError(
+                "isoflop(): fewer than 2 budgets have a usable parabola (positive curvature, enough points)",
+                hint="sweep more model sizes per budget, or use estimator='vpnls'",
+            )
         lN = np.log10(table["params"].to_numpy(dtype=float))
         lD = np.log10(table["tokens"].to_numpy(dtype=float))
         a, kN = _ols_batch(lc, lN[None, :], good[None, :])
@@ -563,11 +704,19 @@ def isoflop(data, *, estimator: str = "both", budget: str | None = None, interva
             bb, kDb = _ols_batch(lc, bD, Mb)
             draws = pd.DataFrame({"a": ab, "b": bb, "log10_kN": kNb, "log10_kD": kDb}).dropna()
         frontiers["parabola"] = Frontier(
-            approach="isoflop-parabola", a=float(a[0]), b=float(b[0]), log10_kN=float(kN[0]), log10_kD=float(kD[0]),
-            draws=draws, level=interval if draws is not None else None,
+            approach="isoflop-parabola",
+            a=float(a[0]),
+            b=float(b[0]),
+            log10_kN=float(kN[0]),
+            log10_kD=float(kD[0]),
+            draws=draws,
+            level=interval if draws is not None else None,
             method="bootstrap over points within budgets" if draws is not None else None,
-            points=table[["budget", "params", "tokens", "loss", "flags"]], warnings=tuple(warns), source=src,
-            notes=(f"{int(good.sum())} of {budgets.size} budgets used",))
+            points=table[["budget", "params", "tokens", "loss", "flags"]],
+            warnings=tuple(warns),
+            source=src,
+            notes=(f"{int(good.sum())} of {budgets.size} budgets used",),
+        )
     if estimator in ("both", "vpnls"):
         frontiers["vpnls"] = _vpnls(frame.assign(_budget=C), budgets, interval, n_resamples, seed, vpnls_loss, src)
         vp = frontiers["vpnls"]
@@ -591,8 +740,11 @@ def _closed_form_frontier(pm: PlanModel, P: Mapping[str, np.ndarray], C_ref: flo
 
 
 def _frontier_draws(a: np.ndarray, log10_kN: np.ndarray) -> pd.DataFrame:
-    return pd.DataFrame({"a": a, "b": 1 - a, "log10_kN": log10_kN,
-                         "log10_kD": -math.log10(6.0) - log10_kN}).replace([np.inf, -np.inf], np.nan).dropna()
+    return (
+        pd.DataFrame({"a": a, "b": 1 - a, "log10_kN": log10_kN, "log10_kD": -math.log10(6.0) - log10_kN})
+        .replace([np.inf, -np.inf], np.nan)
+        .dropna()
+    )
 
 
 def _reference_compute(pm: PlanModel) -> float:
@@ -603,8 +755,14 @@ def _reference_compute(pm: PlanModel) -> float:
 
 
 def _vpnls(frame: pd.DataFrame, budgets, interval, n_resamples, seed, loss, src) -> Frontier:
-    runs = pd.DataFrame({"run": [f"p{i}" for i in range(len(frame))], "params": frame["params"].to_numpy(float),
-                         "tokens": frame["tokens"].to_numpy(float), "loss": frame["loss"].to_numpy(float)})
+    runs = pd.DataFrame(
+        {
+            "run": [f"p{i}" for i in range(len(frame))],
+            "params": frame["params"].to_numpy(float),
+            "tokens": frame["tokens"].to_numpy(float),
+            "loss": frame["loss"].to_numpy(float),
+        }
+    )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         space = "linear" if loss == "squared" else "log"
@@ -618,12 +776,21 @@ def _vpnls(frame: pd.DataFrame, budgets, interval, n_resamples, seed, loss, src)
         draws = _frontier_draws(*_closed_form_frontier(pm, {p: d[p].to_numpy(float) for p in f.law.params}, C_ref))
     diag = tuple(d.message for d in f.diagnostics)
     shape = ", ".join(f"{k}={f.params[k]:.4g}" for k in list(f.params)[:1] + list(f.law.nonlinear))
-    return Frontier(approach="isoflop-vpnls", a=a, b=1 - a, log10_kN=log10_kN,
-                    log10_kD=-math.log10(6.0) - log10_kN, draws=draws,
-                    level=interval if draws is not None else None,
-                    method="bootstrap over points" if draws is not None else None,
-                    points=pd.DataFrame({"budget": budgets}), warnings=diag, source=src, fit=f,
-                    notes=(f"surface fit: {shape} ({loss} loss on {'L' if loss == 'squared' else 'log L'})",))
+    return Frontier(
+        approach="isoflop-vpnls",
+        a=a,
+        b=1 - a,
+        log10_kN=log10_kN,
+        log10_kD=-math.log10(6.0) - log10_kN,
+        draws=draws,
+        level=interval if draws is not None else None,
+        method="bootstrap over points" if draws is not None else None,
+        points=pd.DataFrame({"budget": budgets}),
+        warnings=diag,
+        source=src,
+        fit=f,
+        notes=(f"surface fit: {shape} ({loss} loss on {'L' if loss == 'squared' else 'log L'})",),
+    )
 
 
 # ------------------------------------------------------------------------------ approach 3: parametric
@@ -631,13 +798,24 @@ def _vpnls(frame: pd.DataFrame, budgets, interval, n_resamples, seed, loss, src)
 
 def _require_closed_form(lw: Law) -> None:
     if not lw.has_allocation:
-        raise PlanError(f"parametric(): law '{lw.name}' has no closed-form compute-optimal allocation",
-                        hint=f"minimise it numerically with compute_optimal(scalinglab.fit(data, '{lw.name}'), "
-                             "flops=...), or give the law one with define_law(..., allocation=func)")
+        raise PlanError(
+            f"parametric(): law '{lw.name}' has no closed-form compute-optimal allocation",
+            hint=f"minimise it numerically with compute_optimal(scalinglab.fit(data, '{lw.name}'), "
+            "flops=...), or give the law one with define_law(..., allocation=func)",
+        )
 
 
-def parametric(data, *, law: str | Law = DEFAULT_LAW, interval: float | None = 0.9, method: str = "bootstrap",
-               n_resamples: int = 1000, seed: int = 0, n_draws: int | None = None, **fit_options) -> Frontier:
+def parametric(
+    data,
+    *,
+    law: str | Law = DEFAULT_LAW,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    n_draws: int | None = None,
+    **fit_options,
+) -> Frontier:
     """Approach 3 of Hoffmann et al. (2022): fit a parametric law, then use its closed-form allocation.
 
     The fit is :func:`scalinglab.fit` (Huber on log L, variable projection and batched
@@ -691,9 +869,11 @@ def parametric(data, *, law: str | Law = DEFAULT_LAW, interval: float | None = 0
         f = fit_law(data, lw, **fit_options)
     pm = resolve_model(f)
     if not has_closed_form(pm, CostModel()):
-        raise PlanError(f"{verb}(): law '{f.law.name}' is fitted with inputs {dict(f.columns)}; its closed form "
-                        "needs the parameter count ('params') and training tokens ('tokens')",
-                        hint="fit the law with x={'N': 'params', 'D': 'tokens'}, or use compute_optimal()")
+        raise PlanError(
+            f"{verb}(): law '{f.law.name}' is fitted with inputs {dict(f.columns)}; its closed form "
+            "needs the parameter count ('params') and training tokens ('tokens')",
+            hint="fit the law with x={'N': 'params', 'D': 'tokens'}, or use compute_optimal()",
+        )
     P = pm.stacked(None)
     draws = None
     if interval is not None:
@@ -702,10 +882,18 @@ def parametric(data, *, law: str | Law = DEFAULT_LAW, interval: float | None = 0
     a, kN = _closed_form_frontier(pm, P, _reference_compute(pm))
     if interval is not None:
         draws = _frontier_draws(a[1:], kN[1:])
-    return Frontier(approach="parametric", a=float(a[0]), b=float(1 - a[0]),
-                    log10_kN=float(kN[0]), log10_kD=float(-math.log10(6.0) - kN[0]), draws=draws,
-                    level=interval if draws is not None else None,
-                    method=(method if method != "bootstrap" else "bootstrap over runs") if draws is not None else None,
-                    points=f.data, warnings=tuple(d.message for d in f.diagnostics),
-                    source=f"fit of '{f.law.name}' to {f.n_points} points", fit=f,
-                    notes=(", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),))
+    return Frontier(
+        approach="parametric",
+        a=float(a[0]),
+        b=float(1 - a[0]),
+        log10_kN=float(kN[0]),
+        log10_kD=float(-math.log10(6.0) - kN[0]),
+        draws=draws,
+        level=interval if draws is not None else None,
+        method=(method if method != "bootstrap" else "bootstrap over runs") if draws is not None else None,
+        points=f.data,
+        warnings=tuple(d.message for d in f.diagnostics),
+        source=f"fit of '{f.law.name}' to {f.n_points} points",
+        fit=f,
+        notes=(", ".join(f"{k}={v:.4g}" for k, v in f.params.items()),),
+    )

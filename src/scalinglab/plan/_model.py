@@ -8,8 +8,9 @@ compute C), evaluates the law, and draws parameter samples for intervals.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -68,7 +69,8 @@ class PlanModel:
             f"('params') and one for the training tokens D ('tokens') to split compute between them "
             f"(missing: {', '.join(missing)})",
             hint=f"fit a two-input law such as '{DEFAULT_LAW}' (L = E + A/N^alpha + B/D^beta), or say which input "
-                 "is which with roles={'N': 'params', 'D': 'tokens'}")
+            "is which with roles={'N': 'params', 'D': 'tokens'}",
+        )
 
     def evaluate(self, N, D, params: Mapping[str, Any] | None = None, cost=None) -> np.ndarray:
         """Loss at (N, D); ``params`` may hold arrays that broadcast with N and D."""
@@ -81,6 +83,7 @@ class PlanModel:
             else:
                 if cost is None:
                     from scalinglab.plan._cost import CostModel
+
                     cost = CostModel()
                 inputs[sym] = cost(N, D)
         return self.law.evaluate(inputs, self.params if params is None else params)
@@ -129,15 +132,15 @@ def _roles_from_columns(columns: Mapping[str, str], override: Mapping[str, str] 
                 f"law '{law.name}' has an input {sym} ('{col}') that is not the parameter count, token count or "
                 f"compute, so planning cannot set it",
                 hint="planning needs laws of N ('params'), D ('tokens') and/or C ('flops'); map inputs with "
-                     "roles={'symbol': 'params' | 'tokens' | 'flops'}")
+                "roles={'symbol': 'params' | 'tokens' | 'flops'}",
+            )
     return roles
 
 
 def _check_params(law: Law, params: Mapping[str, Any]) -> dict[str, float]:
     missing = [p for p in law.params if p not in params]
     if missing:
-        raise InvalidParameterError(f"law '{law.name}' needs values for parameters {missing} "
-                                    f"(got {sorted(params)})")
+        raise InvalidParameterError(f"law '{law.name}' needs values for parameters {missing} (got {sorted(params)})")
     extra = [p for p in params if p not in law.params]
     if extra:
         raise InvalidParameterError(f"law '{law.name}' has no parameters {extra} (parameters: {list(law.params)})")
@@ -153,8 +156,13 @@ def _check_params(law: Law, params: Mapping[str, Any]) -> dict[str, float]:
     return out
 
 
-def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: pd.DataFrame | None = None,
-                  law: str | Law | None = None) -> PlanModel:
+def resolve_model(
+    model: Any,
+    *,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    law: str | Law | None = None,
+) -> PlanModel:
     """Build a :class:`PlanModel` from what a user passes to a planning verb.
 
     Accepted: a :class:`~scalinglab.Fit`; a ``(law, params)`` pair; a mapping of
@@ -193,9 +201,11 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
             columns = dict(getattr(model, "columns", None) or lw.inputs)
         target = getattr(model, "target", "loss")
         if target != "loss":
-            raise PlanError(f"'{getattr(model, 'key', lw.name)}' predicts {target!r}, not a loss, so it cannot be "
-                            "minimised", hint="plan with a loss law (e.g. published.get('hoffmann2022')); "
-                                              "N_opt(C) frontiers work with compute_optimal()")
+            raise PlanError(
+                f"'{getattr(model, 'key', lw.name)}' predicts {target!r}, not a loss, so it cannot be minimised",
+                hint="plan with a loss law (e.g. published.get('hoffmann2022')); "
+                "N_opt(C) frontiers work with compute_optimal()",
+            )
         label = str(getattr(model, "key", None) or getattr(model, "name", None) or f"'{lw.name}'")
         ref = getattr(model, "reference", None) or getattr(model, "source", None)
         if isinstance(ref, str) and ref:
@@ -205,7 +215,8 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
     else:
         raise InvalidParameterError(
             f"cannot plan with a {type(model).__name__}: pass a Fit, a (law, params) pair, a mapping of parameter "
-            "values, or a published entry (scalinglab.published)")
+            "values, or a published entry (scalinglab.published)"
+        )
     params = _check_params(lw, params)
     rl = _roles_from_columns(columns, roles, lw)
     if draws is not None:
@@ -221,8 +232,11 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
         if c_sym is not None:
             C = data[fit.columns[c_sym]].to_numpy(dtype=float)
         elif "params" in rl and "tokens" in rl:
-            C = 6.0 * data[fit.columns[rl["params"]]].to_numpy(dtype=float) * \
-                data[fit.columns[rl["tokens"]]].to_numpy(dtype=float)
+            C = (
+                6.0
+                * data[fit.columns[rl["params"]]].to_numpy(dtype=float)
+                * data[fit.columns[rl["tokens"]]].to_numpy(dtype=float)
+            )
         else:
             C = None
         if C is not None and C.size:
@@ -230,5 +244,14 @@ def resolve_model(model: Any, *, roles: Mapping[str, str] | None = None, draws: 
         if "params" in rl:
             Nv = data[fit.columns[rl["params"]]].to_numpy(dtype=float)
             fitted_params = (float(Nv.min()), float(Nv.max()))
-    return PlanModel(law=lw, params=params, roles=rl, fit=fit, draws=draws, label=label,
-                     fitted_compute=fitted_compute, fitted_params=fitted_params, notes=notes)
+    return PlanModel(
+        law=lw,
+        params=params,
+        roles=rl,
+        fit=fit,
+        draws=draws,
+        label=label,
+        fitted_compute=fitted_compute,
+        fitted_params=fitted_params,
+        notes=notes,
+    )

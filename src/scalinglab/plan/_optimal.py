@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import math
 import warnings
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -95,14 +96,35 @@ class Allocation:
         if quantity not in self.table:
             raise InvalidParameterError(f"interval(): no quantity '{quantity}' (have {list(self.table.columns)})")
         lo, hi = f"{quantity}_lower", f"{quantity}_upper"
-        return pd.DataFrame({"estimate": self.table[quantity],
-                             "lower": self.table[lo] if lo in self.table else np.nan,
-                             "upper": self.table[hi] if hi in self.table else np.nan})
+        return pd.DataFrame(
+            {
+                "estimate": self.table[quantity],
+                "lower": self.table[lo] if lo in self.table else np.nan,
+                "upper": self.table[hi] if hi in self.table else np.nan,
+            }
+        )
 
     def summary(self) -> PlanSummary:
-        quantities = [q for q in ("target_loss", "served_tokens", "ratio", "flops", "total_flops", "params", "tokens", "tokens_per_param", "loss",
-                                  "loss_optimal", "excess_loss", "compute_overhead", "a", "b")
-                      if q in self.table]
+        quantities = [
+            q
+            for q in (
+                "target_loss",
+                "served_tokens",
+                "ratio",
+                "flops",
+                "total_flops",
+                "params",
+                "tokens",
+                "tokens_per_param",
+                "loss",
+                "loss_optimal",
+                "excess_loss",
+                "compute_overhead",
+                "a",
+                "b",
+            )
+            if q in self.table
+        ]
         has_iv = any(f"{q}_lower" in self.table for q in quantities)
         columns, rows = [], []
         for q in quantities:
@@ -116,14 +138,25 @@ class Allocation:
                 if has_iv and f"{q}_lower" in self.table:
                     row.append(f"{fmt(r[f'{q}_lower'])}..{fmt(r[f'{q}_upper'])}")
             rows.append(row)
-        header = [("law", self.law), ("source", self.source), ("cost", self.cost), ("solver", self.solver),
-                  ("uncertainty", f"{self.method}, {self.n_draws} draws, {int(round(self.level * 100))}% "
-                                  "percentile intervals" if self.method and self.level else
-                   "none (point values; pass a Fit or draws= for intervals)")]
+        header = [
+            ("law", self.law),
+            ("source", self.source),
+            ("cost", self.cost),
+            ("solver", self.solver),
+            (
+                "uncertainty",
+                f"{self.method}, {self.n_draws} draws, {int(round(self.level * 100))}% percentile intervals"
+                if self.method and self.level
+                else "none (point values; pass a Fit or draws= for intervals)",
+            ),
+        ]
         header += [("note", n) for n in self.notes]
-        title = {"compute-optimal": "Compute-optimal allocation", "budget": "Compute needed to reach a loss",
-                 "inference-optimal": "Inference-aware allocation",
-                 "overtrain": "Over-training at fixed tokens per parameter"}.get(self.kind, self.kind)
+        title = {
+            "compute-optimal": "Compute-optimal allocation",
+            "budget": "Compute needed to reach a loss",
+            "inference-optimal": "Inference-aware allocation",
+            "overtrain": "Over-training at fixed tokens per parameter",
+        }.get(self.kind, self.kind)
         return PlanSummary(title=title, header=header, columns=columns, rows=rows, warnings=self.warnings)
 
     def __str__(self) -> str:
@@ -133,10 +166,21 @@ class Allocation:
         return self.summary().as_html()
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"kind": self.kind, "law": self.law, "source": self.source, "cost": self.cost,
-                         "solver": self.solver, "level": self.level, "method": self.method,
-                         "n_draws": self.n_draws, "rows": self.table.to_dict(orient="records"),
-                         "warnings": list(self.warnings), "notes": list(self.notes)})
+        return jsonable(
+            {
+                "kind": self.kind,
+                "law": self.law,
+                "source": self.source,
+                "cost": self.cost,
+                "solver": self.solver,
+                "level": self.level,
+                "method": self.method,
+                "n_draws": self.n_draws,
+                "rows": self.table.to_dict(orient="records"),
+                "warnings": list(self.warnings),
+                "notes": list(self.notes),
+            }
+        )
 
 
 # ------------------------------------------------------------------------------ shared helpers
@@ -200,11 +244,14 @@ def _check_range(pm: PlanModel, C: np.ndarray, verb: str, warns: list[str]) -> N
             f"{verb}: compute {c:.3g} FLOPs is {float(below.max()):.1f} orders of magnitude below the smallest "
             f"fitted run ({cmin:.3g} FLOPs, 6ND); the law says nothing reliable there",
             hint=f"ask about budgets within ~{MAX_DECADES_BELOW:g} decades of the fitted range "
-                 f"[{cmin:.3g}, {cmax:.3g}] or fit runs at that scale")
+            f"[{cmin:.3g}, {cmax:.3g}] or fit runs at that scale",
+        )
     above = np.log10(C) - math.log10(cmax)
     if np.any(above > WARN_DECADES_ABOVE):
-        msg = (f"{verb}: extrapolating {float(above.max()):.1f} decades of compute beyond the largest fitted run "
-               f"({cmax:.3g} FLOPs); intervals assume the law holds that far")
+        msg = (
+            f"{verb}: extrapolating {float(above.max()):.1f} decades of compute beyond the largest fitted run "
+            f"({cmax:.3g} FLOPs); intervals assume the law holds that far"
+        )
         warns.append(msg)
         warnings.warn(msg, ExtrapolationWarning, stacklevel=3)
 
@@ -223,9 +270,19 @@ def _source(pm: PlanModel) -> str:
 # ------------------------------------------------------------------------------ compute-optimal
 
 
-def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str = "bootstrap",
-                    n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-                    draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
+def compute_optimal(
+    model,
+    flops,
+    *,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    n_draws: int | None = None,
+) -> Allocation:
     """Compute-optimal model size N*, tokens D* and loss at given training budgets.
 
     Minimises ``L(N, D)`` along the iso-cost curve ``cost(N, D) = C`` (``6ND`` by
@@ -281,8 +338,18 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
     frontier = _as_frontier(model)
     if frontier is not None:
         return _frontier_allocation(frontier, C, interval)
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
-                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
+    pm, cm, P, used = _prepare(
+        model,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+        cost=cost,
+        roles=roles,
+        draws=draws,
+        verb=verb,
+        n_draws=n_draws,
+    )
     pm.require_allocation(verb)
     warns: list[str] = []
     _check_range(pm, C, verb, warns)
@@ -297,7 +364,8 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
             raise PlanError(
                 f"{verb}: law '{pm.law.name}' has no loss minimum along the iso-compute curve at C = {c:.3g} FLOPs "
                 "(the loss keeps falling towards one end, tokens per parameter beyond 1e-5..1e9)",
-                hint="check the fitted exponents (a law must penalise both too few parameters and too few tokens)")
+                hint="check the fitted exponents (a law must penalise both too few parameters and too few tokens)",
+            )
         if closed:  # N* ~ C^a and D* = C/(kN*): b = 1 - a
             a = pm.law.compute_optimum(P, np.full(ok.shape, c), cm.coef).exponent
             b = 1.0 - a
@@ -307,16 +375,23 @@ def compute_optimal(model, flops, *, interval: float | None = 0.9, method: str =
             a = (np.log(N2) - np.log(N1)) / (2 * h)
             b = (np.log(D2) - np.log(D1)) / (2 * h)
         row = {"flops": float(c)}
-        for name, x in (("params", N), ("tokens", D), ("tokens_per_param", D / N), ("loss", L), ("a", a),
-                        ("b", b)):
+        for name, x in (("params", N), ("tokens", D), ("tokens_per_param", D / N), ("loss", L), ("a", a), ("b", b)):
             _add(row, name, x, level, with_iv)
         rows.append(row)
         notes += _draw_note(ok, "no interior optimum")
-    return Allocation(kind="compute-optimal", table=pd.DataFrame(rows), level=level, method=used,
-                      n_draws=next(iter(P.values())).size - 1 if used else 0,
-                      law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm), cost=cm.label,
-                      solver=closed_form_label(pm) if closed else "numeric",
-                      warnings=tuple(warns), notes=tuple(dict.fromkeys(notes)))
+    return Allocation(
+        kind="compute-optimal",
+        table=pd.DataFrame(rows),
+        level=level,
+        method=used,
+        n_draws=next(iter(P.values())).size - 1 if used else 0,
+        law=f"{pm.law.name}: {pm.law.formula}",
+        source=_source(pm),
+        cost=cm.label,
+        solver=closed_form_label(pm) if closed else "numeric",
+        warnings=tuple(warns),
+        notes=tuple(dict.fromkeys(notes)),
+    )
 
 
 def _as_frontier(model):
@@ -325,8 +400,9 @@ def _as_frontier(model):
     if isinstance(model, Frontier):
         return model
     if isinstance(model, IsoFLOPResult):
-        raise InvalidParameterError("compute_optimal(): pick one estimator of the isoFLOP result, e.g. "
-                                    "result['vpnls'] or result['parabola']")
+        raise InvalidParameterError(
+            "compute_optimal(): pick one estimator of the isoFLOP result, e.g. result['vpnls'] or result['parabola']"
+        )
     if getattr(model, "target", None) == "n_opt" and hasattr(model, "params"):
         return frontier_from_published(model)
     return None
@@ -340,10 +416,19 @@ def _frontier_allocation(fr, C: np.ndarray, interval: float | None) -> Allocatio
     if level:
         for name in ("a", "b"):
             pred[f"{name}_lower"], pred[f"{name}_upper"] = fr.interval(name)
-    return Allocation(kind="compute-optimal", table=pred, level=level, method=fr.method if level else None,
-                      n_draws=len(fr.draws) if level else 0, law=f"frontier N* = k C^a ({fr.approach})",
-                      source=fr.source, cost="as fitted (D* from its own power law)",
-                      solver="power-law frontier", warnings=tuple(fr.warnings), notes=tuple(fr.notes))
+    return Allocation(
+        kind="compute-optimal",
+        table=pred,
+        level=level,
+        method=fr.method if level else None,
+        n_draws=len(fr.draws) if level else 0,
+        law=f"frontier N* = k C^a ({fr.approach})",
+        source=fr.source,
+        cost="as fitted (D* from its own power law)",
+        solver="power-law frontier",
+        warnings=tuple(fr.warnings),
+        notes=tuple(fr.notes),
+    )
 
 
 # ------------------------------------------------------------------------------ budget for a target loss
@@ -351,16 +436,30 @@ def _frontier_allocation(fr, C: np.ndarray, interval: float | None) -> Allocatio
 
 def _floor_message(pm: PlanModel, target: float, cm: CostModel, P) -> str:
     if "E" in pm.params:
-        return (f"target loss {target:g} is at or below the law's irreducible loss E = {pm.params['E']:.4g}; "
-                "no amount of compute reaches it")
+        return (
+            f"target loss {target:g} is at or below the law's irreducible loss E = {pm.params['E']:.4g}; "
+            "no amount of compute reaches it"
+        )
     _, _, L, _ = optimum(pm, {k: v[:1] for k, v in P.items()}, 1e45, cm)
-    return (f"target loss {target:g} is not reached by law '{pm.law.name}' even at 1e45 FLOPs "
-            f"(loss there {float(L[0]):.4g})")
+    return (
+        f"target loss {target:g} is not reached by law '{pm.law.name}' even at 1e45 FLOPs "
+        f"(loss there {float(L[0]):.4g})"
+    )
 
 
-def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = "bootstrap",
-                    n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-                    draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
+def budget_for_loss(
+    model,
+    loss,
+    *,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    n_draws: int | None = None,
+) -> Allocation:
     """Smallest training compute whose compute-optimal run reaches a target loss.
 
     Solves ``L*(C) = target`` for C by bisection in log C, where ``L*(C)`` is the
@@ -392,8 +491,18 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
     """
     verb = "budget_for_loss"
     targets = _positive_array(loss, "loss", verb)
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
-                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
+    pm, cm, P, used = _prepare(
+        model,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+        cost=cost,
+        roles=roles,
+        draws=draws,
+        verb=verb,
+        n_draws=n_draws,
+    )
     pm.require_allocation(verb)
     level = interval if used else None
     with_iv = used is not None
@@ -401,8 +510,10 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
     for t in targets:
         C, reachable = budget_for(pm, P, float(t), cm)
         if not reachable[0]:
-            raise PlanError(f"{verb}: " + _floor_message(pm, float(t), cm, P),
-                            hint="ask for a loss above the floor, or check the units of the target")
+            raise PlanError(
+                f"{verb}: " + _floor_message(pm, float(t), cm, P),
+                hint="ask for a loss above the floor, or check the units of the target",
+            )
         N, D, L, _ = optimum(pm, P, np.where(reachable, C, 1.0), cm)
         N, D = np.where(reachable, N, np.inf), np.where(reachable, D, np.inf)
         row = {"target_loss": float(t)}
@@ -412,20 +523,38 @@ def budget_for_loss(model, loss, *, interval: float | None = 0.9, method: str = 
         rows.append(row)
         notes += _draw_note(reachable, "a floor above the target (counted as infinite compute)")
         _check_range(pm, np.array([C[0]]), verb, warns)
-    return Allocation(kind="budget", table=pd.DataFrame(rows), level=level, method=used,
-                      n_draws=P[pm.law.param_names[0]].size - 1 if used else 0,
-                      law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm), cost=cm.label,
-                      solver="bisection in log C over " + ("the closed form" if has_closed_form(pm, cm) else
-                                                           "the numeric optimum"),
-                      warnings=tuple(warns), notes=tuple(dict.fromkeys(notes)))
+    return Allocation(
+        kind="budget",
+        table=pd.DataFrame(rows),
+        level=level,
+        method=used,
+        n_draws=P[pm.law.param_names[0]].size - 1 if used else 0,
+        law=f"{pm.law.name}: {pm.law.formula}",
+        source=_source(pm),
+        cost=cm.label,
+        solver="bisection in log C over " + ("the closed form" if has_closed_form(pm, cm) else "the numeric optimum"),
+        warnings=tuple(warns),
+        notes=tuple(dict.fromkeys(notes)),
+    )
 
 
 # ------------------------------------------------------------------------------ loss at (N, D)
 
 
-def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str = "bootstrap",
-            n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-            draws: pd.DataFrame | None = None, n_draws: int | None = None) -> pd.DataFrame:
+def loss_at(
+    model,
+    params,
+    tokens,
+    *,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    n_draws: int | None = None,
+) -> pd.DataFrame:
     """Predicted loss of a run with N parameters trained on D tokens, with an interval for the mean law.
 
     Laws of compute alone get ``C = cost(N, D)``; laws of N alone ignore D and vice versa.
@@ -448,8 +577,18 @@ def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str 
         N, D = np.broadcast_arrays(N, D)
     except ValueError:
         raise InvalidParameterError(f"{verb}(): 'params' ({N.size}) and 'tokens' ({D.size}) must broadcast") from None
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
-                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
+    pm, cm, P, used = _prepare(
+        model,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+        cost=cost,
+        roles=roles,
+        draws=draws,
+        verb=verb,
+        n_draws=n_draws,
+    )
     if not pm.roles:
         raise PlanError(f"{verb}: law '{pm.law.name}' has no N, D or C input")
     C = cm(N, D)
@@ -466,10 +605,22 @@ def loss_at(model, params, tokens, *, interval: float | None = 0.9, method: str 
 # ------------------------------------------------------------------------------ inference-aware optimum
 
 
-def inference_optimal(model, served_tokens, *, flops=None, loss=None, interval: float | None = 0.9,
-                      method: str = "bootstrap", n_resamples: int = 1000, seed: int = 0, cost=None,
-                      roles: Mapping[str, str] | None = None, draws: pd.DataFrame | None = None,
-                      flops_per_served_token: float = 2.0, n_draws: int | None = None) -> Allocation:
+def inference_optimal(
+    model,
+    served_tokens,
+    *,
+    flops=None,
+    loss=None,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    flops_per_served_token: float = 2.0,
+    n_draws: int | None = None,
+) -> Allocation:
     """Allocation that accounts for serving the model: training plus ``2N`` FLOPs per served token.
 
     Two questions (give exactly one of ``flops`` and ``loss``):
@@ -506,8 +657,18 @@ def inference_optimal(model, served_tokens, *, flops=None, loss=None, interval: 
     T = float(_positive_array(served_tokens, "served_tokens", verb)[0])
     if (flops is None) == (loss is None):
         raise InvalidParameterError(f"{verb}(): give exactly one of flops= (lifetime budget) or loss= (target)")
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
-                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
+    pm, cm, P, used = _prepare(
+        model,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+        cost=cost,
+        roles=roles,
+        draws=draws,
+        verb=verb,
+        n_draws=n_draws,
+    )
     pm.require_allocation(verb)
     k = float(flops_per_served_token)
     level = interval if used else None
@@ -522,31 +683,50 @@ def inference_optimal(model, served_tokens, *, flops=None, loss=None, interval: 
         _check_range(pm, np.array([C]), verb, warns)
         N, D, L, ok = optimum(pm, P, C, total, closed_form=False)
         if not ok[0]:
-            raise PlanError(f"{verb}: no loss minimum within the lifetime budget {C:.3g} FLOPs",
-                            hint="the budget may be too small to serve T tokens with any model; raise it")
+            raise PlanError(
+                f"{verb}: no loss minimum within the lifetime budget {C:.3g} FLOPs",
+                hint="the budget may be too small to serve T tokens with any model; raise it",
+            )
         N0, D0, L0, _ = optimum(pm, P, C, cm)
         Ctot = np.full(K, C)
     else:
         target = float(_positive_array(loss, "loss", verb)[0])
         N, D, ok = _min_lifetime_cost(pm, P, target, total, cm)
         if not ok[0]:
-            raise PlanError(f"{verb}: " + _floor_message(pm, target, cm, P),
-                            hint="ask for a loss above the floor")
+            raise PlanError(f"{verb}: " + _floor_message(pm, target, cm, P), hint="ask for a loss above the floor")
         L = np.where(ok, target, np.nan)
         C0, reach0 = budget_for(pm, P, target, cm)
         N0, D0, L0, _ = optimum(pm, P, np.where(reach0, C0, 1.0), cm)
         Ctot = total(N, D)
     row = {"served_tokens": T}
-    for name, x in (("params", N), ("tokens", D), ("tokens_per_param", D / N), ("loss", L),
-                    ("train_flops", cm(N, D)), ("inference_flops", k * N * T), ("total_flops", Ctot),
-                    ("params_train_optimal", N0), ("tokens_train_optimal", D0),
-                    ("total_flops_train_optimal", cm(N0, D0) + k * N0 * T)):
+    for name, x in (
+        ("params", N),
+        ("tokens", D),
+        ("tokens_per_param", D / N),
+        ("loss", L),
+        ("train_flops", cm(N, D)),
+        ("inference_flops", k * N * T),
+        ("total_flops", Ctot),
+        ("params_train_optimal", N0),
+        ("tokens_train_optimal", D0),
+        ("total_flops_train_optimal", cm(N0, D0) + k * N0 * T),
+    ):
         _add(row, name, x, level, with_iv)
     row["flops"] = row["train_flops"]
     notes = list(_draw_note(ok, "no feasible optimum"))
-    return Allocation(kind="inference-optimal", table=pd.DataFrame([row]), level=level, method=used,
-                      n_draws=K - 1 if used else 0, law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm),
-                      cost=total.label, solver="numeric", warnings=tuple(warns), notes=tuple(notes))
+    return Allocation(
+        kind="inference-optimal",
+        table=pd.DataFrame([row]),
+        level=level,
+        method=used,
+        n_draws=K - 1 if used else 0,
+        law=f"{pm.law.name}: {pm.law.formula}",
+        source=_source(pm),
+        cost=total.label,
+        solver="numeric",
+        warnings=tuple(warns),
+        notes=tuple(notes),
+    )
 
 
 def _min_lifetime_cost(pm: PlanModel, P, target: float, total: CostModel, cm: CostModel, n_grid: int = 241):
@@ -581,9 +761,21 @@ def _min_lifetime_cost(pm: PlanModel, P, target: float, total: CostModel, cm: Co
 # ------------------------------------------------------------------------------ over-training
 
 
-def overtrain(model, ratio, *, flops=None, params=None, interval: float | None = 0.9, method: str = "bootstrap",
-              n_resamples: int = 1000, seed: int = 0, cost=None, roles: Mapping[str, str] | None = None,
-              draws: pd.DataFrame | None = None, n_draws: int | None = None) -> Allocation:
+def overtrain(
+    model,
+    ratio,
+    *,
+    flops=None,
+    params=None,
+    interval: float | None = 0.9,
+    method: str = "bootstrap",
+    n_resamples: int = 1000,
+    seed: int = 0,
+    cost=None,
+    roles: Mapping[str, str] | None = None,
+    draws: pd.DataFrame | None = None,
+    n_draws: int | None = None,
+) -> Allocation:
     """Loss when training at a fixed tokens-per-parameter ratio instead of the compute-optimal one.
 
     Give the budget as ``flops=C`` (then ``cost(N, ratio*N) = C`` sets N) or the model
@@ -613,8 +805,18 @@ def overtrain(model, ratio, *, flops=None, params=None, interval: float | None =
     ratios = _positive_array(ratio, "ratio", verb)
     if (flops is None) == (params is None):
         raise InvalidParameterError(f"{verb}(): give exactly one of flops= (budget) or params= (model size)")
-    pm, cm, P, used = _prepare(model, interval=interval, method=method, n_resamples=n_resamples, seed=seed,
-                               cost=cost, roles=roles, draws=draws, verb=verb, n_draws=n_draws)
+    pm, cm, P, used = _prepare(
+        model,
+        interval=interval,
+        method=method,
+        n_resamples=n_resamples,
+        seed=seed,
+        cost=cost,
+        roles=roles,
+        draws=draws,
+        verb=verb,
+        n_draws=n_draws,
+    )
     pm.require_allocation(verb)
     from scalinglab.plan._solve import _params_for_ratio
 
@@ -634,16 +836,30 @@ def overtrain(model, ratio, *, flops=None, params=None, interval: float | None =
         L = pm.evaluate(N, D, P, cm)
         _, _, Lopt, _ = optimum(pm, P, C, cm)
         row = {"ratio": float(r), "flops": C}
-        for name, x in (("params", N), ("tokens", D), ("tokens_per_param", D / N), ("loss", L),
-                        ("loss_optimal", Lopt), ("excess_loss", L - Lopt)):
+        for name, x in (
+            ("params", N),
+            ("tokens", D),
+            ("tokens_per_param", D / N),
+            ("loss", L),
+            ("loss_optimal", Lopt),
+            ("excess_loss", L - Lopt),
+        ):
             _add(row, name, x, level, with_iv)
         Cneed = _budget_per_draw(pm, P, L, cm)
         _add(row, "compute_overhead", C / Cneed, level, with_iv)
         rows.append(row)
-    return Allocation(kind="overtrain", table=pd.DataFrame(rows), level=level, method=used,
-                      n_draws=K - 1 if used else 0, law=f"{pm.law.name}: {pm.law.formula}", source=_source(pm),
-                      cost=cm.label, solver="closed form" if has_closed_form(pm, cm) else "numeric",
-                      warnings=tuple(dict.fromkeys(warns)))
+    return Allocation(
+        kind="overtrain",
+        table=pd.DataFrame(rows),
+        level=level,
+        method=used,
+        n_draws=K - 1 if used else 0,
+        law=f"{pm.law.name}: {pm.law.formula}",
+        source=_source(pm),
+        cost=cm.label,
+        solver="closed form" if has_closed_form(pm, cm) else "numeric",
+        warnings=tuple(dict.fromkeys(warns)),
+    )
 
 
 def _budget_per_draw(pm: PlanModel, P, targets: np.ndarray, cm: CostModel, iters: int = 70) -> np.ndarray:
@@ -652,7 +868,7 @@ def _budget_per_draw(pm: PlanModel, P, targets: np.ndarray, cm: CostModel, iters
     lo, hi = np.zeros(K), np.full(K, 45.0)
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
-        _, _, L, _ = optimum(pm, P, 10.0 ** mid, cm)
+        _, _, L, _ = optimum(pm, P, 10.0**mid, cm)
         above = ~(L <= targets)
         lo, hi = np.where(above, mid, lo), np.where(above, hi, mid)
-    return 10.0 ** hi
+    return 10.0**hi

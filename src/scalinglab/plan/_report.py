@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import html
+from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, Sequence
+from typing import Any
 
 from scalinglab._io import format_number, to_jsonable
 
@@ -58,8 +59,14 @@ class PlanSummary:
     __repr__ = __str__
 
     def as_dict(self) -> dict[str, Any]:
-        return jsonable({"title": self.title, "header": dict(self.header),
-                         "table": [dict(zip(self.columns, r)) for r in self.rows], "warnings": list(self.warnings)})
+        return jsonable(
+            {
+                "title": self.title,
+                "header": dict(self.header),
+                "table": [dict(zip(self.columns, r)) for r in self.rows],
+                "warnings": list(self.warnings),
+            }
+        )
 
     def as_html(self) -> str:
         e = html.escape
@@ -67,9 +74,12 @@ class PlanSummary:
         th = "".join(f"<th>{e(c)}</th>" for c in self.columns)
         body = "".join("<tr>" + "".join(f"<td>{e(fmt(v))}</td>" for v in r) + "</tr>" for r in self.rows)
         warn = "".join(f"<li>{e(w)}</li>" for w in self.warnings)
-        return (f"<div class='plan-summary'><h3>{e(self.title)}</h3><table class='kv'>{head}</table>"
-                f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
-                + (f"<ul class='warnings'>{warn}</ul>" if warn else "") + "</div>")
+        return (
+            f"<div class='plan-summary'><h3>{e(self.title)}</h3><table class='kv'>{head}</table>"
+            f"<table><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"
+            + (f"<ul class='warnings'>{warn}</ul>" if warn else "")
+            + "</div>"
+        )
 
     def _repr_html_(self) -> str:
         return self.as_html()

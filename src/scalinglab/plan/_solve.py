@@ -38,9 +38,10 @@ def _params_for_ratio(cost: CostModel, C: np.ndarray, r: np.ndarray) -> np.ndarr
     """N with cost(N, r N) = C (C and r broadcast)."""
     C, r = np.broadcast_arrays(np.asarray(C, float), np.asarray(r, float))
     if cost.func is None:
-        return (C / (cost.coef * r ** cost.q)) ** (1.0 / (cost.p + cost.q))
-    return _solve_increasing(lambda logn: np.log(cost(np.exp(logn), r * np.exp(logn))), np.log(C), C.shape,
-                             lo=-10.0, hi=80.0, iters=70)
+        return (C / (cost.coef * r**cost.q)) ** (1.0 / (cost.p + cost.q))
+    return _solve_increasing(
+        lambda logn: np.log(cost(np.exp(logn), r * np.exp(logn))), np.log(C), C.shape, lo=-10.0, hi=80.0, iters=70
+    )
 
 
 def optimum(pm: PlanModel, P: dict[str, np.ndarray], C, cost: CostModel, *, closed_form: bool | None = None):
@@ -101,8 +102,9 @@ def optimum(pm: PlanModel, P: dict[str, np.ndarray], C, cost: CostModel, *, clos
     return np.where(ok, Nopt, np.nan), np.where(ok, Dopt, np.nan), np.where(ok, Lopt, np.nan), ok
 
 
-def budget_for(pm: PlanModel, P: dict[str, np.ndarray], target: float, cost: CostModel,
-               log10_range=(0.0, 45.0), iters: int = 70):
+def budget_for(
+    pm: PlanModel, P: dict[str, np.ndarray], target: float, cost: CostModel, log10_range=(0.0, 45.0), iters: int = 70
+):
     """Smallest compute whose compute-optimal loss equals ``target`` (bisection in log C).
 
     Returns ``C, reachable`` (K,): C is +inf where even 1e45 FLOPs cannot reach the target.
@@ -110,19 +112,20 @@ def budget_for(pm: PlanModel, P: dict[str, np.ndarray], target: float, cost: Cos
     K = len(next(iter(P.values())))
     lo = np.full(K, log10_range[0])
     hi = np.full(K, log10_range[1])
-    _, _, L_hi, _ = optimum(pm, P, 10.0 ** hi, cost)
+    _, _, L_hi, _ = optimum(pm, P, 10.0**hi, cost)
     reachable = np.isfinite(L_hi) & (L_hi < target)
     for _ in range(iters):
         mid = 0.5 * (lo + hi)
-        _, _, L, _ = optimum(pm, P, 10.0 ** mid, cost)
+        _, _, L, _ = optimum(pm, P, 10.0**mid, cost)
         above = ~(L <= target)  # NaN (no optimum) counts as not reached
         lo = np.where(above, mid, lo)
         hi = np.where(above, hi, mid)
-    return np.where(reachable, 10.0 ** hi, np.inf), reachable
+    return np.where(reachable, 10.0**hi, np.inf), reachable
 
 
-def tokens_for_loss(pm: PlanModel, P: dict[str, np.ndarray], N: np.ndarray, target: float,
-                    cost: CostModel | None = None) -> np.ndarray:
+def tokens_for_loss(
+    pm: PlanModel, P: dict[str, np.ndarray], N: np.ndarray, target: float, cost: CostModel | None = None
+) -> np.ndarray:
     """D with L(N, D) = target (loss falls with D); NaN where no D reaches it."""
     N = np.asarray(N, dtype=float)
 

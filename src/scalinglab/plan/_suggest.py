@@ -68,26 +68,45 @@ class Suggestion:
 
     def summary(self) -> PlanSummary:
         pct = int(round(self.level * 100))
-        header = [("law", self.law),
-                  ("target", f"N = {self.target['params']:.4g}, D = {self.target['tokens']:.4g}"),
-                  ("budget", f"{self.budget:.4g} FLOPs; proposals use {self.spent:.4g} "
-                             f"({100 * self.spent / self.budget:.0f}%)"),
-                  ("interval", f"expected {pct}% run-bootstrap interval at the target: {100 * self.width_before:.1f}% "
-                               f"of the loss now -> {100 * self.width_after:.1f}% with these runs")]
+        header = [
+            ("law", self.law),
+            ("target", f"N = {self.target['params']:.4g}, D = {self.target['tokens']:.4g}"),
+            (
+                "budget",
+                f"{self.budget:.4g} FLOPs; proposals use {self.spent:.4g} ({100 * self.spent / self.budget:.0f}%)",
+            ),
+            (
+                "interval",
+                f"expected {pct}% run-bootstrap interval at the target: {100 * self.width_before:.1f}% "
+                f"of the loss now -> {100 * self.width_after:.1f}% with these runs",
+            ),
+        ]
         header += [("note", n) for n in self.notes]
         cols = ["#", "params", "tokens", "tokens_per_param", "flops", f"width after ({pct}%)"]
         if not self.helps:
-            header.append(("verdict", f"no proposal helps: the best design within the budget leaves the expected "
-                                      f"interval at {100 * self.width_after:.1f}% (now {100 * self.width_before:.1f}%)"
-                                      "; no run is proposed. Raise the budget, move the target closer to the "
-                                      "existing runs, or give other candidates"))
+            header.append(
+                (
+                    "verdict",
+                    f"no proposal helps: the best design within the budget leaves the expected "
+                    f"interval at {100 * self.width_after:.1f}% (now {100 * self.width_before:.1f}%)"
+                    "; no run is proposed. Raise the budget, move the target closer to the "
+                    "existing runs, or give other candidates",
+                )
+            )
             return PlanSummary(title="Suggested next runs: none", header=header, columns=cols, rows=[])
-        header.append(("columns", f"one row per proposed run, cheapest first; 'width after' is the expected "
-                                  f"{pct}% interval width at the target (upper/lower - 1) once that run and the rows "
-                                  "above it are trained; the runs were chosen as a set, so a prefix of the list is "
-                                  "not itself an optimised design and the width need not fall row by row"))
-        rows = [[i + 1, r.params, r.tokens, r.tokens_per_param, r.flops, f"{100 * r.width_after:.1f}%"]
-                for i, r in enumerate(self.runs.itertuples())]
+        header.append(
+            (
+                "columns",
+                f"one row per proposed run, cheapest first; 'width after' is the expected "
+                f"{pct}% interval width at the target (upper/lower - 1) once that run and the rows "
+                "above it are trained; the runs were chosen as a set, so a prefix of the list is "
+                "not itself an optimised design and the width need not fall row by row",
+            )
+        )
+        rows = [
+            [i + 1, r.params, r.tokens, r.tokens_per_param, r.flops, f"{100 * r.width_after:.1f}%"]
+            for i, r in enumerate(self.runs.itertuples())
+        ]
         return PlanSummary(title="Suggested next runs", header=header, columns=cols, rows=rows)
 
     #: The proposals must shrink the expected interval by at least this fraction to count as help.
@@ -96,26 +115,48 @@ class Suggestion:
     @property
     def helps(self) -> bool:
         """Whether the proposed runs shrink the expected interval at the target (by >= 1% of its width)."""
-        return (len(self.runs) > 0 and math.isfinite(self.width_after) and math.isfinite(self.width_before)
-                and self.width_after < (1 - self.MIN_GAIN) * self.width_before)
+        return (
+            len(self.runs) > 0
+            and math.isfinite(self.width_after)
+            and math.isfinite(self.width_before)
+            and self.width_after < (1 - self.MIN_GAIN) * self.width_before
+        )
 
     def __str__(self) -> str:
         return str(self.summary())
 
     def to_dict(self) -> dict[str, Any]:
-        return jsonable({"target": self.target, "budget": self.budget, "spent": self.spent,
-                         "width_before": self.width_before, "width_after": self.width_after, "level": self.level,
-                         "helps": self.helps,
-                         "expected_rmse_log": self.expected_rmse, "expected_coverage": self.expected_coverage,
-                         "law": self.law, "runs": self.runs.to_dict(orient="records"),
-                         "designs": self.designs.to_dict(orient="records"), "notes": list(self.notes)})
+        return jsonable(
+            {
+                "target": self.target,
+                "budget": self.budget,
+                "spent": self.spent,
+                "width_before": self.width_before,
+                "width_after": self.width_after,
+                "level": self.level,
+                "helps": self.helps,
+                "expected_rmse_log": self.expected_rmse,
+                "expected_coverage": self.expected_coverage,
+                "law": self.law,
+                "runs": self.runs.to_dict(orient="records"),
+                "designs": self.designs.to_dict(orient="records"),
+                "notes": list(self.notes),
+            }
+        )
 
 
 _CRITERIA = {"interval_score": "interval_score", "width": "expected_width", "rmse": "rmse_log"}
 
 
-def candidate_grid(existing_params, budget: float, target_params: float, *, n_sizes: int = 12,
-                   ratios=(5, 10, 20, 40, 80, 160, 320), cost=None) -> pd.DataFrame:
+def candidate_grid(
+    existing_params,
+    budget: float,
+    target_params: float,
+    *,
+    n_sizes: int = 12,
+    ratios=(5, 10, 20, 40, 80, 160, 320),
+    cost=None,
+) -> pd.DataFrame:
     """Default candidates: log-spaced sizes from the smallest existing run to the target size,
     each at several tokens-per-parameter ratios, keeping runs that fit in ``budget``.
     """
@@ -140,7 +181,7 @@ def _log_jacobian(law, names, is_log, theta: np.ndarray, fixed: Mapping[str, flo
 
     def logf(uu):
         th = np.where(is_log, np.exp(np.where(is_log, uu, 0.0)), uu)
-        params = {p: th[:, i:i + 1] for i, p in enumerate(names)}
+        params = {p: th[:, i : i + 1] for i, p in enumerate(names)}
         params.update({p: np.full((K, 1), v) for p, v in fixed.items()})
         return np.log(np.broadcast_to(law.evaluate(X, params), (K, n)))
 
@@ -149,13 +190,13 @@ def _log_jacobian(law, names, is_log, theta: np.ndarray, fixed: Mapping[str, flo
         up, dn = u.copy(), u.copy()
         up[:, j] += h[:, j]
         dn[:, j] -= h[:, j]
-        J[:, :, j] = (logf(up) - logf(dn)) / (2 * h[:, j:j + 1])
+        J[:, :, j] = (logf(up) - logf(dn)) / (2 * h[:, j : j + 1])
     return J
 
 
 def _column_scale(J: np.ndarray) -> np.ndarray:
     """Root-mean-square of each parameter's column of ``J`` (K, n, P) -> (K, P), zeros replaced by 1."""
-    c = np.sqrt(np.mean(J ** 2, axis=1))
+    c = np.sqrt(np.mean(J**2, axis=1))
     return np.where(c > 0, c, 1.0)
 
 
@@ -174,10 +215,10 @@ def _greedy(Minv, Jc, g, var0, flops, budget, max_runs, per_flop, available):
         afford = available & (flops <= remaining * (1 + 1e-9))
         if not afford.any():
             break
-        Mj = np.einsum("kij,kmj->kmi", Minv, Jc)                      # (K, m, P)
-        gMj = np.einsum("ki,kmi->km", g, Mj)                          # (K, m)
-        jMj = np.einsum("kmi,kmi->km", Jc, Mj)                        # (K, m)
-        reduction = (gMj ** 2 / (1.0 + jMj)) / var[:, None]           # relative reduction per draw
+        Mj = np.einsum("kij,kmj->kmi", Minv, Jc)  # (K, m, P)
+        gMj = np.einsum("ki,kmi->km", g, Mj)  # (K, m)
+        jMj = np.einsum("kmi,kmi->km", Jc, Mj)  # (K, m)
+        reduction = (gMj**2 / (1.0 + jMj)) / var[:, None]  # relative reduction per draw
         gain = reduction.mean(axis=0)
         score = np.where(afford, gain / flops if per_flop else gain, -np.inf)
         best = int(np.argmax(score))
@@ -211,13 +252,15 @@ def _ladder_designs(lo_params: float, target: Mapping[str, float], budget: float
                 N = math.exp(lo) * q
                 if N[0] < lo_params or N[-1] > target["params"]:
                     continue
-                out.append((f"ladder k={k} span={span:g} D/N={ratio:.3g}", pd.DataFrame({"params": N,
-                                                                                          "tokens": ratio * N})))
+                out.append(
+                    (f"ladder k={k} span={span:g} D/N={ratio:.3g}", pd.DataFrame({"params": N, "tokens": ratio * N}))
+                )
     return out
 
 
-def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: float, n_resamples: int,
-                      seed: int) -> pd.DataFrame:
+def _bootstrap_scores(
+    J0, design_jacobians, g, groups0, *, sigma: float, level: float, n_resamples: int, seed: int
+) -> pd.DataFrame:
     """Simulated run-bootstrap interval at the target for each design, in the linearised model.
 
     ``J0`` (S, n0, P): Jacobian of log f over the existing runs at S simulated true parameter
@@ -242,30 +285,34 @@ def _bootstrap_scores(J0, design_jacobians, g, groups0, *, sigma: float, level: 
     rows = []
     for Jd in design_jacobians:
         k = Jd.shape[1]
-        J = np.concatenate([J0, Jd], axis=1)                  # (S, n, P)
-        e = eps[:, :n0 + k]
+        J = np.concatenate([J0, Jd], axis=1)  # (S, n, P)
+        e = eps[:, : n0 + k]
         units = np.concatenate([unit0, G0 + np.arange(k)]).astype(int)
         G = G0 + k
-        brng = np.random.default_rng(seed + 1)                # same resample stream for every design
-        W = brng.multinomial(G, np.full(G, 1.0 / G), size=n_resamples)[:, units].astype(float)   # (B, n)
-        Jt = np.swapaxes(J, 1, 2)                             # (S, P, n)
+        brng = np.random.default_rng(seed + 1)  # same resample stream for every design
+        W = brng.multinomial(G, np.full(G, 1.0 / G), size=n_resamples)[:, units].astype(float)  # (B, n)
+        Jt = np.swapaxes(J, 1, 2)  # (S, P, n)
         ridge = 1e-10 * np.eye(P)
         M = Jt @ J
         M = M + ridge * np.einsum("sii->s", M)[:, None, None]
         est = np.einsum("sp,sp->s", g, np.linalg.solve(M, (Jt @ e[..., None]))[..., 0])
-        JtW = Jt[:, None, :, :] * W[None, :, None, :]         # (S, B, P, n)
-        Mb = JtW @ J[:, None]                                 # (S, B, P, P)
+        JtW = Jt[:, None, :, :] * W[None, :, None, :]  # (S, B, P, n)
+        Mb = JtW @ J[:, None]  # (S, B, P, P)
         Mb = Mb + ridge * np.einsum("sbii->sb", Mb)[..., None, None]
-        rb = JtW @ e[:, None, :, None]                        # (S, B, P, 1)
+        rb = JtW @ e[:, None, :, None]  # (S, B, P, 1)
         with np.errstate(all="ignore"):
             tb = np.linalg.solve(Mb, rb)[..., 0]
         delta = np.einsum("sbp,sp->sb", tb, g)
         lo, hi = np.nanquantile(delta, [alpha / 2, 1 - alpha / 2], axis=1)
         miss = np.maximum(lo, 0.0) + np.maximum(-hi, 0.0)
-        rows.append({"expected_width": float(np.mean(np.expm1(sigma * (hi - lo)))),
-                     "rmse_log": float(sigma * np.sqrt(np.mean(est ** 2))),
-                     "coverage": float(np.mean((lo <= 0) & (0 <= hi))),
-                     "interval_score": float(sigma * np.mean(hi - lo + 2.0 / alpha * miss))})
+        rows.append(
+            {
+                "expected_width": float(np.mean(np.expm1(sigma * (hi - lo)))),
+                "rmse_log": float(sigma * np.sqrt(np.mean(est**2))),
+                "coverage": float(np.mean((lo <= 0) & (0 <= hi))),
+                "interval_score": float(sigma * np.mean(hi - lo + 2.0 / alpha * miss)),
+            }
+        )
     return pd.DataFrame(rows)
 
 
@@ -290,10 +337,26 @@ def design_variance(fit, runs: pd.DataFrame, target: Mapping[str, float], *, the
     return np.einsum("ki,ki->k", g, np.linalg.solve(M, g[..., None])[..., 0])
 
 
-def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float, candidates=None,
-            fit=None, interval: float = 0.9, n_draws: int = 32, method: str = "bootstrap", seed: int = 0,
-            max_runs: int = 8, n_sims: int = 128, n_resamples: int = 200, criterion: str = "interval_score",
-            cost=None, n_boot: int | None = None, **fit_options) -> Suggestion:
+def suggest(
+    runs,
+    law=DEFAULT_LAW,
+    *,
+    target: Mapping[str, float],
+    budget: float,
+    candidates=None,
+    fit=None,
+    interval: float = 0.9,
+    n_draws: int = 32,
+    method: str = "bootstrap",
+    seed: int = 0,
+    max_runs: int = 8,
+    n_sims: int = 128,
+    n_resamples: int = 200,
+    criterion: str = "interval_score",
+    cost=None,
+    n_boot: int | None = None,
+    **fit_options,
+) -> Suggestion:
     """Propose the next runs that most shrink the prediction interval at a target (N, D), within a budget.
 
     Two stages.  (1) Candidate designs: greedy sequential c-optimal designs (Elfving
@@ -381,8 +444,10 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
     for key, col in (("params", ncol), ("tokens", dcol)):
         v = target.get(key, target.get(col, target.get(pm.roles[key])))
         if v is None or not (float(v) > 0):
-            raise InvalidParameterError(f"{verb}(): target needs '{key}' > 0 (e.g. target={{'params': 7e9, "
-                                        f"'tokens': 1.4e11}}); got {dict(target)}")
+            raise InvalidParameterError(
+                f"{verb}(): target needs '{key}' > 0 (e.g. target={{'params': 7e9, "
+                f"'tokens': 1.4e11}}); got {dict(target)}"
+            )
         tgt[key] = float(v)
     existing = fit.data[[ncol, dcol]].rename(columns={ncol: "params", dcol: "tokens"})
     groups0 = fit.data["run"].to_numpy() if "run" in fit.data else np.arange(len(existing))
@@ -399,8 +464,10 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
         cand["flops"] = cm(cand["params"].to_numpy(), cand["tokens"].to_numpy())
         cand = cand[cand["flops"] <= budget].reset_index(drop=True)
     if cand.empty:
-        raise PlanError(f"{verb}: no candidate run fits in the budget of {budget:.3g} FLOPs",
-                        hint="raise the budget or give smaller candidates")
+        raise PlanError(
+            f"{verb}: no candidate run fits in the budget of {budget:.3g} FLOPs",
+            hint="raise the budget or give smaller candidates",
+        )
     # parameter vectors the designs are built and scored over (the estimate first)
     problem = fit.problem()
     names = problem.names
@@ -418,15 +485,23 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
     cols = {pm.roles["params"]: "params", pm.roles["tokens"]: "tokens"}
 
     def jac(frame):
-        return _log_jacobian(fit.law, names, problem.is_log, theta, problem.fixed,
-                             {s: frame[cols[s]].to_numpy(dtype=float) for s in fit.columns})
+        return _log_jacobian(
+            fit.law,
+            names,
+            problem.is_log,
+            theta,
+            problem.fixed,
+            {s: frame[cols[s]].to_numpy(dtype=float) for s in fit.columns},
+        )
 
-    J0, Jc = jac(existing), jac(cand)                                              # (K, n, P), (K, m, P)
+    J0, Jc = jac(existing), jac(cand)  # (K, n, P), (K, m, P)
     g = jac(pd.DataFrame({"params": [tgt["params"]], "tokens": [tgt["tokens"]]}))[:, 0, :]  # (K, P)
     good = np.all(np.isfinite(J0), axis=(1, 2)) & np.all(np.isfinite(Jc), axis=(1, 2)) & np.all(np.isfinite(g), axis=1)
     if not good[0]:
-        raise PlanError(f"{verb}: the fitted law has non-finite sensitivities at the existing runs, candidates or "
-                        "target", hint="check the fit (parameters at bounds?) and the units of the target")
+        raise PlanError(
+            f"{verb}: the fitted law has non-finite sensitivities at the existing runs, candidates or target",
+            hint="check the fit (parameters at bounds?) and the units of the target",
+        )
     theta, J0, Jc, g = theta[good], J0[good], Jc[good], g[good]
     # rescale each parameter so its column of J0 has unit RMS: the prediction variance is invariant, and
     # parameters of very different magnitude (A ~ 1e3 next to alpha ~ 0.3) no longer make J^T J ill-scaled
@@ -439,8 +514,13 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
     var0 = np.einsum("ki,kij,kj->k", g, Minv, g)
     flops = cand["flops"].to_numpy(dtype=float)
     trained = np.log(existing[["params", "tokens"]].to_numpy(dtype=float))
-    fresh = ~np.any(np.all(np.abs(np.log(cand[["params", "tokens"]].to_numpy(dtype=float))[:, None, :]
-                                  - trained[None, :, :]) < 1e-6, axis=2), axis=1)
+    fresh = ~np.any(
+        np.all(
+            np.abs(np.log(cand[["params", "tokens"]].to_numpy(dtype=float))[:, None, :] - trained[None, :, :]) < 1e-6,
+            axis=2,
+        ),
+        axis=1,
+    )
     designs = []
     for per_flop, label in ((True, "greedy c-optimal, per FLOP"), (False, "greedy c-optimal, per run")):
         order, _ = _greedy(Minv, Jc, g, var0, flops, float(budget), max_runs, per_flop, fresh)
@@ -449,29 +529,41 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
     if candidates is None:
         designs += _ladder_designs(float(existing["params"].min()), tgt, float(budget), cm, max_runs)
     if not designs:
-        raise PlanError(f"{verb}: no candidate reduces the predicted interval at the target",
-                        hint="give candidates closer to the target or a larger budget")
+        raise PlanError(
+            f"{verb}: no candidate reduces the predicted interval at the target",
+            hint="give candidates closer to the target or a larger budget",
+        )
     for i, (label, d) in enumerate(designs):  # cheapest run first: the training order, and prefixes are scored
-        designs[i] = (label, d.assign(_c=cm(d["params"].to_numpy(), d["tokens"].to_numpy()))
-                      .sort_values("_c", kind="stable").drop(columns="_c").reset_index(drop=True))
+        designs[i] = (
+            label,
+            d.assign(_c=cm(d["params"].to_numpy(), d["tokens"].to_numpy()))
+            .sort_values("_c", kind="stable")
+            .drop(columns="_c")
+            .reset_index(drop=True),
+        )
     # score every design (and "no new runs") by its simulated bootstrap interval at the target
     sigma = max(fit.residual_scale, 1e-4)
-    sims = np.random.default_rng(seed).integers(0, len(theta), n_sims)        # true parameters per simulation
+    sims = np.random.default_rng(seed).integers(0, len(theta), n_sims)  # true parameters per simulation
 
     def score(frames):
         Jd = [(jac(f)[good] / scale[:, None, :])[sims] if len(f) else np.empty((n_sims, 0, P)) for f in frames]
-        return _bootstrap_scores(J0[sims], Jd, g[sims], groups0, sigma=sigma, level=interval,
-                                 n_resamples=n_resamples, seed=seed)
+        return _bootstrap_scores(
+            J0[sims], Jd, g[sims], groups0, sigma=sigma, level=interval, n_resamples=n_resamples, seed=seed
+        )
 
     scores = score([existing.iloc[:0]] + [d for _, d in designs])
     before, scores = scores.iloc[0], scores.iloc[1:].reset_index(drop=True)
     best_i = int(np.argmin(scores[_CRITERIA[criterion]].to_numpy()))
     label, chosen = designs[best_i]
-    prefixes = score([chosen.iloc[:i + 1] for i in range(len(chosen))])
-    table = pd.DataFrame({"design": [d[0] for d in designs], "n_runs": [len(d[1]) for d in designs],
-                          "flops": [float(np.sum(cm(d[1]["params"].to_numpy(), d[1]["tokens"].to_numpy())))
-                                    for d in designs],
-                          "largest_params": [float(d[1]["params"].max()) for d in designs]})
+    prefixes = score([chosen.iloc[: i + 1] for i in range(len(chosen))])
+    table = pd.DataFrame(
+        {
+            "design": [d[0] for d in designs],
+            "n_runs": [len(d[1]) for d in designs],
+            "flops": [float(np.sum(cm(d[1]["params"].to_numpy(), d[1]["tokens"].to_numpy()))) for d in designs],
+            "largest_params": [float(d[1]["params"].max()) for d in designs],
+        }
+    )
     table = pd.concat([table, scores], axis=1).sort_values(_CRITERIA[criterion], kind="stable").reset_index(drop=True)
     out = chosen.copy()
     out["tokens_per_param"] = out["tokens"] / out["params"]
@@ -479,13 +571,25 @@ def suggest(runs, law=DEFAULT_LAW, *, target: Mapping[str, float], budget: float
     out["width_after"] = prefixes["expected_width"].to_numpy()
     best = scores.iloc[best_i]
     pct = int(round(interval * 100))
-    notes = (f"chosen: {label}, the smallest expected interval score of {len(designs)} designs (greedy c-optimal "
-             f"designs over {int(good.sum())} parameter vectors ({used}) and log-spaced ladders using the budget)",
-             f"expected: {pct}% interval coverage {100 * best['coverage']:.0f}%, RMSE of the log prediction "
-             f"{best['rmse_log']:.3g}; simulated with run noise {sigma:.3g} (the fit's residual scale), "
-             f"{n_sims} datasets x {n_resamples} run-bootstrap resamples of the linearised refit per design")
-    return Suggestion(runs=out, target=tgt, budget=float(budget), spent=float(out["flops"].sum()),
-                      width_before=float(before["expected_width"]), width_after=float(best["expected_width"]),
-                      level=interval, law=f"{fit.law.name}: {fit.law.formula}", fit=fit, notes=notes,
-                      designs=table, expected_rmse=float(best["rmse_log"]),
-                      expected_coverage=float(best["coverage"]))
+    notes = (
+        f"chosen: {label}, the smallest expected interval score of {len(designs)} designs (greedy c-optimal "
+        f"designs over {int(good.sum())} parameter vectors ({used}) and log-spaced ladders using the budget)",
+        f"expected: {pct}% interval coverage {100 * best['coverage']:.0f}%, RMSE of the log prediction "
+        f"{best['rmse_log']:.3g}; simulated with run noise {sigma:.3g} (the fit's residual scale), "
+        f"{n_sims} datasets x {n_resamples} run-bootstrap resamples of the linearised refit per design",
+    )
+    return Suggestion(
+        runs=out,
+        target=tgt,
+        budget=float(budget),
+        spent=float(out["flops"].sum()),
+        width_before=float(before["expected_width"]),
+        width_after=float(best["expected_width"]),
+        level=interval,
+        law=f"{fit.law.name}: {fit.law.formula}",
+        fit=fit,
+        notes=notes,
+        designs=table,
+        expected_rmse=float(best["rmse_log"]),
+        expected_coverage=float(best["coverage"]),
+    )

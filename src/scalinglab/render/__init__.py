@@ -18,19 +18,75 @@ Figures of runs and fits
     Target, resolve_target, law_path, fitted_mask, final_rows        the extrapolation target and the paths drawn
 """
 
-from scalinglab.render._format import fmt, si
-from scalinglab.render._style import (FORMATS, LABELS, STYLE, figure_context, figure_to_svg, label_for, new_figure,
-                                      run_colors, save_figure, set_scale)
-from scalinglab.render._section import FigureRenderer, Section, escape, figure_html, kv_html, note_html, table_html
-from scalinglab.render._registry import (SectionContext, SectionProvider, register_section, section_providers,
-                                         unregister_section)
-from scalinglab.render._runs import (AXES, Target, as_frame, final_rows, fitted_mask, flops_per_nd, law_path,
-                                     resolve_target)
 from scalinglab.render._curves import plot_compare, plot_loss
 from scalinglab.render._diagnostics import plot_parity, plot_residuals
+from scalinglab.render._format import fmt, si
+from scalinglab.render._registry import (
+    SectionContext,
+    SectionProvider,
+    register_section,
+    section_providers,
+    unregister_section,
+)
+from scalinglab.render._runs import (
+    AXES,
+    Target,
+    as_frame,
+    final_rows,
+    fitted_mask,
+    flops_per_nd,
+    law_path,
+    resolve_target,
+)
+from scalinglab.render._section import FigureRenderer, Section, escape, figure_html, kv_html, note_html, table_html
+from scalinglab.render._style import (
+    FORMATS,
+    LABELS,
+    STYLE,
+    figure_context,
+    figure_to_svg,
+    label_for,
+    new_figure,
+    run_colors,
+    save_figure,
+    set_scale,
+)
 
-__all__ = ["fmt", "si", "FORMATS", "LABELS", "STYLE", "figure_context", "figure_to_svg", "label_for", "new_figure",
-           "run_colors", "save_figure", "set_scale", "FigureRenderer", "Section", "escape", "figure_html", "kv_html",
-           "note_html", "table_html", "SectionContext", "SectionProvider", "register_section", "section_providers",
-           "unregister_section", "AXES", "Target", "as_frame", "final_rows", "fitted_mask", "flops_per_nd",
-           "law_path", "resolve_target", "plot_compare", "plot_loss", "plot_parity", "plot_residuals"]
+__all__ = [
+    "fmt",
+    "si",
+    "FORMATS",
+    "LABELS",
+    "STYLE",
+    "figure_context",
+    "figure_to_svg",
+    "label_for",
+    "new_figure",
+    "run_colors",
+    "save_figure",
+    "set_scale",
+    "FigureRenderer",
+    "Section",
+    "escape",
+    "figure_html",
+    "kv_html",
+    "note_html",
+    "table_html",
+    "SectionContext",
+    "SectionProvider",
+    "register_section",
+    "section_providers",
+    "unregister_section",
+    "AXES",
+    "Target",
+    "as_frame",
+    "final_rows",
+    "fitted_mask",
+    "flops_per_nd",
+    "law_path",
+    "resolve_target",
+    "plot_compare",
+    "plot_loss",
+    "plot_parity",
+    "plot_residuals",
+]

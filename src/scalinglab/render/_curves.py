@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Sequence
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -26,8 +27,10 @@ def _frame_for(fit, runs) -> pd.DataFrame:
 def _check_x(x: str, frame: pd.DataFrame, owner: str) -> None:
     check_options(x, "x", AXES, owner)
     if x not in frame:
-        raise InvalidParameterError(f"{owner}(): the data has no '{x}' column to plot against; pass runs= with "
-                                    f"that column or choose x from {[c for c in AXES if c in frame]}")
+        raise InvalidParameterError(
+            f"{owner}(): the data has no '{x}' column to plot against; pass runs= with "
+            f"that column or choose x from {[c for c in AXES if c in frame]}"
+        )
 
 
 def _predict_band(fit, path: pd.DataFrame, interval: float, kind: str, method: str) -> pd.DataFrame | None:
@@ -54,18 +57,29 @@ def _colour_runs(ax, fig, frame: pd.DataFrame, max_legend: int):
     from matplotlib.colors import LogNorm
 
     last = final_rows(frame).set_index(frame.loc[final_rows(frame).index, "run"].astype(str))
-    norm = LogNorm(vmin=float(frame["params"].min()), vmax=max(float(frame["params"].max()),
-                                                                float(frame["params"].min()) * 1.01))
+    norm = LogNorm(
+        vmin=float(frame["params"].min()), vmax=max(float(frame["params"].max()), float(frame["params"].min()) * 1.01)
+    )
     cmap = matplotlib.colormaps["viridis"]
     colors = {r: cmap(0.9 * float(norm(last.loc[r, "params"]))) for r in order}
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, .9, 256))))
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, 0.9, 256))))
     cb = fig.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
     cb.set_label(label_for("params"))
     return colors, cb
 
 
-def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, interval: float = 0.9,
-              kind: str = "new", method: str = "delta", max_legend: int = 10, title: str | None = None):
+def plot_loss(
+    fit,
+    runs: Any = None,
+    *,
+    x: str = "tokens",
+    target: Any = None,
+    interval: float = 0.9,
+    kind: str = "new",
+    method: str = "delta",
+    max_legend: int = 10,
+    title: str | None = None,
+):
     """Loss against N, D or C: runs, fitted law, extrapolation band to the target and the actual target.
 
     Each run is drawn in its own colour (checkpoints joined by a line, small to large
@@ -153,13 +167,20 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
         multi = bool(shown.groupby("run").size().max() > 1)
         style = _style_handles(ax, used.any(), (~used).any(), n_curves > 0, "checkpoint" if multi else "point")
         if tgt is not None:
-            style += _draw_target(ax, fit, frame, x, tgt, interval, kind, method, xs, ys,
-                                  start=float(fit_x.min()) if fit_x.size else None)
+            style += _draw_target(
+                ax, fit, frame, x, tgt, interval, kind, method, xs, ys, start=float(fit_x.min()) if fit_x.size else None
+            )
         elif not any(len(g) > 1 for _, g in shown.groupby("run")):
             path = law_path(frame, x)
             if all(c in path for c in fit.columns.values()):
-                (h,) = ax.plot(path[x], fit.predict(path, warn=False), "-", color="k", lw=1.3,
-                               label="fitted law along the runs' trend")
+                (h,) = ax.plot(
+                    path[x],
+                    fit.predict(path, warn=False),
+                    "-",
+                    color="k",
+                    lw=1.3,
+                    label="fitted law along the runs' trend",
+                )
                 style.append(h)
         set_scale(ax, "x", np.concatenate(xs), force_log=True)  # N, D, C: always log
         yall = np.concatenate(ys)
@@ -167,8 +188,11 @@ def plot_loss(fit, runs: Any = None, *, x: str = "tokens", target: Any = None, i
         ax.set_ylim(*_padded(yall, yscale))
         ax.set_xlabel(label_for(x))
         ax.set_ylabel(label_for(fit.target))
-        ax.set_title(title or f"{fit.law.name} fitted to {fit.n_points} points of {fit.data['run'].nunique()} runs"
-                     + (f"\n{tgt.label}" if tgt is not None else ""))
+        ax.set_title(
+            title
+            or f"{fit.law.name} fitted to {fit.n_points} points of {fit.data['run'].nunique()} runs"
+            + (f"\n{tgt.label}" if tgt is not None else "")
+        )
         handles = style + (run_handles if cbar is None else [])
         fig.legend(handles=handles, loc="outside right upper", fontsize=7.5, handlelength=1.8)
     return fig
@@ -235,17 +259,32 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys,
     if band is not None:
         ax.fill_between(path[x], band["lower"], band["upper"], color="k", alpha=0.12, lw=0, zorder=1)
         ax.plot(path[x], band["estimate"], "-", color="k", lw=1.3, zorder=4)
-        handles += [Line2D([], [], color="k", lw=1.3, label="fitted law, extrapolated"),
-                    Patch(color="k", alpha=0.12,
-                          label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})")]
+        handles += [
+            Line2D([], [], color="k", lw=1.3, label="fitted law, extrapolated"),
+            Patch(
+                color="k",
+                alpha=0.12,
+                label=f"{interval:.0%} {'prediction' if kind == 'new' else 'confidence'} band ({method})",
+            ),
+        ]
         xs.append(path[x].to_numpy(float))
         ys.append(band["estimate"].to_numpy(float)[-1:])
     point = pd.DataFrame({c: [v] for c, v in tgt.point.items()})
     if all(c in point for c in fit.columns.values()) and x in point:
         p = _predict_band(fit, point, interval, kind, method)
         est, lo, hi = float(p["estimate"][0]), float(p["lower"][0]), float(p["upper"][0])
-        ax.errorbar([tgt.point[x]], [est], yerr=[[est - lo], [hi - est]], fmt="D", color="k", mec="white",
-                    mew=0.6, ms=5, capsize=3, zorder=8)
+        ax.errorbar(
+            [tgt.point[x]],
+            [est],
+            yerr=[[est - lo], [hi - est]],
+            fmt="D",
+            color="k",
+            mec="white",
+            mew=0.6,
+            ms=5,
+            capsize=3,
+            zorder=8,
+        )
         handles.append(Line2D([], [], marker="D", color="k", ls="", ms=5, label=f"predicted at target: {est:.4g}"))
         ys.append(np.array([lo, hi]))
     if len(tgt.frame):
@@ -256,14 +295,33 @@ def _draw_target(ax, fit, frame, x, tgt: Target, interval, kind, method, xs, ys,
         ys.append(rows[fit.target].to_numpy(float))
     if tgt.actual is not None and x in tgt.point:
         ax.plot([tgt.point[x]], [tgt.actual], "*", color="#b8860b", ms=12, mec="k", mew=0.6, zorder=7)
-        handles.append(Line2D([], [], marker="*", color="#b8860b", mec="k", ms=10, ls="-" if len(tgt.frame) else "",
-                              label=f"actual target: {tgt.actual:.4g}"))
+        handles.append(
+            Line2D(
+                [],
+                [],
+                marker="*",
+                color="#b8860b",
+                mec="k",
+                ms=10,
+                ls="-" if len(tgt.frame) else "",
+                label=f"actual target: {tgt.actual:.4g}",
+            )
+        )
     return handles
 
 
-def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: Any = None,
-                 labels: Sequence[str] | None = None, interval: float = 0.9, kind: str = "new",
-                 method: str = "delta", title: str | None = None):
+def plot_compare(
+    fits: Sequence,
+    runs: Any = None,
+    *,
+    x: str = "flops",
+    target: Any = None,
+    labels: Sequence[str] | None = None,
+    interval: float = 0.9,
+    kind: str = "new",
+    method: str = "delta",
+    title: str | None = None,
+):
     """Several fitted laws (or families) on one figure, each with its band along the path to the target.
 
     When all fits saw the same data, the runs are drawn once in grey; otherwise each
@@ -305,16 +363,26 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
         raise InvalidParameterError(f"plot_compare(): got {len(labels)} labels for {len(fits)} fits")
     run_sets = [set(f.data["run"].astype(str)) for f in fits]
     same = len({f.fingerprint for f in fits}) == 1 or all(run_sets[0] & r for r in run_sets[1:])
-    frame = as_frame(runs) if runs is not None else pd.concat(
-        [f.data.drop(columns=["_weight"], errors="ignore") for f in fits], ignore_index=True).drop_duplicates()
+    frame = (
+        as_frame(runs)
+        if runs is not None
+        else pd.concat(
+            [f.data.drop(columns=["_weight"], errors="ignore") for f in fits], ignore_index=True
+        ).drop_duplicates()
+    )
     _check_x(x, frame, "plot_compare")
     tgt = resolve_target(target, frame, y=fits[0].target)
     names = list(labels) if labels is not None else _default_labels(fits, same, frame)
     per_family = not same and target == "largest" and "family" in frame
     if per_family:  # each family is extrapolated to its own largest size
-        tgts = [resolve_target("largest", frame[frame["family"].isin(
-            frame.loc[frame["run"].astype(str).isin(r), "family"].unique())], y=f.target)
-            for f, r in zip(fits, run_sets)]
+        tgts = [
+            resolve_target(
+                "largest",
+                frame[frame["family"].isin(frame.loc[frame["run"].astype(str).isin(r), "family"].unique())],
+                y=f.target,
+            )
+            for f, r in zip(fits, run_sets)
+        ]
     else:
         tgts = [tgt] * len(fits)
     with figure_context():
@@ -371,16 +439,28 @@ def plot_compare(fits: Sequence, runs: Any = None, *, x: str = "flops", target: 
                 ax.plot(g[x], g[fits[i].target], "-", color="#b8860b", lw=1.0, zorder=5)
             ax.plot([t_i.point[x]], [t_i.actual], "*", color=c, mec="k", mew=0.6, ms=12, zorder=7)
             who = f" ({names[i]})" if per_family else ""
-            handles.append(Line2D([], [], marker="*", color=c, mec="k", ms=10, ls="",
-                                  label=f"actual target{who}: {t_i.actual:.4g}"))
+            handles.append(
+                Line2D(
+                    [], [], marker="*", color=c, mec="k", ms=10, ls="", label=f"actual target{who}: {t_i.actual:.4g}"
+                )
+            )
             ys.append(np.array([t_i.actual]))
         set_scale(ax, "x", np.concatenate(xs), force_log=True)
         set_scale(ax, "y", np.concatenate(ys))
         ax.set_xlabel(label_for(x))
         ax.set_ylabel(label_for(fits[0].target))
-        ax.set_title(title or (("Laws compared" if same else "Families compared") + f" ({interval:.0%} bands)"
-                               + ("\ntarget: the largest size of each family" if per_family else
-                                  (f"\n{tgt.label}" if tgt is not None else ""))))
+        ax.set_title(
+            title
+            or (
+                ("Laws compared" if same else "Families compared")
+                + f" ({interval:.0%} bands)"
+                + (
+                    "\ntarget: the largest size of each family"
+                    if per_family
+                    else (f"\n{tgt.label}" if tgt is not None else "")
+                )
+            )
+        )
         fig.legend(handles=handles, loc="outside lower center", ncols=1, fontsize=7.5)
     return fig
 

@@ -91,22 +91,46 @@ def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None 
         pad = (hi / lo) ** 0.04 if lo > 0 else 1.0
         grid = np.geomspace(lo / pad, hi * pad, 50) if lo > 0 else np.linspace(lo, hi, 50)
         s = fit.residual_scale if np.isfinite(fit.residual_scale) else 0.0
-        ax.fill_between(grid, grid * np.exp(-2 * s), grid * np.exp(2 * s), color="0.5", alpha=0.15, lw=0,
-                        label=f"±2 robust residual scale ({2 * s:.2%})")
+        ax.fill_between(
+            grid,
+            grid * np.exp(-2 * s),
+            grid * np.exp(2 * s),
+            color="0.5",
+            alpha=0.15,
+            lw=0,
+            label=f"±2 robust residual scale ({2 * s:.2%})",
+        )
         ax.plot(grid, grid, "-", color="0.3", lw=1.0, label="predicted = observed")
         if "params" in data and data["params"].nunique() > 1:
             from matplotlib.colors import LogNorm
 
-            sc = ax.scatter(yhat, y, c=data["params"], cmap="viridis", norm=LogNorm(), s=14, zorder=3,
-                            label=f"fitted points ({len(y)})")
+            sc = ax.scatter(
+                yhat,
+                y,
+                c=data["params"],
+                cmap="viridis",
+                norm=LogNorm(),
+                s=14,
+                zorder=3,
+                label=f"fitted points ({len(y)})",
+            )
             cb = fig.colorbar(sc, ax=ax, pad=0.01, fraction=0.05)
             cb.set_label(label_for("params"))
         else:
             ax.scatter(yhat, y, color="#1f77b4", s=14, zorder=3, label=f"fitted points ({len(y)})")
         if held:
             are = float(np.mean(np.abs(held[1] - held[0]) / held[0]))
-            ax.scatter(held[1], held[0], marker="*", s=70, color="#b8860b", edgecolors="k", linewidths=0.5,
-                       zorder=4, label=f"held-out target ({len(held[0])}; ARE {are:.2%})")
+            ax.scatter(
+                held[1],
+                held[0],
+                marker="*",
+                s=70,
+                color="#b8860b",
+                edgecolors="k",
+                linewidths=0.5,
+                zorder=4,
+                label=f"held-out target ({len(held[0])}; ARE {are:.2%})",
+            )
         scale = set_scale(ax, "x", np.concatenate(allv))
         set_scale(ax, "y", np.concatenate(allv), force_log=scale == "log")
         ax.set_xlim(grid[0], grid[-1])
@@ -118,8 +142,10 @@ def plot_parity(fit, runs: Any = None, *, target: Any = None, title: str | None 
         from matplotlib.lines import Line2D
 
         handles, labels = ax.get_legend_handles_labels()
-        handles = [Line2D([], [], marker="o", ls="", color="#3b528b", ms=4) if lab.startswith("fitted points")
-                   else h for h, lab in zip(handles, labels)]  # a neutral marker, not one colour of the map
+        handles = [
+            Line2D([], [], marker="o", ls="", color="#3b528b", ms=4) if lab.startswith("fitted points") else h
+            for h, lab in zip(handles, labels)
+        ]  # a neutral marker, not one colour of the map
         ax.legend(handles, labels, loc="upper left", fontsize=7.5)
     return fig
 
@@ -171,9 +197,11 @@ def plot_residuals(fit, *, title: str | None = None):
         from matplotlib.lines import Line2D
         from matplotlib.patches import Patch
 
-        handles = [Line2D([], [], marker="o", ls="", color="#1f77b4", ms=4, label="fitted point"),
-                   Line2D([], [], color="#d62728", label="running median"),
-                   Patch(color="0.5", alpha=0.15, label=f"±2 robust residual scale (±{2 * s:.3g})")]
+        handles = [
+            Line2D([], [], marker="o", ls="", color="#1f77b4", ms=4, label="fitted point"),
+            Line2D([], [], color="#d62728", label="running median"),
+            Patch(color="0.5", alpha=0.15, label=f"±2 robust residual scale (±{2 * s:.3g})"),
+        ]
         fig.legend(handles=handles, loc="outside lower center", ncols=3, fontsize=7.5)
         fig.suptitle(title or f"Residuals of {fit.law.name} against each input", fontsize=10.5)
     return fig

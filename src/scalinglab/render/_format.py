@@ -28,7 +28,7 @@ def fmt(v: Any, digits: int = 4) -> str:
     if isinstance(v, (bool, np.bool_)):
         return "yes" if v else "no"
     if isinstance(v, (int, np.integer)):
-        return f"{int(v):,}" if abs(int(v)) < 10 ** 7 else f"{float(v):.{digits}g}"
+        return f"{int(v):,}" if abs(int(v)) < 10**7 else f"{float(v):.{digits}g}"
     if isinstance(v, (float, np.floating)):
         x = float(v)
         return f"{x:.{digits}g}" if math.isfinite(x) else "–"

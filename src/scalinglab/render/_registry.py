@@ -22,8 +22,9 @@ reproduce 1000 (always last).
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping, Protocol, Sequence, Union
+from typing import Any, Protocol, Union
 
 from scalinglab.errors import InvalidParameterError
 from scalinglab.render._section import FigureRenderer, Section
@@ -34,25 +35,25 @@ __all__ = ["SectionContext", "SectionProvider", "register_section", "unregister_
 class SectionContext(Protocol):
     """What a section provider may read (the report's context object has these attributes)."""
 
-    runs: Any                      #: RunsTable: every run as read (``runs.frame``, ``runs.source``)
-    fit_table: Any                 #: RunsTable the fits saw: the target's runs held out, checkpoint rule applied
-    target: Any                    #: Target or None (``scalinglab.render.Target``)
-    target_spec: Any               #: the target as given ("largest", a run id, a mapping or None)
-    laws: Sequence[Any]            #: the laws, main one first
-    x: Any                         #: law inputs, as given to ``fit``
-    y: str                         #: target column
-    interval: float                #: interval level (0.9 = 90%)
-    method: str                    #: "delta" or "bootstrap" (``"auto"`` already resolved)
+    runs: Any  #: RunsTable: every run as read (``runs.frame``, ``runs.source``)
+    fit_table: Any  #: RunsTable the fits saw: the target's runs held out, checkpoint rule applied
+    target: Any  #: Target or None (``scalinglab.render.Target``)
+    target_spec: Any  #: the target as given ("largest", a run id, a mapping or None)
+    laws: Sequence[Any]  #: the laws, main one first
+    x: Any  #: law inputs, as given to ``fit``
+    y: str  #: target column
+    interval: float  #: interval level (0.9 = 90%)
+    method: str  #: "delta" or "bootstrap" (``"auto"`` already resolved)
     fit_options: Mapping[str, Any]  #: extra arguments for ``fit``
-    options: Mapping[str, Any]     #: report options (backtest, backtest_over, plan, flops, checkpoints, ...)
-    render: FigureRenderer         #: figures to inline SVG with page-unique ids
-    results: dict                  #: results a provider leaves for others and for the Report
+    options: Mapping[str, Any]  #: report options (backtest, backtest_over, plan, flops, checkpoints, ...)
+    render: FigureRenderer  #: figures to inline SVG with page-unique ids
+    results: dict  #: results a provider leaves for others and for the Report
 
     @property
-    def frame(self) -> Any: ...     # ``runs.frame``
+    def frame(self) -> Any: ...  # ``runs.frame``
 
     @property
-    def fits(self) -> list: ...     # one Fit per law (fitted once, on first use)
+    def fits(self) -> list: ...  # one Fit per law (fitted once, on first use)
 
     def step(self, text: str) -> None: ...  # advance the progress bar by one step, with a description
 
@@ -106,15 +107,18 @@ def register_section(name: str, *, title: str | None = None, order: float = 500,
     >>> unregister_section("hello")
     """
     if not isinstance(name, str) or not name:
-        raise InvalidParameterError(f"register_section(): 'name' must be a non-empty string; got {name!r}",
-                                    hint="e.g. @register_section('families', order=60)")
+        raise InvalidParameterError(
+            f"register_section(): 'name' must be a non-empty string; got {name!r}",
+            hint="e.g. @register_section('families', order=60)",
+        )
 
     def decorate(func: Provider) -> Provider:
         if not callable(func):
-            raise InvalidParameterError(f"register_section('{name}'): the provider must be callable",
-                                        hint="decorate a function taking the report context: def section(ctx): ...")
-        _PROVIDERS[name] = SectionProvider(name=name, title=title or name, order=float(order), func=func,
-                                           weight=weight)
+            raise InvalidParameterError(
+                f"register_section('{name}'): the provider must be callable",
+                hint="decorate a function taking the report context: def section(ctx): ...",
+            )
+        _PROVIDERS[name] = SectionProvider(name=name, title=title or name, order=float(order), func=func, weight=weight)
         return func
 
     return decorate

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
 from scalinglab.errors import DataError, InvalidParameterError
 
-__all__ = ["Target", "as_frame", "resolve_target", "fitted_mask", "law_path", "flops_per_nd", "final_rows",
-           "AXES"]
+__all__ = ["Target", "as_frame", "resolve_target", "fitted_mask", "law_path", "flops_per_nd", "final_rows", "AXES"]
 
 #: The x axes the loss figures support.
 AXES = ("params", "tokens", "flops")
@@ -94,8 +94,12 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
     if isinstance(target, str):
         if target == "largest":
             if "params" not in frame:
-                raise DataError("target='largest' needs a 'params' column", column="params", kind="missing-column",
-                                hint="name the target run instead, or give a point such as params=...,tokens=...")
+                raise DataError(
+                    "target='largest' needs a 'params' column",
+                    column="params",
+                    kind="missing-column",
+                    hint="name the target run instead, or give a point such as params=...,tokens=...",
+                )
             ids = tuple(sorted(frame.loc[frame["params"] == frame["params"].max(), "run"].astype(str).unique()))
         elif target in set(frame["run"].astype(str)):
             ids = (target,)
@@ -104,7 +108,8 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
             raise InvalidParameterError(
                 f"target {target!r} is neither 'largest' nor a run id of the data (runs: {runs[:8]}"
                 f"{' ...' if len(runs) > 8 else ''}); give a run id, 'largest', or a point like "
-                "params=7e10,tokens=1.4e12")
+                "params=7e10,tokens=1.4e12"
+            )
         rows = frame[frame["run"].astype(str).isin(ids)]
         last = final_rows(rows)
         if "tokens" in last and last["tokens"].nunique() > 1:
@@ -113,10 +118,22 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
         point = {c: float(last[c].mean()) for c in AXES if c in last}
         actual = float(last[y].mean()) if y in last else None
         n_final = len(last)
-        label = ids[0] if len(ids) == 1 else (f"largest size ({len(ids)} runs)" if n_final == len(ids) else
-                                              f"largest size, longest run ({n_final} of {len(ids)} runs)")
-        return Target(point=_complete(point, k), label=f"target: {label}", actual=actual, runs=ids,
-                      frame=rows.reset_index(drop=True))
+        label = (
+            ids[0]
+            if len(ids) == 1
+            else (
+                f"largest size ({len(ids)} runs)"
+                if n_final == len(ids)
+                else f"largest size, longest run ({n_final} of {len(ids)} runs)"
+            )
+        )
+        return Target(
+            point=_complete(point, k),
+            label=f"target: {label}",
+            actual=actual,
+            runs=ids,
+            frame=rows.reset_index(drop=True),
+        )
     if isinstance(target, Mapping):
         point = {str(c): float(v) for c, v in target.items()}
         actual = point.pop(y, None)
@@ -124,8 +141,9 @@ def resolve_target(target: Any, frame: pd.DataFrame, *, y: str = "loss") -> Targ
         if unknown:
             raise InvalidParameterError(f"target: unknown input(s) {sorted(unknown)}; use params=, tokens=, flops=")
         if not point:
-            raise InvalidParameterError("target needs inputs, e.g. params=7e10,tokens=1.4e12 (or flops=... for a "
-                                        "one-input law)")
+            raise InvalidParameterError(
+                "target needs inputs, e.g. params=7e10,tokens=1.4e12 (or flops=... for a one-input law)"
+            )
         if any(not (v > 0 and np.isfinite(v)) for v in point.values()):
             raise InvalidParameterError(f"target values must be finite and > 0; got {point}")
         full = _complete(point, k)
@@ -164,8 +182,9 @@ def fitted_mask(fit, frame: pd.DataFrame) -> np.ndarray:
     return merged["_hit"].fillna(False).to_numpy(dtype=bool)
 
 
-def law_path(frame: pd.DataFrame, x: str, *, target: Target | None = None, n: int = 160,
-             extend: float = 0.0) -> pd.DataFrame:
+def law_path(
+    frame: pd.DataFrame, x: str, *, target: Target | None = None, n: int = 160, extend: float = 0.0
+) -> pd.DataFrame:
     """Points (``params``, ``tokens``, ``flops``) along which a law is drawn against ``x``.
 
     * ``x="tokens"``: the target's model size with D growing up to the target's D
@@ -186,12 +205,12 @@ def law_path(frame: pd.DataFrame, x: str, *, target: Target | None = None, n: in
         size = target.point["params"] if target is not None else float(last["params"].max())
         hi = target.point["tokens"] if target is not None else float(frame["tokens"].max())
         lo = lo if lo is not None else hi / 1e3
-        D = np.geomspace(min(lo, hi), hi * 10 ** extend, n)
+        D = np.geomspace(min(lo, hi), hi * 10**extend, n)
         return pd.DataFrame({"params": size, "tokens": D, "flops": k * size * D})
     if not {"params", "tokens"} <= set(have):
         # one-input data (e.g. compute only): the path is x itself
         hi = target.point[x] if target is not None else float(frame[x].max())
-        return pd.DataFrame({x: np.geomspace(lo, hi * 10 ** extend, n)})
+        return pd.DataFrame({x: np.geomspace(lo, hi * 10**extend, n)})
     lx = np.log(last[x].to_numpy(dtype=float))
     if target is not None:
         start = last.loc[last[x].idxmin()]
@@ -214,6 +233,7 @@ def law_path(frame: pd.DataFrame, x: str, *, target: Target | None = None, n: in
 
         def at(t):
             return {c: np.exp(np.polyval(coefs[c], t)) for c in coefs}
+
     # start where the ladder's final checkpoints start (the smallest run's end), not at its first checkpoint
     lo_x = float(last[x].min())
     t = np.linspace(np.log(min(lo_x, hi_x)), np.log(hi_x) + extend * np.log(10), n)

@@ -8,8 +8,9 @@ diffing reports) can find them.  Figures become inline ``<svg>`` through
 from __future__ import annotations
 
 import html
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -40,13 +41,24 @@ class Section:
     data: Mapping[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "title": self.title, "status": self.status, "note": self.note,
-                "figures": list(self.figures)}
+        return {
+            "id": self.id,
+            "title": self.title,
+            "status": self.status,
+            "note": self.note,
+            "figures": list(self.figures),
+        }
 
 
-def table_html(frame: pd.DataFrame, *, keys: Mapping[tuple[int, str], str] | None = None,
-               caption: str | None = None, cls: str = "data", max_rows: int | None = None,
-               formats: Mapping[str, Any] | None = None) -> str:
+def table_html(
+    frame: pd.DataFrame,
+    *,
+    keys: Mapping[tuple[int, str], str] | None = None,
+    caption: str | None = None,
+    cls: str = "data",
+    max_rows: int | None = None,
+    formats: Mapping[str, Any] | None = None,
+) -> str:
     """A DataFrame as an HTML table; ``keys[(row, column)]`` adds ``data-key`` (and ``data-value``) to a cell.
 
     Cells go through :func:`~scalinglab.render.fmt` unless ``formats[column]`` gives a formatter.
@@ -79,8 +91,10 @@ def table_html(frame: pd.DataFrame, *, keys: Mapping[tuple[int, str], str] | Non
     if max_rows is not None and len(frame) > max_rows:
         more = f"<p class='muted'>… and {len(frame) - max_rows} more rows not shown.</p>"
     cap = f"<caption>{e(caption)}</caption>" if caption else ""
-    return (f"<div class='table-wrap'><table class='{cls}'>{cap}<thead><tr>{head}</tr></thead>"
-            f"<tbody>{''.join(body)}</tbody></table></div>{more}")
+    return (
+        f"<div class='table-wrap'><table class='{cls}'>{cap}<thead><tr>{head}</tr></thead>"
+        f"<tbody>{''.join(body)}</tbody></table></div>{more}"
+    )
 
 
 def kv_html(pairs: Iterable[tuple[str, Any]], cls: str = "kv") -> str:
@@ -91,15 +105,18 @@ def kv_html(pairs: Iterable[tuple[str, Any]], cls: str = "kv") -> str:
     >>> kv_html([("runs", 12), ("law", "chinchilla")])
     "<table class='kv'><tbody><tr><th>runs</th><td>12</td></tr><tr><th>law</th><td>chinchilla</td></tr></tbody></table>"
     """
-    rows = "".join(f"<tr><th>{e(str(k))}</th><td>{e(fmt(v) if not isinstance(v, str) else v)}</td></tr>"
-                   for k, v in pairs)
+    rows = "".join(
+        f"<tr><th>{e(str(k))}</th><td>{e(fmt(v) if not isinstance(v, str) else v)}</td></tr>" for k, v in pairs
+    )
     return f"<table class='{cls}'><tbody>{rows}</tbody></table>"
 
 
 def figure_html(svg: str, fig_id: str, caption: str) -> str:
     """An inline SVG in a ``<figure class="sl-figure">`` with its id and caption (see :class:`FigureRenderer`)."""
-    return (f"<figure class='sl-figure' id='{e(fig_id)}' data-figure='{e(fig_id)}'>{svg}"
-            f"<figcaption>{e(caption)}</figcaption></figure>")
+    return (
+        f"<figure class='sl-figure' id='{e(fig_id)}' data-figure='{e(fig_id)}'>{svg}"
+        f"<figcaption>{e(caption)}</figcaption></figure>"
+    )
 
 
 def note_html(text: str, kind: str = "note") -> str:

@@ -8,17 +8,26 @@ from __future__ import annotations
 
 import io
 import re
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator, Sequence
 
 import numpy as np
 
 from scalinglab._io import write_atomic
 from scalinglab.errors import InvalidParameterError
 
-__all__ = ["STYLE", "figure_context", "new_figure", "label_for", "set_scale", "run_colors", "save_figure",
-           "figure_to_svg", "FORMATS"]
+__all__ = [
+    "STYLE",
+    "figure_context",
+    "new_figure",
+    "label_for",
+    "set_scale",
+    "run_colors",
+    "save_figure",
+    "figure_to_svg",
+    "FORMATS",
+]
 
 #: rc settings applied per figure (never globally).
 STYLE: dict[str, object] = {
@@ -39,7 +48,7 @@ STYLE: dict[str, object] = {
     "lines.markersize": 4,
     "figure.dpi": 100,
     "savefig.dpi": 150,
-    "svg.fonttype": "path",      # text as paths: the SVG renders identically with no fonts installed
+    "svg.fonttype": "path",  # text as paths: the SVG renders identically with no fonts installed
     "svg.hashsalt": "scalinglab",  # deterministic element ids
     "pdf.fonttype": 42,
 }
@@ -71,8 +80,9 @@ def figure_context() -> Iterator[None]:
         yield
 
 
-def new_figure(ncols: int = 1, nrows: int = 1, *, width: float | None = None, height: float = 3.6,
-               sharey: bool = False):
+def new_figure(
+    ncols: int = 1, nrows: int = 1, *, width: float | None = None, height: float = 3.6, sharey: bool = False
+):
     """A figure with constrained layout (no overlapping labels) and its axes array."""
     from matplotlib.figure import Figure
 
@@ -104,8 +114,9 @@ def set_scale(ax, axis: str, values: Sequence[float], *, force_log: bool | None 
     v = np.asarray(values, dtype=float)
     v = v[np.isfinite(v)]
     pos = v[v > 0]
-    use_log = force_log if force_log is not None else (
-        pos.size == v.size and pos.size > 0 and pos.max() / pos.min() > 10.0)
+    use_log = (
+        force_log if force_log is not None else (pos.size == v.size and pos.size > 0 and pos.max() / pos.min() > 10.0)
+    )
     scale = "log" if use_log else "linear"
     (ax.set_xscale if axis == "x" else ax.set_yscale)(scale)
     if use_log:
@@ -128,7 +139,7 @@ def _log_tick(v: float, _pos=None) -> str:
     if not np.isfinite(v) or v <= 0:
         return ""
     e = int(np.floor(np.log10(v) + 1e-9))
-    m = v / 10 ** e
+    m = v / 10**e
     if -2 <= e <= 2:
         return f"{v:g}"
     if abs(m - 1) < 1e-6:
@@ -164,8 +175,9 @@ def save_figure(fig, path: str | Path, *, fmt: str | None = None) -> Path:
     path = Path(path)
     fmt = (fmt or path.suffix.lstrip(".")).lower()
     if fmt not in FORMATS:
-        raise InvalidParameterError(f"save_figure(): unsupported figure format {fmt!r}; use one of "
-                                    f"{', '.join(FORMATS)} (e.g. path='loss.svg')")
+        raise InvalidParameterError(
+            f"save_figure(): unsupported figure format {fmt!r}; use one of {', '.join(FORMATS)} (e.g. path='loss.svg')"
+        )
     buf = io.BytesIO()
     with figure_context():
         fig.savefig(buf, format=fmt, metadata=_metadata(fmt))
@@ -191,11 +203,11 @@ def figure_to_svg(fig, prefix: str) -> str:
     with figure_context():
         fig.savefig(buf, format="svg", metadata={"Date": None})
     text = buf.getvalue()
-    text = text[text.index("<svg"):]
+    text = text[text.index("<svg") :]
     ids = set(_ID.findall(text))
     text = _REF.sub(lambda m: m.group(1) + (f"{prefix}-" if m.group(2) in ids else "") + m.group(2), text)
     # responsive: keep the viewBox, let CSS set the width; the aspect ratio follows from the viewBox
-    text = re.sub(r'<svg([^>]*?)\swidth="[^"]+"\s+height="[^"]+"', r'<svg\1', text, count=1)
+    text = re.sub(r'<svg([^>]*?)\swidth="[^"]+"\s+height="[^"]+"', r"<svg\1", text, count=1)
     # natural size: ~130 CSS px per inch, so narrow figures (parity) are not blown up to the page width
     max_px = int(round(fig.get_figwidth() * 130))
     return text.replace("<svg", f'<svg class="figure-svg" role="img" style="max-width:{max_px}px"', 1)

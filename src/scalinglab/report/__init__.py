@@ -36,14 +36,43 @@ Example
 writes the whole report (about a minute for a ladder of a dozen runs).
 """
 
-from scalinglab.render import (FORMATS, Target, figure_to_svg, law_path, plot_compare, plot_loss, plot_parity,
-                               plot_residuals, resolve_target, save_figure)
+from scalinglab.render import (
+    FORMATS,
+    Target,
+    figure_to_svg,
+    law_path,
+    plot_compare,
+    plot_loss,
+    plot_parity,
+    plot_residuals,
+    resolve_target,
+    save_figure,
+)
 from scalinglab.report._backtest import backtest_curve, backtest_sweep, plot_backtest
 from scalinglab.report._build import Report, build_report
 from scalinglab.report._context import ReportContext
 from scalinglab.report._figures import FIGURE_KINDS, make_figure
 from scalinglab.report._frontier import plot_frontier, plot_isoflop
 
-__all__ = ["plot_loss", "plot_compare", "plot_parity", "plot_residuals", "plot_backtest", "plot_frontier",
-           "plot_isoflop", "backtest_sweep", "backtest_curve", "save_figure", "figure_to_svg", "FORMATS",
-           "build_report", "Report", "ReportContext", "make_figure", "FIGURE_KINDS", "Target", "resolve_target", "law_path"]
+__all__ = [
+    "plot_loss",
+    "plot_compare",
+    "plot_parity",
+    "plot_residuals",
+    "plot_backtest",
+    "plot_frontier",
+    "plot_isoflop",
+    "backtest_sweep",
+    "backtest_curve",
+    "save_figure",
+    "figure_to_svg",
+    "FORMATS",
+    "build_report",
+    "Report",
+    "ReportContext",
+    "make_figure",
+    "FIGURE_KINDS",
+    "Target",
+    "resolve_target",
+    "law_path",
+]

@@ -22,15 +22,21 @@ _LAW_COLORS = ("#d62728", "#1f77b4", "#2ca02c", "#9467bd", "#ff7f0e", "#8c564b")
 
 def backtest_sweep(*args: Any, **kwargs: Any) -> list:
     """Deprecated alias of :func:`scalinglab.evaluate.backtest_sweep` (the sweep is evaluation, not report)."""
-    warnings.warn("scalinglab.report.backtest_sweep is deprecated; use scalinglab.evaluate.backtest_sweep",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "scalinglab.report.backtest_sweep is deprecated; use scalinglab.evaluate.backtest_sweep",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return _sweep.backtest_sweep(*args, **kwargs)
 
 
 def backtest_curve(*args: Any, **kwargs: Any):
     """Deprecated alias of :func:`scalinglab.evaluate.backtest_curve`."""
-    warnings.warn("scalinglab.report.backtest_curve is deprecated; use scalinglab.evaluate.backtest_curve",
-                  DeprecationWarning, stacklevel=2)
+    warnings.warn(
+        "scalinglab.report.backtest_curve is deprecated; use scalinglab.evaluate.backtest_curve",
+        DeprecationWarning,
+        stacklevel=2,
+    )
     return _sweep.backtest_curve(*args, **kwargs)
 
 
@@ -92,7 +98,8 @@ def plot_backtest(results: Any, *, x: str = "fraction", title: str | None = None
 
         ax.yaxis.set_major_formatter(FuncFormatter(lambda v, _: f"{100 * v:.3g}%"))
         ax.set_ylabel("ARE on held-out checkpoints")
-        ax.set_title(title or "Backtest: extrapolation error " + ("vs scale-up" if x == "scale" else
-                                                                   "vs training used"))
+        ax.set_title(
+            title or "Backtest: extrapolation error " + ("vs scale-up" if x == "scale" else "vs training used")
+        )
         ax.legend(loc="best", fontsize=7.5)
     return fig

@@ -23,10 +23,22 @@ from typing import Any
 __all__ = ["find_chromium", "PageCheck", "check_page", "screenshot"]
 
 _CANDIDATES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
-_FLAGS = ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-          "--disable-background-networking", "--disable-component-update", "--disable-sync",
-          "--disable-extensions", "--disable-default-apps", "--mute-audio", "--hide-scrollbars",
-          "--enable-logging=stderr", "--v=0")
+_FLAGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--disable-extensions",
+    "--disable-default-apps",
+    "--mute-audio",
+    "--hide-scrollbars",
+    "--enable-logging=stderr",
+    "--v=0",
+)
 
 
 def find_chromium() -> str | None:
@@ -96,16 +108,27 @@ def _console(stderr: str) -> list[str]:
     return [line.strip() for line in stderr.splitlines() if _CONSOLE.search(line)]
 
 
-def check_page(path: str | Path, *, chromium: str | None = None, width: int = 1280, height: int = 2000,
-               timeout: float = 90.0) -> PageCheck:
+def check_page(
+    path: str | Path, *, chromium: str | None = None, width: int = 1280, height: int = 2000, timeout: float = 90.0
+) -> PageCheck:
     """Load ``path`` in headless Chromium and return the rendered DOM, the page's checks and console errors."""
     exe = chromium or find_chromium()
     if exe is None:
         raise FileNotFoundError("no Chromium executable found (install Debian's 'chromium' or set $CHROMIUM)")
     url = Path(path).resolve().as_uri()
     with tempfile.TemporaryDirectory(prefix="sl-chromium-") as profile:
-        proc = _run([exe, *_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-                     "--virtual-time-budget=15000", "--dump-dom", url], timeout)
+        proc = _run(
+            [
+                exe,
+                *_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                "--virtual-time-budget=15000",
+                "--dump-dom",
+                url,
+            ],
+            timeout,
+        )
     dom = proc.stdout
     m = re.search(r'<pre id="sl-checks"[^>]*>(.*?)</pre>', dom, flags=re.S)
     checks: dict[str, Any] = {}
@@ -116,8 +139,16 @@ def check_page(path: str | Path, *, chromium: str | None = None, width: int = 12
     return PageCheck(dom=dom, checks=checks, console=console, console_errors=errors, stderr=proc.stderr)
 
 
-def screenshot(path: str | Path, out: str | Path, *, chromium: str | None = None, width: int = 1280,
-               height: int = 1600, scale: float = 1.0, timeout: float = 90.0) -> Path:
+def screenshot(
+    path: str | Path,
+    out: str | Path,
+    *,
+    chromium: str | None = None,
+    width: int = 1280,
+    height: int = 1600,
+    scale: float = 1.0,
+    timeout: float = 90.0,
+) -> Path:
     """Save a PNG screenshot of the page (``width`` x ``height`` CSS pixels at ``scale``)."""
     exe = chromium or find_chromium()
     if exe is None:
@@ -125,9 +156,19 @@ def screenshot(path: str | Path, out: str | Path, *, chromium: str | None = None
     out = Path(out).resolve()
     out.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(prefix="sl-chromium-") as profile:
-        proc = _run([exe, *_FLAGS, f"--user-data-dir={profile}", f"--window-size={width},{height}",
-                     f"--force-device-scale-factor={scale}", "--virtual-time-budget=15000",
-                     f"--screenshot={out}", Path(path).resolve().as_uri()], timeout)
+        proc = _run(
+            [
+                exe,
+                *_FLAGS,
+                f"--user-data-dir={profile}",
+                f"--window-size={width},{height}",
+                f"--force-device-scale-factor={scale}",
+                "--virtual-time-budget=15000",
+                f"--screenshot={out}",
+                Path(path).resolve().as_uri(),
+            ],
+            timeout,
+        )
     if not out.exists():
         raise RuntimeError(f"Chromium did not write the screenshot (exit {proc.returncode}): {proc.stderr[-500:]}")
     return out

@@ -8,8 +8,9 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
-from typing import Any, Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -20,12 +21,28 @@ from scalinglab.errors import InvalidParameterError
 from scalinglab.fit import FitJob, fit, fit_many
 from scalinglab.render import FigureRenderer, Section, Target, final_rows, resolve_target
 
-__all__ = ["ReportContext", "fit_laws", "prepare_runs", "default_budgets", "looks_isoflop", "checkpoint_rule",
-           "missing_section", "skipped_section", "axis_name"]
+__all__ = [
+    "ReportContext",
+    "fit_laws",
+    "prepare_runs",
+    "default_budgets",
+    "looks_isoflop",
+    "checkpoint_rule",
+    "missing_section",
+    "skipped_section",
+    "axis_name",
+]
 
 
-def fit_laws(table: Any, laws: Sequence, *, x: Any = None, y: str = "loss",
-             fit_options: Mapping[str, Any] | None = None, progress=None) -> list:
+def fit_laws(
+    table: Any,
+    laws: Sequence,
+    *,
+    x: Any = None,
+    y: str = "loss",
+    fit_options: Mapping[str, Any] | None = None,
+    progress=None,
+) -> list:
     """Fit every law to ``table`` as one :func:`~scalinglab.fit.fit_many` batch; one Fit per law, in order.
 
     A fit that fails raises its own error (with its hint), as :func:`scalinglab.fit` would.
@@ -39,9 +56,13 @@ def fit_laws(table: Any, laws: Sequence, *, x: Any = None, y: str = "loss",
     return fits
 
 
-def checkpoint_rule(checkpoints: CheckpointRule | Mapping[str, Any] | None = None, *,
-                    min_tokens: float | None = None, window: tuple[float, float] | None = None,
-                    final_only: bool = False) -> CheckpointRule:
+def checkpoint_rule(
+    checkpoints: CheckpointRule | Mapping[str, Any] | None = None,
+    *,
+    min_tokens: float | None = None,
+    window: tuple[float, float] | None = None,
+    final_only: bool = False,
+) -> CheckpointRule:
     """One :class:`~scalinglab.data.CheckpointRule` from a rule and/or the ``min_tokens``/``window``/``final_only``
     keywords (the keywords add to the rule).
 
@@ -53,9 +74,16 @@ def checkpoint_rule(checkpoints: CheckpointRule | Mapping[str, Any] | None = Non
     return CheckpointRule.coerce(checkpoints, min_tokens=min_tokens, window=window, final_only=final_only or None)
 
 
-def prepare_runs(runs: Any, target: Any = None, *, y: str = "loss", min_tokens: float | None = None,
-                 window: tuple[float, float] | None = None, final_only: bool = False,
-                 checkpoints: CheckpointRule | None = None) -> tuple[RunsTable, Target | None, list[str]]:
+def prepare_runs(
+    runs: Any,
+    target: Any = None,
+    *,
+    y: str = "loss",
+    min_tokens: float | None = None,
+    window: tuple[float, float] | None = None,
+    final_only: bool = False,
+    checkpoints: CheckpointRule | None = None,
+) -> tuple[RunsTable, Target | None, list[str]]:
     """Hold out the target's runs and apply the checkpoint rule: ``(fit_table, target, notes)``.
 
     ``checkpoints`` is a :class:`~scalinglab.data.CheckpointRule`; ``min_tokens``,
@@ -68,8 +96,10 @@ def prepare_runs(runs: Any, target: Any = None, *, y: str = "loss", min_tokens: 
     if tgt is not None and tgt.runs:
         keep = ~runs.frame["run"].astype(str).isin(tgt.runs)
         if not keep.any():
-            raise InvalidParameterError(f"target {target!r} names every run; nothing is left to fit",
-                                        hint="choose a smaller target (--target RUN) or add runs below it")
+            raise InvalidParameterError(
+                f"target {target!r} names every run; nothing is left to fit",
+                hint="choose a smaller target (--target RUN) or add runs below it",
+            )
         fit_table = runs.with_frame(runs.frame[keep], f"held out as the extrapolation target: {', '.join(tgt.runs)}")
         notes.append(fit_table.notes[-1])
     rule = checkpoint_rule(checkpoints, min_tokens=min_tokens, window=window, final_only=final_only)
@@ -125,8 +155,10 @@ def axis_name(x: str) -> str:
 
 def missing_section(sid: str, title: str, module: str, what: str) -> Section:
     """A section left out because ``module`` is not available in this build (nothing estimated)."""
-    msg = (f"Left out: {what} needs {module}, which is not available in this build of scalinglab "
-           f"({__version__}). Nothing in this section was estimated.")
+    msg = (
+        f"Left out: {what} needs {module}, which is not available in this build of scalinglab "
+        f"({__version__}). Nothing in this section was estimated."
+    )
     return Section(sid, title, "", status="missing", note=msg)
 
 
@@ -143,14 +175,21 @@ class Progress:
         self.done = 0
         if enabled:
             from rich.console import Console
-            from rich.progress import BarColumn, Progress as _Rich, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import BarColumn, SpinnerColumn, TextColumn, TimeElapsedColumn
+            from rich.progress import Progress as _Rich
 
-            self._p = _Rich(SpinnerColumn(), TextColumn("{task.description:<34}"), BarColumn(),
-                            TextColumn("{task.completed}/{task.total}"), TimeElapsedColumn(),
-                            console=Console(stderr=True), transient=False)
+            self._p = _Rich(
+                SpinnerColumn(),
+                TextColumn("{task.description:<34}"),
+                BarColumn(),
+                TextColumn("{task.completed}/{task.total}"),
+                TimeElapsedColumn(),
+                console=Console(stderr=True),
+                transient=False,
+            )
             self._task = self._p.add_task("report", total=total)
 
-    def __enter__(self) -> "Progress":
+    def __enter__(self) -> Progress:
         if self._p is not None:
             self._p.__enter__()
         return self
@@ -213,9 +252,16 @@ class ReportContext:
         if self._fits is None:
             names = [str(getattr(law, "name", law)) for law in self.laws]
             self.step(f"fitting {names[0]}", advance=0)
-            self._fits = fit_laws(self.fit_table, self.laws, x=self.x, y=self.y, fit_options=self.fit_options,
-                                  progress=lambda done, total: self.step(
-                                      f"fitting {names[done]}" if done < total else f"fitted {', '.join(names)}"))
+            self._fits = fit_laws(
+                self.fit_table,
+                self.laws,
+                x=self.x,
+                y=self.y,
+                fit_options=self.fit_options,
+                progress=lambda done, total: self.step(
+                    f"fitting {names[done]}" if done < total else f"fitted {', '.join(names)}"
+                ),
+            )
         return self._fits
 
     def step(self, text: str, advance: int = 1) -> None:

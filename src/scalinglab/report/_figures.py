@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import warnings
-from typing import Any, Mapping, Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from scalinglab._validation import check_options
 from scalinglab.data import CheckpointRule, read_runs
@@ -18,11 +19,24 @@ __all__ = ["make_figure", "FIGURE_KINDS"]
 FIGURE_KINDS = ("loss", "compare", "parity", "residuals", "frontier", "backtest")
 
 
-def make_figure(kind: str, runs: Any, laws: Sequence = (DEFAULT_LAW,), *, target: Any = None, x: str | None = None,
-                inputs: Any = None, y: str = "loss", min_tokens: float | None = None,
-                window: tuple[float, float] | None = None, final_only: bool = False,
-                checkpoints: CheckpointRule | None = None, interval: float = 0.9, method: str = "delta",
-                fits: Sequence | None = None, fit_options: Mapping[str, Any] | None = None):
+def make_figure(
+    kind: str,
+    runs: Any,
+    laws: Sequence = (DEFAULT_LAW,),
+    *,
+    target: Any = None,
+    x: str | None = None,
+    inputs: Any = None,
+    y: str = "loss",
+    min_tokens: float | None = None,
+    window: tuple[float, float] | None = None,
+    final_only: bool = False,
+    checkpoints: CheckpointRule | None = None,
+    interval: float = 0.9,
+    method: str = "delta",
+    fits: Sequence | None = None,
+    fit_options: Mapping[str, Any] | None = None,
+):
     """One figure from a runs table (what ``scalinglab plot KIND`` draws): fit, then plot.
 
     ``kind`` is ``loss``, ``compare``, ``parity``, ``residuals``, ``frontier`` or
@@ -44,20 +58,22 @@ def make_figure(kind: str, runs: Any, laws: Sequence = (DEFAULT_LAW,), *, target
 
     check_options(kind, "kind", FIGURE_KINDS, "plot")
     if x is not None:
-        check_options(x, "axis", ("fraction", "scale") if kind == "backtest" else ("tokens", "params", "flops"),
-                      "plot")
+        check_options(x, "axis", ("fraction", "scale") if kind == "backtest" else ("tokens", "params", "flops"), "plot")
     runs = read_runs(runs)
     if kind == "backtest":
         from scalinglab.evaluate import backtest_sweep
 
-        sweep = backtest_sweep(runs, list(laws), over=x or "fraction", x=inputs, y=y, interval=None,
-                               fit_options=fit_options)
+        sweep = backtest_sweep(
+            runs, list(laws), over=x or "fraction", x=inputs, y=y, interval=None, fit_options=fit_options
+        )
         if not sweep:
-            raise InvalidParameterError("plot backtest: no backtest setting could run on this data "
-                                        "(it needs at least 3 model sizes)")
+            raise InvalidParameterError(
+                "plot backtest: no backtest setting could run on this data (it needs at least 3 model sizes)"
+            )
         return _backtest.plot_backtest(sweep, x=x or "fraction")
-    fit_table, tgt, _ = prepare_runs(runs, target, y=y, min_tokens=min_tokens, window=window, final_only=final_only,
-                                     checkpoints=checkpoints)
+    fit_table, tgt, _ = prepare_runs(
+        runs, target, y=y, min_tokens=min_tokens, window=window, final_only=final_only, checkpoints=checkpoints
+    )
     fits = list(fits) if fits is not None else fit_laws(fit_table, laws, x=inputs, y=y, fit_options=fit_options)
     frame = runs.frame
     if kind == "loss":

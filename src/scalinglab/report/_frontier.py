@@ -18,12 +18,14 @@ def _nd_columns(fit) -> tuple[str, str]:
     if not {"params", "tokens"} <= cols:
         raise InvalidParameterError(
             f"plot_frontier(): law '{fit.law.name}' has inputs {dict(fit.columns)}; iso-loss contours in (N, D) "
-            "need a law of both 'params' and 'tokens' (e.g. 'chinchilla')")
+            "need a law of both 'params' and 'tokens' (e.g. 'chinchilla')"
+        )
     return "params", "tokens"
 
 
-def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any = None,
-                  levels: int = 9, title: str | None = None):
+def plot_frontier(
+    fit, allocation: Any = None, *, runs: Any = None, isoflop: Any = None, levels: int = 9, title: str | None = None
+):
     """Iso-loss contours of a fitted L(N, D), iso-FLOP lines, and the compute-optimal allocation with its band.
 
     Contours are the fitted law on a log grid covering the data and the planned
@@ -89,37 +91,80 @@ def plot_frontier(fit, allocation: Any = None, *, runs: Any = None, isoflop: Any
         lv = _levels(L, pts[fit.target].to_numpy(float) if fit.target in pts else None, levels)
         cs = ax.contour(gN, gD, L, levels=lv, cmap="viridis_r", linewidths=0.9)
         ax.clabel(cs, fmt=lambda v: f"{v:.3g}", fontsize=7, inline=True, inline_spacing=2)
-        ax.scatter(pts["params"], pts["tokens"], s=12, color="0.35", zorder=3,
-                   label=f"runs ({'final checkpoints' if 'tokens' in frame and len(pts) < len(frame) else 'points'})")
+        ax.scatter(
+            pts["params"],
+            pts["tokens"],
+            s=12,
+            color="0.35",
+            zorder=3,
+            label=f"runs ({'final checkpoints' if 'tokens' in frame and len(pts) < len(frame) else 'points'})",
+        )
         if tab is not None:
             C = tab["flops"].to_numpy(float)
             nn = np.geomspace(nlo, nhi, 200)
             for i, c in enumerate(C):
                 dd = c / (k * nn)
                 ok = (dd >= dlo) & (dd <= dhi)
-                ax.plot(nn[ok], dd[ok], ":", color="0.55", lw=0.8, zorder=1,
-                        label="iso-FLOP lines (C = k N D)" if i == 0 else None)
+                ax.plot(
+                    nn[ok],
+                    dd[ok],
+                    ":",
+                    color="0.55",
+                    lw=0.8,
+                    zorder=1,
+                    label="iso-FLOP lines (C = k N D)" if i == 0 else None,
+                )
             if {"params_lower", "params_upper", "tokens_lower", "tokens_upper"} <= set(tab):
                 lower = np.column_stack([tab["params_lower"], tab["tokens_upper"]])
                 upper = np.column_stack([tab["params_upper"], tab["tokens_lower"]])[::-1]
                 poly = np.vstack([lower, upper])
                 if np.all(np.isfinite(poly)):
                     lvl = f"{allocation.level:.0%} " if getattr(allocation, "level", None) else ""
-                    ax.fill(poly[:, 0], poly[:, 1], color="#d62728", alpha=0.18, lw=0, zorder=2,
-                            label=f"{lvl}interval of N*, D* ({allocation.method})")
-            ax.plot(tab["params"], tab["tokens"], "-o", color="#d62728", ms=4, lw=1.6, zorder=4,
-                    label="compute-optimal N*(C), D*(C)")
+                    ax.fill(
+                        poly[:, 0],
+                        poly[:, 1],
+                        color="#d62728",
+                        alpha=0.18,
+                        lw=0,
+                        zorder=2,
+                        label=f"{lvl}interval of N*, D* ({allocation.method})",
+                    )
+            ax.plot(
+                tab["params"],
+                tab["tokens"],
+                "-o",
+                color="#d62728",
+                ms=4,
+                lw=1.6,
+                zorder=4,
+                label="compute-optimal N*(C), D*(C)",
+            )
             if "tokens_per_param" in tab and len(tab):
                 last = tab.iloc[-1]
-                ax.annotate(f"C={last['flops']:.2g}: N*={si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
-                            (last["params"], last["tokens"]), xytext=(-8, 8), textcoords="offset points",
-                            ha="right", fontsize=7.5, color="#a01c1c")
+                ax.annotate(
+                    f"C={last['flops']:.2g}: N*={si(last['params'])}, D/N={last['tokens_per_param']:.3g}",
+                    (last["params"], last["tokens"]),
+                    xytext=(-8, 8),
+                    textcoords="offset points",
+                    ha="right",
+                    fontsize=7.5,
+                    color="#a01c1c",
+                )
         if isoflop is not None:  # approach 2's minima on the same axes as approach 3's optimum
             b = getattr(isoflop, "budgets", None)
             if isinstance(b, pd.DataFrame) and {"params", "tokens"} <= set(b):
                 ok = b[np.isfinite(b["params"].astype(float)) & np.isfinite(b["tokens"].astype(float))]
-                ax.plot(ok["params"], ok["tokens"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5,
-                        label="isoFLOP valley minima (approach 2)")
+                ax.plot(
+                    ok["params"],
+                    ok["tokens"],
+                    "*",
+                    color="k",
+                    mfc="white",
+                    ms=10,
+                    mew=1.0,
+                    zorder=5,
+                    label="isoFLOP valley minima (approach 2)",
+                )
         set_scale(ax, "x", [nlo, nhi], force_log=True)
         set_scale(ax, "y", [dlo, dhi], force_log=True)
         ax.set_xlim(nlo, nhi)
@@ -145,14 +190,19 @@ def _isoflop_points(result: Any, runs: pd.DataFrame) -> tuple[pd.DataFrame, pd.D
     """The valleys' points (``budget``, ``params``, ``loss``) and per-budget minima of an isoFLOP result."""
     budgets = getattr(result, "budgets", None)
     if not isinstance(budgets, pd.DataFrame) or not {"budget", "params", "loss", "curvature"} <= set(budgets):
-        raise InvalidParameterError("plot_isoflop(): expected a scalinglab.plan.isoflop result (its 'budgets' "
-                                    "table has budget, params, loss, curvature)")
+        raise InvalidParameterError(
+            "plot_isoflop(): expected a scalinglab.plan.isoflop result (its 'budgets' "
+            "table has budget, params, loss, curvature)"
+        )
     pts = runs.copy()
     if "budget" in pts:
         pts["_budget"] = pts["budget"].astype(float)
     else:
-        raw = pts["flops"].to_numpy(float) if "flops" in pts else 6 * pts["params"].to_numpy(float) * \
-            pts["tokens"].to_numpy(float)
+        raw = (
+            pts["flops"].to_numpy(float)
+            if "flops" in pts
+            else 6 * pts["params"].to_numpy(float) * pts["tokens"].to_numpy(float)
+        )
         b = budgets["budget"].to_numpy(float)
         pts["_budget"] = b[np.argmin(np.abs(np.log(raw)[:, None] - np.log(b)[None, :]), axis=1)]
     return pts, budgets
@@ -176,23 +226,33 @@ def _draw_isoflop(ax, result: Any, runs: pd.DataFrame) -> None:
         row = valid[np.isclose(valid["budget"].astype(float), b)].iloc[0]
         ax.scatter(g["params"], g["loss"], s=10, color=c, zorder=3, alpha=0.85)
         nn = np.geomspace(g["params"].min(), g["params"].max(), 80) if len(g) else np.array([row["params"]])
-        ax.plot(nn, row["loss"] + row["curvature"] * (np.log10(nn) - np.log10(row["params"])) ** 2, "-",
-                color=c, lw=1.0, zorder=2)
+        ax.plot(
+            nn,
+            row["loss"] + row["curvature"] * (np.log10(nn) - np.log10(row["params"])) ** 2,
+            "-",
+            color=c,
+            lw=1.0,
+            zorder=2,
+        )
     ax.plot(valid["params"], valid["loss"], "*", color="k", mfc="white", ms=10, mew=1.0, zorder=5)
-    shown = pts[np.isin(np.round(np.log(pts["_budget"].to_numpy(float)), 9),
-                        np.round(np.log(np.asarray(order)), 9))]
+    shown = pts[np.isin(np.round(np.log(pts["_budget"].to_numpy(float)), 9), np.round(np.log(np.asarray(order)), 9))]
     set_scale(ax, "x", shown["params"].to_numpy(float), force_log=True)
     set_scale(ax, "y", shown["loss"].to_numpy(float))
-    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, .85, 256))))
+    sm = matplotlib.cm.ScalarMappable(norm=norm, cmap=matplotlib.colors.ListedColormap(cmap(np.linspace(0, 0.85, 256))))
     cb = ax.figure.colorbar(sm, ax=ax, pad=0.01, fraction=0.05)
     cb.set_label("Budget C (FLOPs)")
     ax.set_xlabel(label_for("params"))
     ax.set_ylabel(label_for("loss"))
     ax.set_title(f"IsoFLOP valleys: {len(order)} budgets (parabola in log N)")
-    ax.legend(handles=[Line2D([], [], marker="o", ls="", color="0.4", ms=4, label="runs at one budget"),
-                       Line2D([], [], color="0.4", label="fitted valley"),
-                       Line2D([], [], marker="*", ls="", color="k", mfc="white", ms=9, label="valley minimum N*(C)")],
-              loc="upper right", fontsize=7.5)
+    ax.legend(
+        handles=[
+            Line2D([], [], marker="o", ls="", color="0.4", ms=4, label="runs at one budget"),
+            Line2D([], [], color="0.4", label="fitted valley"),
+            Line2D([], [], marker="*", ls="", color="k", mfc="white", ms=9, label="valley minimum N*(C)"),
+        ],
+        loc="upper right",
+        fontsize=7.5,
+    )
 
 
 def plot_isoflop(result: Any, runs: Any, *, title: str | None = None):

@@ -10,7 +10,7 @@ the same with JavaScript off.
 from __future__ import annotations
 
 import html
-from typing import Sequence
+from collections.abc import Sequence
 
 from scalinglab.render import Section, note_html
 
@@ -77,13 +77,19 @@ CHECK_SCRIPT = """
 
 def render_page(*, title: str, subtitle: str, sections: Sequence[Section], footer: str) -> str:
     """The whole document: header, table of contents, sections, footer."""
-    toc = "".join(f"<li><a href='#{e(s.id)}'>{e(s.title)}</a>"
-                  + (" <span class='muted'>(left out)</span>" if s.status != "ok" else "") + "</li>"
-                  for s in sections)
+    toc = "".join(
+        f"<li><a href='#{e(s.id)}'>{e(s.title)}</a>"
+        + (" <span class='muted'>(left out)</span>" if s.status != "ok" else "")
+        + "</li>"
+        for s in sections
+    )
     body = "".join(
         f"<section id='{e(s.id)}' data-status='{e(s.status)}'><h2>{e(s.title)}</h2>"
         + (note_html(s.note, "warning" if s.status == "error" else "missing") if s.note else "")
-        + s.body + "</section>" for s in sections)
+        + s.body
+        + "</section>"
+        for s in sections
+    )
     return (
         "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
         "<meta name='viewport' content='width=device-width, initial-scale=1'>"
@@ -92,4 +98,5 @@ def render_page(*, title: str, subtitle: str, sections: Sequence[Section], foote
         f"<title>{e(title)}</title><style>{CSS}</style><script>{CHECK_SCRIPT}</script></head><body><main>"
         f"<header class='top'><h1>{e(title)}</h1><div class='muted'>{e(subtitle)}</div></header>"
         f"<nav class='toc'><strong>Contents</strong><ol>{toc}</ol></nav>{body}"
-        f"<footer>{footer}</footer><pre id='sl-checks'></pre></main></body></html>\n")
+        f"<footer>{footer}</footer><pre id='sl-checks'></pre></main></body></html>\n"
+    )

@@ -198,9 +198,23 @@ class SweepConfig:
                     for s in f.seeds:
                         rid = f"{src_id}-ft-{f.corpus}-t{format_tokens(b)}-s{s}"
                         lr = f.lr if f.lr is not None else src.lr * f.lr_scale
-                        ft.append(RunSpec(rid, src.width, src.depth, src.heads, b, s, lr, corpus=f.corpus,
-                                          stage="finetune", init_from=src_id, batch_size=f.batch_size,
-                                          warmup_frac=f.warmup_frac, min_lr_frac=f.min_lr_frac))
+                        ft.append(
+                            RunSpec(
+                                rid,
+                                src.width,
+                                src.depth,
+                                src.heads,
+                                b,
+                                s,
+                                lr,
+                                corpus=f.corpus,
+                                stage="finetune",
+                                init_from=src_id,
+                                batch_size=f.batch_size,
+                                warmup_frac=f.warmup_frac,
+                                min_lr_frac=f.min_lr_frac,
+                            )
+                        )
         pre = [replace(r, stage="pretrain", save_weights=True) for r in base if r.run_id in sources]
         rest = [replace(r, stage="scratch") for r in base if r.run_id not in sources]
         return pre + ft + rest
@@ -214,8 +228,11 @@ class SweepConfig:
         ]
         if self.finetune:
             d["finetune"] = [
-                {("from" if k == "sources" else k): (list(v) if isinstance(v, tuple) else v)
-                 for k, v in asdict(f).items() if v is not None}
+                {
+                    ("from" if k == "sources" else k): (list(v) if isinstance(v, tuple) else v)
+                    for k, v in asdict(f).items()
+                    if v is not None
+                }
                 for f in self.finetune
             ]
         else:
@@ -231,18 +248,20 @@ _SUFFIX = {"": 1, "K": 10**3, "M": 10**6, "G": 10**9, "B": 10**9}
 def parse_tokens(value: Any, key: str = "budgets") -> int:
     """Parse a token count: ``2000000``, ``2e6`` or ``"2M"`` (K/M/G suffixes) → int."""
     if isinstance(value, bool):
-        raise ConfigError(f"{key}: {value!r} is not a token count", hint="use e.g. 2000000, 2e6 or \"2M\"")
+        raise ConfigError(f"{key}: {value!r} is not a token count", hint='use e.g. 2000000, 2e6 or "2M"')
     if isinstance(value, (int, float)):
         x = float(value)
     elif isinstance(value, str):
         m = re.fullmatch(r"\s*([0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?)\s*([kKmMgGbB]?)\s*", value)
         if not m:
-            raise ConfigError(f"{key}: cannot read {value!r} as a token count", hint="use e.g. 2000000, 2e6 or \"2M\"")
+            raise ConfigError(f"{key}: cannot read {value!r} as a token count", hint='use e.g. 2000000, 2e6 or "2M"')
         x = float(m.group(1)) * _SUFFIX[m.group(2).upper()]
     else:
-        raise ConfigError(f"{key}: {value!r} is not a token count", hint="use e.g. 2000000, 2e6 or \"2M\"")
+        raise ConfigError(f"{key}: {value!r} is not a token count", hint='use e.g. 2000000, 2e6 or "2M"')
     if not math.isfinite(x) or x <= 0:
-        raise ConfigError(f"{key}: token budget must be positive, got {value!r}", hint="use a positive count such as \"2M\"")
+        raise ConfigError(
+            f"{key}: token budget must be positive, got {value!r}", hint='use a positive count such as "2M"'
+        )
     if abs(x - round(x)) > 1e-6 * max(1.0, x):
         raise ConfigError(f"{key}: token budget must be a whole number, got {value!r}")
     return int(round(x))
@@ -301,7 +320,9 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
         if key not in valid:
             raise _unknown(str(key), valid, "the sweep config")
     if "models" not in raw:
-        raise ConfigError("missing key 'models'", hint="add at least one [[models]] table with width, depth and budgets")
+        raise ConfigError(
+            "missing key 'models'", hint="add at least one [[models]] table with width, depth and budgets"
+        )
     kw: dict[str, Any] = {}
     for key in ("seq_len", "batch_size", "heads", "checkpoints", "eval_batches"):
         if key in raw:
@@ -326,15 +347,19 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
                 raise ConfigError(f"{key} must be a non-empty string, got {raw[key]!r}")
             kw[key] = raw[key]
     if kw.get("corpus", "stdlib") not in CORPORA:
-        raise ConfigError(f"corpus must be one of {', '.join(CORPORA)}, got {kw['corpus']!r}",
-                          hint="stdlib (the .py files), english (docstrings and comments) or code (without them)")
+        raise ConfigError(
+            f"corpus must be one of {', '.join(CORPORA)}, got {kw['corpus']!r}",
+            hint="stdlib (the .py files), english (docstrings and comments) or code (without them)",
+        )
     if kw.get("device", "auto") not in ("auto", "cpu", "cuda", "mps") and not str(kw.get("device")).startswith("cuda:"):
         raise ConfigError(f"device must be auto, cpu, cuda[:N] or mps, got {kw['device']!r}")
     tps = kw.get("seq_len", 128) * kw.get("batch_size", 32)
     gheads = kw.get("heads", 4)
     models_raw = raw["models"]
     if not isinstance(models_raw, (list, tuple)) or not models_raw:
-        raise ConfigError("models must be a non-empty list of tables", hint="add [[models]] tables with width, depth and budgets")
+        raise ConfigError(
+            "models must be a non-empty list of tables", hint="add [[models]] tables with width, depth and budgets"
+        )
     models = []
     seen: set[str] = set()
     for i, m in enumerate(models_raw):
@@ -399,7 +424,9 @@ def _finetune(raw: Any, cfg: SweepConfig, tps: int) -> tuple[FinetuneSpec, ...]:
     if isinstance(raw, Mapping):
         raw = [raw]
     if not isinstance(raw, (list, tuple)) or not raw:
-        raise ConfigError("finetune must be a list of tables", hint="add [[finetune]] tables with from, corpus and budgets")
+        raise ConfigError(
+            "finetune must be a list of tables", hint="add [[finetune]] tables with from, corpus and budgets"
+        )
     ids = [r.run_id for r in cfg._model_runs()]
     out = []
     for i, f in enumerate(raw):
@@ -416,7 +443,11 @@ def _finetune(raw: Any, cfg: SweepConfig, tps: int) -> tuple[FinetuneSpec, ...]:
         for src in sources:
             if src not in ids:
                 close = difflib.get_close_matches(str(src), ids, n=1)
-                hint = f"did you mean '{close[0]}'?" if close else "name a run of [[models]], e.g. " + (ids[0] if ids else "")
+                hint = (
+                    f"did you mean '{close[0]}'?"
+                    if close
+                    else "name a run of [[models]], e.g. " + (ids[0] if ids else "")
+                )
                 raise ConfigError(f"{where}.from: {src!r} is not a run of this sweep", hint=hint)
         if f["corpus"] not in CORPORA:
             raise ConfigError(f"{where}.corpus must be one of {', '.join(CORPORA)}, got {f['corpus']!r}")
@@ -426,8 +457,10 @@ def _finetune(raw: Any, cfg: SweepConfig, tps: int) -> tuple[FinetuneSpec, ...]:
         for b in _as_list(f["budgets"], f"{where}.budgets"):
             n = parse_tokens(b, f"{where}.budgets")
             if n < need:
-                raise ConfigError(f"{where}.budgets: {n} tokens is less than one batch ({need})",
-                                  hint=f"use a budget of at least {need} tokens, or a smaller batch_size")
+                raise ConfigError(
+                    f"{where}.budgets: {n} tokens is less than one batch ({need})",
+                    hint=f"use a budget of at least {need} tokens, or a smaller batch_size",
+                )
             budgets.append(n)
         kw: dict[str, Any] = {}
         if f.get("lr") is not None:
@@ -437,8 +470,16 @@ def _finetune(raw: Any, cfg: SweepConfig, tps: int) -> tuple[FinetuneSpec, ...]:
         for key, lo, hi in (("warmup_frac", 0.0, 0.5), ("min_lr_frac", 0.0, 1.0)):
             if f.get(key) is not None:
                 kw[key] = _num(f[key], f"{where}.{key}", lo, hi)
-        out.append(FinetuneSpec(tuple(sources), f["corpus"], tuple(budgets), tuple(_seeds(f.get("seeds", [0]), where)),
-                                batch_size=bs, **kw))
+        out.append(
+            FinetuneSpec(
+                tuple(sources),
+                f["corpus"],
+                tuple(budgets),
+                tuple(_seeds(f.get("seeds", [0]), where)),
+                batch_size=bs,
+                **kw,
+            )
+        )
     return tuple(out)
 
 
@@ -460,7 +501,9 @@ def load_config(config: SweepConfig | Mapping[str, Any] | str | os.PathLike) -> 
             try:
                 import tomli as tomllib
             except ImportError:
-                raise ConfigError("reading TOML on Python 3.10 needs tomli", hint="pip install tomli, or use YAML") from None
+                raise ConfigError(
+                    "reading TOML on Python 3.10 needs tomli", hint="pip install tomli, or use YAML"
+                ) from None
         try:
             raw = tomllib.loads(text)
         except tomllib.TOMLDecodeError as e:
@@ -469,7 +512,9 @@ def load_config(config: SweepConfig | Mapping[str, Any] | str | os.PathLike) -> 
         try:
             import yaml
         except ImportError:  # pragma: no cover
-            raise ConfigError("reading YAML configs needs PyYAML", hint="pip install 'scalinglab[yaml]' or use TOML") from None
+            raise ConfigError(
+                "reading YAML configs needs PyYAML", hint="pip install 'scalinglab[yaml]' or use TOML"
+            ) from None
         try:
             raw = yaml.safe_load(text)
         except yaml.YAMLError as e:

@@ -106,7 +106,11 @@ def _docstring_nodes(tree: ast.AST) -> list[tuple[ast.AST, ast.Expr]]:
     for node in ast.walk(tree):
         if isinstance(node, _DOC_NODES) and node.body:
             first = node.body[0]
-            if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant) and isinstance(first.value.value, str):
+            if (
+                isinstance(first, ast.Expr)
+                and isinstance(first.value, ast.Constant)
+                and isinstance(first.value.value, str)
+            ):
                 out.append((node, first))
     return out
 

@@ -55,17 +55,18 @@ class _BatchExecutor(Executor):
         func = partial(_train, threads=self.threads)
         failed = []
         options = self._options(tasks)
-        for outcome in as_completed(func, tasks, backend=self.backend, workers=self.workers, on_event=on_event,
-                                    **options):
+        for outcome in as_completed(
+            func, tasks, backend=self.backend, workers=self.workers, on_event=on_event, **options
+        ):
             if outcome.ok:
                 yield outcome.value
             else:
                 failed.append(f"{tasks[outcome.index].spec.run_id}: {outcome.error}")
         if failed:
-            raise TrainingError(f"{len(failed)} of {len(tasks)} run(s) failed to train ({'; '.join(failed)})",
-                                hint="the finished runs are saved; run the same command again to retry the failed "
-                                     "ones")
-
+            raise TrainingError(
+                f"{len(failed)} of {len(tasks)} run(s) failed to train ({'; '.join(failed)})",
+                hint="the finished runs are saved; run the same command again to retry the failed ones",
+            )
 
     def _options(self, tasks: Sequence[TrainTask]) -> dict:
         return {"chunksize": 1} if self.backend == "process" else {}  # one run per worker task
@@ -113,8 +114,15 @@ class RayExecutor(_BatchExecutor):
 
     backend = "ray"
 
-    def __init__(self, workers: int | None = None, *, address: str | None = None, cpus_per_run: int = 1,
-                 gpus_per_run: float | None = None, max_retries: int = 3) -> None:
+    def __init__(
+        self,
+        workers: int | None = None,
+        *,
+        address: str | None = None,
+        cpus_per_run: int = 1,
+        gpus_per_run: float | None = None,
+        max_retries: int = 3,
+    ) -> None:
         from scalinglab.batch._ray import import_ray
 
         try:
@@ -131,5 +139,10 @@ class RayExecutor(_BatchExecutor):
         gpus = self.gpus_per_run
         if gpus is None:
             gpus = 1 if tasks and str(tasks[0].config.device).startswith("cuda") else 0
-        return {"chunksize": 1, "address": self.address, "num_cpus": self.threads, "num_gpus": gpus,
-                "max_retries": self.max_retries}
+        return {
+            "chunksize": 1,
+            "address": self.address,
+            "num_cpus": self.threads,
+            "num_gpus": gpus,
+            "max_retries": self.max_retries,
+        }

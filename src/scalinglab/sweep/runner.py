@@ -134,9 +134,7 @@ def run(
     try:
         import torch  # noqa: F401
     except ImportError:
-        raise ConfigError(
-            "training needs PyTorch", hint="pip install 'scalinglab[train]'"
-        ) from None
+        raise ConfigError("training needs PyTorch", hint="pip install 'scalinglab[train]'") from None
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "runs").mkdir(exist_ok=True)
@@ -163,8 +161,11 @@ def run(
         **({"corpora": {k: c.to_dict() for k, c in corpora.items()}} if cfg.is_transfer else {}),
         "python": platform.python_version(),
         "torch": _torch_version(),
-        "machine": {"platform": platform.platform(), "processor": platform.processor() or platform.machine(),
-                    "cpus": os.cpu_count()},
+        "machine": {
+            "platform": platform.platform(),
+            "processor": platform.processor() or platform.machine(),
+            "cpus": os.cpu_count(),
+        },
         "runs": all_ids,
     }
     history: list[dict] = []
@@ -179,8 +180,12 @@ def run(
                     hint="use a fresh --out directory for this Python version",
                 )
         history = list(old.get("history", []))
-    session = {"started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()), "finished": None,
-               "trained": [], "workers": None}
+    session = {
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "finished": None,
+        "trained": [],
+        "workers": None,
+    }
     history.append(session)
     meta["history"] = history
 
@@ -190,20 +195,27 @@ def run(
     save_meta()
 
     runs_csv = out_dir / "runs.csv"
-    result = SweepResult(out=out_dir, runs_csv=runs_csv, skipped=[s.run_id for s in specs if s.run_id in done],
-                         corpus=corpus.to_dict())
+    result = SweepResult(
+        out=out_dir, runs_csv=runs_csv, skipped=[s.run_id for s in specs if s.run_id in done], corpus=corpus.to_dict()
+    )
     write_csv_atomic(runs_csv, collect_rows(out_dir, all_ids), columns)
 
     def task(s) -> TrainTask:
         src = by_id.get(s.init_from) if s.init_from else None
-        return TrainTask(s, cfg, str(corpus_dirs[s.corpus]), str(out_dir),
-                         init_corpus=src.corpus if src else None,
-                         init_tokens=(src.budget // cfg.tokens_per_step) * cfg.tokens_per_step if src else None)
+        return TrainTask(
+            s,
+            cfg,
+            str(corpus_dirs[s.corpus]),
+            str(out_dir),
+            init_corpus=src.corpus if src else None,
+            init_tokens=(src.budget // cfg.tokens_per_step) * cfg.tokens_per_step if src else None,
+        )
 
     tasks = [task(s) for s in todo]
     # fine-tuning sources in a batch of their own, so that no fine-tune starts before its source ends
-    batches = [b for b in ([t for t in tasks if t.spec.save_weights], [t for t in tasks if not t.spec.save_weights])
-               if b]
+    batches = [
+        b for b in ([t for t in tasks if t.spec.save_weights], [t for t in tasks if not t.spec.save_weights]) if b
+    ]
     ex = executor or LocalExecutor(workers or cfg.workers)
     session["workers"] = ex.workers
 
@@ -215,8 +227,12 @@ def run(
         save_meta()
 
     if tasks:
-        total_tokens = sum((t.spec.budget // (cfg.seq_len * (t.spec.batch_size or cfg.batch_size)))
-                           * cfg.seq_len * (t.spec.batch_size or cfg.batch_size) for t in tasks)
+        total_tokens = sum(
+            (t.spec.budget // (cfg.seq_len * (t.spec.batch_size or cfg.batch_size)))
+            * cfg.seq_len
+            * (t.spec.batch_size or cfg.batch_size)
+            for t in tasks
+        )
         if progress:
             from rich.progress import (
                 BarColumn,
@@ -228,8 +244,12 @@ def run(
             )
 
             with Progress(
-                TextColumn("[bold]{task.description}"), BarColumn(), MofNCompleteColumn(),
-                TimeElapsedColumn(), TimeRemainingColumn(), transient=False,
+                TextColumn("[bold]{task.description}"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                TimeRemainingColumn(),
+                transient=False,
             ) as bar:
                 t_runs = bar.add_task("runs", total=len(tasks))
                 t_tok = bar.add_task("tokens", total=total_tokens)

@@ -37,8 +37,23 @@ __all__ = ["COLUMNS", "TRANSFER_COLUMNS", "TrainTask", "train_run", "checkpoint_
 
 #: Column order of the runs table (the contract with :func:`scalinglab.read_runs`).
 COLUMNS = (
-    "run", "family", "params", "params_total", "tokens", "flops", "flops_counted", "step", "seed",
-    "loss", "train_loss", "width", "depth", "token_budget", "lr", "wall_time", "final",
+    "run",
+    "family",
+    "params",
+    "params_total",
+    "tokens",
+    "flops",
+    "flops_counted",
+    "step",
+    "seed",
+    "loss",
+    "train_loss",
+    "width",
+    "depth",
+    "token_budget",
+    "lr",
+    "wall_time",
+    "final",
 )
 
 #: Columns of a transfer sweep (corpus or fine-tuning stages): :data:`COLUMNS` plus ``stage``
@@ -146,7 +161,8 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
     no_decay = [p for n, p in model.named_parameters() if p.dim() < 2]
     opt = torch.optim.AdamW(
         [{"params": decay, "weight_decay": cfg.weight_decay}, {"params": no_decay, "weight_decay": 0.0}],
-        lr=spec.lr, betas=(cfg.beta1, cfg.beta2),
+        lr=spec.lr,
+        betas=(cfg.beta1, cfg.beta2),
     )
 
     # Held-out windows: evenly spaced over the validation bytes, identical for every run.
@@ -219,8 +235,11 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
             )
             if cfg.is_transfer:
                 rows[-1].update(
-                    stage=spec.stage, corpus=spec.corpus, init_run=spec.init_from or "",
-                    init_corpus=task.init_corpus or "", init_tokens=task.init_tokens or 0,
+                    stage=spec.stage,
+                    corpus=spec.corpus,
+                    init_run=spec.init_from or "",
+                    init_corpus=task.init_corpus or "",
+                    init_tokens=task.init_tokens or 0,
                     init_loss="" if init_loss is None else init_loss,
                 )
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0

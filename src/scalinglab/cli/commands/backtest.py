@@ -8,9 +8,24 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FormatOption, FinalOnlyOption, IntervalOption, JsonOption, MapOption, MinTokensOption, NResamplesOption,
-    UnitOption, YOption, cli_errors, deprecated_flag, emit, hidden_alias, load_runs_for_cli, parse_window,
-    progress_line, resolve_alias,
+    DuplicatesOption,
+    FinalOnlyOption,
+    FormatOption,
+    IntervalOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    NResamplesOption,
+    UnitOption,
+    YOption,
+    cli_errors,
+    deprecated_flag,
+    emit,
+    hidden_alias,
+    load_runs_for_cli,
+    parse_window,
+    progress_line,
+    resolve_alias,
 )
 
 _METHODS = "delta | bootstrap | calibrated | auto (= calibrated: bootstrap widened by measured extrapolation error)"
@@ -21,8 +36,9 @@ def _fit_window(window: Optional[str], fraction: Optional[float], skip_fraction:
     if fraction is None and skip_fraction is None:
         return parse_window(window)
     if window is not None:
-        raise typer.BadParameter("give --window or the deprecated --fraction/--skip-fraction, not both",
-                                 param_hint="'--window'")
+        raise typer.BadParameter(
+            "give --window or the deprecated --fraction/--skip-fraction, not both", param_hint="'--window'"
+        )
     lo = 0.2 if skip_fraction is None else skip_fraction  # the default policy's cut, as before
     hi = 1.0 if fraction is None else fraction
     given = [flag for flag, v in (("--skip-fraction", skip_fraction), ("--fraction", fraction)) if v is not None]
@@ -34,7 +50,9 @@ def register(app: typer.Typer) -> None:
     @app.command("backtest")
     def backtest_command(
         ctx: typer.Context,
-        data: Path = typer.Argument(..., metavar="DATA", help="Runs table (CSV/JSONL/Parquet): run, params, tokens, loss."),
+        data: Path = typer.Argument(
+            ..., metavar="DATA", help="Runs table (CSV/JSONL/Parquet): run, params, tokens, loss."
+        ),
         law: Optional[list[str]] = typer.Option(None, "--law", help="Law to backtest (repeatable: a leaderboard)."),
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
@@ -42,24 +60,39 @@ def register(app: typer.Typer) -> None:
         file_format: Optional[str] = FormatOption,
         y: str = YOption,
         holdout: str = typer.Option("largest", "--holdout", help="largest | largest:K | compute>C (FLOPs)."),
-        fit_models: str = typer.Option("all", "--fit-models", help="all | smallest:K | window:K (sizes below the held-out)."),
+        fit_models: str = typer.Option(
+            "all", "--fit-models", help="all | smallest:K | window:K (sizes below the held-out)."
+        ),
         min_tokens: Optional[float] = MinTokensOption,
-        window: Optional[str] = typer.Option(None, "--window", metavar="LO,HI",
-                                             help="Fit checkpoints within this fraction of each run's training; "
-                                                  "default 0.2,1 (the first 20% dropped), 0,1 keeps all."),
+        window: Optional[str] = typer.Option(
+            None,
+            "--window",
+            metavar="LO,HI",
+            help="Fit checkpoints within this fraction of each run's training; "
+            "default 0.2,1 (the first 20% dropped), 0,1 keeps all.",
+        ),
         final_only: bool = FinalOnlyOption,
         target: str = typer.Option("last30", "--target", help="last30 | last:F | final."),
         interval: float = IntervalOption,
         method: str = typer.Option("auto", "--method", help=f"Interval method: {_METHODS}."),
         n_resamples: int = NResamplesOption,
-        by: Optional[str] = typer.Option(None, "--by", help="Score each group of this column (e.g. family, "
-                                         "scaled_set) separately; a group that cannot be scored is listed as failed."),
-        borrow_from: Optional[str] = typer.Option(None, "--borrow-from", metavar="GROUPS",
-                                                  help="Single-model transfer: hold the size parameters at the median "
-                                                       "of fits on these groups (comma-separated, or 'others'); "
-                                                       "use with --fit-models window:1."),
-        seeds: str = typer.Option("separate", "--seeds", help="With a seed column: separate | mean (average "
-                                  "replicate fit runs)."),
+        by: Optional[str] = typer.Option(
+            None,
+            "--by",
+            help="Score each group of this column (e.g. family, "
+            "scaled_set) separately; a group that cannot be scored is listed as failed.",
+        ),
+        borrow_from: Optional[str] = typer.Option(
+            None,
+            "--borrow-from",
+            metavar="GROUPS",
+            help="Single-model transfer: hold the size parameters at the median "
+            "of fits on these groups (comma-separated, or 'others'); "
+            "use with --fit-models window:1.",
+        ),
+        seeds: str = typer.Option(
+            "separate", "--seeds", help="With a seed column: separate | mean (average replicate fit runs)."
+        ),
         json_output: bool = JsonOption,
         fraction: Optional[float] = hidden_alias("--fraction", "--window LO,HI"),
         skip_fraction: Optional[float] = hidden_alias("--skip-fraction", "--window LO,HI"),
@@ -74,13 +107,36 @@ def register(app: typer.Typer) -> None:
         method = resolve_alias(ctx, "method", method, "--interval-method", interval_method)
         with cli_errors(json_output):
             runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
-            policy = Policy.from_options(holdout, fit_models, target, min_tokens=min_tokens,
-                                         window=_fit_window(window, fraction, skip_fraction), final_only=final_only)
-            bf = None if borrow_from is None else (
-                "others" if borrow_from.strip() == "others" else [v.strip() for v in borrow_from.split(",") if v.strip()])
+            policy = Policy.from_options(
+                holdout,
+                fit_models,
+                target,
+                min_tokens=min_tokens,
+                window=_fit_window(window, fraction, skip_fraction),
+                final_only=final_only,
+            )
+            bf = (
+                None
+                if borrow_from is None
+                else (
+                    "others"
+                    if borrow_from.strip() == "others"
+                    else [v.strip() for v in borrow_from.split(",") if v.strip()]
+                )
+            )
             with progress_line(f"backtesting {', '.join(law or ['chinchilla'])}...", json_output):
-                bt = backtest(runs, law or ["chinchilla"], policy, y=y, interval=interval or None,
-                              method=method, n_resamples=n_resamples, by=by or "family", borrow_from=bf, seeds=seeds)
+                bt = backtest(
+                    runs,
+                    law or ["chinchilla"],
+                    policy,
+                    y=y,
+                    interval=interval or None,
+                    method=method,
+                    n_resamples=n_resamples,
+                    by=by or "family",
+                    borrow_from=bf,
+                    seeds=seeds,
+                )
             failed = bt.scores["error"].notna() if "error" in bt.scores else None
             if failed is not None and failed.all():
                 from scalinglab.errors import FitError
@@ -88,15 +144,23 @@ def register(app: typer.Typer) -> None:
                 if not json_output:
                     emit({}, False, bt.summary())
                 first = str(bt.scores["error"].dropna().iloc[0])
-                raise FitError(f"backtest: every fit failed ({int(failed.sum())} of {len(failed)}); the first: {first}",
-                               hint="check the data and the policy (--holdout, --fit-models, --window)")
+                raise FitError(
+                    f"backtest: every fit failed ({int(failed.sum())} of {len(failed)}); the first: {first}",
+                    hint="check the data and the policy (--holdout, --fit-models, --window)",
+                )
             emit(bt.to_dict(), json_output, bt.summary())
             if not json_output:
                 for (fam, name), f in bt.fits.items():
-                    bad = [d.message for d in getattr(f, "diagnostics", ()) if d.kind in
-                           ("constant-target", "not-identified", "zero-width-interval", "singular-curvature")]
+                    bad = [
+                        d.message
+                        for d in getattr(f, "diagnostics", ())
+                        if d.kind in ("constant-target", "not-identified", "zero-width-interval", "singular-curvature")
+                    ]
                     if bad:
-                        typer.echo(f"warning: the fit of {name} on {fam or '(all)'} cannot be trusted: {bad[0]}"
-                                   + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""), err=True)
+                        typer.echo(
+                            f"warning: the fit of {name} on {fam or '(all)'} cannot be trusted: {bad[0]}"
+                            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
+                            err=True,
+                        )
             if failed is not None and failed.any() and not json_output:
                 typer.echo(f"warning: {int(failed.sum())} of {len(failed)} fits failed (FAILED rows above)", err=True)

@@ -24,25 +24,48 @@ __all__ = ["register"]
 def register(app: typer.Typer) -> None:
     @app.command("downstream")
     def downstream_command(
-        data: Path = typer.Argument(..., metavar="DATA", help="Ladder table: params, tokens, task loss, accuracy "
-                                    "(the largest size is held out and predicted)."),
+        data: Path = typer.Argument(
+            ...,
+            metavar="DATA",
+            help="Ladder table: params, tokens, task loss, accuracy (the largest size is held out and predicted).",
+        ),
         loss: str = typer.Option(..., "--loss", help="Task-loss column (bits per byte, log-perplexity)."),
         y: str = typer.Option(..., "--y", help="Accuracy column to predict."),
-        step2: Optional[Path] = typer.Option(None, "--step2", help="Table of (loss, accuracy) pairs for step 2 "
-                                             "(every checkpoint of the ladder runs, with a run column); default DATA."),
-        link: str = typer.Option("sigmoid", "--link", help="sigmoid (Bhagia et al. 2024) or exponential "
-                                 "(Gadre et al. 2024)."),
-        chance: Optional[float] = typer.Option(None, "--chance", help="Chance accuracy: the link's lower anchor "
-                                               "(with --no-anchors, the sigmoid's fixed floor)."),
+        step2: Optional[Path] = typer.Option(
+            None,
+            "--step2",
+            help="Table of (loss, accuracy) pairs for step 2 "
+            "(every checkpoint of the ladder runs, with a run column); default DATA.",
+        ),
+        link: str = typer.Option(
+            "sigmoid", "--link", help="sigmoid (Bhagia et al. 2024) or exponential (Gadre et al. 2024)."
+        ),
+        chance: Optional[float] = typer.Option(
+            None,
+            "--chance",
+            help="Chance accuracy: the link's lower anchor (with --no-anchors, the sigmoid's fixed floor).",
+        ),
         ceiling: float = typer.Option(1.0, "--ceiling", help="Accuracy at zero task loss (the upper anchor)."),
-        anchors: bool = typer.Option(True, "--anchors/--no-anchors", help="Anchor step 2 at (0, ceiling) and "
-                                     "(largest loss, chance), as Bhagia et al. 2024 do."),
-        skip_first: float = typer.Option(0.1, "--skip-first", help="Fraction of each run's first checkpoints "
-                                         "left out of step 2 (with --step2)."),
-        smooth: int = typer.Option(1, "--smooth", help="Trailing moving average of the task loss over this many "
-                                   "checkpoints of a run, for step 2 (with --step2; the paper uses 20)."),
-        drift: bool = typer.Option(True, "--drift/--no-drift", help="Widen step 1's draws by its own extrapolation "
-                                   "drift, measured by holding out the ladder's largest sizes."),
+        anchors: bool = typer.Option(
+            True,
+            "--anchors/--no-anchors",
+            help="Anchor step 2 at (0, ceiling) and (largest loss, chance), as Bhagia et al. 2024 do.",
+        ),
+        skip_first: float = typer.Option(
+            0.1, "--skip-first", help="Fraction of each run's first checkpoints left out of step 2 (with --step2)."
+        ),
+        smooth: int = typer.Option(
+            1,
+            "--smooth",
+            help="Trailing moving average of the task loss over this many "
+            "checkpoints of a run, for step 2 (with --step2; the paper uses 20).",
+        ),
+        drift: bool = typer.Option(
+            True,
+            "--drift/--no-drift",
+            help="Widen step 1's draws by its own extrapolation "
+            "drift, measured by holding out the ladder's largest sizes.",
+        ),
         law: str = typer.Option("chinchilla", "--law", help="Step-1 law in (N, D) (also the direct baseline)."),
         maps: Optional[list[str]] = MapOption,
         interval: float = IntervalOption,
@@ -67,8 +90,21 @@ def register(app: typer.Typer) -> None:
             mapping = parse_pairs(maps, "--map")
             runs = read_runs(data, required=(loss, y), duplicates="last", **mapping)
             s2 = read_runs(step2, required=(loss, y), duplicates="last", **mapping) if step2 else None
-            result = backtest_downstream(runs, loss=loss, metric=y, step2_runs=s2, link=link, chance=chance,
-                                         ceiling=ceiling, anchors=anchors, skip_first=skip_first, smooth=smooth,
-                                         step1_drift=drift,
-                                         step1_law=law, interval=interval, n_draws=n_draws, task=y)
+            result = backtest_downstream(
+                runs,
+                loss=loss,
+                metric=y,
+                step2_runs=s2,
+                link=link,
+                chance=chance,
+                ceiling=ceiling,
+                anchors=anchors,
+                skip_first=skip_first,
+                smooth=smooth,
+                step1_drift=drift,
+                step1_law=law,
+                interval=interval,
+                n_draws=n_draws,
+                task=y,
+            )
             emit(result.to_dict(), json_output, result.summary())

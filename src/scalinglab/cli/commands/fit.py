@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Optional
-
-import json
 
 import typer
 
@@ -29,8 +28,8 @@ from scalinglab.cli._common import (
     load_runs_for_cli,
     parse_pairs,
     parse_window,
-    target_column,
     progress_line,
+    target_column,
 )
 from scalinglab.errors import DataError
 
@@ -62,15 +61,20 @@ def register(app: typer.Typer) -> None:
         final_only: bool = FinalOnlyOption,
         loss: str = typer.Option("huber", "--loss", help="huber or squared."),
         delta: float = typer.Option(1e-3, "--delta", help="Huber threshold (log-loss units)."),
-        space: str = typer.Option("log", "--space", help="Residuals on log(y) (log) or on y (linear: accuracy and "
-                                  "other bounded metrics)."),
+        space: str = typer.Option(
+            "log", "--space", help="Residuals on log(y) (log) or on y (linear: accuracy and other bounded metrics)."
+        ),
         fix: Optional[list[str]] = typer.Option(None, "--fix", help="Hold a parameter fixed: E=1.69 (repeatable)."),
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
-        by: Optional[str] = typer.Option(None, "--by", help="Fit each group of this column separately (e.g. family): "
-                                         "one summary table."),
+        by: Optional[str] = typer.Option(
+            None, "--by", help="Fit each group of this column separately (e.g. family): one summary table."
+        ),
         strict: bool = StrictOption,
-        decompose: bool = typer.Option(False, "--decompose", help="Irreducible (floor) and reducible loss at the "
-                                                                  "fitted points, with intervals (laws with a floor)."),
+        decompose: bool = typer.Option(
+            False,
+            "--decompose",
+            help="Irreducible (floor) and reducible loss at the fitted points, with intervals (laws with a floor).",
+        ),
         json_output: bool = JsonOption,
     ) -> None:
         """Fit a scaling law to runs and print the summary.
@@ -91,16 +95,31 @@ def register(app: typer.Typer) -> None:
             except DataError as exc:
                 if exc.kind == "missing-column" and exc.column == y:  # the target: the flag is --y
                     cols = str(exc).split("Fix:")[0].strip().split("(columns: ")[-1].rstrip(")")
-                    raise DataError(f"target column '{y}' is not in the table (columns: {cols})", source=exc.source,
-                                    column=y, kind="missing-column",
-                                    hint=f"choose the target with --y <column> (or --map {y}=<column>)") from None
+                    raise DataError(
+                        f"target column '{y}' is not in the table (columns: {cols})",
+                        source=exc.source,
+                        column=y,
+                        kind="missing-column",
+                        hint=f"choose the target with --y <column> (or --map {y}=<column>)",
+                    ) from None
                 raise
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
-            with warnings.catch_warnings(record=True) as caught, \
-                    progress_line(f"fitting {law} to {len(runs)} rows...", json_output):
+            with (
+                warnings.catch_warnings(record=True) as caught,
+                progress_line(f"fitting {law} to {len(runs)} rows...", json_output),
+            ):
                 warnings.simplefilter("always")  # diagnostics are printed with the summary
-                result = fit(runs, law, x=parse_x(x), y=y, loss=loss, delta=delta, space=space,
-                             fixed=parse_pairs(fix, "--fix", numeric=True) or None, by=by)
+                result = fit(
+                    runs,
+                    law,
+                    x=parse_x(x),
+                    y=y,
+                    loss=loss,
+                    delta=delta,
+                    space=space,
+                    fixed=parse_pairs(fix, "--fix", numeric=True) or None,
+                    by=by,
+                )
                 summary = None if by is not None else result.summary()  # the run bootstrap: before any write
             pooled = [str(w.message) for w in caught if type(w.message).__name__ == "PooledFamiliesWarning"]
             if by is not None:  # a set of fits: one table; --output saves every fit in one JSON file
@@ -129,6 +148,7 @@ def register(app: typer.Typer) -> None:
             emit(payload, json_output, text)
         if strict and not summary.trusted:
             if not json_output:
-                typer.echo(f"--strict: the fit cannot be trusted ({len(summary.warnings)} diagnostic(s) above)",
-                           err=True)
+                typer.echo(
+                    f"--strict: the fit cannot be trusted ({len(summary.warnings)} diagnostic(s) above)", err=True
+                )
             raise typer.Exit(EXIT_CHECK_FAILED)

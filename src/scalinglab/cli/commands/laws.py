@@ -17,6 +17,8 @@ def register(app: typer.Typer) -> None:
         for lw in laws:
             inputs = ", ".join(f"{s}<-{c}" for s, c in lw.inputs.items())
             alias = f" (alias {', '.join(lw.aliases)})" if lw.aliases else ""
-            lines.append(f"{lw.name}{alias}\n    {lw.formula}\n    inputs: {inputs}; target: {lw.target}; "
-                         f"params: {', '.join(lw.params)}\n    {lw.reference}")
+            lines.append(
+                f"{lw.name}{alias}\n    {lw.formula}\n    inputs: {inputs}; target: {lw.target}; "
+                f"params: {', '.join(lw.params)}\n    {lw.reference}"
+            )
         emit({"laws": [lw.describe() for lw in laws]}, json_output, "\n".join(lines))

@@ -34,13 +34,22 @@ def register(app: typer.Typer) -> None:
     @app.command("plan")
     def plan_command(
         ctx: typer.Context,
-        fit_path: str = typer.Argument(..., metavar="FIT", help="A saved fit (JSON) or a published key, e.g. hoffmann2022."),
+        fit_path: str = typer.Argument(
+            ..., metavar="FIT", help="A saved fit (JSON) or a published key, e.g. hoffmann2022."
+        ),
         flops: Optional[list[float]] = typer.Option(None, "--flops", help="Training budget(s) in FLOPs (repeatable)."),
         loss: Optional[float] = typer.Option(None, "--loss", help="Target loss: compute needed to reach it."),
-        reducible_loss: Optional[float] = typer.Option(None, "--reducible-loss", help="Target reducible loss "
-                                                       "(loss above the fit's floor): the N or C needed to reach it."),
-        served_tokens: Optional[float] = typer.Option(None, "--served-tokens", help="Tokens served at inference (2N FLOPs each)."),
-        ratio: Optional[list[float]] = typer.Option(None, "--ratio", help="Over-train at these tokens/parameter (with --flops)."),
+        reducible_loss: Optional[float] = typer.Option(
+            None,
+            "--reducible-loss",
+            help="Target reducible loss (loss above the fit's floor): the N or C needed to reach it.",
+        ),
+        served_tokens: Optional[float] = typer.Option(
+            None, "--served-tokens", help="Tokens served at inference (2N FLOPs each)."
+        ),
+        ratio: Optional[list[float]] = typer.Option(
+            None, "--ratio", help="Over-train at these tokens/parameter (with --flops)."
+        ),
         interval: float = IntervalOption,
         method: str = typer.Option("bootstrap", "--method", help="Interval method: bootstrap (over runs) or delta."),
         n_resamples: int = n_resamples_option(1000),
@@ -59,10 +68,13 @@ def register(app: typer.Typer) -> None:
                 from scalinglab.fit import Fit, needed_for_reducible
 
                 if not isinstance(model, Fit):
-                    raise InvalidParameterError("plan --reducible-loss needs a saved fit with a floor",
-                                                hint="scalinglab fit runs.csv --law power_floor -o fit.json")
-                result = needed_for_reducible(model, reducible_loss, interval=interval or 0.9, method=method,
-                                              n_draws=min(n_resamples, 1000))
+                    raise InvalidParameterError(
+                        "plan --reducible-loss needs a saved fit with a floor",
+                        hint="scalinglab fit runs.csv --law power_floor -o fit.json",
+                    )
+                result = needed_for_reducible(
+                    model, reducible_loss, interval=interval or 0.9, method=method, n_draws=min(n_resamples, 1000)
+                )
             elif served_tokens is not None:
                 result = inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss, **opts)
             elif ratio:

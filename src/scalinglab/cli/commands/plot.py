@@ -8,25 +8,41 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, YOption, check_output, cli_errors, emit, load_runs_for_cli,
+    DuplicatesOption,
+    FinalOnlyOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    YOption,
+    check_output,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
 )
 
 
 def register(app: typer.Typer) -> None:
     @app.command("plot")
     def plot_command(
-        kind: str = typer.Argument(..., help="loss, compare, parity, residuals, frontier, backtest or "
-                                  "backtest-grid (track-B heatmap; --group picks one group of --by)."),
+        kind: str = typer.Argument(
+            ...,
+            help="loss, compare, parity, residuals, frontier, backtest or "
+            "backtest-grid (track-B heatmap; --group picks one group of --by).",
+        ),
         data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
         law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable for compare)."),
         output: Path = typer.Option(..., "--output", "-o", help="Figure file: .png, .svg or .pdf."),
-        axis: Optional[str] = typer.Option(None, "--axis", "-a",
-                                           help="x axis: tokens, params or flops (backtest: fraction or scale)."),
-        target: Optional[str] = typer.Option(None, "--target", "-t",
-                                             help="'largest', a run id (held out), or params=..,tokens=.."),
-        fit_file: Optional[list[Path]] = typer.Option(None, "--fit", help="Use a saved fit (scalinglab fit -o) "
-                                                                          "instead of fitting (repeatable)."),
+        axis: Optional[str] = typer.Option(
+            None, "--axis", "-a", help="x axis: tokens, params or flops (backtest: fraction or scale)."
+        ),
+        target: Optional[str] = typer.Option(
+            None, "--target", "-t", help="'largest', a run id (held out), or params=..,tokens=.."
+        ),
+        fit_file: Optional[list[Path]] = typer.Option(
+            None, "--fit", help="Use a saved fit (scalinglab fit -o) instead of fitting (repeatable)."
+        ),
         x: Optional[list[str]] = typer.Option(None, "--x", help="Law input column(s): 'flops' or N=params."),
         y: str = YOption,
         maps: Optional[list[str]] = MapOption,
@@ -56,12 +72,28 @@ def register(app: typer.Typer) -> None:
 
                 grid = backtest_grid(runs, (law or ["chinchilla"])[0], interval=None, by=by, y=y)
                 path = save_figure(plot_backtest_grid(grid, group=group), output)
-                emit({"kind": kind, "output": str(path), "bytes": path.stat().st_size}, json_output,
-                     f"wrote {path} ({kind})")
+                emit(
+                    {"kind": kind, "output": str(path), "bytes": path.stat().st_size},
+                    json_output,
+                    f"wrote {path} ({kind})",
+                )
                 return
-            fig = make_figure(kind, runs, list(law or ["chinchilla"]), target=parse_target(target), x=axis,
-                              inputs=parse_x(x), y=y, min_tokens=min_tokens, window=parse_window(window),
-                              final_only=final_only, interval=interval, method=method, fits=fits)
+            fig = make_figure(
+                kind,
+                runs,
+                list(law or ["chinchilla"]),
+                target=parse_target(target),
+                x=axis,
+                inputs=parse_x(x),
+                y=y,
+                min_tokens=min_tokens,
+                window=parse_window(window),
+                final_only=final_only,
+                interval=interval,
+                method=method,
+                fits=fits,
+            )
             path = save_figure(fig, output)
-            emit({"kind": kind, "output": str(path), "bytes": path.stat().st_size}, json_output,
-                 f"wrote {path} ({kind})")
+            emit(
+                {"kind": kind, "output": str(path), "bytes": path.stat().st_size}, json_output, f"wrote {path} ({kind})"
+            )

@@ -34,27 +34,43 @@ def register(app: typer.Typer) -> None:
             elif at:
                 frame = pd.DataFrame([parse_point(a) for a in at])
             else:
-                raise InvalidParameterError("predict: no points given",
-                                            hint="give --at params=7e10,tokens=1.4e12 or --points FILE.csv")
+                raise InvalidParameterError(
+                    "predict: no points given", hint="give --at params=7e10,tokens=1.4e12 or --points FILE.csv"
+                )
             if at and points is not None:
-                raise InvalidParameterError("predict: give --at or --points, not both",
-                                            hint="put every point in the --points file")
+                raise InvalidParameterError(
+                    "predict: give --at or --points, not both", hint="put every point in the --points file"
+                )
             level = interval if interval else None
             pred = fitted.predict(frame, interval=level, kind=kind, method=method)
             est = pred if level is None else pred["estimate"].to_numpy()
             import numpy as np
 
             if not np.all(np.isfinite(np.asarray(est, dtype=float))):
-                raise InvalidParameterError("predict: the law gives no finite prediction at some points (the inputs "
-                                            "overflow the law)", hint="check the values of the points (units?)")
+                raise InvalidParameterError(
+                    "predict: the law gives no finite prediction at some points (the inputs overflow the law)",
+                    hint="check the values of the points (units?)",
+                )
             out = frame.copy()
             if level is None:
                 out[fitted.target] = pred
             else:
                 out[fitted.target] = pred["estimate"].to_numpy()
                 out["lower"], out["upper"] = pred["lower"].to_numpy(), pred["upper"].to_numpy()
-            label = (f"{int(level * 100)}% interval for the {'mean law' if kind == 'mean' else 'loss of a new run'} "
-                     f"({method})" if level else "no interval")
-            emit({"law": fitted.law.name, "interval": level, "kind": kind, "method": method,
-                  "predictions": out.to_dict(orient="records")}, json_output,
-                 f"{fitted.law.name}: {label}\n" + out.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
+            label = (
+                f"{int(level * 100)}% interval for the {'mean law' if kind == 'mean' else 'loss of a new run'} "
+                f"({method})"
+                if level
+                else "no interval"
+            )
+            emit(
+                {
+                    "law": fitted.law.name,
+                    "interval": level,
+                    "kind": kind,
+                    "method": method,
+                    "predictions": out.to_dict(orient="records"),
+                },
+                json_output,
+                f"{fitted.law.name}: {label}\n" + out.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
+            )

@@ -7,14 +7,26 @@ from __future__ import annotations
 
 import shlex
 import sys
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any, Optional, Sequence
+from typing import Any, Optional
 
 import typer
 
 from scalinglab.cli._common import (
-    DuplicatesOption, FinalOnlyOption, JsonOption, MapOption, MinTokensOption, UnitOption,
-    WindowOption, XOption, YOption, check_output, cli_errors, emit, load_runs_for_cli,
+    DuplicatesOption,
+    FinalOnlyOption,
+    JsonOption,
+    MapOption,
+    MinTokensOption,
+    UnitOption,
+    WindowOption,
+    XOption,
+    YOption,
+    check_output,
+    cli_errors,
+    emit,
+    load_runs_for_cli,
 )
 
 
@@ -36,8 +48,11 @@ def command_line(ctx: Any = None, argv: Sequence[str] | None = None) -> str:
     argv = list(sys.argv if argv is None else argv)
     name = getattr(ctx, "info_name", None)
     prog = Path(argv[0]).name if argv else ""
-    if argv and (prog in ("scalinglab", "__main__.py") or prog.startswith("scalinglab")) and (
-            name is None or name in argv[1:]):
+    if (
+        argv
+        and (prog in ("scalinglab", "__main__.py") or prog.startswith("scalinglab"))
+        and (name is None or name in argv[1:])
+    ):
         return " ".join(["scalinglab"] + [shlex.quote(str(a)) for a in argv[1:]])
     if ctx is None:
         return " ".join(shlex.quote(str(a)) for a in argv)
@@ -53,7 +68,7 @@ def command_line(ctx: Any = None, argv: Sequence[str] | None = None) -> str:
             opts = p.opts if value else (p.secondary_opts or p.opts)
             words.append(opts[0])
             continue
-        for v in (value if isinstance(value, (list, tuple)) else [value]):
+        for v in value if isinstance(value, (list, tuple)) else [value]:
             words += [p.opts[0], str(v)]
     return " ".join(shlex.quote(w) for w in words if w != "")
 
@@ -64,8 +79,9 @@ def register(app: typer.Typer) -> None:
         ctx: typer.Context,
         data: Path = typer.Argument(..., help="Runs table: CSV, JSON Lines or Parquet."),
         law: Optional[list[str]] = typer.Option(None, "--law", "-l", help="Law to fit (repeatable; first = main)."),
-        target: Optional[str] = typer.Option(None, "--target", "-t",
-                                             help="'largest', a run id (held out), or params=..,tokens=.."),
+        target: Optional[str] = typer.Option(
+            None, "--target", "-t", help="'largest', a run id (held out), or params=..,tokens=.."
+        ),
         output: Path = typer.Option(Path("report.html"), "--output", "-o", help="HTML file to write."),
         x: Optional[list[str]] = XOption,
         y: str = YOption,
@@ -76,8 +92,9 @@ def register(app: typer.Typer) -> None:
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
         interval: float = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9."),
-        method: str = typer.Option("auto", "--method",
-                                   help="Uncertainty: auto (run bootstrap with >= 5 runs), delta or bootstrap."),
+        method: str = typer.Option(
+            "auto", "--method", help="Uncertainty: auto (run bootstrap with >= 5 runs), delta or bootstrap."
+        ),
         backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="Include the backtest section."),
         plan: bool = typer.Option(True, "--plan/--no-plan", help="Include compute-optimal planning."),
         title: Optional[str] = typer.Option(None, "--title", help="Report title."),
@@ -91,12 +108,28 @@ def register(app: typer.Typer) -> None:
         with cli_errors(json_output):
             check_output(output, (".html", ".htm"))
             runs = load_runs_for_cli(data, maps, units, duplicates)
-            report = build_report(runs, list(law or ["chinchilla"]), target=parse_target(target), x=parse_x(x), y=y,
-                                  min_tokens=min_tokens, window=parse_window(window), final_only=final_only,
-                                  interval=interval, method=method, backtest=backtest, plan=plan, title=title,
-                                  command=command_line(ctx),
-                                  progress=progress and not json_output, path=output)
+            report = build_report(
+                runs,
+                list(law or ["chinchilla"]),
+                target=parse_target(target),
+                x=parse_x(x),
+                y=y,
+                min_tokens=min_tokens,
+                window=parse_window(window),
+                final_only=final_only,
+                interval=interval,
+                method=method,
+                backtest=backtest,
+                plan=plan,
+                title=title,
+                command=command_line(ctx),
+                progress=progress and not json_output,
+                path=output,
+            )
             payload = {**report.to_dict(), "output": str(output)}
             left = "; left out: " + ", ".join(report.left_out) if report.left_out else ""
-            emit(payload, json_output, f"wrote {output} ({payload['bytes'] / 1e6:.2f} MB, {payload['figures']} figures"
-                                       f"{left})")
+            emit(
+                payload,
+                json_output,
+                f"wrote {output} ({payload['bytes'] / 1e6:.2f} MB, {payload['figures']} figures{left})",
+            )

@@ -28,9 +28,13 @@ from scalinglab.cli._common import (
 def register(app: typer.Typer) -> None:
     @app.command("suggest")
     def suggest_command(
-        data: Path = typer.Argument(..., metavar="DATA", help="Existing runs (CSV/JSONL/Parquet): one row per finished "
-                                    "run; a run with several checkpoints counts with its final one unless "
-                                    "--min-tokens/--window/--final-only choose."),
+        data: Path = typer.Argument(
+            ...,
+            metavar="DATA",
+            help="Existing runs (CSV/JSONL/Parquet): one row per finished "
+            "run; a run with several checkpoints counts with its final one unless "
+            "--min-tokens/--window/--final-only choose.",
+        ),
         law: str = typer.Option("chinchilla", "--law", help="Law to fit (see `scalinglab laws`)."),
         target: str = typer.Option(..., "--target", help="Where the prediction matters: params=7e9,tokens=1.4e11."),
         budget: float = typer.Option(..., "--budget", help="FLOPs available for the new runs (6ND each)."),
@@ -55,10 +59,20 @@ def register(app: typer.Typer) -> None:
             if rule.is_noop and runs.frame["run"].duplicated().any():
                 rule = checkpoint_rule(final_only=True)
                 if not json_output:
-                    typer.echo("note: runs have several checkpoints; using the final checkpoint of each run "
-                               "(one row per finished run; --min-tokens/--window choose others)", err=True)
+                    typer.echo(
+                        "note: runs have several checkpoints; using the final checkpoint of each run "
+                        "(one row per finished run; --min-tokens/--window choose others)",
+                        err=True,
+                    )
             runs = rule.apply(runs)
             cand = read_points(candidates) if candidates is not None else None
-            result = suggest(runs, law, target=parse_point(target), budget=budget, candidates=cand,
-                             max_runs=max_runs, interval=interval)
+            result = suggest(
+                runs,
+                law,
+                target=parse_point(target),
+                budget=budget,
+                candidates=cand,
+                max_runs=max_runs,
+                interval=interval,
+            )
             emit(result.to_dict(), json_output, str(result.summary()))

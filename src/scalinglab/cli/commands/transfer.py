@@ -33,18 +33,24 @@ def _source(text: str) -> Path:
 def register(app: typer.Typer) -> None:
     @app.command("transfer")
     def transfer_command(
-        scratch: str = typer.Argument(..., metavar="SCRATCH",
-                                      help="From-scratch runs on the target data (or one transfer-sweep table with a "
-                                           "'stage' column, or a bundled dataset name such as tinylm-transfer)."),
-        finetuned: Optional[str] = typer.Argument(None, metavar="[FINETUNED]",
-                                                  help="Fine-tuned runs: params, tokens (= D_F) and loss."),
+        scratch: str = typer.Argument(
+            ...,
+            metavar="SCRATCH",
+            help="From-scratch runs on the target data (or one transfer-sweep table with a "
+            "'stage' column, or a bundled dataset name such as tinylm-transfer).",
+        ),
+        finetuned: Optional[str] = typer.Argument(
+            None, metavar="[FINETUNED]", help="Fine-tuned runs: params, tokens (= D_F) and loss."
+        ),
         law: str = typer.Option("kaplan", "--law", "-l", help="From-scratch law L(N, D): kaplan or chinchilla."),
         interval: float = IntervalOption,
         n_resamples: int = n_resamples_option(200),
         maps: Optional[list[str]] = MapOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the three-panel figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = typer.Option(
+            None, "--figure", help="Save the three-panel figure here (.png/.svg/.pdf)."
+        ),
         json_output: bool = JsonOption,
     ) -> None:
         """D_E by inverting the from-scratch law, D_T = D_E - D_F, the fit D_T = k D_F^alpha N^beta, ossification."""
@@ -55,11 +61,13 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors(json_output):
             if not 0 < interval < 1:
-                raise InvalidParameterError(f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9")
+                raise InvalidParameterError(
+                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
+                )
             sc = load_runs_for_cli(_source(scratch), maps, None, duplicates, file_format)
             ft = load_runs_for_cli(_source(finetuned), maps, None, duplicates, file_format) if finetuned else None
             with warnings.catch_warnings():
-                warnings.simplefilter("ignore")   # the scratch fit's diagnostics are in the summary
+                warnings.simplefilter("ignore")  # the scratch fit's diagnostics are in the summary
                 result = transfer(sc, ft, law=law, interval=interval, n_resamples=n_resamples)
             if figure is not None:
                 from scalinglab.render import save_figure

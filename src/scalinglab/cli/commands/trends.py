@@ -28,32 +28,47 @@ def _chance(values: Optional[list[str]]):
 def register(app: typer.Typer) -> None:
     @app.command("trends")
     def trends_command(
-        data: Path = typer.Argument(..., metavar="DATA", help="Evaluation table (CSV/JSONL/Parquet), wide or long "
-                                    "(metric/value/stderr columns)."),
+        data: Path = typer.Argument(
+            ...,
+            metavar="DATA",
+            help="Evaluation table (CSV/JSONL/Parquet), wide or long (metric/value/stderr columns).",
+        ),
         metric: str = typer.Option("acc", "--metric", help="Metric column (or value of a long table's 'metric')."),
         x: str = typer.Option("params", "--x", help="Scale column: params, flops, tokens or any positive column."),
-        by: Optional[str] = typer.Option(None, "--by", help="Grouping columns, comma-separated (default: task, "
-                                         "subtask, family / model_family when present)."),
-        chance: Optional[list[str]] = typer.Option(None, "--chance", help="Chance level: 0.5, task=0.25 pairs "
-                                                   "(repeatable), or a column name."),
-        chance_band: float = typer.Option(0.02, "--chance-band", help="Points within 2 SE + this of chance are at "
-                                          "chance."),
-        lower_is_better: Optional[bool] = typer.Option(None, "--lower-is-better/--higher-is-better",
-                                                       help="Metric direction (default: from the name)."),
-        se: Optional[str] = typer.Option(None, "--se", help="Standard-error column (default: <metric>_stderr, "
-                                         "stderr or se)."),
+        by: Optional[str] = typer.Option(
+            None,
+            "--by",
+            help="Grouping columns, comma-separated (default: task, subtask, family / model_family when present).",
+        ),
+        chance: Optional[list[str]] = typer.Option(
+            None, "--chance", help="Chance level: 0.5, task=0.25 pairs (repeatable), or a column name."
+        ),
+        chance_band: float = typer.Option(
+            0.02, "--chance-band", help="Points within 2 SE + this of chance are at chance."
+        ),
+        lower_is_better: Optional[bool] = typer.Option(
+            None, "--lower-is-better/--higher-is-better", help="Metric direction (default: from the name)."
+        ),
+        se: Optional[str] = typer.Option(
+            None, "--se", help="Standard-error column (default: <metric>_stderr, stderr or se)."
+        ),
         n_items: Optional[str] = typer.Option(None, "--n-items", help="Items per evaluation (binomial SE)."),
         tau: Optional[float] = typer.Option(None, "--tau", help="Between-model scatter (default: estimated)."),
-        replicates: Optional[str] = typer.Option(None, "--replicates", help="Column telling replicates apart "
-                                                 "(e.g. seed)."),
-        twins: Optional[list[str]] = typer.Option(None, "--twins", help="Twin families for tau, e.g. "
-                                                  "pythia=pythia-deduped (repeatable)."),
-        continuous: Optional[str] = typer.Option(None, "--continuous", help="A continuous metric of the same models "
-                                                 "(e.g. ppl, Brier) for the metric check."),
-        covariate: Optional[str] = typer.Option(None, "--covariate", help="Second scale whose checkpoints all enter "
-                                                "the slope test (e.g. tokens)."),
-        all_checkpoints: bool = typer.Option(False, "--all-checkpoints", help="Keep every checkpoint (default: each "
-                                             "model's last)."),
+        replicates: Optional[str] = typer.Option(
+            None, "--replicates", help="Column telling replicates apart (e.g. seed)."
+        ),
+        twins: Optional[list[str]] = typer.Option(
+            None, "--twins", help="Twin families for tau, e.g. pythia=pythia-deduped (repeatable)."
+        ),
+        continuous: Optional[str] = typer.Option(
+            None, "--continuous", help="A continuous metric of the same models (e.g. ppl, Brier) for the metric check."
+        ),
+        covariate: Optional[str] = typer.Option(
+            None, "--covariate", help="Second scale whose checkpoints all enter the slope test (e.g. tokens)."
+        ),
+        all_checkpoints: bool = typer.Option(
+            False, "--all-checkpoints", help="Keep every checkpoint (default: each model's last)."
+        ),
         alpha: float = typer.Option(0.05, "--alpha", help="Test level after Benjamini-Hochberg."),
         n_boot: int = n_resamples_option(999),
         seed: int = typer.Option(0, "--seed"),
@@ -72,13 +87,26 @@ def register(app: typer.Typer) -> None:
             table = read_table(data, file_format) if file_format else data
             if n_boot < 0:
                 raise typer.BadParameter("--n-resamples must be >= 0", param_hint="'--n-resamples'")
-            result = trends(table, metric, x=x, by=[b for b in by.split(",")] if by else None,
-                            higher_is_better=None if lower_is_better is None else not lower_is_better,
-                            chance=_chance(chance), chance_band=chance_band, se=se, n_items=n_items,
-                            tau="auto" if tau is None else tau, replicates=replicates,
-                            twins=parse_pairs(twins, "--twins") or None, continuous=continuous,
-                            checkpoint="all" if all_checkpoints else "final", covariate=covariate, alpha=alpha,
-                            n_boot=n_boot, seed=seed)
+            result = trends(
+                table,
+                metric,
+                x=x,
+                by=[b for b in by.split(",")] if by else None,
+                higher_is_better=None if lower_is_better is None else not lower_is_better,
+                chance=_chance(chance),
+                chance_band=chance_band,
+                se=se,
+                n_items=n_items,
+                tau="auto" if tau is None else tau,
+                replicates=replicates,
+                twins=parse_pairs(twins, "--twins") or None,
+                continuous=continuous,
+                checkpoint="all" if all_checkpoints else "final",
+                covariate=covariate,
+                alpha=alpha,
+                n_boot=n_boot,
+                seed=seed,
+            )
             seconds = time.perf_counter() - t0
             if figure is not None:
                 from scalinglab.render import save_figure

@@ -33,6 +33,7 @@ from scalinglab.data.readers._registry import (
 
 # The built-in formats register themselves on import, in this order.
 from scalinglab.data.readers import _csv, _jsonl, _json, _parquet  # noqa: F401  isort: skip
+
 # Experiment trackers: W&B CSV exports, TensorBoard, MLflow, trainer JSON Lines logs (optional packages lazily).
 from scalinglab.data.readers import _wandb, _tensorboard, _mlflow, _trainer_log  # noqa: F401  isort: skip
 

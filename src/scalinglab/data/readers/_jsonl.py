@@ -12,8 +12,9 @@ from scalinglab.data.readers._registry import reader
 __all__ = ["read_jsonl"]
 
 
-@reader("jsonl", suffixes=(".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"),
-        description="JSON Lines, one object per line")
+@reader(
+    "jsonl", suffixes=(".jsonl", ".ndjson", ".jsonl.gz", ".ndjson.gz"), description="JSON Lines, one object per line"
+)
 def read_jsonl(path: Path, **options: Any) -> pd.DataFrame:
     """JSON Lines; ``options`` go to :func:`pandas.read_json`.
 

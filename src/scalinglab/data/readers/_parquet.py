@@ -37,6 +37,10 @@ def read_parquet(path: Path, **options: Any) -> pd.DataFrame:
     try:
         import pyarrow  # noqa: F401
     except ImportError:
-        raise DataError("reading Parquet needs the optional dependency pyarrow", source=str(path),
-                        hint="pip install 'scalinglab[parquet]'", kind="missing-dependency") from None
+        raise DataError(
+            "reading Parquet needs the optional dependency pyarrow",
+            source=str(path),
+            hint="pip install 'scalinglab[parquet]'",
+            kind="missing-dependency",
+        ) from None
     return pd.read_parquet(path, **options)

@@ -13,16 +13,25 @@ from __future__ import annotations
 import difflib
 import os
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Any, Callable, Iterable, Union
+from typing import Any, Union
 
 import pandas as pd
 
 from scalinglab.errors import DataError, InvalidParameterError
 
-__all__ = ["Reader", "ReaderFunc", "reader", "register_reader", "unregister_reader", "get_reader", "list_readers",
-           "read_table"]
+__all__ = [
+    "Reader",
+    "ReaderFunc",
+    "reader",
+    "register_reader",
+    "unregister_reader",
+    "get_reader",
+    "list_readers",
+    "read_table",
+]
 
 #: A reader function: the path, reader-specific keyword options -> the raw table.
 ReaderFunc = Callable[..., pd.DataFrame]
@@ -97,26 +106,34 @@ def register_reader(
     if not isinstance(name, str) or not _NAME.match(name):
         raise InvalidParameterError(
             f"register_reader(): reader name must be a lower-case word such as 'csv'; got {name!r}",
-            hint="use letters, digits, '_' or '-', starting with a letter")
+            hint="use letters, digits, '_' or '-', starting with a letter",
+        )
     if not callable(func):
-        raise InvalidParameterError(f"register_reader(): the reader for '{name}' is not callable ({func!r})",
-                                    hint="pass a function (path, **options) -> pandas.DataFrame")
+        raise InvalidParameterError(
+            f"register_reader(): the reader for '{name}' is not callable ({func!r})",
+            hint="pass a function (path, **options) -> pandas.DataFrame",
+        )
     if isinstance(suffixes, str):
         suffixes = (suffixes,)
     clean = tuple(dict.fromkeys(str(s).strip().lower() for s in suffixes))
     for s in clean:
         if not s.startswith(".") or len(s) < 2:
-            raise InvalidParameterError(f"register_reader(): suffix {s!r} of reader '{name}' must start with a dot",
-                                        hint="write suffixes with the dot, e.g. suffixes=('.runs',)")
+            raise InvalidParameterError(
+                f"register_reader(): suffix {s!r} of reader '{name}' must start with a dot",
+                hint="write suffixes with the dot, e.g. suffixes=('.runs',)",
+            )
     if not overwrite:
         if name in _READERS:
-            raise InvalidParameterError(f"a reader named '{name}' is already registered",
-                                        hint="choose another name or pass overwrite=True")
+            raise InvalidParameterError(
+                f"a reader named '{name}' is already registered", hint="choose another name or pass overwrite=True"
+            )
         taken = {s: _BY_SUFFIX[s] for s in clean if _BY_SUFFIX.get(s, name) != name}
         if taken:
             s, owner = next(iter(taken.items()))
-            raise InvalidParameterError(f"suffix '{s}' is already read by the '{owner}' reader",
-                                        hint="pass overwrite=True to take it over, or use another suffix")
+            raise InvalidParameterError(
+                f"suffix '{s}' is already read by the '{owner}' reader",
+                hint="pass overwrite=True to take it over, or use another suffix",
+            )
     old = _READERS.pop(name, None)
     if old is not None:
         for s in old.suffixes:
@@ -127,8 +144,9 @@ def register_reader(
             other = _READERS[owner]
             _READERS[owner] = replace(other, suffixes=tuple(x for x in other.suffixes if x != s))
         _BY_SUFFIX[s] = name
-    entry = Reader(name=name, func=func, suffixes=clean, description=description, directory=directory, uri=uri,
-                   detect=detect)
+    entry = Reader(
+        name=name, func=func, suffixes=clean, description=description, directory=directory, uri=uri, detect=detect
+    )
     _READERS[name] = entry
     return entry
 
@@ -136,16 +154,19 @@ def register_reader(
 def unregister_reader(name: str) -> Reader:
     """Remove the reader called ``name`` (and its suffixes) from the registry; return it."""
     if name not in _READERS:
-        raise InvalidParameterError(f"no reader named '{name}' is registered (known formats: {_known()})",
-                                    hint="see scalinglab.data.list_readers()")
+        raise InvalidParameterError(
+            f"no reader named '{name}' is registered (known formats: {_known()})",
+            hint="see scalinglab.data.list_readers()",
+        )
     gone = _READERS.pop(name)
     for s in [s for s, owner in _BY_SUFFIX.items() if owner == name]:
         del _BY_SUFFIX[s]
     return gone
 
 
-def reader(name: str, *, suffixes: Iterable[str] = (), description: str = "",
-           overwrite: bool = False, **kinds: Any) -> Callable[[ReaderFunc], ReaderFunc]:
+def reader(
+    name: str, *, suffixes: Iterable[str] = (), description: str = "", overwrite: bool = False, **kinds: Any
+) -> Callable[[ReaderFunc], ReaderFunc]:
     """Decorator form of :func:`register_reader`; the function is returned unchanged.
 
     Examples
@@ -160,8 +181,14 @@ def reader(name: str, *, suffixes: Iterable[str] = (), description: str = "",
     """
 
     def decorate(func: ReaderFunc) -> ReaderFunc:
-        register_reader(name, func, suffixes=suffixes, description=description or (func.__doc__ or "").strip()
-                        .split("\n")[0], overwrite=overwrite, **kinds)
+        register_reader(
+            name,
+            func,
+            suffixes=suffixes,
+            description=description or (func.__doc__ or "").strip().split("\n")[0],
+            overwrite=overwrite,
+            **kinds,
+        )
         return func
 
     return decorate
@@ -196,14 +223,18 @@ def get_reader(name_or_path: Union[str, os.PathLike, Reader]) -> Reader:
     if isinstance(name_or_path, str) and not (set(name_or_path) & {".", "/", os.sep}):
         close = difflib.get_close_matches(name_or_path.lower(), list(_READERS), n=2, cutoff=0.5)
         raise DataError(
-            f"unknown format '{name_or_path}' (known formats: {_known()})", kind="unknown-format",
+            f"unknown format '{name_or_path}' (known formats: {_known()})",
+            kind="unknown-format",
             hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
             + "pass one of the names above as format=NAME (CLI: --format NAME), "
-              "or register a reader with scalinglab.data.register_reader()",
+            "or register a reader with scalinglab.data.register_reader()",
             cli_hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
-            + "pass one of the names above with --format NAME")
+            + "pass one of the names above with --format NAME",
+        )
     if not isinstance(name_or_path, (str, os.PathLike)):
-        raise InvalidParameterError(f"get_reader(): expected a format name or a path, got {type(name_or_path).__name__}")
+        raise InvalidParameterError(
+            f"get_reader(): expected a format name or a path, got {type(name_or_path).__name__}"
+        )
     path = Path(name_or_path)
     filename = path.name.lower()
     matches = [s for s in _BY_SUFFIX if filename.endswith(s)]
@@ -211,15 +242,16 @@ def get_reader(name_or_path: Union[str, os.PathLike, Reader]) -> Reader:
         return _READERS[_BY_SUFFIX[max(matches, key=len)]]
     raise DataError(
         f"unsupported file type {_suffix_label(path)} (known formats: {_known()})",
-        source=str(path), kind="unsupported-file",
+        source=str(path),
+        kind="unsupported-file",
         hint="name the format with format='csv' (or another name above) in Python or --format csv on the CLI, "
-             "rename the file to a known suffix, pass a pandas DataFrame, "
-             "or register a reader with scalinglab.data.register_reader()",
-        cli_hint="name the format with --format csv (or another name above), or rename the file to a known suffix")
+        "rename the file to a known suffix, pass a pandas DataFrame, "
+        "or register a reader with scalinglab.data.register_reader()",
+        cli_hint="name the format with --format csv (or another name above), or rename the file to a known suffix",
+    )
 
 
-def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] = None,
-               **options: Any) -> pd.DataFrame:
+def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] = None, **options: Any) -> pd.DataFrame:
     """Read the raw table in ``path`` with the reader for ``format`` (default: from the suffix).
 
     ``options`` go to the reader.  Every failure is a :class:`DataError` naming
@@ -242,19 +274,28 @@ def read_table(path: Union[str, os.PathLike], format: Union[str, Reader, None] =
         raise DataError(f"file not found: {path}", hint="check the path", kind="file-not-found")
     if path.is_dir():
         inside = sorted(p.name for p in path.iterdir() if p.is_file() and _claimed(p))[:3]
-        raise DataError("expected a runs file, got a directory", source=str(path), kind="not-a-file",
-                        hint="pass the path of a file in it"
-                        + (f", e.g. {path / inside[0]} (files there: {', '.join(inside)})" if inside else ""))
+        raise DataError(
+            "expected a runs file, got a directory",
+            source=str(path),
+            kind="not-a-file",
+            hint="pass the path of a file in it"
+            + (f", e.g. {path / inside[0]} (files there: {', '.join(inside)})" if inside else ""),
+        )
     try:
         chosen = get_reader(path if format is None else format)
     except DataError as exc:
         if exc.source is None:  # an unknown format= name: say which file it was for
-            raise DataError(exc.message, source=str(path), kind=exc.kind, hint=exc.hint, cli_hint=exc.cli_hint) from None
+            raise DataError(
+                exc.message, source=str(path), kind=exc.kind, hint=exc.hint, cli_hint=exc.cli_hint
+            ) from None
         raise
     if path.stat().st_size == 0:
-        raise DataError("could not parse the file: it is empty (0 bytes)", source=str(path),
-                        kind="malformed-file", hint="check that the file was written or copied completely; "
-                        "a runs file holds one row per checkpoint")
+        raise DataError(
+            "could not parse the file: it is empty (0 bytes)",
+            source=str(path),
+            kind="malformed-file",
+            hint="check that the file was written or copied completely; a runs file holds one row per checkpoint",
+        )
     return _call(chosen, path, options)
 
 
@@ -265,10 +306,13 @@ def _directory_or_uri(source: Any, format: Union[str, Reader, None]) -> Reader |
         chosen = get_reader(format) if format is not None else next((r for r in _READERS.values() if r.uri), None)
         if chosen is None or not chosen.uri:
             takers = [r.name for r in _READERS.values() if r.uri]
-            raise DataError(f"'{text}' is a URI, which the {chosen.name if chosen else 'default'} reader cannot read",
-                            source=text, kind="unsupported-file",
-                            hint=f"name a reader that reads URIs with format=NAME (CLI: --format NAME): "
-                                 f"{', '.join(takers) or 'none is registered'}")
+            raise DataError(
+                f"'{text}' is a URI, which the {chosen.name if chosen else 'default'} reader cannot read",
+                source=text,
+                kind="unsupported-file",
+                hint=f"name a reader that reads URIs with format=NAME (CLI: --format NAME): "
+                f"{', '.join(takers) or 'none is registered'}",
+            )
         return chosen
     path = Path(text)
     if not path.is_dir():
@@ -290,21 +334,29 @@ def _call(chosen: Reader, path: Any, options: dict) -> pd.DataFrame:
     except UnicodeDecodeError as exc:
         raise DataError(
             f"could not parse the file: it is not UTF-8 text (byte 0x{exc.object[exc.start]:02x} at "
-            f"position {exc.start})", source=str(path), kind="malformed-file",
+            f"position {exc.start})",
+            source=str(path),
+            kind="malformed-file",
             hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8'), or read it with pandas and the right "
-                 "encoding= and pass the DataFrame", cli_hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8')") from None
+            "encoding= and pass the DataFrame",
+            cli_hint="save it as UTF-8 (spreadsheets: 'CSV UTF-8')",
+        ) from None
     except Exception as exc:  # pandas and pyarrow raise many types for malformed files
         what = f"{chosen.description} (reader '{chosen.name}')" if chosen.description else f"'{chosen.name}'"
         raise DataError(
-            f"could not parse the file ({type(exc).__name__}: {exc})", source=str(path), kind="malformed-file",
+            f"could not parse the file ({type(exc).__name__}: {exc})",
+            source=str(path),
+            kind="malformed-file",
             hint=f"check that it is valid {what}, or pick the right reader with format=NAME (CLI: --format NAME); "
-                 f"formats: {', '.join(_READERS)}",
+            f"formats: {', '.join(_READERS)}",
             cli_hint=f"check that it is valid {what}, or pick the right reader with --format NAME; "
-                     f"formats: {', '.join(_READERS)}") from None
+            f"formats: {', '.join(_READERS)}",
+        ) from None
     if not isinstance(frame, pd.DataFrame):
         raise InvalidParameterError(
             f"reader '{chosen.name}' returned {type(frame).__name__}, not a pandas DataFrame",
-            hint=f"make the function registered as '{chosen.name}' return pandas.DataFrame")
+            hint=f"make the function registered as '{chosen.name}' return pandas.DataFrame",
+        )
     return frame
 
 

@@ -17,5 +17,13 @@ from scalinglab.report._sections.plan import section_plan
 from scalinglab.report._sections.predictions import section_predictions
 from scalinglab.report._sections.reproduce import section_reproduce
 
-__all__ = ["section_data", "section_fits", "section_predictions", "section_figures", "section_compare",
-           "section_backtest", "section_plan", "section_reproduce"]
+__all__ = [
+    "section_data",
+    "section_fits",
+    "section_predictions",
+    "section_figures",
+    "section_compare",
+    "section_backtest",
+    "section_plan",
+    "section_reproduce",
+]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 import numpy as np
 
@@ -21,12 +21,22 @@ def section_backtest(backtests: Sequence, sweeps: Mapping[str, Sequence], *, ren
     main = backtests[0]
     lb = main.leaderboard().reset_index()
     keys = {(i, "are"): f"backtest-are:{law}" for i, law in enumerate(lb["law"])}
-    pct = {c: (lambda v: "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%")
-           for c in ("are", "signed_error", "coverage", "baseline_are")}
-    body = (kv_html([("policy", main.policy.describe()), ("interval", f"{main.options.get('interval'):.0%} for a "
-                     f"new run ({main.options.get('method')})" if main.options.get("interval") else "none"),
-                     ("best law", main.best)])
-            + table_html(lb, keys=keys, formats=pct, caption="Leaderboard (mean over families, lowest ARE first)"))
+    pct = {
+        c: (lambda v: "–" if v is None or not np.isfinite(v) else f"{100 * v:.2f}%")
+        for c in ("are", "signed_error", "coverage", "baseline_are")
+    }
+    body = kv_html(
+        [
+            ("policy", main.policy.describe()),
+            (
+                "interval",
+                f"{main.options.get('interval'):.0%} for a new run ({main.options.get('method')})"
+                if main.options.get("interval")
+                else "none",
+            ),
+            ("best law", main.best),
+        ]
+    ) + table_html(lb, keys=keys, formats=pct, caption="Leaderboard (mean over families, lowest ARE first)")
     ids = []
     for over, results in sweeps.items():
         if len(results) < 2:
@@ -34,15 +44,24 @@ def section_backtest(backtests: Sequence, sweeps: Mapping[str, Sequence], *, ren
         fig = plot_backtest(results, x=over)
         fid = f"fig-backtest-{over}"
         ids.append(fid)
-        what = "fraction of each fitted run's training used" if over == "fraction" else \
-            "scale-up factor (held-out size / largest fitted size)"
-        body += render(fig, fid, f"ARE of each law on the held-out checkpoints against the {what}; dashed: the "
-                                 "best-loss-seen baseline.")
+        what = (
+            "fraction of each fitted run's training used"
+            if over == "fraction"
+            else "scale-up factor (held-out size / largest fitted size)"
+        )
+        body += render(
+            fig,
+            fid,
+            f"ARE of each law on the held-out checkpoints against the {what}; dashed: the best-loss-seen baseline.",
+        )
         tab = backtest_curve(results, over).drop(columns=["policy"])
         if tab["coverage"].isna().all():
             tab = tab.drop(columns=["coverage"])
-        body += table_html(tab, formats={c: pct["are"] for c in ("are", "baseline_are", "coverage")},
-                           caption=f"Backtest sweep over {over}")
+        body += table_html(
+            tab,
+            formats={c: pct["are"] for c in ("are", "baseline_are", "coverage")},
+            caption=f"Backtest sweep over {over}",
+        )
     return Section("backtest", "Backtest", body, figures=tuple(ids))
 
 
@@ -72,18 +91,39 @@ def _provide(ctx) -> Section:
     policy = DEFAULT_POLICY.replace(checkpoints=ctx.policy_checkpoints(DEFAULT_POLICY.checkpoints))
     out = ctx.results.setdefault("backtests", [])
     try:
-        main = backtest(ctx.runs, ctx.laws, policy, x=ctx.x, y=ctx.y, interval=ctx.interval, method=ctx.method,
-                        fit_options=ctx.fit_options)
+        main = backtest(
+            ctx.runs,
+            ctx.laws,
+            policy,
+            x=ctx.x,
+            y=ctx.y,
+            interval=ctx.interval,
+            method=ctx.method,
+            fit_options=ctx.fit_options,
+        )
     except ScalingLabError as exc:
-        return Section("backtest", "Backtest", "", status="error",
-                       note=f"Left out: the backtest could not run on this data ({str(exc).splitlines()[0]}).")
+        return Section(
+            "backtest",
+            "Backtest",
+            "",
+            status="error",
+            note=f"Left out: the backtest could not run on this data ({str(exc).splitlines()[0]}).",
+        )
     out.append(main)
     sweeps = {}
     for over in _settings(ctx):
         # the sweeps only draw ARE: no intervals needed
-        sweeps[over] = backtest_sweep(ctx.runs, ctx.laws, over=over, x=ctx.x, y=ctx.y, interval=None,
-                                      fit_options=ctx.fit_options, policy=policy,
-                                      progress=lambda o=over: ctx.step(f"backtest sweep over {o}"))
+        sweeps[over] = backtest_sweep(
+            ctx.runs,
+            ctx.laws,
+            over=over,
+            x=ctx.x,
+            y=ctx.y,
+            interval=None,
+            fit_options=ctx.fit_options,
+            policy=policy,
+            progress=lambda o=over: ctx.step(f"backtest sweep over {o}"),
+        )
         out.extend(sweeps[over])
     ctx.step("backtest sweeps")
     return section_backtest([main], sweeps, render=ctx.render)

@@ -17,28 +17,50 @@ def section_plan(fit, allocation, isoflop_result, runs: pd.DataFrame, *, render:
     from scalinglab.report._frontier import plot_frontier
 
     tab = allocation.table
-    cols = [c for c in ("flops", "params", "params_lower", "params_upper", "tokens", "tokens_lower",
-                        "tokens_upper", "tokens_per_param", "loss", "loss_lower", "loss_upper") if c in tab]
+    cols = [
+        c
+        for c in (
+            "flops",
+            "params",
+            "params_lower",
+            "params_upper",
+            "tokens",
+            "tokens_lower",
+            "tokens_upper",
+            "tokens_per_param",
+            "loss",
+            "loss_lower",
+            "loss_upper",
+        )
+        if c in tab
+    ]
     keys = {(i, "params"): f"plan-params:{i}" for i in range(len(tab))}
     s = allocation.summary()
-    body = kv_html(list(s.header)) + table_html(tab[cols], keys=keys, caption="Compute-optimal N*, D* and loss "
-                                                "per budget (lower/upper: interval)")
+    body = kv_html(list(s.header)) + table_html(
+        tab[cols], keys=keys, caption="Compute-optimal N*, D* and loss per budget (lower/upper: interval)"
+    )
     if allocation.warnings:
         body += "".join(note_html(w, "warning") for w in allocation.warnings)
     fig = plot_frontier(fit, allocation, runs=runs, isoflop=isoflop_result)
     fid = "fig-frontier"
-    body += render(fig, fid, "Iso-loss contours of the fitted law in (N, D), iso-FLOP lines of the budgets, the "
-                             "compute-optimal allocation with its interval band" +
-                   (", and isoFLOP valleys with their minima (approach 2)." if isoflop_result is not None else "."))
+    body += render(
+        fig,
+        fid,
+        "Iso-loss contours of the fitted law in (N, D), iso-FLOP lines of the budgets, the "
+        "compute-optimal allocation with its interval band"
+        + (", and isoFLOP valleys with their minima (approach 2)." if isoflop_result is not None else "."),
+    )
     if isoflop_result is not None:
-        body += table_html(isoflop_result.estimates(), caption="IsoFLOP frontier exponents (approach 2): "
-                           "N* ∝ C^a, D* ∝ C^b")
+        body += table_html(
+            isoflop_result.estimates(), caption="IsoFLOP frontier exponents (approach 2): N* ∝ C^a, D* ∝ C^b"
+        )
         body += "".join(note_html(w, "warning") for w in isoflop_result.warnings)
     return Section("plan", "Compute-optimal planning", body, figures=(fid,))
 
 
-@register_section("plan", title="Compute-optimal planning", order=80,
-                  weight=lambda ctx: int(bool(ctx.options.get("plan", True))))
+@register_section(
+    "plan", title="Compute-optimal planning", order=80, weight=lambda ctx: int(bool(ctx.options.get("plan", True)))
+)
 def _provide(ctx) -> Section:
     if not ctx.options.get("plan", True):
         return skipped_section("plan", "Compute-optimal planning", "plan=False / --no-plan")
@@ -49,17 +71,27 @@ def _provide(ctx) -> Section:
 
     fit = ctx.fits[0]
     if not {"params", "tokens"} <= set(fit.columns.values()):
-        return Section("plan", "Compute-optimal planning", "", status="error",
-                       note=f"Left out: law '{fit.law.name}' is not a function of both N (params) and D (tokens), so "
-                            "it cannot split compute between them; put a two-input law such as chinchilla first.")
+        return Section(
+            "plan",
+            "Compute-optimal planning",
+            "",
+            status="error",
+            note=f"Left out: law '{fit.law.name}' is not a function of both N (params) and D (tokens), so "
+            "it cannot split compute between them; put a two-input law such as chinchilla first.",
+        )
     flops = ctx.options.get("flops")
     if flops is None:
         flops = default_budgets(ctx.fit_table.frame, ctx.target)
     try:
         allocation = compute_optimal(fit, np.asarray(flops, dtype=float), interval=ctx.interval, method=ctx.method)
     except ScalingLabError as exc:
-        return Section("plan", "Compute-optimal planning", "", status="error",
-                       note=f"Left out: compute_optimal failed ({str(exc).splitlines()[0]}).")
+        return Section(
+            "plan",
+            "Compute-optimal planning",
+            "",
+            status="error",
+            note=f"Left out: compute_optimal failed ({str(exc).splitlines()[0]}).",
+        )
     iso, points = None, final_rows(ctx.frame)
     if looks_isoflop(points):
         try:

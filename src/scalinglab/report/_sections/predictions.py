@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -13,14 +13,21 @@ from scalinglab.render import Section, Target, fmt, kv_html, note_html, register
 __all__ = ["section_predictions"]
 
 
-def section_predictions(fits: Sequence, target: Target | None, *, interval: float, method: str,
-                        kind: str = "new") -> Section:
+def section_predictions(
+    fits: Sequence, target: Target | None, *, interval: float, method: str, kind: str = "new"
+) -> Section:
     """Each law's prediction at the target, its interval and (when known) the actual value and error."""
     if target is None:
-        return Section("predictions", "Predictions", note_html(
-            "No target given: pass --target RUN, --target largest or --target params=...,tokens=... to "
-            "extrapolate (the largest runs are then held out from the fits)."), status="missing",
-            note="Left out: no extrapolation target was given.")
+        return Section(
+            "predictions",
+            "Predictions",
+            note_html(
+                "No target given: pass --target RUN, --target largest or --target params=...,tokens=... to "
+                "extrapolate (the largest runs are then held out from the fits)."
+            ),
+            status="missing",
+            note="Left out: no extrapolation target was given.",
+        )
     point = pd.DataFrame({c: [v] for c, v in target.point.items()})
     rows, keys = [], {}
     for f in fits:
@@ -33,22 +40,37 @@ def section_predictions(fits: Sequence, target: Target | None, *, interval: floa
             p, how = f.predict(point, interval=interval, kind=kind, method="delta", warn=False), "delta"
         est, lo, hi = float(p["estimate"][0]), float(p["lower"][0]), float(p["upper"][0])
         ext = max(f.extrapolation({s: np.array([target.point[c]]) for s, c in f.columns.items()}).values())
-        row = {"law": f.law.name, "estimate": est, f"lower {interval:.0%}": lo, f"upper {interval:.0%}": hi,
-               "interval": how, "decades beyond data": ext}
+        row = {
+            "law": f.law.name,
+            "estimate": est,
+            f"lower {interval:.0%}": lo,
+            f"upper {interval:.0%}": hi,
+            "interval": how,
+            "decades beyond data": ext,
+        }
         if target.actual is not None:
             row["actual"] = target.actual
             row["error %"] = 100 * (est - target.actual) / target.actual
             row["inside interval"] = bool(lo <= target.actual <= hi)
         r = len(rows)
-        keys.update({(r, "estimate"): f"pred:{f.law.name}:estimate", (r, f"lower {interval:.0%}"):
-                     f"pred:{f.law.name}:lower", (r, f"upper {interval:.0%}"): f"pred:{f.law.name}:upper"})
+        keys.update(
+            {
+                (r, "estimate"): f"pred:{f.law.name}:estimate",
+                (r, f"lower {interval:.0%}"): f"pred:{f.law.name}:lower",
+                (r, f"upper {interval:.0%}"): f"pred:{f.law.name}:upper",
+            }
+        )
         if target.actual is not None:
             keys[(r, "actual")] = "actual"
         rows.append(row)
     point_txt = ", ".join(f"{c} = {fmt(v)}" for c, v in target.point.items())
-    body = (kv_html([("target", target.label), ("inputs", point_txt),
-                     ("interval", f"{interval:.0%} for {'a new run' if kind == 'new' else 'the mean law'}")])
-            + table_html(pd.DataFrame(rows), keys=keys))
+    body = kv_html(
+        [
+            ("target", target.label),
+            ("inputs", point_txt),
+            ("interval", f"{interval:.0%} for {'a new run' if kind == 'new' else 'the mean law'}"),
+        ]
+    ) + table_html(pd.DataFrame(rows), keys=keys)
     return Section("predictions", "Predictions", body)
 
 
