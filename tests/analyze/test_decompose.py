@@ -11,6 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scalinglab import published
+from scalinglab.data import read_runs
 from scalinglab.errors import LawError
 from scalinglab.fit import decompose, fit, needed_for_reducible
 
@@ -64,7 +65,9 @@ def test_henighan_forecast_for_16x16_images():
     """Fit the 16x16 L(C) row, then ask for the per-image reducible loss at 1 PF-day (Table 3: 43.34)."""
     e = published.get("henighan2020_image16x16_c")
     C = np.geomspace(1e-6, 1e2, 9)
-    f = fit(pd.DataFrame({"flops": C, "loss": e.predict(C=C)}), "power_floor", x="flops")
+    # C in PF-days, as the paper's table gives it: declared on purpose (the unit check would refuse it)
+    runs = read_runs(pd.DataFrame({"flops": C, "loss": e.predict(C=C)}), units={"flops": 1.0})
+    f = fit(runs, "power_floor", x="flops")
     d = f.decompose(flops=[1.0], method="delta", tokens_per_example=768)
     assert d.points["reducible"][0] == pytest.approx(43.34, rel=3e-3)
     assert d.irreducible == pytest.approx(2026.0, rel=2e-3)

@@ -314,9 +314,14 @@ def test_property_runs_tables(edits, scale):
     _count("property-runs", "result")
 
 
+def _json_containers(children):
+    """Lists and objects of JSON values (the recursive step of ``_JSON``)."""
+    return st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=4), children, max_size=3)
+
+
 _JSON = st.recursive(
     st.none() | st.booleans() | st.floats(allow_nan=True) | st.integers() | st.text(max_size=5),
-    lambda c: st.lists(c, max_size=3) | st.dictionaries(st.text(max_size=4), c, max_size=3),
+    _json_containers,
     max_leaves=6,
 )
 
