@@ -204,12 +204,15 @@ class Problem:
         """Law evaluations one residual-plus-Jacobian evaluation costs."""
         return 1 if self.law.jacobian is not None else 2 * len(self.names) + 1
 
-    def moments(self, u: np.ndarray, weights: np.ndarray | None = None, rows: np.ndarray | None = None):
+    def moments(
+        self, u: np.ndarray, weights: np.ndarray | None = None, rows: np.ndarray | None = None, exact: bool = True
+    ):
         """Objective, gradient and curvatures at each row of ``u``, in chunks of points.
 
         Returns ``F`` (B,), ``g`` (B, P), ``H`` (B, P, P) the exact Gauss-Newton
         curvature ``J^T diag(w rho'') J`` and ``D`` (B, P) the diagonal of the IRLS
-        majoriser ``J^T diag(w psi/r) J`` (a positive scaling for the damping).
+        majoriser ``J^T diag(w psi/r) J`` (a positive scaling for the damping); with
+        ``exact=False`` ``H`` is the IRLS majoriser itself.
         ``weights`` is (n,) or (B, n); default the problem's.  ``rows`` picks the data
         sets of a stacked problem that the rows of ``u`` belong to.
         """
@@ -220,7 +223,7 @@ class Problem:
         g = np.zeros((B, P))
         H = np.zeros((B, P, P))
         D = np.zeros((B, P))
-        curv = self.loss.curvature or self.loss.weight
+        curv = (self.loss.curvature or self.loss.weight) if exact else self.loss.weight
         for cols in _chunks(self.n, B * (P + 2)):
             r, J = self._dresid(u, cols, rows)
             wc = np.ones(r.shape[1]) if w is None else w[..., cols]
@@ -595,14 +598,17 @@ def refine(
     max_iter: int = 300,
     ftol: float = 1e-12,
     gtol: float = 1e-10,
+    exact: bool | None = None,
 ) -> LMResult:
     """Projected Levenberg-Marquardt with exact Gauss-Newton curvature, batched over starts or resamples.
 
     Step: ``(H + lam diag(D)) s = -g`` on the free parameters, with ``H`` the exact
     Gauss-Newton curvature of the loss (:meth:`Problem.moments`; for Huber only the
     inliers |r| <= delta contribute) and ``D`` the diagonal of the IRLS majoriser; a step
-    is accepted when it does not raise the objective (then ``lam`` shrinks), else ``lam``
-    grows.  The derivatives at a trial point are computed with its objective, so an
+    is accepted when it does not raise the objective (then ``lam`` shrinks by Nielsen's
+    gain-ratio rule), else ``lam`` grows.  ``exact=False`` uses the IRLS majoriser as ``H``
+    with the fixed factors 1/3 and 4 (the default for laws without analytic derivatives,
+    whose fits keep their earlier optima).  The derivatives at a trial point are computed with its objective, so an
     accepted step costs one evaluation.
 
     ``weights``: (n,) shared or (B, n) one weight vector per problem (bootstrap).
@@ -613,7 +619,9 @@ def refine(
     B, P = u.shape
     w = problem.weights if weights is None else np.asarray(weights, dtype=float)
     per_row = w is not None and w.ndim == 2
-    F, g, H, D = problem.moments(u, w)
+    if exact is None:  # the exact curvature where the law gives analytic derivatives (as benchmarked)
+        exact = problem.law.jacobian is not None
+    F, g, H, D = problem.moments(u, w, exact=exact)
     nfev = problem.nfev_per_jacobian
     lam = np.full(B, 1e-3)
     nu = np.full(B, 2.0)
@@ -643,7 +651,7 @@ def refine(
             step = -np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(lhs, gf)])
         step = np.where(free, step, 0.0)
         u_new = np.clip(ua + step, problem.lower, problem.upper)
-        F_new, g_new, H_new, D_new = problem.moments(u_new, w[idx] if per_row else w, idx)
+        F_new, g_new, H_new, D_new = problem.moments(u_new, w[idx] if per_row else w, idx, exact=exact)
         nfev += problem.nfev_per_jacobian
         accept = np.isfinite(F_new) & (F_new <= Fa)
         decrease = np.where(accept, Fa - F_new, 0.0)
@@ -652,11 +660,13 @@ def refine(
         pred = -(np.einsum("bp,bp->b", gf, step) + 0.5 * np.einsum("bp,bpq,bq->b", step, Hf, step))
         with np.errstate(all="ignore"):
             ratio = np.where(pred > 0, (Fa - F_new) / pred, 0.0)
-        up = nu[idx]
-        lam[idx] = np.where(
-            accept, np.maximum(lam[idx] * np.maximum(1 / 3, 1 - (2 * ratio - 1) ** 3), 1e-12), lam[idx] * up
-        )
-        nu[idx] = np.where(accept, 2.0, up * 2.0)
+        if exact:  # Nielsen's update from the gain ratio
+            up = nu[idx]
+            shrink = np.maximum(1 / 3, 1 - (2 * ratio - 1) ** 3)
+            lam[idx] = np.where(accept, np.maximum(lam[idx] * shrink, 1e-12), lam[idx] * up)
+            nu[idx] = np.where(accept, 2.0, up * 2.0)
+        else:
+            lam[idx] = np.where(accept, np.maximum(lam[idx] / 3.0, 1e-12), lam[idx] * 4.0)
         n_iter[idx] += 1
         tiny_step = accept & (decrease <= ftol * np.maximum(Fa, 1e-300))
         stuck = lam[idx] > 1e12
