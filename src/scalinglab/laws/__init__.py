@@ -5,7 +5,8 @@ Built-in laws (``scalinglab laws`` lists them with formulas and sources):
 ``bnsl``/``bnsl2``/``bnsl3``, ``M2``, ``M3``, ``M4``, ``transfer``, ``nmt_encdec``,
 ``mixed_modal`` (bimodal interaction law), ``multilingual_mixture``, ``overtraining``
 (loss in compute and token multiplier), ``accuracy_sigmoid`` and ``error_exponential``
-(loss -> downstream links), ``scaled_power`` (y = k x^p, compute-optimal allocations).
+(loss -> downstream links), ``scaled_power`` (y = k x^p, compute-optimal allocations),
+``exp_decay`` and ``exp_floor`` (error exponential in pruned data size, Sorscher et al. 2022).
 
 Define your own with :func:`law` (registers it) or :func:`define_law`.  A law may
 carry its own math: ``allocation=`` (closed-form compute-optimal N*, D*, used by
@@ -26,6 +27,7 @@ from scalinglab.laws import (  # noqa: F401  (register built-ins)  # noqa: F401 
     _multimodal,
     _overtraining,
     _power,
+    _pruning,
     _revisiting,
     _transfer,
 )
@@ -39,6 +41,7 @@ from scalinglab.laws._multilingual import multilingual_mixture
 from scalinglab.laws._multimodal import mixed_modal, mixed_modal_synergy
 from scalinglab.laws._overtraining import overtraining
 from scalinglab.laws._power import power_floor, power_law
+from scalinglab.laws._pruning import PRUNING_CANDIDATES, PRUNING_FORMS, exp_decay, exp_floor
 from scalinglab.laws._published import PublishedLaw
 from scalinglab.laws._registry import ComputeOptimum, Law, Param, define_law, get_law, law, list_laws, register
 from scalinglab.laws._revisiting import m2, m3, m4
@@ -78,4 +81,8 @@ __all__ = [
     "accuracy_sigmoid",
     "error_exponential",
     "scaled_power",
+    "exp_decay",
+    "exp_floor",
+    "PRUNING_FORMS",
+    "PRUNING_CANDIDATES",
 ]
