@@ -68,7 +68,8 @@ def _read_table(path: Path) -> pd.DataFrame:
         return pd.read_parquet(path)
     frame = pd.read_csv(path, header=None)
     first = pd.to_numeric(frame.iloc[0], errors="coerce") if len(frame) else pd.Series(dtype=float)
-    if len(frame) and first.isna().all():  # a header row
+    default_names = len(frame) > 1 and np.array_equal(first.to_numpy(), np.arange(frame.shape[1]))
+    if len(frame) and (first.isna().all() or default_names):  # a header row (names, or pandas' 0..d-1)
         frame = pd.read_csv(path)
     return frame
 
@@ -92,7 +93,7 @@ def _source(obj) -> tuple[Path | None, str]:
 def load_embeddings(source: str | os.PathLike | np.ndarray | pd.DataFrame) -> np.ndarray:
     """Embeddings as a float array of shape (n, d): an ``.npy`` array, a ``.csv`` / ``.parquet`` of numbers.
 
-    A CSV may have a header row; a Parquet file is either numeric columns or one column of vectors.
+    A CSV may have a header row (names, or pandas' default 0 .. d-1); a Parquet file is either numeric columns or one column of vectors.
     Every value must be finite and there must be at least two rows.
 
     >>> load_embeddings([[1.0, 0.0], [0.0, 1.0]]).shape

@@ -46,7 +46,7 @@ __all__ = ["simulate_pruning", "pareto_envelope", "train_students", "KEEP_RULES"
 KEEP_RULES = ("hard", "easy", "random")
 
 
-def train_students(X: np.ndarray, y: np.ndarray, *, ridge: float = 1e-4, max_iter: int = 30) -> np.ndarray:
+def train_students(X: np.ndarray, y: np.ndarray, *, ridge: float = 1e-8, max_iter: int = 30) -> np.ndarray:
     """Max-margin students for a batch of data sets (L2-SVM, primal Newton; Chapelle 2007).
 
     Minimises ``ridge/2 |w|^2 + 1/2 sum_i max(0, 1 - y_i w . x_i)^2`` for each of the T data sets
@@ -67,7 +67,7 @@ def train_students(X: np.ndarray, y: np.ndarray, *, ridge: float = 1e-4, max_ite
     w = Xy.sum(axis=1) / max(P, 1)  # Hebbian start
     m = np.einsum("tpn,tn->tp", Xy, w)
     # continuation in the ridge (large to small): each stage starts near its optimum
-    stages = np.geomspace(1.0, ridge, max(2, int(np.ceil(np.log10(1.0 / ridge))) + 1)) if ridge < 1 else [ridge]
+    stages = np.geomspace(1.0, ridge, max(2, int(np.ceil(np.log10(1.0 / ridge) / 2)) + 1)) if ridge < 1 else [ridge]
     for lam in stages:
         eye = lam * np.eye(N)
         for _ in range(max_iter):
@@ -105,6 +105,8 @@ def _line_search(lam: float, w: np.ndarray, d: np.ndarray, m: np.ndarray, dm: np
 
 def _check(n_dim, alpha_tot, fractions, keep, probe_angle, trials, ridge) -> tuple:
     owner = "simulate_pruning"
+    what = "alpha_tot" if alpha_tot[0] == "tot" else "alpha_prune"
+    alpha_tot = alpha_tot[1]
     if isinstance(n_dim, bool) or not isinstance(n_dim, numbers.Integral) or n_dim < 2:
         raise InvalidParameterError(f"{owner}(): 'n_dim' must be an int >= 2; got {n_dim!r}", hint="e.g. n_dim=50")
     if isinstance(trials, bool) or not isinstance(trials, numbers.Integral) or trials < 2:
@@ -119,8 +121,8 @@ def _check(n_dim, alpha_tot, fractions, keep, probe_angle, trials, ridge) -> tup
         ) from None
     if a.ndim != 1 or a.size == 0 or not np.all(np.isfinite(a)) or np.any(a <= 0):
         raise InvalidParameterError(
-            f"{owner}(): 'alpha_tot' (pool size per dimension, P_tot / N) must be positive numbers; got {alpha_tot!r}",
-            hint="e.g. alpha_tot=(1, 2, 4, 8, 16)",
+            f"{owner}(): '{what}' (examples per dimension) must be positive numbers; got {alpha_tot!r}",
+            hint=f"e.g. {what}=(1, 2, 4, 8, 16)",
         )
     if f.ndim != 1 or f.size == 0 or not np.all(np.isfinite(f)) or np.any((f <= 0) | (f > 1)):
         raise InvalidParameterError(
@@ -149,14 +151,15 @@ def _check(n_dim, alpha_tot, fractions, keep, probe_angle, trials, ridge) -> tup
 
 def simulate_pruning(
     n_dim: int = 50,
-    alpha_tot: Sequence[float] = (1.0, 2.0, 4.0, 8.0, 16.0),
+    alpha_tot: Sequence[float] | None = (1.0, 2.0, 4.0, 8.0, 16.0),
     fractions: Sequence[float] = (1.0, 0.6, 0.4, 0.2, 0.1),
     *,
+    alpha_prune: Sequence[float] | None = None,
     keep: str | Sequence[str] = ("hard", "easy"),
     probe_angle: float = 0.0,
     trials: int = 8,
     seed: int = 0,
-    ridge: float = 1e-4,
+    ridge: float = 1e-8,
 ) -> pd.DataFrame:
     """Test error of a perceptron trained on pruned data, for every (keep rule, f, alpha_tot).
 
@@ -169,6 +172,9 @@ def simulate_pruning(
     fractions : sequence of float in (0, 1]
         Kept share f: the student sees ``P = max(1, round(f P_tot))`` examples (``alpha_prune = P / N``).
         ``f = 1`` is no pruning.
+    alpha_prune : sequence of float, optional
+        Instead of ``alpha_tot``: the kept size per dimension, ``P = round(alpha_prune N)``, drawn from a
+        pool of ``ceil(P / f)`` (the paper's learning curves at fixed f, Fig. 1A).
     keep : "hard", "easy", "random" or a sequence of them
     probe_angle : float
         Angle theta (degrees) between the probe that ranks the examples and the teacher (0 = perfect).
@@ -193,7 +199,16 @@ def simulate_pruning(
     >>> int(df["kept"].iloc[0]), int(df["total"].iloc[0]), float(df["alpha_prune"].iloc[0])
     (20, 40, 1.0)
     """
-    N, alphas, fracs, rules, theta, T = _check(n_dim, alpha_tot, fractions, keep, probe_angle, trials, ridge)
+    if alpha_prune is not None:
+        alpha_tot = None
+    if alpha_tot is None and alpha_prune is None:
+        raise InvalidParameterError(
+            "simulate_pruning(): give alpha_tot (pool sizes) or alpha_prune (kept sizes)",
+            hint="e.g. alpha_tot=(1, 4, 16)",
+        )
+    by_pool = alpha_prune is None
+    grid = ("tot", alpha_tot) if by_pool else ("prune", alpha_prune)
+    N, alphas, fracs, rules, theta, T = _check(n_dim, grid, fractions, keep, probe_angle, trials, ridge)
     t = math.radians(theta)
     teacher = np.zeros(N)
     teacher[0], teacher[1] = math.cos(t), math.sin(t)
@@ -202,8 +217,12 @@ def simulate_pruning(
     rows = []
     for (rule, f, a), ss in zip(cells, streams, strict=True):
         rng = np.random.default_rng(ss)
-        P_tot = max(1, int(round(a * N)))
-        P = max(1, int(round(f * P_tot)))
+        if by_pool:
+            P_tot = max(1, int(round(a * N)))
+            P = max(1, int(round(f * P_tot)))
+        else:
+            P = max(1, int(round(a * N)))
+            P_tot = max(P, int(math.ceil(P / f - 1e-9)))
         z = rng.standard_normal((T, P_tot))  # probe margins of the whole pool
         if P == P_tot:
             kept = z
@@ -225,7 +244,7 @@ def simulate_pruning(
                 "run": f"{rule}-f{f:g}-a{a:g}",
                 "keep": rule,
                 "fraction": float(f),
-                "alpha_tot": float(a),
+                "alpha_tot": P_tot / N,
                 "kept": P,
                 "error": float(err.mean()),
                 "error_se": float(err.std(ddof=1) / math.sqrt(T)),
@@ -239,19 +258,20 @@ def simulate_pruning(
     return pd.DataFrame(rows)
 
 
-def pareto_envelope(df: pd.DataFrame, *, by: Sequence[str] = ("keep",)) -> pd.DataFrame:
-    """The Pareto-optimal kept share: the lowest error over f for each pool size alpha_tot.
+def pareto_envelope(df: pd.DataFrame, *, by: Sequence[str] = ("keep",), at: str = "alpha_tot") -> pd.DataFrame:
+    """The Pareto-optimal kept share: the lowest error over f at each ``at`` (``alpha_tot`` or ``alpha_prune``).
 
-    Returns one row per (``by``..., ``alpha_tot``): the winning cell (``fraction`` is the best f,
-    ``kept`` the pruned size it gives), its ``run`` renamed ``<keep>-pareto-a<alpha_tot>``.
-    Plotted against ``kept`` it is the curve Sorscher et al. predict to fall exponentially.
+    ``at="alpha_prune"`` is the lower envelope of the learning curves at fixed f (Sorscher et al.,
+    Fig. 1A: the curve they predict to fall exponentially when the pool may grow as f shrinks);
+    ``at="alpha_tot"`` is the best f for a given pool.  Returns one row per (``by``..., ``at``): the
+    winning cell (``fraction`` is the best f), its ``run`` renamed ``<keep>-pareto-a<value>``.
 
     >>> df = simulate_pruning(n_dim=20, alpha_tot=(1.0, 2.0), fractions=(1.0, 0.5), keep="hard", trials=2)
     >>> env = pareto_envelope(df)
     >>> len(env), bool((env["error"].to_numpy() <= df.groupby("alpha_tot")["error"].min().to_numpy()).all())
     (2, True)
     """
-    keys = [*by, "alpha_tot"]
+    keys = [*by, at]
     missing = [c for c in [*keys, "error", "fraction"] if c not in df]
     if missing:
         raise InvalidParameterError(
@@ -259,5 +279,5 @@ def pareto_envelope(df: pd.DataFrame, *, by: Sequence[str] = ("keep",)) -> pd.Da
         )
     best = df.loc[df.groupby(keys, sort=True)["error"].idxmin()].copy()
     labels = best[list(by)].astype(str).agg("-".join, axis=1) if by else pd.Series("", index=best.index)
-    best["run"] = [f"{lab}-pareto-a{a:g}" for lab, a in zip(labels, best["alpha_tot"], strict=True)]
+    best["run"] = [f"{lab}-pareto-a{a:g}" for lab, a in zip(labels, best[at], strict=True)]
     return best.reset_index(drop=True)
