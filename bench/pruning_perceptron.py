@@ -32,8 +32,8 @@ from scalinglab.render import figure_context, new_figure, save_figure
 from scalinglab.sweep.perceptron import pareto_envelope, simulate_pruning
 
 ALPHA_TOT = (1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0, 12.0, 16.0, 24.0, 32.0)
-ALPHA_PRUNE = (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0)
-FRACTIONS = tuple(2.0**-k for k in range(9))
+ALPHA_PRUNE = {0: (0.5, 1.0, 1.5, 2.0, 2.5, 3.0, 4.0, 5.0, 6.0, 8.0), 1: (0.5, 1, 1.5, 2, 3, 4, 6, 8, 12, 16, 24, 32)}
+FRACTIONS = {0: tuple(2.0**-k for k in range(9)), 1: tuple(2.0**-k for k in range(6))}
 FLIP_F = 0.25
 
 
@@ -63,12 +63,12 @@ def main() -> None:
 
     # 2. learning curves at fixed f, perfect and imperfect probe
     curves = {}
-    for angle in (0.0, a.angle):
+    for i, angle in enumerate((0.0, a.angle)):
         curves[angle] = simulate_pruning(
             a.n_dim,
             None,
-            FRACTIONS,
-            alpha_prune=ALPHA_PRUNE,
+            FRACTIONS[i],
+            alpha_prune=ALPHA_PRUNE[i],
             keep="hard",
             probe_angle=angle,
             trials=a.trials,
@@ -79,13 +79,14 @@ def main() -> None:
 
     # 3. law comparison
     parts = [
-        curves[0.0][curves[0.0]["fraction"] == 1.0].assign(curve="no pruning (f=1)"),
-        curves[0.0][curves[0.0]["fraction"] == FLIP_F].assign(curve=f"keep hard, f={FLIP_F:g}"),
+        full.assign(curve="no pruning (f=1)"),
+        flip[flip["keep"] == "easy"].assign(curve=f"keep easy, f={FLIP_F:g}"),
+        flip[flip["keep"] == "hard"].assign(curve=f"keep hard, f={FLIP_F:g}"),
         env[0.0].assign(curve="Pareto f, perfect probe"),
         env[a.angle].assign(curve=f"Pareto f, probe {a.angle:g} deg"),
     ]
     table = pd.concat(parts, ignore_index=True)
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         res = pruning(table, x="kept", y="error", by="curve", holdout=2)
     t_all = time.process_time() - c0
@@ -111,9 +112,10 @@ def main() -> None:
         for ax, angle in zip(axes[0, 1:], (0.0, a.angle), strict=True):
             df = curves[angle]
             cmap = __import__("matplotlib").colormaps["viridis"]
-            for i, f in enumerate(FRACTIONS):
+            fracs = sorted(df["fraction"].unique(), reverse=True)
+            for i, f in enumerate(fracs):
                 c = df[df["fraction"] == f].sort_values("alpha_prune")
-                ax.plot(c["alpha_prune"], c["error"], "-", color=cmap(i / len(FRACTIONS)), lw=1, label=f"f={f:.3g}")
+                ax.plot(c["alpha_prune"], c["error"], "-", color=cmap(i / len(fracs)), lw=1, label=f"f={f:.3g}")
             e = env[angle].sort_values("alpha_prune")
             ax.plot(e["alpha_prune"], e["error"], "ko-", ms=3, lw=1.8, label="Pareto envelope")
             ax.set_yscale("log")
@@ -141,16 +143,16 @@ def main() -> None:
         "",
         f"keep-hard first wins at alpha_tot = {flip_at}; wins at every larger pool: {flip_clean}",
         "",
-        "Pareto envelope over f = 2^-k (k = 0..8) at each alpha_prune (best f, error):",
+        "Pareto envelope at each alpha_prune (best f, error); f = 2^-k, k = 0..8 (perfect probe), 0..5 (noisy):",
         "",
         "| alpha_prune | " + " | ".join(f"probe {g:g} deg" for g in env) + " |",
         "|---:|" + "---:|" * len(env),
     ]
-    for ap_ in ALPHA_PRUNE:
+    for ap_ in sorted(set(ALPHA_PRUNE[0]) | set(ALPHA_PRUNE[1])):
         cells = []
         for g in env:
-            r = env[g][env[g]["alpha_prune"] == ap_].iloc[0]
-            cells.append(f"{r['error']:.2e} (f={r['fraction']:.3g})")
+            hit = env[g][np.isclose(env[g]["alpha_prune"], ap_)]
+            cells.append(f"{hit['error'].iloc[0]:.2e} (f={hit['fraction'].iloc[0]:.3g})" if len(hit) else "-")
         lines.append(f"| {ap_:g} | " + " | ".join(cells) + " |")
     lines += [
         "",

@@ -430,8 +430,8 @@ def pruning(
     # The backtest splits on the size column 'params': the kept size stands in for it, times a power of
     # ten that lifts it above the runs table's "looks like millions" guard (every candidate law is
     # covariant under x -> c x, so the hold-out scores do not change).  The full fits use 'kept' itself.
-    top = float(pts["x"].max())
-    lift = 10.0 ** max(0, math.ceil(math.log10(1e3 / top))) if top < 1e3 else 1.0
+    low = float(pts["x"].min())
+    lift = 10.0 ** math.ceil(math.log10(1e3 / low)) if low < 1e3 else 1.0
     runs_frame = pd.DataFrame(
         {
             "run": [f"{g}#{i}" for i, g in enumerate(pts["group"])],
@@ -443,7 +443,7 @@ def pruning(
     )
     runs = read_runs(runs_frame)
     policy = Policy(holdout=f"largest:{holdout}", fit_models="all", checkpoints=CheckpointRule(), target="final")
-    with warnings.catch_warnings():
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore")
         bt = backtest(
             runs,
@@ -469,7 +469,9 @@ def pruning(
         for g in ok_groups
         for lw in law_objs
     ]
-    outcomes = fit_many(jobs, backend=backend)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore")
+        outcomes = fit_many(jobs, backend=backend)
 
     rows = []
     for job, out in zip(jobs, outcomes, strict=True):

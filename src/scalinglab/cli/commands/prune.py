@@ -185,13 +185,20 @@ def register(app: typer.Typer) -> None:
     ) -> None:
         """Teacher-student perceptron trained on pruned data: a runs table (kept, error) for ``prune laws``."""
         from scalinglab._io import write_atomic
-        from scalinglab.sweep.perceptron import pareto_envelope, simulate_pruning
+        from scalinglab.errors import InvalidParameterError
+        from scalinglab.sweep.perceptron import KEEP_RULES, pareto_envelope, simulate_pruning
 
         with cli_errors(json_output):
             check_output(out, (".csv",))
             for f in _numbers(fractions, "--fractions"):
                 _fraction(f, "--fractions")
             rules = [r.strip() for r in keep.split(",") if r.strip()]
+            bad = [r for r in rules if r not in KEEP_RULES]
+            if bad or not rules:
+                raise InvalidParameterError(
+                    f"--keep: unknown rule(s) {bad or keep!r}; use {', '.join(KEEP_RULES)}",
+                    hint="e.g. --keep hard,easy",
+                )
             df = simulate_pruning(
                 n_dim,
                 _numbers(alpha_tot, "--alpha-tot"),
