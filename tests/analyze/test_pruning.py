@@ -124,3 +124,18 @@ def test_reads_a_file_and_never_modifies_it(tmp_path):
     res = pruning(path, by="metric", laws=FAST)
     assert set(res.groups["group"]) == {"prototypes", "random"}
     assert path.read_bytes() == before
+
+
+@pytest.mark.slow
+def test_report_provider_runs_on_a_pruning_table_and_skips_others():
+    from types import SimpleNamespace
+
+    from scalinglab.analyze.pruning import _report_section
+    from scalinglab.render import FigureRenderer
+
+    steps = []
+    ctx = SimpleNamespace(frame=_curves(), step=steps.append, results={}, render=FigureRenderer())
+    sec = _report_section(ctx)
+    assert sec is not None and sec.id == "pruning" and steps == ["pruning"]
+    assert set(ctx.results["pruning"].groups["group"]) == {"prototypes", "random"}  # grouped by 'metric'
+    assert _report_section(SimpleNamespace(frame=pd.DataFrame({"params": [1.0], "loss": [2.0]}))) is None

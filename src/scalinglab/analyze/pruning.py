@@ -64,7 +64,7 @@ def aicc(rss: float, n: int, k: int) -> float:
     AICc = n ln(RSS / n) + 2k + 2k(k + 1) / (n - k - 1); NaN when n <= k + 1 (too few points).
 
     >>> round(aicc(0.5, 20, 3), 3)
-    -58.413
+    -66.278
     >>> math.isnan(aicc(0.5, 4, 3))
     True
     """
