@@ -212,13 +212,17 @@ class PruningResult(AnalysisResult):
                     )
                 row = self.groups[self.groups["group"] == g].iloc[0]
                 ax.set_title(f"{g}: {row['verdict']}", fontsize=9)
-                ax.set_xlabel(f"{self.options['x']} (kept data size)")
+                xl = str(self.options["x"])
+                ax.set_xlabel(xl if "kept" in xl else f"{xl} (kept data size)")
                 ax.set_ylabel(str(self.options["y"]))
                 lo, hi = np.nanmin(ys), np.nanmax(ys)
                 ax.set_ylim(lo / 2.0, hi * 2.0)
             for ax in list(axes.flat)[len(groups) :]:
                 ax.set_visible(False)
             axes.flat[0].legend(fontsize=7, loc="best")
+            fig.suptitle(
+                "lines: each law fitted to every point; open circles: the sizes the backtest held out", fontsize=8
+            )
         return fig
 
     def section(self, render: FigureRenderer | None = None) -> Section:
