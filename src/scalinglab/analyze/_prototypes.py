@@ -135,7 +135,8 @@ def load_embeddings(source: str | os.PathLike | np.ndarray | pd.DataFrame) -> np
     if bad.any():
         i, j = (int(v) for v in np.argwhere(bad)[0])
         raise DataError(
-            f"{int(bad.any(axis=1).sum())} embedding row(s) contain NaN or inf (first: row {i}, component {j})",
+            f"{int(bad.any(axis=1).sum())} embedding row(s) contain NaN or inf "
+            f"(first: row {i}, component {j}, counting from 0)",
             source=label,
             row=i,
             kind="bad-value",
@@ -186,7 +187,13 @@ def load_labels(source: str | os.PathLike | np.ndarray | pd.Series | None, n: in
         )
     if pd.isna(arr).any():
         i = int(np.flatnonzero(pd.isna(arr))[0])
-        raise DataError("a label is missing", source=label, row=i, kind="missing-value", hint="label every example")
+        raise DataError(
+            f"a label is missing (row {i}, counting from 0)",
+            source=label,
+            row=i,
+            kind="missing-value",
+            hint="label every example",
+        )
     return arr
 
 

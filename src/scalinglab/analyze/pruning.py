@@ -315,7 +315,7 @@ def _read(data, x: str, y: str, by: Sequence[str]) -> pd.DataFrame:
             raise DataError(
                 f"pruning(): {bad.size} value(s) of '{col}' are not positive numbers (first: {frame[col].iloc[i]!r}); "
                 "sizes and errors are fitted in log space",
-                row=i,
+                row=i + 1,
                 column=col,
                 value=frame[col].iloc[i],
                 kind="bad-value",
