@@ -10,12 +10,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
 
 from scalinglab._io import to_jsonable
 from scalinglab.errors import ScalingLabError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from scalinglab.data import CheckpointRule
 
 __all__ = [
@@ -102,6 +103,9 @@ EXIT_BUG = 4
 
 
 def console(stderr: bool = False) -> Console:
+    """A rich console (imported here: ``scalinglab --help`` does not need rich's console module)."""
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
