@@ -40,3 +40,25 @@ def test_command_help_does_not_import_the_numerical_stack():
     rc, mods, text = _modules_after(["fit", "--help"])
     assert rc == 0 and "--law" in text
     assert not {m.split(".")[0] for m in mods} & set(HEAVY)
+
+
+def test_progress_line_draws_a_bar_on_a_terminal(monkeypatch):
+    """Long jobs show done/total once the API reports steps; off a terminal the callback does nothing."""
+    import io
+
+    from rich.console import Console
+
+    from scalinglab.cli import _common
+
+    with _common.progress_line("backtesting", json_output=False) as progress:  # not a terminal under pytest
+        progress(1, 2)
+    out = io.StringIO()
+    monkeypatch.setattr(
+        _common, "console", lambda stderr=False: Console(file=out, force_terminal=True, width=100, soft_wrap=True)
+    )
+    with _common.progress_line("backtesting", json_output=False) as progress:
+        progress(3, 7)
+        progress(7, 7)
+    assert "7/7" in out.getvalue()
+    with _common.progress_line("backtesting", json_output=True) as progress:
+        progress(1, 1)
