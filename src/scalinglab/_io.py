@@ -90,8 +90,8 @@ def to_jsonable(obj: Any) -> Any:
         return [to_jsonable(v) for v in obj]
     if isinstance(obj, bool):
         return obj
-    if isinstance(obj, float):
-        return obj if math.isfinite(obj) else None
+    if isinstance(obj, float):  # numpy's float64 is a float too: made plain here
+        return float(obj) if math.isfinite(obj) else None
     np = _numpy()
     if np is not None:
         if isinstance(obj, np.ndarray):
