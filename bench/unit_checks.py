@@ -17,8 +17,9 @@ rounded to 3 significant figures, as a person writes "124 (thousand)".
 outcome is a miss.
 
 Undecidable: a corrupted table where every run was converted and every run's
-last checkpoint still lies where real runs lie (at least 100 parameters, 1e-3 to
-1e5 tokens per parameter, 1e6 above 1e6 parameters; at least 32 tokens per step; flops = 6ND within [0.05, 20] where all three are given).  Such a table
+last checkpoint still lies where real runs lie (at least 100 parameters; at least
+1e-3 tokens per parameter, at most 1e5 below 1e6 parameters; at least 32 tokens
+per step; flops = 6ND within [0.05, 20] where all three are given).  Such a table
 is an ordinary-looking ladder of other sizes (a 1e8 ladder in thousands reads as
 a 1e5 ladder trained longer); flagging it would flag real ladders of that size.
 Rates are reported over all corrupted tables and over the decidable rest.
@@ -158,7 +159,7 @@ def looks_real(frame: pd.DataFrame) -> bool:
         return False
     last = f.loc[f.groupby("run")["tokens"].idxmax()]
     tpp = last["tokens"] / last["params"]
-    cap = np.where(last["params"] < 1e6, 1e5, 1e6)
+    cap = np.where(last["params"] < 1e6, 1e5, np.inf)
     return bool(((tpp >= 1e-3) & (tpp <= cap)).all())
 
 

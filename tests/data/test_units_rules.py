@@ -65,12 +65,17 @@ def test_a_run_with_a_handful_of_parameters():
     assert "'r0'" in str(err) and "fewer than 100 parameters" in str(err)
 
 
-def test_every_size_tokens_per_parameter_cap():
-    df = _ladder(n_min=1e9)
-    df["params"] /= 1e3  # 1e6..1e8 "params" on 2e10.. tokens: 2e4 tokens per parameter is plausible ...
-    df["tokens"] *= 100  # ... 2e6 is not, at any size
+def test_small_model_tokens_per_parameter_cap():
+    df = _ladder(ratio=2e5, n_min=1e3)  # 1e3 .. 1e5 "params" on 2e5 tokens per parameter
     err = _unit_error(df)
-    assert "above what any training run does" in str(err)
+    assert "for a model below 1e6 parameters" in str(err)
+
+
+def test_one_size_compute_sweep_is_not_a_unit_error():
+    """Synthetic sweeps of one size over many budgets go far above 1e5 tokens per parameter."""
+    C = np.geomspace(1e15, 1e21, 12)
+    df = pd.DataFrame({"params": 1e6, "tokens": C / 6e6, "loss": 2.0 + (1e13 / C) ** 0.15})
+    assert len(sl.read_runs(df)) == 12
 
 
 def test_declared_raw_counts_silence_the_rules():

@@ -88,7 +88,7 @@ class RunsTable:
         Examples
         --------
         >>> import pandas as pd
-        >>> df = pd.DataFrame({"params": [1e6, 1e7], "tokens": [1e8, 1e9], "loss": [3.1, 2.7]})
+        >>> df = pd.DataFrame({"run": ["a", "b"], "params": [1e6, 1e7], "tokens": [1e8, 1e9], "loss": [3.1, 2.7]})
         >>> a, b = read_runs(df), read_runs(df.iloc[::-1])
         >>> a.fingerprint() == b.fingerprint(), len(a.fingerprint())
         (True, 64)
