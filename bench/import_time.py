@@ -25,6 +25,8 @@ HELP = "import sys; sys.argv = ['scalinglab', '--help']; from scalinglab.cli imp
 CASES = {
     "python -c pass": "pass",
     "import numpy": "import numpy",
+    "import typer": "import typer",
+    "import typer, typer.rich_utils": "import typer, typer.rich_utils",
     "import scalinglab": "import scalinglab",
     "scalinglab --help": HELP,
 }
@@ -52,7 +54,7 @@ def main() -> None:
         if len(parts) == 3 and parts[1].strip().isdigit():
             rows.append((int(parts[1]), parts[2].strip()))
     top = [name for _, name in sorted(rows, reverse=True) if not name.startswith(" ")][:8]
-    heavy = [m for m in ("pandas", "scipy", "matplotlib") if any(n.strip() == m for _, n in rows)]
+    heavy = [m for m in ("numpy", "pandas", "scipy", "matplotlib") if any(n.strip() == m for _, n in rows)]
     lines = [
         "# Import time",
         "",
@@ -65,8 +67,14 @@ def main() -> None:
         lines.append(f"| `{k}` | {v:.3f} | {v - med['python -c pass']:.3f} |")
     lines += [
         "",
-        f"Heavy modules loaded by `scalinglab --help`: {', '.join(heavy) or 'none of pandas, scipy, matplotlib'}; "
+        f"Heavy modules loaded by `scalinglab --help`: {', '.join(heavy) or 'none of numpy, pandas, scipy, matplotlib'}; "
         f"largest cumulative imports: {', '.join(top)}.",
+        "",
+        "`import typer, typer.rich_utils` is the floor of a Typer app with rich help (the help renderer "
+        "imports rich.markdown and rich.traceback); what `scalinglab --help` adds above it is building "
+        "the app (importing every command module, Typer's signature inspection) and rendering.",
+        "",
+        f"Load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores.",
         "",
         f"Command: `python bench/import_time.py --repeats {args.repeats}`",
     ]

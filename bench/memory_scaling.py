@@ -38,14 +38,19 @@ L = (1.69 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, 0.01, n))
 frame = pd.DataFrame({"params": N, "tokens": D, "loss": L})
 base_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
 warnings.simplefilter("ignore")
-times = []
+times, reads, prints, walls = [], [], [], []
 for _ in range(repeats):
-    t = time.process_time(); f = sl.fit(frame, "chinchilla"); times.append(time.process_time() - t)
+    t = time.process_time(); w = time.perf_counter(); f = sl.fit(frame, "chinchilla")
+    times.append(time.process_time() - t); walls.append(time.perf_counter() - w)
+    t = time.process_time(); runs = sl.read_runs(frame); reads.append(time.process_time() - t)
+    t = time.process_time(); runs.fingerprint(); prints.append(time.process_time() - t)
 tracemalloc.start()
 sl.fit(frame, "chinchilla")
 _, peak = tracemalloc.get_traced_memory()
 tracemalloc.stop()
-print(json.dumps({"n": n, "cpu_s": float(np.median(times)), "tracemalloc_peak_mb": peak / 2**20,
+print(json.dumps({"n": n, "cpu_s": float(np.median(times)), "wall_s": float(np.median(walls)),
+                  "read_runs_cpu_s": float(np.median(reads)), "fingerprint_cpu_s": float(np.median(prints)),
+                  "load_average": os.getloadavg()[0], "tracemalloc_peak_mb": peak / 2**20,
                   "rss_peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
                   "rss_before_fit_mb": base_rss / 1024, "objective": f.objective,
                   "params": f.params, "n_iter": f.n_iter, "converged": f.converged}))
@@ -70,7 +75,8 @@ def main() -> None:
         r = json.loads(out.stdout.strip().splitlines()[-1])
         rows.append(r)
         print(
-            f"n={n:>8}: {r['cpu_s']:7.3f} s CPU, fit peak {r['tracemalloc_peak_mb']:7.1f} MB (tracemalloc), "
+            f"n={n:>8}: {r['cpu_s']:7.3f} s CPU ({r['wall_s']:.2f} s wall; read_runs {r['read_runs_cpu_s']:.3f} s, "
+            f"fingerprint {r['fingerprint_cpu_s']:.3f} s; load average {r['load_average']:.1f}), fit peak {r['tracemalloc_peak_mb']:7.1f} MB (tracemalloc), "
             f"process peak RSS {r['rss_peak_mb']:7.1f} MB (before fit {r['rss_before_fit_mb']:.0f} MB), "
             f"alpha {r['params']['alpha']:.4f} beta {r['params']['beta']:.4f}",
             flush=True,
@@ -81,16 +87,18 @@ def main() -> None:
     lines = [
         "# Time and memory of one Chinchilla fit vs number of points",
         "",
-        "| points | CPU s | fit peak MB (tracemalloc) | process peak RSS MB | alpha | beta |",
-        "|---:|---:|---:|---:|---:|---:|",
+        "| points | CPU s | wall s | of which read_runs CPU s | fingerprint CPU s | fit peak MB (tracemalloc) "
+        "| process peak RSS MB | load average | alpha | beta |",
+        "|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         if "error" in r:
-            lines.append(f"| {r['n']:,} | failed: {r['error']} | | | | |")
+            lines.append(f"| {r['n']:,} | failed: {r['error']} | | | | | | | | |")
             continue
         lines.append(
-            f"| {r['n']:,} | {r['cpu_s']:.3f} | {r['tracemalloc_peak_mb']:.1f} | {r['rss_peak_mb']:.0f} | "
-            f"{r['params']['alpha']:.4f} | {r['params']['beta']:.4f} |"
+            f"| {r['n']:,} | {r['cpu_s']:.3f} | {r['wall_s']:.2f} | {r['read_runs_cpu_s']:.3f} | "
+            f"{r['fingerprint_cpu_s']:.3f} | {r['tracemalloc_peak_mb']:.1f} | {r['rss_peak_mb']:.0f} | "
+            f"{r['load_average']:.1f} | {r['params']['alpha']:.4f} | {r['params']['beta']:.4f} |"
         )
     lines += [
         "",

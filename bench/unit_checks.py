@@ -11,8 +11,22 @@ column half the time (batch of 2^9-2^21 tokens) and flops = 6ND x U(1, 1.3).
 
 A corrupted table is a clean one where all runs, or a random non-empty proper
 subset of them, give one column in another unit: params or tokens in thousands
-or millions, flops in PF-days or GFLOPs.  "Caught" means read_runs raised
-DataError(kind="unit-mismatch"); any other outcome is a miss.
+or millions, flops in PF-days or GFLOPs; in half of them the converted values are
+rounded to 3 significant figures, as a person writes "124 (thousand)".
+"Caught" means read_runs raised DataError(kind="unit-mismatch"); any other
+outcome is a miss.
+
+Undecidable: a corrupted table where every run was converted and every run's
+last checkpoint still lies where real runs lie (at least 100 parameters; at least
+1e-3 tokens per parameter, at most 1e5 below 1e6 parameters; at least 32 tokens
+per step; flops = 6ND within [0.05, 20] where all three are given).  Such a table
+is an ordinary-looking ladder of other sizes (a 1e8 ladder in thousands reads as
+a 1e5 ladder trained longer); flagging it would flag real ladders of that size.
+Rates are reported over all corrupted tables and over the decidable rest.
+
+Public compilations (Hitchhiker loss curves, the isoFLOP compilation, the OLMo
+ladder, Epoch's Chinchilla points, the bundled tinylm sets) must never be
+flagged: ``real_tables()`` lists them; they are read in every run of the bench.
 
 Run: ``python bench/unit_checks.py --tables 2000`` (prints the rates; writes
 bench/results/unit_checks.json).
@@ -93,6 +107,13 @@ def clean_ladder(rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     return frame[keep], info
 
 
+def _round3(x: np.ndarray) -> np.ndarray:
+    """Round to 3 significant figures."""
+    x = np.asarray(x, dtype=float)
+    e = np.floor(np.log10(np.abs(x))) - 2
+    return np.round(x / 10**e) * 10**e
+
+
 def corrupt(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame, dict]:
     """The same table with one column of all runs, or of a random proper subset, in another unit."""
     cols = [c for c in ("params", "tokens", "flops") if c in frame]
@@ -107,8 +128,95 @@ def corrupt(frame: pd.DataFrame, rng: np.random.Generator) -> tuple[pd.DataFrame
     out = frame.copy()
     mask = out["run"].isin(chosen)
     out[col] = out[col].astype(float)
-    out.loc[mask, col] = out.loc[mask, col] / factor
-    return out, {"column": col, "unit": unit, "subset": "all" if len(chosen) == len(runs) else "some"}
+    rounded = bool(rng.random() < 0.5)
+    values = out.loc[mask, col].to_numpy() / factor
+    out.loc[mask, col] = _round3(values) if rounded else values
+    return out, {
+        "column": col,
+        "unit": unit,
+        "subset": "all" if len(chosen) == len(runs) else "some",
+        "rounded": rounded,
+        "undecidable": bool(len(chosen) == len(runs) and looks_real(out)),
+    }
+
+
+def looks_real(frame: pd.DataFrame) -> bool:
+    """Every run's last checkpoint where real runs lie (see the module docstring)."""
+    f = frame.astype({c: float for c in ("params", "tokens", "flops") if c in frame})
+    if {"params", "tokens", "flops"} <= set(f):
+        r = f["flops"] / (6 * f["params"] * f["tokens"])
+        if ((r < 0.05) | (r > 20)).any():
+            return False
+    if "flops" in f and f["flops"].max() < 1e9:
+        return False
+    if "tokens" not in f:
+        f["tokens"] = f["flops"] / (6 * f["params"])
+    if "params" not in f:
+        f["params"] = f["flops"] / (6 * f["tokens"])
+    if f["params"].max() < 1e3 or f["tokens"].max() < 1e3 or f["params"].min() < 100:
+        return False
+    if "step" in f and np.median(f["tokens"] / f["step"]) < 32:
+        return False
+    last = f.loc[f.groupby("run")["tokens"].idxmax()]
+    tpp = last["tokens"] / last["params"]
+    cap = np.where(last["params"] < 1e6, 1e5, np.inf)
+    return bool(((tpp >= 1e-3) & (tpp <= cap)).all())
+
+
+def real_tables(shared: Path | None = None):
+    """(name, DataFrame, read_runs kwargs) for the public compilations that must read without a unit error."""
+    import os
+
+    from scalinglab import datasets
+
+    root = Path(shared or os.environ.get("SCALINGLAB_SHARED", Path(__file__).parents[2] / "shared")) / "data"
+    for name in ("tinylm", "tinylm-transfer"):
+        t = datasets.load(name)
+        yield name, t, {}
+        yield f"{name} (total params)", t.drop(columns=["params"]).rename(columns={"params_total": "params"}), {}
+    path = root / "hitchhiker" / "derived" / "loss_curves_unified.csv"
+    if path.exists():
+        d = pd.read_csv(path).rename(
+            columns={"model_name": "run", "num_params": "params", "tokens_seen": "tokens", "loss_colpret": "loss"}
+        )
+        d = d.dropna(subset=["loss", "tokens"])
+        yield "hitchhiker loss curves (families)", d[["family", "run", "params", "tokens", "step", "loss"]], {}
+        yield "hitchhiker loss curves (no family)", d[["run", "params", "tokens", "loss"]], {}
+    path = root / "isoflops-compilation" / "isoflops.csv"
+    if path.exists():
+        q = pd.read_csv(path)
+        for e, g in q.groupby("experiment"):
+            g = g.assign(run=[f"r{i}" for i in range(len(g))], flops=g["budget"])
+            yield f"isoflops {e}", g[["run", "params", "tokens", "loss"]], {}
+            yield f"isoflops {e} with C", g[["run", "params", "tokens", "flops", "loss"]], {}
+    for file in ("final_checkpoints.csv", "trajectories_main.csv"):
+        path = root / "olmo-ladder" / file
+        if path.exists():
+            o = pd.read_csv(path).rename(columns={"n_params": "params", "c4_en-validation/CrossEntropyLoss": "loss"})
+            yield f"olmo ladder {file}", o[["run", "params", "tokens", "loss"]].dropna(), {}
+    path = root / "epoch-chinchilla" / "svg_extracted_data.csv"
+    if path.exists():
+        e = pd.read_csv(path)
+        yield (
+            "epoch chinchilla",
+            e[["Model Size", "Training FLOP", "loss"]],
+            {
+                "params": "Model Size",
+                "flops": "Training FLOP",
+            },
+        )
+
+
+def check_real_tables(shared: Path | None = None) -> list[tuple[str, str]]:
+    """(name, outcome) for every public compilation; outcome "ok" or the unit error."""
+    out = []
+    for name, t, kw in real_tables(shared):
+        try:
+            read_runs(t, duplicates="mean", **kw)
+            out.append((name, "ok"))
+        except DataError as exc:
+            out.append((name, "ok" if exc.kind != "unit-mismatch" else f"FLAGGED: {exc}"))
+    return out
 
 
 def flagged(frame: pd.DataFrame) -> bool:
@@ -124,26 +232,54 @@ def flagged(frame: pd.DataFrame) -> bool:
 def simulate(n_tables: int, seed: int = 0) -> dict:
     """Rates over ``n_tables`` clean and ``n_tables`` corrupted tables."""
     rng = np.random.default_rng(seed)
-    clean_flags, caught, rows = 0, 0, []
+    clean_flags, caught, rows, clean_list = 0, 0, [], []
     for _ in range(n_tables):
         frame, info = clean_ladder(rng)
-        clean_flags += flagged(frame)
+        f = flagged(frame)
+        clean_flags += f
+        clean_list.append(f)
         bad, how = corrupt(frame, rng)
         hit = flagged(bad)
         caught += hit
         rows.append({**info, **how, "caught": hit})
     by = pd.DataFrame(rows)
-    classes = by.groupby(["column", "unit", "subset"])["caught"].agg(["mean", "size"]).reset_index()
+    by["clean_flagged"] = clean_list
+    dec = by[~by["undecidable"]]
+
+    def rate(frame):
+        return float(frame["caught"].mean()) if len(frame) else float("nan")
+
+    by_class = []
+    for (col, unit, subset), g in by.groupby(["column", "unit", "subset"]):
+        d = g[~g["undecidable"]]
+        by_class.append(
+            {
+                "column": col,
+                "unit": unit,
+                "subset": subset,
+                "n": len(g),
+                "catch_rate": rate(g),
+                "catch_rate_rounded": rate(g[g["rounded"]]),
+                "catch_rate_unrounded": rate(g[~g["rounded"]]),
+                "undecidable": int(g["undecidable"].sum()),
+                "catch_rate_decidable": rate(d),
+                # clean tables of the same layout as this class's column appears in
+                "clean_flag_rate": float(by.loc[by["layout"].str.contains(col), "clean_flagged"].mean()),
+            }
+        )
     return {
         "n_tables": n_tables,
         "seed": seed,
         "clean_flag_rate": clean_flags / n_tables,
         "catch_rate": caught / n_tables,
-        "by_class": [
-            {"column": r.column, "unit": r.unit, "subset": r.subset, "catch_rate": float(r.mean), "n": int(r.size)}
-            for r in classes.itertuples()
-        ],
-        "missed": by[~by["caught"]].head(20).to_dict(orient="records"),
+        "catch_rate_rounded": rate(by[by["rounded"]]),
+        "catch_rate_unrounded": rate(by[~by["rounded"]]),
+        "undecidable": int(by["undecidable"].sum()),
+        "catch_rate_decidable": rate(dec),
+        "catch_rate_by_subset": {k: rate(g) for k, g in by.groupby("subset")},
+        "catch_rate_decidable_by_subset": {k: rate(g) for k, g in dec.groupby("subset")},
+        "by_class": by_class,
+        "missed": by[~by["caught"]].head(30).to_dict(orient="records"),
     }
 
 
@@ -157,9 +293,30 @@ def main() -> None:
     res["seconds"] = round(time.perf_counter() - t0, 1)
     print(f"{args.tables} clean + {args.tables} corrupted tables (seed {args.seed}), {res['seconds']} s")
     print(f"clean ladders flagged: {res['clean_flag_rate']:.2%}")
-    print(f"unit mistakes caught:  {res['catch_rate']:.2%}")
+    print(
+        f"unit mistakes caught:  {res['catch_rate']:.2%} (rounded to 3 figures {res['catch_rate_rounded']:.2%}, "
+        f"unrounded {res['catch_rate_unrounded']:.2%}); by subset "
+        + ", ".join(f"{k} {v:.2%}" for k, v in res["catch_rate_by_subset"].items())
+    )
+    print(
+        f"undecidable (all runs converted, still looks like a real ladder): {res['undecidable']}; "
+        f"caught on the rest {res['catch_rate_decidable']:.2%} ("
+        + ", ".join(f"{k} {v:.2%}" for k, v in res["catch_rate_decidable_by_subset"].items())
+        + ")"
+    )
     for c in res["by_class"]:
-        print(f"  {c['column']:7s} in {c['unit']:9s} ({c['subset']:4s} runs): {c['catch_rate']:.1%} of {c['n']}")
+        print(
+            f"  {c['column']:7s} in {c['unit']:9s} ({c['subset']:4s} runs): caught {c['catch_rate']:.1%} of {c['n']} "
+            f"(rounded {c['catch_rate_rounded']:.1%}, unrounded {c['catch_rate_unrounded']:.1%}); "
+            f"undecidable {c['undecidable']}, caught on the rest {c['catch_rate_decidable']:.1%}; "
+            f"clean tables with {c['column']} flagged {c['clean_flag_rate']:.2%}"
+        )
+    real = check_real_tables()
+    res["real_tables"] = real
+    bad = [r for r in real if r[1] != "ok"]
+    print(f"public compilations flagged: {len(bad)} of {len(real)}")
+    for name, outcome in bad:
+        print(f"  {name}: {outcome}")
     out = Path(__file__).parent / "results" / "unit_checks.json"
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(res, indent=1, default=str) + "\n")

@@ -3,17 +3,20 @@ plain-JSON conversion and number formatting for people."""
 
 from __future__ import annotations
 
-import hashlib
 import math
 import os
-import secrets
 import stat
+import sys
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-
 __all__ = ["write_atomic", "sha256_bytes", "to_jsonable", "format_number"]
+
+
+def _numpy():
+    """numpy if it is already imported, else None: an object cannot be a numpy one before numpy is loaded
+    (keeps ``scalinglab --help`` and other light paths free of the numpy import)."""
+    return sys.modules.get("numpy")
 
 
 def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
@@ -38,7 +41,7 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp")
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     # os.open applies the umask to 0o666, like open(); tempfile.mkstemp would force 0o600.
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     fd = os.open(tmp, flags, 0o666)
@@ -61,6 +64,8 @@ def write_atomic(path: str | os.PathLike, data: str | bytes) -> Path:
 
 def sha256_bytes(data: bytes) -> str:
     """Hex SHA-256 of ``data``."""
+    import hashlib
+
     return hashlib.sha256(data).hexdigest()
 
 
@@ -83,15 +88,21 @@ def to_jsonable(obj: Any) -> Any:
         return {str(k): to_jsonable(v) for k, v in obj.items()}
     if isinstance(obj, (list, tuple)):
         return [to_jsonable(v) for v in obj]
-    if isinstance(obj, np.ndarray):
-        return to_jsonable(obj.tolist())
-    if isinstance(obj, (bool, np.bool_)):
-        return bool(obj)
-    if isinstance(obj, (float, np.floating)):
-        v = float(obj)
-        return v if math.isfinite(v) else None
-    if isinstance(obj, np.integer):
-        return int(obj)
+    if isinstance(obj, bool):
+        return obj
+    if isinstance(obj, float):  # numpy's float64 is a float too: made plain here
+        return float(obj) if math.isfinite(obj) else None
+    np = _numpy()
+    if np is not None:
+        if isinstance(obj, np.ndarray):
+            return to_jsonable(obj.tolist())
+        if isinstance(obj, np.bool_):
+            return bool(obj)
+        if isinstance(obj, np.floating):
+            v = float(obj)
+            return v if math.isfinite(v) else None
+        if isinstance(obj, np.integer):
+            return int(obj)
     if isinstance(obj, os.PathLike):
         return os.fspath(obj)
     return obj
@@ -125,7 +136,8 @@ def format_number(
     """
     if value is None:
         return missing
-    if isinstance(value, (str, bool, np.bool_)):
+    np = _numpy()
+    if isinstance(value, (str, bool)) or (np is not None and isinstance(value, np.bool_)):
         return str(value)
     try:
         x = float(value)

@@ -163,3 +163,11 @@ def test_cli_report_and_plot(ladder, tmp_path):
     assert res.exit_code == 3 and "'kind' must be one of" in res.output
     res = runner.invoke(app, ["report", str(csv), "--target", "nope", "-o", str(tmp_path / "y.html"), "--no-progress"])
     assert res.exit_code == 3 and "neither 'largest' nor a run id" in res.output
+
+
+def test_target_label_is_not_repeated(built_report):
+    """The predictions table says "target" once: "target | largest size ...", not "target: target: ..."."""
+    _, path = built_report
+    html = path.read_text()
+    assert "<th>target</th><td>target: " not in html
+    assert "<th>target</th><td>largest size" in html

@@ -4,18 +4,19 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Optional
 
 import typer
-from rich.console import Console
 
 from scalinglab._io import to_jsonable
 from scalinglab.errors import ScalingLabError
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from scalinglab.data import CheckpointRule
 
 __all__ = [
@@ -102,6 +103,9 @@ EXIT_BUG = 4
 
 
 def console(stderr: bool = False) -> Console:
+    """A rich console (imported here: ``scalinglab --help`` does not need rich's console module)."""
+    from rich.console import Console
+
     return Console(stderr=stderr, highlight=False, soft_wrap=True)
 
 
@@ -358,14 +362,35 @@ def check_output(path: Optional[Path], suffixes: tuple[str, ...] = ()) -> None:
 
 
 @contextmanager
-def progress_line(label: str, json_output: bool) -> Iterator[None]:
-    """A transient rich status line on stderr while a long job runs (only on a terminal, never with --json)."""
+def progress_line(label: str, json_output: bool) -> Iterator[Callable[[int, int], None]]:
+    """A transient progress display on stderr while a long job runs (only on a terminal, never with --json).
+
+    Yields ``progress(done, total)``: pass it to an API's ``progress=`` and the display becomes a bar
+    with done/total, elapsed and remaining time; until the first call (or if the job never reports
+    steps) it pulses.
+    """
     con = console(stderr=True)
     if json_output or not con.is_terminal:
-        yield
+        yield lambda done, total: None
         return
-    with con.status(label, spinner="dots"):
-        yield
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        SpinnerColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    columns = (SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn())
+    with Progress(*columns, TimeElapsedColumn(), TimeRemainingColumn(), console=con, transient=True) as bar:
+        task = bar.add_task(label, total=None)
+
+        def progress(done: int, total: int) -> None:
+            bar.update(task, completed=done, total=total)
+
+        yield progress
 
 
 def load_runs_for_cli(

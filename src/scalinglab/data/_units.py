@@ -10,15 +10,28 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
 1. ``flops / (6 N D)`` outside [0.05, 20] on any row (C = 6ND, Kaplan et al. 2020).
 2. Every value of a column below 1,000 (parameters or tokens), or every FLOP count
    below 1e9 (no training run is that small: compute is in PF-days or GFLOPs).
-3. Tokens per parameter at a run's last checkpoint below 1e-3, or above 1e5 for
-   a model below a million parameters (1e11 tokens for a 1M-parameter model).
+3. Tokens per parameter at a run's last checkpoint below 1e-3, or above 1e5 for a
+   model below 1e6 parameters.  The public compilations span 0.036 (Chinchilla's
+   off-centre isoFLOP runs) to 1.9e4 (a 17M-parameter LaMDA-style run on 313B tokens);
+   Qwen3-0.6B's 36T tokens are 6e4; a tracker log of a run that has just started can be
+   far below 0.036, and synthetic compute sweeps (one size, many budgets) far above 1e5,
+   so larger models have no upper bound.
 4. Tokens per optimizer step below 32 (a batch of fewer than 32 tokens).
 5. A gap of 300x or more between consecutive run sizes (10,000x for the compute
    of runs) within a family: one group of runs is in other units.
+6. Tokens per parameter of the runs of a family falling into two groups 100x or more
+   apart (the public compilations: at most 15x between neighbours).
+7. Within a family, a run at least 10x larger and trained on at least as many tokens
+   with a loss 2% higher than a smaller run, where at least 80% of such pairs of the
+   family agree that larger is better (a table of accuracies, or one mixing data sets
+   without a ``family`` column, is not flagged: Hitchhiker's curves disagree on 33%);
+   a family of more than 1,500 runs is checked on a fixed sample of 1,500.
+8. A run with fewer than 100 parameters (the smallest language models studied have ~1e3).
 A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
-is exempt from the rules that concern it alone (2-5).  A loss that is "too good"
-for a run's size is not a rule: tables that mix data sets or tuning break it.  How often the rules catch
-a unit mistake and how often they flag a clean ladder: ``bench/unit_checks.py``.
+is exempt from the rules that concern it alone (2-8).  Counts with a fraction are
+not a rule: ``np.geomspace(1e6, 1e9, 8)`` ladders are common.  How often the rules catch
+a unit mistake and how often they flag a clean ladder or a public compilation:
+``bench/unit_checks.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +53,11 @@ UNIT_FACTORS = {
 _RATIO = (0.05, 20.0)
 _TOKENS_PER_PARAM = (1e-3, 1e5)
 _SMALL_MODEL = 1e6
+_TPP_GAP = 100.0
+_DOMINANCE = (10.0, 1.02, 0.2)
+_MIN_PARAMS = 100.0
+_PAIRS_SAMPLE = 1500
+_WHOLE_BELOW = 1e7
 _MIN_TOKENS_PER_STEP = 32.0
 _GAP = {"params": 300.0, "flops": 1e4}
 
@@ -80,11 +98,18 @@ def _guess(ratio: float, col: str) -> float | None:
     return None if best is None else best[1]
 
 
-def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: set[str] = frozenset()) -> None:
+def check_units(
+    frame: pd.DataFrame,
+    label: str,
+    declared: set[str],
+    derived: set[str] = frozenset(),
+    run_codes: np.ndarray | None = None,
+) -> None:
     """Raise DataError if a run's params, tokens or flops look like they are not in raw units.
 
     ``frame`` has the canonical columns after derivation (``run`` assigned);
-    ``declared`` are columns the user gave ``units=`` for; ``derived`` those computed from the others.
+    ``declared`` are columns the user gave ``units=`` for; ``derived`` those computed from the others;
+    ``run_codes`` (optional) one integer per row identifying its run, to group a large table cheaply.
 
     Examples
     --------
@@ -143,12 +168,12 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
             )
     if col_absent(frame, "run"):
         return
-    last = frame.loc[_last_rows(frame)]
+    last = frame.loc[_last_rows(frame, run_codes)]
     # 3. tokens per parameter at each run's last checkpoint
     if {"params", "tokens"} <= cols and not ({"params", "tokens"} & declared):
         tpp = (last["tokens"] / last["params"]).to_numpy()
-        small = last["params"].to_numpy() < _SMALL_MODEL
-        for bad, side in ((small & (tpp > _TOKENS_PER_PARAM[1]), "above"), (tpp < _TOKENS_PER_PARAM[0], "below")):
+        cap = np.where(last["params"].to_numpy() < _SMALL_MODEL, _TOKENS_PER_PARAM[1], np.inf)
+        for bad, side in ((tpp > cap, "above"), (tpp < _TOKENS_PER_PARAM[0], "below")):
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
                 # too many tokens per parameter: params too small; too few: tokens too small (or the
@@ -206,14 +231,82 @@ def check_units(frame: pd.DataFrame, label: str, declared: set[str], derived: se
                     label,
                     guess=_guess(jumps[k], col),
                 )
+    # 8. a run with a handful of parameters
+    if "params" in given and "params" not in declared:
+        tiny = last["params"].to_numpy(dtype=float) < _MIN_PARAMS
+        if tiny.any():
+            i = int(np.flatnonzero(tiny)[0])
+            raise _error(
+                f"{int(tiny.sum())} run(s) ({_names(last['run'][tiny])}) have fewer than {_MIN_PARAMS:g} parameters "
+                f"(e.g. {last['params'].iloc[i]:g}); params look like thousands or millions",
+                "params",
+                label,
+                guess=1e6 if last["params"].max() < 1e4 else 1e3,
+            )
+    # 6.-7. within a family: tokens per parameter in two groups far apart; a larger run with a worse loss
+    if {"params", "tokens"} <= cols:
+        _check_family_structure(last, fam, cols, declared, derived, label)
+
+
+def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, derived, label: str) -> None:
+    """Rules 6 and 7 on each family's last checkpoints."""
+    if {"params", "tokens"} & set(declared):
+        return
+    tokens_col = "flops" if "tokens" in derived else "tokens"
+    params_col = "flops" if "params" in derived else "params"
+    for f in fam.unique():
+        g = last[fam.to_numpy() == f]
+        if len(g) < 2:
+            continue
+        n = g["params"].to_numpy(dtype=float)
+        d = g["tokens"].to_numpy(dtype=float)
+        tpp = np.log10(d / n)
+        order = np.argsort(tpp)
+        gaps = np.diff(tpp[order])
+        if gaps.size and gaps.max() >= np.log10(_TPP_GAP):
+            k = int(np.argmax(gaps))
+            lo, hi = order[: k + 1], order[k + 1 :]
+            odd, side = (lo, "fewer") if len(lo) <= len(hi) else (hi, "more")
+            col = tokens_col if side == "fewer" else params_col
+            factor = 10 ** gaps[k]
+            raise _error(
+                f"run(s) {_names(g['run'].iloc[odd])} were trained on {factor:.3g}x {side} tokens per parameter than "
+                f"the other {len(g) - len(odd)} run(s) of their family ({_names(g['run'].iloc[np.setdiff1d(order, odd)])}); "
+                f"their {col if col != 'flops' else 'params or tokens'} look like they are in other units",
+                col,
+                label,
+                guess=_guess(factor, col),
+            )
+        if "loss" not in g:
+            continue
+        loss = g["loss"].to_numpy(dtype=float)
+        if len(g) > _PAIRS_SAMPLE:  # pairs grow as runs^2: a fixed sample of runs bounds time and memory
+            keep = np.sort(np.random.default_rng(0).choice(len(g), _PAIRS_SAMPLE, replace=False))
+            g, n, d, loss = g.iloc[keep], n[keep], d[keep], loss[keep]
+        bigger = (n[:, None] >= _DOMINANCE[0] * n[None, :]) & (d[:, None] >= d[None, :])
+        worse = bigger & (loss[:, None] > _DOMINANCE[1] * loss[None, :])
+        if worse.any() and worse.sum() <= _DOMINANCE[2] * bigger.sum():
+            a, b = (int(x[0]) for x in np.nonzero(worse))
+            involved = np.flatnonzero(worse.any(axis=0) | worse.any(axis=1))
+            raise _error(
+                f"run '{g['run'].iloc[a]}' ({n[a]:.3g} params, {d[a]:.3g} tokens) has a higher loss ({loss[a]:.4g}) "
+                f"than run '{g['run'].iloc[b]}' ({n[b]:.3g} params, {d[b]:.3g} tokens, loss {loss[b]:.4g}), "
+                f"which is {n[a] / n[b]:.3g}x smaller and trained on no more tokens ({int(worse.sum())} such pair(s), "
+                f"runs {_names(g['run'].iloc[involved])}); params or tokens of some runs look like they are in "
+                f"other units",
+                params_col,
+                label,
+                guess=1e3,
+            )
 
 
 def col_absent(frame: pd.DataFrame, col: str) -> bool:
     return col not in frame
 
 
-def _last_rows(frame: pd.DataFrame) -> pd.Index:
+def _last_rows(frame: pd.DataFrame, run_codes: np.ndarray | None = None) -> pd.Index:
     """Index of each run's last checkpoint (largest tokens, else the last row)."""
+    key = frame["run"] if run_codes is None else pd.Series(run_codes, index=frame.index)
     if "tokens" in frame:
-        return frame.groupby("run", sort=False)["tokens"].idxmax().to_numpy()
-    return frame.groupby("run", sort=False).tail(1).index
+        return frame["tokens"].groupby(key, sort=False).idxmax().to_numpy()
+    return frame.groupby(key, sort=False).tail(1).index

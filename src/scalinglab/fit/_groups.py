@@ -78,6 +78,14 @@ def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
             )
     if "seed" in frame or not {"run", "params", "tokens", "loss"} <= set(frame.columns):
         return None
+    # only sizes with two or more runs of >= 3 rows can disagree: found in one pass (a table of a million
+    # one-row runs would otherwise loop over a million groups)
+    rows_per_run = frame.groupby(["params", "run"], sort=False).size()
+    runs_per_size = (rows_per_run >= 3).groupby(level=0, sort=False).sum()
+    candidates = runs_per_size.index[runs_per_size.to_numpy() >= 2]
+    if len(candidates) == 0:
+        return None
+    frame = frame[frame["params"].isin(candidates)]
     for size, g in frame.groupby("params", sort=False):
         runs = [r for _, r in g.groupby("run", sort=False) if len(r) >= 3]
         if len(runs) < 2:

@@ -124,7 +124,7 @@ def register(app: typer.Typer) -> None:
                     else [v.strip() for v in borrow_from.split(",") if v.strip()]
                 )
             )
-            with progress_line(f"backtesting {', '.join(law or ['chinchilla'])}...", json_output):
+            with progress_line(f"backtesting {', '.join(law or ['chinchilla'])}", json_output) as progress:
                 bt = backtest(
                     runs,
                     law or ["chinchilla"],
@@ -136,6 +136,7 @@ def register(app: typer.Typer) -> None:
                     by=by or "family",
                     borrow_from=bf,
                     seeds=seeds,
+                    progress=progress,
                 )
             failed = bt.scores["error"].notna() if "error" in bt.scores else None
             if failed is not None and failed.all():

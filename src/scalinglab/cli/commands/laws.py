@@ -5,13 +5,14 @@ from __future__ import annotations
 import typer
 
 from scalinglab.cli._common import JsonOption, emit
-from scalinglab.laws import list_laws
 
 
 def register(app: typer.Typer) -> None:
     @app.command("laws")
     def laws_command(json_output: bool = JsonOption) -> None:
         """List the registered scaling laws with their formulas, inputs and sources."""
+        from scalinglab.laws import list_laws
+
         laws = list_laws()
         lines = []
         for lw in laws:

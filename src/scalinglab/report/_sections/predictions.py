@@ -66,7 +66,7 @@ def section_predictions(
     point_txt = ", ".join(f"{c} = {fmt(v)}" for c, v in target.point.items())
     body = kv_html(
         [
-            ("target", target.label),
+            ("target", target.label.removeprefix("target: ")),  # the key already says "target"
             ("inputs", point_txt),
             ("interval", f"{interval:.0%} for {'a new run' if kind == 'new' else 'the mean law'}"),
         ]
