@@ -71,7 +71,7 @@ def make_sets(n, rng, arm_a, arm_b, runs, noise):
     return out
 
 
-def batched_draws(fits, B, seed, max_iter=2000, chunk=40):
+def batched_draws(fits, B, seed, max_iter=2000, chunk=200):
     """Bootstrap draws (B, P) per fit, NaN rows for failed resamples: :func:`scalinglab.fit.bootstrap`'s
     algorithm (resample runs, refit from the optimum), many fits stacked into one solver call."""
     out = []
@@ -146,6 +146,7 @@ def main():
     ap.add_argument("--noise", type=float, default=0.01)
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="40 null, 20 power, 30 coverage sets, 100 resamples")
+    ap.add_argument("--parts", default="null,power,coverage", help="which parts to run (comma-separated)")
     ap.add_argument("--out", default=str(RESULTS / "compare_null.json"))
     args = ap.parse_args()
     if args.quick:
@@ -156,8 +157,20 @@ def main():
     report = {"settings": {k: v for k, v in vars(args).items() if k != "out"}, "law": "power_floor",
               "data": f"{args.runs} runs per arm, D log-spaced {D_LO:g}..{D_HI:g}, noise {args.noise:.0%} log-normal"}
 
-    # 1. null: same exponent, different floor and scale
-    a, b = (1.5, 1e6, 0.3), (1.2, 3e6, 0.3)
+    parts = set(args.parts.split(","))
+    a = (1.5, 1e6, 0.3)
+    if "null" in parts:
+        run_null(report, args, rng, a)
+    if "power" in parts:
+        run_power(report, args, rng, a)
+    if "coverage" in parts:
+        run_coverage(report, args, rng)
+    finish(report, args, t0, c0)
+
+
+def run_null(report, args, rng, a):
+    """Same exponent, different floor and scale."""
+    b = (1.2, 3e6, 0.3)
     res, nfail = analyse(make_sets(args.null, rng, a, b, args.runs, args.noise), args.resamples, args.seed)
     k = int((res["p"] < 0.05).sum())
     report["null"] = {"arm_a": a, "arm_b": b, "sets": len(res), "sets_not_fitted": nfail, "rejections": k,
@@ -169,7 +182,8 @@ def main():
           f"(95% Wilson {report['null']['wilson95'][0]:.1%}-{report['null']['wilson95'][1]:.1%}); "
           f"at 0.10: {report['null']['rate_at_0.10']:.1%}", flush=True)
 
-    # 2. power for exponent gaps
+
+def run_power(report, args, rng, a):
     report["power"] = []
     for gap in (0.05, 0.1, 0.2):
         bb = (1.2, 3e6, 0.3 + gap)
@@ -181,7 +195,8 @@ def main():
         print(f"power: gap {gap}: {pw:.1%} of {len(res)} sets reject at 0.05; 90% interval covers the gap in "
               f"{cover:.1%}", flush=True)
 
-    # 3. crossover coverage
+
+def run_coverage(report, args, rng):
     report["coverage"] = []
     al_b, E_b = 0.2, 1.2  # arm b: flatter exponent and lower floor; x0 solved so the curves cross at x_true
     for x_true, hi in ((1e8, 1e10), (3e9, 1e10)):
@@ -206,6 +221,8 @@ def main():
               f"{len(res)} sets; estimate crosses in {found:.1%}; median width "
               f"{report['coverage'][-1]['median_width_decades']:.2f} decades", flush=True)
 
+
+def finish(report, args, t0, c0):
     report["cpu_seconds"] = time.process_time() - c0
     report["wall_seconds"] = time.perf_counter() - t0
     report["machine"] = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"

@@ -35,7 +35,21 @@ def invoke(*args):
 def test_json_matches_the_api_and_files_are_written(arms_csv, tmp_path):
     out, fig = tmp_path / "cmp.json", tmp_path / "cmp.png"
     res = invoke(
-        "compare", arms_csv, "--by", "recipe", "--x", "D", "--n-resamples", 50, "--json", "-o", out, "--figure", fig
+        "compare",
+        arms_csv,
+        "--by",
+        "recipe",
+        "--law",
+        "power_floor",
+        "--x",
+        "D",
+        "--n-resamples",
+        50,
+        "--json",
+        "-o",
+        out,
+        "--figure",
+        fig,
     )
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
@@ -46,7 +60,7 @@ def test_json_matches_the_api_and_files_are_written(arms_csv, tmp_path):
 
 
 def test_text_output(arms_csv):
-    res = invoke("compare", arms_csv, "--by", "recipe", "--x", "D", "--n-resamples", 30)
+    res = invoke("compare", arms_csv, "--by", "recipe", "--law", "power_floor", "--x", "D", "--n-resamples", 30)
     assert res.exit_code == 0, res.output
     assert "Arms compared by 'recipe'" in res.stdout and "overtakes" in res.stdout
 
@@ -54,15 +68,16 @@ def test_text_output(arms_csv):
 @pytest.mark.parametrize(
     "args, needle",
     [
-        (["--by", "arm", "--x", "D"], "by='arm' is not a column"),
-        (["--by", "run", "--x", "D"], "2 are needed"),
-        (["--by", "recipe", "--x", "D", "--range", "5,1"], "--range"),
-        (["--by", "recipe", "--x", "D", "--range", "abc"], "--range"),
-        (["--by", "recipe", "--x", "D", "--reference", "zz"], "--reference"),
-        (["--by", "recipe", "--x", "D", "--exponent", "gamma"], "--exponent"),
-        (["--by", "recipe", "--x", "D", "--interval", "1.5"], "--interval"),
-        (["--by", "recipe", "--x", "D", "--n-resamples", "3"], "--n-resamples"),
+        (["--by", "arm", "--law", "power_floor", "--x", "D"], "by='arm' is not a column"),
+        (["--by", "run", "--law", "power_floor", "--x", "D"], "2 are needed"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--range", "5,1"], "--range"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--range", "abc"], "--range"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--reference", "zz"], "--reference"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--exponent", "gamma"], "--exponent"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--interval", "1.5"], "--interval"),
+        (["--by", "recipe", "--law", "power_floor", "--x", "D", "--n-resamples", "3"], "--n-resamples"),
         (["--by", "recipe", "--law", "kaplan"], "allocation"),
+        (["--by", "recipe"], "needs column 'params'"),
     ],
 )
 def test_bad_input_is_one_line_and_nonzero(arms_csv, args, needle):
@@ -74,5 +89,5 @@ def test_bad_input_is_one_line_and_nonzero(arms_csv, args, needle):
 
 
 def test_missing_file(tmp_path):
-    res = invoke("compare", tmp_path / "nope.csv")
+    res = invoke("compare", tmp_path / "nope.csv", "--law", "power_floor")
     assert res.exit_code == 3 and "not found" in res.output

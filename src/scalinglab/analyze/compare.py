@@ -53,7 +53,7 @@ from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, FitError, InvalidParameterError
 from scalinglab.fit import Fit, FitSet, bootstrap, fit
-from scalinglab.laws import get_law
+from scalinglab.laws import DEFAULT_LAW, get_law
 from scalinglab.render import FigureRenderer, Section, fmt, note_html, register_section, table_html
 
 __all__ = ["compare", "CompareResult", "EXPONENT_NAMES", "exponent_params", "difference_test", "find_crossover"]
@@ -534,7 +534,7 @@ def _p(v: float | None) -> str:
 def compare(
     data: RunsTable | pd.DataFrame | str,
     by: str = "arm",
-    law: Any = "power_floor",
+    law: Any = DEFAULT_LAW,
     *,
     x: Any = None,
     y: str = "loss",

@@ -64,10 +64,11 @@ def register(app: typer.Typer) -> None:
         ),
         by: str = typer.Option("arm", "--by", help="The column naming each row's arm (arm, family, ...)."),
         law: str = typer.Option(
-            "power_floor",
+            "chinchilla",
             "--law",
             "-l",
-            help="A one-input law (with --x) or a two-input law with a compute-optimal allocation (chinchilla).",
+            help="A two-input law with a compute-optimal allocation (compared along compute), or a one-input "
+            "law with --x COLUMN (e.g. --law power_floor --x tokens).",
         ),
         x: Optional[list[str]] = XOption,
         y: str = YOption,
