@@ -147,8 +147,12 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--quick", action="store_true", help="40 null, 20 power, 30 coverage sets, 100 resamples")
     ap.add_argument("--parts", default="null,power,coverage", help="which parts to run (comma-separated)")
+    ap.add_argument("--merge", nargs="+", help="combine result files of separate runs (null counts add up)")
     ap.add_argument("--out", default=str(RESULTS / "compare_null.json"))
     args = ap.parse_args()
+    if args.merge:
+        merge(args.merge, args.out)
+        return
     if args.quick:
         args.null, args.power, args.coverage, args.resamples = 40, 20, 30, 100
         args.out = str(Path(args.out).with_name("compare_null_quick.json"))
@@ -220,6 +224,29 @@ def run_coverage(report, args, rng):
         print(f"crossover at {x_true:g} (range {D_LO:g}..{hi:g}): 90% interval covers it in {cov:.1%} of "
               f"{len(res)} sets; estimate crosses in {found:.1%}; median width "
               f"{report['coverage'][-1]['median_width_decades']:.2f} decades", flush=True)
+
+
+def merge(files, out):
+    """One report from runs of separate parts (or seeds): null sets and rejections add up."""
+    parts = [json.loads(Path(f).read_text()) for f in files]
+    merged = {"merged_from": [str(f) for f in files], "settings": [p["settings"] for p in parts],
+              "law": parts[0]["law"], "data": parts[0]["data"], "power": [], "coverage": [],
+              "cpu_seconds": sum(p["cpu_seconds"] for p in parts)}
+    nulls = [p["null"] for p in parts if "null" in p]
+    if nulls:
+        k, n = sum(x["rejections"] for x in nulls), sum(x["sets"] for x in nulls)
+        merged["null"] = {"arm_a": nulls[0]["arm_a"], "arm_b": nulls[0]["arm_b"], "sets": n, "rejections": k,
+                          "false_positive_rate": k / n, "wilson95": wilson(k, n),
+                          "rate_at_0.10": sum(x["rate_at_0.10"] * x["sets"] for x in nulls) / n,
+                          "interval_covers_0": sum(x["interval_covers_0"] * x["sets"] for x in nulls) / n,
+                          "sets_not_fitted": sum(x["sets_not_fitted"] for x in nulls)}
+        print(f"null: {k}/{n} rejections at 0.05 = {k / n:.1%} (95% Wilson {merged['null']['wilson95'][0]:.1%}-"
+              f"{merged['null']['wilson95'][1]:.1%})")
+    for p in parts:
+        merged["power"] += p.get("power", [])
+        merged["coverage"] += p.get("coverage", [])
+    Path(out).write_text(json.dumps(merged, indent=1) + "\n")
+    print(f"wrote {out}")
 
 
 def finish(report, args, t0, c0):

@@ -466,15 +466,21 @@ class CompareResult(AnalysisResult):
                 p = self.points.get(arm)
                 if p:
                     ax.scatter(_arr(p["x"]), _arr(p["y"]), color=col, s=12, alpha=0.7, zorder=3)
-            for c in self.crossovers:
-                if c["crosses"] and c["scale"] is not None:
-                    ax.axvline(c["scale"], color="0.3", ls="--", lw=0.9)
-                    lo_ = c["lower"] if c["lower"] is not None else xs[0]
-                    hi_ = c["upper"] if c["upper"] is not None else xs[-1]
-                    ax.axvspan(lo_, hi_, color="0.5", alpha=0.08, lw=0)
+            for c in self.crossovers:  # a cross at the crossing, its interval as a horizontal bar
+                if not (c["crosses"] and c["scale"] is not None):
+                    continue
+                xc = float(c["scale"])
+                yc = float(np.interp(np.log(xc), np.log(xs), _arr(self.curves["arms"][c["arm_a"]]["estimate"])))
+                lo_ = c["lower"] if c["lower"] is not None else xs[0]
+                hi_ = c["upper"] if c["upper"] is not None else xs[-1]
+                ax.errorbar(
+                    [xc], [yc], xerr=[[xc - lo_], [hi_ - xc]], fmt="x", color="0.15", ms=7, capsize=3, lw=1, zorder=4
+                )
+                if len(self.arms) == 2:
+                    ax.axvline(xc, color="0.3", ls="--", lw=0.9)
                     ax.annotate(
                         f"{c['after']} overtakes {c['before']}",
-                        (c["scale"], 0.97),
+                        (xc, 0.97),
                         xycoords=("data", "axes fraction"),
                         fontsize=7,
                         ha="center",
