@@ -4,7 +4,7 @@ Final checkpoints of both ladders, the Chinchilla law fitted per arm (Huber on l
 along each arm's compute-optimal frontier C = 6ND: exponent tests (alpha, beta), the crossover in
 compute, and the compute multiplier of the shallow arm over tinylm (how much more compute the
 one-block models need to reach tinylm's loss), with 90% intervals from 1,000 run-bootstrap
-resamples per arm.  Also a fixed-budget view: power_floor in N on the runs trained to 2M tokens.
+resamples per arm, in the compute range the two ladders span.  Also a fixed-budget view: power_floor in N on the runs trained to 2M tokens.
 
 Run::
 
@@ -33,8 +33,10 @@ RESULTS = Path(__file__).resolve().parent / "results"
 
 
 def main() -> None:
-    if len(sys.argv) > 1:
-        shallow = pd.read_csv(Path(sys.argv[1]) / "runs.csv")
+    args = [a for a in sys.argv[1:] if not a.startswith("--resamples=")]
+    B = int(next((a.split("=")[1] for a in sys.argv[1:] if a.startswith("--resamples=")), 1000))
+    if args:
+        shallow = pd.read_csv(Path(args[0]) / "runs.csv")
     else:
         shallow = sl.datasets.load("tinylm-shallow")
     shallow = shallow[shallow["final"].astype(bool)]
@@ -42,13 +44,15 @@ def main() -> None:
     both = pd.concat([tiny.assign(arm="tinylm"), shallow.assign(arm="shallow")], ignore_index=True)
     cols = ["run", "arm", "params", "tokens", "loss"]
     c0 = time.process_time()
-    r = sl.compare(both[cols], "arm", "chinchilla", resamples=1000)
+    lo = float((6 * both["params"] * both["tokens"]).min())
+    hi = float((6 * both["params"] * both["tokens"]).max())
+    r = sl.compare(both[cols], "arm", "chinchilla", resamples=B, scale_range=(lo, hi))
     print(r.summary())
     RESULTS.mkdir(exist_ok=True)
     save_figure(r.figure(), RESULTS / "compare_tinylm.png")
     # fixed token budget: loss vs N at 2M tokens (both ladders trained every width to 2M)
     at2m = both[both["token_budget"] == 1998848]
-    r2 = sl.compare(at2m[cols], "arm", "power_law", x="params", resamples=1000)
+    r2 = sl.compare(at2m[cols], "arm", "power_law", x="params", resamples=B)
     print("\nAt a fixed budget of 2M tokens, loss vs N (power_law):\n" + r2.summary())
     cpu = time.process_time() - c0
     out = {

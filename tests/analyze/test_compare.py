@@ -174,3 +174,16 @@ def test_difference_test_and_crossover_helpers():
 def test_exponent_params_and_root_export():
     assert exponent_params("chinchilla") == ["alpha", "beta"] and exponent_params("M3") == ["c"]
     assert sl.compare is compare
+
+
+def test_multiplier_is_open_where_an_arm_never_reaches_the_loss():
+    # b's floor (1.6) lies above a's loss at large D: b never gets there, the multiplier is unbounded
+    r = compare(
+        arms_frame({"a": (1.0, 1e6, 0.3), "b": (1.6, 1e6, 0.3)}, noise=0.002),
+        law="power_floor",
+        x="tokens",
+        resamples=30,
+    )
+    m = r.multipliers["arms"]["b"]
+    assert m["estimate"][-1] is None and m["upper"][-1] is None and m["unreachable_share"][-1] > 0.9
+    assert m["estimate"][0] is not None and m["estimate"][0] > 1  # at small D b is merely behind

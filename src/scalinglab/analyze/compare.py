@@ -214,7 +214,11 @@ def _first_crossing(D: np.ndarray, xs: np.ndarray, before: float) -> np.ndarray:
 
 
 def _invert(curve: np.ndarray, xw: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """Scale at which a decreasing ``curve`` (on ``xw``) reaches ``loss`` (NaN outside its range)."""
+    """Scale at which a decreasing ``curve`` (on ``xw``) reaches ``loss``.
+
+    ``inf`` where the curve never gets that low (e.g. below its floor), ``0`` where it is already
+    lower at the start of ``xw``, ``nan`` where the loss or the curve is not finite.
+    """
     c = np.minimum.accumulate(np.where(np.isfinite(curve), curve, np.inf))
     ok = np.isfinite(c)
     if ok.sum() < 2:
@@ -223,7 +227,8 @@ def _invert(curve: np.ndarray, xw: np.ndarray, loss: np.ndarray) -> np.ndarray:
     c, idx = np.unique(c, return_index=True)
     lx = lx[idx]
     out = np.exp(np.interp(loss, c, lx))
-    return np.where((loss >= c[0]) & (loss <= c[-1]), out, np.nan)
+    out = np.where(loss < c[0], np.inf, np.where(loss > c[-1], 0.0, out))
+    return np.where(np.isfinite(loss), out, np.nan)
 
 
 def _holm(p: list[float]) -> list[float]:
@@ -761,12 +766,14 @@ def compare(
         m_est = _invert(wide_est, xw, ref_est) / xs
         wide_draw = _curves(f, scale, {p: draws[arm][p].to_numpy()[:B, None] for p in f.law.params}, xw[None, :])
         m_draw = np.vstack([_invert(wide_draw[k], xw, ref_draw[k]) / xs for k in range(B)])
+        # quantiles with "never reaches" as +inf (censored, not dropped): the band is open above when
+        # more than the tail share of draws never reach the reference's loss
+        unreachable = np.isinf(m_draw).mean(axis=0)
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
-            lo_m, hi_m = np.nanquantile(m_draw, [a_lvl, 1 - a_lvl], axis=0)
-        unreachable = np.isnan(m_draw).mean(axis=0)
-        # where more than the tail share of draws never reach the loss, the band is open above
-        hi_m = np.where(unreachable > a_lvl, np.inf, hi_m)
+            big = np.where(np.isinf(m_draw), 1e300, m_draw)
+            lo_m, hi_m = np.nanquantile(big, [a_lvl, 1 - a_lvl], axis=0)
+        lo_m, hi_m = (np.where(v >= 1e299, np.inf, v) for v in (lo_m, hi_m))
         mult["arms"][arm] = {
             "estimate": _clean(m_est),
             "lower": _clean(lo_m),
