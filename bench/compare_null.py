@@ -42,6 +42,7 @@ from pathlib import Path  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 from scipy.optimize import brentq  # noqa: E402
+from scipy.stats import t as student_t  # noqa: E402
 
 from scalinglab.analyze.compare import difference_test, find_crossover  # noqa: E402
 from scalinglab.fit import FitJob, fit_many  # noqa: E402
@@ -113,7 +114,9 @@ def analyse(sets, B, seed, xs=None, x_true=None):
         runs = fa.data["run"].nunique()
         t = difference_test(fa.params["alpha"] - fb.params["alpha"],
                             da["alpha"].to_numpy()[good] - db["alpha"].to_numpy()[good], df=2 * (runs - 3))
+        p_std = float(2 * student_t.sf(abs(t["difference"]) / t["se_std"], t["df"]))
         row = {"set": i, "alpha_a": fa.params["alpha"], "alpha_b": fb.params["alpha"], "p": t["p_value"],
+               "p_std": p_std, "d_hat": t["difference"], "se": t["se"], "se_std": t["se_std"],
                "lower": t["lower"], "upper": t["upper"], "resamples_ok": int(good.sum())}
         if xs is not None:
             est = {"a": LAW.evaluate({"x": xs}, fa.params), "b": LAW.evaluate({"x": xs}, fb.params)}
@@ -181,8 +184,12 @@ def run_null(report, args, rng, a):
                       "false_positive_rate": k / len(res), "wilson95": wilson(k, len(res)),
                       "rate_at_0.10": float((res["p"] < 0.10).mean()),
                       "median_resamples_ok": float(res["resamples_ok"].median()),
-                      "interval_covers_0": float(((res["lower"] <= 0) & (res["upper"] >= 0)).mean())}
+                      "interval_covers_0": float(((res["lower"] <= 0) & (res["upper"] >= 0)).mean()),
+                      "rejections_with_std_se": int((res["p_std"] < 0.05).sum()),
+                      "sd_of_estimates": float(res["d_hat"].std(ddof=1)),
+                      "median_se_iqr": float(res["se"].median()), "median_se_std": float(res["se_std"].median())}
     print(f"null: {k}/{len(res)} rejections at 0.05 = {k / len(res):.1%} "
+          f"(std se: {report['null']['rejections_with_std_se']}) "
           f"(95% Wilson {report['null']['wilson95'][0]:.1%}-{report['null']['wilson95'][1]:.1%}); "
           f"at 0.10: {report['null']['rate_at_0.10']:.1%}", flush=True)
 
@@ -193,10 +200,13 @@ def run_power(report, args, rng, a):
         bb = (1.2, 3e6, 0.3 + gap)
         res, nfail = analyse(make_sets(args.power, rng, a, bb, args.runs, args.noise), args.resamples, args.seed + 1)
         pw = float((res["p"] < 0.05).mean())
+        pw_std = float((res["p_std"] < 0.05).mean())
         cover = float(((res["lower"] <= -gap) & (res["upper"] >= -gap)).mean())
-        report["power"].append({"gap": gap, "sets": len(res), "power": pw, "interval_covers_gap": cover,
+        report["power"].append({"gap": gap, "sets": len(res), "power": pw, "power_with_std_se": pw_std,
+                                "interval_covers_gap": cover,
                                 "sets_not_fitted": nfail})
-        print(f"power: gap {gap}: {pw:.1%} of {len(res)} sets reject at 0.05; 90% interval covers the gap in "
+        print(f"power: gap {gap}: {pw:.1%} of {len(res)} sets reject at 0.05 (std se: {pw_std:.1%}); "
+              "90% interval covers the gap in "
               f"{cover:.1%}", flush=True)
 
 
@@ -239,7 +249,11 @@ def merge(files, out):
                           "false_positive_rate": k / n, "wilson95": wilson(k, n),
                           "rate_at_0.10": sum(x["rate_at_0.10"] * x["sets"] for x in nulls) / n,
                           "interval_covers_0": sum(x["interval_covers_0"] * x["sets"] for x in nulls) / n,
-                          "sets_not_fitted": sum(x["sets_not_fitted"] for x in nulls)}
+                          "sets_not_fitted": sum(x["sets_not_fitted"] for x in nulls),
+                          "rejections_with_std_se": sum(x.get("rejections_with_std_se", 0) for x in nulls),
+                          "sd_of_estimates": [x.get("sd_of_estimates") for x in nulls],
+                          "median_se_iqr": [x.get("median_se_iqr") for x in nulls],
+                          "median_se_std": [x.get("median_se_std") for x in nulls]}
         print(f"null: {k}/{n} rejections at 0.05 = {k / n:.1%} (95% Wilson {merged['null']['wilson95'][0]:.1%}-"
               f"{merged['null']['wilson95'][1]:.1%})")
     for p in parts:
