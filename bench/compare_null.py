@@ -97,8 +97,11 @@ def batched_draws(fits, B, seed, max_iter=2000, chunk=200):
 
 def analyse(sets, B, seed, xs=None, x_true=None):
     """Fit both arms of every set, bootstrap, test alpha, find the crossover."""
-    jobs = [FitJob(fr, "power_floor", {"x": "tokens"}, label=f"{i}{arm}") for i, s in enumerate(sets)
-            for arm, fr in zip("ab", s)]
+    jobs = [
+        FitJob(fr, "power_floor", {"x": "tokens"}, label=f"{i}{arm}")
+        for i, s in enumerate(sets)
+        for arm, fr in zip("ab", s)
+    ]
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         outs = fit_many(jobs)
@@ -112,21 +115,42 @@ def analyse(sets, B, seed, xs=None, x_true=None):
         da, db = draws[2 * j], draws[2 * j + 1]
         good = da.notna().all(axis=1).to_numpy() & db.notna().all(axis=1).to_numpy()
         runs = fa.data["run"].nunique()
-        t = difference_test(fa.params["alpha"] - fb.params["alpha"],
-                            da["alpha"].to_numpy()[good] - db["alpha"].to_numpy()[good], df=2 * (runs - 3))
+        t = difference_test(
+            fa.params["alpha"] - fb.params["alpha"],
+            da["alpha"].to_numpy()[good] - db["alpha"].to_numpy()[good],
+            df=2 * (runs - 3),
+        )
         p_std = float(2 * student_t.sf(abs(t["difference"]) / t["se_std"], t["df"]))
-        row = {"set": i, "alpha_a": fa.params["alpha"], "alpha_b": fb.params["alpha"], "p": t["p_value"],
-               "p_std": p_std, "d_hat": t["difference"], "se": t["se"], "se_std": t["se_std"],
-               "lower": t["lower"], "upper": t["upper"], "resamples_ok": int(good.sum())}
+        row = {
+            "set": i,
+            "alpha_a": fa.params["alpha"],
+            "alpha_b": fb.params["alpha"],
+            "p": t["p_value"],
+            "p_std": p_std,
+            "d_hat": t["difference"],
+            "se": t["se"],
+            "se_std": t["se_std"],
+            "lower": t["lower"],
+            "upper": t["upper"],
+            "resamples_ok": int(good.sum()),
+        }
         if xs is not None:
             est = {"a": LAW.evaluate({"x": xs}, fa.params), "b": LAW.evaluate({"x": xs}, fb.params)}
-            drw = {k: LAW.evaluate({"x": xs[None, :]}, {p: d[p].to_numpy()[good, None] for p in d.columns})
-                   for k, d in (("a", da), ("b", db))}
+            drw = {
+                k: LAW.evaluate({"x": xs[None, :]}, {p: d[p].to_numpy()[good, None] for p in d.columns})
+                for k, d in (("a", da), ("b", db))
+            }
             c = find_crossover("a", "b", est, drw, xs, 0.9)
             lo = -np.inf if c["lower"] is None else c["lower"]
             hi = np.inf if c["upper"] is None else c["upper"]
-            row.update(crosses=c["crosses"], x_hat=c["scale"], x_lower=c["lower"], x_upper=c["upper"],
-                       share=c["share_crossing"], covered=bool(lo <= x_true <= hi))
+            row.update(
+                crosses=c["crosses"],
+                x_hat=c["scale"],
+                x_lower=c["lower"],
+                x_upper=c["upper"],
+                share=c["share_crossing"],
+                covered=bool(lo <= x_true <= hi),
+            )
         rows.append(row)
     return pd.DataFrame(rows), len(sets) - len(ok_idx)
 
@@ -161,8 +185,11 @@ def main():
         args.out = str(Path(args.out).with_name("compare_null_quick.json"))
     rng = np.random.default_rng(args.seed)
     t0, c0 = time.perf_counter(), time.process_time()
-    report = {"settings": {k: v for k, v in vars(args).items() if k != "out"}, "law": "power_floor",
-              "data": f"{args.runs} runs per arm, D log-spaced {D_LO:g}..{D_HI:g}, noise {args.noise:.0%} log-normal"}
+    report = {
+        "settings": {k: v for k, v in vars(args).items() if k != "out"},
+        "law": "power_floor",
+        "data": f"{args.runs} runs per arm, D log-spaced {D_LO:g}..{D_HI:g}, noise {args.noise:.0%} log-normal",
+    }
 
     parts = set(args.parts.split(","))
     a = (1.5, 1e6, 0.3)
@@ -180,18 +207,29 @@ def run_null(report, args, rng, a):
     b = (1.2, 3e6, 0.3)
     res, nfail = analyse(make_sets(args.null, rng, a, b, args.runs, args.noise), args.resamples, args.seed)
     k = int((res["p"] < 0.05).sum())
-    report["null"] = {"arm_a": a, "arm_b": b, "sets": len(res), "sets_not_fitted": nfail, "rejections": k,
-                      "false_positive_rate": k / len(res), "wilson95": wilson(k, len(res)),
-                      "rate_at_0.10": float((res["p"] < 0.10).mean()),
-                      "median_resamples_ok": float(res["resamples_ok"].median()),
-                      "interval_covers_0": float(((res["lower"] <= 0) & (res["upper"] >= 0)).mean()),
-                      "rejections_with_std_se": int((res["p_std"] < 0.05).sum()),
-                      "sd_of_estimates": float(res["d_hat"].std(ddof=1)),
-                      "median_se_iqr": float(res["se"].median()), "median_se_std": float(res["se_std"].median())}
-    print(f"null: {k}/{len(res)} rejections at 0.05 = {k / len(res):.1%} "
-          f"(std se: {report['null']['rejections_with_std_se']}) "
-          f"(95% Wilson {report['null']['wilson95'][0]:.1%}-{report['null']['wilson95'][1]:.1%}); "
-          f"at 0.10: {report['null']['rate_at_0.10']:.1%}", flush=True)
+    report["null"] = {
+        "arm_a": a,
+        "arm_b": b,
+        "sets": len(res),
+        "sets_not_fitted": nfail,
+        "rejections": k,
+        "false_positive_rate": k / len(res),
+        "wilson95": wilson(k, len(res)),
+        "rate_at_0.10": float((res["p"] < 0.10).mean()),
+        "median_resamples_ok": float(res["resamples_ok"].median()),
+        "interval_covers_0": float(((res["lower"] <= 0) & (res["upper"] >= 0)).mean()),
+        "rejections_with_std_se": int((res["p_std"] < 0.05).sum()),
+        "sd_of_estimates": float(res["d_hat"].std(ddof=1)),
+        "median_se_iqr": float(res["se"].median()),
+        "median_se_std": float(res["se_std"].median()),
+    }
+    print(
+        f"null: {k}/{len(res)} rejections at 0.05 = {k / len(res):.1%} "
+        f"(std se: {report['null']['rejections_with_std_se']}) "
+        f"(95% Wilson {report['null']['wilson95'][0]:.1%}-{report['null']['wilson95'][1]:.1%}); "
+        f"at 0.10: {report['null']['rate_at_0.10']:.1%}",
+        flush=True,
+    )
 
 
 def run_power(report, args, rng, a):
@@ -202,12 +240,22 @@ def run_power(report, args, rng, a):
         pw = float((res["p"] < 0.05).mean())
         pw_std = float((res["p_std"] < 0.05).mean())
         cover = float(((res["lower"] <= -gap) & (res["upper"] >= -gap)).mean())
-        report["power"].append({"gap": gap, "sets": len(res), "power": pw, "power_with_std_se": pw_std,
-                                "interval_covers_gap": cover,
-                                "sets_not_fitted": nfail})
-        print(f"power: gap {gap}: {pw:.1%} of {len(res)} sets reject at 0.05 (std se: {pw_std:.1%}); "
-              "90% interval covers the gap in "
-              f"{cover:.1%}", flush=True)
+        report["power"].append(
+            {
+                "gap": gap,
+                "sets": len(res),
+                "power": pw,
+                "power_with_std_se": pw_std,
+                "interval_covers_gap": cover,
+                "sets_not_fitted": nfail,
+            }
+        )
+        print(
+            f"power: gap {gap}: {pw:.1%} of {len(res)} sets reject at 0.05 (std se: {pw_std:.1%}); "
+            "90% interval covers the gap in "
+            f"{cover:.1%}",
+            flush=True,
+        )
 
 
 def run_coverage(report, args, rng):
@@ -218,44 +266,74 @@ def run_coverage(report, args, rng):
         x0_b = brentq(lambda lx, xt=x_true, a_=ca: curve(xt, E_b, 10**lx, al_b) - curve(xt, *a_), 0, 12)
         cb = (E_b, 10**x0_b, al_b)
         xs = np.geomspace(D_LO, hi, 96)
-        res, nfail = analyse(make_sets(args.coverage, rng, ca, cb, args.runs, args.noise), args.resamples,
-                             args.seed + 2, xs=xs, x_true=x_true)
+        res, nfail = analyse(
+            make_sets(args.coverage, rng, ca, cb, args.runs, args.noise),
+            args.resamples,
+            args.seed + 2,
+            xs=xs,
+            x_true=x_true,
+        )
         cov = float(res["covered"].mean())
         found = float(res["crosses"].mean())
         width = np.log10(res["x_upper"].astype(float) / res["x_lower"].astype(float))
-        report["coverage"].append({"x_true": x_true, "range": [D_LO, hi], "arm_a": ca, "arm_b": cb,
-                                   "sets": len(res), "coverage": cov,
-                                   "wilson95": wilson(int(res["covered"].sum()), len(res)),
-                                   "estimate_crosses": found,
-                                   "open_intervals": float(res["x_upper"].isna().mean() + res["x_lower"].isna().mean()),
-                                   "median_width_decades": float(np.nanmedian(width)),
-                                   "median_x_hat": float(np.nanmedian(res["x_hat"].astype(float))),
-                                   "sets_not_fitted": nfail})
-        print(f"crossover at {x_true:g} (range {D_LO:g}..{hi:g}): 90% interval covers it in {cov:.1%} of "
-              f"{len(res)} sets; estimate crosses in {found:.1%}; median width "
-              f"{report['coverage'][-1]['median_width_decades']:.2f} decades", flush=True)
+        report["coverage"].append(
+            {
+                "x_true": x_true,
+                "range": [D_LO, hi],
+                "arm_a": ca,
+                "arm_b": cb,
+                "sets": len(res),
+                "coverage": cov,
+                "wilson95": wilson(int(res["covered"].sum()), len(res)),
+                "estimate_crosses": found,
+                "open_intervals": float(res["x_upper"].isna().mean() + res["x_lower"].isna().mean()),
+                "median_width_decades": float(np.nanmedian(width)),
+                "median_x_hat": float(np.nanmedian(res["x_hat"].astype(float))),
+                "sets_not_fitted": nfail,
+            }
+        )
+        print(
+            f"crossover at {x_true:g} (range {D_LO:g}..{hi:g}): 90% interval covers it in {cov:.1%} of "
+            f"{len(res)} sets; estimate crosses in {found:.1%}; median width "
+            f"{report['coverage'][-1]['median_width_decades']:.2f} decades",
+            flush=True,
+        )
 
 
 def merge(files, out):
     """One report from runs of separate parts (or seeds): null sets and rejections add up."""
     parts = [json.loads(Path(f).read_text()) for f in files]
-    merged = {"merged_from": [str(f) for f in files], "settings": [p["settings"] for p in parts],
-              "law": parts[0]["law"], "data": parts[0]["data"], "power": [], "coverage": [],
-              "cpu_seconds": sum(p["cpu_seconds"] for p in parts)}
+    merged = {
+        "merged_from": [str(f) for f in files],
+        "settings": [p["settings"] for p in parts],
+        "law": parts[0]["law"],
+        "data": parts[0]["data"],
+        "power": [],
+        "coverage": [],
+        "cpu_seconds": sum(p["cpu_seconds"] for p in parts),
+    }
     nulls = [p["null"] for p in parts if "null" in p]
     if nulls:
         k, n = sum(x["rejections"] for x in nulls), sum(x["sets"] for x in nulls)
-        merged["null"] = {"arm_a": nulls[0]["arm_a"], "arm_b": nulls[0]["arm_b"], "sets": n, "rejections": k,
-                          "false_positive_rate": k / n, "wilson95": wilson(k, n),
-                          "rate_at_0.10": sum(x["rate_at_0.10"] * x["sets"] for x in nulls) / n,
-                          "interval_covers_0": sum(x["interval_covers_0"] * x["sets"] for x in nulls) / n,
-                          "sets_not_fitted": sum(x["sets_not_fitted"] for x in nulls),
-                          "rejections_with_std_se": sum(x.get("rejections_with_std_se", 0) for x in nulls),
-                          "sd_of_estimates": [x.get("sd_of_estimates") for x in nulls],
-                          "median_se_iqr": [x.get("median_se_iqr") for x in nulls],
-                          "median_se_std": [x.get("median_se_std") for x in nulls]}
-        print(f"null: {k}/{n} rejections at 0.05 = {k / n:.1%} (95% Wilson {merged['null']['wilson95'][0]:.1%}-"
-              f"{merged['null']['wilson95'][1]:.1%})")
+        merged["null"] = {
+            "arm_a": nulls[0]["arm_a"],
+            "arm_b": nulls[0]["arm_b"],
+            "sets": n,
+            "rejections": k,
+            "false_positive_rate": k / n,
+            "wilson95": wilson(k, n),
+            "rate_at_0.10": sum(x["rate_at_0.10"] * x["sets"] for x in nulls) / n,
+            "interval_covers_0": sum(x["interval_covers_0"] * x["sets"] for x in nulls) / n,
+            "sets_not_fitted": sum(x["sets_not_fitted"] for x in nulls),
+            "rejections_with_std_se": sum(x.get("rejections_with_std_se", 0) for x in nulls),
+            "sd_of_estimates": [x.get("sd_of_estimates") for x in nulls],
+            "median_se_iqr": [x.get("median_se_iqr") for x in nulls],
+            "median_se_std": [x.get("median_se_std") for x in nulls],
+        }
+        print(
+            f"null: {k}/{n} rejections at 0.05 = {k / n:.1%} (95% Wilson {merged['null']['wilson95'][0]:.1%}-"
+            f"{merged['null']['wilson95'][1]:.1%})"
+        )
     for p in parts:
         merged["power"] += p.get("power", [])
         merged["coverage"] += p.get("coverage", [])

@@ -52,15 +52,27 @@ def load(domain: str) -> pd.DataFrame:
     df = pd.read_csv(f).drop_duplicates()
     df = df[df["Domain"] == domain]
     return pd.DataFrame(
-        {"task": df["Task"].astype(str), "arm": df["Model"].astype(str), "examples": df["Seen Examples"].astype(float),
-         "loss": df["Loss"].astype(float), "held_out": df["Training"] == 0}
+        {
+            "task": df["Task"].astype(str),
+            "arm": df["Model"].astype(str),
+            "examples": df["Seen Examples"].astype(float),
+            "loss": df["Loss"].astype(float),
+            "held_out": df["Training"] == 0,
+        }
     ).reset_index(drop=True)
 
 
 def run(frame: pd.DataFrame, resamples: int, seed: int) -> dict:
     lo, hi = float(frame["examples"].min()), float(frame["examples"].max())
-    r = compare(frame[["arm", "examples", "loss"]], "arm", "M3", x="examples", resamples=resamples, seed=seed,
-                scale_range=(lo, hi))
+    r = compare(
+        frame[["arm", "examples", "loss"]],
+        "arm",
+        "M3",
+        x="examples",
+        resamples=resamples,
+        seed=seed,
+        scale_range=(lo, hi),
+    )
     return r
 
 
@@ -80,8 +92,16 @@ def main():
     print(r.summary())
     print()
     out["nmt"] = {
-        "per_arm": [{"arm": a["arm"], "points": a["points"], "c": a["params"]["c"], "c_interval": a["intervals"]["c"],
-                     "rmse_log": a["rmse_log"]} for a in r.per_arm],
+        "per_arm": [
+            {
+                "arm": a["arm"],
+                "points": a["points"],
+                "c": a["params"]["c"],
+                "c_interval": a["intervals"]["c"],
+                "rmse_log": a["rmse_log"],
+            }
+            for a in r.per_arm
+        ],
         "tests": r.tests,
         "crossovers": r.crossovers,
         "multipliers_at": {},
@@ -96,8 +116,10 @@ def main():
     save_figure(r.figure(), RESULTS / "compare_revisiting_nmt.png")
     cs = [a["params"]["c"] for a in r.per_arm]
     n_sig = sum(t["p_holm"] is not None and t["p_holm"] < 0.05 for t in r.tests)
-    print(f"NMT: exponent c from {min(cs):.3f} to {max(cs):.3f} (spread {max(cs) - min(cs):.3f}); "
-          f"{n_sig} of {len(r.tests)} pairs differ at Holm-adjusted 0.05")
+    print(
+        f"NMT: exponent c from {min(cs):.3f} to {max(cs):.3f} (spread {max(cs) - min(cs):.3f}); "
+        f"{n_sig} of {len(r.tests)} pairs differ at Holm-adjusted 0.05"
+    )
     print(BANSAL, flush=True)
 
     name = "compare_revisiting_quick.json" if args.quick else "compare_revisiting.json"
@@ -125,19 +147,24 @@ def main():
             cs = {a["arm"]: a["params"]["c"] for a in r.per_arm}
             sig = [t for t in r.tests if t["p_holm"] is not None and t["p_holm"] < 0.05]
             cross = [c for c in r.crossovers if c["crosses"]]
-            out["ic"].append({
-                "task": task,
-                "c": cs,
-                "c_interval": {a["arm"]: a["intervals"]["c"] for a in r.per_arm},
-                "rmse_log": {a["arm"]: a["rmse_log"] for a in r.per_arm},
-                "pairs": len(r.tests),
-                "pairs_differ_holm05": len(sig),
-                "crossovers": [c["statement"] for c in cross],
-                "failed": r.failed,
-            })
-            print(f"IC {task}: c = " + ", ".join(f"{k} {v:.3g}" for k, v in cs.items())
-                  + f"; {len(sig)}/{len(r.tests)} pairs differ (Holm 0.05); {len(cross)} crossovers in data range",
-                  flush=True)
+            out["ic"].append(
+                {
+                    "task": task,
+                    "c": cs,
+                    "c_interval": {a["arm"]: a["intervals"]["c"] for a in r.per_arm},
+                    "rmse_log": {a["arm"]: a["rmse_log"] for a in r.per_arm},
+                    "pairs": len(r.tests),
+                    "pairs_differ_holm05": len(sig),
+                    "crossovers": [c["statement"] for c in cross],
+                    "failed": r.failed,
+                }
+            )
+            print(
+                f"IC {task}: c = "
+                + ", ".join(f"{k} {v:.3g}" for k, v in cs.items())
+                + f"; {len(sig)}/{len(r.tests)} pairs differ (Holm 0.05); {len(cross)} crossovers in data range",
+                flush=True,
+            )
             write()  # after every task: a stopped run keeps what it finished
     write()
     print(f"CPU {out['cpu_seconds']:.0f} s; wrote {RESULTS / name}")
