@@ -187,3 +187,23 @@ def test_multiplier_is_open_where_an_arm_never_reaches_the_loss():
     m = r.multipliers["arms"]["b"]
     assert m["estimate"][-1] is None and m["upper"][-1] is None and m["unreachable_share"][-1] > 0.9
     assert m["estimate"][0] is not None and m["estimate"][0] > 1  # at small D b is merely behind
+
+
+@pytest.mark.slow
+def test_small_null_and_coverage_simulation():
+    """A fast version of bench/compare_null.py: few false positives, crossover intervals that cover."""
+    rejections, covered = 0, 0
+    for i in range(8):
+        df = arms_frame({"a": (1.5, 1e6, 0.3), "b": (1.2, 3e6, 0.3)}, noise=0.01, seed=100 + i)
+        rejections += compare(df, law="power_floor", x="tokens", resamples=50, seed=i).tests[0]["p_value"] < 0.05
+    x_true = 1e8
+    x0_b = 10 ** brentq(lambda lx: curve(x_true, 1.2, 10**lx, 0.2) - curve(x_true, 1.5, 1e6, 0.3), 0, 12)
+    for i in range(8):
+        df = arms_frame({"a": (1.5, 1e6, 0.3), "b": (1.2, x0_b, 0.2)}, noise=0.01, seed=200 + i)
+        c = compare(df, law="power_floor", x="tokens", resamples=50, seed=i, scale_range=(1e6, 1e10)).crossover(
+            "a", "b"
+        )
+        lo = c["lower"] if c["lower"] is not None else 0.0
+        hi = c["upper"] if c["upper"] is not None else np.inf
+        covered += lo <= x_true <= hi
+    assert rejections <= 2 and covered >= 6, (rejections, covered)
