@@ -10,6 +10,7 @@ bootstrap, backtest, Policy      uncertainty (run bootstrap) and extrapolation b
 analyze                          analyses (one module each: summary, to_dict, figure, report section)
 transfer                         effective data transferred by pre-training (analyze.transfer)
 pruning                          does a pruning metric beat power-law scaling? (analyze.pruning)
+compare                          arms (architectures, recipes) compared by scaling (analyze.compare)
 plan                             compute-optimal allocation, budgets, which runs to train next
 build_report, report.plot_*      figures and the offline HTML report (scalinglab report / plot)
 trends                           per-task trend labels (positive, inverse, U, inverted-U, emergent, flat)
@@ -55,12 +56,13 @@ _LAZY = {
     "trends": "scalinglab.analyze",
     "transfer": "scalinglab.analyze",
     "pruning": "scalinglab.analyze",
+    "compare": "scalinglab.analyze",
 }
 _SUBMODULES = ("analyze", "datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab import analyze, datasets, plan, published
-    from scalinglab.analyze import pruning, transfer, trends
+    from scalinglab.analyze import compare, pruning, transfer, trends
     from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
     from scalinglab.errors import ScalingLabError
     from scalinglab.evaluate import Backtest, Policy, backtest, select_law
@@ -133,4 +135,5 @@ __all__ = [
     "trends",
     "transfer",
     "pruning",
+    "compare",
 ]

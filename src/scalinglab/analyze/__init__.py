@@ -23,6 +23,7 @@ the built-in ones; ``build_report`` needs no edit.
 
 Analyses
 --------
+compare            arms (``by=``) compared by their scaling: exponent tests, crossovers, multipliers (``CompareResult``)
 compare_families   one law fitted to each family on its own, compared (``FamiliesResult``)
 trends             per-curve labels: positive, inverse, U, inverted-U, emergent, flat (``TrendsResult``)
 two_step           loss -> accuracy in two steps, with the direct baseline and a backtest (``DownstreamResult``)
@@ -34,6 +35,7 @@ mutual_information Henighan's mutual information and infogain vs N (``Informatio
 """
 
 from scalinglab.analyze._base import AnalysisResult
+from scalinglab.analyze.compare import CompareResult, compare
 from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
 from scalinglab.analyze.pruning import PruningResult, keep_mask, prototype_scores, pruning, write_mask
@@ -42,6 +44,8 @@ from scalinglab.analyze.trends import TrendsResult, trends
 
 __all__ = [
     "AnalysisResult",
+    "compare",
+    "CompareResult",
     "compare_families",
     "FamiliesResult",
     "trends",

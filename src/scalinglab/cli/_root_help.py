@@ -35,6 +35,7 @@ SUMMARIES: dict[str, str] = {
     "transfer": "D_E by inverting the from-scratch law, D_T = D_E - D_F, the fit D_T = k D_F^alpha N^beta, "
     "ossification.",
     "prune": "Data pruning (Sorscher et al. 2022): does a metric beat power-law scaling; prototype keep-masks.",
+    "compare": "Per-arm fits, exponent tests, crossovers and compute (or data) multipliers between arms.",
 }
 
 DESCRIPTION = "Estimate, test and apply neural scaling laws."

@@ -39,6 +39,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from scalinglab.data._families import family_key
 from scalinglab.errors import DataError
 
 __all__ = ["check_units", "UNIT_FACTORS"]
@@ -206,7 +207,7 @@ def check_units(
                     guess=_guess(2048 / np.nanmedian(per_step), "tokens"),
                 )
     # 5. a gap of 100x between consecutive run sizes within a family
-    fam = last["family"].astype(str) if "family" in last else pd.Series("", index=last.index)
+    fam = family_key(last)
     compute = None
     if "flops" in cols:
         compute = last["flops"]

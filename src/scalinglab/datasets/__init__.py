@@ -10,7 +10,7 @@ and trained from scratch on the code; ``stage`` tells them apart) for
 
 >>> from scalinglab import datasets
 >>> datasets.list_datasets()
-['tinylm', 'tinylm-transfer']
+['tinylm', 'tinylm-shallow', 'tinylm-transfer']
 >>> df = datasets.load("tinylm")          # one row per evaluated checkpoint
 >>> df["run"].nunique(), df["params"].nunique()
 (21, 6)

@@ -19,12 +19,11 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scalinglab.data._families import GROUP_COLUMNS
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabWarning
 
 __all__ = ["FitSet", "fit_groups", "pooled_warning", "GROUP_COLUMNS", "PooledFamiliesWarning"]
 
-#: Columns that name a family of runs when they vary between runs.
-GROUP_COLUMNS = ("family", "scaled_set", "model_type", "suite", "group")
 #: Median relative gap between two same-size curves (no seed column) above which they count as different families.
 CURVE_GAP = 0.03
 
@@ -75,6 +74,7 @@ def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
             return (
                 f"the table holds {len(values)} values of '{col}' ({shown}) fitted as one law; fit each with "
                 f"{by_flag}'{col}' (CLI: --by {col})"
+                + ("" if col == "family" else f", or test their difference with scalinglab compare DATA --by {col}")
             )
     if "seed" in frame or not {"run", "params", "tokens", "loss"} <= set(frame.columns):
         return None
