@@ -63,6 +63,7 @@ OLMO_TASKS = {
 # MMLU subject groups weighted by their share of the test questions
 MMLU_WEIGHTS = {"stem": 0.215, "humanities": 0.335, "social_sciences": 0.219, "other": 0.231}
 HOLDOUTS: list = []
+ABLATIONS = ["step1", "none", "no-anchors"]
 RECIPE = {"skip_first": 0.1, "smooth": 20, "anchors": True, "extrapolation": "chained"}
 
 
@@ -230,6 +231,7 @@ def _summary(part: pd.DataFrame) -> dict:
 def main() -> None:
     ap = argparse.ArgumentParser(description="two-step downstream backtests")
     ap.add_argument("--ablation", action="store_true")
+    ap.add_argument("--configs", default=None, help="recipe, step1, none, no-anchors (default: recipe [+ --ablation])")
     ap.add_argument("--tasks", default=None, help="comma-separated OLMo tasks (default: all)")
     ap.add_argument("--beds", default="olmo,pythia")
     ap.add_argument("--holdouts", type=Path, default=None, help="folder caching each task's nested hold-outs")
@@ -248,15 +250,20 @@ def main() -> None:
         return
     tasks = args.tasks.split(",") if args.tasks else None
     beds = args.beds.split(",")
+    configs = args.configs.split(",") if args.configs else ["recipe"] + (ABLATIONS if args.ablation else [])
     if "olmo" in beds:
-        olmo(rows, RECIPE, N_DRAWS, "recipe", tasks, args.holdouts)
-        if args.ablation:
+        if "recipe" in configs:
+            olmo(rows, RECIPE, N_DRAWS, "recipe", tasks, args.holdouts)
+        if "step1" in configs:
             olmo(rows, {**RECIPE, "extrapolation": "step1"}, N_DRAWS, "step-1 drift only (earlier)", tasks)
+        if "none" in configs:
             olmo(rows, {**RECIPE, "extrapolation": "none"}, N_DRAWS, "no extrapolation term", tasks)
+        if "no-anchors" in configs:
             olmo(rows, {**RECIPE, "anchors": False, "extrapolation": "none"}, 40, "no anchors (floor at chance)", tasks)
     if "pythia" in beds:
-        pythia(rows, N_DRAWS)
-        if args.ablation:
+        if "recipe" in configs:
+            pythia(rows, N_DRAWS)
+        if "step1" in configs:
             pythia(rows, N_DRAWS, "step1", "step-1 drift only (earlier)")
     summarise(rows, args.out, t0)
 

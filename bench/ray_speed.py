@@ -21,9 +21,10 @@ driver (it does not shrink with N), n_tasks = ceil(J / chunk), t_tail = chunk * 
 
 Stages run in this order and the results are written after each one, so a run stopped by
 ``--deadline`` (UTC ``HH:MM``; a slice of jobs not started by then is not run) still records what it
-measured: start-up and overhead; the grid on Ray, on the process pool, serially (``--serial-every K``:
-every K-th grid job only); the bootstrap on Ray, then serially and on the pool for the first
-``--boot-compare`` of its jobs.  Equality is taken over the jobs both backends finished.
+measured: start-up and overhead; the grid (``--grid-every K``: every K-th cell) on Ray, on the process
+pool, serially (``--serial-every K``: every K-th of those); the first ``--boot-compare`` bootstrap jobs on
+Ray, serially and on the pool, then the other jobs on Ray.  Equality is taken over the jobs both
+backends finished.
 
 Run:  python bench/ray_speed.py [--deadline 09:05]   (700 fits + 10,000 resamples: ~1 h on 2 busy cores)
       python bench/ray_speed.py --quick              (a few families, 1,000 resamples)
@@ -150,6 +151,7 @@ def main() -> None:
     ap.add_argument("--noop-tasks", type=int, default=2000)
     ap.add_argument("--cores", type=int, default=16, help="cores per machine in the projection")
     ap.add_argument("--serial-every", type=int, default=1, help="serial grid fits on every K-th job only")
+    ap.add_argument("--grid-every", type=int, default=1, help="every K-th grid job on every backend")
     ap.add_argument("--boot-compare", type=int, default=None, help="bootstrap jobs run serially and on the pool")
     ap.add_argument("--deadline", default=None, help="UTC HH:MM: no slice of work starts after it")
     args = ap.parse_args()
@@ -162,7 +164,8 @@ def main() -> None:
     sets = ["pythia", "OPT", "GPT2-c4-1", "GPT2-c4-2"] if args.quick else SETS
     resamples = 1000 if args.quick else args.resamples
     frame = load(sets)
-    jobs = grid_jobs(frame)
+    all_jobs = grid_jobs(frame)
+    jobs = all_jobs[:: args.grid_every]
     W = args.workers
     J = len(jobs)
     res: dict = {
@@ -170,6 +173,8 @@ def main() -> None:
         "workers": W,
         "ray": ray.__version__,
         "grid_fits": J,
+        "grid_every": args.grid_every,
+        "grid_cells_total": len(all_jobs),
         "scaled_sets": sets,
         "quick": args.quick,
         "deadline_utc": args.deadline,
@@ -257,10 +262,13 @@ def main() -> None:
     m = args.boot_compare or len(bjobs)
     boot = {}
     for name, sel, kw in (
-        ("ray", bjobs, {"backend": "ray"}),
+        ("ray", bjobs[:m], {"backend": "ray"}),
         ("serial", bjobs[:m], {"backend": "serial"}),
         ("process", bjobs[:m], {"backend": "process", "workers": W}),
+        ("ray (the other jobs)", bjobs[m:], {"backend": "ray"}),
     ):
+        if not sel:
+            continue
         out, t = sliced(_boot_batch, sel, 20 if name != "serial" else 5, deadline, **kw)
         boot[name] = out
         done = sum(o is not None for o in out) * per
@@ -316,7 +324,8 @@ def write(res: dict) -> None:
         f"# Scale-out (`python bench/ray_speed.py{' --quick' if res['quick'] else ''}`)",
         "",
         f"Machine: {res['machine']}; {W} workers; Ray {res['ray']}; load average at the start {la}. "
-        f"Stages done: {', '.join(res['stages_done'])}.",
+        f"Stages done: {', '.join(res['stages_done'])}. Grid: {res['grid_fits']} fits (every "
+        f"{res.get('grid_every', 1)}th of the {res.get('grid_cells_total', res['grid_fits'])} track-B cells).",
         "",
         "| workload | backend | done / of | seconds | per second | converged |",
         "|---|---|---:|---:|---:|---:|",
