@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from typer.testing import CliRunner
 
-from scalinglab.analyze.downstream import backtest_downstream, link_points, two_step
+from scalinglab.analyze.downstream import backtest_downstream, link_points, nested_holdouts, two_step
 from scalinglab.cli import build_app
 
 
@@ -70,7 +70,9 @@ def test_point_estimate_inside_its_interval_when_the_link_is_weakly_identified()
     ck = _checkpoints(noise=0.015, seed=3, acc=lambda L: _acc(L, floor=0.5, k=14.0, L0=0.95))
     final = ck[ck["final"]].drop(columns="final")
     targets = pd.DataFrame({"params": [7e9, 2e10], "tokens": [1.4e12, 4e12]})
-    r = two_step(final, targets, loss="bpb", metric="acc", step2_runs=ck, chance=0.5, n_draws=80, seed=1)
+    r = two_step(
+        final, targets, loss="bpb", metric="acc", step2_runs=ck, chance=0.5, n_draws=80, seed=1, extrapolation="none"
+    )
     p = r.predictions
     assert ((p["lower"] <= p["two_step"]) & (p["two_step"] <= p["upper"])).all(), p
     assert (p["upper"] <= 1.0).all()
@@ -80,7 +82,7 @@ def test_predicted_loss_outside_the_link_range_is_flagged():
     ck = _checkpoints(noise=0.005, sizes=np.geomspace(1e8, 4e8, 4))
     final = ck[ck["final"]].drop(columns="final")
     targets = pd.DataFrame({"run": ["far"], "params": [5e10], "tokens": [1e13]})
-    r = two_step(final, targets, loss="bpb", metric="acc", step2_runs=ck, chance=0.25, n_draws=40)
+    r = two_step(final, targets, loss="bpb", metric="acc", step2_runs=ck, chance=0.25, n_draws=40, extrapolation="none")
     assert not bool(r.predictions["in_link_range"][0])
     assert r.predictions["loss_pred"][0] < r.link_range[0]
     assert any("far" in n and "below the smallest" in n for n in r.notes)
@@ -108,7 +110,15 @@ def test_without_anchors_the_floor_is_fixed_at_chance():
     ck = _checkpoints(noise=0.01)
     final = ck[ck["final"]].drop(columns="final")
     r = two_step(
-        final, final.iloc[-2:], loss="bpb", metric="acc", step2_runs=ck, chance=0.25, anchors=False, n_draws=30
+        final,
+        final.iloc[-2:],
+        loss="bpb",
+        metric="acc",
+        step2_runs=ck,
+        chance=0.25,
+        anchors=False,
+        n_draws=30,
+        extrapolation="none",
     )
     assert r.step2.params["b"] == 0.25 and r.to_dict()["step2"]["anchors"] is False
 
@@ -116,7 +126,7 @@ def test_without_anchors_the_floor_is_fixed_at_chance():
 def test_exponential_link():
     ck = _checkpoints()
     final = ck[ck["final"]].drop(columns="final")
-    r = two_step(final, final.iloc[-2:], loss="bpb", metric="acc", link="exponential", n_draws=30)
+    r = two_step(final, final.iloc[-2:], loss="bpb", metric="acc", link="exponential", n_draws=30, extrapolation="none")
     assert r.step2.law.name == "error_exponential" and np.all(np.isfinite(r.predictions["two_step"]))
 
 
@@ -126,6 +136,60 @@ def test_bad_arguments_are_errors():
         two_step(ck, ck.iloc[:1], loss="bpb", metric="acc", link="probit")
     with pytest.raises(ValueError, match="chance"):
         two_step(ck, ck.iloc[:1], loss="bpb", metric="acc", chance=1.2)
+    with pytest.raises(ValueError, match="extrapolation"):
+        two_step(ck, ck.iloc[:1], loss="bpb", metric="acc", extrapolation="nested")
+
+
+@pytest.mark.slow
+def test_chained_extrapolation_error_widens_beyond_the_ladder_only():
+    ck = _checkpoints(noise=0.01, seed=2)
+    final = ck[ck["final"]].drop(columns="final")
+    kw = dict(loss="bpb", metric="acc", step2_runs=ck, chance=0.25, n_draws=40, task="toy")
+    own = nested_holdouts(final, **{k: v for k, v in kw.items() if k != "n_draws"})
+    # hold-outs of the 1 and 2 largest sizes, both methods, at a positive distance beyond the nested fit
+    assert set(own["held_out_sizes"]) == {1, 2} and set(own["method"]) == {"two_step", "direct"}
+    assert (
+        (own["decades"] > 0).all()
+        and (own["base_sd"] > 0).all()
+        and own[own["method"] == "two_step"]["log_error"].abs().max() < 1
+    )
+    # other tasks that missed by much more: the leave-one-task-out prior raises the error per decade
+    rng = np.random.default_rng(0)
+    d = np.tile(np.linspace(0.1, 0.5, 10), 3)
+    prior = pd.DataFrame(
+        {
+            "group": np.repeat(["a", "b", "c"], 10),
+            "method": "two_step",
+            "decades": d,
+            "log_error": rng.normal(0, 1.0, d.size) * d,
+            "base_sd": 0.0,
+        }
+    )
+    targets = pd.DataFrame(
+        {"run": ["inside", "far"], "params": [SIZES[2], 3e10], "tokens": [8e9 * SIZES[2] / 1e8, 1e12]}
+    )
+    none = two_step(final, targets, extrapolation="none", **kw)
+    wide = two_step(final, targets, extrapolation_prior=prior, holdouts=own, **kw)
+    # a row of this task in the prior is left out (leave-one-task-out)
+    same = two_step(
+        final,
+        targets,
+        extrapolation_prior=pd.concat([prior, prior.assign(group="toy", log_error=50.0)]),
+        holdouts=own,
+        **kw,
+    )
+    assert wide.extrapolation_sigma > 0 and same.extrapolation_sigma == wide.extrapolation_sigma
+    pn, pw = none.predictions, wide.predictions
+    assert pw["decades"][0] == 0 and pw["decades"][1] > 0.5
+    assert pw["lower"][0] == pn["lower"][0] and pw["upper"][0] == pn["upper"][0]  # nothing added inside the ladder
+    assert (pw["upper"] - pw["lower"])[1] > 1.2 * (pn["upper"] - pn["lower"])[1]
+    assert pw["two_step"][1] == pn["two_step"][1] and 0.25 <= pw["lower"][1] and pw["upper"][1] <= 1
+    d = wide.to_dict()
+    assert d["extrapolation"]["method"] == "chained" and d["extrapolation"]["n_holdout_points"] == len(own)
+    assert any("extrapolation error of the chain" in n for n in wide.notes)
+    with pytest.warns(DeprecationWarning, match="extrapolation="):
+        old = two_step(final, targets.iloc[:1], step1_drift=False, **kw)
+    assert old.extrapolation == "none"
 
 
 def test_cli_downstream(tmp_path):
@@ -138,6 +202,9 @@ def test_cli_downstream(tmp_path):
     assert res.exit_code == 0, res.output
     payload = json.loads(res.stdout)
     assert len(payload["predictions"]) == 3 and payload["link"] == "sigmoid" and payload["step2"]["smooth"] == 2
+    assert payload["extrapolation"]["method"] == "chained"
+    bad = CliRunner().invoke(build_app(), args + ["--extrapolation", "both"])
+    assert bad.exit_code != 0 and "--extrapolation" in bad.output and "Traceback" not in bad.output
     assert payload["step2"]["n_points"] == 15 * 10
     res = CliRunner().invoke(build_app(), ["downstream", str(path), "--loss", "bpb", "--y", "accuracy"])
     assert res.exit_code == 3 and "accuracy" in res.output

@@ -50,16 +50,35 @@ from scalinglab.analyze._base import AnalysisResult
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, FitError, InvalidParameterError
 from scalinglab.fit import fit
-from scalinglab.fit._calibration import extrapolation_error
+from scalinglab.fit._calibration import (
+    MIN_DECADES,
+    ExtrapolationPrior,
+    _size_groups,
+    calibrated_sigma,
+    extrapolation_error,
+    input_decades,
+)
 from scalinglab.fit._solver import refine
 from scalinglab.fit._uncertainty import _residual_draws, resample_weights
 from scalinglab.laws import DEFAULT_LAW
 from scalinglab.laws._downstream import LINKS
 from scalinglab.render import FigureRenderer, Section, figure_context, new_figure, table_html
 
-__all__ = ["two_step", "backtest_downstream", "link_points", "DownstreamResult", "LINKS"]
+__all__ = [
+    "two_step",
+    "backtest_downstream",
+    "link_points",
+    "nested_holdouts",
+    "DownstreamResult",
+    "LINKS",
+    "EXTRAPOLATION",
+]
 
 _ANCHOR = "__anchor__"
+#: How two_step widens its intervals for extrapolation (see :func:`two_step`).
+EXTRAPOLATION = ("chained", "step1", "none")
+#: Normalised accuracies are kept this far from 0 and 1 before the logit.
+_Z_EPS = 0.01
 
 
 @dataclass(frozen=True)
@@ -77,6 +96,14 @@ class DownstreamResult(AnalysisResult):
     step1, step2, direct : Fit
     link_range : (float, float)
         Smallest and largest task loss among the step-2 points (anchors excluded).
+    extrapolation : str
+        How the intervals carry extrapolation error (see :func:`two_step`).
+    extrapolation_sigma, direct_extrapolation_sigma : float or None
+        The calibrated extrapolation error per decade (logit of the normalised accuracy) of
+        the chain and of the direct baseline (``extrapolation="chained"``; None otherwise or
+        when too little information).
+    holdouts : DataFrame, optional
+        This task's :func:`nested_holdouts` rows behind them.
     """
 
     name = "downstream"
@@ -99,6 +126,10 @@ class DownstreamResult(AnalysisResult):
     smooth: int = 1
     n_draws: int = 0
     notes: tuple = ()
+    extrapolation: str = "none"
+    extrapolation_sigma: float | None = None
+    direct_extrapolation_sigma: float | None = None
+    holdouts: pd.DataFrame | None = field(default=None, repr=False)
 
     def summary(self) -> str:
         p = self.predictions
@@ -109,12 +140,13 @@ class DownstreamResult(AnalysisResult):
             f"(first {self.skip_first:.0%} of each run dropped, loss smoothed over {self.smooth}"
             + (", anchored at chance and at the ceiling" if self.anchors else "")
             + f"), fitted on task losses {lo:.4g}-{hi:.4g}; {self.interval:.0%} intervals carry both steps "
-            f"({self.n_draws} run-bootstrap draws each)"
+            f"({self.n_draws} run-bootstrap draws each) and extrapolation error ({self.extrapolation})"
         ]
         cols = [
             c
             for c in (
                 "target",
+                "decades",
                 "actual",
                 "loss_actual",
                 "loss_pred",
@@ -160,6 +192,12 @@ class DownstreamResult(AnalysisResult):
             },
             "direct": {"law": self.direct.law.name, "params": _clean(self.direct.params)},
             "n_draws": self.n_draws,
+            "extrapolation": {
+                "method": self.extrapolation,
+                "sigma_per_decade": _num(self.extrapolation_sigma),
+                "direct_sigma_per_decade": _num(self.direct_extrapolation_sigma),
+                "n_holdout_points": 0 if self.holdouts is None else int(len(self.holdouts)),
+            },
             "predictions": [{k: _num(v) for k, v in row.items()} for row in self.predictions.to_dict("records")],
             "notes": list(self.notes),
         }
@@ -301,6 +339,187 @@ def link_points(
     return out[["run", "L", "acc"]].reset_index(drop=True)
 
 
+def _to_z(acc, lo: float, hi: float) -> np.ndarray:
+    """``logit((acc - lo) / (hi - lo))``, the normalised accuracy kept ``_Z_EPS`` away from 0 and 1."""
+    p = np.clip((np.asarray(acc, dtype=float) - lo) / (hi - lo), _Z_EPS, 1 - _Z_EPS)
+    return np.log(p / (1 - p))
+
+
+def _from_z(z, lo: float, hi: float) -> np.ndarray:
+    return lo + (hi - lo) / (1 + np.exp(-np.asarray(z, dtype=float)))
+
+
+def _z_sd(acc, sd, lo: float, hi: float) -> np.ndarray:
+    """An accuracy scatter ``sd`` at ``acc`` on the logit scale (half the logit width of ``acc +- sd``)."""
+    acc, sd = np.asarray(acc, dtype=float), np.asarray(sd, dtype=float)
+    return np.abs(_to_z(acc + sd, lo, hi) - _to_z(acc - sd, lo, hi)) / 2
+
+
+def _point_fits(
+    frame, s2, *, loss, metric, x, step1_law, link, chance, ceiling, anchors, skip_first, smooth, order, direct_law
+):
+    """Both steps and the direct baseline at their optima (no bootstrap): ``(pts, f1, f2, rows, fd)``."""
+    pts = link_points(s2, loss=loss, metric=metric, skip_first=skip_first, smooth=smooth, order=order)
+    if len(pts) < 5:
+        raise DataError(
+            f"only {len(pts)} (loss, {metric}) points for step 2",
+            column=loss,
+            kind="too-few",
+            hint="give every checkpoint of the ladder runs (CLI: --step2 FILE) or lower skip_first",
+        )
+    f1 = fit(frame, step1_law, x=x, y=loss)
+    f2, rows = _fit_link(pts, link, chance, ceiling, anchors)
+    err_col = "__error"
+    direct_frame = frame.assign(**{err_col: 1.0 - pd.to_numeric(frame[metric], errors="coerce")})
+    fd = fit(direct_frame, direct_law or step1_law, x=x, y=err_col)
+    return pts, f1, f2, rows, fd
+
+
+def _size_column(f1, frame: pd.DataFrame) -> str:
+    if "params" in frame:
+        return "params"
+    from scalinglab.fit._calibration import size_axis
+
+    return f1.columns[size_axis(f1)]
+
+
+def _nested(frame, s2, f1, opts: dict, *, max_holdouts: int, group: str) -> pd.DataFrame:
+    """Chained nested hold-outs: refit both steps (and the direct baseline) without the k largest sizes
+    (k = 1..max_holdouts, at least 3 sizes kept) and predict the held-out final checkpoints."""
+    column = _size_column(f1, frame)
+    size = pd.to_numeric(frame[column], errors="coerce").to_numpy(float)
+    cols = ["group", "method", "held_out_sizes", "target", "decades", "log_error", "base_sd", "actual", "predicted"]
+    if s2 is not None and column not in s2:
+        return pd.DataFrame(columns=cols)
+    lo, hi = opts["chance"] or 0.0, opts["ceiling"]
+    labels = _size_groups(size)
+    out = []
+    for k in range(1, max_holdouts + 1):
+        cut = labels.max() - k
+        if cut < 2:
+            break
+        train, test = frame[labels <= cut], frame[labels > cut]
+        s2k = train if s2 is None else s2[pd.to_numeric(s2[column], errors="coerce") <= train[column].max()]
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            try:
+                _, n1, n2, rows, nd = _point_fits(train, s2k, **opts)
+            except Exception:  # a nested fit that fails says nothing about the error scale
+                continue
+            X = {s_: test[c_].to_numpy(float) for s_, c_ in f1.columns.items()}
+            Xd = {s_: test[c_].to_numpy(float) for s_, c_ in nd.columns.items()}
+            with np.errstate(all="ignore"):
+                L = n1.law.evaluate(X, n1.params)
+                acc2 = _link_eval(n2, opts["link"], L)
+                err = nd.law.evaluate(Xd, nd.params)
+        actual = pd.to_numeric(test[opts["metric"]], errors="coerce").to_numpy(float)
+        d = input_decades(train, f1.columns, X)
+        # base sd of each point, as the interval builds it: in accuracy, step 2's residual scatter and step 1's
+        # run scatter through the link's slope (two-step), the direct fit's run scatter (direct); carried to the
+        # logit scale by its local slope at the prediction
+        real = (rows["run"] != _ANCHOR).to_numpy()
+        r2 = rows["acc"].to_numpy()[real] - _link_eval(n2, opts["link"], rows["L"].to_numpy()[real])
+        h = 1e-3 * L
+        with np.errstate(all="ignore"):
+            dacc = (_link_eval(n2, opts["link"], L + h) - _link_eval(n2, opts["link"], L - h)) / (2 * h)
+            sd2 = np.sqrt(np.var(r2) + (dacc * n1.rmse_log * L) ** 2)
+            sdd = err * nd.rmse_log
+            b2, bd = _z_sd(acc2, sd2, lo, hi), _z_sd(1 - err, sdd, lo, hi)
+        names = test["run"].astype(str).to_numpy() if "run" in test else np.arange(len(test)).astype(str)
+        for method, pred, base in (("two_step", acc2, b2), ("direct", 1 - err, bd)):
+            e = _to_z(actual, lo, hi) - _to_z(pred, lo, hi)
+            keep = np.isfinite(e) & np.isfinite(base) & (d >= MIN_DECADES)
+            out.append(
+                pd.DataFrame(
+                    {
+                        "group": group,
+                        "method": method,
+                        "held_out_sizes": k,
+                        "target": names[keep],
+                        "decades": d[keep],
+                        "log_error": e[keep],
+                        "base_sd": base[keep],
+                        "actual": actual[keep],
+                        "predicted": pred[keep],
+                    }
+                )
+            )
+    return pd.concat(out, ignore_index=True) if out else pd.DataFrame(columns=cols)
+
+
+def nested_holdouts(
+    runs: RunsTable | pd.DataFrame | str,
+    *,
+    loss: str,
+    metric: str,
+    step2_runs: RunsTable | pd.DataFrame | str | None = None,
+    x: Mapping[str, str] | str | None = None,
+    step1_law: str = DEFAULT_LAW,
+    link: str = "sigmoid",
+    chance: float | None = None,
+    ceiling: float = 1.0,
+    anchors: bool = True,
+    skip_first: float = 0.1,
+    smooth: int = 1,
+    order: str | None = None,
+    direct_law: str | None = None,
+    max_holdouts: int = 2,
+    task: str | None = None,
+) -> pd.DataFrame:
+    """Errors of the chained prediction (and of the direct baseline) on the ladder's own largest sizes.
+
+    For k = 1 .. ``max_holdouts`` (while at least 3 sizes remain), both steps and the
+    direct baseline are refitted on the sizes below the k largest (step 2 on the
+    checkpoints of those runs only) and predict the held-out final checkpoints.  Errors
+    are on the logit of the normalised accuracy, ``z = logit((acc - chance) / (ceiling -
+    chance))`` (on which the sigmoid link is linear in the task loss), against the
+    distance ``decades`` beyond the nested fit's inputs (every input in quadrature,
+    :func:`scalinglab.fit._calibration.input_decades`).  ``base_sd`` is the point's
+    scatter without extrapolation (step 2's residual sd on ``z`` and step 1's run
+    scatter through the link's slope; the direct fit's run scatter).  The rows feed
+    :func:`scalinglab.fit._calibration.calibrated_sigma`, directly or, from other tasks,
+    as ``extrapolation_prior`` of :func:`two_step`.  Points nearer than 0.05 decades are
+    left out (they say nothing about drift).
+
+    Returns
+    -------
+    DataFrame with columns ``group`` (``task``), ``method`` (``two_step``/``direct``),
+    ``held_out_sizes``, ``target``, ``decades``, ``log_error`` (z actual - z predicted),
+    ``base_sd``, ``actual``, ``predicted``.
+
+    Examples
+    --------
+    >>> import numpy as np, pandas as pd
+    >>> N = np.repeat(np.geomspace(1e8, 1e9, 5), 3); D = np.tile([2e9, 4e9, 8e9], 5) * N / 1e8
+    >>> L = 0.5 + 300 / N**0.3 + 400 / D**0.3
+    >>> runs = pd.DataFrame({"run": [f"r{i}" for i in range(15)], "params": N, "tokens": D, "bpb": L,
+    ...                      "acc": 0.25 + 0.75 / (1 + np.exp(8 * (L - 1.2)))})
+    >>> h = nested_holdouts(runs, loss="bpb", metric="acc", chance=0.25, skip_first=0, task="toy")
+    >>> sorted(h["held_out_sizes"].unique().tolist()), sorted(h["method"].unique().tolist())
+    ([1, 2], ['direct', 'two_step'])
+    """
+    frame = _frame(runs)
+    s2 = _frame(step2_runs) if step2_runs is not None else None
+    opts = dict(
+        loss=loss,
+        metric=metric,
+        x=x,
+        step1_law=step1_law,
+        link=link,
+        chance=chance,
+        ceiling=ceiling,
+        anchors=anchors,
+        skip_first=skip_first if s2 is not None else 0.0,
+        smooth=smooth if s2 is not None else 1,
+        order=order,
+        direct_law=direct_law,
+    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        f1 = fit(frame, step1_law, x=x, y=loss)
+    return _nested(frame, s2, f1, opts, max_holdouts=max_holdouts, group=task or metric)
+
+
 def _fit_link(pts: pd.DataFrame, link: str, chance: float | None, ceiling: float, anchors: bool):
     """Step 2 on ``pts`` (+ the two ideal points when ``anchors``); returns the Fit and the frame fitted."""
     rows = pts.copy()
@@ -387,7 +606,11 @@ def two_step(
     skip_first: float = 0.1,
     smooth: int = 1,
     order: str | None = None,
-    step1_drift: bool = True,
+    extrapolation: str = "chained",
+    extrapolation_prior: ExtrapolationPrior | pd.DataFrame | None = None,
+    max_holdouts: int = 2,
+    holdouts: pd.DataFrame | None = None,
+    step1_drift: bool | None = None,
     direct_law: str | None = None,
     interval: float = 0.9,
     n_draws: int = 400,
@@ -424,11 +647,29 @@ def two_step(
         Add the two ideal points ``(0, ceiling)`` and ``(max loss, chance)`` to step 2.
     skip_first, smooth, order
         Which checkpoints step 2 uses, see :func:`link_points`.
-    step1_drift : bool
-        Add step 1's own extrapolation drift to its draws: a log-normal term of standard
-        deviation ``sigma_ext * d`` at ``d`` decades of model size beyond the ladder, with
-        ``sigma_ext`` measured by refitting step 1 without the largest sizes and predicting
-        them (:func:`scalinglab.fit._calibration.extrapolation_error`); nothing inside the ladder.
+    extrapolation : {"chained", "step1", "none"}
+        How the intervals carry extrapolation error, beyond the bootstrap and the scatter
+        (which assume both steps' forms hold at the target).  ``"chained"`` (default):
+        :func:`nested_holdouts` predicts the ladder's own largest sizes from the smaller
+        ones through both steps; a normal term of sd ``sigma * d`` on the logit of the
+        normalised accuracy is added to the draws at ``d`` decades beyond the ladder's
+        inputs, ``sigma`` the smallest value at which ``interval`` of the held-out errors
+        fall inside (:func:`scalinglab.fit._calibration.calibrated_sigma`: own hold-outs,
+        and the other tasks of ``extrapolation_prior`` each weighted equally).  The direct
+        baseline gets the same treatment from its own hold-outs.  ``"step1"``: only step
+        1's drift in log task loss, by nested hold-outs of step 1 alone
+        (:func:`scalinglab.fit._calibration.extrapolation_error`).  ``"none"``.  Nothing is
+        added inside the ladder (``d = 0``).
+    extrapolation_prior : ExtrapolationPrior or DataFrame, optional
+        :func:`nested_holdouts` rows of other tasks (``group`` = task, ``method``); rows of
+        this ``task`` are left out (leave-one-task-out).
+    max_holdouts : int
+        Nested hold-outs of the ``"chained"`` term (the 1, 2, ... largest sizes).
+    holdouts : DataFrame, optional
+        This task's :func:`nested_holdouts` rows, when already computed with the same
+        options (otherwise computed here).
+    step1_drift : bool, optional
+        Deprecated: ``True`` is ``extrapolation="step1"``, ``False`` ``"none"``.
     interval : float
         Level of the intervals.
     n_draws : int
@@ -463,6 +704,18 @@ def two_step(
             f"two_step(): n_draws must be a whole number >= 20; got {n_draws!r}",
             hint="e.g. n_draws=400 (CLI: --n-resamples 400)",
         )
+    if step1_drift is not None:
+        warnings.warn(
+            "two_step(step1_drift=...) is deprecated; use extrapolation='step1' or 'none'",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        extrapolation = "step1" if step1_drift else "none"
+    if extrapolation not in EXTRAPOLATION:
+        raise InvalidParameterError(
+            f"two_step(): extrapolation must be one of {list(EXTRAPOLATION)}; got {extrapolation!r}",
+            hint="extrapolation='chained' (nested hold-outs through both steps; CLI: --extrapolation chained)",
+        )
     if not 0 < ceiling <= 1 or (chance is not None and not 0 <= chance < ceiling):
         raise InvalidParameterError(
             f"two_step(): need 0 <= chance < ceiling <= 1; got chance={chance!r}, ceiling={ceiling!r}",
@@ -478,30 +731,25 @@ def two_step(
                 kind="missing-column",
                 hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}",
             )
-    pts = link_points(
-        s2,
+    opts = dict(
         loss=loss,
         metric=metric,
+        x=x,
+        step1_law=step1_law,
+        link=link,
+        chance=chance,
+        ceiling=ceiling,
+        anchors=anchors,
         skip_first=skip_first if step2_runs is not None else 0.0,
         smooth=smooth if step2_runs is not None else 1,
         order=order,
+        direct_law=direct_law,
     )
-    if len(pts) < 5:
-        raise DataError(
-            f"only {len(pts)} (loss, {metric}) points for step 2",
-            column=loss,
-            kind="too-few",
-            hint="give every checkpoint of the ladder runs (CLI: --step2 FILE) or lower skip_first",
-        )
     notes = []
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        f1 = fit(frame, step1_law, x=x, y=loss)
-        f2, rows = _fit_link(pts, link, chance, ceiling, anchors)
-        err_col = "__error"
-        direct_frame = frame.assign(**{err_col: 1.0 - pd.to_numeric(frame[metric], errors="coerce")})
-        fd = fit(direct_frame, direct_law or step1_law, x=x, y=err_col)
+        pts, f1, f2, rows, fd = _point_fits(frame, s2, **opts)
         X = {sym: targets[col].to_numpy(dtype=float) for sym, col in f1.columns.items()}
         # step 1: run-bootstrap refits, plus the run-to-run scatter of a new model (log space)
         p1 = _refits(f1, n_draws, seed)
@@ -510,7 +758,7 @@ def two_step(
         with np.errstate(all="ignore"):  # a draw with a non-positive loss becomes NaN (ignored by the quantiles)
             logL = np.log(f1.law.evaluate(Xd, {k: p1[k].to_numpy()[:, None] for k in p1.columns}))
         logL = logL + _residual_draws(f1, logL.size, rng).reshape(logL.shape)
-        drift = extrapolation_error(f1) if step1_drift else None
+        drift = extrapolation_error(f1) if extrapolation == "step1" else None
         if drift is not None:
             size = frame[drift.column].to_numpy(float)
             d = np.log10(targets[drift.column].to_numpy(float) / np.nanmax(size))
@@ -527,6 +775,37 @@ def two_step(
         r2 = (rows["acc"].to_numpy() - _link_eval(f2, link, rows["L"].to_numpy()))[real]
         r2 = (r2 - r2.mean()) * math.sqrt(r2.size / max(r2.size - f2.n_params, 1))
         acc_d = np.clip(acc_d + rng.choice(r2, size=acc_d.shape), 0.0, 1.0)
+        decades = input_decades(f1.data, f1.columns, X)
+        sig2, sigd = None, None
+        if extrapolation != "chained":
+            holdouts = None
+        else:
+            group = task or metric
+            if holdouts is None:
+                holdouts = _nested(
+                    frame, s2 if step2_runs is not None else None, f1, opts, max_holdouts=max_holdouts, group=group
+                )
+            prior = extrapolation_prior
+            if isinstance(prior, ExtrapolationPrior):
+                prior = prior.points
+            sig2, sigd = (
+                calibrated_sigma(
+                    holdouts[holdouts["method"] == m],
+                    None
+                    if prior is None
+                    else ExtrapolationPrior(prior[prior["method"] == m] if "method" in prior else prior).without(group),
+                    interval,
+                )
+                for m in ("two_step", "direct")
+            )
+            lo_z, hi_z = chance or 0.0, ceiling
+            if sig2.sigma_per_decade and np.any(decades > 0):
+                extra = rng.normal(size=acc_d.shape) * (sig2.sigma_per_decade * decades)[None, :]
+                acc_d = np.where(decades[None, :] > 0, _from_z(_to_z(acc_d, lo_z, hi_z) + extra, lo_z, hi_z), acc_d)
+            notes.append(
+                f"extrapolation error of the chain: {_fmt_sigma(sig2)} (logit of the normalised accuracy) per "
+                f"decade beyond the ladder, {sig2.note}; direct baseline: {_fmt_sigma(sigd)}, {sigd.note}"
+            )
         # direct baseline: the same run bootstrap and run-to-run scatter, on the error 1 - acc
         pd_ = _refits(fd, n_draws, seed + 2)
         with np.errstate(all="ignore"):
@@ -537,6 +816,11 @@ def two_step(
                 )
             )
         err_d = np.exp(log_e + _residual_draws(fd, log_e.size, rng).reshape(log_e.shape))
+        if sigd is not None and sigd.sigma_per_decade and np.any(decades > 0):
+            extra = rng.normal(size=err_d.shape) * (sigd.sigma_per_decade * decades)[None, :]
+            err_d = np.where(
+                decades[None, :] > 0, 1.0 - _from_z(_to_z(1.0 - err_d, lo_z, hi_z) + extra, lo_z, hi_z), err_d
+            )
         direct_hat = 1.0 - fd.law.evaluate({s: targets[c].to_numpy(float) for s, c in fd.columns.items()}, fd.params)
     a = (1 - interval) / 2
     L_hat = f1.law.evaluate(X, f1.params)
@@ -555,6 +839,7 @@ def two_step(
         pred["actual"] = pd.to_numeric(targets[metric], errors="coerce").to_numpy(float)
     if loss in targets:
         pred["loss_actual"] = pd.to_numeric(targets[loss], errors="coerce").to_numpy(float)
+    pred["decades"] = decades
     pred["loss_pred"] = L_hat
     pred["in_link_range"] = (L_hat >= link_range[0]) & (L_hat <= link_range[1])
     pred["two_step"], pred["lower"], pred["upper"] = _link_eval(f2, link, L_hat), lo, hi
@@ -597,7 +882,15 @@ def two_step(
         smooth=int(smooth) if step2_runs is not None else 1,
         n_draws=int(n_draws),
         notes=tuple(notes),
+        extrapolation=extrapolation,
+        extrapolation_sigma=None if sig2 is None else sig2.sigma_per_decade,
+        direct_extrapolation_sigma=None if sigd is None else sigd.sigma_per_decade,
+        holdouts=holdouts,
     )
+
+
+def _fmt_sigma(c) -> str:
+    return "not calibrated" if c.sigma_per_decade is None else f"{c.sigma_per_decade:.3g}"
 
 
 def backtest_downstream(

@@ -49,6 +49,9 @@ __all__ = [
     "progress_line",
     "error_line",
     "read_points",
+    "ReaderOption",
+    "parse_reader_options",
+    "runs_source",
 ]
 
 JsonOption = typer.Option(False, "--json", help="Print machine-readable JSON instead of tables.")
@@ -86,6 +89,15 @@ WindowOption = typer.Option(
     help="Keep checkpoints within this fraction of each run's training, e.g. 0.7,1 (the last 30%).",
 )
 FinalOnlyOption = typer.Option(False, "--final-only", help="Keep only the last checkpoint of each run.")
+
+# Options of the reader that reads DATA (scalinglab.data.list_readers), on every command that reads runs.
+ReaderOption = typer.Option(
+    None,
+    "--reader-option",
+    metavar="KEY=VALUE",
+    help="An option of DATA's reader, e.g. tokens_per_step=4e6 (W&B, MLflow, trainer logs) or "
+    "experiment=NAME (MLflow) (repeatable; VALUE as JSON when it parses).",
+)
 
 IntervalOption = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9; 0 for none.")
 
@@ -393,6 +405,59 @@ def progress_line(label: str, json_output: bool) -> Iterator[Callable[[int, int]
         yield progress
 
 
+def parse_reader_options(items: Optional[list[str]]) -> dict[str, Any]:
+    """``--reader-option KEY=VALUE`` (repeatable) -> keyword options of the reader; VALUE is read as JSON when
+    it parses (numbers, true/false, lists), else kept as text.
+
+    Examples
+    --------
+    >>> parse_reader_options(["tokens_per_step=4e6", "experiment=ladder"])
+    {'tokens_per_step': 4000000.0, 'experiment': 'ladder'}
+    """
+    out: dict[str, Any] = {}
+    for item in items or []:
+        key, sep, value = str(item).partition("=")
+        if not sep or not key.strip():
+            raise typer.BadParameter(
+                f"expected KEY=VALUE, got {item!r}; e.g. --reader-option tokens_per_step=4e6",
+                param_hint="'--reader-option'",
+            )
+        try:
+            out[key.strip()] = json.loads(value)
+        except ValueError:
+            out[key.strip()] = value
+    return out
+
+
+_MANGLED_URI = r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)(.*)$"
+
+
+def runs_source(path: Any) -> Any:
+    """DATA as the reader should see it: a URI (``http://host:5000``, ``file:///srv/mlruns``) that the CLI's
+    path type collapsed to ``http:/host:5000`` is given back as the URI; any other path is unchanged.
+
+    The command line's own words are used when one of them is the URI; otherwise ``scheme:/rest`` becomes
+    ``scheme://rest`` (``file:/x`` becomes ``file:///x``).  An existing file of that name stays a path.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> runs_source(Path("http://localhost:5000")), runs_source(Path("file:///tmp/mlruns")), runs_source(Path("runs.csv"))
+    ('http://localhost:5000', 'file:///tmp/mlruns', PosixPath('runs.csv'))
+    """
+    import re
+
+    text = str(path)
+    m = re.match(_MANGLED_URI, text)
+    if m is None or Path(text).exists():
+        return path
+    for word in sys.argv[1:]:  # the exact words typed, when this is the command line
+        if re.match(r"^[A-Za-z][A-Za-z0-9+.-]+://", word) and str(Path(word)) == text:
+            return word
+    scheme, rest = m.groups()
+    return f"{scheme}:///{rest}" if scheme.lower() == "file" else f"{scheme}://{rest}"
+
+
 def load_runs_for_cli(
     path: Path,
     maps: Optional[list[str]],
@@ -400,19 +465,22 @@ def load_runs_for_cli(
     duplicates: str = "raise",
     file_format: Optional[str] = None,
     required: tuple[str, ...] = ("loss",),
+    reader_options: Optional[list[str]] = None,
 ):
-    """read_runs with the CLI's --map / --unit / --duplicates / --format options.
+    """read_runs with the CLI's --map / --unit / --duplicates / --format / --reader-option options.
 
-    ``required``: the columns the command needs (e.g. its ``--y`` target), after mapping.
+    ``required``: the columns the command needs (e.g. its ``--y`` target), after mapping.  DATA may be a
+    URI for the readers that take one (MLflow tracking servers): :func:`runs_source`.
     """
     from scalinglab.data import read_runs
 
     return read_runs(
-        path,
+        runs_source(path),
         units=parse_pairs(units, "--unit", numeric=True) or None,
         duplicates=duplicates,
         format=file_format,
         required=required,
+        reader_options=parse_reader_options(reader_options) or None,
         **parse_pairs(maps, "--map"),
     )
 

@@ -135,6 +135,7 @@ def read_runs(
     units: Mapping[str, float] | None = None,
     duplicates: str = "raise",
     required: tuple[str, ...] = ("loss",),
+    reader_options: Mapping[str, Any] | None = None,
     **mapping: str,
 ) -> RunsTable:
     """Read and validate a runs table from CSV, JSON Lines, Parquet or a DataFrame.
@@ -157,6 +158,9 @@ def read_runs(
         What to do with repeated evaluations of one checkpoint (same run and tokens).
     required : tuple of str
         Canonical columns that must be present (after mapping).
+    reader_options : mapping, optional
+        Keyword options of the file's reader, e.g. ``{"tokens_per_step": 4e6}`` for a W&B
+        export (:func:`scalinglab.data.list_readers`).  CLI: ``--reader-option KEY=VALUE``.
     **mapping : str
         ``canonical="user_name"`` pairs, e.g. ``params="num_params"``.
 
@@ -187,6 +191,11 @@ def read_runs(
     2
     """
     _check_arguments(source, format, units, duplicates, required, mapping)
+    if reader_options and isinstance(source, (pd.DataFrame, RunsTable)):
+        raise InvalidParameterError(
+            "read_runs(): reader_options= apply to files; this source is already a table",
+            hint="drop reader_options=, or pass the path of the file",
+        )
     if isinstance(source, RunsTable):
         if mapping or units:
             source = source.frame
@@ -197,7 +206,7 @@ def read_runs(
     raw = (
         source.copy()
         if isinstance(source, pd.DataFrame)
-        else read_table(source if isinstance(source, str) else Path(source), format)
+        else read_table(source if isinstance(source, str) else Path(source), format, **dict(reader_options or {}))
     )
     frame = _apply_mapping(raw, mapping, label)
     if raw.attrs.get("tracker"):  # a tracker logs each metric at its own steps: keep the rows with the needed ones

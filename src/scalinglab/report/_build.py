@@ -28,7 +28,7 @@ from scalinglab.errors import InvalidParameterError, ScalingLabError
 from scalinglab.laws import DEFAULT_LAW
 from scalinglab.render import FigureRenderer, Section, Target, escape, section_providers
 from scalinglab.report import _sections  # noqa: F401  (registers the built-in sections)
-from scalinglab.report._context import Progress, ReportContext, checkpoint_rule, prepare_runs
+from scalinglab.report._context import Progress, ReportContext, analysis_options, checkpoint_rule, prepare_runs
 from scalinglab.report._html import render_page
 from scalinglab.report._sections import (
     section_backtest,
@@ -129,6 +129,7 @@ def build_report(
     plan: bool = True,
     flops: Sequence[float] | None = None,
     fit_options: Mapping[str, Any] | None = None,
+    analyses: Mapping[str, Mapping[str, Any] | bool] | None = None,
     title: str | None = None,
     command: str | None = None,
     progress: bool = True,
@@ -172,6 +173,11 @@ def build_report(
         compute to 100x the largest's, or 3x the target's if that is larger).
     fit_options : mapping, optional
         Extra arguments for :func:`scalinglab.fit`.
+    analyses : mapping, optional
+        Sections to switch on, by registered name, with their options: ``{"trends":
+        {"metric": "acc", "by": "task"}}`` passes those keywords to that section's
+        analysis; ``True`` turns it on with its defaults.  The names are the registered
+        section providers (:func:`scalinglab.render.section_providers`).
     command : str, optional
         The command shown under "Reproduce" (the CLI passes its argv).
     progress : bool
@@ -206,6 +212,8 @@ def build_report(
         raise InvalidParameterError(
             "build_report(): give at least one law", hint="e.g. build_report(runs, ['chinchilla', 'kaplan'])"
         )
+    options = {"data": data, "backtest": backtest, "backtest_over": tuple(backtest_over), "plan": plan, "flops": flops}
+    extra = analysis_options(analyses, [p.name for p in section_providers()], reserved=list(options))
     runs = read_runs(data)
     rule = checkpoint_rule(checkpoints, min_tokens=min_tokens, window=window, final_only=final_only)
     fit_table, tgt, notes = prepare_runs(runs, target, y=y, checkpoints=rule)
@@ -229,13 +237,7 @@ def build_report(
         command=command,
         render=FigureRenderer(),
         have=lambda m: _have(m),
-        options={
-            "data": data,
-            "backtest": backtest,
-            "backtest_over": tuple(backtest_over),
-            "plan": plan,
-            "flops": flops,
-        },
+        options={**options, **extra},
         started=started,
     )
     providers = section_providers()

@@ -31,6 +31,7 @@ __all__ = [
     "missing_section",
     "skipped_section",
     "axis_name",
+    "analysis_options",
 ]
 
 
@@ -107,6 +108,45 @@ def prepare_runs(
         fit_table = rule.apply(fit_table)
         notes.append(fit_table.notes[-1])
     return fit_table, tgt, notes
+
+
+def analysis_options(analyses: Mapping[str, Any] | None, known: Sequence[str], reserved: Sequence[str] = ()) -> dict:
+    """Check the report's ``analyses`` mapping (section name -> options) and normalise it.
+
+    A value ``True`` (or ``{}``) turns the section on with its defaults, ``False``/``None``
+    leaves it off, a mapping is passed to the section as its options.  Each name must be a
+    registered section (``known``) and not one of the report's own options (``reserved``,
+    which have keywords of their own).
+
+    Examples
+    --------
+    >>> analysis_options({"trends": {"metric": "acc"}, "other": True, "off": False}, ["trends", "other", "off"])
+    {'trends': {'metric': 'acc'}, 'other': {}}
+    """
+    out: dict[str, dict] = {}
+    for name, value in dict(analyses or {}).items():
+        if name in reserved:
+            raise InvalidParameterError(
+                f"build_report(): '{name}' is one of the report's own options, not an analysis",
+                hint=f"use build_report({name}=...) (CLI: its own flag); analyses: {sorted(set(known) - set(reserved))}",
+            )
+        if name not in known:
+            raise InvalidParameterError(
+                f"build_report(): no report section named '{name}'",
+                hint=f"analyses={{NAME: options}} with NAME one of {sorted(set(known) - set(reserved))} "
+                "(CLI: --analysis NAME)",
+            )
+        if value is None or value is False:
+            continue
+        if value is True:
+            value = {}
+        if not isinstance(value, Mapping):
+            raise InvalidParameterError(
+                f"build_report(): the options of analysis '{name}' must be a mapping or True; got {value!r}",
+                hint=f"e.g. analyses={{'{name}': {{}}}} (CLI: --analysis {name} --analysis-option {name}.KEY=VALUE)",
+            )
+        out[name] = dict(value)
+    return out
 
 
 def default_budgets(fit_frame: pd.DataFrame, target: Target | None = None, n: int = 8) -> np.ndarray:

@@ -16,6 +16,7 @@ from scalinglab.cli._common import (
     MapOption,
     MinTokensOption,
     NResamplesOption,
+    ReaderOption,
     UnitOption,
     YOption,
     cli_errors,
@@ -58,6 +59,7 @@ def register(app: typer.Typer) -> None:
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         y: str = YOption,
         holdout: str = typer.Option("largest", "--holdout", help="largest | largest:K | compute>C (FLOPs)."),
         fit_models: str = typer.Option(
@@ -106,7 +108,7 @@ def register(app: typer.Typer) -> None:
 
         method = resolve_alias(ctx, "method", method, "--interval-method", interval_method)
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format, reader_options=reader_options)
             policy = Policy.from_options(
                 holdout,
                 fit_models,

@@ -9,13 +9,18 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FormatOption,
     IntervalOption,
     JsonOption,
     MapOption,
+    ReaderOption,
     cli_errors,
+    deprecated_flag,
     emit,
     n_resamples_option,
     parse_pairs,
+    parse_reader_options,
+    runs_source,
 )
 
 __all__ = ["register"]
@@ -60,14 +65,20 @@ def register(app: typer.Typer) -> None:
             help="Trailing moving average of the task loss over this many "
             "checkpoints of a run, for step 2 (with --step2; the paper uses 20).",
         ),
-        drift: bool = typer.Option(
-            True,
-            "--drift/--no-drift",
-            help="Widen step 1's draws by its own extrapolation "
-            "drift, measured by holding out the ladder's largest sizes.",
+        extrapolation: str = typer.Option(
+            "chained",
+            "--extrapolation",
+            help="Extrapolation error in the intervals: chained (both steps refitted without the ladder's "
+            "largest sizes predict them; the error per decade beyond the ladder is calibrated on those), "
+            "step1 (step 1's drift only) or none.",
+        ),
+        drift: Optional[bool] = typer.Option(
+            None, "--drift/--no-drift", hidden=True, help="Deprecated: use --extrapolation step1 / none."
         ),
         law: str = typer.Option("chinchilla", "--law", help="Step-1 law in (N, D) (also the direct baseline)."),
         maps: Optional[list[str]] = MapOption,
+        file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         interval: float = IntervalOption,
         n_draws: int = n_resamples_option(300),
         json_output: bool = JsonOption,
@@ -87,9 +98,19 @@ def register(app: typer.Typer) -> None:
                 raise typer.BadParameter("--n-resamples must be 20 or more, e.g. 300", param_hint="'--n-resamples'")
             if not 0 < interval < 1:
                 raise typer.BadParameter("--interval must be in (0, 1) here, e.g. 0.9", param_hint="'--interval'")
+            if drift is not None:
+                deprecated_flag("--drift/--no-drift", "--extrapolation step1 / none")
+                extrapolation = "step1" if drift else "none"
+            if extrapolation not in ("chained", "step1", "none"):
+                raise typer.BadParameter(
+                    f"--extrapolation must be chained, step1 or none; got {extrapolation!r}",
+                    param_hint="'--extrapolation'",
+                )
             mapping = parse_pairs(maps, "--map")
-            runs = read_runs(data, required=(loss, y), duplicates="last", **mapping)
-            s2 = read_runs(step2, required=(loss, y), duplicates="last", **mapping) if step2 else None
+            opts = {"required": (loss, y), "duplicates": "last", "format": file_format}
+            ropts = parse_reader_options(reader_options) or None
+            runs = read_runs(runs_source(data), reader_options=ropts, **opts, **mapping)
+            s2 = read_runs(runs_source(step2), reader_options=ropts, **opts, **mapping) if step2 else None
             result = backtest_downstream(
                 runs,
                 loss=loss,
@@ -101,7 +122,7 @@ def register(app: typer.Typer) -> None:
                 anchors=anchors,
                 skip_first=skip_first,
                 smooth=smooth,
-                step1_drift=drift,
+                extrapolation=extrapolation,
                 step1_law=law,
                 interval=interval,
                 n_draws=n_draws,

@@ -16,6 +16,7 @@ from scalinglab.cli._common import (
     JsonOption,
     MapOption,
     MinTokensOption,
+    ReaderOption,
     StrictOption,
     UnitOption,
     WindowOption,
@@ -56,6 +57,7 @@ def register(app: typer.Typer) -> None:
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -91,7 +93,9 @@ def register(app: typer.Typer) -> None:
             check_output(output, (".json",))
             y = target_column(y, maps)
             try:
-                runs = load_runs_for_cli(data, maps, units, duplicates, file_format, required=(y,))
+                runs = load_runs_for_cli(
+                    data, maps, units, duplicates, file_format, required=(y,), reader_options=reader_options
+                )
             except DataError as exc:
                 if exc.kind == "missing-column" and exc.column == y:  # the target: the flag is --y
                     cols = str(exc).split("Fix:")[0].strip().split("(columns: ")[-1].rstrip(")")

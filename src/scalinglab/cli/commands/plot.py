@@ -13,6 +13,7 @@ from scalinglab.cli._common import (
     JsonOption,
     MapOption,
     MinTokensOption,
+    ReaderOption,
     UnitOption,
     WindowOption,
     YOption,
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -65,7 +67,7 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors(json_output):
             check_output(output, (".png", ".svg", ".pdf"))
-            runs = load_runs_for_cli(data, maps, units, duplicates)
+            runs = load_runs_for_cli(data, maps, units, duplicates, reader_options=reader_options)
             fits = [load_fit(p) for p in fit_file] if fit_file else None
             if kind == "backtest-grid":  # track B of the Hitchhiker's Guide (scalinglab.evaluate.backtest_grid)
                 from scalinglab.evaluate import backtest_grid, plot_backtest_grid

@@ -16,9 +16,11 @@ import typer
 from scalinglab.cli._common import (
     DuplicatesOption,
     FinalOnlyOption,
+    FormatOption,
     JsonOption,
     MapOption,
     MinTokensOption,
+    ReaderOption,
     UnitOption,
     WindowOption,
     XOption,
@@ -37,6 +39,35 @@ def parse_target(text: Optional[str]):
     if text is None or "=" not in text:
         return text
     return parse_point(text)
+
+
+def parse_analyses(names: Optional[list[str]], options: Optional[list[str]]) -> dict[str, dict[str, Any]]:
+    """``--analysis NAME`` (repeatable) and ``--analysis-option NAME.KEY=VALUE`` (repeatable; implies
+    ``--analysis NAME``) as build_report's ``analyses`` mapping.  VALUE is read as JSON when it parses
+    (numbers, true/false, ["a", "b"]), else kept as text.
+
+    Examples
+    --------
+    >>> parse_analyses(["trends"], ["trends.metric=acc", "trends.alpha=0.01"])
+    {'trends': {'metric': 'acc', 'alpha': 0.01}}
+    """
+    import json
+
+    out: dict[str, dict[str, Any]] = {str(n).strip(): {} for n in names or []}
+    for item in options or []:
+        head, sep, value = str(item).partition("=")
+        name, dot, key = head.partition(".")
+        if not (sep and dot and name.strip() and key.strip()):
+            raise typer.BadParameter(
+                f"expected NAME.KEY=VALUE, got {item!r}; e.g. --analysis-option trends.metric=acc",
+                param_hint="'--analysis-option'",
+            )
+        try:
+            parsed = json.loads(value)
+        except ValueError:
+            parsed = value
+        out.setdefault(name.strip(), {})[key.strip()] = parsed
+    return out
 
 
 def command_line(ctx: Any = None, argv: Sequence[str] | None = None) -> str:
@@ -88,6 +119,8 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
+        file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -97,6 +130,17 @@ def register(app: typer.Typer) -> None:
         ),
         backtest: bool = typer.Option(True, "--backtest/--no-backtest", help="Include the backtest section."),
         plan: bool = typer.Option(True, "--plan/--no-plan", help="Include compute-optimal planning."),
+        analysis: Optional[list[str]] = typer.Option(
+            None,
+            "--analysis",
+            help="Switch on an analysis section by name, e.g. trends (repeatable; see --analysis-option).",
+        ),
+        analysis_option: Optional[list[str]] = typer.Option(
+            None,
+            "--analysis-option",
+            help="An analysis section's option as NAME.KEY=VALUE, e.g. trends.metric=acc (repeatable; "
+            "VALUE as JSON when it parses).",
+        ),
         title: Optional[str] = typer.Option(None, "--title", help="Report title."),
         progress: bool = typer.Option(True, "--progress/--no-progress", help="Show progress on stderr."),
         json_output: bool = JsonOption,
@@ -107,7 +151,8 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors(json_output):
             check_output(output, (".html", ".htm"))
-            runs = load_runs_for_cli(data, maps, units, duplicates)
+            analyses = parse_analyses(analysis, analysis_option)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format, reader_options=reader_options)
             report = build_report(
                 runs,
                 list(law or ["chinchilla"]),
@@ -121,6 +166,7 @@ def register(app: typer.Typer) -> None:
                 method=method,
                 backtest=backtest,
                 plan=plan,
+                analyses=analyses,
                 title=title,
                 command=command_line(ctx),
                 progress=progress and not json_output,

@@ -14,6 +14,7 @@ from scalinglab.cli._common import (
     JsonOption,
     MapOption,
     MinTokensOption,
+    ReaderOption,
     UnitOption,
     WindowOption,
     checkpoint_rule,
@@ -45,6 +46,7 @@ def register(app: typer.Typer) -> None:
         units: Optional[list[str]] = UnitOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
@@ -54,7 +56,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.plan import suggest
 
         with cli_errors(json_output):
-            runs = load_runs_for_cli(data, maps, units, duplicates, file_format)
+            runs = load_runs_for_cli(data, maps, units, duplicates, file_format, reader_options=reader_options)
             rule = checkpoint_rule(min_tokens, window, final_only)
             if rule.is_noop and runs.frame["run"].duplicated().any():
                 rule = checkpoint_rule(final_only=True)

@@ -13,6 +13,7 @@ from scalinglab.cli._common import (
     IntervalOption,
     JsonOption,
     MapOption,
+    ReaderOption,
     cli_errors,
     emit,
     load_runs_for_cli,
@@ -48,6 +49,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
+        reader_options: Optional[list[str]] = ReaderOption,
         figure: Optional[Path] = typer.Option(
             None, "--figure", help="Save the three-panel figure here (.png/.svg/.pdf)."
         ),
@@ -64,8 +66,14 @@ def register(app: typer.Typer) -> None:
                 raise InvalidParameterError(
                     f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
                 )
-            sc = load_runs_for_cli(_source(scratch), maps, None, duplicates, file_format)
-            ft = load_runs_for_cli(_source(finetuned), maps, None, duplicates, file_format) if finetuned else None
+            sc = load_runs_for_cli(_source(scratch), maps, None, duplicates, file_format, reader_options=reader_options)
+            ft = (
+                load_runs_for_cli(
+                    _source(finetuned), maps, None, duplicates, file_format, reader_options=reader_options
+                )
+                if finetuned
+                else None
+            )
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the scratch fit's diagnostics are in the summary
                 result = transfer(sc, ft, law=law, interval=interval, n_resamples=n_resamples)

@@ -90,7 +90,7 @@ def read_mlflow(
         client = _client(uri)
         experiments = client.search_experiments()
         if experiment is not None:
-            wanted = [experiment] if isinstance(experiment, str) else list(experiment)
+            wanted = [str(w) for w in ([experiment] if isinstance(experiment, (str, int)) else list(experiment))]
             chosen = [e for e in experiments if e.name in wanted or e.experiment_id in wanted]
             missing = [w for w in wanted if w not in {e.name for e in chosen} | {e.experiment_id for e in chosen}]
             if missing:

@@ -31,6 +31,7 @@ __all__ = [
     "get_reader",
     "list_readers",
     "read_table",
+    "reader_option_names",
 ]
 
 #: A reader function: the path, reader-specific keyword options -> the raw table.
@@ -326,7 +327,41 @@ def _directory_or_uri(source: Any, format: Union[str, Reader, None]) -> Reader |
     return None
 
 
+def reader_option_names(chosen: Reader) -> list[str] | None:
+    """The keyword options ``chosen``'s function takes (None when it takes any, through ``**options``).
+
+    Examples
+    --------
+    >>> reader_option_names(get_reader("wandb"))
+    ['tokens_per_step', 'params', 'join_restarts', 'companions']
+    """
+    import inspect
+
+    try:
+        params = list(inspect.signature(chosen.func).parameters.values())[1:]
+    except (TypeError, ValueError):
+        return None
+    if any(p.kind is inspect.Parameter.VAR_KEYWORD for p in params):
+        return None
+    return [
+        p.name for p in params if p.kind in (inspect.Parameter.KEYWORD_ONLY, inspect.Parameter.POSITIONAL_OR_KEYWORD)
+    ]
+
+
 def _call(chosen: Reader, path: Any, options: dict) -> pd.DataFrame:
+    known = reader_option_names(chosen) if options else None
+    unknown = [k for k in options if known is not None and k not in known]
+    if unknown:
+        close = difflib.get_close_matches(unknown[0], known, n=2, cutoff=0.5)
+        raise DataError(
+            f"the '{chosen.name}' reader has no option '{unknown[0]}' (its options: {', '.join(known) or 'none'})",
+            source=str(path),
+            kind="unknown-option",
+            hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+            + "pass one of its options in reader_options={...}",
+            cli_hint=(f"did you mean {' or '.join(repr(c) for c in close)}? " if close else "")
+            + "pass one of its options with --reader-option KEY=VALUE",
+        )
     try:
         frame = chosen.func(path, **options)
     except DataError:
