@@ -27,6 +27,7 @@ _COMMANDS = (
     "downstream",
     "transfer",
     "encdec",
+    "multilingual",
 )
 
 
