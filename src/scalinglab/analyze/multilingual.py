@@ -182,8 +182,8 @@ def exponent_test(
     Per pair: L = L_inf + b_j N^-alpha (shared exponent, the paper's finding) against
     L = L_inf + b_j N^-alpha_j (an exponent per weight j).  T = sum over pairs of the drop in
     the Huber objective; its null distribution comes from ``n_null`` data sets simulated from
-    the shared fit (its log residuals resampled, centred and inflated for the fitted
-    parameters) and refitted both ways.  p = (1 + #{T* >= T}) / (n_null + 1); rejected when p <= ``level``
+    the shared fit (Gaussian log noise of variance RSS / (n - p), p its parameters) and
+    refitted both ways.  p = (1 + #{T* >= T}) / (n_null + 1); rejected when p <= ``level``
     (an exact-size
     Monte Carlo test when ``(n_null + 1) * level`` is a whole number, e.g. 19 or 99 at 0.05).
 
@@ -219,10 +219,12 @@ def exponent_test(
         law0 = factor_law(m, free_exponents=False)
         pred = law0.evaluate({"N": sub["params"].to_numpy(float), "wi": wi_k.astype(float)}, p0)
         r = np.log(sub[y].to_numpy(float)) - np.log(pred)
-        r = (r - r.mean()) * math.sqrt(r.size / max(r.size - len(p0), 1))
+        # Gaussian noise of the residual variance RSS / (n - p): resampling the residuals themselves would
+        # shrink the noise (a Huber fit with a small threshold sets about p residuals to zero)
+        sigma = math.sqrt(float(np.sum(r**2)) / max(r.size - len(p0), 1))
         Ts = np.empty(int(n_null))
         for b in range(int(n_null)):
-            ys = pred * np.exp(rng.choice(r, size=r.size))
+            ys = pred * np.exp(sigma * rng.standard_normal(r.size))
             Ts[b] = _pair_statistic(sub.assign(**{y: ys}), y, m, start0=p0)[0]
         pairs.append({"pair": str(name), "weights": [float(v) for v in levels], "statistic": T})
         stats.append(T)
