@@ -32,9 +32,9 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 os.environ.setdefault("MKL_NUM_THREADS", "1")
 
-import numpy as np  # noqa: E402
+import numpy as np
 
-from scalinglab.analyze.multilingual import TRUTH, exponent_test, multilingual, simulate_multilingual  # noqa: E402
+from scalinglab.analyze.multilingual import TRUTH, exponent_test, multilingual, simulate_multilingual
 
 HERE = Path(__file__).parent / "results"
 MACHINE = f"{platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -65,9 +65,16 @@ def coverage(a) -> dict:
                 hits[q] += ok
                 per_pair[pair][q] += ok
         n += 1
+        if n % 10 == 0 and n < a.sets:  # partial results survive an interrupted run
+            save(a, _cov_out(a, hits, per_pair, n, c0))
+    return _cov_out(a, hits, per_pair, n, c0)
+
+
+def _cov_out(a, hits, per_pair, n, c0) -> dict:
     return {
         "part": "coverage",
         "sets": n,
+        "sets_planned": a.sets,
         "resamples": a.resamples,
         "coverage_90": {q: h / (n * len(TRUTH)) for q, h in hits.items()},
         "coverage_90_per_pair": {p: {q: h / n for q, h in d.items()} for p, d in per_pair.items()},
@@ -79,8 +86,11 @@ def coverage(a) -> dict:
 
 def test(a) -> dict:
     c0 = time.process_time()
-    null_p = [exponent_test(simulate_multilingual(seed=3000 + s), n_null=a.null, seed=s)["p_value"]
-              for s in range(a.sets)]
+    null_p = []
+    for s in range(a.sets):
+        null_p.append(exponent_test(simulate_multilingual(seed=3000 + s), n_null=a.null, seed=s)["p_value"])
+        if len(null_p) % 10 == 0:
+            save(a, _test_out(a, np.asarray(null_p), {}, c0))
     power = {}
     for shift in (0.1, 0.2):
         ps = [
@@ -88,7 +98,10 @@ def test(a) -> dict:
             for s in range(a.power_sets)
         ]
         power[str(shift)] = float(np.mean(np.asarray(ps) <= 0.05))
-    null_p = np.asarray(null_p)
+    return _test_out(a, np.asarray(null_p), power, c0)
+
+
+def _test_out(a, null_p, power, c0) -> dict:
     k = int(np.sum(null_p <= 0.05))
     # 95% Wilson interval of the false-positive rate
     z, n = 1.96, null_p.size
@@ -98,6 +111,7 @@ def test(a) -> dict:
     return {
         "part": "test",
         "null_sets": int(n),
+        "null_sets_planned": a.sets,
         "n_null": a.null,
         "false_positive_rate_at_0.05": ph,
         "false_positive_rate_95ci": [float(c - h), float(c + h)],
@@ -123,13 +137,17 @@ def main() -> None:
     warnings.simplefilter("ignore")
     out = coverage(a) if a.part == "coverage" else test(a)
     print(json.dumps(out, indent=1))
+    save(a, out)
+
+
+def save(a, out: dict) -> None:
     path = Path(f"{a.out}_{a.part}")
     path.with_suffix(".json").write_text(json.dumps(out, indent=1))
     if a.part == "coverage":
         lines = [
             "# Multilingual mixtures: 90% interval coverage on simulated data (known truth)",
             "",
-            f"`{out['command']}`; {out['machine']}; {out['cpu_s']} s CPU.",
+            f"`{out['command']}`; {out['machine']}; {out['cpu_s']} s CPU; {out['sets']} of {a.sets} data sets done.",
             "Data drawn from the law (no public multilingual table exists); f(w) = w^gamma in truth and fit.",
             "",
             "| quantity | coverage (all pairs) | " + " | ".join(TRUTH) + " |",
