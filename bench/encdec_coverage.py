@@ -68,8 +68,10 @@ def main() -> None:
         est = r.estimates.set_index("quantity")
         row = r.split.iloc[0]
         pred = r.bleu["predictions"][0]
-        iv = {k: (est.loc[k, "lower"], est.loc[k, "upper"]) for k in ("pe", "pd", "optimal_split",
-                                                                      "proportional_exponent")}
+        iv = {
+            k: (est.loc[k, "lower"], est.loc[k, "upper"])
+            for k in ("pe", "pd", "optimal_split", "proportional_exponent")
+        }
         iv["loss_at_best_split_1e9"] = (row["loss_lower"], row["loss_upper"])
         iv["bleu_at_best_split_1e9"] = (pred["score_lower"], pred["score_upper"])
         for k, (lo, hi) in iv.items():
@@ -114,9 +116,7 @@ def write(a, truth, hits, width, done, c_cov, t0, stall) -> None:
         "| quantity | truth | 90% coverage | median interval width |",
         "|---|---|---|---|",
     ]
-    lines += [
-        f"| {k} | {truth[k]:.4g} | {out['coverage_90'][k]:.1%} | {out['median_width'][k]:.3g} |" for k in truth
-    ]
+    lines += [f"| {k} | {truth[k]:.4g} | {out['coverage_90'][k]:.1%} | {out['median_width'][k]:.3g} |" for k in truth]
     if stall is not None:
         lines += [
             "",

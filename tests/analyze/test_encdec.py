@@ -32,6 +32,7 @@ def test_optimal_split_is_pe_over_pd_to_1e6(pe, pd, B):
     a = split_params(("nmt_encdec", params), B)
     assert a.table["split_ratio"][0] == pytest.approx(pe / pd, rel=1e-6)
     assert a.table["encoder_params"][0] + a.table["decoder_params"][0] == pytest.approx(B, rel=1e-12)
+
     # an independent numeric check: the stationary point of log(L - L_inf) along N_e + N_d = B (same
     # minimiser as L, not flattened by the floor), from a central-difference derivative and brentq
     def g(z):

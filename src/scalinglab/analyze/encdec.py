@@ -38,13 +38,12 @@ from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.fit import fit
 from scalinglab.fit._uncertainty import sample_params
-from scalinglab.laws import get_law
+from scalinglab.laws._encdec import ENCDEC_LAW
 from scalinglab.plan import split_params
 from scalinglab.render import FigureRenderer, Section, figure_context, kv_html, new_figure, register_section, table_html
 
 __all__ = ["encdec", "EncDecResult", "simulate_encdec", "stall_check", "TRUTH", "BLEU_TRUTH"]
 
-_LAW = "nmt_encdec"
 _DERIVED = ("optimal_split", "optimal_encoder_fraction", "proportional_exponent")
 #: the truth :func:`simulate_encdec` draws from by default (illustrative values, not the paper's)
 TRUTH = {"L_inf": 0.8, "A": 7.5e4, "pe": 0.25, "pd": 0.35}
@@ -84,9 +83,7 @@ def _compact(table: pd.DataFrame) -> str:
             continue
         v = table[c]
         if f"{c}_lower" in table:
-            out[c] = [
-                f"{a:.4g} [{lo:.4g}..{hi:.4g}]" for a, lo, hi in zip(v, table[f"{c}_lower"], table[f"{c}_upper"])
-            ]
+            out[c] = [f"{a:.4g} [{lo:.4g}..{hi:.4g}]" for a, lo, hi in zip(v, table[f"{c}_lower"], table[f"{c}_upper"])]
         else:
             out[c] = [f"{a:.4g}" if isinstance(a, (float, np.floating)) else str(a) for a in v]
     return out.to_string(index=False)
@@ -200,7 +197,7 @@ def simulate_encdec(
     rng = np.random.default_rng(seed)
     Ne = np.concatenate([np.asarray(encoder, float), np.full(len(decoder), fixed)])
     Nd = np.concatenate([np.full(len(encoder), fixed), np.asarray(decoder, float)])
-    L = get_law(_LAW)(Ne=Ne, Nd=Nd, **truth) + noise * rng.standard_normal(Ne.size)
+    L = ENCDEC_LAW(Ne=Ne, Nd=Nd, **truth) + noise * rng.standard_normal(Ne.size)
     out = pd.DataFrame(
         {
             "run": [f"enc{i}" for i in range(len(encoder))] + [f"dec{i}" for i in range(len(decoder))],
@@ -256,9 +253,7 @@ class EncDecResult(AnalysisResult):
         """Point estimate of a quantity of :attr:`estimates` (e.g. ``"optimal_split"``)."""
         row = self.estimates[self.estimates["quantity"] == quantity]
         if row.empty:
-            raise InvalidParameterError(
-                f"no quantity '{quantity}'", hint=f"one of {list(self.estimates['quantity'])}"
-            )
+            raise InvalidParameterError(f"no quantity '{quantity}'", hint=f"one of {list(self.estimates['quantity'])}")
         return float(row["estimate"].iloc[0])
 
     def summary(self) -> str:
@@ -424,7 +419,7 @@ def encdec(
             hint="e.g. n_resamples=200 (CLI: --n-resamples 200)",
         )
     frame = _frame(runs)
-    lw = get_law(_LAW)
+    lw = ENCDEC_LAW
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f = fit(frame, lw, x=x, y=y)
@@ -461,8 +456,13 @@ def encdec(
         Ld = lw.evaluate({"Ne": Ne[None, :], "Nd": Nd[None, :]}, {k: v[:, None] for k, v in P.items()})
         lo, hi = np.nanquantile(Ld, [(1 - interval) / 2, (1 + interval) / 2], axis=0)
         at_table = pd.DataFrame(
-            {cols["Ne"]: Ne, cols["Nd"]: Nd, "loss": lw.evaluate({"Ne": Ne, "Nd": Nd}, f.params), "lower": lo,
-             "upper": hi}
+            {
+                cols["Ne"]: Ne,
+                cols["Nd"]: Nd,
+                "loss": lw.evaluate({"Ne": Ne, "Nd": Nd}, f.params),
+                "lower": lo,
+                "upper": hi,
+            }
         )
     bleu = None
     link_fit = None

@@ -46,7 +46,6 @@ from scalinglab.fit import fit
 from scalinglab.fit._problem import build_problem
 from scalinglab.fit._solver import refine
 from scalinglab.fit._uncertainty import sample_params
-from scalinglab.laws import get_law
 from scalinglab.laws._multilingual import FORMS, effective_fraction, factor_law, joint_mixture_law
 from scalinglab.render import FigureRenderer, Section, figure_context, kv_html, new_figure, register_section, table_html
 
@@ -123,8 +122,15 @@ def simulate_multilingual(
                 a = t["alpha"] + exponent_shift * (w - 1 / 3)
                 f = effective_fraction(form, w, t.get("g", 1.0))
                 L = t["L_inf"] + t["beta"] * (f * N) ** (-a)
-                rows.append({"run": f"m{m}-N{N:.0e}", "pair": pair, "mixture_weight": float(w), "params": N,
-                             "loss": L + noise * rng.standard_normal()})
+                rows.append(
+                    {
+                        "run": f"m{m}-N{N:.0e}",
+                        "pair": pair,
+                        "mixture_weight": float(w),
+                        "params": N,
+                        "loss": L + noise * rng.standard_normal(),
+                    }
+                )
     return pd.DataFrame(rows)
 
 
@@ -212,8 +218,9 @@ def exponent_test(
             skipped.append(str(name))
             continue
         levels, wi_k = _weight_index(g[weight].to_numpy(float)[keep])
-        sub = pd.DataFrame({"params": g["params"].to_numpy(float)[keep], "weight_index": wi_k,
-                            y: g[y].to_numpy(float)[keep]})
+        sub = pd.DataFrame(
+            {"params": g["params"].to_numpy(float)[keep], "weight_index": wi_k, y: g[y].to_numpy(float)[keep]}
+        )
         m = levels.size
         T, p0, _ = _pair_statistic(sub, y, m)
         law0 = factor_law(m, free_exponents=False)
@@ -383,8 +390,9 @@ class MultilingualResult(AnalysisResult):
             "params": {p: {k: _num(v) for k, v in d.items()} for p, d in self.point.items()},
             "estimates": _records(self.estimates),
             "effective": _records(self.effective),
-            "test": None if self.test is None else {k: _num(v) if not isinstance(v, list) else v
-                                                    for k, v in self.test.items()},
+            "test": None
+            if self.test is None
+            else {k: _num(v) if not isinstance(v, list) else v for k, v in self.test.items()},
             "notes": list(self.notes),
         }
 
@@ -552,8 +560,16 @@ def multilingual(
                 raise InvalidParameterError(f"multilingual(): weights must lie in (0, 1]; got {w!r}", hint="e.g. 0.25")
             f0 = float(effective_fraction(form, w, point[lab].get("g", 1.0)))
             lo, hi = _q(effective_fraction(form, w, draws[lab].get("g", 1.0)), interval)
-            eff.append({"pair": lab, "weight": float(w), "fraction": f0, "lower": lo, "upper": hi,
-                        "effective_params": f0 * N_at})
+            eff.append(
+                {
+                    "pair": lab,
+                    "weight": float(w),
+                    "fraction": f0,
+                    "lower": lo,
+                    "upper": hi,
+                    "effective_params": f0 * N_at,
+                }
+            )
     effective = pd.DataFrame(eff)
     notes = [
         "the f(w) form is scalinglab's choice (Fernandes et al. 2023 do not give one that is confirmed here); "
@@ -561,8 +577,9 @@ def multilingual(
     ]
     tst = None
     if test:
-        tst = exponent_test(frame.rename(columns={"mixture_weight": "mixture_weight"}), pair=pair, y=y,
-                            n_null=n_null, seed=seed)
+        tst = exponent_test(
+            frame.rename(columns={"mixture_weight": "mixture_weight"}), pair=pair, y=y, n_null=n_null, seed=seed
+        )
     return MultilingualResult(
         form=form,
         exponent=exponent,

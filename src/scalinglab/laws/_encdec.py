@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import numpy as np
 
-from scalinglab.laws._registry import ComputeOptimum, Param, law
+from scalinglab.laws._registry import ComputeOptimum, Param, get_law, law
 
 __all__ = [
     "nmt_encdec",
@@ -14,6 +14,7 @@ __all__ = [
     "optimal_encoder_fraction",
     "proportional_exponent",
     "split_allocation",
+    "ENCDEC_LAW",
 ]
 
 
@@ -113,3 +114,7 @@ def nmt_encdec(Ne, Nd, L_inf, A, pe, pd):
     0.6
     """
     return L_inf + A * Ne ** (-pe) * Nd ** (-pd)
+
+
+#: the registered encoder/decoder law (what :mod:`scalinglab.analyze.encdec` fits)
+ENCDEC_LAW = get_law("nmt_encdec")

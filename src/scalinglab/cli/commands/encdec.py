@@ -61,9 +61,13 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors(json_output):
             if not 0 < interval < 1:
-                raise InvalidParameterError(f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9")
+                raise InvalidParameterError(
+                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
+                )
             if link not in ("exponential", "sigmoid"):
-                raise InvalidParameterError(f"--link must be exponential or sigmoid; got {link!r}", hint="--link exponential")
+                raise InvalidParameterError(
+                    f"--link must be exponential or sigmoid; got {link!r}", hint="--link exponential"
+                )
             runs = load_runs_for_cli(data, maps, None, duplicates, file_format)
             at_frame = None
             if at:
@@ -72,7 +76,12 @@ def register(app: typer.Typer) -> None:
                 pairs = [_pair(a) for a in at]
                 at_frame = pd.DataFrame(pairs, columns=["encoder_params", "decoder_params"])
             result = encdec(
-                runs, params=params or None, at=at_frame, metric=metric, link=link, interval=interval,
+                runs,
+                params=params or None,
+                at=at_frame,
+                metric=metric,
+                link=link,
+                interval=interval,
                 n_resamples=n_resamples,
             )
             if figure is not None:

@@ -58,7 +58,9 @@ def register(app: typer.Typer) -> None:
 
         with cli_errors(json_output):
             if not 0 < interval < 1:
-                raise InvalidParameterError(f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9")
+                raise InvalidParameterError(
+                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
+                )
             if n_null < 9:
                 raise InvalidParameterError(f"--n-null must be >= 9, got {n_null}", hint="e.g. --n-null 99")
             requests = []
@@ -72,8 +74,18 @@ def register(app: typer.Typer) -> None:
                     ) from None
             runs = load_runs_for_cli(data, maps, None, duplicates, file_format, required=())
             result = multilingual(
-                runs, form=form, exponent=exponent, pair=pair, weight=weight, y=y, weights=weights or None,
-                params=params, test=not no_test, n_null=n_null, interval=interval, n_resamples=n_resamples,
+                runs,
+                form=form,
+                exponent=exponent,
+                pair=pair,
+                weight=weight,
+                y=y,
+                weights=weights or None,
+                params=params,
+                test=not no_test,
+                n_null=n_null,
+                interval=interval,
+                n_resamples=n_resamples,
             )
             payload = result.to_dict()
             text = result.summary()
