@@ -162,3 +162,16 @@ def test_cli_plan_params_and_encdec(tmp_path):
     for args in (["--at", "1e8"], ["--metric", "nope"], ["--link", "cubic"]):
         res = runner.invoke(build_app(), ["encdec", str(data), *args])
         assert res.exit_code != 0 and len(res.output.strip().splitlines()) == 1, res.output
+
+
+@pytest.mark.slow
+def test_report_has_the_encdec_section():
+    from scalinglab.report import build_report
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        r = build_report(
+            simulate_encdec(seed=0, bleu=BLEU_TRUTH), "nmt_encdec", backtest=False, plan=False, progress=False
+        )
+    status = {s.id: s.status for s in r.sections}
+    assert status.get("encdec") == "ok", status

@@ -609,6 +609,6 @@ def _report_section(ctx) -> Section | None:
     if not _shown(ctx):
         return None
     ctx.step("multilingual")
-    result = multilingual(ctx.frame, interval=ctx.interval)
+    result = multilingual(ctx.frame, interval=ctx.interval, n_null=39)
     ctx.results["multilingual"] = result
     return result.section(render=ctx.render)
