@@ -90,6 +90,8 @@ def main() -> None:
             hits[k] += int(lo <= truth[k] <= hi)
             width[k].append(hi - lo)
         done += 1
+        if done % 10 == 0 and done < a.sets:  # partial results survive an interrupted run
+            write(a, truth, hits, width, done, time.process_time() - c0, t0, None)
     c_cov = time.process_time() - c0
     write(a, truth, hits, width, done, c_cov, t0, stall_rates(a.sets))
 

@@ -77,6 +77,13 @@ def split_allocation(params: Mapping[str, np.ndarray], budget: np.ndarray, k: fl
     return ComputeOptimum(share * B, (1.0 - share) * B, ok, np.ones(np.broadcast(share, B).shape))
 
 
+def _jacobian(Ne, Nd, L_inf, A, pe, pd):
+    """Value and analytic derivatives of the law in its parameters (for the fitter)."""
+    red = Ne ** (-pe) * Nd ** (-pd)
+    term = A * red
+    return L_inf + term, {"L_inf": 1.0, "A": red, "pe": -term * np.log(Ne), "pd": -term * np.log(Nd)}
+
+
 @law(
     name="nmt_encdec",
     inputs={"Ne": "encoder_params", "Nd": "decoder_params"},
@@ -97,6 +104,7 @@ def split_allocation(params: Mapping[str, np.ndarray], budget: np.ndarray, k: fl
     allocation=split_allocation,
     allocation_reference="Ghorbani et al. 2021: N_e/N_d = pe/pd at a fixed N_e + N_d",
     floor="L_inf",
+    jacobian=_jacobian,
 )
 def nmt_encdec(Ne, Nd, L_inf, A, pe, pd):
     """Encoder/decoder NMT law, L = alpha (Ne_bar/Ne)^pe (Nd_bar/Nd)^pd + L_inf (Ghorbani et al. 2021).
