@@ -104,18 +104,18 @@ def test(a) -> dict:
 def _test_out(a, null_p, power, c0) -> dict:
     k = int(np.sum(null_p <= 0.05))
     # 95% Wilson interval of the false-positive rate
-    z, n = 1.96, null_p.size
+    z, n = 1.96, max(null_p.size, 1)  # --sets 0: power only
     ph = k / n
     c = (ph + z * z / (2 * n)) / (1 + z * z / n)
     h = z * np.sqrt(ph * (1 - ph) / n + z * z / (4 * n * n)) / (1 + z * z / n)
     return {
         "part": "test",
-        "null_sets": int(n),
+        "null_sets": int(null_p.size),
         "null_sets_planned": a.sets,
         "n_null": a.null,
         "false_positive_rate_at_0.05": ph,
         "false_positive_rate_95ci": [float(c - h), float(c + h)],
-        "rejection_rate_at_0.10": float(np.mean(null_p <= 0.10)),
+        "rejection_rate_at_0.10": float(np.mean(null_p <= 0.10)) if null_p.size else None,
         "power_sets": a.power_sets,
         "power_at_0.05_by_shift": power,
         "cpu_s": round(time.process_time() - c0, 1),
@@ -165,8 +165,10 @@ def save(a, out: dict) -> None:
             f"`{out['command']}`; {out['machine']}; {out['cpu_s']} s CPU.",
             "",
             f"- false-positive rate at 0.05: {out['false_positive_rate_at_0.05']:.1%} of {out['null_sets']} null "
-            f"data sets (95% interval {lo:.1%}..{hi:.1%}); at 0.10: {out['rejection_rate_at_0.10']:.1%}",
+            f"data sets (95% interval {lo:.1%}..{hi:.1%}); at 0.10: {out['rejection_rate_at_0.10'] or 0:.1%}",
         ]
+        if not out["null_sets"] or out["rejection_rate_at_0.10"] is None:
+            lines = lines[:-1]
         lines += [
             f"- power at 0.05 with alpha + {s} (w - 1/3): {p:.1%} of {out['power_sets']} data sets"
             for s, p in out["power_at_0.05_by_shift"].items()
