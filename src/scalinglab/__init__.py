@@ -11,6 +11,8 @@ analyze                          analyses (one module each: summary, to_dict, fi
 transfer                         effective data transferred by pre-training (analyze.transfer)
 pruning                          does a pruning metric beat power-law scaling? (analyze.pruning)
 compare                          arms (architectures, recipes) compared by scaling (analyze.compare)
+encdec, multilingual             encoder/decoder split (Ghorbani et al. 2021); effective parameters of
+                                 multilingual mixtures (Fernandes et al. 2023)
 plan                             compute-optimal allocation, budgets, which runs to train next
 build_report, report.plot_*      figures and the offline HTML report (scalinglab report / plot)
 trends                           per-task trend labels (positive, inverse, U, inverted-U, emergent, flat)
@@ -57,12 +59,14 @@ _LAZY = {
     "transfer": "scalinglab.analyze",
     "pruning": "scalinglab.analyze",
     "compare": "scalinglab.analyze",
+    "encdec": "scalinglab.analyze",
+    "multilingual": "scalinglab.analyze",
 }
 _SUBMODULES = ("analyze", "datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab import analyze, datasets, plan, published
-    from scalinglab.analyze import compare, pruning, transfer, trends
+    from scalinglab.analyze import compare, encdec, multilingual, pruning, transfer, trends
     from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
     from scalinglab.errors import ScalingLabError
     from scalinglab.evaluate import Backtest, Policy, backtest, select_law
@@ -136,4 +140,6 @@ __all__ = [
     "transfer",
     "pruning",
     "compare",
+    "encdec",
+    "multilingual",
 ]

@@ -70,7 +70,11 @@ def test_hooks_are_optional_and_described():
     assert not plain.has_allocation and plain.derived == {} and "allocation" not in plain.describe()
     d = get_law("chinchilla").describe()
     assert d["allocation"] == "Hoffmann et al. 2022, App. D.2"
-    assert get_law("nmt_encdec").describe()["derived"] == ["optimal_encoder_fraction", "optimal_split"]
+    assert get_law("nmt_encdec").describe()["derived"] == [
+        "optimal_encoder_fraction",
+        "optimal_split",
+        "proportional_exponent",
+    ]
 
 
 def test_hook_without_exponent_gets_a_numeric_one():

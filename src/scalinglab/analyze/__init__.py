@@ -30,14 +30,20 @@ two_step           loss -> accuracy in two steps, with the direct baseline and a
 transfer           effective data transferred by pre-training, D_T = k D_F^alpha N^beta (``TransferResult``)
 pruning            error vs kept data: power, exponential, broken laws by backtest and AICc (``PruningResult``);
                    prototype_scores / keep_mask / write_mask: self-supervised prototype pruning
+encdec             encoder/decoder NMT: best split N_e/N_d = pe/pd, L - L_inf ~ B^-(pe+pd), loss -> BLEU
+                   link with a stall check (``EncDecResult``)
+multilingual       multilingual mixtures: effective parameters f_i(w) N per language pair, and a
+                   calibrated test that the weight changes only the factor (``MultilingualResult``)
 mutual_information Henighan's mutual information and infogain vs N (``InformationResult``);
                    compute_optimal_exponent: N_opt ~ C^beta beside the paper's 0.7
 """
 
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.compare import CompareResult, compare
+from scalinglab.analyze.encdec import EncDecResult, encdec
 from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
+from scalinglab.analyze.multilingual import MultilingualResult, multilingual
 from scalinglab.analyze.pruning import PruningResult, keep_mask, prototype_scores, pruning, write_mask
 from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
 from scalinglab.analyze.trends import TrendsResult, trends
@@ -61,4 +67,8 @@ __all__ = [
     "prototype_scores",
     "keep_mask",
     "write_mask",
+    "encdec",
+    "EncDecResult",
+    "multilingual",
+    "MultilingualResult",
 ]

@@ -69,6 +69,9 @@ __all__ = [
     "backtest_downstream",
     "link_points",
     "nested_holdouts",
+    "fit_link",
+    "link_draws",
+    "link_value",
     "DownstreamResult",
     "LINKS",
     "EXTRAPOLATION",
@@ -549,6 +552,44 @@ def _fit_link(pts: pd.DataFrame, link: str, chance: float | None, ceiling: float
             loss="squared",
         )
     return f2, rows
+
+
+def fit_link(
+    points: pd.DataFrame,
+    link: str = "sigmoid",
+    *,
+    chance: float | None = None,
+    ceiling: float = 1.0,
+    anchors: bool = True,
+):
+    """Step 2 alone: fit ``link`` to (loss ``L``, metric ``acc``) points (columns ``run``, ``L``, ``acc``).
+
+    The link two-step prediction uses (see :func:`two_step`), for other analyses that relate a
+    loss to a score (e.g. cross-entropy to BLEU).  Returns the :class:`~scalinglab.fit.Fit` and
+    the rows fitted (with the anchors when ``anchors``); draws of it come from :func:`link_draws`,
+    values from :func:`link_value`.
+
+    Examples
+    --------
+    >>> pts = pd.DataFrame({"run": list("abcdef"), "L": [1.0, 1.2, 1.4, 1.6, 1.8, 2.0]})
+    >>> pts["acc"] = 1 - (1.0 - 2.0 * np.exp(-1.0 * pts["L"]))
+    >>> f, rows = fit_link(pts, "exponential", anchors=False)
+    >>> round(f.params["gamma"], 3)
+    1.0
+    """
+    if link not in LINKS:
+        raise InvalidParameterError(f"fit_link(): link must be one of {list(LINKS)}; got {link!r}")
+    return _fit_link(points, link, chance, ceiling, anchors)
+
+
+def link_draws(f, rows: pd.DataFrame, n: int, seed: int = 0) -> pd.DataFrame:
+    """``n`` run-bootstrap refits of a link from :func:`fit_link` (the anchors stay in every resample)."""
+    return _refits(f, n, seed, runs=rows["run"].astype(str).to_numpy(), max_iter=50)
+
+
+def link_value(f, link: str, L, params: Mapping | None = None) -> np.ndarray:
+    """The metric a link from :func:`fit_link` gives at loss ``L`` (``params``: arrays of draws broadcast with L)."""
+    return _link_eval(f, link, L, params)
 
 
 def _refits(

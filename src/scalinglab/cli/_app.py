@@ -28,6 +28,8 @@ _COMMANDS = (
     "transfer",
     "prune",
     "compare",
+    "encdec",
+    "multilingual",
 )
 
 

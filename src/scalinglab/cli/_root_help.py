@@ -25,7 +25,7 @@ SUMMARIES: dict[str, str] = {
     "predict": "Predict the target at new points from a saved fit.",
     "demo": "Fit Chinchilla to the bundled ladder (all but the largest model) and predict the largest.",
     "backtest": "Backtest one or more laws: fit the smaller models, score predictions of the held-out ones.",
-    "plan": "Compute-optimal N*, D* and loss at --flops; or the budget for --loss; --served-tokens / --ratio variants.",
+    "plan": "Compute-optimal N*, D* and loss at --flops; the budget for --loss; --served-tokens / --ratio; --params split.",
     "suggest": "Propose runs (sizes x tokens within --budget) that most shrink the interval at --target.",
     "sweep": "Train a ladder of byte-level transformer LMs; finished runs are skipped, so re-running resumes.",
     "plot": "Draw one figure (loss curves, parity, residuals, comparison, frontier, backtest) to PNG, SVG or PDF.",
@@ -36,6 +36,9 @@ SUMMARIES: dict[str, str] = {
     "ossification.",
     "prune": "Data pruning (Sorscher et al. 2022): does a metric beat power-law scaling; prototype keep-masks.",
     "compare": "Per-arm fits, exponent tests, crossovers and compute (or data) multipliers between arms.",
+    "encdec": "Fit L = A Ne^-pe Nd^-pd + L_inf; best split N_e/N_d = pe/pd, pe + pd, loss anywhere, BLEU link.",
+    "multilingual": "Joint fit L_i = beta_i (f_i(w) N)^-alpha_i + L_inf,i; effective parameters; does w change only "
+    "the factor?",
 }
 
 DESCRIPTION = "Estimate, test and apply neural scaling laws."

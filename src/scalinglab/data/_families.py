@@ -18,7 +18,18 @@ __all__ = ["GROUP_COLUMNS", "family_key"]
 
 #: Columns that name a family of runs when they vary between runs (``arm``, ``architecture``,
 #: ``recipe``, ...: the arms of a comparison, see ``scalinglab compare``).
-GROUP_COLUMNS = ("family", "arm", "arch", "architecture", "recipe", "variant", "scaled_set", "model_type", "suite", "group")
+GROUP_COLUMNS = (
+    "family",
+    "arm",
+    "arch",
+    "architecture",
+    "recipe",
+    "variant",
+    "scaled_set",
+    "model_type",
+    "suite",
+    "group",
+)
 
 
 def family_key(frame: pd.DataFrame) -> pd.Series:

@@ -14,6 +14,7 @@ budget_for_loss     compute needed to reach a target loss
 loss_at             loss of a run with N parameters and D tokens
 inference_optimal   allocation counting 2N FLOPs per served token
 overtrain           loss and compute overhead at a tokens-per-parameter multiple
+split_params        best split of a parameter total among a law's parts (encoder/decoder)
 
 Which runs to train next
 ------------------------
@@ -25,6 +26,7 @@ from scalinglab.plan._cost import CostModel, cost_model, fit_cost
 from scalinglab.plan._frontier import Frontier, IsoFLOPResult, envelope, frontier_from_published, isoflop, parametric
 from scalinglab.plan._model import PlanModel, resolve_model
 from scalinglab.plan._optimal import Allocation, budget_for_loss, compute_optimal, inference_optimal, loss_at, overtrain
+from scalinglab.plan._split import split_params
 from scalinglab.plan._suggest import Suggestion, candidate_grid, design_variance, suggest
 
 __all__ = [
@@ -39,6 +41,7 @@ __all__ = [
     "loss_at",
     "inference_optimal",
     "overtrain",
+    "split_params",
     "suggest",
     "Suggestion",
     "candidate_grid",

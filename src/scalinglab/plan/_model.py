@@ -22,6 +22,8 @@ __all__ = ["PlanModel", "resolve_model", "ROLES", "DEFAULT_LAW"]
 
 #: runs-table columns that have a meaning for planning, by role
 ROLES = ("params", "tokens", "flops")
+#: a column named ``<part>_params`` counts one part of the parameters (encoder, decoder...)
+PART_SUFFIX = "_params"
 
 
 @dataclass(frozen=True)
@@ -53,6 +55,8 @@ class PlanModel:
     fitted_compute: tuple[float, float] | None = None
     fitted_params: tuple[float, float] | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
+    #: input symbols that are parts of the parameter count (columns ``*_params``), in input order
+    parts: tuple[str, ...] = ()
 
     @property
     def has_allocation(self) -> bool:
@@ -64,6 +68,12 @@ class PlanModel:
             return
         inputs = dict(self.law.inputs) if self.fit is None else dict(self.fit.columns)
         missing = [r for r in ("params", "tokens") if r not in self.roles]
+        if len(self.parts) >= 2:
+            raise PlanError(
+                f"{verb}: law '{self.law.name}' splits the parameter count into the inputs "
+                f"{[inputs[s] for s in self.parts]}; it has no token count to trade against compute",
+                hint="split a parameter total with split_params(fit, B) (CLI: scalinglab plan FIT --params B)",
+            )
         raise PlanError(
             f"{verb}: law '{self.law.name}' has inputs {inputs}; it needs one input for the parameter count N "
             f"('params') and one for the training tokens D ('tokens') to split compute between them "
@@ -113,7 +123,9 @@ class PlanModel:
         return out
 
 
-def _roles_from_columns(columns: Mapping[str, str], override: Mapping[str, str] | None, law: Law) -> dict[str, str]:
+def _roles_from_columns(
+    columns: Mapping[str, str], override: Mapping[str, str] | None, law: Law, parts: list[str] | None = None
+) -> dict[str, str]:
     roles: dict[str, str] = {}
     override = dict(override or {})
     for key in override:
@@ -127,6 +139,8 @@ def _roles_from_columns(columns: Mapping[str, str], override: Mapping[str, str] 
             if role in roles:
                 raise PlanError(f"law '{law.name}' has two inputs playing '{role}' ({roles[role]}, {sym})")
             roles[role] = sym
+        elif parts is not None and str(col).endswith(PART_SUFFIX) and sym not in override:
+            parts.append(sym)
         else:
             raise PlanError(
                 f"law '{law.name}' has an input {sym} ('{col}') that is not the parameter count, token count or "
@@ -218,7 +232,14 @@ def resolve_model(
             "values, or a published entry (scalinglab.published)"
         )
     params = _check_params(lw, params)
-    rl = _roles_from_columns(columns, roles, lw)
+    parts: list[str] = []
+    rl = _roles_from_columns(columns, roles, lw, parts)
+    if len(parts) == 1:
+        raise PlanError(
+            f"law '{lw.name}' has an input {parts[0]} ('{columns[parts[0]]}') that is one part of the parameter "
+            "count with no other part beside it, so planning cannot set it",
+            hint="map it to the parameter count with roles={'" + parts[0] + "': 'params'}",
+        )
     if draws is not None:
         if not isinstance(draws, pd.DataFrame):
             draws = pd.DataFrame(draws)
@@ -244,6 +265,9 @@ def resolve_model(
         if "params" in rl:
             Nv = data[fit.columns[rl["params"]]].to_numpy(dtype=float)
             fitted_params = (float(Nv.min()), float(Nv.max()))
+        elif parts:
+            Nv = sum(data[fit.columns[s]].to_numpy(dtype=float) for s in parts)
+            fitted_params = (float(Nv.min()), float(Nv.max()))
     return PlanModel(
         law=lw,
         params=params,
@@ -254,4 +278,5 @@ def resolve_model(
         fitted_compute=fitted_compute,
         fitted_params=fitted_params,
         notes=notes,
+        parts=tuple(parts),
     )

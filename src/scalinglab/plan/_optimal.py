@@ -125,6 +125,12 @@ class Allocation:
             )
             if q in self.table
         ]
+        known = set(quantities)
+        quantities[1:1] = [  # other quantities of a verb (e.g. the parts of a parameter split), after the request
+            q
+            for q in self.table.columns
+            if q not in known and not q.endswith(("_lower", "_upper")) and q not in ("params", "tokens", "flops")
+        ]
         has_iv = any(f"{q}_lower" in self.table for q in quantities)
         columns, rows = [], []
         for q in quantities:
@@ -156,6 +162,7 @@ class Allocation:
             "budget": "Compute needed to reach a loss",
             "inference-optimal": "Inference-aware allocation",
             "overtrain": "Over-training at fixed tokens per parameter",
+            "parameter-split": "Best split of a parameter total",
         }.get(self.kind, self.kind)
         return PlanSummary(title=title, header=header, columns=columns, rows=rows, warnings=self.warnings)
 

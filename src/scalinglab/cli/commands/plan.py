@@ -1,4 +1,5 @@
-"""``scalinglab plan FIT``: compute-optimal allocation, budget for a loss, inference-aware and over-trained runs."""
+"""``scalinglab plan FIT``: compute-optimal allocation, budget for a loss, inference-aware and over-trained runs,
+the split of a parameter total among a law's parts."""
 
 from __future__ import annotations
 
@@ -39,6 +40,11 @@ def register(app: typer.Typer) -> None:
         ),
         flops: Optional[list[float]] = typer.Option(None, "--flops", help="Training budget(s) in FLOPs (repeatable)."),
         loss: Optional[float] = typer.Option(None, "--loss", help="Target loss: compute needed to reach it."),
+        params_total: Optional[list[float]] = typer.Option(
+            None,
+            "--params",
+            help="Total parameter budget(s) to split among a law's parts (e.g. encoder/decoder; repeatable).",
+        ),
         reducible_loss: Optional[float] = typer.Option(
             None,
             "--reducible-loss",
@@ -56,9 +62,9 @@ def register(app: typer.Typer) -> None:
         json_output: bool = JsonOption,
         n_draws: Optional[int] = hidden_alias("--n-draws", "--n-resamples"),
     ) -> None:
-        """Compute-optimal N*, D* and loss at --flops; or the budget for --loss; --served-tokens / --ratio variants."""
+        """Compute-optimal N*, D* and loss at --flops; the budget for --loss; --served-tokens / --ratio; --params split."""
         from scalinglab.errors import InvalidParameterError
-        from scalinglab.plan import budget_for_loss, compute_optimal, inference_optimal, overtrain
+        from scalinglab.plan import budget_for_loss, compute_optimal, inference_optimal, overtrain, split_params
 
         n_resamples = resolve_alias(ctx, "n_resamples", n_resamples, "--n-draws", n_draws)
         with cli_errors(json_output):
@@ -75,6 +81,14 @@ def register(app: typer.Typer) -> None:
                 result = needed_for_reducible(
                     model, reducible_loss, interval=interval or 0.9, method=method, n_draws=min(n_resamples, 1000)
                 )
+            elif params_total:
+                if flops or loss is not None or served_tokens is not None or ratio:
+                    raise InvalidParameterError(
+                        "plan: --params (split a parameter total) cannot be combined with --flops/--loss/"
+                        "--served-tokens/--ratio",
+                        hint="run one plan per question",
+                    )
+                result = split_params(model, params_total, **opts)
             elif served_tokens is not None:
                 result = inference_optimal(model, served_tokens, flops=flops[0] if flops else None, loss=loss, **opts)
             elif ratio:
@@ -86,5 +100,8 @@ def register(app: typer.Typer) -> None:
             elif flops:
                 result = compute_optimal(model, flops, **opts)
             else:
-                raise InvalidParameterError("plan: give --flops C (allocation) or --loss L (budget for a loss)")
+                raise InvalidParameterError(
+                    "plan: give --flops C (allocation), --loss L (budget for a loss) or --params B (split a "
+                    "parameter total among a law's parts)"
+                )
             emit(result.to_dict(), json_output, str(result.summary()))
