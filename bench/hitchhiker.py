@@ -55,6 +55,7 @@ import os
 import platform
 import time
 import warnings
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -109,6 +110,35 @@ CANDIDATES.update(
         "skip20-run-linear": dict(policy=_skip(0.2), weighting="run", fit_options={"space": "linear"}),
     }
 )
+
+
+#: Optional folder of cached sections (``--cache DIR``): a re-run reuses what an earlier, cut-off
+#: run finished (delete the folder to recompute everything).
+CACHE: Path | None = None
+
+
+@dataclass
+class Cells:
+    """What the benchmark keeps of a Backtest (picklable, small)."""
+
+    scores: pd.DataFrame
+    predictions: pd.DataFrame
+    extrapolation_points: pd.DataFrame | None
+    seconds: float
+
+
+def cached(name: str, thunk) -> Cells:
+    """Run ``thunk()`` (a backtest) or reuse its cached result ``CACHE/name.pkl``."""
+    path = None if CACHE is None else CACHE / f"{name}.pkl"
+    if path is not None and path.exists():
+        return pd.read_pickle(path)
+    t = time.perf_counter()
+    bt = thunk()
+    out = Cells(bt.scores, bt.predictions, getattr(bt, "extrapolation_points", None), time.perf_counter() - t)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        pd.to_pickle(out, path)
+    return out
 
 
 def group_of(scaled_set: str) -> str:
@@ -168,14 +198,19 @@ def _by_group(scores: pd.DataFrame, col: str = "are") -> pd.Series:
 
 
 def tracks(runs: sl.RunsTable) -> dict:
-    """Tracks B-E and the calibration cells; writes hitchhiker-tracks.{json,md}."""
+    """Tracks B-E and the calibration cells; writes hitchhiker-tracks.{json,md} after each track
+    (a run cut off part-way still leaves the tracks it finished)."""
     OUT.mkdir(parents=True, exist_ok=True)
     out, lines = {"machine": machine()}, ["# Hitchhiker's Guide tracks B-E and calibration (loss_colpret)", ""]
 
+    def flush() -> None:
+        (OUT / "hitchhiker-tracks.json").write_text(json.dumps(out, indent=2, default=str))
+        (OUT / "hitchhiker-tracks.md").write_text("\n".join(lines) + "\n")
+        print("\n".join(lines), flush=True)
+
     # ---- track B: the full grid, no intervals (speed), every k and p
-    t = time.perf_counter()
-    grid = backtest_grid(runs, "chinchilla", interval=None, prior_by="group")
-    tb = time.perf_counter() - t
+    grid = cached("track_b_grid", lambda: backtest_grid(runs, "chinchilla", interval=None, prior_by="group"))
+    tb = grid.seconds
     ok = grid.scores["error"].isna()
     n_cells, n_failed = int(len(grid.scores)), int((~ok).sum())
     refb = _ref("D_grid_k_smallest_x_pct")
@@ -214,10 +249,11 @@ def tracks(runs: sl.RunsTable) -> dict:
         "",
     ]
 
+    flush()
+
     # ---- track C: windows of k consecutive sizes, by scale-up factor
-    t = time.perf_counter()
-    win = backtest_windows(runs, "chinchilla", interval=None, max_per_k=8, prior_by="group")
-    tc = time.perf_counter() - t
+    win = cached("track_c", lambda: backtest_windows(runs, "chinchilla", interval=None, max_per_k=8, prior_by="group"))
+    tc = win.seconds
     w = win.scores[win.scores["error"].isna()].copy()
     w["bin"] = pd.cut(w["scale_up"], SCALE_BINS, right=False)
     refc = _ref("F_window_k_consecutive")
@@ -243,8 +279,10 @@ def tracks(runs: sl.RunsTable) -> dict:
         lines.append(f"| {b} | {int(c_n[b])} | {_pct(c_ours[b])} | {_pct(c_ref.get(b))} |")
     lines.append("")
 
+    flush()
+
     # ---- track D: trajectory ablations
-    traj = backtest_trajectory(runs, "chinchilla", interval=None, prior_by="group")
+    traj = cached("track_d", lambda: backtest_trajectory(runs, "chinchilla", interval=None, prior_by="group"))
     d = traj.scores[traj.scores["error"].isna()].copy()
     d["group"] = d["family"].map(group_of)
     dt = d.groupby(["setting", "group"], sort=False)["are"].mean().unstack().reindex(columns=GROUPS)
@@ -267,12 +305,19 @@ def tracks(runs: sl.RunsTable) -> dict:
         lines.append(f"| {setting} | " + " | ".join(cells) + f" | {_pct(r.mean())} |")
     lines.append("")
 
+    flush()
+
     # ---- track E: single-model transfer with borrowed size parameters
     e_runs = load_runs(sets=SETS + ["olmo"])
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule(window=(0.2, 1.0)))
-    ours = backtest(e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=None)
-    paper = backtest(
-        e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596}, interval=None
+    ours = cached(
+        "track_e", lambda: backtest(e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=None)
+    )
+    paper = cached(
+        "track_e_paper",
+        lambda: backtest(
+            e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596}, interval=None
+        ),
     )
     e1, e2 = ours.scores.set_index("family"), paper.scores.set_index("family")
     out["track_E"] = {
@@ -297,6 +342,8 @@ def tracks(runs: sl.RunsTable) -> dict:
             + " |"
         )
     lines.append("")
+
+    flush()
 
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
     t = time.perf_counter()
@@ -355,9 +402,7 @@ def tracks(runs: sl.RunsTable) -> dict:
         "",
         f"Machine: {machine()}",
     ]
-    (OUT / "hitchhiker-tracks.json").write_text(json.dumps(out, indent=2, default=str))
-    (OUT / "hitchhiker-tracks.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines), flush=True)
+    flush()
     return out
 
 
@@ -373,21 +418,24 @@ def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--skip-selection", action="store_true", help="skip the leave-one-group-out check")
     ap.add_argument("--only-tracks", action="store_true", help="run tracks B-E and calibration only")
+    ap.add_argument("--only-a", action="store_true", help="run track A (and its candidate settings) only")
     args = ap.parse_args()
     warnings.simplefilter("ignore")
-    tracks(load_runs())
     if args.only_tracks:
+        tracks(load_runs())
         return
-    warnings.simplefilter("ignore")
     runs = load_runs()
     t0 = time.perf_counter()
-    default = backtest(runs, "chinchilla", prior_by="group")
+    default = cached("track_a_default", lambda: backtest(runs, "chinchilla", prior_by="group"))
     t_default = time.perf_counter() - t0
     before = backtest(runs, "chinchilla", prior=None)  # the previous calibration: own nested hold-outs only
-    paper_cut = backtest(runs, "chinchilla", _skip(0.0, min_tokens=1e10), weighting="point", method="delta")
+    paper_cut = cached(
+        "track_a_paper_cut",
+        lambda: backtest(runs, "chinchilla", _skip(0.0, min_tokens=1e10), weighting="point", method="delta"),
+    )
     g_def, g_cut, ref = per_group(default.scores), per_group(paper_cut.scores), reference()
     # second track: the same default on natural-log losses (OPT as ln perplexity, Pythia as ln LAMBADA ppl)
-    g_nats = per_group(backtest(load_runs("loss_nats"), "chinchilla", interval=None).scores)
+    g_nats = per_group(cached("track_a_nats", lambda: backtest(load_runs("loss_nats"), "chinchilla", interval=None)).scores)
 
     table = pd.DataFrame(
         {
@@ -410,7 +458,8 @@ def main() -> None:
     cand_tables = {}
     if not args.skip_selection:
         for name, kw in CANDIDATES.items():
-            cand_tables[name] = per_group(backtest(runs, "chinchilla", interval=None, **kw).scores)["are"]
+            cand = cached(f"candidate_{name}", lambda kw=kw: backtest(runs, "chinchilla", interval=None, **kw))
+            cand_tables[name] = per_group(cand.scores)["are"]
         cand = pd.DataFrame(cand_tables)  # groups x candidates
         for g in GROUPS:
             others = cand.drop(index=g).mean()
@@ -515,7 +564,9 @@ def main() -> None:
         f"Machine: {machine()}; default backtest took {t_default:.0f} s (incl. bootstrap intervals).",
     ]
     (OUT / "scores-hitchhiker.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
+    print("\n".join(lines), flush=True)
+    if not args.only_a:
+        tracks(runs)
 
 
 if __name__ == "__main__":

@@ -52,6 +52,12 @@ class Backtest:
         Fit and interval options used.
     fits : dict
         ``(family, law) -> Fit``.
+    extrapolation_points : DataFrame, optional
+        With calibrated intervals: one row per held-out point of every cell, ``family``,
+        ``law``, ``group`` (the ``prior_by`` label), ``source`` (``"targets"``: the
+        cell's scored checkpoints; ``"nested"``: its own nested hold-outs), ``decades``,
+        ``log_error`` and ``base_sd`` -- the raw material of an
+        :class:`~scalinglab.fit.ExtrapolationPrior` for another backtest.
     """
 
     scores: pd.DataFrame
@@ -61,6 +67,7 @@ class Backtest:
     options: dict[str, Any]
     fits: dict = field(default_factory=dict, repr=False)
     seconds: float = 0.0
+    extrapolation_points: pd.DataFrame | None = field(default=None, repr=False)
 
     # -------------------------------------------------------------- views
     def leaderboard(self) -> pd.DataFrame:
@@ -534,8 +541,10 @@ def _execute(
         if preds
         else pd.DataFrame(columns=["family", "law", "y", "y_hat", "lower", "upper", "baseline", "_job"])
     )
+    points = None
     if calibrate:
         scores, predictions = _calibrate(scores, predictions, cells, extras, prior, interval)
+        points = _points_frame(cells, extras)
     if len(scores):
         scores = scores.sort_values("_job", kind="stable").reset_index(drop=True)
     if extra_cols is not None:
@@ -563,7 +572,21 @@ def _execute(
         options=options,
         fits=fits,
         seconds=time.perf_counter() - start,
+        extrapolation_points=points,
     )
+
+
+def _points_frame(cells, extras) -> pd.DataFrame | None:
+    """Every cell's held-out points (targets and nested hold-outs) in one table."""
+    parts = []
+    for cell, extra in zip(cells, extras):
+        for key in ("targets", "nested"):
+            pts = None if extra is None else extra.get(key)
+            if pts is not None and len(pts):
+                parts.append(
+                    pts.assign(job=cell.job, family=cell.family, law=cell.law.name, group=cell.label, source=key)
+                )
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def _prior_text(prior) -> str | None:

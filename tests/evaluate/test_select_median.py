@@ -1,0 +1,61 @@
+"""select_law(combine="median"): the pointwise median of the laws with a floor; the backtest's
+extrapolation points."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from scalinglab.errors import InvalidParameterError
+from scalinglab.evaluate import MedianFit, backtest, select_law
+from scalinglab.fit import ExtrapolationPrior, fit
+
+
+def curve(n=24):
+    x = np.geomspace(1e6, 1e10, n)
+    return pd.DataFrame({"params": x, "loss": 1.5 + 30 * x**-0.25})
+
+
+def test_median_combines_the_floor_laws_and_keeps_the_validation():
+    sel = select_law(curve(), ["power_law", "power_floor", "M2"], combine="median")
+    assert isinstance(sel.fit, MedianFit)
+    assert sel.law == "median(power_floor,M2)"  # the pure power law has no floor: not a member
+    assert "median" in sel.scores.index and sel.scores.loc["median", "rmse_log"] < 1e-6
+    assert {"decades", "power_law", "power_floor", "M2", "median"} <= set(sel.validation.columns)
+    assert (sel.validation["decades"] > 0).all()
+    est = float(sel.fit.predict(params=1e11, warn=False))
+    assert est == pytest.approx(1.5 + 30 * 1e11**-0.25, rel=1e-4)
+    iv = sel.fit.predict(params=[1e11, 1e12], interval=0.9, kind="new", warn=False)
+    assert (iv["lower"] <= iv["estimate"]).all() and (iv["upper"] >= iv["estimate"]).all()
+
+
+def test_median_is_the_median_of_the_members():
+    c = curve()
+    c["loss"] *= np.exp(np.random.default_rng(0).normal(0, 0.01, len(c)))
+    m = MedianFit({k: fit(c, k) for k in ("M2", "M3", "power_floor")})
+    x = np.array([1e11, 1e12])
+    members = m.members(params=x)
+    assert np.allclose(m.predict(params=x, warn=False), members.median(axis=1).to_numpy())
+
+
+def test_combine_must_be_known():
+    with pytest.raises(InvalidParameterError, match="combine"):
+        select_law(curve(), ["M2"], combine="mean")
+
+
+def test_backtest_keeps_extrapolation_points_for_a_prior():
+    rows = []
+    for fam, E in (("a", 1.7), ("b", 2.0), ("c", 1.5)):
+        for N in (1e7, 3e7, 1e8, 3e8, 1e9, 3e9):
+            for f in np.linspace(0.2, 1, 5):
+                D = 20 * N * f
+                rows.append((fam, f"{fam}{N:g}", N, D, E + 400 / N**0.34 + 410 / D**0.28))
+    runs = pd.DataFrame(rows, columns=["family", "run", "params", "tokens", "loss"])
+    runs["loss"] *= np.exp(np.random.default_rng(1).normal(0, 0.005, len(runs)))
+    bt = backtest(runs, "chinchilla", n_resamples=20)
+    pts = bt.extrapolation_points
+    assert set(pts["source"]) == {"targets", "nested"}
+    assert set(pts["group"]) == {"a", "b", "c"}
+    assert len(ExtrapolationPrior(pts).without("a").groups) == 2
+    assert backtest(runs, "chinchilla", interval=None).extrapolation_points is None
