@@ -108,6 +108,23 @@ CANDIDATES.update(
     {
         "skip20-run-squared": dict(policy=_skip(0.2), weighting="run", fit_options={"loss": "squared"}),
         "skip20-run-linear": dict(policy=_skip(0.2), weighting="run", fit_options={"space": "linear"}),
+        "skip20-run-d1e-2": dict(policy=_skip(0.2), weighting="run", fit_options={"delta": 1e-2}),
+    }
+)
+# late windows of each run (drop the first 40-80%), final checkpoints only
+CANDIDATES.update({f"skip{int(s * 100)}-run": dict(policy=_skip(s), weighting="run") for s in (0.4, 0.5, 0.6, 0.7, 0.8)})
+CANDIDATES["skip50-point"] = dict(policy=_skip(0.5), weighting="point")
+CANDIDATES["skip50-run-d1e-2"] = dict(policy=_skip(0.5), weighting="run", fit_options={"delta": 1e-2})
+CANDIDATES["final-run"] = dict(policy=Policy(checkpoints=CheckpointRule(final_only=True)), weighting="run")
+# only the k sizes just below the target (Hitchhiker track C's finding that nearer sizes help)
+CANDIDATES.update(
+    {
+        f"win{k}-skip{int(s * 100)}-run": dict(
+            policy=Policy(fit_models=f"window:{k}", checkpoints=CheckpointRule(window=(s, 1.0)) if s else None),
+            weighting="run",
+        )
+        for k in (3, 4, 5)
+        for s in (0.0, 0.2)
     }
 )
 
@@ -195,6 +212,60 @@ def _by_group(scores: pd.DataFrame, col: str = "are") -> pd.Series:
     s = scores[scores["error"].isna()].copy()
     s["group"] = s["family"].map(group_of)
     return s.groupby("group")[col].mean().reindex(GROUPS)
+
+
+def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
+    """Coverage and width of every calibration cell under each prior mode (``None``: no extrapolation
+    term), recomputed from the cells' held-out points: a target is inside when
+    ``|log y - log yhat| <= z sqrt(b^2 + sigma^2 d^2)`` (b: the base interval's log sd, symmetric)."""
+    from scalinglab.fit import ExtrapolationPrior, calibrated_sigma
+
+    z = 1.6448536269514722
+    rows = []
+    for track, c in cells.items():
+        pts = c.extrapolation_points
+        if pts is None:
+            continue
+        prior = ExtrapolationPrior(pts[["group", "decades", "log_error", "base_sd"]])
+        for (job, fam), p in pts.groupby(["job", "family"]):
+            t, own = p[p["source"] == "targets"], p[p["source"] == "nested"]
+            if not len(t):
+                continue
+            g = str(p["group"].iloc[0])
+            row = {"track": track, "family": fam, "job": int(job), "group": group_of(fam), "targets": len(t)}
+            e, d, b = (t[k].to_numpy(dtype=float) for k in ("log_error", "decades", "base_sd"))
+            for name, mode in modes.items():
+                sig, thin = 0.0, False
+                if mode is not None:
+                    cs = calibrated_sigma(own if len(own) else None, prior.without(g), 0.9, mode=mode)
+                    thin, sig = cs.thin, (cs.sigma_per_decade or 0.0)
+                sd = np.sqrt(b**2 + (sig * d) ** 2)
+                inside = np.abs(e) <= z * sd
+                row[f"inside_{name}"] = int(inside.sum())
+                row[f"coverage_{name}"] = float(inside.mean())
+                row[f"width_{name}"] = float(np.median(2 * z * sd))
+                row[f"sigma_{name}"] = sig
+                row[f"thin_{name}"] = bool(thin)
+            rows.append(row)
+    return pd.DataFrame(rows)
+
+
+def calibration_cells(runs: sl.RunsTable) -> dict:
+    """Backtest cells scored for calibration: track A (bootstrap with 100 resamples), a 4 x 4 subgrid of
+    track B and the windows of track C (20 resamples: the extrapolation term dominates their width)."""
+    kw = dict(interval=0.9, prior_by="group")
+    return {
+        "A": cached("cal_A", lambda: backtest(runs, "chinchilla", n_resamples=100, **kw)),
+        "B": cached(
+            "cal_B",
+            lambda: backtest_grid(
+                runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), n_resamples=20, **kw
+            ),
+        ),
+        "C": cached(
+            "cal_C", lambda: backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, n_resamples=20, **kw)
+        ),
+    }
 
 
 def tracks(runs: sl.RunsTable) -> dict:
@@ -346,53 +417,43 @@ def tracks(runs: sl.RunsTable) -> dict:
     flush()
 
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
-    t = time.perf_counter()
-    kw = dict(interval=0.9, n_resamples=100, prior_by="group")
-    parts = [
-        backtest(runs, "chinchilla", **kw).scores.assign(track="A"),
-        backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), **kw).scores.assign(track="B"),
-        backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, **kw).scores.assign(track="C"),
-    ]
-    tcal = time.perf_counter() - t
-    cal = pd.concat(parts, ignore_index=True)
-    cal = cal[cal["error"].isna()].copy()
-    cal["group"] = cal["family"].map(group_of)
-    cal["inside"] = cal["coverage"] * cal["targets"]
-    cal["inside_base"] = cal["coverage_base"] * cal["targets"]
-    agg = cal.groupby("group").agg(
-        cells=("are", "size"),
-        targets=("targets", "sum"),
-        inside=("inside", "sum"),
-        inside_base=("inside_base", "sum"),
-        cell_cov=("coverage", "mean"),
-        cell_cov_base=("coverage_base", "mean"),
-        width=("median_width", "median"),
-        thin=("interval_method", lambda m: int(m.astype(str).str.contains("uncal").sum())),
-    )
-    agg = agg.reindex(GROUPS)
-    agg["share"] = agg["inside"] / agg["targets"]
-    agg["share_base"] = agg["inside_base"] / agg["targets"]
-    cal.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-calibration-cells.csv", index=False, float_format="%.6g")
-    out["calibration"] = {
-        "seconds": tcal,
-        "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()},
-    }
+    cal_cells = calibration_cells(runs)
+    tcal = sum(c.seconds for c in cal_cells.values())
+    modes = {"none": None, "before": "pooled", "after": "typical"}
+    cal = recalibrate(cal_cells, modes)
+    cal.to_csv(OUT / "hitchhiker-calibration-cells.csv", index=False, float_format="%.6g")
+    agg = {}
+    for g in GROUPS:
+        c = cal[cal["group"] == g]
+        r = {"cells": len(c), "targets": int(c["targets"].sum())}
+        for m in modes:
+            r[f"share_{m}"] = float(c[f"inside_{m}"].sum() / max(c["targets"].sum(), 1))
+            r[f"cellmean_{m}"] = float(c[f"coverage_{m}"].mean())
+            r[f"width_{m}"] = float(c[f"width_{m}"].median())
+        r["thin_after"] = int(c["thin_after"].sum())
+        agg[g] = r
+    agg = pd.DataFrame(agg).T
+    out["calibration"] = {"seconds": tcal, "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()}}
     lines += [
         "## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)",
         "",
-        "Before = the same interval without the extrapolation term (run bootstrap with >= 5 fit runs, else "
-        "delta method); after = widened by the error per decade calibrated on the cell's own nested "
-        "hold-outs and on the other groups' cells (target's group left out). Width = median over cells of "
-        "log(upper/lower).",
+        "Share of held-out targets inside the 90% interval, pooled over a group's cells, and the median over "
+        "cells of the interval's width (log(upper/lower)). none = run bootstrap (>= 5 fit runs, else delta "
+        "method) without an extrapolation term; before = widened by the extrapolation error per decade of "
+        "the earlier calibration (one weighted quantile over the cell's own nested hold-outs and every other "
+        "group's held-out points); after = the cell's own nested hold-outs shrunk towards the *median* of the "
+        "other groups' calibrating errors (`calibrated_sigma(mode=\"typical\")`, now the default). The "
+        "target's group is always left out of the prior; the prior comes from the same track's cells.",
         "",
-        "| group | cells | targets | share inside, before | after | mean over cells, before | after | "
-        "median width (log) | uncalibrated cells |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| group | cells | targets | none | before | after | width none | width before | width after | "
+        "cells without enough information |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for g, r in agg.iterrows():
         lines.append(
-            f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_base)} | {_pct(r.share)} | "
-            f"{_pct(r.cell_cov_base)} | {_pct(r.cell_cov)} | {r.width:.4f} | {int(r.thin)} |"
+            f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_none)} | {_pct(r.share_before)} | "
+            f"{_pct(r.share_after)} | {r.width_none:.4f} | {r.width_before:.4f} | {r.width_after:.4f} | "
+            f"{int(r.thin_after)} |"
         )
     lines += [
         "",
@@ -419,7 +480,10 @@ def main() -> None:
     ap.add_argument("--skip-selection", action="store_true", help="skip the leave-one-group-out check")
     ap.add_argument("--only-tracks", action="store_true", help="run tracks B-E and calibration only")
     ap.add_argument("--only-a", action="store_true", help="run track A (and its candidate settings) only")
+    ap.add_argument("--cache", type=Path, help="folder of cached sections: a re-run reuses finished ones")
     args = ap.parse_args()
+    global CACHE
+    CACHE = args.cache
     warnings.simplefilter("ignore")
     if args.only_tracks:
         tracks(load_runs())
@@ -457,12 +521,23 @@ def main() -> None:
     logo = {}
     cand_tables = {}
     if not args.skip_selection:
+        cache = {} if CACHE is None or not (CACHE / "candidates.json").exists() else json.loads(
+            (CACHE / "candidates.json").read_text()
+        )
         for name, kw in CANDIDATES.items():
-            cand = cached(f"candidate_{name}", lambda kw=kw: backtest(runs, "chinchilla", interval=None, **kw))
-            cand_tables[name] = per_group(cand.scores)["are"]
+            if name not in cache:
+                sc = backtest(runs, "chinchilla", interval=None, **kw).scores
+                cache[name] = {"per_set": {r.family: _clean(r.are) for r in sc.itertuples()}}
+                if CACHE is not None:
+                    CACHE.mkdir(parents=True, exist_ok=True)
+                    (CACHE / "candidates.json").write_text(json.dumps(cache, indent=1))
+            per_set = pd.Series(cache[name]["per_set"], dtype=float)
+            cand_tables[name] = per_set.groupby(per_set.index.map(group_of)).mean().reindex(GROUPS)
         cand = pd.DataFrame(cand_tables)  # groups x candidates
         for g in GROUPS:
-            others = cand.drop(index=g).mean()
+            # a candidate that cannot score every other group (a failed set) is not a default
+            others = cand.drop(index=g)
+            others = others.loc[:, others.notna().all()].mean()
             pick = str(others.idxmin())
             logo[g] = {"picked": pick, "are": float(cand.loc[g, pick])}
         table["are_logo_selected"] = pd.Series({g: v["are"] for g, v in logo.items()})

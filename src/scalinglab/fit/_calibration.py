@@ -296,7 +296,27 @@ def _weighted_cover_sigma(e, d, b, w, level: float) -> float:
     return hi
 
 
-def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None, level: float) -> CalibratedSigma:
+#: How the other groups' held-out errors make the prior: ``"typical"`` (default since issue #11: the
+#: median over groups of each group's own calibrating sigma, so one group with wild misses does not
+#: set everyone's width) or ``"pooled"`` (one weighted quantile over every group's points, each group
+#: weighted equally: the earlier behaviour).
+PRIOR_MODES = ("typical", "pooled")
+
+
+def _group_sigmas(prior: ExtrapolationPrior, level: float) -> np.ndarray:
+    """Each prior group's own calibrating sigma (the smallest covering ``level`` of its points)."""
+    out = []
+    for _g, pts in prior.points.groupby("group"):
+        e, d, b = (pts[c].to_numpy(dtype=float) for c in ("log_error", "decades", "base_sd"))
+        ok = np.isfinite(e) & np.isfinite(d) & np.isfinite(b)
+        if ok.sum() >= MIN_OWN_POINTS:
+            out.append(_weighted_cover_sigma(e[ok], d[ok], b[ok], np.ones(int(ok.sum())), level))
+    return np.asarray(out, dtype=float)
+
+
+def calibrated_sigma(
+    own: pd.DataFrame | None, prior: ExtrapolationPrior | None, level: float, *, mode: str = "typical"
+) -> CalibratedSigma:
     """Extrapolation error per decade from a group's own nested hold-outs and a prior from other groups.
 
     The error of a prediction ``d`` decades beyond the fitted range is modelled as
@@ -320,9 +340,13 @@ def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None,
     >>> round(calibrated_sigma(None, ExtrapolationPrior(pts), 0.9).sigma_per_decade, 2)
     0.05
     """
+    if mode not in PRIOR_MODES:
+        raise ValueError(f"calibrated_sigma(): mode must be one of {PRIOR_MODES}; got {mode!r}")
     own = own if own is not None and len(own) else None
     n_own = 0 if own is None else int(len(own))
     n_groups = 0 if prior is None else len(prior.groups)
+    if mode == "typical":
+        return _typical(own, n_own, prior, n_groups, level)
     if n_groups < MIN_PRIOR_GROUPS and n_own < MIN_OWN_POINTS:
         return CalibratedSigma(
             None,
@@ -353,6 +377,41 @@ def calibrated_sigma(own: pd.DataFrame | None, prior: ExtrapolationPrior | None,
     if lam < 1:
         src.append(f"{len(prior.points)} point(s) of {n_groups} other group(s)")
     return CalibratedSigma(sigma, n_own, n_groups, "calibrated on " + " and ".join(src))
+
+
+def _typical(own, n_own: int, prior, n_groups: int, level: float) -> CalibratedSigma:
+    """Shrink the group's own calibrating sigma towards the median of the other groups' sigmas."""
+    sig = _group_sigmas(prior, level) if prior is not None and n_groups else np.zeros(0)
+    has_prior = sig.size >= MIN_PRIOR_GROUPS
+    has_own = n_own >= MIN_OWN_POINTS
+    if not has_prior and not has_own:
+        return CalibratedSigma(
+            None,
+            n_own,
+            n_groups,
+            f"too little information to calibrate ({n_own} own hold-out point(s), "
+            f"{sig.size} other group(s) with enough points): the interval holds run scatter and parameter "
+            "uncertainty only, not extrapolation error",
+        )
+    s_own = None
+    if has_own:
+        e, d, b = (own[c].to_numpy(dtype=float) for c in ("log_error", "decades", "base_sd"))
+        ok = np.isfinite(e) & np.isfinite(d) & np.isfinite(b)
+        s_own = _weighted_cover_sigma(e[ok], d[ok], b[ok], np.ones(int(ok.sum())), level) if ok.sum() else None
+    s_prior = float(np.median(sig)) if has_prior else None
+    if s_own is None:
+        return CalibratedSigma(
+            s_prior, n_own, n_groups, f"calibrated on the median of {sig.size} other group(s) (no own hold-outs)"
+        )
+    if s_prior is None:
+        return CalibratedSigma(s_own, n_own, n_groups, f"calibrated on {n_own} own hold-out point(s)")
+    lam = n_own / (n_own + OWN_STRENGTH)
+    return CalibratedSigma(
+        lam * s_own + (1 - lam) * s_prior,
+        n_own,
+        n_groups,
+        f"calibrated on {n_own} own hold-out point(s) and the median of {sig.size} other group(s)",
+    )
 
 
 def widen(
