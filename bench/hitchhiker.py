@@ -112,7 +112,9 @@ CANDIDATES.update(
     }
 )
 # late windows of each run (drop the first 40-80%), final checkpoints only
-CANDIDATES.update({f"skip{int(s * 100)}-run": dict(policy=_skip(s), weighting="run") for s in (0.4, 0.5, 0.6, 0.7, 0.8)})
+CANDIDATES.update(
+    {f"skip{int(s * 100)}-run": dict(policy=_skip(s), weighting="run") for s in (0.4, 0.5, 0.6, 0.7, 0.8)}
+)
 CANDIDATES["skip50-point"] = dict(policy=_skip(0.5), weighting="point")
 CANDIDATES["skip50-run-d1e-2"] = dict(policy=_skip(0.5), weighting="run", fit_options={"delta": 1e-2})
 CANDIDATES["final-run"] = dict(policy=Policy(checkpoints=CheckpointRule(final_only=True)), weighting="run")
@@ -258,9 +260,7 @@ def calibration_cells(runs: sl.RunsTable) -> dict:
         "A": cached("cal_A", lambda: backtest(runs, "chinchilla", n_resamples=100, **kw)),
         "B": cached(
             "cal_B",
-            lambda: backtest_grid(
-                runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), n_resamples=20, **kw
-            ),
+            lambda: backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), n_resamples=20, **kw),
         ),
         "C": cached(
             "cal_C", lambda: backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, n_resamples=20, **kw)
@@ -433,7 +433,10 @@ def tracks(runs: sl.RunsTable) -> dict:
         r["thin_after"] = int(c["thin_after"].sum())
         agg[g] = r
     agg = pd.DataFrame(agg).T
-    out["calibration"] = {"seconds": tcal, "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()}}
+    out["calibration"] = {
+        "seconds": tcal,
+        "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()},
+    }
     lines += [
         "## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)",
         "",
@@ -442,7 +445,7 @@ def tracks(runs: sl.RunsTable) -> dict:
         "method) without an extrapolation term; before = widened by the extrapolation error per decade of "
         "the earlier calibration (one weighted quantile over the cell's own nested hold-outs and every other "
         "group's held-out points); after = the cell's own nested hold-outs shrunk towards the *median* of the "
-        "other groups' calibrating errors (`calibrated_sigma(mode=\"typical\")`, now the default). The "
+        'other groups\' calibrating errors (`calibrated_sigma(mode="typical")`, now the default). The '
         "target's group is always left out of the prior; the prior comes from the same track's cells.",
         "",
         "| group | cells | targets | none | before | after | width none | width before | width after | "
@@ -499,7 +502,9 @@ def main() -> None:
     )
     g_def, g_cut, ref = per_group(default.scores), per_group(paper_cut.scores), reference()
     # second track: the same default on natural-log losses (OPT as ln perplexity, Pythia as ln LAMBADA ppl)
-    g_nats = per_group(cached("track_a_nats", lambda: backtest(load_runs("loss_nats"), "chinchilla", interval=None)).scores)
+    g_nats = per_group(
+        cached("track_a_nats", lambda: backtest(load_runs("loss_nats"), "chinchilla", interval=None)).scores
+    )
 
     table = pd.DataFrame(
         {
@@ -521,8 +526,10 @@ def main() -> None:
     logo = {}
     cand_tables = {}
     if not args.skip_selection:
-        cache = {} if CACHE is None or not (CACHE / "candidates.json").exists() else json.loads(
-            (CACHE / "candidates.json").read_text()
+        cache = (
+            {}
+            if CACHE is None or not (CACHE / "candidates.json").exists()
+            else json.loads((CACHE / "candidates.json").read_text())
         )
         for name, kw in CANDIDATES.items():
             if name not in cache:

@@ -6,23 +6,30 @@ de-duplicated first: 687 of its 1,399 rows are exact repeats).  Per curve
 log-loss; per domain = mean over its curves.
 
 Estimators (all fitted by scalinglab's fitter: Huber(1e-3) on log residuals, global
-grid + batched LM; *not* the paper's own fitting code):
-M1 = beta x^c, M2 = eps_inf + beta x^c, M3 = beta (1/x + gamma)^c, M4 =
-(eps - eps_inf)/(eps0 - eps)^alpha = beta x^c, and ``default`` = scalinglab's
-default for a single curve, :func:`scalinglab.evaluate.select_law`: each candidate of
-(M1, M2, M3, M4, bnsl) is fitted on the training points below the top 30% of their
-log-x range and scored on that top 30%; the winner is refitted on all training points.
+grid + batched LM; *not* the paper's own fitting code): M1 = beta x^c, M2 = eps_inf +
+beta x^c, M3 = beta (1/x + gamma)^c, M4 = (eps - eps_inf)/(eps0 - eps)^alpha = beta x^c,
+bnsl (one break), and two ways to combine them:
 
-Calibration: share of held-out points inside the default fit's 90% interval for a new
-run (``kind="new"``, delta method; a single curve has no run replicates to bootstrap).
+* ``select``: :func:`scalinglab.evaluate.select_law` -- each candidate fitted below the top
+  30% of the curve's log-x range and scored on that top 30%; the winner refitted on all
+  training points (the single-curve default until issue #11);
+* ``median``: ``select_law(..., combine="median")`` -- the pointwise median of the laws
+  with a floor (M2, M3, M4, bnsl).
 
-Calibrated (issue #11): the same interval widened by an extrapolation error per decade
-calibrated on the curve's own nested hold-outs (its largest x values held out and
-refitted) and on the held-out points of the curves of the *other* domains (the curve's
-own domain left out): :func:`scalinglab.fit.calibrated_sigma`.
+The default is chosen among these candidates (declared in ``CANDIDATES`` before any
+selection) by leave-one-domain-out: for each domain, the candidate with the lowest mean
+RMSE over the other domains' curves is scored on it.
 
-Run:  python bench/revisiting.py      (about 5-8 minutes on 2 cores)
-Writes bench/results/revisiting.{csv,json,md}.
+Intervals: share of held-out points inside the 90% interval for a new run (delta method; a
+single curve has no run replicates to bootstrap), before (select) and for the chosen default,
+uncalibrated and calibrated: widened by an extrapolation error per decade from the curve's
+own nested hold-out (the validation split above) and the held-out points of the curves of the
+*other* domains (:func:`scalinglab.fit.calibrated_sigma`, the curve's domain left out).
+
+Run:  python bench/revisiting.py [--cache PATH]   (about 10 minutes on 2 idle cores)
+The fits of each curve are cached after it finishes, so a cut-off run resumes; the tables are
+written over the curves done (``--score-only`` rescoring the cache without fitting).
+Writes bench/results/scores-revisiting.{csv,json,md}.
 """
 
 from __future__ import annotations
@@ -30,8 +37,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 import platform
+import tempfile
 import time
 import warnings
 from pathlib import Path
@@ -42,7 +49,7 @@ import pandas as pd
 import scalinglab as sl
 from scalinglab.errors import ScalingLabError
 from scalinglab.evaluate import rmse_log, select_law
-from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, extrapolation_error, input_decades, widen
+from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, input_decades, widen
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
@@ -203,6 +210,7 @@ def score(recs: list[dict], default: str) -> pd.DataFrame:
         # today's default (select) uncalibrated, for the before/after table
         e0, l0, h0 = cp["select"]
         row["coverage90_select"] = float(((y >= l0) & (y <= h0)).mean())
+        row["n_test"], row["inside_select"] = len(y), int(((y >= l0) & (y <= h0)).sum())
         row["width_log_select"] = float(np.median(np.log(h0 / l0)))
         targets = pd.DataFrame({"decades": rec["decades"], "log_error": np.log(y / est), "base_sd": b})
         cal.append((targets, nested_points(rec, default, float(np.median(b))), y, est, lo, hi))
@@ -257,8 +265,14 @@ def report(recs: list[dict]) -> None:
     res = score(recs, chosen)
     OUT.mkdir(parents=True, exist_ok=True)
     res.to_csv(OUT / "scores-revisiting.csv", index=False, float_format="%.6g")
-    cols = CANDIDATES + ["coverage90_select", "width_log_select", "coverage90", "width_log", "coverage90_cal",
-                         "width_log_cal"]
+    cols = CANDIDATES + [
+        "coverage90_select",
+        "width_log_select",
+        "coverage90",
+        "width_log",
+        "coverage90_cal",
+        "width_log_cal",
+    ]
     table = res.groupby("domain")[cols].mean().reindex(DOMAINS)
     table["curves"] = res.groupby("domain").size().reindex(DOMAINS).fillna(0)
     table.loc["all"] = res[cols].mean()
@@ -280,6 +294,16 @@ def report(recs: list[dict]) -> None:
         "select_law_picks": picks_law.to_dict(orient="index"),
         "seconds": seconds,
         "machine": machine(),
+        # read by bench/calibration.py: select_law's uncalibrated delta interval (the earlier default)
+        "calibration": {
+            "level": 0.9,
+            "pooled_share_inside": float(res["inside_select"].sum() / res["n_test"].sum()),
+            "n_points": int(res["n_test"].sum()),
+            "curve_mean_share": float(res["coverage90_select"].mean()),
+            "chosen_default": chosen,
+            "chosen_curve_mean_share": float(res["coverage90"].mean()),
+            "chosen_calibrated_curve_mean_share": float(res["coverage90_cal"].mean()),
+        },
     }
     (OUT / "scores-revisiting.json").write_text(json.dumps(result, indent=2, default=str))
     f4 = lambda v: "-" if not np.isfinite(v) else f"{v:.4f}"  # noqa: E731
@@ -302,7 +326,9 @@ def report(recs: list[dict]) -> None:
         )
     lines += [
         "",
-        "Candidate defaults (declared before selection): " + ", ".join(CANDIDATES) + ". Leave one domain out: "
+        "Candidate defaults (declared before selection): "
+        + ", ".join(CANDIDATES)
+        + ". Leave one domain out: "
         + "; ".join(f"{d}: {p}" for d, p in picks.items())
         + f". Chosen on all domains: **{chosen}**. Domains where a candidate beats M4: "
         + ", ".join(f"{k} {v}/4" for k, v in beats.items())

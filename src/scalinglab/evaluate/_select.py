@@ -79,7 +79,10 @@ class MedianFit:
     def members(self, data=None, **inputs: Any) -> pd.DataFrame:
         """Each member's prediction, one column per law."""
         return pd.DataFrame(
-            {k: np.atleast_1d(np.asarray(f.predict(data, warn=False, **inputs), dtype=float)) for k, f in self.fits.items()}
+            {
+                k: np.atleast_1d(np.asarray(f.predict(data, warn=False, **inputs), dtype=float))
+                for k, f in self.fits.items()
+            }
         )
 
     def predict(
@@ -99,11 +102,21 @@ class MedianFit:
         est = np.median(self.members(data, **inputs).to_numpy(), axis=1)
         if interval is None:
             return est.reshape(np.shape(first.predict(data, warn=False, **inputs)))
-        ivs = [f.predict(data, interval=interval, kind=kind, method=method, warn=False, **inputs) for f in self.fits.values()]
+        ivs = [
+            f.predict(data, interval=interval, kind=kind, method=method, warn=False, **inputs)
+            for f in self.fits.values()
+        ]
         lo = np.minimum(np.median(np.vstack([iv["lower"].to_numpy(dtype=float) for iv in ivs]), axis=0), est)
         hi = np.maximum(np.median(np.vstack([iv["upper"].to_numpy(dtype=float) for iv in ivs]), axis=0), est)
         return pd.DataFrame(
-            {"estimate": est, "lower": lo, "upper": hi, "level": interval, "kind": kind, "method": f"median of {method}"}
+            {
+                "estimate": est,
+                "lower": lo,
+                "upper": hi,
+                "level": interval,
+                "kind": kind,
+                "method": f"median of {method}",
+            }
         )
 
 
@@ -296,12 +309,10 @@ def _median_selection(frame, laws, scores, held, x, y, opts, validation_fraction
         )
     name = "median(" + ",".join(fits) + ")"
     cols = [k for k in fits if held is not None and k in held]
-    v = (
-        rmse_log(held[y].to_numpy(dtype=float), np.median(held[cols].to_numpy(dtype=float), axis=1))
-        if cols
-        else np.nan
+    v = rmse_log(held[y].to_numpy(dtype=float), np.median(held[cols].to_numpy(dtype=float), axis=1)) if cols else np.nan
+    scores = pd.concat(
+        [scores, pd.DataFrame({"rmse_log": [v], "error": [None]}, index=pd.Index(["median"], name="law"))]
     )
-    scores = pd.concat([scores, pd.DataFrame({"rmse_log": [v], "error": [None]}, index=pd.Index(["median"], name="law"))])
     scores.attrs["column"] = held.columns[0] if held is not None else None
     if held is not None and cols:
         held = held.assign(median=np.median(held[cols].to_numpy(dtype=float), axis=1))
