@@ -221,6 +221,7 @@ def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
     term), recomputed from the cells' held-out points: a target is inside when
     ``|log y - log yhat| <= z sqrt(b^2 + sigma^2 d^2)`` (b: the base interval's log sd, symmetric)."""
     from scalinglab.fit import ExtrapolationPrior, calibrated_sigma
+    from scalinglab.fit._calibration import own_sigma
 
     z = 1.6448536269514722
     rows = []
@@ -228,7 +229,13 @@ def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
         pts = c.extrapolation_points
         if pts is None:
             continue
-        prior = ExtrapolationPrior(pts[["group", "decades", "log_error", "base_sd"]])
+        scale = {
+            job: own_sigma(p[p["source"] == "nested"] if (p["source"] == "nested").any() else None)
+            for job, p in pts.groupby("job")
+        }
+        prior = ExtrapolationPrior(
+            pts[["group", "decades", "log_error", "base_sd", "source"]].assign(own_sigma=pts["job"].map(scale))
+        )
         for (job, fam), p in pts.groupby(["job", "family"]):
             t, own = p[p["source"] == "targets"], p[p["source"] == "nested"]
             if not len(t):
@@ -237,11 +244,11 @@ def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
             row = {"track": track, "family": fam, "job": int(job), "group": group_of(fam), "targets": len(t)}
             e, d, b = (t[k].to_numpy(dtype=float) for k in ("log_error", "decades", "base_sd"))
             for name, mode in modes.items():
-                sig, thin = 0.0, False
+                sig, thin, k = 0.0, False, 1.0
                 if mode is not None:
                     cs = calibrated_sigma(own if len(own) else None, prior.without(g), 0.9, mode=mode)
-                    thin, sig = cs.thin, (cs.sigma_per_decade or 0.0)
-                sd = np.sqrt(b**2 + (sig * d) ** 2)
+                    thin, sig, k = cs.thin, (cs.sigma_per_decade or 0.0), cs.base_scale
+                sd = np.sqrt((k * b) ** 2 + (sig * d) ** 2)
                 inside = np.abs(e) <= z * sd
                 row[f"inside_{name}"] = int(inside.sum())
                 row[f"coverage_{name}"] = float(inside.mean())
@@ -268,7 +275,7 @@ def calibration_cells(runs: sl.RunsTable) -> dict:
     }
 
 
-def tracks(runs: sl.RunsTable) -> dict:
+def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
     """Tracks B-E and the calibration cells; writes hitchhiker-tracks.{json,md} after each track
     (a run cut off part-way still leaves the tracks it finished)."""
     OUT.mkdir(parents=True, exist_ok=True)
@@ -416,6 +423,9 @@ def tracks(runs: sl.RunsTable) -> dict:
 
     flush()
 
+    if not calibration:
+        return out
+
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
     cal_cells = calibration_cells(runs)
     tcal = sum(c.seconds for c in cal_cells.values())
@@ -483,19 +493,19 @@ def main() -> None:
     ap.add_argument("--skip-selection", action="store_true", help="skip the leave-one-group-out check")
     ap.add_argument("--only-tracks", action="store_true", help="run tracks B-E and calibration only")
     ap.add_argument("--only-a", action="store_true", help="run track A (and its candidate settings) only")
+    ap.add_argument("--skip-calibration", action="store_true", help="tracks B-E without the calibration cells")
     ap.add_argument("--cache", type=Path, help="folder of cached sections: a re-run reuses finished ones")
     args = ap.parse_args()
     global CACHE
     CACHE = args.cache
     warnings.simplefilter("ignore")
     if args.only_tracks:
-        tracks(load_runs())
+        tracks(load_runs(), calibration=not args.skip_calibration)
         return
     runs = load_runs()
     t0 = time.perf_counter()
     default = cached("track_a_default", lambda: backtest(runs, "chinchilla", prior_by="group"))
     t_default = time.perf_counter() - t0
-    before = backtest(runs, "chinchilla", prior=None)  # the previous calibration: own nested hold-outs only
     paper_cut = cached(
         "track_a_paper_cut",
         lambda: backtest(runs, "chinchilla", _skip(0.0, min_tokens=1e10), weighting="point", method="delta"),
@@ -512,7 +522,6 @@ def main() -> None:
             "signed_default": g_def["signed_error"],
             "rmse_log_default": g_def["rmse_log"],
             "coverage90_default": g_def["coverage"],
-            "coverage90_before": per_group(before.scores)["coverage"],
             "are_paper_cut_scalinglab": g_cut["are"],
             "are_paper_estimator": ref["are"],
             "are_best_seen": g_def["baseline_are"],
@@ -586,7 +595,6 @@ def main() -> None:
             "signed_default",
             "rmse_log_default",
             "coverage90_default",
-            "coverage90_before",
             "are_default_loss_nats",
             "are_best_seen_loss_nats",
         ]
@@ -600,7 +608,6 @@ def main() -> None:
         "signed_default": "signed % default",
         "rmse_log_default": "RMSE log default",
         "coverage90_default": "90% coverage",
-        "coverage90_before": "90% coverage, previous calibration",
         "are_default_loss_nats": "ARE % default, loss_nats",
         "are_best_seen_loss_nats": "best-seen %, loss_nats",
     }

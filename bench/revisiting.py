@@ -49,7 +49,7 @@ import pandas as pd
 import scalinglab as sl
 from scalinglab.errors import ScalingLabError
 from scalinglab.evaluate import rmse_log, select_law
-from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, input_decades, widen
+from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, input_decades, own_sigma, widen
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(os.environ.get("SCALINGLAB_SHARED", ROOT.parent / "shared"))
@@ -192,7 +192,7 @@ def nested_points(rec: dict, cand: str, base_sd: float) -> pd.DataFrame | None:
     return pd.DataFrame({"decades": V["decades"].to_numpy(float)[ok], "log_error": e[ok], "base_sd": base_sd})
 
 
-def score(recs: list[dict], default: str) -> pd.DataFrame:
+def score(recs: list[dict], default: str, mode: str = "relative") -> pd.DataFrame:
     """Per curve: RMSE of every candidate; coverage and width of ``default``'s 90% new-run interval,
     uncalibrated and calibrated (own nested hold-out + prior from the other domains' curves)."""
     rows, cal = [], []
@@ -216,12 +216,15 @@ def score(recs: list[dict], default: str) -> pd.DataFrame:
         cal.append((targets, nested_points(rec, default, float(np.median(b))), y, est, lo, hi))
         rows.append(row)
     res = pd.DataFrame(rows)
-    pool = pd.concat([c[0].assign(group=r["domain"]) for c, r in zip(cal, rows)], ignore_index=True)
+    pool = pd.concat(
+        [c[0].assign(group=r["domain"], source="targets", own_sigma=own_sigma(c[1])) for c, r in zip(cal, rows)],
+        ignore_index=True,
+    )
     prior = ExtrapolationPrior(pool)
     for i, (r, (t, own, y, est, lo, hi)) in enumerate(zip(rows, cal)):
-        cs = calibrated_sigma(own, prior.without(r["domain"]), 0.9)
+        cs = calibrated_sigma(own, prior.without(r["domain"]), 0.9, mode=mode)
         if not cs.thin:
-            lo, hi = widen(est, lo, hi, t["decades"].to_numpy(), cs.sigma_per_decade, 0.9)
+            lo, hi = widen(est, lo, hi, t["decades"].to_numpy(), cs.sigma_per_decade, 0.9, cs.base_scale)
         res.loc[i, "coverage90_cal"] = float(((y >= lo) & (y <= hi)).mean())
         res.loc[i, "width_log_cal"] = float(np.median(np.log(hi / lo)))
         res.loc[i, "sigma_cal"] = np.nan if cs.thin else cs.sigma_per_decade

@@ -59,3 +59,39 @@ def test_backtest_keeps_extrapolation_points_for_a_prior():
     assert set(pts["group"]) == {"a", "b", "c"}
     assert len(ExtrapolationPrior(pts).without("a").groups) == 2
     assert backtest(runs, "chinchilla", interval=None).extrapolation_points is None
+
+
+def test_relative_prior_carries_the_other_groups_miss_ratio_to_a_new_scale():
+    from scalinglab.fit import calibrated_sigma
+    from scalinglab.fit._calibration import own_sigma, widen
+
+    rng = np.random.default_rng(2)
+    rows = []
+    for g, s in zip("abcd", (0.01, 0.03, 0.1, 0.3)):  # every group misses its targets by 2x its own error
+        d = rng.uniform(0.2, 1.0, 400)
+        rows.append(
+            pd.DataFrame(
+                {
+                    "group": g,
+                    "decades": d,
+                    "log_error": rng.normal(0, 2 * s * d),
+                    "base_sd": 0.0,
+                    "source": "targets",
+                    "own_sigma": s,
+                }
+            )
+        )
+    prior = ExtrapolationPrior(pd.concat(rows, ignore_index=True))
+    d = rng.uniform(0.2, 1.0, 200)
+    own = pd.DataFrame({"decades": d, "log_error": rng.normal(0, 0.05 * d), "base_sd": 0.0})
+    assert own_sigma(own) == pytest.approx(0.05, rel=0.15)
+    rel = calibrated_sigma(own, prior, 0.9, mode="relative")
+    assert rel.sigma_per_decade == pytest.approx(0.1, rel=0.2) and rel.base_scale >= 1.0
+    assert "relative to their own" in rel.note
+    # without own hold-outs it falls back to the typical other group
+    typ = calibrated_sigma(None, prior, 0.9, mode="relative")
+    assert "median of 4 other group(s)" in typ.note
+    lo, hi = widen(np.array([2.0]), np.array([1.9]), np.array([2.1]), np.array([0.0]), 0.1, 0.9, base_scale=2.0)
+    assert np.log(hi[0] / 2.0) == pytest.approx(2 * np.log(2.1 / 2.0))
+    with pytest.raises(ValueError, match="mode"):
+        calibrated_sigma(own, prior, 0.9, mode="bogus")

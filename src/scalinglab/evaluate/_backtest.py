@@ -22,7 +22,14 @@ from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpo
 from scalinglab.evaluate._seeds import average_seeds
 from scalinglab.fit import FitJob, fit_many
 from scalinglab.fit import fit as fit_law
-from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, extrapolation_error, input_decades, widen
+from scalinglab.fit._calibration import (
+    ExtrapolationPrior,
+    calibrated_sigma,
+    extrapolation_error,
+    input_decades,
+    own_sigma,
+    widen,
+)
 from scalinglab.fit._uncertainty import prediction_interval, resolve_method
 from scalinglab.laws import DEFAULT_LAW, Law, get_law
 
@@ -677,10 +684,11 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
     for cell, extra in zip(cells, extras):
         if extra is None:
             continue
+        scale = own_sigma(extra.get("nested"))
         for key in ("targets", "nested"):
             pts = extra.get(key)
             if pts is not None and len(pts):
-                pool.append(pts.assign(group=cell.label))
+                pool.append(pts.assign(group=cell.label, source=key, own_sigma=scale))
     learned = ExtrapolationPrior(pd.concat(pool, ignore_index=True)) if pool else None
     if isinstance(prior, ExtrapolationPrior):
         learned = prior
@@ -708,6 +716,7 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
             t["decades"].to_numpy(),
             cal.sigma_per_decade,
             level,
+            cal.base_scale,
         )
         predictions.loc[mask, "lower"], predictions.loc[mask, "upper"] = lo, hi
         yv = p["y"].to_numpy()

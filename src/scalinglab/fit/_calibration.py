@@ -42,6 +42,8 @@ __all__ = [
     "widen",
     "OWN_STRENGTH",
     "MIN_PRIOR_GROUPS",
+    "PRIOR_MODES",
+    "own_sigma",
 ]
 
 
@@ -265,6 +267,8 @@ class CalibratedSigma:
     n_own: int
     prior_groups: int
     note: str
+    #: multiplier on the uncalibrated interval's log half-widths (``mode="relative"``; 1 otherwise)
+    base_scale: float = 1.0
 
     @property
     def thin(self) -> bool:
@@ -300,7 +304,64 @@ def _weighted_cover_sigma(e, d, b, w, level: float) -> float:
 #: median over groups of each group's own calibrating sigma, so one group with wild misses does not
 #: set everyone's width) or ``"pooled"`` (one weighted quantile over every group's points, each group
 #: weighted equally: the earlier behaviour).
-PRIOR_MODES = ("typical", "pooled")
+#: ``"relative"``: the other groups teach how far their targets fell outside *their own*
+#: nested-hold-out error (a multiplier, scale-free), applied to this group's own error; groups
+#: without own hold-outs fall back to ``"typical"``.
+PRIOR_MODES = ("relative", "typical", "pooled")
+
+
+def own_sigma(own: pd.DataFrame | None) -> float:
+    """Moment estimate of a group's own extrapolation error per decade, ``sqrt(mean e^2 / mean d^2)``
+    over its nested hold-out points (NaN with fewer than :data:`MIN_OWN_POINTS`).
+
+    Examples
+    --------
+    >>> own_sigma(pd.DataFrame({"decades": [0.5, 1.0, 1.0], "log_error": [0.05, -0.1, 0.1]}))
+    0.1
+    """
+    if own is None or len(own) < MIN_OWN_POINTS:
+        return float("nan")
+    e, d = own["log_error"].to_numpy(dtype=float), own["decades"].to_numpy(dtype=float)
+    ok = np.isfinite(e) & np.isfinite(d)
+    if ok.sum() < MIN_OWN_POINTS or np.mean(d[ok] ** 2) <= 0:
+        return float("nan")
+    return float(np.sqrt(np.mean(e[ok] ** 2) / np.mean(d[ok] ** 2)))
+
+
+def _relative(own, n_own: int, prior, n_groups: int, level: float) -> CalibratedSigma | None:
+    """``k`` = the level-quantile (each other group weighted equally) of the other groups' target errors in
+    units of their own predicted sd ``sqrt(b^2 + own_sigma^2 d^2)``; this interval: ``k`` times the same sd
+    built from its own hold-outs.  ``None`` when either side lacks what it needs."""
+    from scipy.special import ndtri
+
+    s_own = own_sigma(own)
+    if not np.isfinite(s_own) or prior is None or "own_sigma" not in prior.points:
+        return None
+    pts = prior.points
+    if "source" in pts:
+        pts = pts[pts["source"] == "targets"]
+    pts = pts[np.isfinite(pts["own_sigma"].to_numpy(dtype=float))]
+    groups = pd.unique(pts["group"])
+    if len(groups) < MIN_PRIOR_GROUPS:
+        return None
+    e, d, b, s = (pts[c].to_numpy(dtype=float) for c in ("log_error", "decades", "base_sd", "own_sigma"))
+    u = np.abs(e) / np.sqrt(b**2 + (s * d) ** 2 + 1e-300)
+    ok = np.isfinite(u)
+    size = pts.groupby("group")["group"].transform("size").to_numpy(dtype=float)
+    w = (1.0 / size)[ok]
+    u = u[ok]
+    order = np.argsort(u)
+    cum = np.cumsum(w[order]) / w.sum()
+    k = float(u[order][min(np.searchsorted(cum, level), u.size - 1)])
+    z = float(ndtri(0.5 + level / 2))
+    return CalibratedSigma(
+        min(k / z * s_own, MAX_SIGMA),
+        n_own,
+        len(groups),
+        f"calibrated on {n_own} own hold-out point(s), scaled by the misses of {len(groups)} other group(s) "
+        f"relative to their own hold-outs (x{k / z:.2f})",
+        base_scale=max(1.0, k / z),
+    )
 
 
 def _group_sigmas(prior: ExtrapolationPrior, level: float) -> np.ndarray:
@@ -345,6 +406,11 @@ def calibrated_sigma(
     own = own if own is not None and len(own) else None
     n_own = 0 if own is None else int(len(own))
     n_groups = 0 if prior is None else len(prior.groups)
+    if mode == "relative":
+        rel = _relative(own, n_own, prior, n_groups, level)
+        if rel is not None:
+            return rel
+        mode = "typical"
     if mode == "typical":
         return _typical(own, n_own, prior, n_groups, level)
     if n_groups < MIN_PRIOR_GROUPS and n_own < MIN_OWN_POINTS:
@@ -415,7 +481,13 @@ def _typical(own, n_own: int, prior, n_groups: int, level: float) -> CalibratedS
 
 
 def widen(
-    estimate: np.ndarray, lower: np.ndarray, upper: np.ndarray, decades: np.ndarray, sigma: float, level: float
+    estimate: np.ndarray,
+    lower: np.ndarray,
+    upper: np.ndarray,
+    decades: np.ndarray,
+    sigma: float,
+    level: float,
+    base_scale: float = 1.0,
 ) -> tuple[np.ndarray, np.ndarray]:
     """``[lower, upper]`` widened in log space by an independent term of sd ``sigma * decades``.
 
@@ -430,6 +502,6 @@ def widen(
     extra = float(ndtri(0.5 + level / 2)) * sigma * np.maximum(np.asarray(decades, dtype=float), 0.0)
     est = np.asarray(estimate, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        lo = np.log(est) - np.log(np.asarray(lower, dtype=float))
-        hi = np.log(np.asarray(upper, dtype=float)) - np.log(est)
+        lo = base_scale * (np.log(est) - np.log(np.asarray(lower, dtype=float)))
+        hi = base_scale * (np.log(np.asarray(upper, dtype=float)) - np.log(est))
     return est * np.exp(-np.sqrt(lo**2 + extra**2)), est * np.exp(np.sqrt(hi**2 + extra**2))
