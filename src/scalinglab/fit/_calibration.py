@@ -316,7 +316,7 @@ def own_sigma(own: pd.DataFrame | None) -> float:
 
     Examples
     --------
-    >>> own_sigma(pd.DataFrame({"decades": [0.5, 1.0, 1.0], "log_error": [0.05, -0.1, 0.1]}))
+    >>> round(own_sigma(pd.DataFrame({"decades": [0.5, 1.0, 1.0], "log_error": [0.05, -0.1, 0.1]})), 6)
     0.1
     """
     if own is None or len(own) < MIN_OWN_POINTS:
