@@ -456,9 +456,10 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
         "cells of the interval's width (log(upper/lower)). none = run bootstrap (>= 5 fit runs, else delta "
         "method) without an extrapolation term; before = widened by the extrapolation error per decade of "
         "the earlier calibration (one weighted quantile over the cell's own nested hold-outs and every other "
-        "group's held-out points); after = the cell's own nested hold-outs shrunk towards the *median* of the "
-        'other groups\' calibrating errors (`calibrated_sigma(mode="typical")`, now the default). The '
-        "target's group is always left out of the prior; the prior comes from the same track's cells.",
+        "group's held-out points, `mode=pooled`); after = the toolkit's calibration now "
+        f"(`mode={CAL_MODE}`: 'relative' scales the cell's own nested-hold-out error by how far the other "
+        "groups' targets fell outside theirs; 'typical' shrinks it towards the median of the other groups' "
+        "errors). The target's group is always left out of the prior; the prior comes from the same track's cells.",
         "",
         "| group | cells | targets | none | before | after | width none | width before | width after | "
         "cells without enough information |",
