@@ -99,11 +99,11 @@ def _skip(s: float, **rule) -> Policy:
 
 #: Global candidate settings (every family gets the same one): the relative early cut (skip the first
 #: s of each run), late windows, final checkpoints only, a wider Huber delta, and fitting only the k
-#: sizes just below the target (Hitchhiker track C's finding that nearer sizes help).  An earlier
+#: sizes just below the target (all when fewer: Hitchhiker track C's finding that nearer sizes help).  An earlier
 #: session also scored skip0/10/30 with point weights, the 10B cut, squared loss and linear
 #: residuals: all behind skip20-run (bench/README.md history).
 CANDIDATES = {
-    f"skip{int(s * 100)}-run": dict(policy=_skip(s), weighting="run") for s in (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
+    f"skip{int(s * 100)}-run": dict(policy=_skip(s), weighting="run") for s in (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8)
 }
 CANDIDATES["skip50-point"] = dict(policy=_skip(0.5), weighting="point")
 CANDIDATES["skip20-run-d1e-2"] = dict(policy=_skip(0.2), weighting="run", fit_options={"delta": 1e-2})
@@ -111,8 +111,8 @@ CANDIDATES["skip50-run-d1e-2"] = dict(policy=_skip(0.5), weighting="run", fit_op
 CANDIDATES["final-run"] = dict(policy=Policy(checkpoints=CheckpointRule(final_only=True)), weighting="run")
 CANDIDATES.update(
     {
-        f"win{k}-skip{int(s * 100)}-run": dict(
-            policy=Policy(fit_models=f"window:{k}", checkpoints=CheckpointRule(window=(s, 1.0)) if s else None),
+        f"nearest{k}-skip{int(s * 100)}-run": dict(
+            policy=Policy(fit_models=f"nearest:{k}", checkpoints=CheckpointRule(window=(s, 1.0)) if s else None),
             weighting="run",
         )
         for k in (3, 4, 5)

@@ -95,3 +95,15 @@ def test_relative_prior_carries_the_other_groups_miss_ratio_to_a_new_scale():
     assert np.log(hi[0] / 2.0) == pytest.approx(2 * np.log(2.1 / 2.0))
     with pytest.raises(ValueError, match="mode"):
         calibrated_sigma(own, prior, 0.9, mode="bogus")
+
+
+def test_policy_nearest_k_takes_every_size_when_fewer_remain():
+    from scalinglab.evaluate import Policy, split
+
+    rows = [(f"m{N:g}", N, 20 * N * f, 2 + 100 / N**0.3) for N in (1e7, 1e8, 1e9) for f in (0.5, 1.0)]
+    runs = pd.DataFrame(rows, columns=["run", "params", "tokens", "loss"])
+    fit_rows, _ = split(runs, Policy(fit_models="nearest:3"))
+    assert sorted(fit_rows["params"].unique()) == [1e7, 1e8]
+    fit_rows, _ = split(runs, Policy(fit_models="nearest:1"))
+    assert sorted(fit_rows["params"].unique()) == [1e8]
+    assert "(all if fewer)" in Policy(fit_models="nearest:3").describe()
