@@ -300,13 +300,13 @@ def _weighted_cover_sigma(e, d, b, w, level: float) -> float:
     return hi
 
 
-#: How the other groups' held-out errors make the prior: ``"typical"`` (default since issue #11: the
+#: How the other groups' held-out errors make the prior: ``"typical"`` (the
 #: median over groups of each group's own calibrating sigma, so one group with wild misses does not
 #: set everyone's width) or ``"pooled"`` (one weighted quantile over every group's points, each group
 #: weighted equally: the earlier behaviour).
-#: ``"relative"``: the other groups teach how far their targets fell outside *their own*
-#: nested-hold-out error (a multiplier, scale-free), applied to this group's own error; groups
-#: without own hold-outs fall back to ``"typical"``.
+#: ``"relative"`` (the default since issue #11): the other groups teach how far their targets fell
+#: outside *their own* nested-hold-out error (a multiplier, scale-free), applied to this group's own
+#: error; a group without own hold-outs falls back to ``"typical"``.
 PRIOR_MODES = ("relative", "typical", "pooled")
 
 
@@ -376,17 +376,27 @@ def _group_sigmas(prior: ExtrapolationPrior, level: float) -> np.ndarray:
 
 
 def calibrated_sigma(
-    own: pd.DataFrame | None, prior: ExtrapolationPrior | None, level: float, *, mode: str = "typical"
+    own: pd.DataFrame | None, prior: ExtrapolationPrior | None, level: float, *, mode: str = "relative"
 ) -> CalibratedSigma:
     """Extrapolation error per decade from a group's own nested hold-outs and a prior from other groups.
 
     The error of a prediction ``d`` decades beyond the fitted range is modelled as
     normal in log space with sd ``sqrt(b^2 + sigma^2 d^2)`` (``b``: the uncalibrated
-    interval's sd).  ``sigma`` is the smallest value at which a ``level`` share of the
-    pooled held-out points falls inside, the share weighted so that each prior group
-    counts equally and the own points together carry ``n_own / (n_own + OWN_STRENGTH)``
-    (all the weight without a prior; none without own points).  A quantile, not a
-    moment, so one group's wild miss does not swamp the others.
+    interval's sd).  ``mode`` says how the other groups inform ``sigma``:
+
+    * ``"relative"`` (default): with ``s`` = the own moment estimate (:func:`own_sigma`),
+      the other groups' *target* errors are put in units of their own predicted sd,
+      ``u = |e| / sqrt(b^2 + s_g^2 d^2)`` (prior points need ``own_sigma`` and ``source``
+      columns); ``k`` = their ``level`` quantile (each group weighted equally), and this
+      interval is ``k sqrt(b^2 + s^2 d^2)`` (``sigma = k s / z``, ``base_scale = k / z``).
+      Scale-free: a group whose own hold-outs err little gets a narrow interval.  Without
+      own hold-outs it falls back to ``"typical"``.
+    * ``"typical"``: the smallest sigma covering ``level`` of the own points, shrunk with
+      weight ``n_own / (n_own + OWN_STRENGTH)`` towards the median over other groups of
+      each group's covering sigma.
+    * ``"pooled"`` (the earlier default): the smallest sigma covering a ``level`` share of
+      the pooled points, each prior group weighted equally, the own points together
+      ``n_own / (n_own + OWN_STRENGTH)``.
 
     With fewer than :data:`MIN_PRIOR_GROUPS` prior groups and fewer than
     :data:`MIN_OWN_POINTS` own points there is too little information:
