@@ -20,7 +20,7 @@ __all__ = ["select_law", "Selection", "MedianFit", "DEFAULT_CANDIDATES", "COMBIN
 #: Laws tried by :func:`select_law` for one-input curves.
 DEFAULT_CANDIDATES = ONE_CURVE_CANDIDATES
 #: How :func:`select_law` turns the candidates into one prediction: the validation winner, or the
-#: median of the candidates whose fit has a floor (every candidate but the pure power law).
+#: median of the candidates that can level off (more than two parameters: not a pure power law).
 COMBINE = ("best", "median")
 
 
@@ -284,8 +284,9 @@ def select_law(
 
 
 def _has_floor(lw: Law) -> bool:
-    """Whether the law levels off (an irreducible term or a saturation): every one-curve law but a pure power law."""
-    return lw.name not in ("power_law", "scaled_power")
+    """Whether the one-curve law can level off (an irreducible term or a saturation): a two-parameter law
+    (scale and exponent, a pure power law) cannot."""
+    return len(lw.params) > 2
 
 
 def _median_selection(frame, laws, scores, held, x, y, opts, validation_fraction) -> Selection:
