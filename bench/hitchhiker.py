@@ -136,11 +136,18 @@ class Cells:
     seconds: float
 
 
-def cached(name: str, thunk) -> Cells:
-    """Run ``thunk()`` (a backtest) or reuse its cached result ``CACHE/name.pkl``."""
+#: ``--cached-only``: report only the sections already in the cache (a cut-off run's figures)
+CACHED_ONLY = False
+
+
+def cached(name: str, thunk) -> Cells | None:
+    """Run ``thunk()`` (a backtest) or reuse its cached result ``CACHE/name.pkl`` (``None`` with
+    ``--cached-only`` when it is not there)."""
     path = None if CACHE is None else CACHE / f"{name}.pkl"
     if path is not None and path.exists():
         return pd.read_pickle(path)
+    if CACHED_ONLY:
+        return None
     t = time.perf_counter()
     bt = thunk()
     out = Cells(bt.scores, bt.predictions, getattr(bt, "extrapolation_points", None), time.perf_counter() - t)
@@ -290,6 +297,9 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
 
     # ---- track B: the full grid, no intervals (speed), every k and p
     grid = cached("track_b_grid", lambda: backtest_grid(runs, "chinchilla", interval=None, prior_by="group"))
+    if grid is None:
+        lines += ["## Track B: not finished in this run", ""]
+        return _tracks_cde(runs, out, lines, flush, calibration)
     tb = grid.seconds
     ok = grid.scores["error"].isna()
     n_cells, n_failed = int(len(grid.scores)), int((~ok).sum())
@@ -330,9 +340,15 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
     ]
 
     flush()
+    return _tracks_cde(runs, out, lines, flush, calibration)
 
+
+def _tracks_cde(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     # ---- track C: windows of k consecutive sizes, by scale-up factor
     win = cached("track_c", lambda: backtest_windows(runs, "chinchilla", interval=None, max_per_k=8, prior_by="group"))
+    if win is None:
+        lines += ["## Track C: not finished in this run", ""]
+        return _tracks_de(runs, out, lines, flush, calibration)
     tc = win.seconds
     w = win.scores[win.scores["error"].isna()].copy()
     w["bin"] = pd.cut(w["scale_up"], SCALE_BINS, right=False)
@@ -360,9 +376,15 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
     lines.append("")
 
     flush()
+    return _tracks_de(runs, out, lines, flush, calibration)
 
+
+def _tracks_de(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     # ---- track D: trajectory ablations
     traj = cached("track_d", lambda: backtest_trajectory(runs, "chinchilla", interval=None, prior_by="group"))
+    if traj is None:
+        lines += ["## Track D: not finished in this run", ""]
+        return _tracks_e(runs, out, lines, flush, calibration)
     d = traj.scores[traj.scores["error"].isna()].copy()
     d["group"] = d["family"].map(group_of)
     dt = d.groupby(["setting", "group"], sort=False)["are"].mean().unstack().reindex(columns=GROUPS)
@@ -386,7 +408,10 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
     lines.append("")
 
     flush()
+    return _tracks_e(runs, out, lines, flush, calibration)
 
+
+def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     # ---- track E: single-model transfer with borrowed size parameters
     e_runs = load_runs(sets=SETS + ["olmo"])
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule(window=(0.2, 1.0)))
@@ -399,6 +424,9 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
             e_runs, "chinchilla", single, borrow_from={"A": float(np.exp(6.255414)), "alpha": 0.3526596}, interval=None
         ),
     )
+    if ours is None or paper is None:
+        lines += ["## Track E: not finished in this run", ""]
+        return _calibration_section(runs, out, lines, flush, calibration)
     e1, e2 = ours.scores.set_index("family"), paper.scores.set_index("family")
     out["track_E"] = {
         "ours": {k: _clean(v) for k, v in e1["are"].items()},
@@ -425,11 +453,16 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
 
     flush()
 
+    return _calibration_section(runs, out, lines, flush, calibration)
+
+
+def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     if not calibration:
+        flush()
         return out
 
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
-    cal_cells = calibration_cells(runs)
+    cal_cells = {k: v for k, v in calibration_cells(runs).items() if v is not None}
     tcal = sum(c.seconds for c in cal_cells.values())
     modes = {"none": None, "before": "pooled", "after": CAL_MODE}
     cal = recalibrate(cal_cells, modes)
@@ -451,6 +484,8 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
     }
     lines += [
         "## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)",
+        "",
+        "Tracks scored in this run: " + ", ".join(cal_cells) + ".",
         "",
         "Share of held-out targets inside the 90% interval, pooled over a group's cells, and the median over "
         "cells of the interval's width (log(upper/lower)). none = run bootstrap (>= 5 fit runs, else delta "
@@ -497,10 +532,11 @@ def main() -> None:
     ap.add_argument("--only-tracks", action="store_true", help="run tracks B-E and calibration only")
     ap.add_argument("--only-a", action="store_true", help="run track A (and its candidate settings) only")
     ap.add_argument("--skip-calibration", action="store_true", help="tracks B-E without the calibration cells")
+    ap.add_argument("--cached-only", action="store_true", help="report the cached sections only (with --cache)")
     ap.add_argument("--cache", type=Path, help="folder of cached sections: a re-run reuses finished ones")
     args = ap.parse_args()
-    global CACHE
-    CACHE = args.cache
+    global CACHE, CACHED_ONLY
+    CACHE, CACHED_ONLY = args.cache, args.cached_only
     warnings.simplefilter("ignore")
     if args.only_tracks:
         tracks(load_runs(), calibration=not args.skip_calibration)
