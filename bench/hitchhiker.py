@@ -254,7 +254,10 @@ def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
             e, d, b = (t[k].to_numpy(dtype=float) for k in ("log_error", "decades", "base_sd"))
             for name, mode in modes.items():
                 sig, thin, k = 0.0, False, 1.0
-                if mode is not None:
+                if mode == "own":  # own nested hold-outs only (before the prior existed)
+                    cs = calibrated_sigma(own if len(own) else None, None, 0.9)
+                    thin, sig, k = cs.thin, (cs.sigma_per_decade or 0.0), cs.base_scale
+                elif mode is not None:
                     cs = calibrated_sigma(own if len(own) else None, prior.without(g), 0.9, mode=mode)
                     thin, sig, k = cs.thin, (cs.sigma_per_decade or 0.0), cs.base_scale
                 sd = np.sqrt((k * b) ** 2 + (sig * d) ** 2)
@@ -464,7 +467,7 @@ def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool)
     # ---- calibration over >= 20 cells per group: track A + 4x4 subgrid of B + windows of C
     cal_cells = {k: v for k, v in calibration_cells(runs).items() if v is not None}
     tcal = sum(c.seconds for c in cal_cells.values())
-    modes = {"none": None, "before": "pooled", "after": CAL_MODE}
+    modes = {"none": None, "own": "own", "pooled": "pooled", "typical": "typical", "relative": "relative"}
     cal = recalibrate(cal_cells, modes)
     cal.to_csv(OUT / "hitchhiker-calibration-cells.csv", index=False, float_format="%.6g")
     agg = {}
@@ -475,36 +478,37 @@ def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool)
             r[f"share_{m}"] = float(c[f"inside_{m}"].sum() / max(c["targets"].sum(), 1))
             r[f"cellmean_{m}"] = float(c[f"coverage_{m}"].mean())
             r[f"width_{m}"] = float(c[f"width_{m}"].median())
-        r["thin_after"] = int(c["thin_after"].sum())
+            r[f"thin_{m}"] = int(c[f"thin_{m}"].sum())
         agg[g] = r
     agg = pd.DataFrame(agg).T
     out["calibration"] = {
         "seconds": tcal,
+        "default_mode": CAL_MODE,
         "per_group": {g: {k: _clean(v) for k, v in r.items()} for g, r in agg.iterrows()},
     }
+    in_range = {m: int(((agg[f"share_{m}"] >= 0.8) & (agg[f"share_{m}"] <= 0.97)).sum()) for m in modes}
     lines += [
         "## Calibration of 90% new-run intervals over backtest cells (tracks A, B 4x4, C windows)",
         "",
         "Tracks scored in this run: " + ", ".join(cal_cells) + ".",
         "",
-        "Share of held-out targets inside the 90% interval, pooled over a group's cells, and the median over "
-        "cells of the interval's width (log(upper/lower)). none = run bootstrap (>= 5 fit runs, else delta "
-        "method) without an extrapolation term; before = widened by the extrapolation error per decade of "
-        "the earlier calibration (one weighted quantile over the cell's own nested hold-outs and every other "
-        "group's held-out points, `mode=pooled`); after = the toolkit's calibration now "
-        f"(`mode={CAL_MODE}`: 'relative' scales the cell's own nested-hold-out error by how far the other "
-        "groups' targets fell outside theirs; 'typical' shrinks it towards the median of the other groups' "
-        "errors). The target's group is always left out of the prior; the prior comes from the same track's cells.",
+        "Share of held-out targets inside the 90% interval, pooled over a group's cells, and in brackets the "
+        "median over cells of the width log(upper/lower). none = run bootstrap (>= 5 fit runs, else delta "
+        "method) without an extrapolation term; own = widened by the cell's own nested hold-outs only (the "
+        "calibration before the prior; cells with < 3 own points stay uncalibrated); pooled / typical / "
+        "relative = `calibrated_sigma(mode=...)` with the other groups' cells of the same track as prior "
+        f"(the target's group left out); the toolkit default is `{CAL_MODE}`. Groups inside 80-97%: "
+        + ", ".join(f"{m} {v}/6" for m, v in in_range.items())
+        + ".",
         "",
-        "| group | cells | targets | none | before | after | width none | width before | width after | "
-        "cells without enough information |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| group | cells | targets | " + " | ".join(modes) + " |",
+        "|---|---:|---:|" + "---:|" * len(modes),
     ]
     for g, r in agg.iterrows():
         lines.append(
-            f"| {g} | {int(r.cells)} | {int(r.targets)} | {_pct(r.share_none)} | {_pct(r.share_before)} | "
-            f"{_pct(r.share_after)} | {r.width_none:.4f} | {r.width_before:.4f} | {r.width_after:.4f} | "
-            f"{int(r.thin_after)} |"
+            f"| {g} | {int(r.cells)} | {int(r.targets)} | "
+            + " | ".join(f"{_pct(r[f'share_{m}'])} ({r[f'width_{m}']:.3f})" for m in modes)
+            + " |"
         )
     lines += [
         "",
