@@ -8,7 +8,7 @@ error, RMSE of log-loss, interval coverage) against the best-loss-seen baseline.
 from scalinglab.evaluate._backtest import DEFAULT_POLICY, Backtest, backtest
 from scalinglab.evaluate._metrics import are, best_seen, coverage, rmse_log, score, signed_error
 from scalinglab.evaluate._policies import Policy, split
-from scalinglab.evaluate._select import DEFAULT_CANDIDATES, Selection, select_law
+from scalinglab.evaluate._select import DEFAULT_CANDIDATES, MedianFit, Selection, select_law
 
 __all__ = [
     "backtest",
@@ -25,6 +25,7 @@ __all__ = [
     "select_law",
     "Selection",
     "DEFAULT_CANDIDATES",
+    "MedianFit",
 ]
 
 # backtest sweeps (one backtest per setting of one policy knob) and the ARE curve they trace

@@ -22,7 +22,14 @@ from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpo
 from scalinglab.evaluate._seeds import average_seeds
 from scalinglab.fit import FitJob, fit_many
 from scalinglab.fit import fit as fit_law
-from scalinglab.fit._calibration import ExtrapolationPrior, calibrated_sigma, extrapolation_error, input_decades, widen
+from scalinglab.fit._calibration import (
+    ExtrapolationPrior,
+    calibrated_sigma,
+    extrapolation_error,
+    input_decades,
+    own_sigma,
+    widen,
+)
 from scalinglab.fit._uncertainty import prediction_interval, resolve_method
 from scalinglab.laws import DEFAULT_LAW, Law, get_law
 
@@ -52,6 +59,12 @@ class Backtest:
         Fit and interval options used.
     fits : dict
         ``(family, law) -> Fit``.
+    extrapolation_points : DataFrame, optional
+        With calibrated intervals: one row per held-out point of every cell, ``family``,
+        ``law``, ``group`` (the ``prior_by`` label), ``source`` (``"targets"``: the
+        cell's scored checkpoints; ``"nested"``: its own nested hold-outs), ``decades``,
+        ``log_error`` and ``base_sd`` -- the raw material of an
+        :class:`~scalinglab.fit.ExtrapolationPrior` for another backtest.
     """
 
     scores: pd.DataFrame
@@ -61,6 +74,7 @@ class Backtest:
     options: dict[str, Any]
     fits: dict = field(default_factory=dict, repr=False)
     seconds: float = 0.0
+    extrapolation_points: pd.DataFrame | None = field(default=None, repr=False)
 
     # -------------------------------------------------------------- views
     def leaderboard(self) -> pd.DataFrame:
@@ -534,8 +548,10 @@ def _execute(
         if preds
         else pd.DataFrame(columns=["family", "law", "y", "y_hat", "lower", "upper", "baseline", "_job"])
     )
+    points = None
     if calibrate:
         scores, predictions = _calibrate(scores, predictions, cells, extras, prior, interval)
+        points = _points_frame(cells, extras)
     if len(scores):
         scores = scores.sort_values("_job", kind="stable").reset_index(drop=True)
     if extra_cols is not None:
@@ -563,7 +579,21 @@ def _execute(
         options=options,
         fits=fits,
         seconds=time.perf_counter() - start,
+        extrapolation_points=points,
     )
+
+
+def _points_frame(cells, extras) -> pd.DataFrame | None:
+    """Every cell's held-out points (targets and nested hold-outs) in one table."""
+    parts = []
+    for cell, extra in zip(cells, extras):
+        for key in ("targets", "nested"):
+            pts = None if extra is None else extra.get(key)
+            if pts is not None and len(pts):
+                parts.append(
+                    pts.assign(job=cell.job, family=cell.family, law=cell.law.name, group=cell.label, source=key)
+                )
+    return pd.concat(parts, ignore_index=True) if parts else None
 
 
 def _prior_text(prior) -> str | None:
@@ -654,10 +684,11 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
     for cell, extra in zip(cells, extras):
         if extra is None:
             continue
+        scale = own_sigma(extra.get("nested"))
         for key in ("targets", "nested"):
             pts = extra.get(key)
             if pts is not None and len(pts):
-                pool.append(pts.assign(group=cell.label))
+                pool.append(pts.assign(group=cell.label, source=key, own_sigma=scale))
     learned = ExtrapolationPrior(pd.concat(pool, ignore_index=True)) if pool else None
     if isinstance(prior, ExtrapolationPrior):
         learned = prior
@@ -685,6 +716,7 @@ def _calibrate(scores, predictions, cells, extras, prior, level):
             t["decades"].to_numpy(),
             cal.sigma_per_decade,
             level,
+            cal.base_scale,
         )
         predictions.loc[mask, "lower"], predictions.loc[mask, "upper"] = lo, hi
         yv = p["y"].to_numpy()

@@ -12,6 +12,7 @@ hold-out (``holdout``)
 fit models (``fit_models``)
     ``"all"`` (every smaller model), ``"smallest:k"`` (the k smallest sizes),
     ``"window:k"`` (the k consecutive sizes just below the held-out ones),
+    ``"nearest:k"`` (the same, or every other size when fewer than k remain),
     ``"range:i-j"`` (the i-th to j-th smallest other sizes, 1-based: a window of
     consecutive sizes anywhere, the Hitchhiker's Guide scale-up track).
 fit checkpoints (``checkpoints``)
@@ -41,7 +42,7 @@ from scalinglab.errors import DataError, InvalidParameterError
 __all__ = ["Policy", "DEFAULT_POLICY", "split"]
 
 _HOLDOUT = re.compile(r"^(largest)(?::(\d+))?$|^compute\s*>\s*([0-9.eE+-]+)$")
-_FITMODELS = re.compile(r"^(all)$|^(smallest|window):(\d+)$|^(range):(\d+)-(\d+)$")
+_FITMODELS = re.compile(r"^(all)$|^(smallest|window|nearest):(\d+)$|^(range):(\d+)-(\d+)$")
 _TARGET = re.compile(r"^(final)$|^last(?:30|:(0?\.\d+|1(?:\.0*)?))$")
 _LEGACY = ("fraction", "skip_fraction", "min_tokens", "final_only")
 
@@ -124,7 +125,7 @@ class Policy:
             )
         if not isinstance(self.fit_models, str) or not _FITMODELS.match(self.fit_models.strip()):
             raise InvalidParameterError(
-                f"backtest(): 'fit_models' must be 'all', 'smallest:k', 'window:k' or 'range:i-j'; "
+                f"backtest(): 'fit_models' must be 'all', 'smallest:k', 'window:k', 'nearest:k' or 'range:i-j'; "
                 f"got {self.fit_models!r}"
             )
         if self.fit_range is not None and not 1 <= self.fit_range[0] <= self.fit_range[1]:
@@ -200,6 +201,8 @@ class Policy:
             parts.append(f"fit the {self.fit_k} smallest other sizes")
         elif self.fit_range is not None:
             parts.append(f"fit sizes {self.fit_range[0]}-{self.fit_range[1]} (smallest = 1)")
+        elif self.fit_models.startswith("nearest"):
+            parts.append(f"fit the {self.fit_k} sizes just below the held-out ones (all if fewer)")
         else:
             parts.append(f"fit the {self.fit_k} sizes just below the held-out ones")
         parts.extend(self.checkpoints.steps())
@@ -332,6 +335,8 @@ def split(frame: pd.DataFrame, policy: Policy, *, family: str = "") -> tuple[pd.
     fit_sizes = np.sort(fit_rows["params"].unique())
     if policy.fit_k is not None:
         k = policy.fit_k
+        if policy.fit_models.startswith("nearest"):
+            k = min(k, fit_sizes.size)
         if k > fit_sizes.size:
             raise DataError(
                 f"fit_models='{policy.fit_models}' asks for {k} model sizes but only {fit_sizes.size} "
