@@ -9,6 +9,7 @@ published                        constants reported by papers, ready to predict 
 bootstrap, backtest, Policy      uncertainty (run bootstrap) and extrapolation backtests
 analyze                          analyses (one module each: summary, to_dict, figure, report section)
 transfer                         effective data transferred by pre-training (analyze.transfer)
+mixed_modal                      mixed-modal interaction law and competition barrier (analyze.mixed_modal)
 plan                             compute-optimal allocation, budgets, which runs to train next
 build_report, report.plot_*      figures and the offline HTML report (scalinglab report / plot)
 trends                           per-task trend labels (positive, inverse, U, inverted-U, emergent, flat)
@@ -53,12 +54,13 @@ _LAZY = {
     "build_report": "scalinglab.report",
     "trends": "scalinglab.analyze",
     "transfer": "scalinglab.analyze",
+    "mixed_modal": "scalinglab.analyze",
 }
 _SUBMODULES = ("analyze", "datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab import analyze, datasets, plan, published
-    from scalinglab.analyze import transfer, trends
+    from scalinglab.analyze import mixed_modal, transfer, trends
     from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
     from scalinglab.errors import ScalingLabError
     from scalinglab.evaluate import Backtest, Policy, backtest, select_law
@@ -130,4 +132,5 @@ __all__ = [
     "build_report",
     "trends",
     "transfer",
+    "mixed_modal",
 ]

@@ -27,6 +27,7 @@ compare_families   one law fitted to each family on its own, compared (``Familie
 trends             per-curve labels: positive, inverse, U, inverted-U, emergent, flat (``TrendsResult``)
 two_step           loss -> accuracy in two steps, with the direct baseline and a backtest (``DownstreamResult``)
 transfer           effective data transferred by pre-training, D_T = k D_F^alpha N^beta (``TransferResult``)
+mixed_modal        unimodal laws, the bimodal interaction law and the competition barrier (``MixedModalResult``)
 mutual_information Henighan's mutual information and infogain vs N (``InformationResult``);
                    compute_optimal_exponent: N_opt ~ C^beta beside the paper's 0.7
 """
@@ -34,6 +35,7 @@ mutual_information Henighan's mutual information and infogain vs N (``Informatio
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
+from scalinglab.analyze.mixed_modal import MixedModalResult, load_mixed_modal, mixed_modal
 from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
 from scalinglab.analyze.trends import TrendsResult, trends
 
@@ -49,4 +51,7 @@ __all__ = [
     "mutual_information",
     "InformationResult",
     "compute_optimal_exponent",
+    "mixed_modal",
+    "MixedModalResult",
+    "load_mixed_modal",
 ]

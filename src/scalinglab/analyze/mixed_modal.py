@@ -34,6 +34,7 @@ from __future__ import annotations
 import json
 import math
 import os
+import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
@@ -151,7 +152,8 @@ def _parse_modalities(modalities, frame: pd.DataFrame) -> tuple[str, str]:
             raise DataError(
                 f"cannot tell the two modalities: the table has {len(found)} tokens_<modality> column(s) "
                 f"({', '.join(found) or 'none'})",
-                hint="name them, e.g. modalities=('code', 'text') (--modalities code,text on the command line)",
+                hint="name them, e.g. modalities=('code', 'text')",
+                cli_hint="name them, e.g. --modalities code,text",
             )
         return found[0], found[1]
     if isinstance(modalities, str):
@@ -160,7 +162,8 @@ def _parse_modalities(modalities, frame: pd.DataFrame) -> tuple[str, str]:
     if len(mods) != 2 or mods[0] == mods[1]:
         raise InvalidParameterError(
             f"modalities must name two different modalities, got {list(mods)}",
-            hint="e.g. modalities=('code', 'text') (--modalities code,text)",
+            hint="e.g. modalities=('code', 'text')",
+            cli_hint="e.g. --modalities code,text",
         )
     return mods  # type: ignore[return-value]
 
@@ -665,11 +668,13 @@ def _check_comparison(comparison: str, unimodal_law: str) -> None:
         raise InvalidParameterError(
             f"comparison must be one of {', '.join(COMPARISONS)}, got {comparison!r}",
             hint="comparison='same-size' (the paper's barrier) or 'same-total' (equal total parameters)",
+            cli_hint="--comparison same-size (the paper's barrier) or same-total (equal total parameters)",
         )
     if comparison == "same-total" and unimodal_law != "chinchilla":
         raise InvalidParameterError(
             "comparison='same-total' needs Chinchilla unimodal laws (their A/N^alpha term)",
             hint="use unimodal_law='chinchilla', or comparison='same-size'",
+            cli_hint="use --unimodal-law chinchilla, or --comparison same-size",
         )
 
 
@@ -724,13 +729,20 @@ def mixed_modal(
     from scalinglab.laws import get_law
 
     if not 0 < interval < 1:
-        raise InvalidParameterError(f"interval must lie in (0, 1), got {interval!r}", hint="e.g. interval=0.9")
+        raise InvalidParameterError(
+            f"interval must lie in (0, 1), got {interval!r}", hint="e.g. interval=0.9", cli_hint="e.g. --interval 0.9"
+        )
     if isinstance(n_resamples, bool) or not isinstance(n_resamples, (int, np.integer)) or n_resamples < 10:
-        raise InvalidParameterError(f"n_resamples must be an integer >= 10, got {n_resamples!r}", hint="e.g. 200")
+        raise InvalidParameterError(
+            f"n_resamples must be an integer >= 10, got {n_resamples!r}",
+            hint="e.g. n_resamples=200",
+            cli_hint="e.g. --n-resamples 200",
+        )
     if unimodal_law not in _UNI_SYMBOLS:
         raise InvalidParameterError(
             f"unimodal_law must be one of {', '.join(_UNI_SYMBOLS)}, got {unimodal_law!r}",
             hint="unimodal_law='chinchilla' (the paper's form)",
+            cli_hint="--unimodal-law chinchilla (the paper's form)",
         )
     _check_comparison(comparison, unimodal_law)
     frame = _as_frame(runs)
@@ -745,9 +757,11 @@ def mixed_modal(
     n_sym, d_sym = _UNI_SYMBOLS[unimodal_law]
     # -- stage 1: a law per modality, and its run bootstrap
     ufits, uboots = {}, {}
-    for k, (m, u) in enumerate(((i, ui), (j, uj))):
-        ufits[m] = fit(u[["run", "params", "tokens", "loss"]], unimodal_law, **opts)
-        uboots[m] = bootstrap(ufits[m], n_resamples, seed=seed + k)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the fits' diagnostics become the result's notes
+        for k, (m, u) in enumerate(((i, ui), (j, uj))):
+            ufits[m] = fit(u[["run", "params", "tokens", "loss"]], unimodal_law, **opts)
+            uboots[m] = bootstrap(ufits[m], n_resamples, seed=seed + k)
     # -- stage 2: the interaction law on the joint runs, inputs from stage 1
     N, Di, Dj = (jr[c].to_numpy(dtype=float) for c in ("params", "D_i", "D_j"))
 
@@ -759,7 +773,9 @@ def mixed_modal(
     jframe = pd.DataFrame(
         {"run": jr["run"], "loss_i": Li, "loss_j": Lj, "params": N, "tokens_i": Di, "tokens_j": Dj, "loss": jr["loss"]}
     )
-    jfit = fit(jframe, "mixed_modal", **opts)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        jfit = fit(jframe, "mixed_modal", **opts)
     # -- the bootstrap through both stages: draw b pairs unimodal draw b of each modality with a
     # resample of the joint runs; all draws refined at once from the full-data optimum
     B = int(min(uboots[i].n_ok, uboots[j].n_ok))

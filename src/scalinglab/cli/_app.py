@@ -26,6 +26,7 @@ _COMMANDS = (
     "trends",
     "downstream",
     "transfer",
+    "mixed_modal",
 )
 
 
