@@ -174,8 +174,11 @@ def _numeric(df: pd.DataFrame, col: str, what: str, *, allow_zero: bool) -> np.n
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         kind = "a non-negative" if allow_zero else "a positive"
+        value = df[col].iloc[i]
+        value = value.item() if hasattr(value, "item") else value
+        where = f"row {i}" + (f" (run {df['run'].iloc[i]!r})" if "run" in df.columns else "")
         raise DataError(
-            f"{what}, row {i}, column '{col}': {df[col].iloc[i]!r} is not {kind} number",
+            f"{what}, {where}, column '{col}': {value!r} is not {kind} number",
             hint="drop or fix those rows",
         )
     return v
@@ -193,6 +196,8 @@ def _split(df: pd.DataFrame, mods: tuple[str, str]) -> tuple[pd.DataFrame, pd.Da
                 else "give params (N, non-embedding parameters)"
             )
             raise DataError(f"the runs table has no column '{c}' (columns: {list(df.columns)})", hint=extra)
+    for c in ("params", f"tokens_{i}", f"tokens_{j}"):  # rows as the user numbers them
+        _numeric(df, c, "runs", allow_zero=c != "params")
     fin = _final(df)
     N = _numeric(fin, "params", "runs", allow_zero=False)
     Ti = _numeric(fin, f"tokens_{i}", "runs", allow_zero=True)
