@@ -127,7 +127,7 @@ def main() -> None:
              "D/2) | joint 25/75 D | seeds |")
     L.append("|---|---|---|---|---|---|---|")
     for w, g in final.groupby("width"):
-        def budgets(k):
+        def budgets(k, g=g):
             s = g[g["kind"] == k]
             return ", ".join(_tok(t) for t in sorted(s["token_budget"].unique())) or "-"
         L.append(f"| {w} | {int(g['params'].iloc[0]):,} | {budgets('unimodal code')} | {budgets('unimodal english')} | "

@@ -26,8 +26,10 @@ from scalinglab.laws._multimodal import (
 )
 
 TRUTH = {"C": 0.12, "A": 6.0, "alpha": 0.35, "B": 5.0, "beta": 0.3}
-UNI = {"code": {"E": 0.6, "A": 30.0, "alpha": 0.35, "B": 60.0, "beta": 0.3},
-       "text": {"E": 0.9, "A": 20.0, "alpha": 0.3, "B": 40.0, "beta": 0.28}}
+UNI = {
+    "code": {"E": 0.6, "A": 30.0, "alpha": 0.35, "B": 60.0, "beta": 0.3},
+    "text": {"E": 0.9, "A": 20.0, "alpha": 0.3, "B": 40.0, "beta": 0.28},
+}
 
 
 @pytest.fixture(scope="module")
@@ -214,8 +216,22 @@ def _cli(args):
 def test_cli_runs_and_saves(tmp_path):
     csv = tmp_path / "mm.csv"
     simulate_mixed_modal(seed=4).to_csv(csv, index=False)
-    out = _cli(["mixed-modal", str(csv), "--modalities", "code,text", "--n-resamples", "20", "--barrier-at", "10M",
-                "--save", str(tmp_path / "r.json"), "--figure", str(tmp_path / "f.png")])
+    out = _cli(
+        [
+            "mixed-modal",
+            str(csv),
+            "--modalities",
+            "code,text",
+            "--n-resamples",
+            "20",
+            "--barrier-at",
+            "10M",
+            "--save",
+            str(tmp_path / "r.json"),
+            "--figure",
+            str(tmp_path / "f.png"),
+        ]
+    )
     assert out.exit_code == 0, out.output
     assert "competition barrier" in out.output and "D = 1e+07" in out.output
     assert (tmp_path / "f.png").stat().st_size > 1000

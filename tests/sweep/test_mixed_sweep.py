@@ -12,8 +12,12 @@ from scalinglab.sweep.train import mixed_columns
 
 def base(**model):
     m = {"width": 16, "depth": 1, "budgets": ["4K"]} | model
-    return {"seq_len": 32, "batch_size": 4, "heads": 2, "models": [{"corpus": "code", "width": 16, "depth": 1,
-                                                                    "budgets": ["4K"]}, m]}
+    return {
+        "seq_len": 32,
+        "batch_size": 4,
+        "heads": 2,
+        "models": [{"corpus": "code", "width": 16, "depth": 1, "budgets": ["4K"]}, m],
+    }
 
 
 def test_mixed_config_names_runs_and_corpora():
@@ -67,6 +71,9 @@ def test_tiny_mixed_sweep_end_to_end(tmp_path):
     uni, joint = fin.loc["code-d16-l1-t4K-s0"], fin.loc["code25-english75-d16-l1-t4K-s0"]
     assert uni["tokens_code"] == uni["tokens"] and uni["tokens_english"] == 0 and uni["loss"] == uni["loss_code"]
     # 1 + 3 of every 4 sequences: exact per-modality tokens, loss the mean of the two held-out losses
-    assert joint["tokens_code"] * 3 == joint["tokens_english"] and joint["tokens_code"] + joint["tokens_english"] == joint["tokens"]
+    assert (
+        joint["tokens_code"] * 3 == joint["tokens_english"]
+        and joint["tokens_code"] + joint["tokens_english"] == joint["tokens"]
+    )
     assert joint["loss"] == pytest.approx((joint["loss_code"] + joint["loss_english"]) / 2, abs=2e-6)
     assert joint["mix"] == "code:0.25,english:0.75"

@@ -551,7 +551,10 @@ class MixedModalResult(AnalysisResult):
                     s = um[um["params"] == n]
                     ax1.scatter(s["tokens"], s["loss"], color=col[n], marker=mk, s=20, zorder=3)
                     ax1.plot(
-                        grid, law(**{n_sym: np.full_like(grid, n), d_sym: grid}, **self.unimodal[m]), color=col[n], ls=ls
+                        grid,
+                        law(**{n_sym: np.full_like(grid, n), d_sym: grid}, **self.unimodal[m]),
+                        color=col[n],
+                        ls=ls,
                     )
                 ax1.plot([], [], "k" + ls, marker=mk, label=f"{m}")
             ax1.set_xscale("log")
@@ -620,7 +623,12 @@ class MixedModalResult(AnalysisResult):
         render = render or FigureRenderer()
         pct = f"{self.level:.0%}"
         rows = [
-            {"parameter": p, "fitted": self.joint[p], f"{pct} lower": self.intervals[p][0], f"{pct} upper": self.intervals[p][1]}
+            {
+                "parameter": p,
+                "fitted": self.joint[p],
+                f"{pct} lower": self.intervals[p][0],
+                f"{pct} upper": self.intervals[p][1],
+            }
             for p in INTERACTION_PARAMS
         ]
         for m in self.modalities:
@@ -664,7 +672,9 @@ def load_mixed_modal(path: str | os.PathLike) -> MixedModalResult:
     try:
         d = json.loads(p.read_text())
     except (OSError, json.JSONDecodeError) as e:
-        raise DataError(f"cannot read a mixed-modal result from {p}: {e}", hint="give the JSON file it was saved to")
+        raise DataError(
+            f"cannot read a mixed-modal result from {p}: {e}", hint="give the JSON file it was saved to"
+        ) from None
     return MixedModalResult.from_dict(d)
 
 
@@ -843,7 +853,9 @@ def mixed_modal(
     for m, u in ((i, ui), (j, uj)):
         pred = uni(m, u["params"].to_numpy(float), u["tokens"].to_numpy(float), ufits[m].params)
         urows.append(u[["run", "seed", "params", "tokens", "loss"]].assign(modality=m, predicted=pred))
-    unimodal_runs = pd.concat(urows, ignore_index=True)[["modality", "run", "seed", "params", "tokens", "loss", "predicted"]]
+    unimodal_runs = pd.concat(urows, ignore_index=True)[
+        ["modality", "run", "seed", "params", "tokens", "loss", "predicted"]
+    ]
     notes = []
     for m in (i, j):
         notes += [f"{m} law: {d.message}" for d in getattr(ufits[m], "diagnostics", ()) if getattr(d, "message", "")]
@@ -929,16 +941,36 @@ def simulate_mixed_modal(
         for m in (i, j):
             for D in unimodal_tokens:
                 loss = L(m, N, D) * math.exp(rng.normal(0.0, noise))
-                rows.append({"run": f"{m}-{N:g}-{D:g}", "params": N, f"tokens_{i}": 0.0, f"tokens_{j}": 0.0,
-                             "loss": loss, f"loss_{m}": loss, "tokens": D} | {f"tokens_{m}": D})
+                rows.append(
+                    {
+                        "run": f"{m}-{N:g}-{D:g}",
+                        "params": N,
+                        f"tokens_{i}": 0.0,
+                        f"tokens_{j}": 0.0,
+                        "loss": loss,
+                        f"loss_{m}": loss,
+                        "tokens": D,
+                    }
+                    | {f"tokens_{m}": D}
+                )
         for D in joint_tokens:
             Di = Dj = D / 2
             net = interaction_terms(N, Di, Dj, **jp)["net"]
             # per-modality losses whose mean follows the law: each sits net below its unimodal loss
             li = (L(i, N, Di) - float(net)) * math.exp(rng.normal(0.0, noise))
             lj = (L(j, N, Dj) - float(net)) * math.exp(rng.normal(0.0, noise))
-            rows.append({"run": f"joint-{N:g}-{D:g}", "params": N, f"tokens_{i}": Di, f"tokens_{j}": Dj,
-                         "loss": 0.5 * (li + lj), f"loss_{i}": li, f"loss_{j}": lj, "tokens": D})
+            rows.append(
+                {
+                    "run": f"joint-{N:g}-{D:g}",
+                    "params": N,
+                    f"tokens_{i}": Di,
+                    f"tokens_{j}": Dj,
+                    "loss": 0.5 * (li + lj),
+                    f"loss_{i}": li,
+                    f"loss_{j}": lj,
+                    "tokens": D,
+                }
+            )
     return pd.DataFrame(rows)
 
 

@@ -217,7 +217,8 @@ def barrier_same_total(
     def g(logn):
         N = np.exp(logn)
         gain = sum(
-            np.asarray(u["A"], dtype=float) * (2.0 ** np.asarray(u["alpha"], dtype=float) - 1.0)
+            np.asarray(u["A"], dtype=float)
+            * (2.0 ** np.asarray(u["alpha"], dtype=float) - 1.0)
             / (2.0 * N ** np.asarray(u["alpha"], dtype=float))
             for u in (unimodal_i, unimodal_j)
         )

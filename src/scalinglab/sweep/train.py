@@ -37,7 +37,16 @@ from scalinglab._io import write_atomic
 from scalinglab.sweep.config import RunSpec, SweepConfig
 from scalinglab.sweep.model import flops_per_token, param_counts
 
-__all__ = ["COLUMNS", "TRANSFER_COLUMNS", "mixed_columns", "TrainTask", "train_run", "checkpoint_steps", "lr_at", "write_csv_atomic"]
+__all__ = [
+    "COLUMNS",
+    "TRANSFER_COLUMNS",
+    "mixed_columns",
+    "TrainTask",
+    "train_run",
+    "checkpoint_steps",
+    "lr_at",
+    "write_csv_atomic",
+]
 
 #: Column order of the runs table (the contract with :func:`scalinglab.read_runs`).
 COLUMNS = (
@@ -65,7 +74,6 @@ COLUMNS = (
 #: ``init_loss`` (the source model's loss on this corpus before fine-tuning).  For a fine-tuned
 #: run ``tokens`` counts fine-tuning tokens (D_F) and ``flops`` the fine-tuning stage only.
 TRANSFER_COLUMNS = COLUMNS + ("stage", "corpus", "init_run", "init_corpus", "init_tokens", "init_loss")
-
 
 
 def mixed_columns(kinds) -> tuple[str, ...]:

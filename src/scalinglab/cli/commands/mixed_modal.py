@@ -84,7 +84,10 @@ def register(app: typer.Typer) -> None:
                 raise InvalidParameterError(
                     f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
                 )
-            for flag, path, suffixes in ((" --figure", figure, (".png", ".svg", ".pdf")), (" --save", save, (".json",))):
+            for flag, path, suffixes in (
+                (" --figure", figure, (".png", ".svg", ".pdf")),
+                (" --save", save, (".json",)),
+            ):
                 if path is not None and path.suffix.lower() not in suffixes:
                     raise InvalidParameterError(
                         f"{flag.strip()} {path}: expected a file ending in {' or '.join(suffixes)}",
