@@ -168,13 +168,14 @@ def test_json_round_trip_is_exact(result, tmp_path):
 
 def test_figure_and_section(result):
     sec = result.section()
-    assert sec.id == "mixed_modal" and "competition barrier" in sec.body and "<img" in sec.body or "<svg" in sec.body
+    assert sec.id == "mixed-modal" and "competition barrier" in sec.body
+    assert "<img" in sec.body or "<svg" in sec.body
 
 
 def test_report_section_registers_itself():
     from scalinglab.render import section_providers
 
-    assert "mixed_modal" in {p.name for p in section_providers()}
+    assert "mixed-modal" in {p.name for p in section_providers()}
 
 
 @pytest.mark.parametrize(
@@ -237,7 +238,7 @@ def test_cli_runs_and_saves(tmp_path):
     assert (tmp_path / "f.png").stat().st_size > 1000
     assert load_mixed_modal(tmp_path / "r.json").modalities == ("code", "text")
     js = _cli(["mixed-modal", str(csv), "--n-resamples", "20", "--json"])
-    assert js.exit_code == 0 and json.loads(js.output)["analysis"] == "mixed_modal"
+    assert js.exit_code == 0 and json.loads(js.output)["analysis"] == "mixed-modal"
 
 
 @pytest.mark.parametrize(

@@ -46,7 +46,10 @@ import pandas as pd
 from scalinglab.analyze._base import AnalysisResult
 from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.laws._multimodal import (
+    BIMODAL_LAW,
     INTERACTION_PARAMS,
+    SAME_TOTAL_LAWS,
+    UNIMODAL_LAW,
     barrier_same_total,
     competition_barrier,
     interaction_terms,
@@ -55,7 +58,7 @@ from scalinglab.render import FigureRenderer, Section, escape, fmt, kv_html, reg
 
 __all__ = ["mixed_modal", "MixedModalResult", "simulate_mixed_modal", "load_mixed_modal", "COMPARISONS"]
 
-_KEY = "mixed_modal"
+_KEY = "mixed-modal"
 _REFERENCE = "Aghajanyan et al. 2023, arXiv:2301.03728"
 #: How the joint model is compared with the unimodal ones at the barrier.
 COMPARISONS = {
@@ -64,7 +67,21 @@ COMPARISONS = {
     "same-total": "one joint model of N parameters vs two unimodal models of N/2 parameters each "
     "(equal total parameters; root solve)",
 }
-_UNI_SYMBOLS = {"chinchilla": ("N", "D"), "kaplan": ("N", "D")}
+
+
+def _uni_symbols(name: str) -> tuple[str, str]:
+    """The (N, D) input symbols of a unimodal law taking params and tokens only."""
+    from scalinglab.laws import get_law
+
+    law = get_law(name)
+    cols = {c: s for s, c in law.inputs.items()}
+    if set(cols) != {"params", "tokens"}:
+        raise InvalidParameterError(
+            f"the unimodal law must take N (params) and D (tokens) only; '{law.name}' takes {sorted(cols)}",
+            hint=f"unimodal_law='{UNIMODAL_LAW}' (the paper's form)",
+            cli_hint=f"--unimodal-law {UNIMODAL_LAW} (the paper's form)",
+        )
+    return cols["params"], cols["tokens"]
 
 
 # ------------------------------------------------------------------------------ helpers
@@ -381,7 +398,7 @@ class MixedModalResult(AnalysisResult):
         N, Di, Dj = np.broadcast_arrays(*(np.atleast_1d(np.asarray(v, dtype=float)) for v in (N, D_i, D_j)))
         law = get_law(self.unimodal_law)
         i, j = self.modalities
-        n_sym, d_sym = _UNI_SYMBOLS[self.unimodal_law]
+        n_sym, d_sym = _uni_symbols(self.unimodal_law)
 
         def joint_loss(ui, uj, jp, n, di, dj):
             Li = law(**{n_sym: n, d_sym: di}, **ui)
@@ -495,7 +512,7 @@ class MixedModalResult(AnalysisResult):
         """Rebuild a result from :meth:`to_dict` (or its JSON): ``from_dict(r.to_dict()).to_dict() == r.to_dict()``."""
         if not isinstance(d, Mapping) or d.get("analysis") != _KEY:
             raise DataError(
-                "not a mixed-modal result (its 'analysis' field is not 'mixed_modal')",
+                "not a mixed-modal result (its 'analysis' field is not 'mixed-modal')",
                 hint="load the JSON written by scalinglab mixed-modal --json or MixedModalResult.to_dict()",
             )
         return cls(
@@ -533,7 +550,7 @@ class MixedModalResult(AnalysisResult):
 
         i, j = self.modalities
         law = get_law(self.unimodal_law)
-        n_sym, d_sym = _UNI_SYMBOLS[self.unimodal_law]
+        n_sym, d_sym = _uni_symbols(self.unimodal_law)
         with figure_context():
             fig, axes = new_figure(3, width=14.0, height=4.2)
             ax1, ax2, ax3 = axes[0]
@@ -685,11 +702,11 @@ def _check_comparison(comparison: str, unimodal_law: str) -> None:
             hint="comparison='same-size' (the paper's barrier) or 'same-total' (equal total parameters)",
             cli_hint="--comparison same-size (the paper's barrier) or same-total (equal total parameters)",
         )
-    if comparison == "same-total" and unimodal_law != "chinchilla":
+    if comparison == "same-total" and unimodal_law not in SAME_TOTAL_LAWS:
         raise InvalidParameterError(
             "comparison='same-total' needs Chinchilla unimodal laws (their A/N^alpha term)",
-            hint="use unimodal_law='chinchilla', or comparison='same-size'",
-            cli_hint="use --unimodal-law chinchilla, or --comparison same-size",
+            hint=f"use unimodal_law='{UNIMODAL_LAW}', or comparison='same-size'",
+            cli_hint=f"use --unimodal-law {UNIMODAL_LAW}, or --comparison same-size",
         )
 
 
@@ -700,7 +717,7 @@ def mixed_modal(
     runs,
     modalities: Sequence[str] | str | None = None,
     *,
-    unimodal_law: str = "chinchilla",
+    unimodal_law: str = UNIMODAL_LAW,
     interval: float = 0.9,
     n_resamples: int = 200,
     seed: int = 0,
@@ -720,8 +737,8 @@ def mixed_modal(
         (``final`` column, else each run's last) are used.
     modalities : (str, str) or "i,j", optional
         The two modalities (default: the two ``tokens_<m>`` columns).
-    unimodal_law : {"chinchilla", "kaplan"}
-        The unimodal law (the paper's is Chinchilla's form).
+    unimodal_law : str
+        The unimodal law, any law of N (params) and D (tokens); default Chinchilla's form, the paper's.
     interval, n_resamples, seed
         Interval level, bootstrap draws through both stages, seed.
     comparison : {"same-size", "same-total"}
@@ -753,12 +770,8 @@ def mixed_modal(
             hint="e.g. n_resamples=200",
             cli_hint="e.g. --n-resamples 200",
         )
-    if unimodal_law not in _UNI_SYMBOLS:
-        raise InvalidParameterError(
-            f"unimodal_law must be one of {', '.join(_UNI_SYMBOLS)}, got {unimodal_law!r}",
-            hint="unimodal_law='chinchilla' (the paper's form)",
-            cli_hint="--unimodal-law chinchilla (the paper's form)",
-        )
+    if not isinstance(unimodal_law, str):
+        raise InvalidParameterError(f"unimodal_law must be a law name, got {unimodal_law!r}", hint="e.g. 'kaplan'")
     _check_comparison(comparison, unimodal_law)
     frame = _as_frame(runs)
     mods = _parse_modalities(modalities, frame)
@@ -769,7 +782,7 @@ def mixed_modal(
     _check_stage(jr.assign(D=jr["D_i"] + jr["D_j"]), "joint runs", 6, "D")
     opts = dict(fit_options or {})
     law = get_law(unimodal_law)
-    n_sym, d_sym = _UNI_SYMBOLS[unimodal_law]
+    n_sym, d_sym = _uni_symbols(unimodal_law)
     # -- stage 1: a law per modality, and its run bootstrap
     ufits, uboots = {}, {}
     with warnings.catch_warnings():
@@ -790,7 +803,7 @@ def mixed_modal(
     )
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        jfit = fit(jframe, "mixed_modal", **opts)
+        jfit = fit(jframe, BIMODAL_LAW, **opts)
     # -- the bootstrap through both stages: draw b pairs unimodal draw b of each modality with a
     # resample of the joint runs; all draws refined at once from the full-data optimum
     B = int(min(uboots[i].n_ok, uboots[j].n_ok))

@@ -25,11 +25,20 @@ __all__ = [
     "asymptotic_barrier",
     "mixed_modal_jacobian",
     "INTERACTION_PARAMS",
+    "BIMODAL_LAW",
+    "UNIMODAL_LAW",
+    "SAME_TOTAL_LAWS",
 ]
 
 _EXP_GRID = tuple(np.round(np.linspace(0.02, 1.5, 38), 4))
 #: The bimodal law's own parameters (the unimodal losses are its inputs).
 INTERACTION_PARAMS = ("C", "A", "alpha", "B", "beta")
+#: The registered name of the bimodal law below.
+BIMODAL_LAW = "mixed_modal"
+#: The paper's unimodal law, L_i = E_i + A_i/N^alpha_i + B_i/D_i^beta_i.
+UNIMODAL_LAW = "chinchilla"
+#: Unimodal laws :func:`barrier_same_total` can compare with (it uses their A/N^alpha term).
+SAME_TOTAL_LAWS = ("chinchilla",)
 
 
 def asymptotic_barrier(params):
