@@ -235,6 +235,7 @@ def test_cli_runs_and_saves(tmp_path):
     )
     assert out.exit_code == 0, out.output
     assert "competition barrier" in out.output and "D = 1e+07" in out.output
+    assert "interaction terms" in out.output and "N=1e+06" in out.output
     assert (tmp_path / "f.png").stat().st_size > 1000
     assert load_mixed_modal(tmp_path / "r.json").modalities == ("code", "text")
     js = _cli(["mixed-modal", str(csv), "--n-resamples", "20", "--json"])
@@ -249,6 +250,7 @@ def test_cli_runs_and_saves(tmp_path):
         (["--interval", "2"], "--interval"),
         (["--barrier-at", "lots"], "--barrier-at"),
         (["--comparison", "x"], "--comparison same-size"),
+        (["--terms", "1e6,5e5"], "--terms"),
     ],
 )
 def test_cli_bad_input_is_one_line_and_nonzero(tmp_path, extra, match):

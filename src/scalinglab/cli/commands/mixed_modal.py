@@ -62,6 +62,11 @@ def register(app: typer.Typer) -> None:
         barrier_at: Optional[list[str]] = typer.Option(
             None, "--barrier-at", help="Also report the barrier at these total tokens (repeatable; 1e7 or 10M)."
         ),
+        terms_at: Optional[list[str]] = typer.Option(
+            None,
+            "--terms",
+            help="Synergy and competition terms at N,D_i,D_j (repeatable; e.g. 1e6,5e5,5e5 or 1M,512K,512K).",
+        ),
         interval: float = IntervalOption,
         n_resamples: int = n_resamples_option(200),
         seed: int = typer.Option(0, "--seed", help="Seed of the bootstrap."),
@@ -106,6 +111,17 @@ def register(app: typer.Typer) -> None:
                     raise InvalidParameterError(
                         f"--barrier-at: cannot read {text!r} as a token count", hint="e.g. --barrier-at 1e7 or 10M"
                     ) from e
+            points = []
+            for text in terms_at or []:
+                parts = [p.strip() for p in text.split(",")]
+                try:
+                    if len(parts) != 3:
+                        raise ValueError
+                    points.append([float(parse_tokens(p, "--terms")) for p in parts])
+                except Exception as e:  # ValueError or ConfigError: reword for this flag
+                    raise InvalidParameterError(
+                        f"--terms: cannot read {text!r} as N,D_i,D_j", hint="e.g. --terms 1e6,5e5,5e5"
+                    ) from e
             runs = load_runs_for_cli(_source(data), maps, None, duplicates, file_format, required=())
             result = mixed_modal(
                 runs,
@@ -128,6 +144,18 @@ def register(app: typer.Typer) -> None:
                     f"    D = {r.D_total:.4g}: N* = {r.N_barrier:.4g} [{r.lower:.4g}, {r.upper:.4g}] "
                     f"(finite in {r.p_exists:.0%} of draws)"
                     for r in b.itertuples()
+                )
+            if points:
+                N, Di, Dj = zip(*points)
+                t = result.terms(list(N), list(Di), list(Dj))
+                payload["terms"] = [{k: float(v) for k, v in row.items()} for row in t.to_dict(orient="records")]
+                text += "\n  interaction terms (synergy C, capacity A/N^alpha, data B/D^beta; net > 0: joint wins):\n"
+                text += "\n".join(
+                    f"    N={r.params:.4g} D_i={r.D_i:.4g} D_j={r.D_j:.4g}: synergy {r.synergy:.4g} "
+                    f"[{r.synergy_lower:.4g}, {r.synergy_upper:.4g}], capacity {r.capacity:.4g} "
+                    f"[{r.capacity_lower:.4g}, {r.capacity_upper:.4g}], data {r.data:.4g} "
+                    f"[{r.data_lower:.4g}, {r.data_upper:.4g}], net {r.net:+.4g} [{r.net_lower:+.4g}, {r.net_upper:+.4g}]"
+                    for r in t.itertuples()
                 )
             if figure is not None:
                 from scalinglab.render import save_figure
