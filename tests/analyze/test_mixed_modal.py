@@ -227,6 +227,8 @@ def test_cli_runs_and_saves(tmp_path):
             "20",
             "--barrier-at",
             "10M",
+            "--terms",
+            "1e6,5e5,5e5",
             "--save",
             str(tmp_path / "r.json"),
             "--figure",
