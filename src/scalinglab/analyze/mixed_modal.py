@@ -431,18 +431,24 @@ class MixedModalResult(AnalysisResult):
             )
         parts = []
         for _, r in fin.iterrows():
-            where = (
-                "inside the trained sizes"
-                if nmin <= r.N_barrier <= nmax
-                else ("below the smallest trained size" if r.N_barrier < nmin else "beyond the largest trained size")
-            )
+            if r.N_barrier < nmin:
+                where = "below the smallest trained size: joint training wins at every trained size"
+            elif r.N_barrier > nmax:
+                where = "beyond the largest trained size: an extrapolation"
+            else:
+                where = "inside the trained sizes"
             parts.append(
                 f"D = {fmt(r.D_total)}: N* = {fmt(r.N_barrier)} [{fmt(r.lower)}, {fmt(r.upper)}] ({where}; "
-                f"finite in {r.p_exists:.0%} of draws)"
+                f"a barrier exists in {r.p_exists:.0%} of draws)"
             )
         n_inf = int((~np.isfinite(b["N_barrier"])).sum())
-        head = "found" if any(nmin <= v <= nmax for v in fin["N_barrier"]) else "found only by extrapolation"
-        tail = f"; none at {n_inf} smaller token total(s)" if n_inf else ""
+        tail = f"; no barrier at {n_inf} smaller token total(s)" if n_inf else ""
+        if fin["p_exists"].max() < 0.5:
+            head = "not established (under the fitted law a barrier exists, but in most bootstrap draws it does not)"
+        elif not np.isfinite(fin["upper"]).any() or (fin["lower"] <= 0).all():
+            head = "found under the fitted law, but not pinned down by these runs (open interval)"
+        else:
+            head = "found"
         return f"{head} ({pct} intervals): " + "; ".join(parts) + tail
 
     # ----------------------------------------------------------------- contract
