@@ -640,6 +640,10 @@ class MixedModalResult(AnalysisResult):
             ax3.set_ylabel("parameters N")
             ax3.set_title(f"competition barrier ({self.comparison})")
             ax3.legend(fontsize=7, loc="lower left")
+            from matplotlib.ticker import NullFormatter
+
+            for ax in (ax1, ax2, ax3):
+                ax.xaxis.set_minor_formatter(NullFormatter())
         return fig
 
     def section(self, render: FigureRenderer | None = None) -> Section:
