@@ -418,6 +418,15 @@ class MixedModalResult(AnalysisResult):
         b = self.barrier(Ds)
         nmin, nmax = self.runs["params"].min(), self.runs["params"].max()
         pct = f"{self.level:.0%}"
+        attempted = self.n_draws + self.n_failed
+        if attempted and self.n_failed > 0.5 * attempted:
+            return (
+                f"not determined: {self.n_failed} of {attempted} bootstrap refits of the interaction law failed to "
+                "converge, so these runs do not identify it (fitted: "
+                + ", ".join(f"{k} = {v:.3g}" for k, v in self.joint.items())
+                + f"; point barrier at the largest trained total {fmt(Ds.max())}: N* = "
+                + f"{fmt(float(b['N_barrier'].iloc[-1]))}); read the measured comparison of the joint runs instead"
+            )
         if C <= 0:
             return (
                 f"not found: the fitted maximum synergy C = {C:.3g} [{lo_c:.3g}, {hi_c:.3g}] is not positive, so no "
@@ -450,6 +459,20 @@ class MixedModalResult(AnalysisResult):
         else:
             head = "found"
         return f"{head} ({pct} intervals): " + "; ".join(parts) + tail
+
+    def measured_statement(self) -> str:
+        """How often a joint run beats its matched unimodal pair (same N, per-modality tokens and seed)."""
+        m = self.runs[np.isfinite(self.runs["net_measured"])]
+        if m.empty:
+            return "no joint run has unimodal runs of the same size, tokens and seed to compare with"
+        win = m[m["net_measured"] > 0]
+        sizes = sorted(m["params"].unique())
+        small = m[m["params"] == sizes[0]]
+        return (
+            f"the joint model beats the mean of its matched unimodal models in {len(win)} of {len(m)} comparisons "
+            f"(net synergy {m['net_measured'].min():+.3f} to {m['net_measured'].max():+.3f}); at the smallest size "
+            f"({fmt(sizes[0])}) in {int((small['net_measured'] > 0).sum())} of {len(small)}"
+        )
 
     # ----------------------------------------------------------------- contract
     def summary(self) -> str:
@@ -486,6 +509,7 @@ class MixedModalResult(AnalysisResult):
                 f"  {r.params:9.4g} {r.D_i:9.4g} {r.D_j:9.4g} {r.loss:7.4f} {r.predicted:7.4f} {r.net_fitted:+9.4f} "
                 f"{r.net_law:+8.4f} [{r.net_law_lower:+8.4f}, {r.net_law_upper:+8.4f}] {meas:>11}"
             )
+        lines.append(f"  measured (model-free): {self.measured_statement()}")
         lines.append(f"  competition barrier ({COMPARISONS[self.comparison]}):")
         lines.append(f"    {self.barrier_statement()}")
         lines += [f"  note: {n}" for n in self.notes]
@@ -506,6 +530,7 @@ class MixedModalResult(AnalysisResult):
             "seed": self.seed,
             "comparison": self.comparison,
             "barrier": self.barrier_statement(),
+            "measured": self.measured_statement(),
             "rmse_log": {k: _enc(v) for k, v in self.rmse_log.items()},
             "runs": _frame_out(self.runs),
             "unimodal_runs": _frame_out(self.unimodal_runs),
@@ -626,6 +651,16 @@ class MixedModalResult(AnalysisResult):
                 )
                 ax3.fill_between(dg, nb.clip(ylo, yhi), yhi, where=fin, color="C2", alpha=0.08, lw=0)
                 ax3.text(dg[-1], yhi / 2, "joint wins", ha="right", va="top", fontsize=8, color="C2")
+                if np.nanmax(nb) < ylo:
+                    ax3.text(
+                        0.5,
+                        0.06,
+                        f"fitted N* below {fmt(ylo)} at every D shown",
+                        transform=ax3.transAxes,
+                        ha="center",
+                        fontsize=8,
+                        color="C3",
+                    )
             else:
                 ax3.text(
                     0.5, 0.5, "no barrier in range:\njoint never wins", transform=ax3.transAxes, ha="center", fontsize=9
@@ -677,6 +712,7 @@ class MixedModalResult(AnalysisResult):
                     ("modalities", " + ".join(self.modalities)),
                     ("joint runs", str(len(self.runs))),
                     ("competition barrier", self.barrier_statement()),
+                    ("measured", self.measured_statement()),
                     ("intervals", f"{pct}, run bootstrap through both stages ({self.n_draws} draws)"),
                 ]
             )
