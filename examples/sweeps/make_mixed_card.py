@@ -37,6 +37,12 @@ def _tok(n: float) -> str:
     return f"{n / 1e6:g}M" if n >= 1e6 else f"{n / 1e3:g}K"
 
 
+def _seed_spread(final: pd.DataFrame) -> float:
+    """Largest max - min loss over seeds of the same run kind, width and budget (0 without repeats)."""
+    spread = [g["loss"].max() - g["loss"].min() for _, g in final.groupby(["kind", "width", "token_budget"])]
+    return float(max(spread, default=0.0))
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("out")
@@ -143,8 +149,11 @@ def main() -> None:
     L.append(f"- wall time inside runs: {wall / 60:.1f} min on a shared 2-core machine (load average about 10 while "
              "it ran, the sweep under `nice -n 15`)")
     hist = meta.get("history", [])
-    L.append(f"- `sweep.json` records {len(hist)} invocation(s) (the config was reordered by priority after its "
-             "first 12 runs and the sweep resumed; finished runs were kept).\n")
+    L.append(f"- `sweep.json` records {len(hist)} invocation(s): the config was reordered by priority after its "
+             "first 12 runs; after 14 the middle joint budget became 1024K instead of 1M (so that D_i matches the "
+             "512K unimodal runs exactly; a partly trained 1M run was discarded); the sweep was stopped when the time "
+             "available ran out and the config trimmed to the runs it had finished (a last invocation with the "
+             "trimmed config trained nothing). Finished runs were always kept.\n")
     L.append("## Mixed-modal fit (`scalinglab.mixed_modal`, 50/50 joint runs)\n")
     L.append(f"Chinchilla law per modality on its unimodal runs, then the interaction law on the joint runs with "
              f"L_i, L_j from the unimodal laws; {r.n_draws} run-bootstrap draws through both stages "
@@ -162,6 +171,21 @@ def main() -> None:
              "0.18/0.22) are for token-level models of 8M-30B parameters; no bimodal constants are published.\n")
     L.append("### Competition barrier\n")
     L.append(f"**{r.barrier_statement()}.**\n")
+    meas = r.runs[np.isfinite(r.runs["net_measured"])]
+    small = meas[meas["params"] == meas["params"].min()]
+    by_d = meas.groupby("D_i")["net_measured"].agg(["mean", "count"])
+    L.append("In plain words: **no competition barrier was found inside the trained sizes** ("
+             f"{int(r.runs['params'].min()):,}-{int(r.runs['params'].max()):,} non-embedding parameters). "
+             f"Measured directly, the joint model already beats its matched unimodal pair at the smallest size in "
+             f"{int((small['net_measured'] > 0).sum())} of {len(small)} comparisons and in "
+             f"{int((meas['net_measured'] > 0).sum())} of {len(meas)} overall, so any barrier lies below the "
+             "smallest trained model; the fitted interaction law does not locate it (see above). Mean measured "
+             "net synergy by tokens per modality: "
+             + "; ".join(f"{_tok(d)}: {row['mean']:+.3f} ({int(row['count'])} runs)" for d, row in by_d.iterrows())
+             + f". The form's data-competition term B/(D_i + D_j)^beta makes the net synergy grow with data; the "
+             f"fitted B is {r.joint['B']:.3g}, i.e. these runs show no such growth (the mean falls from the smallest "
+             "budget to 512K; the one 1M comparison is at width 32 only), consistent with the joint runs' advantage "
+             "coming largely from seeing twice the total tokens in this data-limited regime.\n")
     Ds = np.unique(np.concatenate([r.runs["D_i"] + r.runs["D_j"], [1e7, 1e8, 1e9]]))
     b = r.barrier(Ds)
     L.append("| total tokens D_i + D_j | barrier N* | 90% interval | share of draws with a barrier |")
@@ -190,7 +214,9 @@ def main() -> None:
     n_win = int((r.runs["net_measured"] > 0).sum())
     n_meas = int(r.runs["net_measured"].notna().sum())
     L.append(f"\nMeasured: the joint model beats its matched unimodal pair in {n_win} of {n_meas} matched "
-             "comparisons.\n")
+             "comparisons. Read these against the seed-to-seed spread below: these runs are short, and two seeds "
+             "of the same run differ by up to "
+             f"{_seed_spread(final):.3f} nats, so single comparisons are noisy; the sign is what is consistent.\n")
     quarter = final[final["mix"].str.contains("0.25")]
     if len(quarter):
         L.append("### The 25/75 mixture (only D_code + D_english enters the interaction terms)\n")

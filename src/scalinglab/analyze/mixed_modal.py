@@ -419,10 +419,24 @@ class MixedModalResult(AnalysisResult):
         nmin, nmax = self.runs["params"].min(), self.runs["params"].max()
         pct = f"{self.level:.0%}"
         attempted = self.n_draws + self.n_failed
-        if attempted and self.n_failed > 0.5 * attempted:
+        flags = (
+            "not identified",
+            "flat in some direction",
+            "at its lower bound",
+            "at its upper bound",
+            "stopped before",
+        )
+        weak = [n for n in self.notes if n.startswith("interaction law:") and any(f in n for f in flags)]
+        if (attempted and self.n_failed > 0.25 * attempted) or weak:
+            why = (
+                f"{self.n_failed} of {attempted} bootstrap refits of the interaction law failed to converge"
+                if attempted and self.n_failed > 0.25 * attempted
+                else "the interaction law's fit is degenerate"
+            )
+            if weak and attempted and self.n_failed > 0.25 * attempted:
+                why += " and its fit is degenerate"
             return (
-                f"not determined: {self.n_failed} of {attempted} bootstrap refits of the interaction law failed to "
-                "converge, so these runs do not identify it (fitted: "
+                f"not determined: {why} (see the notes), so these runs do not identify the law (fitted: "
                 + ", ".join(f"{k} = {v:.3g}" for k, v in self.joint.items())
                 + f"; point barrier at the largest trained total {fmt(Ds.max())}: N* = "
                 + f"{fmt(float(b['N_barrier'].iloc[-1]))}); read the measured comparison of the joint runs instead"
@@ -653,9 +667,9 @@ class MixedModalResult(AnalysisResult):
                 ax3.text(dg[-1], yhi / 2, "joint wins", ha="right", va="top", fontsize=8, color="C2")
                 if np.nanmax(nb) < ylo:
                     ax3.text(
-                        0.5,
-                        0.06,
-                        f"fitted N* below {fmt(ylo)} at every D shown",
+                        0.62,
+                        0.3,
+                        f"fitted N* below {fmt(ylo)}\nat every D shown",
                         transform=ax3.transAxes,
                         ha="center",
                         fontsize=8,
