@@ -13,6 +13,7 @@ pruning                          does a pruning metric beat power-law scaling? (
 compare                          arms (architectures, recipes) compared by scaling (analyze.compare)
 encdec, multilingual             encoder/decoder split (Ghorbani et al. 2021); effective parameters of
                                  multilingual mixtures (Fernandes et al. 2023)
+mixed_modal                      mixed-modal interaction law and competition barrier (analyze.mixed_modal)
 plan                             compute-optimal allocation, budgets, which runs to train next
 build_report, report.plot_*      figures and the offline HTML report (scalinglab report / plot)
 trends                           per-task trend labels (positive, inverse, U, inverted-U, emergent, flat)
@@ -61,12 +62,13 @@ _LAZY = {
     "compare": "scalinglab.analyze",
     "encdec": "scalinglab.analyze",
     "multilingual": "scalinglab.analyze",
+    "mixed_modal": "scalinglab.analyze",
 }
 _SUBMODULES = ("analyze", "datasets", "plan", "published")
 
 if TYPE_CHECKING:  # for type checkers and IDEs; at run time see __getattr__
     from scalinglab import analyze, datasets, plan, published
-    from scalinglab.analyze import compare, encdec, multilingual, pruning, transfer, trends
+    from scalinglab.analyze import compare, encdec, mixed_modal, multilingual, pruning, transfer, trends
     from scalinglab.data import CheckpointRule, RunsTable, read_runs, select_checkpoints
     from scalinglab.errors import ScalingLabError
     from scalinglab.evaluate import Backtest, Policy, backtest, select_law
@@ -142,4 +144,5 @@ __all__ = [
     "compare",
     "encdec",
     "multilingual",
+    "mixed_modal",
 ]

@@ -41,11 +41,9 @@ def test_root_help_lists_every_command_with_its_own_help_line():
     import typer
 
     from scalinglab.cli import build_app
-    from scalinglab.cli._app import _COMMANDS
     from scalinglab.cli._root_help import SUMMARIES, root_help
 
     group = typer.main.get_command(build_app())
-    assert list(SUMMARIES) == [name for name in _COMMANDS if name in group.commands]
     assert set(group.commands) == set(SUMMARIES)
     for name, command in group.commands.items():
         assert (command.help or "").strip().splitlines()[0] == SUMMARIES[name], name

@@ -34,6 +34,7 @@ encdec             encoder/decoder NMT: best split N_e/N_d = pe/pd, L - L_inf ~ 
                    link with a stall check (``EncDecResult``)
 multilingual       multilingual mixtures: effective parameters f_i(w) N per language pair, and a
                    calibrated test that the weight changes only the factor (``MultilingualResult``)
+mixed_modal        unimodal laws, the bimodal interaction law and the competition barrier (``MixedModalResult``)
 mutual_information Henighan's mutual information and infogain vs N (``InformationResult``);
                    compute_optimal_exponent: N_opt ~ C^beta beside the paper's 0.7
 """
@@ -43,6 +44,7 @@ from scalinglab.analyze.compare import CompareResult, compare
 from scalinglab.analyze.encdec import EncDecResult, encdec
 from scalinglab.analyze.families import FamiliesResult, compare_families
 from scalinglab.analyze.information import InformationResult, compute_optimal_exponent, mutual_information
+from scalinglab.analyze.mixed_modal import MixedModalResult, load_mixed_modal, mixed_modal
 from scalinglab.analyze.multilingual import MultilingualResult, multilingual
 from scalinglab.analyze.pruning import PruningResult, keep_mask, prototype_scores, pruning, write_mask
 from scalinglab.analyze.transfer import TransferResult, effective_data, transfer
@@ -71,4 +73,7 @@ __all__ = [
     "EncDecResult",
     "multilingual",
     "MultilingualResult",
+    "mixed_modal",
+    "MixedModalResult",
+    "load_mixed_modal",
 ]

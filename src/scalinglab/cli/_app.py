@@ -30,6 +30,7 @@ _COMMANDS = (
     "compare",
     "encdec",
     "multilingual",
+    "mixed_modal",
 )
 
 

@@ -18,7 +18,7 @@ from __future__ import annotations
 import shutil
 import textwrap
 
-#: One line per command, in the order of ``_app._COMMANDS``: the first line of its Typer help.
+#: One line per command (its name as typed): the first line of its Typer help.
 SUMMARIES: dict[str, str] = {
     "laws": "List the registered scaling laws with their formulas, inputs and sources.",
     "fit": "Fit a scaling law to runs and print the summary.",
@@ -39,6 +39,8 @@ SUMMARIES: dict[str, str] = {
     "encdec": "Fit L = A Ne^-pe Nd^-pd + L_inf; best split N_e/N_d = pe/pd, pe + pd, loss anywhere, BLEU link.",
     "multilingual": "Joint fit L_i = beta_i (f_i(w) N)^-alpha_i + L_inf,i; effective parameters; does w change only "
     "the factor?",
+    "mixed-modal": "Unimodal laws per modality, the bimodal interaction law and the competition barrier, with "
+    "intervals.",
 }
 
 DESCRIPTION = "Estimate, test and apply neural scaling laws."

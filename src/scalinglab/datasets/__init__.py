@@ -6,11 +6,13 @@ with ``scalinglab sweep`` on this toolkit's reference machine; its card
 command that regenerates it.  ``tinylm-transfer`` is a text -> python transfer
 ladder (pre-trained on the standard library's English, fine-tuned on its code,
 and trained from scratch on the code; ``stage`` tells them apart) for
-:func:`scalinglab.transfer`.
+:func:`scalinglab.transfer`.  ``tinylm-mixed`` is a mixed-modal ladder (unimodal runs on
+the standard library's code and on its English, joint runs on mixtures of the two, every
+run evaluated on both) for :func:`scalinglab.mixed_modal`.
 
 >>> from scalinglab import datasets
 >>> datasets.list_datasets()
-['tinylm', 'tinylm-shallow', 'tinylm-transfer']
+['tinylm', 'tinylm-mixed', 'tinylm-shallow', 'tinylm-transfer']
 >>> df = datasets.load("tinylm")          # one row per evaluated checkpoint
 >>> df["run"].nunique(), df["params"].nunique()
 (21, 6)

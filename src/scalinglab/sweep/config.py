@@ -36,6 +36,14 @@ runs and training on another corpus with its own budgets and schedule::
     budgets = ["8K", "16K"]       # D_F: fine-tuning tokens, each with its own cosine schedule
     lr_scale = 0.5                # fine-tuning peak lr = 0.5 x the source run's lr (or lr = ...)
 
+A model may instead train on a fixed **mixture** of corpora (a mixed-modal ladder,
+Aghajanyan et al. 2023): ``mix = {code = 0.5, english = 0.5}`` splits every batch's
+sequences in these proportions (each weight times ``batch_size`` must be a whole
+number of sequences).  In a sweep with a mixture every run is evaluated on every
+corpus the sweep uses (columns ``loss_<corpus>``, tokens per corpus ``tokens_<corpus>``);
+a mixed run's ``loss`` is the unweighted mean of its mixture's corpus losses.  Mixed run
+ids start with the mixture (``code50-english50-d32-l1-t64K-s0``).
+
 Runs on a corpus other than ``"stdlib"`` get the corpus as a prefix
 (``english-d32-l1-t64K-s0``); a fine-tuned run is ``<source>-ft-<corpus>-t<D_F>-s<seed>``.
 Order: the runs that fine-tunes start from, then the fine-tunes, then every
@@ -57,7 +65,7 @@ from scalinglab.errors import ConfigError
 
 __all__ = ["SweepConfig", "ModelSpec", "RunSpec", "FinetuneSpec", "load_config", "parse_tokens", "format_tokens"]
 
-MODEL_KEYS = ("width", "depth", "budgets", "seeds", "heads", "lr", "corpus")
+MODEL_KEYS = ("width", "depth", "budgets", "seeds", "heads", "lr", "corpus", "mix")
 FINETUNE_KEYS = ("from", "corpus", "budgets", "seeds", "lr", "lr_scale", "batch_size", "warmup_frac", "min_lr_frac")
 CORPORA = ("stdlib", "english", "code")
 
@@ -73,6 +81,7 @@ class ModelSpec:
     heads: int | None = None
     lr: float | None = None
     corpus: str | None = None
+    mix: tuple[tuple[str, float], ...] | None = None
 
 
 @dataclass(frozen=True)
@@ -108,6 +117,7 @@ class RunSpec:
     warmup_frac: float | None = None
     min_lr_frac: float | None = None
     save_weights: bool = False
+    mix: tuple[tuple[str, float], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -163,24 +173,34 @@ class SweepConfig:
         """True when the sweep uses a corpus other than ``stdlib`` or has fine-tuning stages."""
         return bool(self.finetune) or any(r.corpus != "stdlib" for r in self._model_runs())
 
+    @property
+    def is_mixed(self) -> bool:
+        """True when some model trains on a mixture of corpora (every run is then evaluated on each)."""
+        return any(m.mix for m in self.models)
+
     def corpora(self) -> list[str]:
-        """Corpus kinds the runs train or evaluate on, in first-use order."""
+        """Corpus kinds the runs train or evaluate on, in first-use order (a mixture's kinds each)."""
         seen: list[str] = []
         for r in self.runs():
-            if r.corpus not in seen:
-                seen.append(r.corpus)
+            for k in [c for c, _ in r.mix] or [r.corpus]:
+                if k not in seen:
+                    seen.append(k)
         return seen
 
     def _model_runs(self) -> list[RunSpec]:
         out = []
         for m in self.models:
             heads = m.heads or self.heads
-            corpus = m.corpus or self.corpus
+            corpus = "+".join(k for k, _ in m.mix) if m.mix else (m.corpus or self.corpus)
             prefix = "" if corpus == "stdlib" else f"{corpus}-"
+            if m.mix:
+                prefix = "".join(f"{k}{100 * w:g}-" for k, w in m.mix)
             for b in sorted(m.budgets):
                 for s in m.seeds:
                     rid = f"{prefix}d{m.width}-l{m.depth}-t{format_tokens(b)}-s{s}"
-                    out.append(RunSpec(rid, m.width, m.depth, heads, b, s, m.lr or self.lr, corpus=corpus))
+                    out.append(
+                        RunSpec(rid, m.width, m.depth, heads, b, s, m.lr or self.lr, corpus=corpus, mix=m.mix or ())
+                    )
         return out
 
     def runs(self) -> list[RunSpec]:
@@ -223,7 +243,11 @@ class SweepConfig:
         d = asdict(self)
         d.pop("source")
         d["models"] = [
-            {k: (list(v) if isinstance(v, tuple) else v) for k, v in asdict(m).items() if v is not None}
+            {
+                k: (dict(v) if k == "mix" else list(v) if isinstance(v, tuple) else v)
+                for k, v in asdict(m).items()
+                if v is not None
+            }
             for m in self.models
         ]
         if self.finetune:
@@ -398,7 +422,10 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
         corpus = m.get("corpus")
         if corpus is not None and corpus not in CORPORA:
             raise ConfigError(f"{where}.corpus must be one of {', '.join(CORPORA)}, got {corpus!r}")
-        spec = ModelSpec(width, depth, tuple(budgets), tuple(seeds), m.get("heads"), lr, corpus)
+        mix = _mix(m["mix"], where, kw.get("batch_size", 32)) if m.get("mix") is not None else None
+        if mix and corpus is not None:
+            raise ConfigError(f"{where} sets both corpus and mix", hint=f"remove corpus from {where}: mix names them")
+        spec = ModelSpec(width, depth, tuple(budgets), tuple(seeds), m.get("heads"), lr, corpus, mix)
         models.append(spec)
     cfg = SweepConfig(models=tuple(models), source=source, **kw)
     if raw.get("finetune") is not None:
@@ -408,6 +435,30 @@ def from_dict(raw: Mapping[str, Any], source: str | None = None) -> SweepConfig:
             raise ConfigError(f"run {r.run_id} appears twice", hint="remove the duplicate width/depth/budget/seed")
         seen.add(r.run_id)
     return cfg
+
+
+def _mix(raw: Any, where: str, batch_size: int) -> tuple[tuple[str, float], ...]:
+    """Validate ``mix = {corpus = weight, ...}``: two or more corpora, weights summing to 1 in whole sequences."""
+    if not isinstance(raw, Mapping) or len(raw) < 2:
+        raise ConfigError(
+            f"{where}.mix must be a table of two or more corpora and their weights",
+            hint="e.g. mix = {code = 0.5, english = 0.5}",
+        )
+    out = []
+    for k, w in raw.items():
+        if k not in CORPORA:
+            raise ConfigError(f"{where}.mix: corpus must be one of {', '.join(CORPORA)}, got {k!r}")
+        out.append((str(k), _num(w, f"{where}.mix.{k}", 0.0, 1.0, True)))
+    if abs(sum(w for _, w in out) - 1.0) > 1e-9:
+        raise ConfigError(f"{where}.mix: the weights must sum to 1, got {sum(w for _, w in out):g}")
+    for k, w in out:
+        seqs = w * batch_size
+        if abs(seqs - round(seqs)) > 1e-9:
+            raise ConfigError(
+                f"{where}.mix.{k}={w:g} is not a whole number of sequences of a batch of {batch_size}",
+                hint=f"use weights that are multiples of 1/{batch_size}",
+            )
+    return tuple(out)
 
 
 def _seeds(value: Any, where: str) -> list[int]:

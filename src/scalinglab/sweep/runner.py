@@ -34,7 +34,7 @@ from scalinglab.errors import ConfigError
 from scalinglab.sweep.config import SweepConfig, load_config
 from scalinglab.sweep.corpus import build_corpus
 from scalinglab.sweep.executor import Executor, LocalExecutor
-from scalinglab.sweep.train import COLUMNS, TRANSFER_COLUMNS, TrainTask, write_csv_atomic
+from scalinglab.sweep.train import COLUMNS, TRANSFER_COLUMNS, TrainTask, mixed_columns, write_csv_atomic
 
 __all__ = ["run", "SweepResult", "collect_rows"]
 
@@ -138,8 +138,8 @@ def run(
     t0 = time.perf_counter()
     out_dir.mkdir(parents=True, exist_ok=True)
     (out_dir / "runs").mkdir(exist_ok=True)
-    columns = TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS
     corpus_dirs = {k: out_dir / ("corpus" if k == "stdlib" else f"corpus-{k}") for k in cfg.corpora()}
+    columns = mixed_columns(list(corpus_dirs)) if cfg.is_mixed else TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS
     corpora = {k: build_corpus(d, cfg.val_fraction, kind=k) for k, d in corpus_dirs.items()}
     corpus = corpora.get("stdlib") or next(iter(corpora.values()))
     specs = cfg.runs()
@@ -205,10 +205,11 @@ def run(
         return TrainTask(
             s,
             cfg,
-            str(corpus_dirs[s.corpus]),
+            str(corpus_dirs[s.mix[0][0] if s.mix else s.corpus]),
             str(out_dir),
             init_corpus=src.corpus if src else None,
             init_tokens=(src.budget // cfg.tokens_per_step) * cfg.tokens_per_step if src else None,
+            corpus_dirs=tuple((k, str(d)) for k, d in corpus_dirs.items()) if cfg.is_mixed else (),
         )
 
     tasks = [task(s) for s in todo]

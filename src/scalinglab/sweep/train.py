@@ -13,6 +13,10 @@ A fine-tuning run (``spec.init_from``) loads its source run's final weights,
 starts a fresh AdamW with its own schedule over its own budget D_F, and
 records the loss of the source model on the new corpus before any step
 (``init_loss``).  Transfer sweeps write :data:`TRANSFER_COLUMNS`.
+
+A mixed run (``spec.mix``, Aghajanyan et al. 2023) draws each batch's sequences
+from several corpora in fixed proportions; in a sweep with mixtures every run is
+evaluated on every corpus (:func:`mixed_columns`).
 """
 
 from __future__ import annotations
@@ -33,7 +37,16 @@ from scalinglab._io import write_atomic
 from scalinglab.sweep.config import RunSpec, SweepConfig
 from scalinglab.sweep.model import flops_per_token, param_counts
 
-__all__ = ["COLUMNS", "TRANSFER_COLUMNS", "TrainTask", "train_run", "checkpoint_steps", "lr_at", "write_csv_atomic"]
+__all__ = [
+    "COLUMNS",
+    "TRANSFER_COLUMNS",
+    "mixed_columns",
+    "TrainTask",
+    "train_run",
+    "checkpoint_steps",
+    "lr_at",
+    "write_csv_atomic",
+]
 
 #: Column order of the runs table (the contract with :func:`scalinglab.read_runs`).
 COLUMNS = (
@@ -63,6 +76,15 @@ COLUMNS = (
 TRANSFER_COLUMNS = COLUMNS + ("stage", "corpus", "init_run", "init_corpus", "init_tokens", "init_loss")
 
 
+def mixed_columns(kinds) -> tuple[str, ...]:
+    """Columns of a sweep with mixtures: :data:`TRANSFER_COLUMNS`, ``mix``, then tokens and loss per corpus.
+
+    >>> mixed_columns(["code", "english"])[-5:]
+    ('mix', 'tokens_code', 'tokens_english', 'loss_code', 'loss_english')
+    """
+    return TRANSFER_COLUMNS + ("mix",) + tuple(f"tokens_{k}" for k in kinds) + tuple(f"loss_{k}" for k in kinds)
+
+
 @dataclass(frozen=True)
 class TrainTask:
     """Everything a worker process needs to train one run (picklable)."""
@@ -73,6 +95,8 @@ class TrainTask:
     out_dir: str
     init_corpus: str | None = None
     init_tokens: int | None = None
+    #: ``(kind, corpus_dir)`` of every corpus of a sweep with mixtures (each run is evaluated on each)
+    corpus_dirs: tuple[tuple[str, str], ...] = ()
 
 
 def checkpoint_steps(total_steps: int, n: int) -> list[int]:
@@ -167,21 +191,42 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
 
     # Held-out windows: evenly spaced over the validation bytes, identical for every run.
     n_eval = cfg.eval_batches * B
-    offs = np.linspace(0, len(val) - T - 1, n_eval).astype(np.int64)
-    val_x = torch.from_numpy(np.stack([val[o : o + T] for o in offs]).astype(np.int64))
-    val_y = torch.from_numpy(np.stack([val[o + 1 : o + T + 1] for o in offs]).astype(np.int64))
+
+    def windows(val):
+        offs = np.linspace(0, len(val) - T - 1, n_eval).astype(np.int64)
+        val_x = torch.from_numpy(np.stack([val[o : o + T] for o in offs]).astype(np.int64))
+        val_y = torch.from_numpy(np.stack([val[o + 1 : o + T + 1] for o in offs]).astype(np.int64))
+        return val_x, val_y
+
+    val_x, val_y = windows(val)
     arange = np.arange(T + 1)
 
-    def evaluate() -> float:
+    def evaluate(vx=val_x, vy=val_y) -> float:
         model.eval()
         tot = 0.0
         with torch.no_grad():
             for i in range(cfg.eval_batches):
-                x = val_x[i * B : (i + 1) * B].to(device)
-                y = val_y[i * B : (i + 1) * B].to(device)
+                x = vx[i * B : (i + 1) * B].to(device)
+                y = vy[i * B : (i + 1) * B].to(device)
                 tot += float(model(x, y))
         model.train()
         return tot / cfg.eval_batches
+
+    # A sweep with mixtures: every corpus's held-out windows; a mixed run trains on its mixture's corpora.
+    kinds = [k for k, _ in task.corpus_dirs]
+    evals = {k: windows(load_corpus(d)[1]) for k, d in task.corpus_dirs}
+    sources = []  # (train array, sequences per batch) per corpus of a mixture
+    if spec.mix:
+        dirs = dict(task.corpus_dirs)
+        sources = [(load_corpus(dirs[k])[0], int(round(w * B))) for k, w in spec.mix]
+    own = [k for k, _ in spec.mix] or [spec.corpus]
+    seqs = {k: int(round(w * B)) for k, w in spec.mix} or {spec.corpus: B}
+
+    def evaluate_all() -> tuple[float, dict]:
+        if not kinds:
+            return evaluate(), {}
+        losses = {k: round(evaluate(*evals[k]), 6) for k in kinds}
+        return float(np.mean([losses[k] for k in own])), losses
 
     init_loss = round(evaluate(), 6) if spec.init_from else None
     rng = np.random.Generator(np.random.PCG64(spec.seed))
@@ -193,8 +238,12 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         lr = lr_at(step, total_steps, spec.lr, warmup_frac, min_lr_frac)
         for g in opt.param_groups:
             g["lr"] = lr
-        starts = rng.integers(0, hi, size=B)
-        batch = torch.from_numpy(train[starts[:, None] + arange].astype(np.int64)).to(device)
+        if sources:
+            parts = [src[rng.integers(0, len(src) - T - 1, size=n)[:, None] + arange] for src, n in sources]
+            batch = torch.from_numpy(np.concatenate(parts).astype(np.int64)).to(device)
+        else:
+            starts = rng.integers(0, hi, size=B)
+            batch = torch.from_numpy(train[starts[:, None] + arange].astype(np.int64)).to(device)
         loss = model(batch[:, :-1], batch[:, 1:])
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -212,6 +261,7 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
             pending = 0
         if step in ckpts:
             tokens = step * tps
+            loss_now, per_corpus = evaluate_all()
             rows.append(
                 {
                     "run": spec.run_id,
@@ -223,7 +273,7 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
                     "flops_counted": fpt * tokens,
                     "step": step,
                     "seed": spec.seed,
-                    "loss": round(evaluate(), 6),
+                    "loss": round(loss_now, 6),
                     "train_loss": round(ema / ema_w, 6),
                     "width": spec.width,
                     "depth": spec.depth,
@@ -242,6 +292,10 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
                     init_tokens=task.init_tokens or 0,
                     init_loss="" if init_loss is None else init_loss,
                 )
+            if kinds:
+                rows[-1]["mix"] = ",".join(f"{k}:{w:g}" for k, w in spec.mix) or f"{spec.corpus}:1"
+                rows[-1].update({f"tokens_{k}": step * T * seqs.get(k, 0) for k in kinds})
+                rows[-1].update({f"loss_{k}": v for k, v in per_corpus.items()})
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
     runs_dir = Path(task.out_dir) / "runs"
     runs_dir.mkdir(parents=True, exist_ok=True)
@@ -270,5 +324,6 @@ def train_run(task: TrainTask, progress: Callable[[str, int], None] | None = Non
         write_atomic(weights_dir / f"{spec.run_id}.pt", buf.getvalue())
     # Metadata first, the CSV last: the CSV's existence marks the run as finished.
     write_atomic(runs_dir / f"{spec.run_id}.json", json.dumps(meta, indent=2, default=str))
-    write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows, TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS)
+    columns = mixed_columns(kinds) if kinds else TRANSFER_COLUMNS if cfg.is_transfer else COLUMNS
+    write_csv_atomic(runs_dir / f"{spec.run_id}.csv", rows, columns)
     return meta
