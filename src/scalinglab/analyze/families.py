@@ -148,6 +148,16 @@ class FamiliesResult(AnalysisResult):
         return Section("families", "Families compared", body, figures=("fig-families",))
 
 
+def _no_family_column(source) -> DataError:
+    return DataError(
+        "compare_families() needs a 'family' column",
+        source=source,
+        column="family",
+        kind="missing-column",
+        hint="map your family column (--map family=<col>, read_runs(..., family='<col>'))",
+    )
+
+
 def compare_families(
     runs: RunsTable | pd.DataFrame | str,
     law: Any = DEFAULT_LAW,
@@ -201,16 +211,12 @@ def compare_families(
     >>> result.to_dict()["families"][0]["family"], result.section().figures
     ('a', ('fig-families',))
     """
+    if isinstance(runs, pd.DataFrame) and "family" not in runs.columns:  # before the checks that compare runs
+        raise _no_family_column("<DataFrame>")
     table = read_runs(runs)
     frame = table.frame
     if "family" not in frame:
-        raise DataError(
-            "compare_families() needs a 'family' column",
-            source=table.source,
-            column="family",
-            kind="missing-column",
-            hint="map your family column (--map family=<col>, read_runs(..., family='<col>'))",
-        )
+        raise _no_family_column(table.source)
     fit_frame = frame if fit_runs is None else read_runs(fit_runs).frame
     fams = [str(f) for f in families] if families is not None else sorted(map(str, frame["family"].unique()))
     jobs = []

@@ -294,7 +294,8 @@ def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, 
                 f"than run '{g['run'].iloc[b]}' ({n[b]:.3g} params, {d[b]:.3g} tokens, loss {loss[b]:.4g}), "
                 f"which is {n[a] / n[b]:.3g}x smaller and trained on no more tokens ({int(worse.sum())} such pair(s), "
                 f"runs {_names(g['run'].iloc[involved])}); params or tokens of some runs look like they are in "
-                f"other units",
+                f"other units, or the table pools families of different loss levels (name them in a "
+                f"'family' or 'arm' column)",
                 params_col,
                 label,
                 guess=1e3,
