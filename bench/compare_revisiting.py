@@ -76,6 +76,14 @@ def run(frame: pd.DataFrame, resamples: int, seed: int) -> dict:
     return r
 
 
+def without_data(result: dict) -> dict:
+    """The analysis without the data points it was fitted to: the public data stays in
+    $SCALINGLAB_SHARED and is not copied into this repository's results."""
+    slim = {k: v for k, v in result.items() if k != "points"}
+    slim["fits"] = {arm: {k: v for k, v in fit.items() if k != "data"} for arm, fit in result.get("fits", {}).items()}
+    return slim
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--resamples", type=int, default=1000)
@@ -105,7 +113,7 @@ def main():
         "tests": r.tests,
         "crossovers": r.crossovers,
         "multipliers_at": {},
-        "result": r.to_dict(),
+        "result": without_data(r.to_dict()),
     }
     xs = np.geomspace(nmt["examples"].min(), nmt["examples"].max(), 3)
     for arm in r.multipliers["arms"]:
