@@ -47,6 +47,7 @@ import numpy as np
 import pandas as pd
 
 from scalinglab.analyze._base import AnalysisResult
+from scalinglab.analyze._json import json_value as _num
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, FitError, InvalidParameterError
 from scalinglab.fit import fit
@@ -251,15 +252,6 @@ class DownstreamResult(AnalysisResult):
 
 def _clean(params: Mapping[str, float]) -> dict:
     return {k: _num(v) for k, v in params.items()}
-
-
-def _num(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.floating, np.integer)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
 
 
 def _link_eval(step2, link: str, L, params: Mapping | None = None) -> np.ndarray:

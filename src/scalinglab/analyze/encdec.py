@@ -24,7 +24,6 @@ benchmark ``bench/encdec_coverage.py`` use.
 
 from __future__ import annotations
 
-import math
 import warnings
 from dataclasses import dataclass, field
 from typing import Any
@@ -33,6 +32,9 @@ import numpy as np
 import pandas as pd
 
 from scalinglab.analyze._base import AnalysisResult
+from scalinglab.analyze._json import json_value as _num
+from scalinglab.analyze._json import quantile_interval as _q
+from scalinglab.analyze._json import records as _records
 from scalinglab.analyze.downstream import fit_link, link_draws, link_value
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError
@@ -49,30 +51,6 @@ _DERIVED = ("optimal_split", "optimal_encoder_fraction", "proportional_exponent"
 TRUTH = {"L_inf": 0.8, "A": 7.5e4, "pe": 0.25, "pd": 0.35}
 #: default BLEU link of the simulation: bleu/100 = 1 - eps + k exp(-gamma L)
 BLEU_TRUTH = {"eps": 1.0, "k": 2.0, "gamma": 1.2}
-
-
-def _q(x: np.ndarray, level: float) -> tuple[float, float]:
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan
-    lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
-    return float(lo), float(hi)
-
-
-def _num(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.floating, np.integer)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
-
-
-def _records(frame: pd.DataFrame | None) -> list[dict]:
-    if frame is None:
-        return []
-    return [{str(k): _num(v) for k, v in row.items()} for row in frame.to_dict("records")]
 
 
 def _compact(table: pd.DataFrame) -> str:

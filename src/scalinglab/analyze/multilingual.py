@@ -40,6 +40,9 @@ import numpy as np
 import pandas as pd
 
 from scalinglab.analyze._base import AnalysisResult
+from scalinglab.analyze._json import json_value as _num
+from scalinglab.analyze._json import quantile_interval as _q
+from scalinglab.analyze._json import records as _records
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError
 from scalinglab.fit import fit
@@ -61,28 +64,6 @@ TRUTH = {
 MIXTURES = ((1 / 3, 1 / 3, 1 / 3), (0.6, 0.2, 0.2), (0.2, 0.6, 0.2), (0.2, 0.2, 0.6), (1.0, 0.0, 0.0))
 _SIZES = (1e7, 3e7, 1e8, 3e8, 1e9)
 _HUBER = {"loss": "huber", "delta": 1e-3, "space": "log"}
-
-
-def _q(x, level: float) -> tuple[float, float]:
-    x = np.asarray(x, float)
-    x = x[np.isfinite(x)]
-    if x.size == 0:
-        return math.nan, math.nan
-    lo, hi = np.quantile(x, [(1 - level) / 2, (1 + level) / 2])
-    return float(lo), float(hi)
-
-
-def _num(v):
-    if isinstance(v, (bool, np.bool_)):
-        return bool(v)
-    if isinstance(v, (int, float, np.floating, np.integer)):
-        v = float(v)
-        return v if math.isfinite(v) else None
-    return v
-
-
-def _records(frame: pd.DataFrame | None) -> list[dict]:
-    return [] if frame is None else [{str(k): _num(v) for k, v in r.items()} for r in frame.to_dict("records")]
 
 
 def simulate_multilingual(
