@@ -11,9 +11,6 @@ refinement of all their starts (what ``fit_many`` runs on the serial backend).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,11 +57,6 @@ def solve(
     FitError
         No admissible starting point (every start gave non-finite predictions).
     """
-    hook = _OVERRIDE.get()
-    if hook is not None:
-        found = hook(problem, n_starts=n_starts, max_grid=max_grid, seed=seed, max_iter=max_iter)
-        if found is not None:
-            return found
     search = _subsample(problem, seed) if problem.n > SUBSAMPLE_AT and not problem.stacked else problem
     grid = grid_search(search, max_points=max_grid, seed=seed)
     starts = select_starts(grid.u, grid.objective, n_starts, search)
@@ -75,12 +67,86 @@ def solve(
             hint="check the units of the inputs and target, or give bounds=/fixed=",
         )
     if search is not problem:  # many points: the starts' optima on the subsample start the full refinement
-        pre = refine(search, starts, max_iter=max_iter)
+        pre = refine(search, starts, max_iter=max_iter, group=np.zeros(len(starts), int))
         order = np.argsort(pre.objective, kind="stable")
         starts = select_starts(pre.u[order], pre.objective[order], FULL_STARTS, search)
-    result = refine(problem, starts, max_iter=max_iter)
-    return _solution(
+    result = refine(problem, starts, max_iter=max_iter, group=np.zeros(len(starts), int))
+    sol = _solution(
         problem, result.u, result.objective, result.converged, result.n_iter, int(result.nfev), grid.n_admissible
+    )
+    return _revive(problem, sol, max_iter)
+
+
+def _revive(problem: Problem, sol: Solution, max_iter: int) -> Solution:
+    """:func:`_revive_starts` refined; the best replaces ``sol`` if its objective is lower."""
+    starts = _revive_starts(problem, sol)
+    if starts is None:
+        return sol
+    res = refine(problem, starts, max_iter=max_iter, group=np.zeros(len(starts), int))
+    return _better(problem, sol, res.u, res.objective, res.converged, res.n_iter, int(res.nfev))
+
+
+#: Extra starts refined where a coefficient ended at 0 (see :func:`_revive_starts`).
+REVIVE_STARTS = 8
+
+
+def _revive_starts(problem: Problem, sol: Solution) -> np.ndarray | None:
+    """Starts for another try where a coefficient ended at 0 and left its exponent free, or None.
+
+    At such a point (A = 0: alpha does nothing) the exponent's derivative vanishes, so the
+    refinement cannot tell that the coefficient would help at another exponent.  The starts
+    put each freed exponent at :data:`REVIVE_STARTS` values spread over its grid and the
+    coefficient's term at 1% of the prediction.
+    """
+    law, names, u = problem.law, problem.names, sol.u
+    zero = [
+        i
+        for i, p in enumerate(names)
+        if p in law.linear and not problem.is_log[i] and problem.lower[i] == 0 and u[i] <= 0
+    ]
+    if not zero or problem.stacked:
+        return None
+    J = problem.jacobian(u[None, :])[0]
+    free = [q for q, p in enumerate(names) if p not in law.linear and np.all(J[:, q] == 0)]
+    if not free:
+        return None
+    f0 = problem.predict_theta(problem.to_theta(u[None, :]))[0]
+    starts = []
+    for q in free:
+        grid = law.params[names[q]].start_values(problem.inputs, problem.y)
+        for value in grid[np.unique(np.linspace(0, len(grid) - 1, REVIVE_STARTS).round().astype(int))]:
+            c = u.copy()
+            c[q] = np.log(value) if problem.is_log[q] else value
+            c = np.clip(c, problem.lower, problem.upper)
+            for i in zero:  # the coefficient's term at 1% of the prediction
+                one = c.copy()
+                one[i] = 1.0
+                col = problem.predict_theta(problem.to_theta(one[None, :]))[0] - f0
+                with np.errstate(all="ignore"):
+                    c[i] = 0.01 * np.mean(f0) / np.mean(col)
+            if np.all(np.isfinite(c)) and np.all(c[zero] > 0):
+                starts.append(c)
+    return np.array(starts) if starts else None
+
+
+def _better(problem: Problem, sol: Solution, u, objective, converged, n_iter, nfev: int) -> Solution:
+    """``sol``, or the best of the extra refined starts if its objective is lower."""
+    b = int(np.argmin(objective))
+    if not objective[b] < sol.objective * (1 - 1e-12):
+        return sol
+    theta = problem.to_theta(u[b][None, :])[0]
+    params = {p: float(theta[i]) for i, p in enumerate(problem.names)}
+    params.update({k: float(v) for k, v in problem.fixed.items()})
+    return Solution(
+        u=u[b],
+        params={p: params[p] for p in problem.law.params},
+        objective=float(objective[b]),
+        converged=bool(converged[b]),
+        n_iter=int(n_iter[b]),
+        nfev=sol.nfev + nfev,
+        n_starts=sol.n_starts + len(u),
+        n_grid=sol.n_grid,
+        start_objectives=np.sort(np.concatenate([sol.start_objectives, objective])),
     )
 
 
@@ -164,7 +230,8 @@ def solve_many(
             take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
             members = members[len(take) :]
             stack = stack_problems([problems[i] for i, _, _ in take], [len(s) for _, s, _ in take])
-            result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter)
+            group = np.repeat(np.arange(len(take)), [len(s) for _, s, _ in take])
+            result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter, group=group)
             b = 0
             for i, starts, n_grid in take:
                 rows = slice(b, b + len(starts))
@@ -179,24 +246,29 @@ def solve_many(
                     nfev,
                     n_grid,
                 )
+    _revive_many(problems, out, max_iter)
     return out
 
 
-_OVERRIDE: ContextVar[Callable | None] = ContextVar("scalinglab_solve_override", default=None)
-
-
-@contextmanager
-def solve_override(hook: Callable | None) -> Iterator[None]:
-    """Within the block, :func:`solve` first asks ``hook(problem, **options)``; a non-None answer is used.
-
-    Lets a batch solve many problems at once (:func:`solve_many`) and hand each fit its
-    solution; the hook may also raise to stop a fit once its problem is built.
-    """
-    token = _OVERRIDE.set(hook)
-    try:
-        yield
-    finally:
-        _OVERRIDE.reset(token)
+def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: int) -> None:
+    """:func:`_revive` for every solution of a batch, the extra starts refined in stacked calls."""
+    extra: dict[tuple, list[tuple[int, np.ndarray]]] = {}
+    for i, sol in enumerate(out):
+        starts = None if sol is None else _revive_starts(problems[i], sol)
+        if starts is not None:
+            extra.setdefault(stack_key(problems[i]), []).append((i, starts))
+    for members in extra.values():
+        stack = stack_problems([problems[i] for i, _ in members], [len(s) for _, s in members])
+        group = np.repeat(np.arange(len(members)), [len(s) for _, s in members])
+        res = refine(stack, np.concatenate([s for _, s in members]), max_iter=max_iter, group=group)
+        b = 0
+        for i, starts in members:
+            rows = slice(b, b + len(starts))
+            b += len(starts)
+            nfev = int((res.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
+            out[i] = _better(
+                problems[i], out[i], res.u[rows], res.objective[rows], res.converged[rows], res.n_iter[rows], nfev
+            )
 
 
 def refit(fit, data: pd.DataFrame | None = None, *, weights: np.ndarray | str | None = None) -> Solution:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Mapping
+from collections.abc import Generator, Mapping
 from dataclasses import replace
+from typing import NamedTuple
 
 import numpy as np
 import pandas as pd
@@ -12,7 +13,7 @@ import pandas as pd
 from scalinglab._validation import check_int, check_options, check_positive_float
 from scalinglab.data import RunsTable, read_runs
 from scalinglab.errors import ConvergenceWarning, IdentifiabilityWarning, ParameterAtBoundWarning
-from scalinglab.fit._engine import solve
+from scalinglab.fit._engine import Solution, solve
 from scalinglab.fit._problem import build_problem, require_enough_points, resolve_columns
 from scalinglab.fit._result import Diagnostic, Fit
 from scalinglab.fit._solver import Problem
@@ -99,6 +100,51 @@ def fit(
     >>> round(f.params["E"], 3), round(f.params["alpha"], 3), round(f.params["beta"], 3)
     (1.7, 0.34, 0.28)
     """
+    return drive(
+        fit_steps(
+            data,
+            law,
+            x=x,
+            y=y,
+            loss=loss,
+            delta=delta,
+            space=space,
+            weights=weights,
+            fixed=fixed,
+            bounds=bounds,
+            n_starts=n_starts,
+            max_grid=max_grid,
+            seed=seed,
+            by=by,
+        )
+    )
+
+
+def fit_steps(
+    data: RunsTable | pd.DataFrame | str,
+    law: str | Law = "chinchilla",
+    *,
+    x: str | Mapping[str, str] | None = None,
+    y: str = "loss",
+    loss: str = "huber",
+    delta: float = 1e-3,
+    space: str = "log",
+    weights: str | np.ndarray | None = None,
+    fixed: Mapping[str, float] | None = None,
+    bounds: Mapping[str, tuple[float, float]] | None = None,
+    n_starts: int = 8,
+    max_grid: int = 20000,
+    seed: int = 0,
+    by: str | None = None,
+) -> Generator[SolveRequest, Solution, Fit]:
+    """:func:`fit` as a generator: it yields one :class:`SolveRequest` and is sent its :class:`Solution`.
+
+    Everything before the solve (reading and checking the runs, building the problem) and
+    after it (diagnostics, the :class:`Fit`) happens here, once; :func:`drive` answers the
+    request with :func:`~scalinglab.fit._engine.solve`, while
+    :func:`~scalinglab.fit.fit_many` gathers the requests of many fits and answers them
+    all with one stacked solve.  With ``by=`` it returns the groups' fits without yielding.
+    """
     check_options(loss, "loss", ("huber", "squared"), "fit")
     check_options(space, "space", ("log", "linear"), "fit")
     check_positive_float(delta, "delta", "fit")
@@ -128,7 +174,7 @@ def fit(
 
     pooled = pooled_warning(frame)
     if pooled:
-        warnings.warn(pooled, PooledFamiliesWarning, stacklevel=2)
+        warnings.warn(pooled, PooledFamiliesWarning, stacklevel=4)  # the caller of fit()
     columns = resolve_columns(lw, x)
     _refuse_bookkeeping(columns, y, runs.source)
     problem = build_problem(
@@ -153,7 +199,7 @@ def fit(
             cli_hint="give --fix for fewer parameters than the law has",
         )
     require_enough_points(problem, runs.source)
-    sol = solve(problem, n_starts=n_starts, max_grid=max_grid, seed=seed)
+    sol = yield SolveRequest(problem, n_starts, max_grid, seed)
     diagnostics = _diagnose(problem, sol.u, sol.converged, frame, columns, runs.source)
     fitted = Fit.from_solution(
         law=lw,
@@ -188,8 +234,33 @@ def fit(
     if extra:
         fitted = replace(fitted, diagnostics=tuple(diagnostics) + tuple(extra))
     for d in fitted.diagnostics:
-        warnings.warn(d.message, _WARNING_CLASS.get(d.kind, IdentifiabilityWarning), stacklevel=2)
+        warnings.warn(d.message, _WARNING_CLASS.get(d.kind, IdentifiabilityWarning), stacklevel=4)
     return fitted
+
+
+class SolveRequest(NamedTuple):
+    """What :func:`fit_steps` asks to have solved: a problem and the search settings."""
+
+    problem: Problem
+    n_starts: int
+    max_grid: int
+    seed: int
+
+    def solve(self) -> Solution:
+        return solve(self.problem, n_starts=self.n_starts, max_grid=self.max_grid, seed=self.seed)
+
+
+def drive(steps: Generator[SolveRequest, Solution, Fit]) -> Fit:
+    """Run :func:`fit_steps` to its Fit, answering its request with :func:`~scalinglab.fit._engine.solve`."""
+    try:
+        request = next(steps)
+    except StopIteration as done:
+        return done.value
+    try:
+        steps.send(request.solve())
+    except StopIteration as done:
+        return done.value
+    raise RuntimeError("fit_steps() asked for more than one solve")  # pragma: no cover
 
 
 def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:

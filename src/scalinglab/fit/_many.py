@@ -22,8 +22,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-import numpy as np
-
 from scalinglab.batch import Backend, Outcome, default_backend, run_batch
 from scalinglab.errors import InvalidParameterError
 
@@ -65,78 +63,53 @@ def _fit_job(job: FitJob):
         return fit(job.data, job.law, **dict(job.options))
 
 
-class _Collected(Exception):
-    """Raised inside ``fit`` once its problem is built (the vectorised path collects problems)."""
+def _start(job: FitJob):
+    """Advance ``fit_steps`` for ``job`` to its solve request: (generator, request), or (None, what it ended with)."""
+    from scalinglab.fit._fit import fit_steps
 
-    def __init__(self, problem, options: dict):
-        super().__init__("problem collected")
-        self.problem, self.options = problem, options
-
-
-def _raise_collected(problem, **options):
-    raise _Collected(problem, options)
-
-
-def _same_problem(a, b) -> bool:
-    if a is b:
-        return True
-    return (
-        a.law is b.law
-        and a.n == b.n
-        and a.names == b.names
-        and a.space == b.space
-        and a.loss.name == b.loss.name
-        and a.loss.delta == b.loss.delta
-        and dict(a.fixed) == dict(b.fixed)
-        and np.array_equal(a.lower, b.lower)
-        and np.array_equal(a.upper, b.upper)
-        and np.array_equal(a.y, b.y)
-        and set(a.inputs) == set(b.inputs)
-        and all(np.array_equal(a.inputs[k], b.inputs[k]) for k in a.inputs)
-        and (
-            (a.weights is None and b.weights is None)
-            or (a.weights is not None and b.weights is not None and np.array_equal(a.weights, b.weights))
-        )
-    )
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        steps = fit_steps(job.data, job.law, **dict(job.options))
+        try:
+            return steps, next(steps)
+        except StopIteration as done:  # e.g. by=: the groups' fits, no solve of its own
+            return None, done.value
+        except Exception as exc:  # the job's failure, recorded when the batch reaches it
+            return None, exc
 
 
-def _presolve(jobs: list[FitJob]) -> dict[int, tuple]:
-    """Build every job's problem (as ``fit`` does) and solve them together: {index: (problem, Solution)}."""
-    from scalinglab.fit._engine import solve_many, solve_override
-
-    collected: dict[tuple, list[tuple[int, object]]] = {}
-    with solve_override(_raise_collected):
-        for i, job in enumerate(jobs):
-            try:
-                _fit_job(job)
-            except _Collected as c:
-                key = (c.options["n_starts"], c.options["max_grid"], c.options["seed"], c.options["max_iter"])
-                collected.setdefault(key, []).append((i, c.problem))
-            except Exception:  # the job's own fit() raises it again and records it
-                pass
-    out: dict[int, tuple] = {}
-    for (n_starts, max_grid, seed, max_iter), members in collected.items():
-        solutions = solve_many(
-            [p for _, p in members], n_starts=n_starts, max_grid=max_grid, seed=seed, max_iter=max_iter
-        )
-        for (i, problem), sol in zip(members, solutions):
-            if sol is not None:
-                out[i] = (problem, sol)
-    return out
+def _finish(item: tuple) -> object:
+    """The Fit of one started job, from its generator and solution (or what it ended with)."""
+    steps, value, solution = item
+    if steps is None:
+        if isinstance(value, BaseException):
+            raise value
+        return value
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        try:
+            steps.send(solution if solution is not None else value.solve())
+        except StopIteration as done:
+            return done.value
+    raise RuntimeError("fit_steps() asked for more than one solve")  # pragma: no cover
 
 
-def _fit_presolved(item: tuple[FitJob, tuple | None]):
-    from scalinglab.fit._engine import solve_override
+def _vectorised(jobs: list[FitJob], progress) -> list[Outcome]:
+    """Every job's problem built once, all solved together (one stacked refinement), each job then finished."""
+    from scalinglab.fit._engine import solve_many
 
-    job, known = item
-    if known is None:
-        return _fit_job(job)
-
-    def hook(problem, **_options):
-        return known[1] if _same_problem(problem, known[0]) else None
-
-    with solve_override(hook):
-        return _fit_job(job)
+    started = [_start(job) for job in jobs]
+    groups: dict[tuple, list[int]] = {}
+    for i, (steps, request) in enumerate(started):
+        if steps is not None:
+            groups.setdefault((request.n_starts, request.max_grid, request.seed), []).append(i)
+    solutions: dict[int, object] = {}
+    for (n_starts, max_grid, seed), members in groups.items():
+        found = solve_many([started[i][1].problem for i in members], n_starts=n_starts, max_grid=max_grid, seed=seed)
+        solutions.update({i: sol for i, sol in zip(members, found) if sol is not None})
+    # a problem without an admissible start: its own solve() raises the error, recorded as the job's failure
+    items = [(steps, value, solutions.get(i)) for i, (steps, value) in enumerate(started)]
+    return run_batch(_finish, items, backend="serial", progress=progress)
 
 
 def fit_many(
@@ -182,8 +155,5 @@ def fit_many(
         backend, defaults = default_backend()
         backend_options = {**defaults, **backend_options}
     if backend == "serial" and not backend_options and len(jobs) > 1:
-        known = _presolve(jobs)
-        return run_batch(
-            _fit_presolved, [(job, known.get(i)) for i, job in enumerate(jobs)], backend="serial", progress=progress
-        )
+        return _vectorised(jobs, progress)
     return run_batch(_fit_job, jobs, backend=backend, workers=workers, progress=progress, **backend_options)
