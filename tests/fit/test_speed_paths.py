@@ -107,3 +107,58 @@ def test_import_is_lazy():
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["[]", "True"]
+
+
+def _three_sizes(seed=0):
+    """Three model sizes a factor 2 apart: A and alpha trade off along a ridge (log A rising with alpha)."""
+    rng = np.random.default_rng(seed)
+    N = np.repeat([1.2e8, 2.5e8, 5e8], 12)
+    D = np.tile(np.geomspace(1e10, 2e11, 12), 3)
+    loss = (1.9 + 406.4 / N**0.34 + 410.7 / D**0.28) * np.exp(rng.normal(0, 0.01, N.size))
+    return pd.DataFrame({"params": N, "tokens": D, "loss": loss})
+
+
+def test_log_scale_steps_follow_the_ridge_that_additive_steps_crawl_along(monkeypatch):
+    problem = fit(_three_sizes(), "chinchilla").problem()
+    grid = _solver.grid_search(problem)
+    starts = _solver.select_starts(grid.u, grid.objective, 8, problem)
+    geometric = _solver.refine(problem, starts, max_iter=1000)
+    monkeypatch.setattr(_solver, "GEOMETRIC_CUT", np.inf)  # every step additive: the earlier behaviour
+    additive = _solver.refine(problem, starts, max_iter=1000)
+    assert geometric.objective.min() <= additive.objective.min() * (1 + 1e-12)
+    assert geometric.n_iter.sum() < additive.n_iter.sum()
+
+
+def test_starts_that_meet_are_merged_and_end_where_their_leader_ends():
+    problem = fit(_ladder(), "chinchilla").problem()
+    grid = _solver.grid_search(problem)
+    starts = _solver.select_starts(grid.u, grid.objective, 8, problem)
+    merged = _solver.refine(problem, starts, max_iter=1000, group=np.zeros(len(starts), int))
+    apart = _solver.refine(problem, starts, max_iter=1000)
+    assert merged.objective.min() == pytest.approx(apart.objective.min(), rel=1e-12)
+    assert merged.nfev <= apart.nfev
+    best = int(np.argmin(merged.objective))
+    np.testing.assert_allclose(merged.u[best], apart.u[int(np.argmin(apart.objective))], rtol=1e-6, atol=1e-9)
+
+
+def _hitchhiker_subset(shared_file, scaled_set: str, share: float) -> pd.DataFrame:
+    """A scaled set of the Hitchhiker loss curves, after 10B tokens, up to ``share`` of its longest run."""
+    path = shared_file("hitchhiker", "derived", "loss_curves_unified.csv")
+    d = pd.read_csv(path)
+    d = d[d["scaled_set"] == scaled_set].rename(
+        columns={"model_name": "run", "num_params": "params", "tokens_seen": "tokens", "loss_colpret": "loss"}
+    )
+    d = d.groupby(["run", "params", "tokens"], as_index=False)["loss"].mean()
+    return d[(d["tokens"] > 1e10) & (d["tokens"] <= share * d["tokens"].max())].reset_index(drop=True)
+
+
+def test_a_coefficient_stuck_at_zero_is_tried_again_at_other_exponents(monkeypatch, shared_file):
+    """At A = 0 alpha does nothing, so its derivative vanishes and the refinement alone cannot leave.
+    On this Hitchhiker subset (three GPT-2 sizes) every start ended there before the second try."""
+    data = _hitchhiker_subset(shared_file, "GPT2-c4-4", 0.3)
+    monkeypatch.setattr(_engine, "_revive_starts", lambda problem, sol: None)
+    stuck = fit(data, "chinchilla")
+    monkeypatch.undo()
+    revived = fit(data, "chinchilla")
+    assert stuck.params["A"] == 0.0
+    assert revived.params["A"] > 0 and revived.objective < stuck.objective

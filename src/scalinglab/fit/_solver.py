@@ -24,6 +24,8 @@ starts or resamples; loops over chunks of the data keep memory bounded
 
 from __future__ import annotations
 
+import functools
+import inspect
 import itertools
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -51,6 +53,16 @@ def _chunks(n: int, per_point: int) -> Iterator[slice]:
     step = max(1, CHUNK // max(1, per_point))
     for a in range(0, n, step):
         yield slice(a, min(n, a + step))
+
+
+@functools.lru_cache(maxsize=None)
+def _log_keywords(hook) -> frozenset[str]:
+    """The ``log_<input>`` keywords a law's ``jacobian`` hook accepts."""
+    try:
+        names = inspect.signature(hook).parameters
+    except (TypeError, ValueError):
+        return frozenset()
+    return frozenset(n for n in names if n.startswith("log_"))
 
 
 @dataclass
@@ -87,6 +99,10 @@ class Problem:
         self.n = self.y.shape[-1]
         #: one data set per row of the batch (inputs, y and weights (B, n)): see :func:`stack_problems`
         self.stacked = self.y.ndim == 2
+        #: logarithms of the inputs, computed once, for a ``jacobian`` hook that takes ``log_<input>``
+        wanted = _log_keywords(self.law.jacobian) if self.law.jacobian is not None else ()
+        with np.errstate(all="ignore"):
+            self.log_inputs = {f"log_{k}": np.log(v) for k, v in self.inputs.items() if f"log_{k}" in wanted}
 
     # -- coordinates -------------------------------------------------------------
     def to_theta(self, u: np.ndarray) -> np.ndarray:
@@ -102,8 +118,10 @@ class Problem:
         out.update({p: np.full((theta.shape[0], 1), v) for p, v in self.fixed.items()})
         return out
 
-    def _inputs(self, cols: slice | None, rows: np.ndarray | None = None) -> Mapping[str, np.ndarray]:
-        out = self.inputs
+    def _inputs(
+        self, cols: slice | None, rows: np.ndarray | None = None, logs: bool = False
+    ) -> Mapping[str, np.ndarray]:
+        out = {**self.inputs, **self.log_inputs} if logs and self.log_inputs else self.inputs
         if rows is not None and self.stacked:
             out = {k: v[rows] for k, v in out.items()}
         if cols is not None:
@@ -166,7 +184,7 @@ class Problem:
         if self.law.jacobian is not None:
             params = self.param_dict(theta)
             with np.errstate(all="ignore"):
-                f, d = self.law.jacobian(**self._inputs(cols, rows), **params)
+                f, d = self.law.jacobian(**self._inputs(cols, rows, logs=True), **params)
             m = self.n if cols is None else len(range(*cols.indices(self.n)))
             f = np.broadcast_to(np.asarray(f, dtype=float), (B, m))
             if self.law.constraint is not None:
@@ -334,7 +352,7 @@ class _Columns:
             theta[:, self.col[name]] = nl[:, q]
         if p.law.jacobian is not None and p.law.constraint is None:
             with np.errstate(all="ignore"):
-                f0, d = p.law.jacobian(**p._inputs(cols), **p.param_dict(theta))
+                f0, d = p.law.jacobian(**p._inputs(cols, logs=True), **p.param_dict(theta))
             m = p.n if cols is None else len(range(*cols.indices(p.n)))
             shape = (nl.shape[0], m)
             return {

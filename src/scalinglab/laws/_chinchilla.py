@@ -44,8 +44,11 @@ def chinchilla_allocation(params: Mapping[str, np.ndarray], flops, k: float) -> 
     return ComputeOptimum(np.where(ok, N, np.nan), np.where(ok, D, np.nan), ok, a)
 
 
-def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
+def chinchilla_jacobian(N, D, E, A, alpha, B, beta, log_N=None, log_D=None):
     """Value and parameter derivatives of E + A N^-alpha + B D^-beta (powers as exp(-alpha ln N)).
+
+    ``log_N``, ``log_D``: the inputs' logarithms when the caller has them (the fitter computes
+    them once per fit instead of at every step).
 
     Examples
     --------
@@ -53,7 +56,8 @@ def chinchilla_jacobian(N, D, E, A, alpha, B, beta):
     >>> round(float(f), 4), round(float(d["alpha"]), 4)
     (4.7358, -0.7358)
     """
-    lnN, lnD = np.log(N), np.log(D)
+    lnN = np.log(N) if log_N is None else log_N
+    lnD = np.log(D) if log_D is None else log_D
     pN = np.exp(-alpha * lnN)
     pD = np.exp(-beta * lnD)
     aN, bD = A * pN, B * pD

@@ -350,7 +350,8 @@ def define_law(
         Analytic derivatives: ``jacobian(**inputs, **params) -> (value, {param: d value / d param})``
         with the law's own signature and broadcasting (a constant derivative may be a scalar).
         The fitter uses it instead of central differences (one evaluation per step instead of
-        ``2 P + 1``); it must agree with ``func``.
+        ``2 P + 1``); it must agree with ``func``.  A hook that also takes ``log_<input>``
+        keywords (e.g. ``log_N``) is given the inputs' logarithms, computed once per fit.
     floor : str, optional
         The parameter that is the irreducible loss (the limit as every input grows);
         :func:`scalinglab.fit.decompose` splits the loss into it and the reducible rest.
