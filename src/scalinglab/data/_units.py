@@ -357,7 +357,7 @@ def _check_family_training(
                 + ("params look like thousands" if col == "params" else "params (derived from flops) look too small"),
                 col,
                 label,
-                guess=1e3,
+                guess=(_guess(tpp[i] / 20.0, col) or 1e3) if col == "params" else None,
             )
         col = "flops" if "tokens" in derived else "tokens"
         if tpp.max() < _UNDERTRAINED and col not in declared and not in_progress:
@@ -369,7 +369,7 @@ def _check_family_training(
                 + ", or the table holds only early checkpoints (then declare raw counts)",
                 col,
                 label,
-                guess=1e3,
+                guess=(_guess(20.0 / tpp[i], col) or 1e3) if col == "tokens" else None,
             )
 
 
