@@ -25,7 +25,8 @@ a 1e5 ladder trained longer); flagging it would flag real ladders of that size.
 Rates are reported over all corrupted tables and over the decidable rest.
 
 Public compilations (Hitchhiker loss curves, the isoFLOP compilation, the OLMo
-ladder, Epoch's Chinchilla points, the bundled tinylm sets) must never be
+ladder, Epoch's Chinchilla points, the bundled tinylm sets, the observational-scaling
+model families, Pythia's checkpoints with non-embedding parameters) must never be
 flagged: ``real_tables()`` lists them; they are read in every run of the bench.
 
 Run: ``python bench/unit_checks.py --tables 2000`` (prints the rates; writes
@@ -170,7 +171,7 @@ def real_tables(shared: Path | None = None):
     from scalinglab import datasets
 
     root = Path(shared or os.environ.get("SCALINGLAB_SHARED", Path(__file__).parents[2] / "shared")) / "data"
-    for name in ("tinylm", "tinylm-transfer"):
+    for name in ("tinylm", "tinylm-transfer", "tinylm-mixed", "tinylm-shallow"):
         t = datasets.load(name)
         yield name, t, {}
         yield f"{name} (total params)", t.drop(columns=["params"]).rename(columns={"params_total": "params"}), {}
@@ -194,6 +195,32 @@ def real_tables(shared: Path | None = None):
         if path.exists():
             o = pd.read_csv(path).rename(columns={"n_params": "params", "c4_en-validation/CrossEntropyLoss": "loss"})
             yield f"olmo ladder {file}", o[["run", "params", "tokens", "loss"]].dropna(), {}
+    # public model families (no loss column: benchmark scores), some over-trained at every size (SmolLM,
+    # H2O-Danube, Gemma, the small Qwen1.5 models: 480-860 tokens per parameter at the least)
+    for file in ("base_llm_benchmark_eval.csv", "base_llm_benchmark_eval_sub_10b.csv"):
+        path = root / "obs-scaling" / file
+        if path.exists():
+            b = pd.read_csv(path).dropna(subset=["Pretraining Data Size (T)"])
+            b = pd.DataFrame(
+                {
+                    "family": b["Model Family"],
+                    "run": b["Model"],
+                    "params": b["Model Size (B)"] * 1e9,
+                    "tokens": b["Pretraining Data Size (T)"] * 1e12,
+                }
+            )
+            yield f"observational scaling {file}", b, {"required": ()}
+    # Pythia's checkpoints with non-embedding parameters (Kaplan et al.'s count): 70M is 1.9e7, 1.6e4 tokens
+    # per parameter at the end
+    path = root / "pythia-evals" / "pythia_opt_bloom_evals_wide_summary.csv"
+    if path.exists():
+        p = pd.read_csv(path).dropna(subset=["tokens", "params_nonembedding"]).query("tokens > 0")
+        p = p.rename(columns={"model_family": "family", "model": "run"}).assign(params=p["params_nonembedding"])
+        yield (
+            "pythia checkpoints (non-embedding params)",
+            p[["family", "run", "params", "tokens", "step"]],
+            {"required": ()},
+        )
     path = root / "epoch-chinchilla" / "svg_extracted_data.csv"
     if path.exists():
         e = pd.read_csv(path)

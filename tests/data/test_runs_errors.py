@@ -135,7 +135,7 @@ def test_select_checkpoints_rules():
     df = pd.DataFrame(
         {
             "run": ["a"] * 5 + ["b"] * 5,
-            "params": [1e6] * 5 + [1e7] * 5,
+            "params": [1e8] * 5 + [1e9] * 5,  # 200 and 20 tokens per parameter at the end
             "tokens": list(np.linspace(2e9, 2e10, 5)) * 2,
             "loss": np.linspace(4, 3, 10),
         }

@@ -102,3 +102,57 @@ def test_public_compilations_are_never_flagged():
     flagged = [r for r in results if r[1] != "ok"]
     assert not flagged, flagged
     assert len(results) >= 4  # at least the bundled tables
+
+
+def test_ladder_with_params_in_thousands_is_caught_by_the_family_rule():
+    """1e8-1e10 parameters on 20 tokens each, given in thousands: every run alone still looks real."""
+    df = _ladder(ratio=20.0, n_min=1e8)
+    df["params"] /= 1e3
+    err = _unit_error(df)
+    assert "all 8 runs" in str(err) and "more than 1000 tokens per parameter" in str(err)
+    assert "units={'params': 1000}" in err.hint and "--unit params=1000" in err.cli_hint
+    assert sl.read_runs(df, units={"params": 1}).n_runs == 8  # declared raw: not checked
+
+
+def test_ladder_with_tokens_in_thousands_is_caught_by_the_family_rule():
+    df = _ladder(ratio=20.0, n_min=1e8)
+    df["tokens"] /= 1e3  # 0.02 tokens per parameter at every size
+    err = _unit_error(df)
+    assert "stopped before 0.3 tokens per parameter" in str(err) and "early checkpoints" in str(err)
+    assert "units={'tokens': 1}" in err.hint and "--unit tokens=1" in err.cli_hint
+    assert "units={'tokens': 1000}" in err.hint
+    assert sl.read_runs(df, units={"tokens": 1}).n_runs == 8  # the escape for a table of early checkpoints
+
+
+def test_family_rules_name_the_family_in_thousands():
+    good, bad = _ladder(ratio=20.0, n_min=1e8), _ladder(ratio=20.0, n_min=1e8)
+    bad["params"] /= 1e3
+    df = pd.concat([good.assign(family="a"), bad.assign(family="b", run=bad["run"] + "b")], ignore_index=True)
+    assert "of family 'b'" in str(_unit_error(df))
+
+
+def test_published_over_trained_families_are_not_flagged():
+    """Small models of production suites are over-trained at every size, on web-scale corpora.
+
+    Qwen3 0.6B-8B on 36e12 tokens (6e4-4.5e3 tokens per parameter; Qwen3 technical report, 2025);
+    SmolLM2 135M/360M on 2e12/4e12 tokens (1.5e4, 1.1e4; Allal et al. 2025).
+    """
+    qwen3 = pd.DataFrame({"run": ["0.6B", "1.7B", "4B", "8B"], "params": [0.6e9, 1.7e9, 4e9, 8e9], "tokens": 36e12})
+    smollm2 = pd.DataFrame({"run": ["135M", "360M"], "params": [135e6, 360e6], "tokens": [2e12, 4e12]})
+    for df in (qwen3, smollm2):
+        assert sl.read_runs(df, required=()).n_runs == len(df)
+
+
+def test_tiny_ladder_trained_long_is_not_flagged():
+    """tinylm-sized models (2.5e4 parameters up) on 300 tokens per parameter, the bundled sets' most."""
+    assert sl.read_runs(_ladder(ratio=300.0, n_min=2.5e4)).n_runs == 8
+
+
+def test_tracker_logs_of_runs_just_started_are_not_held_to_the_family_floor():
+    """A tracker's log (in_progress) may hold only the first steps of every run: rule 10 is off there."""
+    from scalinglab.data._units import check_units
+
+    df = _ladder(ratio=0.01, n_min=1e8)  # every run at 0.01 tokens per parameter
+    with pytest.raises(DataError, match="early checkpoints"):
+        check_units(df, "<df>", declared=set())
+    check_units(df, "<df>", declared=set(), in_progress=True)

@@ -235,7 +235,14 @@ def read_runs(
     # integer codes of the run ids in sorted order: grouping, duplicate search and sorting on them are
     # cheap where a million distinct strings are not
     codes = pd.factorize(frame["run"], sort=True)[0]
-    check_units(frame, label, declared=set(units or {}), derived=derived, run_codes=codes)
+    check_units(
+        frame,
+        label,
+        declared=set(units or {}),
+        derived=derived,
+        run_codes=codes,
+        in_progress=bool(raw.attrs.get("tracker")),
+    )
     n_rows = len(frame)
     frame = _handle_duplicates(frame, duplicates, label, notes, codes)
     if len(frame) != n_rows:

@@ -20,15 +20,28 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
 5. A gap of 300x or more between consecutive run sizes (10,000x for the compute
    of runs) within a family: one group of runs is in other units.
 6. Tokens per parameter of the runs of a family falling into two groups 100x or more
-   apart (the public compilations: at most 15x between neighbours).
+   apart (the public compilations: at most 23x between neighbours, BLOOM's 176B model
+   against its 7.1B).
 7. Within a family, a run at least 10x larger and trained on at least as many tokens
    with a loss 2% higher than a smaller run, where at least 80% of such pairs of the
    family agree that larger is better (a table of accuracies, or one mixing data sets
    without a ``family`` column, is not flagged: Hitchhiker's curves disagree on 33%);
    a family of more than 1,500 runs is checked on a fixed sample of 1,500.
 8. A run with fewer than 100 parameters (the smallest language models studied have ~1e3).
+9. Every run of a family (at least two sizes) trained on more than 1e3 tokens per
+   parameter, unless every one of them was trained on 1e11-1e14 tokens: params look
+   like thousands.  Published families over-trained at every size train each model on
+   a web-scale corpus (SmolLM, H2O-Danube, Gemma: 480-860 tokens per parameter at the
+   least, on 6e11 tokens or more; the smallest Qwen3 and SmolLM2 models 1.1e4-6e4, on
+   2e12-3.6e13); the public compilations' families trained on fewer tokens reach at
+   most 20 tokens per parameter at their least over-trained run.
+10. Every run of a family (at least two sizes) stopped before 0.3 tokens per parameter:
+   tokens look like thousands, or the table holds only early checkpoints (then
+   ``units={'tokens': 1}`` declares them raw).  The public families' most-trained run
+   has at least 20.  Not applied to a tracker's log (TensorBoard, MLflow, W&B, trainer
+   logs), whose runs may have just started.
 A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
-is exempt from the rules that concern it alone (2-8).  Counts with a fraction are
+is exempt from the rules that concern it alone (2-10).  Counts with a fraction are
 not a rule: ``np.geomspace(1e6, 1e9, 8)`` ladders are common.  How often the rules catch
 a unit mistake and how often they flag a clean ladder or a public compilation:
 ``bench/unit_checks.py``.
@@ -61,6 +74,9 @@ _PAIRS_SAMPLE = 1500
 _WHOLE_BELOW = 1e7
 _MIN_TOKENS_PER_STEP = 32.0
 _GAP = {"params": 300.0, "flops": 1e4}
+_OVERTRAINED = 1e3
+_WEB_SCALE = (1e11, 1e14)
+_UNDERTRAINED = 0.3
 
 
 def _num(f: float) -> str:
@@ -105,12 +121,14 @@ def check_units(
     declared: set[str],
     derived: set[str] = frozenset(),
     run_codes: np.ndarray | None = None,
+    in_progress: bool = False,
 ) -> None:
     """Raise DataError if a run's params, tokens or flops look like they are not in raw units.
 
     ``frame`` has the canonical columns after derivation (``run`` assigned);
     ``declared`` are columns the user gave ``units=`` for; ``derived`` those computed from the others;
-    ``run_codes`` (optional) one integer per row identifying its run, to group a large table cheaply.
+    ``run_codes`` (optional) one integer per row identifying its run, to group a large table cheaply;
+    ``in_progress`` says the table is a tracker's log, whose runs may have just started (rule 10 off).
 
     Examples
     --------
@@ -121,6 +139,17 @@ def check_units(
     ... except DataError as e:
     ...     print(e.kind)
     unit-mismatch
+
+    A ladder of 1e8-1e10 parameters given in thousands: each run alone could be real, the
+    family cannot (rule 9).
+
+    >>> n = np.geomspace(1e8, 1e10, 5)
+    >>> df = pd.DataFrame({"run": list("abcde"), "params": n / 1e3, "tokens": 20 * n, "loss": 2.0})
+    >>> try:
+    ...     check_units(df, "<df>", declared=set())
+    ... except DataError as e:
+    ...     print(e.column, e.hint.split(";")[0])
+    params give raw counts (FLOPs for flops), or multiply with units={'params': 1000}
     """
     cols = {c for c in ("params", "tokens", "flops") if c in frame}
     given = cols - set(derived)
@@ -247,6 +276,8 @@ def check_units(
     # 6.-7. within a family: tokens per parameter in two groups far apart; a larger run with a worse loss
     if {"params", "tokens"} <= cols:
         _check_family_structure(last, fam, cols, declared, derived, label)
+        # 9.-10. every run of a family over-trained, or every run barely started
+        _check_family_training(last, fam, declared, derived, label, in_progress)
 
 
 def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, derived, label: str) -> None:
@@ -299,6 +330,46 @@ def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, 
                 params_col,
                 label,
                 guess=1e3,
+            )
+
+
+def _check_family_training(
+    last: pd.DataFrame, fam: pd.Series, declared, derived, label: str, in_progress: bool = False
+) -> None:
+    """Rules 9 and 10: tokens per parameter of every run of a family (>= 2 sizes) too high or too low."""
+    for f in fam.unique():
+        g = last[fam.to_numpy() == f]
+        n = g["params"].to_numpy(dtype=float)
+        if np.unique(n).size < 2:
+            continue
+        d = g["tokens"].to_numpy(dtype=float)
+        tpp = d / n
+        which = f"all {len(g)} runs" + (f" of family '{f}'" if f else "")
+        web = (d >= _WEB_SCALE[0]) & (d <= _WEB_SCALE[1])
+        col = "flops" if "params" in derived else "params"
+        if tpp.min() > _OVERTRAINED and not web.all() and col not in declared:
+            i = int(np.argmin(tpp))
+            raise _error(
+                f"{which} ({_names(g['run'])}) were trained on more than {_num(_OVERTRAINED)} tokens per parameter "
+                f"at their last checkpoint (fewest: {_num(float(f'{tpp[i]:.3g}'))}, run '{g['run'].iloc[i]}'), not all "
+                f"of them on {_num(_WEB_SCALE[0])}-{_num(_WEB_SCALE[1])} tokens: only families trained on web-scale "
+                f"corpora are over-trained at every size; "
+                + ("params look like thousands" if col == "params" else "params (derived from flops) look too small"),
+                col,
+                label,
+                guess=(_guess(tpp[i] / 20.0, col) or 1e3) if col == "params" else None,
+            )
+        col = "flops" if "tokens" in derived else "tokens"
+        if tpp.max() < _UNDERTRAINED and col not in declared and not in_progress:
+            i = int(np.argmax(tpp))
+            raise _error(
+                f"{which} ({_names(g['run'])}) stopped before {_num(_UNDERTRAINED)} tokens per parameter at their "
+                f"last checkpoint (most: {_num(float(f'{tpp[i]:.3g}'))}, run '{g['run'].iloc[i]}'): "
+                + ("tokens look like thousands" if col == "tokens" else "tokens (derived from flops) look too small")
+                + ", or the table holds only early checkpoints (then declare raw counts)",
+                col,
+                label,
+                guess=(_guess(20.0 / tpp[i], col) or 1e3) if col == "tokens" else None,
             )
 
 
