@@ -55,7 +55,7 @@ def _chunks(n: int, per_point: int) -> Iterator[slice]:
         yield slice(a, min(n, a + step))
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _log_keywords(hook) -> frozenset[str]:
     """The ``log_<input>`` keywords a law's ``jacobian`` hook accepts."""
     try:
