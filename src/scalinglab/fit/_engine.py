@@ -87,46 +87,61 @@ def _revive(problem: Problem, sol: Solution, max_iter: int) -> Solution:
 
 
 #: Extra starts refined where a coefficient ended at 0 (see :func:`_revive_starts`).
-REVIVE_STARTS = 8
+REVIVE_STARTS = 4
 
 
 def _revive_starts(problem: Problem, sol: Solution) -> np.ndarray | None:
-    """Starts for another try where a coefficient ended at 0 and left its exponent free, or None.
+    """Starts for another try where a coefficient's term ended without shape, or None.
 
-    At such a point (A = 0: alpha does nothing) the exponent's derivative vanishes, so the
-    refinement cannot tell that the coefficient would help at another exponent.  The starts
-    put each freed exponent at :data:`REVIVE_STARTS` values spread over its grid and the
-    coefficient's term at 1% of the prediction.
+    A coefficient at 0 (or so small that its term is flat: A = 1e-21 at alpha = 3) leaves its
+    exponent free, and a term that is a constant (alpha = 0) only duplicates the floor: at
+    such points the refinement cannot tell that the term would help at another exponent.  The
+    starts put each of the term's exponents at :data:`REVIVE_STARTS` values spread over its
+    grid and the coefficient's term at 1% of the prediction.
     """
     law, names, u = problem.law, problem.names, sol.u
-    zero = [
-        i
-        for i, p in enumerate(names)
-        if p in law.linear and not problem.is_log[i] and problem.lower[i] == 0 and u[i] <= 0
-    ]
-    if not zero or problem.stacked:
-        return None
-    J = problem.jacobian(u[None, :])[0]
-    free = [q for q, p in enumerate(names) if p not in law.linear and np.all(J[:, q] == 0)]
-    if not free:
+    if problem.stacked:
         return None
     f0 = problem.predict_theta(problem.to_theta(u[None, :]))[0]
+    level = float(np.mean(np.abs(f0)))
+    nonlinear = [q for q, p in enumerate(names) if p not in law.linear]
+    stuck: dict[int, list[int]] = {}
+    for i, p in enumerate(names):
+        if p not in law.linear or problem.is_log[i] or problem.lower[i] != 0 or not np.isfinite(level):
+            continue
+        col = _column(problem, u, i)
+        if not np.all(np.isfinite(col)) or np.ptp(u[i] * col) > 1e-6 * level:
+            continue  # the term shapes the fit
+        partners = []
+        for q in nonlinear:  # the exponents the term depends on
+            probe = u.copy()
+            probe[q] = u[q] + (0.1 if u[q] + 0.1 <= problem.upper[q] else -0.1)
+            if not np.allclose(_column(problem, probe, i), col, rtol=1e-9, atol=0.0):
+                partners.append(q)
+        if partners:
+            stuck[i] = partners
     starts = []
-    for q in free:
-        grid = law.params[names[q]].start_values(problem.inputs, problem.y)
-        for value in grid[np.unique(np.linspace(0, len(grid) - 1, REVIVE_STARTS).round().astype(int))]:
-            c = u.copy()
-            c[q] = np.log(value) if problem.is_log[q] else value
-            c = np.clip(c, problem.lower, problem.upper)
-            for i in zero:  # the coefficient's term at 1% of the prediction
-                one = c.copy()
-                one[i] = 1.0
-                col = problem.predict_theta(problem.to_theta(one[None, :]))[0] - f0
-                with np.errstate(all="ignore"):
-                    c[i] = 0.01 * np.mean(f0) / np.mean(col)
-            if np.all(np.isfinite(c)) and np.all(c[zero] > 0):
-                starts.append(c)
+    for i, partners in stuck.items():
+        for q in partners:
+            grid = law.params[names[q]].start_values(problem.inputs, problem.y)
+            for value in grid[np.unique(np.linspace(0, len(grid) - 1, REVIVE_STARTS).round().astype(int))]:
+                c = u.copy()
+                c[q] = np.log(value) if problem.is_log[q] else value
+                c = np.clip(c, problem.lower, problem.upper)
+                with np.errstate(all="ignore"):  # the coefficient's term at 1% of the prediction
+                    c[i] = 0.01 * level / np.mean(_column(problem, c, i))
+                if np.all(np.isfinite(c)) and c[i] > 0:
+                    starts.append(c)
     return np.array(starts) if starts else None
+
+
+def _column(problem: Problem, u: np.ndarray, i: int) -> np.ndarray:
+    """The term of linear parameter ``i`` per unit of it, at ``u``: f(theta_i = 1) - f(theta_i = 0)."""
+    one, zero = u.copy(), u.copy()
+    one[i], zero[i] = 1.0, 0.0
+    with np.errstate(all="ignore"):
+        f = problem.predict_theta(problem.to_theta(np.stack([one, zero])))
+    return f[0] - f[1]
 
 
 def _better(problem: Problem, sol: Solution, u, objective, converged, n_iter, nfev: int) -> Solution:
