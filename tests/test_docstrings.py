@@ -18,7 +18,11 @@ import pytest
 
 import scalinglab
 
-_OPTIONAL = {"scalinglab.sweep.model": "torch", "scalinglab.sweep.train": "torch"}
+_OPTIONAL = {
+    "scalinglab.sweep.model": "torch",
+    "scalinglab.sweep.train": "torch",
+    "scalinglab.analyze._prototypes": "sklearn",
+}
 
 
 def _modules() -> list[str]:
