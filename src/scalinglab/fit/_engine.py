@@ -102,6 +102,8 @@ def _revive_starts(problem: Problem, sol: Solution) -> np.ndarray | None:
     law, names, u = problem.law, problem.names, sol.u
     if problem.stacked:
         return None
+    if problem.n > SUBSAMPLE_AT:  # the checks and starts need the term's shape, not every point
+        problem = _subsample(problem, 0)
     f0 = problem.predict_theta(problem.to_theta(u[None, :]))[0]
     level = float(np.mean(np.abs(f0)))
     nonlinear = [q for q, p in enumerate(names) if p not in law.linear]
