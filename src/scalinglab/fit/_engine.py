@@ -11,7 +11,7 @@ refinement of all their starts (what ``fit_many`` runs on the serial backend).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 import pandas as pd
@@ -148,21 +148,13 @@ def _column(problem: Problem, u: np.ndarray, i: int) -> np.ndarray:
 
 def _better(problem: Problem, sol: Solution, u, objective, converged, n_iter, nfev: int) -> Solution:
     """``sol``, or the best of the extra refined starts if its objective is lower."""
-    b = int(np.argmin(objective))
-    if not objective[b] < sol.objective * (1 - 1e-12):
+    extra = _solution(problem, u, objective, converged, n_iter, nfev, sol.n_grid)
+    if not extra.objective < sol.objective * (1 - 1e-12):
         return sol
-    theta = problem.to_theta(u[b][None, :])[0]
-    params = {p: float(theta[i]) for i, p in enumerate(problem.names)}
-    params.update({k: float(v) for k, v in problem.fixed.items()})
-    return Solution(
-        u=u[b],
-        params={p: params[p] for p in problem.law.params},
-        objective=float(objective[b]),
-        converged=bool(converged[b]),
-        n_iter=int(n_iter[b]),
+    return replace(
+        extra,
         nfev=sol.nfev + nfev,
         n_starts=sol.n_starts + len(u),
-        n_grid=sol.n_grid,
         start_objectives=np.sort(np.concatenate([sol.start_objectives, objective])),
     )
 
