@@ -43,6 +43,9 @@ __all__ = ["Problem", "grid_search", "refine", "LMResult", "GridResult", "CHUNK"
 CHUNK = 1 << 21
 #: Numbers per block when ranking grid points (about 256 KB of float64: fits in a core's cache).
 RANK_CHUNK = 1 << 15
+#: Numbers per block of rows (starts or resamples) in :meth:`Problem.moments` (about 1 MB of
+#: float64): many rows at once are computed block by block, each block's arrays in cache.
+MOMENT_BLOCK = 1 << 17
 #: Grid points x data points up to which every grid point is ranked by the robust objective;
 #: beyond it only the best grid points by least-squares error are (see :func:`grid_search`).
 RANK_BUDGET = 1 << 24
@@ -149,6 +152,8 @@ class Problem:
     def _resid_from_f(self, f: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None) -> np.ndarray:
         with np.errstate(all="ignore"):
             r = self._data(cols, rows) - (np.log(f) if self.space == "log" else f)
+            if np.isfinite(np.sum(r)):  # one cheap pass when every residual is finite (the usual case)
+                return r
         return np.where(np.isfinite(r), r, np.nan)
 
     def residuals(self, u: np.ndarray, cols: slice | None = None, rows: np.ndarray | None = None) -> np.ndarray:
@@ -191,14 +196,13 @@ class Problem:
                 ok = np.asarray(self.law.constraint(params)).reshape(-1, 1)
                 f = np.where(ok, f, np.nan)
             df = np.empty((B, P, m))
-            for i, p in enumerate(self.names):
-                df[:, i, :] = d[p]
             with np.errstate(all="ignore"):
-                if self.space == "log":
-                    df /= -f[:, None, :]
-                else:
-                    np.negative(df, out=df)
-                df *= np.where(self.is_log, theta, 1.0)[:, :, None]
+                # d r / d theta = -(d f / d theta) / f in log space, -(d f / d theta) in linear space
+                inv = -1.0 / f if self.space == "log" else np.broadcast_to(-1.0, (B, m))
+                for i, p in enumerate(self.names):
+                    np.multiply(d[p], inv, out=df[:, i, :])
+                    if self.is_log[i]:  # chain rule for log coordinates: d theta / d u = theta
+                        df[:, i, :] *= theta[:, i : i + 1]
             return self._resid_from_f(f, cols, rows), df
         r0 = self.residuals(u, cols, rows)
         h = 1e-6 * np.maximum(1.0, np.abs(u))
@@ -238,6 +242,20 @@ class Problem:
         """
         w = self.weights if weights is None else weights
         B, P = u.shape
+        step = max(1, MOMENT_BLOCK // max(1, self.n * (P + 2)))
+        if B > step:  # blocks of rows whose work arrays stay in a core's cache
+            if rows is None and self.stacked:
+                rows = np.arange(B)
+            parts = [
+                self.moments(
+                    u[a : a + step],
+                    w[a : a + step] if w is not None and w.ndim == 2 else w,
+                    None if rows is None else rows[a : a + step],
+                    exact,
+                )
+                for a in range(0, B, step)
+            ]
+            return tuple(np.concatenate(x) for x in zip(*parts))
         F = np.zeros(B)
         bad = np.zeros(B, bool)
         g = np.zeros((B, P))
@@ -562,14 +580,9 @@ def grid_search(problem: Problem, *, max_points: int = 20000, seed: int = 0, top
     admissible = np.all(np.isfinite(u), axis=1) & np.isfinite(err)
     which = np.flatnonzero(admissible)
     n_admissible = int(which.size)
-    import os
-
-    share = float(os.environ.get("SL_SHARE", "1"))
-    keep = max(top, int(share * which.size))
-    ranked_all = not (G * problem.n > RANK_BUDGET and which.size > top) and keep >= which.size
+    ranked_all = not (G * problem.n > RANK_BUDGET and which.size > top)
     if not ranked_all:
-        keep = top if G * problem.n > RANK_BUDGET else keep
-        which = which[np.argsort(err[which], kind="stable")[:keep]]
+        which = which[np.argsort(err[which], kind="stable")[:top]]
     obj = np.full(G, np.inf)
     if which.size:
         if cs is not None and cs.axis_of is not None:
