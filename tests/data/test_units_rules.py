@@ -195,7 +195,7 @@ def _law_rule(df: pd.DataFrame) -> DataError:
     from scalinglab.data._units import _check_law_consistency
 
     with pytest.raises(DataError) as info:
-        _check_law_consistency(df, family_key(df), set(), set(), "<df>")
+        _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
     assert info.value.kind == "unit-mismatch"
     return info.value
 
@@ -242,7 +242,7 @@ def test_an_outlier_loss_is_not_called_a_unit_mistake_by_the_law_rule():
 
     df = _isoflop()
     df.loc[4, "loss"] *= 1.2
-    _check_law_consistency(df, family_key(df), set(), set(), "<df>")
+    _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
 
 
 def test_a_pair_within_the_noise_near_the_floor_is_not_flagged():

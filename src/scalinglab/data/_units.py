@@ -95,6 +95,7 @@ _LAW_MISFIT = 0.02
 _LAW_GAIN = 2.0
 _LAW_FITS = 0.025
 _LAW_SPECIFIC = 2.0
+_LAW_CHECKPOINTS = 8
 _LAW_FACTORS = (1e3, 1e6)  # thousands, millions (billions leave a gap that rules 5 and 8 see)
 
 
@@ -298,7 +299,7 @@ def check_units(
         # 9.-10. every run of a family over-trained, or every run barely started
         _check_family_training(last, fam, declared, derived, label, in_progress)
         # 11. some runs fit the family's law only with their params or tokens scaled by a unit factor
-        _check_law_consistency(last, fam, declared, derived, label)
+        _check_law_consistency(frame, last, fam, declared, derived, label)
 
 
 def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, derived, label: str) -> None:
@@ -452,79 +453,96 @@ def _law_fit(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     return best[0], lambda nn, dd: c[0] + c[1] * (nn / n0) ** -a + c[2] * (dd / d0) ** -b
 
 
-def _best_shift(n: np.ndarray, d: np.ndarray, loss: np.ndarray, col: str, factor: float) -> tuple[float, np.ndarray]:
-    """The subset of runs whose ``col`` times ``factor`` fits the law best (a local optimum), and its RSS.
+def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[tuple[float, np.ndarray]]:
+    """Subsets of runs whose ``col`` times ``factor`` fits the law better, each with its RSS.
 
-    Candidates (none where no run fits better shifted alone): forward selection among the 12 runs
-    that fit best shifted alone (add the one whose shift improves the fit most, while it does),
-    and the prefixes of the runs ranked by how much shifting each alone improves the fit; from the
-    best, each run goes to the side (shifted or not) the fitted law predicts better, until nothing
-    moves.
+    ``n, d, loss`` hold one entry per checkpoint, ``ridx`` the run (0, 1, ...) of each; a subset is a
+    mask over runs. Candidates (none where no run fits better shifted alone): forward selection
+    among the 12 runs that fit best shifted alone (add the one whose shift improves the fit most,
+    while it does); the best prefix of the runs ranked by how much shifting each alone improves the
+    fit; and from the better of these, each run going to the side (shifted or not) that the fitted
+    law predicts better, until nothing moves.
     """
-    m = len(loss)
+    runs = int(ridx.max()) + 1
 
     def moved(mask):
+        rows = mask[ridx]
         if col == "params":
-            return np.where(mask, n * factor, n), d
-        return n, np.where(mask, d * factor, d)
+            return np.where(rows, n * factor, n), d
+        return n, np.where(rows, d * factor, d)
 
-    alone = np.array([_law_fit(*moved(np.arange(m) == i), loss)[0] for i in range(m)])
+    def rss(mask):
+        return _law_fit(*moved(mask), loss)[0]
+
+    alone = np.array([rss(np.arange(runs) == i) for i in range(runs)])
     cur = _law_fit(n, d, loss)[0]
     if not alone.min() < 0.95 * cur:  # no run fits better alone: nothing to search
-        return np.inf, np.zeros(m, bool)
+        return []
     order = np.argsort(alone)
-    # forward selection among the 12 runs that fit best alone: add the one that improves the fit most
-    greedy = np.zeros(m, bool)
+    greedy = np.zeros(runs, bool)
     pool = order[:12]
-    while greedy.sum() < min(m - 1, len(pool)):
-        trial = []
-        for i in pool[~greedy[pool]]:
-            cand = greedy.copy()
-            cand[i] = True
-            trial.append((alone[i] if not greedy.any() else _law_fit(*moved(cand), loss)[0], i))
-        r, i = min(trial)
+    while greedy.sum() < min(runs - 1, len(pool)):
+        r, i = min(
+            (alone[i] if not greedy.any() else rss(greedy | (np.arange(runs) == i)), i) for i in pool[~greedy[pool]]
+        )
         if not r < 0.98 * cur:
             break
         greedy[i], cur = True, r
-    best, mask = (cur, greedy) if greedy.any() else (np.inf, np.zeros(m, bool))
-    for k in range(1, m):
-        cand = np.zeros(m, bool)
-        cand[order[:k]] = True
-        r = _law_fit(*moved(cand), loss)[0]
-        if r < best:
-            best, mask = r, cand
+    found = [(cur, greedy.copy())] if greedy.any() else []
+    prefixes = [(rss(np.isin(np.arange(runs), order[:k])), k) for k in range(1, runs)]
+    r, k = min(prefixes)
+    found.append((r, np.isin(np.arange(runs), order[:k])))
+    best, mask = min(found, key=lambda x: x[0])
     for _ in range(6):
-        rss, law = _law_fit(*moved(mask), loss)
+        r, law = _law_fit(*moved(mask), loss)
         if law is None:
             break
-        best = min(best, rss)
-        stay = np.abs(law(n, d) / loss - 1)
-        go = np.abs(law(*moved(np.ones(m, bool))) / loss - 1)
+        stay = np.bincount(ridx, np.abs(law(n, d) / loss - 1), runs)
+        go = np.bincount(ridx, np.abs(law(*moved(np.ones(runs, bool))) / loss - 1), runs)
         cand = go < stay
         if cand.all() or not cand.any() or (cand == mask).all():
             break
-        r = _law_fit(*moved(cand), loss)[0]
+        r = rss(cand)
         if r >= best:
             break
         best, mask = r, cand
-    return best, mask
+        found.append((r, cand))
+    return found
 
 
-def _specific(n, d, loss, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
+def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
     """The unit factor itself is what fits: the same runs shifted 10x less or 10x more fit clearly worse.
 
     A shift that only removes a term of the law for some runs (1e9 on one outlier) fits about as well
     at 1e10; a unit mistake has one size.
     """
+    rows = mask[ridx]
     for step in (0.1, 10.0):
-        nn = np.where(mask, n * factor * step, n) if col == "params" else n
-        dd = np.where(mask, d * factor * step, d) if col == "tokens" else d
+        nn = np.where(rows, n * factor * step, n) if col == "params" else n
+        dd = np.where(rows, d * factor * step, d) if col == "tokens" else d
         if _law_fit(nn, dd, loss)[0] < _LAW_SPECIFIC * rss:
             return False
     return True
 
 
-def _check_law_consistency(last: pd.DataFrame, fam: pd.Series, declared, derived, label: str) -> None:
+def _checkpoints(frame: pd.DataFrame, runs: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
+    """Up to 8 checkpoints of each run (evenly spaced in order of tokens, the last included) and their run index."""
+    rows = frame[frame["run"].isin(runs)]
+    loss = pd.to_numeric(rows["loss"], errors="coerce")
+    rows = rows[np.isfinite(loss) & (loss > 0) & (rows["tokens"] > 0) & (rows["params"] > 0)]
+    order = pd.Series(np.arange(len(runs)), index=pd.Index(runs))
+    rows = rows.assign(_order=rows["run"].map(order)).sort_values(["_order", "tokens"], kind="stable")
+    rows = rows.drop(columns="_order")
+    parts = []
+    for _, r in rows.groupby("run", sort=False):  # at most _LAW_RUNS[1] runs
+        parts.append(r.iloc[np.unique(np.round(np.linspace(0, len(r) - 1, _LAW_CHECKPOINTS)).astype(int))])
+    rows = pd.concat(parts)
+    return rows, pd.factorize(rows["run"])[0]
+
+
+def _check_law_consistency(
+    frame: pd.DataFrame, last: pd.DataFrame, fam: pd.Series, declared, derived, label: str
+) -> None:
     """Rule 11: some runs fit the family's law only once their params or tokens are scaled by a unit factor."""
     if "loss" not in last or {"params", "tokens"} & (set(declared) | set(derived)):
         return
@@ -536,13 +554,15 @@ def _check_law_consistency(last: pd.DataFrame, fam: pd.Series, declared, derived
             continue
         if len(g) > _LAW_RUNS[1]:  # the search costs runs^2 fits: a fixed sample bounds it
             g = g.iloc[np.sort(np.random.default_rng(0).choice(len(g), _LAW_RUNS[1], replace=False))]
-        n, d = g["params"].to_numpy(dtype=float), g["tokens"].to_numpy(dtype=float)
-        loss = g["loss"].to_numpy(dtype=float)
-        tpp = np.log10(d / n)
+        tpp = np.log10(g["tokens"].to_numpy(dtype=float) / g["params"].to_numpy(dtype=float))
         if tpp.max() - tpp.min() < _LAW_SPREAD:  # one tokens-per-parameter ratio: N and D cannot be told apart
             continue
+        rows, ridx = _checkpoints(frame, g["run"])
+        names = rows["run"].drop_duplicates().to_numpy()
+        n, d = rows["params"].to_numpy(dtype=float), rows["tokens"].to_numpy(dtype=float)
+        loss = rows["loss"].to_numpy(dtype=float)
         rss0 = _law_fit(n, d, loss)[0]
-        rms0 = np.sqrt(rss0 / len(g))
+        rms0 = np.sqrt(rss0 / len(rows))
         if not _LAW_MISFIT < rms0 < np.inf:
             continue
         found = None
@@ -551,20 +571,21 @@ def _check_law_consistency(last: pd.DataFrame, fam: pd.Series, declared, derived
                 # the runs in other units are those to multiply by the factor, or (the same fit: the law
                 # absorbs one factor common to all runs) the others are those to divide by it
                 for sign in (1, -1):
-                    rss, mask = _best_shift(n, d, loss, col, factor**sign)
-                    if sign == -1:
-                        mask = ~mask
-                    if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(g) or (found and rss >= found[0]):
-                        continue
-                    if _specific(n, d, loss, col, factor, mask, rss):
-                        found = (rss, mask, col, factor)
+                    for rss, mask in sorted(_best_shift(n, d, loss, ridx, col, factor**sign), key=lambda x: x[0]):
+                        mask = mask if sign == 1 else ~mask
+                        if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(rows) or (found and rss >= found[0]):
+                            break
+                        if _specific(n, d, loss, ridx, col, factor, mask, rss):
+                            found = (rss, mask, col, factor)
+                            break
         if found is None:
             continue
         rss, mask, col, factor = found
         which = f" of family '{f}'" if f else ""
+        what = "final losses" if len(rows) == len(names) else f"losses ({len(rows)} checkpoints)"
         raise _error(
-            f"the final losses of the {len(g)} runs{which} deviate from L = E + A/N^a + B/D^b by {rms0:.1%} (rms), "
-            f"and by {np.sqrt(rss / len(g)):.1%} once the {col} of run(s) {_names(g['run'][mask])} are multiplied by "
+            f"the {what} of the {len(names)} runs{which} deviate from L = E + A/N^a + B/D^b by {rms0:.1%} (rms), "
+            f"and by {np.sqrt(rss / len(rows)):.1%} once the {col} of run(s) {_names(names[mask])} are multiplied by "
             f"{_num(factor)}: their {col} look like they are in other units than those of the other "
             f"{int((~mask).sum())} run(s)",
             col,
