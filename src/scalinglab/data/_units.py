@@ -43,14 +43,15 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
    ``units={'tokens': 1}`` declares them raw).  The public families' most-trained run
    has at least 20.  Not applied to a tracker's log (TensorBoard, MLflow, W&B, trainer
    logs), whose runs may have just started.
-11. Within a family of at least 8 runs with params and tokens given (up to 40 checked, a fixed
-   sample beyond) whose final losses deviate from L = E + A/N^a + B/D^b (Hoffmann et al. 2022;
-   E, A, B >= 0) by more than 2% (rms, relative): the family fits it within 2.5% and with half the rms or
-   less once some runs' params or tokens are multiplied by 1e3 or 1e6 (thousands, millions), and the
-   same runs multiplied by 10x less or more fit at least 2x worse (in squared residuals: the unit
-   factor itself is what fits, not a shift that only removes a term of the law).  This catches
-   grid and isoFLOP designs where the odd runs' tokens per parameter blend into the design's
-   spread (rule 6 sees no gap).
+11. Within a family of at least 8 runs with params and tokens given (40 runs at most, a fixed
+   sample beyond; up to 8 checkpoints of each, evenly spaced, the last included), whose losses
+   deviate from L = E + A/N^a + B/D^b (Hoffmann et al. 2022; E, A, B >= 0) by more than 2%
+   (relative rms): the family fits the law within 2.5% and with half the rms or less once the
+   params or tokens of some runs are multiplied by 1e3 or 1e6 (thousands, millions), and the
+   same runs multiplied by 10x less or 10x more fit at least 2x worse (squared residuals): the
+   unit factor itself is what fits, not a shift that only removes a term of the law for an
+   outlier.  This catches grid and isoFLOP designs whose odd runs' tokens per parameter blend
+   into the design's spread (rule 6 sees no gap).
 A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
 is exempt from the rules that concern it alone (2-11).  Counts with a fraction are
 not a rule: ``np.geomspace(1e6, 1e9, 8)`` ladders are common.  How often the rules catch
