@@ -172,6 +172,8 @@ def check_units(
     ...     print(e.column, e.hint.split(";")[0])
     params give raw counts (FLOPs for flops), or multiply with units={'params': 1000}
     """
+    if not frame.index.is_unique:  # pd.concat of tables: each run's last row must be found by its label
+        frame = frame.reset_index(drop=True)
     cols = {c for c in ("params", "tokens", "flops") if c in frame}
     given = cols - set(derived)
     # 1. the three columns disagree (only when all three were given)
@@ -410,6 +412,11 @@ def _law_fit(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     squares for each pair (normal equations, all pairs at once), and the two-term laws (A = 0 or
     B = 0) are included. Returns the RSS and a function giving the fitted loss at other (n, d).
     """
+    with np.errstate(all="ignore"):  # extreme values give inf or nan fits, never a warning
+        return _law_fit_grid(n, d, loss)
+
+
+def _law_fit_grid(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     w = 1.0 / loss
     m = len(loss)
     n0, d0 = n.max(), d.max()
@@ -439,7 +446,10 @@ def _law_fit(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     for g, r, al, be, keep in systems:
         scale = np.sqrt(np.einsum("kii->ki", g))  # unit columns: a well-conditioned system
         gs = g / scale[:, :, None] / scale[:, None, :] + 1e-12 * np.eye(len(keep))
-        coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
+        try:
+            coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a nan or degenerate design: no law fits
+            continue
         rss = m - (coef * r / scale).sum(1)  # the residual at the least-squares optimum
         ok = (coef >= 0).all(1) & np.isfinite(rss)
         if ok.any():
@@ -526,19 +536,28 @@ def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: 
     return True
 
 
-def _checkpoints(frame: pd.DataFrame, runs: pd.Series) -> tuple[pd.DataFrame, np.ndarray]:
-    """Up to 8 checkpoints of each run (evenly spaced in order of tokens, the last included) and their run index."""
-    rows = frame[frame["run"].isin(runs)]
-    loss = pd.to_numeric(rows["loss"], errors="coerce")
-    rows = rows[np.isfinite(loss) & (loss > 0) & (rows["tokens"] > 0) & (rows["params"] > 0)]
-    order = pd.Series(np.arange(len(runs)), index=pd.Index(runs))
-    rows = rows.assign(_order=rows["run"].map(order)).sort_values(["_order", "tokens"], kind="stable")
-    rows = rows.drop(columns="_order")
-    parts = []
-    for _, r in rows.groupby("run", sort=False):  # at most _LAW_RUNS[1] runs
-        parts.append(r.iloc[np.unique(np.round(np.linspace(0, len(r) - 1, _LAW_CHECKPOINTS)).astype(int))])
-    rows = pd.concat(parts)
-    return rows, pd.factorize(rows["run"])[0]
+def _checkpoints(frame: pd.DataFrame, runs, by_run: dict) -> tuple[np.ndarray, ...]:
+    """Params, tokens, loss and run index (0, 1, ...) of up to 8 checkpoints of each run, and the run names.
+
+    The checkpoints are evenly spaced in order of tokens, the last included; ``by_run`` maps a run to
+    the positions of its rows.
+    """
+    cols = [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in ("params", "tokens", "loss")]
+    picked, ridx, names = [], [], []
+    for run in pd.unique(np.asarray(runs)):
+        pos = by_run[run]
+        n, d, loss = (c[pos] for c in cols)
+        pos = pos[np.isfinite(loss) & (loss > 0) & (d > 0) & (n > 0)]
+        if pos.size == 0:
+            continue
+        pos = pos[np.argsort(cols[1][pos], kind="stable")]
+        pos = pos[np.unique(np.round(np.linspace(0, pos.size - 1, _LAW_CHECKPOINTS)).astype(int))]
+        picked.append(pos)
+        ridx.append(np.full(pos.size, len(names)))
+        names.append(run)
+    pos = np.concatenate(picked) if picked else np.zeros(0, int)
+    ridx = np.concatenate(ridx) if ridx else np.zeros(0, int)
+    return cols[0][pos], cols[1][pos], cols[2][pos], ridx, np.array(names, dtype=object)
 
 
 def _check_law_consistency(
@@ -547,6 +566,7 @@ def _check_law_consistency(
     """Rule 11: some runs fit the family's law only once their params or tokens are scaled by a unit factor."""
     if "loss" not in last or {"params", "tokens"} & (set(declared) | set(derived)):
         return
+    by_run = None
     for f in fam.unique():
         g = last[fam.to_numpy() == f]
         loss = pd.to_numeric(g["loss"], errors="coerce").to_numpy(dtype=float)
@@ -558,12 +578,13 @@ def _check_law_consistency(
         tpp = np.log10(g["tokens"].to_numpy(dtype=float) / g["params"].to_numpy(dtype=float))
         if tpp.max() - tpp.min() < _LAW_SPREAD:  # one tokens-per-parameter ratio: N and D cannot be told apart
             continue
-        rows, ridx = _checkpoints(frame, g["run"])
-        names = rows["run"].drop_duplicates().to_numpy()
-        n, d = rows["params"].to_numpy(dtype=float), rows["tokens"].to_numpy(dtype=float)
-        loss = rows["loss"].to_numpy(dtype=float)
+        if by_run is None:  # the positions of each run's rows, found once for all families
+            by_run = frame.groupby("run", sort=False).indices
+        n, d, loss, ridx, names = _checkpoints(frame, g["run"], by_run)
+        if len(names) < _LAW_RUNS[0]:
+            continue
         rss0 = _law_fit(n, d, loss)[0]
-        rms0 = np.sqrt(rss0 / len(rows))
+        rms0 = np.sqrt(rss0 / len(loss))
         if not _LAW_MISFIT < rms0 < np.inf:
             continue
         found = None
@@ -574,7 +595,7 @@ def _check_law_consistency(
                 for sign in (1, -1):
                     for rss, mask in sorted(_best_shift(n, d, loss, ridx, col, factor**sign), key=lambda x: x[0]):
                         mask = mask if sign == 1 else ~mask
-                        if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(rows) or (found and rss >= found[0]):
+                        if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(loss) or (found and rss >= found[0]):
                             break
                         if _specific(n, d, loss, ridx, col, factor, mask, rss):
                             found = (rss, mask, col, factor)
@@ -583,10 +604,10 @@ def _check_law_consistency(
             continue
         rss, mask, col, factor = found
         which = f" of family '{f}'" if f else ""
-        what = "final losses" if len(rows) == len(names) else f"losses ({len(rows)} checkpoints)"
+        what = "final losses" if len(loss) == len(names) else f"losses ({len(loss)} checkpoints)"
         raise _error(
             f"the {what} of the {len(names)} runs{which} deviate from L = E + A/N^a + B/D^b by {rms0:.1%} (rms), "
-            f"and by {np.sqrt(rss / len(rows)):.1%} once the {col} of run(s) {_names(names[mask])} are multiplied by "
+            f"and by {np.sqrt(rss / len(loss)):.1%} once the {col} of run(s) {_names(names[mask])} are multiplied by "
             f"{_num(factor)}: their {col} look like they are in other units than those of the other "
             f"{int((~mask).sum())} run(s)",
             col,
