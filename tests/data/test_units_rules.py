@@ -243,6 +243,10 @@ def test_an_outlier_loss_is_not_called_a_unit_mistake_by_the_law_rule():
     df = _isoflop()
     df.loc[4, "loss"] *= 1.2
     _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
+    # one run 50% worse: the other 17 runs in thousands would fit as well, and so would an outlier
+    df = _grid(n_min=5e7)
+    df.loc[4, "loss"] *= 1.5
+    _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
 
 
 def test_a_pair_within_the_noise_near_the_floor_is_not_flagged():
@@ -253,3 +257,13 @@ def test_a_pair_within_the_noise_near_the_floor_is_not_flagged():
     df["loss"] = (1.69 + 406.4 / n**0.34 + 410.7 / d**0.28) * np.exp(np.random.default_rng(3).normal(0, 0.01, 10))
     df.loc[9, "loss"] = df.loc[6, "loss"] * 1.025  # 2.5% above a run 10x smaller: flagged at a fixed 2% margin
     assert sl.read_runs(df).n_runs == 10
+
+
+def test_tables_joined_with_repeated_index_labels_are_checked_per_run():
+    """pd.concat keeps each part's index: the law rule reads every run's own checkpoints."""
+    a, b = _grid(0, n_min=1e9), _grid(1, n_min=1e9)
+    df = pd.concat([a.assign(family="a"), b.assign(family="b", run=b["run"] + "b")])
+    assert sl.read_runs(df).n_runs == 36
+    odd = df["run"].isin(["r0b", "r1b"]).to_numpy()
+    df["tokens"] = np.where(odd, df["tokens"] / 1e3, df["tokens"])
+    assert _unit_error(df).column == "tokens"

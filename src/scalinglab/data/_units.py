@@ -50,7 +50,8 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
    params or tokens of some runs are multiplied by 1e3 or 1e6 (thousands, millions), and the
    same runs multiplied by 10x less or 10x more fit at least 2x worse (squared residuals): the
    unit factor itself is what fits, not a shift that only removes a term of the law for an
-   outlier.  This catches grid and isoFLOP designs whose odd runs' tokens per parameter blend
+   outlier.  The runs left as they are must hold at least two losses (all runs but one final
+   loss in thousands reads as one outlier as well).  This catches grid and isoFLOP designs whose odd runs' tokens per parameter blend
    into the design's spread (rule 6 sees no gap).
 A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
 is exempt from the rules that concern it alone (2-11).  Counts with a fraction are
@@ -96,6 +97,7 @@ _LAW_MISFIT = 0.02
 _LAW_GAIN = 2.0
 _LAW_FITS = 0.025
 _LAW_SPECIFIC = 2.0
+_LAW_NEAR = 0.3  # the best factor within 10^0.3 = 2x of the unit factor
 _LAW_CHECKPOINTS = 8
 _LAW_FACTORS = (1e3, 1e6)  # thousands, millions (billions leave a gap that rules 5 and 8 see)
 
@@ -522,18 +524,22 @@ def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[t
 
 
 def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
-    """The unit factor itself is what fits: the same runs shifted 10x less or 10x more fit clearly worse.
+    """The unit factor itself is what fits: the best factor for these runs lies within 2x of it, and
+    the same runs shifted 10x less or 10x more fit at least 2x worse (squared residuals).
 
-    A shift that only removes a term of the law for some runs (1e9 on one outlier) fits about as well
-    at 1e10; a unit mistake has one size.
+    A shift that only removes a term of the law for some runs fits about as well at 10x more; the
+    loss of an outlier matches a factor anywhere; a unit mistake has one size.
     """
     rows = mask[ridx]
-    for step in (0.1, 10.0):
+    steps = 10.0 ** np.linspace(-1.0, 1.0, 21)
+    fits = []
+    for step in steps:
         nn = np.where(rows, n * factor * step, n) if col == "params" else n
         dd = np.where(rows, d * factor * step, d) if col == "tokens" else d
-        if _law_fit(nn, dd, loss)[0] < _LAW_SPECIFIC * rss:
-            return False
-    return True
+        fits.append(_law_fit(nn, dd, loss)[0])
+    fits = np.array(fits)
+    best = int(np.argmin(fits))
+    return abs(np.log10(steps[best])) <= _LAW_NEAR and min(fits[0], fits[-1]) >= _LAW_SPECIFIC * fits.min()
 
 
 def _checkpoints(frame: pd.DataFrame, runs, by_run: dict) -> tuple[np.ndarray, ...]:
@@ -595,6 +601,9 @@ def _check_law_consistency(
                 for sign in (1, -1):
                     for rss, mask in sorted(_best_shift(n, d, loss, ridx, col, factor**sign), key=lambda x: x[0]):
                         mask = mask if sign == 1 else ~mask
+                        if (~mask)[ridx].sum() < 2:
+                            # all runs but one final loss: that run being an outlier explains it as well
+                            continue
                         if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(loss) or (found and rss >= found[0]):
                             break
                         if _specific(n, d, loss, ridx, col, factor, mask, rss):
