@@ -30,7 +30,7 @@ model families, Pythia's checkpoints with non-embedding parameters) must never b
 flagged: ``real_tables()`` lists them; they are read in every run of the bench.
 
 Run: ``python bench/unit_checks.py --tables 2000`` (prints the rates; writes
-bench/results/unit_checks.json).
+bench/results/unit_checks.json, or unit_checks_seed<N>.json with ``--seed N``).
 """
 
 from __future__ import annotations
@@ -344,7 +344,11 @@ def main() -> None:
     print(f"public compilations flagged: {len(bad)} of {len(real)}")
     for name, outcome in bad:
         print(f"  {name}: {outcome}")
-    out = Path(__file__).parent / "results" / "unit_checks.json"
+    out = (
+        Path(__file__).parent
+        / "results"
+        / ("unit_checks.json" if args.seed == 0 else f"unit_checks_seed{args.seed}.json")
+    )
     out.parent.mkdir(exist_ok=True)
     out.write_text(json.dumps(res, indent=1, default=str) + "\n")
     print(f"wrote {out}")

@@ -156,3 +156,114 @@ def test_tracker_logs_of_runs_just_started_are_not_held_to_the_family_floor():
     with pytest.raises(DataError, match="early checkpoints"):
         check_units(df, "<df>", declared=set())
     check_units(df, "<df>", declared=set(), in_progress=True)
+
+
+def _isoflop(seed: int = 0, n_opt: float = 1e8) -> pd.DataFrame:
+    """Three compute budgets, five sizes around each optimum, Chinchilla's law with 1% noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for c in (1.0, 4.0, 16.0):
+        opt = n_opt * np.sqrt(c)
+        for n in opt * np.geomspace(10**-0.75, 10**0.75, 5):
+            d = 20 * opt**2 / n
+            loss = (1.69 + 406.4 / n**0.34 + 410.7 / d**0.28) * np.exp(rng.normal(0, 0.01))
+            rows.append({"params": float(round(n)), "tokens": float(round(d)), "loss": loss})
+    return pd.DataFrame(rows).assign(run=[f"r{i}" for i in range(len(rows))])
+
+
+def _grid(seed: int = 0, n_min: float = 2.5e4) -> pd.DataFrame:
+    """Six sizes over two decades x three token budgets (5-100 tokens per parameter), 1% noise."""
+    rng = np.random.default_rng(seed)
+    rows = []
+    for n in np.geomspace(n_min, n_min * 100, 6):
+        for r in (5.0, 20.0, 100.0):
+            loss = (1.69 + 406.4 / n**0.34 + 410.7 / (r * n) ** 0.28) * np.exp(rng.normal(0, 0.01))
+            rows.append({"params": float(round(n)), "tokens": float(round(r * n)), "loss": loss})
+    return pd.DataFrame(rows).assign(run=[f"r{i}" for i in range(len(rows))])
+
+
+@pytest.mark.parametrize("seed", range(5))
+def test_clean_grid_and_isoflop_ladders_are_not_flagged(seed):
+    """Tiny (tinylm-sized) and billion-parameter designs with several token budgets per size."""
+    for df in (_isoflop(seed), _isoflop(seed, n_opt=3e9), _grid(seed), _grid(seed, n_min=1e9)):
+        assert sl.read_runs(df).n_runs == len(df)
+
+
+def _law_rule(df: pd.DataFrame) -> DataError:
+    """Rule 11 alone (read_runs may stop at an earlier rule on the same table)."""
+    from scalinglab.data._families import family_key
+    from scalinglab.data._units import _check_law_consistency
+
+    with pytest.raises(DataError) as info:
+        _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
+    assert info.value.kind == "unit-mismatch"
+    return info.value
+
+
+def test_tokens_of_some_isoflop_runs_in_thousands_are_caught_by_the_law():
+    """Rule 11: the odd runs' tokens per parameter blend into the design's spread (no 100x gap)."""
+    df = _isoflop()
+    odd = ["r0", "r5"]  # the smallest model of two budgets: 632 tokens per parameter, 0.63 in thousands
+    df.loc[df["run"].isin(odd), "tokens"] /= 1e3
+    err = _law_rule(df)
+    assert "L = E + A/N^a + B/D^b" in str(err) and "'r0', 'r5'" in str(err) and "multiplied by 1000" in str(err)
+    assert "units={'tokens': 1000}" in err.hint and "--unit tokens=1000" in err.cli_hint
+    _unit_error(df)  # read_runs flags it too (rule 7 sees it first here)
+
+
+def test_params_of_most_grid_runs_in_thousands_are_caught_by_the_law():
+    """Rule 11 names the runs in thousands even when they are the majority."""
+    df = _grid(n_min=1e9)
+    odd = [f"r{i}" for i in range(18) if i % 3 != 1]  # 12 of 18 runs
+    df.loc[df["run"].isin(odd), "params"] = (df.loc[df["run"].isin(odd), "params"] / 1e3).round(1)
+    err = _law_rule(df)
+    assert "params of run(s) 'r0', 'r2', 'r3' and 9 more are multiplied by 1000" in str(err)
+    assert "units={'params': 1000}" in err.hint and "--unit params=1000" in err.cli_hint
+
+
+def test_the_law_rule_alone_catches_a_simulated_isoflop_ladder():
+    """A simulated isoFLOP table (bench seed 1) with 3 of 10 runs' params in thousands: no other rule sees it."""
+    spec = importlib.util.spec_from_file_location("unit_checks", Path(__file__).parents[2] / "bench" / "unit_checks.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    rng = np.random.default_rng(1)
+    for _ in range(59):
+        frame, info = mod.clean_ladder(rng)
+        bad, how = mod.corrupt(frame, rng)
+    assert (info["design"], how["column"], how["subset"]) == ("isoflop", "params", "some")
+    err = _unit_error(bad)
+    assert "L = E + A/N^a + B/D^b" in str(err) and "'r2', 'r7', 'r9' are multiplied by 1000" in str(err)
+
+
+def test_an_outlier_loss_is_not_called_a_unit_mistake_by_the_law_rule():
+    """A run 20% off the law fits no better at 1000x than at 100x or 10,000x: rule 11 stays quiet."""
+    from scalinglab.data._families import family_key
+    from scalinglab.data._units import _check_law_consistency
+
+    df = _isoflop()
+    df.loc[4, "loss"] *= 1.2
+    _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
+    # one run 50% worse: the other 17 runs in thousands would fit as well, and so would an outlier
+    df = _grid(n_min=5e7)
+    df.loc[4, "loss"] *= 1.5
+    _check_law_consistency(df, df, family_key(df), set(), set(), "<df>")
+
+
+def test_a_pair_within_the_noise_near_the_floor_is_not_flagged():
+    """Rule 7 flags a larger run with a worse loss only beyond the scatter of the family about the law."""
+    n = np.geomspace(1e9, 1e12, 10)
+    d = 20 * n
+    df = pd.DataFrame({"run": [f"r{i}" for i in range(10)], "params": n.round(), "tokens": d.round()})
+    df["loss"] = (1.69 + 406.4 / n**0.34 + 410.7 / d**0.28) * np.exp(np.random.default_rng(3).normal(0, 0.01, 10))
+    df.loc[9, "loss"] = df.loc[6, "loss"] * 1.025  # 2.5% above a run 10x smaller: flagged at a fixed 2% margin
+    assert sl.read_runs(df).n_runs == 10
+
+
+def test_tables_joined_with_repeated_index_labels_are_checked_per_run():
+    """pd.concat keeps each part's index: the law rule reads every run's own checkpoints."""
+    a, b = _grid(0, n_min=1e9), _grid(1, n_min=1e9)
+    df = pd.concat([a.assign(family="a"), b.assign(family="b", run=b["run"] + "b")])
+    assert sl.read_runs(df).n_runs == 36
+    odd = df["run"].isin(["r0b", "r1b"]).to_numpy()
+    df["tokens"] = np.where(odd, df["tokens"] / 1e3, df["tokens"])
+    assert _unit_error(df).column == "tokens"

@@ -26,7 +26,10 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
    with a loss 2% higher than a smaller run, where at least 80% of such pairs of the
    family agree that larger is better (a table of accuracies, or one mixing data sets
    without a ``family`` column, is not flagged: Hitchhiker's curves disagree on 33%);
-   a family of more than 1,500 runs is checked on a fixed sample of 1,500.
+   a family of more than 1,500 runs is checked on a fixed sample of 1,500.  In a family of more
+   than 5 runs whose final losses follow the law of rule 11 within 2% (rms), the loss gap must
+   also exceed 3 x sqrt(2) x the runs' scatter about the law (two runs near the floor differ by
+   noise alone).
 8. A run with fewer than 100 parameters (the smallest language models studied have ~1e3).
 9. Every run of a family (at least two sizes) trained on more than 1e3 tokens per
    parameter, unless every one of them was trained on 1e11-1e14 tokens: params look
@@ -40,8 +43,18 @@ and the fix.  The rules, each on the final (largest-token) checkpoint of every r
    ``units={'tokens': 1}`` declares them raw).  The public families' most-trained run
    has at least 20.  Not applied to a tracker's log (TensorBoard, MLflow, W&B, trainer
    logs), whose runs may have just started.
+11. Within a family of at least 8 runs with params and tokens given (40 runs at most, a fixed
+   sample beyond; up to 8 checkpoints of each, evenly spaced, the last included), whose losses
+   deviate from L = E + A/N^a + B/D^b (Hoffmann et al. 2022; E, A, B >= 0) by more than 2%
+   (relative rms): the family fits the law within 2.5% and with half the rms or less once the
+   params or tokens of some runs are multiplied by 1e3 or 1e6 (thousands, millions), and the
+   same runs multiplied by 10x less or 10x more fit at least 2x worse (squared residuals): the
+   unit factor itself is what fits, not a shift that only removes a term of the law for an
+   outlier.  The runs left as they are must hold at least two losses (all runs but one final
+   loss in thousands reads as one outlier as well).  This catches grid and isoFLOP designs whose odd runs' tokens per parameter blend
+   into the design's spread (rule 6 sees no gap).
 A column declared with ``units=`` (e.g. ``units={'params': 1}`` for raw counts)
-is exempt from the rules that concern it alone (2-10).  Counts with a fraction are
+is exempt from the rules that concern it alone (2-11).  Counts with a fraction are
 not a rule: ``np.geomspace(1e6, 1e9, 8)`` ladders are common.  How often the rules catch
 a unit mistake and how often they flag a clean ladder or a public compilation:
 ``bench/unit_checks.py``.
@@ -77,6 +90,16 @@ _GAP = {"params": 300.0, "flops": 1e4}
 _OVERTRAINED = 1e3
 _WEB_SCALE = (1e11, 1e14)
 _UNDERTRAINED = 0.3
+_EXPONENTS = np.linspace(0.05, 0.8, 11)
+_LAW_RUNS = (8, 40)
+_LAW_SPREAD = 0.3
+_LAW_MISFIT = 0.02
+_LAW_GAIN = 2.0
+_LAW_FITS = 0.025
+_LAW_SPECIFIC = 2.0
+_LAW_NEAR = 0.3  # the best factor within 10^0.3 = 2x of the unit factor
+_LAW_CHECKPOINTS = 8
+_LAW_FACTORS = (1e3, 1e6)  # thousands, millions (billions leave a gap that rules 5 and 8 see)
 
 
 def _num(f: float) -> str:
@@ -151,6 +174,8 @@ def check_units(
     ...     print(e.column, e.hint.split(";")[0])
     params give raw counts (FLOPs for flops), or multiply with units={'params': 1000}
     """
+    if not frame.index.is_unique:  # pd.concat of tables: each run's last row must be found by its label
+        frame = frame.reset_index(drop=True)
     cols = {c for c in ("params", "tokens", "flops") if c in frame}
     given = cols - set(derived)
     # 1. the three columns disagree (only when all three were given)
@@ -278,6 +303,8 @@ def check_units(
         _check_family_structure(last, fam, cols, declared, derived, label)
         # 9.-10. every run of a family over-trained, or every run barely started
         _check_family_training(last, fam, declared, derived, label, in_progress)
+        # 11. some runs fit the family's law only with their params or tokens scaled by a unit factor
+        _check_law_consistency(frame, last, fam, declared, derived, label)
 
 
 def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, derived, label: str) -> None:
@@ -317,6 +344,13 @@ def _check_family_structure(last: pd.DataFrame, fam: pd.Series, cols, declared, 
             g, n, d, loss = g.iloc[keep], n[keep], d[keep], loss[keep]
         bigger = (n[:, None] >= _DOMINANCE[0] * n[None, :]) & (d[:, None] >= d[None, :])
         worse = bigger & (loss[:, None] > _DOMINANCE[1] * loss[None, :])
+        if worse.any() and worse.sum() <= _DOMINANCE[2] * bigger.sum() and len(g) > 5:
+            # where the family follows the law within its scatter, a pair is flagged only beyond that
+            # scatter (two runs near the loss floor differ by noise alone); the law has 5 parameters
+            rss = _law_fit(n, d, loss)[0]
+            scatter = np.sqrt(rss / (len(g) - 5))
+            if np.sqrt(rss / len(g)) <= _LAW_MISFIT:
+                worse &= loss[:, None] > max(_DOMINANCE[1], 1 + 3 * np.sqrt(2) * scatter) * loss[None, :]
         if worse.any() and worse.sum() <= _DOMINANCE[2] * bigger.sum():
             a, b = (int(x[0]) for x in np.nonzero(worse))
             involved = np.flatnonzero(worse.any(axis=0) | worse.any(axis=1))
@@ -371,6 +405,224 @@ def _check_family_training(
                 label,
                 guess=(_guess(20.0 / tpp[i], col) or 1e3) if col == "tokens" else None,
             )
+
+
+def _law_fit(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
+    """Least sum of squared relative residuals of ``loss = E + A n^-a + B d^-b`` with E, A, B >= 0.
+
+    The law of Hoffmann et al. (2022); the exponents run over a grid (0.05-0.8), E, A, B are least
+    squares for each pair (normal equations, all pairs at once), and the two-term laws (A = 0 or
+    B = 0) are included. Returns the RSS and a function giving the fitted loss at other (n, d).
+    """
+    with np.errstate(all="ignore"):  # extreme values give inf or nan fits, never a warning
+        return _law_fit_grid(n, d, loss)
+
+
+def _law_fit_grid(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
+    w = 1.0 / loss
+    m = len(loss)
+    n0, d0 = n.max(), d.max()
+    xa = w * (n / n0)[None, :] ** -_EXPONENTS[:, None]  # (k, m): the columns of the weighted design
+    xb = w * (d / d0)[None, :] ** -_EXPONENTS[:, None]
+    k = len(_EXPONENTS)
+    # Gram matrices of the columns (w, xa, xb) for every pair of exponents; the target is loss * w = 1
+    s11, s1a, s1b = w @ w, xa @ w, xb @ w
+    saa, sbb, sab = (xa * xa).sum(1), (xb * xb).sum(1), xa @ xb.T
+    ya, yb, y1 = xa.sum(1), xb.sum(1), w.sum()
+    gram = np.empty((k, k, 3, 3))
+    gram[..., 0, 0] = s11
+    gram[..., 0, 1] = gram[..., 1, 0] = s1a[:, None]
+    gram[..., 0, 2] = gram[..., 2, 0] = s1b[None, :]
+    gram[..., 1, 1] = saa[:, None]
+    gram[..., 2, 2] = sbb[None, :]
+    gram[..., 1, 2] = gram[..., 2, 1] = sab
+    rhs = np.empty((k, k, 3))
+    rhs[..., 0], rhs[..., 1], rhs[..., 2] = y1, ya[:, None], yb[None, :]
+    alphas, betas = np.repeat(_EXPONENTS, k), np.tile(_EXPONENTS, k)
+    systems = [(gram.reshape(-1, 3, 3), rhs.reshape(-1, 3), alphas, betas, [0, 1, 2])]
+    for keep, ex in (([0, 1], alphas), ([0, 2], betas)):  # two-term laws: B = 0, then A = 0
+        sel = np.arange(k) * k if keep[1] == 1 else np.arange(k)
+        g2 = gram.reshape(-1, 3, 3)[sel][:, keep][:, :, keep]
+        systems.append((g2, rhs.reshape(-1, 3)[sel][:, keep], ex[sel], ex[sel], keep))
+    best = (np.inf, None)
+    for g, r, al, be, keep in systems:
+        scale = np.sqrt(np.einsum("kii->ki", g))  # unit columns: a well-conditioned system
+        gs = g / scale[:, :, None] / scale[:, None, :] + 1e-12 * np.eye(len(keep))
+        try:
+            coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
+        except np.linalg.LinAlgError:  # a nan or degenerate design: no law fits
+            continue
+        rss = m - (coef * r / scale).sum(1)  # the residual at the least-squares optimum
+        ok = (coef >= 0).all(1) & np.isfinite(rss)
+        if ok.any():
+            j = int(np.flatnonzero(ok)[np.argmin(rss[ok])])
+            if rss[j] < best[0]:
+                c = np.zeros(3)
+                c[keep] = coef[j] / scale[j]
+                best = (max(float(rss[j]), 0.0), (al[j], be[j], c))
+    if best[1] is None:
+        return np.inf, None
+    a, b, c = best[1]
+    return best[0], lambda nn, dd: c[0] + c[1] * (nn / n0) ** -a + c[2] * (dd / d0) ** -b
+
+
+def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[tuple[float, np.ndarray]]:
+    """Subsets of runs whose ``col`` times ``factor`` fits the law better, each with its RSS.
+
+    ``n, d, loss`` hold one entry per checkpoint, ``ridx`` the run (0, 1, ...) of each; a subset is a
+    mask over runs. Candidates (none where no run fits better shifted alone): forward selection
+    among the 12 runs that fit best shifted alone (add the one whose shift improves the fit most,
+    while it does); the best prefix of the runs ranked by how much shifting each alone improves the
+    fit; and from the better of these, each run going to the side (shifted or not) that the fitted
+    law predicts better, until nothing moves.
+    """
+    runs = int(ridx.max()) + 1
+
+    def moved(mask):
+        rows = mask[ridx]
+        if col == "params":
+            return np.where(rows, n * factor, n), d
+        return n, np.where(rows, d * factor, d)
+
+    def rss(mask):
+        return _law_fit(*moved(mask), loss)[0]
+
+    alone = np.array([rss(np.arange(runs) == i) for i in range(runs)])
+    cur = _law_fit(n, d, loss)[0]
+    if not alone.min() < 0.95 * cur:  # no run fits better alone: nothing to search
+        return []
+    order = np.argsort(alone)
+    greedy = np.zeros(runs, bool)
+    pool = order[:12]
+    while greedy.sum() < min(runs - 1, len(pool)):
+        r, i = min(
+            (alone[i] if not greedy.any() else rss(greedy | (np.arange(runs) == i)), i) for i in pool[~greedy[pool]]
+        )
+        if not r < 0.98 * cur:
+            break
+        greedy[i], cur = True, r
+    found = [(cur, greedy.copy())] if greedy.any() else []
+    prefixes = [(rss(np.isin(np.arange(runs), order[:k])), k) for k in range(1, runs)]
+    r, k = min(prefixes)
+    found.append((r, np.isin(np.arange(runs), order[:k])))
+    best, mask = min(found, key=lambda x: x[0])
+    for _ in range(6):
+        r, law = _law_fit(*moved(mask), loss)
+        if law is None:
+            break
+        stay = np.bincount(ridx, np.abs(law(n, d) / loss - 1), runs)
+        go = np.bincount(ridx, np.abs(law(*moved(np.ones(runs, bool))) / loss - 1), runs)
+        cand = go < stay
+        if cand.all() or not cand.any() or (cand == mask).all():
+            break
+        r = rss(cand)
+        if r >= best:
+            break
+        best, mask = r, cand
+        found.append((r, cand))
+    return found
+
+
+def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
+    """The unit factor itself is what fits: the best factor for these runs lies within 2x of it, and
+    the same runs shifted 10x less or 10x more fit at least 2x worse (squared residuals).
+
+    A shift that only removes a term of the law for some runs fits about as well at 10x more; the
+    loss of an outlier matches a factor anywhere; a unit mistake has one size.
+    """
+    rows = mask[ridx]
+    steps = 10.0 ** np.linspace(-1.0, 1.0, 21)
+    fits = []
+    for step in steps:
+        nn = np.where(rows, n * factor * step, n) if col == "params" else n
+        dd = np.where(rows, d * factor * step, d) if col == "tokens" else d
+        fits.append(_law_fit(nn, dd, loss)[0])
+    fits = np.array(fits)
+    best = int(np.argmin(fits))
+    return abs(np.log10(steps[best])) <= _LAW_NEAR and min(fits[0], fits[-1]) >= _LAW_SPECIFIC * fits.min()
+
+
+def _checkpoints(frame: pd.DataFrame, runs, by_run: dict) -> tuple[np.ndarray, ...]:
+    """Params, tokens, loss and run index (0, 1, ...) of up to 8 checkpoints of each run, and the run names.
+
+    The checkpoints are evenly spaced in order of tokens, the last included; ``by_run`` maps a run to
+    the positions of its rows.
+    """
+    cols = [pd.to_numeric(frame[c], errors="coerce").to_numpy(dtype=float) for c in ("params", "tokens", "loss")]
+    picked, ridx, names = [], [], []
+    for run in pd.unique(np.asarray(runs)):
+        pos = by_run[run]
+        n, d, loss = (c[pos] for c in cols)
+        pos = pos[np.isfinite(loss) & (loss > 0) & (d > 0) & (n > 0)]
+        if pos.size == 0:
+            continue
+        pos = pos[np.argsort(cols[1][pos], kind="stable")]
+        pos = pos[np.unique(np.round(np.linspace(0, pos.size - 1, _LAW_CHECKPOINTS)).astype(int))]
+        picked.append(pos)
+        ridx.append(np.full(pos.size, len(names)))
+        names.append(run)
+    pos = np.concatenate(picked) if picked else np.zeros(0, int)
+    ridx = np.concatenate(ridx) if ridx else np.zeros(0, int)
+    return cols[0][pos], cols[1][pos], cols[2][pos], ridx, np.array(names, dtype=object)
+
+
+def _check_law_consistency(
+    frame: pd.DataFrame, last: pd.DataFrame, fam: pd.Series, declared, derived, label: str
+) -> None:
+    """Rule 11: some runs fit the family's law only once their params or tokens are scaled by a unit factor."""
+    if "loss" not in last or {"params", "tokens"} & (set(declared) | set(derived)):
+        return
+    by_run = None
+    for f in fam.unique():
+        g = last[fam.to_numpy() == f]
+        loss = pd.to_numeric(g["loss"], errors="coerce").to_numpy(dtype=float)
+        g = g[np.isfinite(loss) & (loss > 0)]
+        if len(g) < _LAW_RUNS[0]:
+            continue
+        if len(g) > _LAW_RUNS[1]:  # the search costs runs^2 fits: a fixed sample bounds it
+            g = g.iloc[np.sort(np.random.default_rng(0).choice(len(g), _LAW_RUNS[1], replace=False))]
+        tpp = np.log10(g["tokens"].to_numpy(dtype=float) / g["params"].to_numpy(dtype=float))
+        if tpp.max() - tpp.min() < _LAW_SPREAD:  # one tokens-per-parameter ratio: N and D cannot be told apart
+            continue
+        if by_run is None:  # the positions of each run's rows, found once for all families
+            by_run = frame.groupby("run", sort=False).indices
+        n, d, loss, ridx, names = _checkpoints(frame, g["run"], by_run)
+        if len(names) < _LAW_RUNS[0]:
+            continue
+        rss0 = _law_fit(n, d, loss)[0]
+        rms0 = np.sqrt(rss0 / len(loss))
+        if not _LAW_MISFIT < rms0 < np.inf:
+            continue
+        found = None
+        for col in ("params", "tokens"):
+            for factor in _LAW_FACTORS:
+                # the runs in other units are those to multiply by the factor, or (the same fit: the law
+                # absorbs one factor common to all runs) the others are those to divide by it
+                for sign in (1, -1):
+                    for rss, mask in sorted(_best_shift(n, d, loss, ridx, col, factor**sign), key=lambda x: x[0]):
+                        mask = mask if sign == 1 else ~mask
+                        if (~mask)[ridx].sum() < 2:
+                            # all runs but one final loss: that run being an outlier explains it as well
+                            continue
+                        if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(loss) or (found and rss >= found[0]):
+                            break
+                        if _specific(n, d, loss, ridx, col, factor, mask, rss):
+                            found = (rss, mask, col, factor)
+                            break
+        if found is None:
+            continue
+        rss, mask, col, factor = found
+        which = f" of family '{f}'" if f else ""
+        what = "final losses" if len(loss) == len(names) else f"losses ({len(loss)} checkpoints)"
+        raise _error(
+            f"the {what} of the {len(names)} runs{which} deviate from L = E + A/N^a + B/D^b by {rms0:.1%} (rms), "
+            f"and by {np.sqrt(rss / len(loss)):.1%} once the {col} of run(s) {_names(names[mask])} are multiplied by "
+            f"{_num(factor)}: their {col} look like they are in other units than those of the other "
+            f"{int((~mask).sum())} run(s)",
+            col,
+            label,
+            guess=factor,
+        )
 
 
 def col_absent(frame: pd.DataFrame, col: str) -> bool:
