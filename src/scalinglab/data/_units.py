@@ -466,7 +466,49 @@ def _law_fit_grid(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     return best[0], lambda nn, dd: c[0] + c[1] * (nn / n0) ** -a + c[2] * (dd / d0) ** -b
 
 
-def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[tuple[float, np.ndarray]]:
+def _law_rss_many(n: np.ndarray, d: np.ndarray, loss: np.ndarray) -> np.ndarray:
+    """The RSS of :func:`_law_fit` for many versions of the inputs at once: ``n``, ``d`` are (K, m).
+
+    Each row is fitted as :func:`_law_fit` fits it (same grid, same two-term laws, same
+    non-negativity); only the RSS is returned. One vectorised pass instead of K fits.
+    """
+    with np.errstate(all="ignore"):
+        w = 1.0 / loss
+        m = len(loss)
+        K, k = n.shape[0], len(_EXPONENTS)
+        xa = w * (n / n.max(axis=1, keepdims=True))[:, None, :] ** -_EXPONENTS[None, :, None]  # (K, k, m)
+        xb = w * (d / d.max(axis=1, keepdims=True))[:, None, :] ** -_EXPONENTS[None, :, None]
+        gram = np.empty((K, k, k, 3, 3))
+        gram[..., 0, 0] = w @ w
+        gram[..., 0, 1] = gram[..., 1, 0] = (xa @ w)[:, :, None]
+        gram[..., 0, 2] = gram[..., 2, 0] = (xb @ w)[:, None, :]
+        gram[..., 1, 1] = (xa * xa).sum(2)[:, :, None]
+        gram[..., 2, 2] = (xb * xb).sum(2)[:, None, :]
+        gram[..., 1, 2] = gram[..., 2, 1] = xa @ np.swapaxes(xb, 1, 2)
+        rhs = np.empty((K, k, k, 3))
+        rhs[..., 0], rhs[..., 1], rhs[..., 2] = w.sum(), xa.sum(2)[:, :, None], xb.sum(2)[:, None, :]
+        full_g, full_r = gram.reshape(K, -1, 3, 3), rhs.reshape(K, -1, 3)
+        systems = [(full_g, full_r)]
+        for keep, sel in (([0, 1], np.arange(k) * k), ([0, 2], np.arange(k))):  # B = 0, then A = 0
+            systems.append((full_g[:, sel][:, :, keep][:, :, :, keep], full_r[:, sel][:, :, keep]))
+        best = np.full(K, np.inf)
+        for g, r in systems:
+            q = g.shape[-1]
+            scale = np.sqrt(np.einsum("...ii->...i", g))
+            gs = g / scale[..., :, None] / scale[..., None, :] + 1e-12 * np.eye(q)
+            try:
+                coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
+            except np.linalg.LinAlgError:  # a degenerate row: fit the rows one by one
+                return np.array([_law_fit(n[i], d[i], loss)[0] for i in range(K)])
+            rss = m - (coef * r / scale).sum(-1)
+            ok = (coef >= 0).all(-1) & np.isfinite(rss)
+            best = np.minimum(best, np.where(ok, rss, np.inf).min(axis=1))
+    return np.where(np.isfinite(best), np.maximum(best, 0.0), np.inf)
+
+
+def _best_shift(
+    n, d, loss, ridx: np.ndarray, col: str, factor: float, base: float | None = None, alone=None
+) -> list[tuple[float, np.ndarray]]:
     """Subsets of runs whose ``col`` times ``factor`` fits the law better, each with its RSS.
 
     ``n, d, loss`` hold one entry per checkpoint, ``ridx`` the run (0, 1, ...) of each; a subset is a
@@ -474,7 +516,8 @@ def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[t
     among the 12 runs that fit best shifted alone (add the one whose shift improves the fit most,
     while it does); the best prefix of the runs ranked by how much shifting each alone improves the
     fit; and from the better of these, each run going to the side (shifted or not) that the fitted
-    law predicts better, until nothing moves.
+    law predicts better, until nothing moves.  ``base``: the RSS of the table as it is, and
+    ``alone``: the RSS with each run shifted alone, when known.
     """
     runs = int(ridx.max()) + 1
 
@@ -487,23 +530,28 @@ def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[t
     def rss(mask):
         return _law_fit(*moved(mask), loss)[0]
 
-    alone = np.array([rss(np.arange(runs) == i) for i in range(runs)])
-    cur = _law_fit(n, d, loss)[0]
+    def rss_many(masks):
+        pairs = [moved(mk) for mk in masks]
+        return _law_rss_many(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), loss)
+
+    if alone is None:
+        alone = rss_many([np.arange(runs) == i for i in range(runs)])
+    cur = _law_fit(n, d, loss)[0] if base is None else base
     if not alone.min() < 0.95 * cur:  # no run fits better alone: nothing to search
         return []
     order = np.argsort(alone)
     greedy = np.zeros(runs, bool)
     pool = order[:12]
     while greedy.sum() < min(runs - 1, len(pool)):
-        r, i = min(
-            (alone[i] if not greedy.any() else rss(greedy | (np.arange(runs) == i)), i) for i in pool[~greedy[pool]]
-        )
+        cands = pool[~greedy[pool]]
+        scores = alone[cands] if not greedy.any() else rss_many([greedy | (np.arange(runs) == i) for i in cands])
+        r, i = min(zip(scores.tolist(), cands.tolist()))
         if not r < 0.98 * cur:
             break
         greedy[i], cur = True, r
     found = [(cur, greedy.copy())] if greedy.any() else []
-    prefixes = [(rss(np.isin(np.arange(runs), order[:k])), k) for k in range(1, runs)]
-    r, k = min(prefixes)
+    prefix_rss = rss_many([np.isin(np.arange(runs), order[:k]) for k in range(1, runs)])
+    r, k = min(zip(prefix_rss.tolist(), range(1, runs)))
     found.append((r, np.isin(np.arange(runs), order[:k])))
     best, mask = min(found, key=lambda x: x[0])
     for _ in range(6):
@@ -523,6 +571,19 @@ def _best_shift(n, d, loss, ridx: np.ndarray, col: str, factor: float) -> list[t
     return found
 
 
+def _shifted_alone(n, d, loss, ridx: np.ndarray, runs: int) -> dict:
+    """The RSS with each run alone shifted, for every column and unit factor of rule 11, in one pass."""
+    keys = [(col, f**sign) for col in ("params", "tokens") for f in _LAW_FACTORS for sign in (1, -1)]
+    nn, dd = [], []
+    for col, factor in keys:
+        for i in range(runs):
+            rows = ridx == i
+            nn.append(np.where(rows, n * factor, n) if col == "params" else n)
+            dd.append(np.where(rows, d * factor, d) if col == "tokens" else d)
+    rss = _law_rss_many(np.array(nn), np.array(dd), loss).reshape(len(keys), runs)
+    return dict(zip(keys, rss))
+
+
 def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
     """The unit factor itself is what fits: the best factor for these runs lies within 2x of it, and
     the same runs shifted 10x less or 10x more fit at least 2x worse (squared residuals).
@@ -532,12 +593,10 @@ def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: 
     """
     rows = mask[ridx]
     steps = 10.0 ** np.linspace(-1.0, 1.0, 21)
-    fits = []
-    for step in steps:
-        nn = np.where(rows, n * factor * step, n) if col == "params" else n
-        dd = np.where(rows, d * factor * step, d) if col == "tokens" else d
-        fits.append(_law_fit(nn, dd, loss)[0])
-    fits = np.array(fits)
+    grid = (len(steps), len(n))
+    nn = np.where(rows, n * factor * steps[:, None], n) if col == "params" else np.broadcast_to(n, grid)
+    dd = np.where(rows, d * factor * steps[:, None], d) if col == "tokens" else np.broadcast_to(d, grid)
+    fits = _law_rss_many(nn, dd, loss)  # every step in one pass
     best = int(np.argmin(fits))
     return abs(np.log10(steps[best])) <= _LAW_NEAR and min(fits[0], fits[-1]) >= _LAW_SPECIFIC * fits.min()
 
@@ -594,12 +653,14 @@ def _check_law_consistency(
         if not _LAW_MISFIT < rms0 < np.inf:
             continue
         found = None
+        alone = _shifted_alone(n, d, loss, ridx, len(names))
         for col in ("params", "tokens"):
             for factor in _LAW_FACTORS:
                 # the runs in other units are those to multiply by the factor, or (the same fit: the law
                 # absorbs one factor common to all runs) the others are those to divide by it
                 for sign in (1, -1):
-                    for rss, mask in sorted(_best_shift(n, d, loss, ridx, col, factor**sign), key=lambda x: x[0]):
+                    shifts = _best_shift(n, d, loss, ridx, col, factor**sign, rss0, alone[col, factor**sign])
+                    for rss, mask in sorted(shifts, key=lambda x: x[0]):
                         mask = mask if sign == 1 else ~mask
                         if (~mask)[ridx].sum() < 2:
                             # all runs but one final loss: that run being an outlier explains it as well
