@@ -249,7 +249,7 @@ class Problem:
             parts = [
                 self.moments(
                     u[a : a + step],
-                    w[a : a + step] if w is not None and w.ndim == 2 else w,
+                    w[a : a + step] if w is not None and w.ndim == 2 and len(w) == B else w,
                     None if rows is None else rows[a : a + step],
                     exact,
                 )
