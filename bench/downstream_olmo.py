@@ -21,7 +21,8 @@ tasks' (leave-one-task-out: a task's interval never sees its own 7B, nor the 7B 
 ``--ablation`` reruns the OLMo ladder with step 1's drift only (``extrapolation="step1"``, the earlier
 version), with no extrapolation term, and without the anchors (point estimates; the sigmoid's floor then
 fixed at chance).
-Writes bench/results/downstream.json and prints the tables.
+Writes bench/results/downstream.json (predictions, intervals, errors and coverage; the observed
+accuracies and losses stay in the shared data) and prints the tables.
 
     PYTHONPATH=$PWD/src SCALINGLAB_SHARED=/path/to/shared python bench/downstream_olmo.py [--ablation]
 
@@ -204,6 +205,7 @@ def _row(p) -> dict:
         )
     }
     return out | {
+        "err_step2_at_actual_loss": abs(float(p["step2_at_actual_loss"]) - float(p["actual"])),
         "decades": float(p["decades"]),
         "in_link_range": bool(p["in_link_range"]),
         "covered": bool(p["covered"]),
@@ -217,7 +219,7 @@ def _summary(part: pd.DataFrame) -> dict:
         "two_step_beats_direct": int((part["err_two_step"] < part["err_direct"]).sum()),
         "mean_abs_err_two_step": float(part["err_two_step"].mean()),
         "mean_abs_err_direct": float(part["err_direct"].mean()),
-        "mean_abs_err_step2_at_actual_loss": float((part["step2_at_actual_loss"] - part["actual"]).abs().mean()),
+        "mean_abs_err_step2_at_actual_loss": float(part["err_step2_at_actual_loss"].mean()),
         "within_2_points_two_step": int((part["err_two_step"] <= 0.02).sum()),
         "within_2_points_direct": int((part["err_direct"] <= 0.02).sum()),
         "coverage_two_step": float(part["covered"].mean()),
@@ -288,6 +290,7 @@ def summarise(rows: list, path: Path, t0: float) -> None:
         "covered",
         "direct_covered",
     ]
+    cols = [c for c in cols if c in df]  # merged parts hold no observed values (see public_free)
     print(df[df["config"] == "recipe"][cols].to_string(index=False, float_format=lambda v: f"{v:.3f}"))
     summary = {}
     groups = []
@@ -315,13 +318,24 @@ def summarise(rows: list, path: Path, t0: float) -> None:
     out = {
         "recipe": RECIPE,
         "n_draws": N_DRAWS,
-        "rows": rows,
+        "rows": public_free(rows),
         "summary": summary,
-        "holdouts": hold.to_dict(orient="records"),
+        "holdouts": public_free(hold.to_dict(orient="records")),
         "seconds": time.perf_counter() - t0,
     }
     path.write_text(json.dumps(out, indent=1))
     print(f"wrote {path} ({out['seconds']:.0f} s)")
+
+
+#: Observed values of the public data (accuracies and losses of the ladder and the 7B); they stay in
+#: ../shared/data and are not written into the results, which keep only what this benchmark computed
+#: (predictions, intervals, errors, coverage).
+PUBLIC_FIELDS = ("actual", "loss_actual")
+
+
+def public_free(records: list) -> list:
+    """``records`` without the observed public values (:data:`PUBLIC_FIELDS`)."""
+    return [{k: v for k, v in r.items() if k not in PUBLIC_FIELDS} for r in records]
 
 
 if __name__ == "__main__":

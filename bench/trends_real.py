@@ -74,11 +74,8 @@ def isp(rows, timings):
         t = size.loc[c.key["task"]]
         p = str(t["p_bh"])
         pv = 0.0009 if p.startswith("<") else float(p)
-        return {
-            "source_t": float(t["t"]),
-            "source_p_bh": p,
-            "source_direction": ("inverse" if t["t"] < 0 else "positive") if pv < 0.01 else "none",
-        }
+        # only the source's verdict is kept beside ours; its t and p stay in the shared data
+        return {"source_direction": ("inverse" if t["t"] < 0 else "positive") if pv < 0.01 else "none"}
 
     chance = {t: 0.5 for t in ISP_BINARY}
     t0 = time.perf_counter()
