@@ -414,70 +414,31 @@ def _law_fit(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
     squares for each pair (normal equations, all pairs at once), and the two-term laws (A = 0 or
     B = 0) are included. Returns the RSS and a function giving the fitted loss at other (n, d).
     """
-    with np.errstate(all="ignore"):  # extreme values give inf or nan fits, never a warning
-        return _law_fit_grid(n, d, loss)
-
-
-def _law_fit_grid(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
-    w = 1.0 / loss
-    m = len(loss)
-    n0, d0 = n.max(), d.max()
-    xa = w * (n / n0)[None, :] ** -_EXPONENTS[:, None]  # (k, m): the columns of the weighted design
-    xb = w * (d / d0)[None, :] ** -_EXPONENTS[:, None]
-    k = len(_EXPONENTS)
-    # Gram matrices of the columns (w, xa, xb) for every pair of exponents; the target is loss * w = 1
-    s11, s1a, s1b = w @ w, xa @ w, xb @ w
-    saa, sbb, sab = (xa * xa).sum(1), (xb * xb).sum(1), xa @ xb.T
-    ya, yb, y1 = xa.sum(1), xb.sum(1), w.sum()
-    gram = np.empty((k, k, 3, 3))
-    gram[..., 0, 0] = s11
-    gram[..., 0, 1] = gram[..., 1, 0] = s1a[:, None]
-    gram[..., 0, 2] = gram[..., 2, 0] = s1b[None, :]
-    gram[..., 1, 1] = saa[:, None]
-    gram[..., 2, 2] = sbb[None, :]
-    gram[..., 1, 2] = gram[..., 2, 1] = sab
-    rhs = np.empty((k, k, 3))
-    rhs[..., 0], rhs[..., 1], rhs[..., 2] = y1, ya[:, None], yb[None, :]
-    alphas, betas = np.repeat(_EXPONENTS, k), np.tile(_EXPONENTS, k)
-    systems = [(gram.reshape(-1, 3, 3), rhs.reshape(-1, 3), alphas, betas, [0, 1, 2])]
-    for keep, ex in (([0, 1], alphas), ([0, 2], betas)):  # two-term laws: B = 0, then A = 0
-        sel = np.arange(k) * k if keep[1] == 1 else np.arange(k)
-        g2 = gram.reshape(-1, 3, 3)[sel][:, keep][:, :, keep]
-        systems.append((g2, rhs.reshape(-1, 3)[sel][:, keep], ex[sel], ex[sel], keep))
-    best = (np.inf, None)
-    for g, r, al, be, keep in systems:
-        scale = np.sqrt(np.einsum("kii->ki", g))  # unit columns: a well-conditioned system
-        gs = g / scale[:, :, None] / scale[:, None, :] + 1e-12 * np.eye(len(keep))
-        try:
-            coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
-        except np.linalg.LinAlgError:  # a nan or degenerate design: no law fits
-            continue
-        rss = m - (coef * r / scale).sum(1)  # the residual at the least-squares optimum
-        ok = (coef >= 0).all(1) & np.isfinite(rss)
-        if ok.any():
-            j = int(np.flatnonzero(ok)[np.argmin(rss[ok])])
-            if rss[j] < best[0]:
-                c = np.zeros(3)
-                c[keep] = coef[j] / scale[j]
-                best = (max(float(rss[j]), 0.0), (al[j], be[j], c))
-    if best[1] is None:
+    rss, alpha, beta, coef = _law_grid(n[None, :], d[None, :], loss)
+    if not np.isfinite(rss[0]):
         return np.inf, None
-    a, b, c = best[1]
-    return best[0], lambda nn, dd: c[0] + c[1] * (nn / n0) ** -a + c[2] * (dd / d0) ** -b
+    n0, d0, a, b, c = n.max(), d.max(), alpha[0], beta[0], coef[0]
+    return float(rss[0]), lambda nn, dd: c[0] + c[1] * (nn / n0) ** -a + c[2] * (dd / d0) ** -b
 
 
 def _law_rss_many(n: np.ndarray, d: np.ndarray, loss: np.ndarray) -> np.ndarray:
-    """The RSS of :func:`_law_fit` for many versions of the inputs at once: ``n``, ``d`` are (K, m).
+    """The RSS of :func:`_law_fit` for many versions of the inputs at once: ``n``, ``d`` are (K, m)."""
+    return _law_grid(n, d, loss)[0]
 
-    Each row is fitted as :func:`_law_fit` fits it (same grid, same two-term laws, same
-    non-negativity); only the RSS is returned. One vectorised pass instead of K fits.
+
+def _law_grid(n: np.ndarray, d: np.ndarray, loss: np.ndarray):
+    """:func:`_law_fit` of each row of ``n``, ``d`` (K, m) against one ``loss`` (m,), vectorised.
+
+    Returns the RSS (K,) (inf where no law with E, A, B >= 0 fits), the exponents (K,) and the
+    coefficients E, A, B (K, 3) of the best grid point, for inputs scaled by each row's largest value.
     """
-    with np.errstate(all="ignore"):
+    with np.errstate(all="ignore"):  # extreme values give inf or nan fits, never a warning
         w = 1.0 / loss
         m = len(loss)
         K, k = n.shape[0], len(_EXPONENTS)
         xa = w * (n / n.max(axis=1, keepdims=True))[:, None, :] ** -_EXPONENTS[None, :, None]  # (K, k, m)
         xb = w * (d / d.max(axis=1, keepdims=True))[:, None, :] ** -_EXPONENTS[None, :, None]
+        # Gram matrices of the columns (w, xa, xb) for every pair of exponents; the target is loss * w = 1
         gram = np.empty((K, k, k, 3, 3))
         gram[..., 0, 0] = w @ w
         gram[..., 0, 1] = gram[..., 1, 0] = (xa @ w)[:, :, None]
@@ -487,23 +448,43 @@ def _law_rss_many(n: np.ndarray, d: np.ndarray, loss: np.ndarray) -> np.ndarray:
         gram[..., 1, 2] = gram[..., 2, 1] = xa @ np.swapaxes(xb, 1, 2)
         rhs = np.empty((K, k, k, 3))
         rhs[..., 0], rhs[..., 1], rhs[..., 2] = w.sum(), xa.sum(2)[:, :, None], xb.sum(2)[:, None, :]
+        alphas, betas = np.repeat(_EXPONENTS, k), np.tile(_EXPONENTS, k)
         full_g, full_r = gram.reshape(K, -1, 3, 3), rhs.reshape(K, -1, 3)
-        systems = [(full_g, full_r)]
+        systems = [(full_g, full_r, alphas, betas, [0, 1, 2])]
         for keep, sel in (([0, 1], np.arange(k) * k), ([0, 2], np.arange(k))):  # B = 0, then A = 0
-            systems.append((full_g[:, sel][:, :, keep][:, :, :, keep], full_r[:, sel][:, :, keep]))
+            g2, r2 = full_g[:, sel][:, :, keep][:, :, :, keep], full_r[:, sel][:, :, keep]
+            systems.append((g2, r2, alphas[sel], betas[sel], keep))
         best = np.full(K, np.inf)
-        for g, r in systems:
-            q = g.shape[-1]
-            scale = np.sqrt(np.einsum("...ii->...i", g))
-            gs = g / scale[..., :, None] / scale[..., None, :] + 1e-12 * np.eye(q)
+        alpha, beta, coef = np.zeros(K), np.zeros(K), np.zeros((K, 3))
+        rows = np.arange(K)
+        for g, r, al, be, keep in systems:
+            scale = np.sqrt(np.einsum("...ii->...i", g))  # unit columns: a well-conditioned system
+            gs = g / scale[..., :, None] / scale[..., None, :] + 1e-12 * np.eye(len(keep))
+            z = _solve_each(gs, r / scale)
+            rss = m - (z * r / scale).sum(-1)  # the residual at the least-squares optimum
+            rss = np.where((z >= 0).all(-1) & np.isfinite(rss), rss, np.inf)
+            j = np.argmin(rss, axis=1)
+            better = rss[rows, j] < best
+            best = np.where(better, rss[rows, j], best)
+            alpha, beta = np.where(better, al[j], alpha), np.where(better, be[j], beta)
+            c = np.zeros((K, 3))
+            c[:, keep] = z[rows, j] / scale[rows, j]
+            coef = np.where(better[:, None], c, coef)
+    return np.where(np.isfinite(best), np.maximum(best, 0.0), np.inf), alpha, beta, coef
+
+
+def _solve_each(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """``solve(a, b)`` over the leading axes; a row whose systems cannot be solved gets nan."""
+    try:
+        return np.linalg.solve(a, b[..., None])[..., 0]
+    except np.linalg.LinAlgError:  # a nan or degenerate design in some row: solve row by row
+        out = np.full(b.shape, np.nan)
+        for i in range(len(a)):
             try:
-                coef = np.linalg.solve(gs, (r / scale)[..., None])[..., 0]
-            except np.linalg.LinAlgError:  # a degenerate row: fit the rows one by one
-                return np.array([_law_fit(n[i], d[i], loss)[0] for i in range(K)])
-            rss = m - (coef * r / scale).sum(-1)
-            ok = (coef >= 0).all(-1) & np.isfinite(rss)
-            best = np.minimum(best, np.where(ok, rss, np.inf).min(axis=1))
-    return np.where(np.isfinite(best), np.maximum(best, 0.0), np.inf)
+                out[i] = np.linalg.solve(a[i], b[i][..., None])[..., 0]
+            except np.linalg.LinAlgError:
+                pass
+        return out
 
 
 def _best_shift(
