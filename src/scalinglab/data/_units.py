@@ -488,7 +488,7 @@ def _solve_each(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def _best_shift(
-    n, d, loss, ridx: np.ndarray, col: str, factor: float, base: float | None = None, alone=None
+    n, d, loss, ridx: np.ndarray, col: str, factor: float, base: float, alone: np.ndarray
 ) -> list[tuple[float, np.ndarray]]:
     """Subsets of runs whose ``col`` times ``factor`` fits the law better, each with its RSS.
 
@@ -497,8 +497,8 @@ def _best_shift(
     among the 12 runs that fit best shifted alone (add the one whose shift improves the fit most,
     while it does); the best prefix of the runs ranked by how much shifting each alone improves the
     fit; and from the better of these, each run going to the side (shifted or not) that the fitted
-    law predicts better, until nothing moves.  ``base``: the RSS of the table as it is, and
-    ``alone``: the RSS with each run shifted alone, when known.
+    law predicts better, until nothing moves.  ``base``: the RSS of the table as it is;
+    ``alone``: the RSS with each run shifted alone (:func:`_shifted_alone`).
     """
     runs = int(ridx.max()) + 1
 
@@ -515,9 +515,7 @@ def _best_shift(
         pairs = [moved(mk) for mk in masks]
         return _law_rss_many(np.array([p[0] for p in pairs]), np.array([p[1] for p in pairs]), loss)
 
-    if alone is None:
-        alone = rss_many([np.arange(runs) == i for i in range(runs)])
-    cur = _law_fit(n, d, loss)[0] if base is None else base
+    cur = base
     if not alone.min() < 0.95 * cur:  # no run fits better alone: nothing to search
         return []
     order = np.argsort(alone)
@@ -565,7 +563,7 @@ def _shifted_alone(n, d, loss, ridx: np.ndarray, runs: int) -> dict:
     return dict(zip(keys, rss))
 
 
-def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray, rss: float) -> bool:
+def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray) -> bool:
     """The unit factor itself is what fits: the best factor for these runs lies within 2x of it, and
     the same runs shifted 10x less or 10x more fit at least 2x worse (squared residuals).
 
@@ -648,7 +646,7 @@ def _check_law_consistency(
                             continue
                         if rss * _LAW_GAIN**2 > rss0 or rss > _LAW_FITS**2 * len(loss) or (found and rss >= found[0]):
                             break
-                        if _specific(n, d, loss, ridx, col, factor, mask, rss):
+                        if _specific(n, d, loss, ridx, col, factor, mask):
                             found = (rss, mask, col, factor)
                             break
         if found is None:
