@@ -1,0 +1,106 @@
+"""Where the time of a batch goes: the 280 Hitchhiker subsets of ``batch_speed.py`` through ``fit_many``.
+
+Prints, for one run of ``fit_many`` (CPU seconds, one thread):
+
+* the time in each stage: reading and checking the tables (``read_runs``), the grid stages, the
+  stacked refinements, and the rest (diagnostics, assembling each Fit);
+* the refinement's work (points x iterations, per start) split between the start that wins its
+  problem and the others;
+* the number of stacked refinement iterations (each has a fixed cost, whatever its size).
+
+Run:  python bench/batch_breakdown.py
+"""
+
+from __future__ import annotations
+
+import importlib
+import os
+import sys
+import time
+import warnings
+from pathlib import Path
+
+for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):  # one thread, before numpy loads
+    os.environ[_var] = "1"
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import numpy as np  # noqa: E402
+
+import scalinglab as sl  # noqa: E402
+from batch_speed import subsets  # noqa: E402
+
+
+def main() -> None:
+    engine = importlib.import_module("scalinglab.fit._engine")
+    fitmod = importlib.import_module("scalinglab.fit._fit")
+    solver = importlib.import_module("scalinglab.fit._solver")
+    stage: dict[str, float] = {}
+    records: list = []  # (padded n, group, result, active iterations per row) of each stacked refinement
+    depth = [0]
+
+    def timed(module, name):
+        original = getattr(module, name)
+
+        def wrapper(*args, **kwargs):
+            t = time.process_time()
+            try:
+                return original(*args, **kwargs)
+            finally:
+                stage[name] = stage.get(name, 0.0) + time.process_time() - t
+
+        setattr(module, name, wrapper)
+
+    refine = engine.refine
+    timed(engine, "grid_search")
+    timed(fitmod, "read_runs")
+    moments = solver.Problem.moments
+    current: dict = {}
+
+    def counting_moments(self, u, weights=None, rows=None, exact=True):
+        depth[0] += 1
+        try:
+            return moments(self, u, weights, rows, exact)
+        finally:
+            depth[0] -= 1
+            if depth[0] == 0 and self is current.get("problem") and rows is not None:
+                current["active"][rows] += 1
+                current["iterations"] += 1
+
+    def recording_refine(problem, u0, **kwargs):
+        current.update(problem=problem, active=np.zeros(len(u0), int), iterations=0)
+        t = time.process_time()
+        result = refine(problem, u0, **kwargs)
+        stage["refine"] = stage.get("refine", 0.0) + time.process_time() - t
+        records.append((problem.n, kwargs.get("group"), result, current["active"].copy(), current["iterations"]))
+        return result
+
+    solver.Problem.moments = counting_moments
+    engine.refine = recording_refine
+    jobs = [(frame, "chinchilla") for _, frame in subsets()]
+    warnings.simplefilter("ignore")
+    t0 = time.process_time()
+    sl.fit_many(jobs)
+    total = time.process_time() - t0
+    rest = total - sum(stage.values())
+    print(f"fit_many over {len(jobs)} subsets: {total:.1f} CPU s")
+    for name, label in (("read_runs", "read_runs"), ("grid_search", "grid stages"), ("refine", "refinements")):
+        print(f"  {label:12s} {stage.get(name, 0.0):6.1f} s")
+    print(f"  {'the rest':12s} {rest:6.1f} s (diagnostics, assembling each Fit)")
+    best = other = 0
+    for n, group, result, active, _ in records:
+        for g in np.unique(group):
+            rows = np.flatnonzero(group == g)
+            obj = np.where(np.isfinite(result.objective[rows]), result.objective[rows], np.inf)
+            winner = rows[int(np.argmin(obj))]
+            for i in rows:
+                if i == winner:
+                    best += active[i] * n
+                else:
+                    other += active[i] * n
+    share = other / max(1, best + other)
+    print(f"refinement work (padded points x iterations): winning starts {best / 1e6:.1f}M, others {other / 1e6:.1f}M")
+    print(f"  share spent on starts that do not win: {share:.0%}")
+    print(f"stacked refinement calls: {len(records)}, iterations over all of them: {sum(r[4] for r in records)}")
+
+
+if __name__ == "__main__":
+    main()
