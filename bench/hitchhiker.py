@@ -435,13 +435,14 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "ours": {k: _clean(v) for k, v in e1["are"].items()},
         "paper_constants": {k: _clean(v) for k, v in e2["are"].items()},
         "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()},
+        "lenders": {k: v for k, v in e1.get("borrow_note", pd.Series(dtype=object)).items()},
     }
     lines += [
         "## Track E: one model of the target family, size parameters borrowed from the other dev families",
         "",
         "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
-        "reference (paper estimator) | borrowed |",
-        "|---|---|---:|---:|---:|---|",
+        "reference (paper estimator) | borrowed | lenders |",
+        "|---|---|---:|---:|---:|---|---|",
     ]
     for fam in ["olmo", "OPT", "gpt3", "pythia", "pythia-v0", "chinchilla", "GPT2-c4-1"]:
         ref = TRACK_E_REF.get(fam)
@@ -450,7 +451,7 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
             f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
             f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
             + ", ".join(f"{k}={v:.4g}" for k, v in bor.items())
-            + " |"
+            + f" | {e1.loc[fam, 'borrow_note'] if 'borrow_note' in e1 else '-'} |"
         )
     lines.append("")
 

@@ -74,15 +74,38 @@ def test_size_coupled_reads_the_law():
 
 def test_borrowing_recovers_the_target_from_one_model():
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
-    bt = backtest(table().query("set != 'single'"), "chinchilla", single, by="set", borrow_from="others", interval=None)
+    data = table().query("set != 'single'")
+    # families that share loss units and size parameters: borrowed as fitted
+    bt = backtest(data, "chinchilla", single, by="set", borrow_from="others", borrow_scale="absolute", interval=None)
     s = bt.scores.set_index("family")
     assert (s["fit_runs"] == 1).all()
     assert (s["are"] < 1e-3).all(), s["are"]
     for b in s["borrowed"]:
         assert b["alpha"] == pytest.approx(0.34, rel=1e-3) and b["A"] == pytest.approx(400, rel=1e-2)
+    assert all(n.startswith("lent by ") for n in s["borrow_note"])
     # given values (a published fit) work the same way; a wrong exponent shows in the score
     wrong = backtest(family("f1"), "chinchilla", single, borrow_from={"A": 400.0, "alpha": 0.30}, interval=None)
     assert wrong.scores["are"].iloc[0] > 0.01
+
+
+def test_relative_borrowing_follows_a_family_on_another_loss_scale():
+    # f2's losses are 5x f1's (another tokenizer): all of its law's coefficients scale with it
+    single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
+    f2 = family("f1").assign(set="f2", run=lambda d: "x" + d["run"], loss=lambda d: 5 * d["loss"])
+    data = pd.concat([family("f1"), family("f3"), f2], ignore_index=True)
+    rel = backtest(data, "chinchilla", single, by="set", borrow_from=["f1"], interval=None).scores.set_index("family")
+    assert rel.loc["f2", "are"] < 1e-3
+    assert rel.loc["f2", "borrowed"]["A"] == pytest.approx(2000, rel=1e-2)
+    ab = backtest(data, "chinchilla", single, by="set", borrow_from=["f1"], borrow_scale="absolute", interval=None)
+    assert ab.scores.set_index("family").loc["f2", "are"] > 0.01
+
+
+def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():
+    single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
+    flat = family("f1", sizes=(1e7, 3e7)).assign(set="two-sizes", run=lambda d: "x" + d["run"])  # two sizes: alpha cannot be identified
+    data = pd.concat([family("f3"), flat], ignore_index=True)
+    s = backtest(data, "chinchilla", single, by="set", borrow_from="others", interval=None).scores.set_index("family")
+    assert "no other group's fit could lend" in s.loc["f3", "error"] and "two-sizes:" in s.loc["f3", "error"]
 
 
 def test_track_grids_have_cells_compute_and_scale_up():

@@ -16,7 +16,7 @@ from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
-from scalinglab.evaluate._borrow import combine_params, size_coupled
+from scalinglab.evaluate._borrow import BORROW_SCALES, combine_params, lending_problem, rescaled, size_coupled
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.evaluate._seeds import average_seeds
@@ -229,6 +229,7 @@ def backtest(
     seed: int = 0,
     borrow_from: str | Sequence[str] | Mapping[str, float] | None = None,
     borrow: Sequence[str] | None = None,
+    borrow_scale: str = "relative",
     prior: str | ExtrapolationPrior | None = "others",
     prior_by: str | None = None,
     seeds: str = "separate",
@@ -289,9 +290,17 @@ def backtest(
         :func:`~scalinglab.evaluate.size_coupled`; or ``borrow``), at the median of
         fits of the law on the named groups (``"others"``: every other group of the
         table; the target's own group is always left out), or at given values.
+        A source fit that cannot determine its own parameters (at a bound, not
+        identified; :func:`~scalinglab.evaluate.lending_problem`) lends nothing
+        (``scores.borrow_note`` lists who lent and who could not).
         Use with ``Policy(fit_models="window:1")``.
     borrow : sequence of str, optional
         Which parameters to borrow (default: the size-coupled ones).
+    borrow_scale : {"relative", "absolute"}
+        ``"relative"`` (default): each source's borrowed linear coefficients are put on
+        the target family's loss scale (:func:`~scalinglab.evaluate.rescaled`), for
+        families whose losses differ by a factor (tokenizer, evaluation set);
+        ``"absolute"``: borrowed as fitted (families that share loss units).
     prior : "others", ExtrapolationPrior or None
         With ``method="auto"``/``"calibrated"``: widen intervals by an extrapolation
         error calibrated on the target's own nested hold-outs *and* on the held-out
@@ -364,6 +373,7 @@ def backtest(
         progress=progress,
         borrow_from=borrow_from,
         borrow=borrow,
+        borrow_scale=borrow_scale,
         prior=prior,
         seeds=seeds,
         by=by,
@@ -447,16 +457,19 @@ def _execute(
     seeds,
     by,
     start,
+    borrow_scale="relative",
     extra_cols=None,
 ) -> Backtest:
     """Split, fit and score every (group, policy) job for every law; failures are recorded, never abort."""
     fit_opts = dict(fit_options or {})
     calibrate = interval is not None and method in ("auto", "calibrated") and prior is not None
-    borrowed = (
-        _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers)
-        if borrow_from is not None
+    check_options(borrow_scale, "borrow_scale", BORROW_SCALES, "backtest")
+    lenders = (
+        _lenders(jobs, laws, borrow_from, pol, y, x, fit_opts, backend, workers)
+        if borrow_from is not None and not isinstance(borrow_from, Mapping)
         else {}
     )
+    notes: dict = {}
     cells, failed, first_error = [], [], None
     for j, (name, label, g, p) in enumerate(jobs):
         try:
@@ -474,7 +487,14 @@ def _execute(
         base = best_seen(fit_rows[y])
         for lw in laws:
             opts = dict(fit_opts)
-            b = borrowed.get((j, lw.name))
+            b = None
+            if borrow_from is not None:
+                b, used, skipped = _borrowed(lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale)
+                if used or skipped:
+                    notes[(j, lw.name)] = "; ".join(
+                        ([f"lent by {', '.join(used)}"] if used else [])
+                        + ([f"not lending: {'; '.join(skipped)}"] if skipped else [])
+                    )
             if isinstance(b, str):
                 failed.append((j, name, label, lw, b))
                 continue
@@ -511,6 +531,8 @@ def _execute(
             (row, pred, f), extra = _failed_cell(cell, outcome.error), None
         if cell.fit_opts.get("fixed") and borrow_from is not None:
             row["borrowed"] = {k: v for k, v in cell.fit_opts["fixed"].items()}
+            if (cell.job, cell.law.name) in notes:
+                row["borrow_note"] = notes[(cell.job, cell.law.name)]
         rows.append({"family": cell.family, "law": cell.law.name, "_job": cell.job, "_label": cell.label, **row})
         pred.insert(0, "law", cell.law.name)
         pred.insert(0, "family", cell.family)
@@ -570,6 +592,7 @@ def _execute(
         "prior": _prior_text(prior) if calibrate else None,
         "borrow_from": _borrow_text(borrow_from),
         "borrow": list(borrow) if borrow else None,
+        "borrow_scale": borrow_scale if borrow_from is not None else None,
     }
     return Backtest(
         scores=scores.drop(columns=["_label"]),
@@ -614,16 +637,9 @@ def _borrow_text(borrow_from):
     return [str(v) for v in borrow_from]
 
 
-def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backend, workers) -> dict:
-    """``(job, law) -> {param: value}`` to hold fixed (or a one-line reason when nothing can be borrowed)."""
-    out: dict = {}
-    if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
-        for j in range(len(jobs)):
-            for lw in laws:
-                out[(j, lw.name)] = {str(k): float(v) for k, v in borrow_from.items()}
-        return out
-    names_by_job = {j: name for j, (name, *_rest) in enumerate(jobs)}
-    labels = {j: label for j, (_n, label, *_r) in enumerate(jobs)}
+def _lenders(jobs, laws, borrow_from, pol, y, x, fit_opts, backend, workers) -> dict:
+    """``law name -> {source group: (prior label, Fit or the one-line reason it lends nothing)}``:
+    the law fitted on every source group (``borrow_from``) that may lend its parameters."""
     frames = {}
     for name, label, g, _p in jobs:
         frames.setdefault(name, (label, g))
@@ -646,35 +662,44 @@ def _borrowed_values(jobs, laws, borrow_from, borrow, pol, y, x, fit_opts, backe
         for s in sources
         for lw in laws
     ]
-    source_fits = {}
+    out: dict = {lw.name: {} for lw in laws}
     for job, o in zip(source_jobs, fit_many(source_jobs, backend=backend, workers=workers)):
-        if o.ok:
-            source_fits[tuple(job.label.split("\t"))] = o.value
-    for j in range(len(jobs)):
-        name, label = names_by_job[j], labels[j]
-        for lw in laws:
-            fits = [f for (s, ln), f in source_fits.items() if ln == lw.name and s != name and frames[s][0] != label]
-            if not fits:
-                out[(j, lw.name)] = "no other group could be fitted to borrow parameters from"
-                continue
-            # each source *family* (prior_by label) counts once: median within it, then across families
-            by_label: dict = {}
-            for (s, ln), f in source_fits.items():
-                if ln == lw.name and s != name and frames[s][0] != label:
-                    by_label.setdefault(frames[s][0], []).append(f.params)
-            pooled = combine_params([combine_params(v, list(lw.params)) for v in by_label.values()], list(lw.params))
-            if borrow:
-                names = list(borrow)
-            else:
-                g = jobs[j][2]
-                cols = fits[0].columns
-                X = {sym: g[col].to_numpy(dtype=float) for sym, col in cols.items() if col in g}
-                names = list(size_coupled(lw, pooled, X, cols)) if len(X) == len(cols) else []
-            if not names:
-                out[(j, lw.name)] = "the law has no parameter tied to model size to borrow"
-                continue
-            out[(j, lw.name)] = {k: pooled[k] for k in names if k in pooled}
+        s, law_name = job.label.split("\t")
+        if not o.ok:
+            out[law_name][s] = (frames[s][0], str(o.error).splitlines()[0])
+        else:
+            problem = lending_problem(o.value)
+            out[law_name][s] = (frames[s][0], problem if problem else o.value)
     return out
+
+
+def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
+    """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped)``
+    for one cell: the median over the other families' usable fits, each put on this family's loss scale
+    (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label)."""
+    if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
+        return {str(k): float(v) for k, v in borrow_from.items()}, [], []
+    others = {s: v for s, v in lenders[law.name].items() if s != name and v[0] != label}
+    usable = {s: f for s, (_l, f) in others.items() if not isinstance(f, str)}
+    skipped = [f"{s}: {f}" for s, (_l, f) in others.items() if isinstance(f, str)]
+    if not usable:
+        why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
+        return f"no other group's fit could lend its parameters{why}", [], skipped
+    first = next(iter(usable.values()))
+    if borrow:
+        names = list(borrow)
+    else:
+        cols = first.columns
+        X = {sym: fit_rows[col].to_numpy(dtype=float) for sym, col in cols.items() if col in fit_rows}
+        pooled = combine_params([f.params for f in usable.values()], list(law.params))
+        names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
+    if not names:
+        return "the law has no parameter tied to model size to borrow", [], skipped
+    by_label: dict = {}
+    for s, f in usable.items():
+        by_label.setdefault(others[s][0], []).append(rescaled(f, names, fit_rows, scale))
+    values = combine_params([combine_params(v, names) for v in by_label.values()], names)
+    return values, sorted(usable), skipped
 
 
 def _calibrate(scores, predictions, cells, extras, prior, level):

@@ -9,6 +9,17 @@ space for positive parameters -- and held fixed while the rest is fitted on the
 one model's curve.  Which parameters are borrowed is read off the law itself
 (:func:`size_coupled`): those that change the loss *difference* between two
 model sizes at equal tokens.
+
+Two safeguards make the borrowed values mean something:
+
+* a source fit lends nothing when it could not determine its own parameters
+  (:func:`lending_problem`: a parameter at a bound, not identified, a flat
+  direction, too few sizes, no convergence) -- its size parameters then trade
+  off against the stuck ones and say nothing about model size;
+* ``scale="relative"`` (default) puts each source on the target family's loss
+  scale first (:func:`rescaled`): families measured with other tokenizers or
+  evaluation sets differ in loss by a factor, and so does every linear
+  coefficient of their law.
 """
 
 from __future__ import annotations
@@ -17,7 +28,14 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
-__all__ = ["size_coupled", "combine_params", "size_symbol"]
+__all__ = ["size_coupled", "combine_params", "size_symbol", "lending_problem", "rescaled", "BORROW_SCALES"]
+
+#: How a source fit's borrowed coefficients are put on the target's scale (see :func:`rescaled`).
+BORROW_SCALES = ("relative", "absolute")
+
+#: Fit diagnostics after which a fit lends no parameters (its size parameters are not its own).
+_NOT_LENDING = ("not-converged", "at-bound", "not-identified", "singular-curvature", "few-distinct-values",
+                "correlated-parameters")
 
 
 def size_symbol(law, columns: Mapping[str, str] | None = None) -> str | None:
@@ -87,3 +105,68 @@ def combine_params(values: Sequence[Mapping[str, float]], names: Sequence[str]) 
             continue
         out[name] = float(np.exp(np.median(np.log(v)))) if np.all(v > 0) else float(np.median(v))
     return out
+
+
+def lending_problem(fit) -> str | None:
+    """Why ``fit`` cannot lend its parameters to another family (``None`` when it can).
+
+    A fit with a parameter at a bound, a parameter it cannot identify, a flat
+    direction, too few distinct sizes or no convergence has size parameters that
+    compensate for the stuck ones (e.g. ``alpha`` at its upper bound 3 with
+    ``A = 1e27``); borrowing them transfers that compensation, not a size effect.
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> from scalinglab.fit import fit
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8], 4); D = 20 * N * np.tile([0.25, 0.5, 0.75, 1.0], 4)
+    >>> runs = pd.DataFrame({"params": N, "tokens": D, "loss": 1.8 + 400 / N**0.34 + 410 / D**0.28})
+    >>> lending_problem(fit(runs, "chinchilla")) is None
+    True
+    """
+    bad = [d for d in getattr(fit, "diagnostics", ()) if d.kind in _NOT_LENDING]
+    if not bad:
+        return None
+    d = bad[0]
+    what = f" ({', '.join(d.params)})" if d.params else ""
+    return f"{d.kind}{what}"
+
+
+def rescaled(fit, names: Sequence[str], data, scale: str = "relative") -> dict[str, float]:
+    """``fit``'s parameters ``names``, put on the loss scale of another family's runs ``data``.
+
+    ``scale="relative"``: the linear coefficients among ``names`` (``A`` of
+    ``E + A/N^alpha + B/D^beta``) are multiplied by
+    ``c = exp(median(log y - log f(x)))``, the factor between the other family's
+    observed losses and this fit's law at the same inputs; exponents are kept.  A
+    family whose losses are ``c`` times another's (another tokenizer or evaluation
+    set) then borrows the size term ``c A / N^alpha`` instead of ``A / N^alpha``.
+    ``scale="absolute"``: the values as fitted.
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> from scalinglab.fit import fit
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8], 4); D = 20 * N * np.tile([0.25, 0.5, 0.75, 1.0], 4)
+    >>> law = lambda c: c * (1.8 + 400 / N**0.34 + 410 / D**0.28)
+    >>> src = fit(pd.DataFrame({"params": N, "tokens": D, "loss": law(1.0)}), "chinchilla")
+    >>> other = pd.DataFrame({"params": N, "tokens": D, "loss": law(3.0)})
+    >>> {k: round(v, 2) for k, v in rescaled(src, ["A", "alpha"], other).items()}
+    {'A': 1200.0, 'alpha': 0.34}
+    """
+    if scale not in BORROW_SCALES:
+        raise ValueError(f"rescaled(): scale must be one of {BORROW_SCALES}; got {scale!r}")
+    out = {k: float(fit.params[k]) for k in names if k in fit.params}
+    linear = [k for k in out if k in fit.law.linear]
+    if scale == "absolute" or not linear:
+        return out
+    X = {sym: np.asarray(data[col], dtype=float) for sym, col in fit.columns.items()}
+    y = np.asarray(data[fit.target], dtype=float)
+    with np.errstate(all="ignore"):
+        f = np.asarray(fit.law.evaluate(X, fit.params), dtype=float)
+        r = np.log(y) - np.log(f)
+    r = r[np.isfinite(r)]
+    if r.size == 0:
+        return out
+    c = float(np.exp(np.median(r)))
+    return {k: (v * c if k in linear else v) for k, v in out.items()}

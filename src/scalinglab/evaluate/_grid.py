@@ -52,6 +52,7 @@ _RUN_KEYS = (
     "progress",
     "borrow_from",
     "borrow",
+    "borrow_scale",
     "prior",
     "seeds",
 )
@@ -77,6 +78,7 @@ def _options(options: dict) -> dict:
         "progress": None,
         "borrow_from": None,
         "borrow": None,
+        "borrow_scale": "relative",
         "prior": "others",
         "seeds": "separate",
     }

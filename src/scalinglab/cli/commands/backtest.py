@@ -92,6 +92,11 @@ def register(app: typer.Typer) -> None:
             "of fits on these groups (comma-separated, or 'others'); "
             "use with --fit-models window:1.",
         ),
+        borrow_scale: str = typer.Option(
+            "relative",
+            "--borrow-scale",
+            help="With --borrow-from: relative (put each lender on the target family's loss scale) | absolute.",
+        ),
         seeds: str = typer.Option(
             "separate", "--seeds", help="With a seed column: separate | mean (average replicate fit runs)."
         ),
@@ -137,6 +142,7 @@ def register(app: typer.Typer) -> None:
                     n_resamples=n_resamples,
                     by=by or "family",
                     borrow_from=bf,
+                    borrow_scale=borrow_scale,
                     seeds=seeds,
                     progress=progress,
                 )
