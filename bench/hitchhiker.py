@@ -435,7 +435,8 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "ours": {k: _clean(v) for k, v in e1["are"].items()},
         "paper_constants": {k: _clean(v) for k, v in e2["are"].items()},
         "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()},
-        "lenders": {k: v for k, v in e1.get("borrow_note", pd.Series(dtype=object)).items()},
+        "lenders": {k: v for k, v in e1.get("lenders", pd.Series(dtype=object)).items()},
+        "not_lending": {k: v for k, v in e1.get("not_lending", pd.Series(dtype=object)).items()},
     }
     lines += [
         "## Track E: one model of the target family, size parameters borrowed from the other dev families",
@@ -451,9 +452,10 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
             f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
             f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
             + ", ".join(f"{k}={v:.4g}" for k, v in bor.items())
-            + f" | {e1.loc[fam, 'borrow_note'] if 'borrow_note' in e1 else '-'} |"
+            + f" | {', '.join(e1.loc[fam, 'lenders']) if isinstance(e1.get('lenders', {}).get(fam), list) else '-'} |"
         )
-    lines.append("")
+    skipped = dict.fromkeys(x for v in e1.get("not_lending", pd.Series(dtype=object)) if isinstance(v, list) for x in v)
+    lines += ["", "Could not lend (their fits did not determine their own parameters): " + "; ".join(skipped), ""]
 
     flush()
 

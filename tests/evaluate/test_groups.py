@@ -82,7 +82,8 @@ def test_borrowing_recovers_the_target_from_one_model():
     assert (s["are"] < 1e-3).all(), s["are"]
     for b in s["borrowed"]:
         assert b["alpha"] == pytest.approx(0.34, rel=1e-3) and b["A"] == pytest.approx(400, rel=1e-2)
-    assert all(n.startswith("lent by ") for n in s["borrow_note"])
+    assert all(len(v) == 3 for v in s["lenders"])  # every other family lends
+    assert "Borrowed size parameters (absolute scale):" in bt.summary()
     # given values (a published fit) work the same way; a wrong exponent shows in the score
     wrong = backtest(family("f1"), "chinchilla", single, borrow_from={"A": 400.0, "alpha": 0.30}, interval=None)
     assert wrong.scores["are"].iloc[0] > 0.01
@@ -102,7 +103,9 @@ def test_relative_borrowing_follows_a_family_on_another_loss_scale():
 
 def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
-    flat = family("f1", sizes=(1e7, 3e7)).assign(set="two-sizes", run=lambda d: "x" + d["run"])  # two sizes: alpha cannot be identified
+    flat = family("f1", sizes=(1e7, 3e7)).assign(
+        set="two-sizes", run=lambda d: "x" + d["run"]
+    )  # two sizes: alpha cannot be identified
     data = pd.concat([family("f3"), flat], ignore_index=True)
     s = backtest(data, "chinchilla", single, by="set", borrow_from="others", interval=None).scores.set_index("family")
     assert "no other group's fit could lend" in s.loc["f3", "error"] and "two-sizes:" in s.loc["f3", "error"]
@@ -177,3 +180,25 @@ def test_cli_plot_backtest_grid(tmp_path):
     res = CliRunner().invoke(build_app(), ["plot", "backtest-grid", str(path), "--by", "set", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert out.stat().st_size > 1000 and "<svg" in out.read_text()[:500]
+
+
+def test_cli_backtest_borrow_scale(tmp_path):
+    path = tmp_path / "runs.csv"
+    table().query("set != 'single'").to_csv(path, index=False)
+    base = [
+        "backtest",
+        str(path),
+        "--by",
+        "set",
+        "--interval",
+        "0",
+        "--fit-models",
+        "window:1",
+        "--borrow-from",
+        "others",
+    ]
+    res = CliRunner().invoke(build_app(), base + ["--borrow-scale", "absolute"])
+    assert res.exit_code == 0, res.output
+    assert "Borrowed size parameters (absolute scale):" in res.output and "Lent by" in res.output
+    bad = CliRunner().invoke(build_app(), base + ["--borrow-scale", "log"])
+    assert bad.exit_code != 0 and "borrow_scale" in bad.output and "Traceback" not in bad.output

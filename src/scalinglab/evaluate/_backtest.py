@@ -123,6 +123,28 @@ class Backtest:
         }
         return out
 
+    def _borrow_lines(self) -> list[str]:
+        """The borrowed parameters of a single-model transfer, per group, and who could not lend."""
+        if "borrowed" not in self.scores:
+            return []
+        rows = self.scores[self.scores["borrowed"].map(lambda b: isinstance(b, dict))]
+        if not len(rows):
+            return []
+        scale = self.options.get("borrow_scale")
+        lines = ["", "Borrowed size parameters" + (f" ({scale} scale)" if scale else "") + ":"]
+        for r in rows.itertuples():
+            values = ", ".join(f"{k}={v:.4g}" for k, v in r.borrowed.items())
+            lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}")
+        for col, text in (
+            ("lenders", "Lent by (the median over these groups' fits, each group's own left out): "),
+            ("not_lending", "Could not lend (their fits did not determine their own parameters): "),
+        ):
+            if col in rows:
+                names = dict.fromkeys(x for v in rows[col] if isinstance(v, list) for x in v)
+                if names:
+                    lines.append(text + "; ".join(names))
+        return lines
+
     def summary(self) -> str:
         """A readable table per family and law, then the leaderboard."""
         lvl = self.options.get("interval")
@@ -163,6 +185,7 @@ class Backtest:
                     else ""
                 ),
             ]
+        lines += self._borrow_lines()
         if "interval_note" in self.scores:
             thin = self.scores[self.scores["interval_method"].astype(str).str.contains("uncalibrated")]
             if len(thin):
@@ -292,7 +315,7 @@ def backtest(
         table; the target's own group is always left out), or at given values.
         A source fit that cannot determine its own parameters (at a bound, not
         identified; :func:`~scalinglab.evaluate.lending_problem`) lends nothing
-        (``scores.borrow_note`` lists who lent and who could not).
+        (``scores.lenders`` and ``scores.not_lending`` say who lent and why the others could not).
         Use with ``Policy(fit_models="window:1")``.
     borrow : sequence of str, optional
         Which parameters to borrow (default: the size-coupled ones).
@@ -490,11 +513,7 @@ def _execute(
             b = None
             if borrow_from is not None:
                 b, used, skipped = _borrowed(lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale)
-                if used or skipped:
-                    notes[(j, lw.name)] = "; ".join(
-                        ([f"lent by {', '.join(used)}"] if used else [])
-                        + ([f"not lending: {'; '.join(skipped)}"] if skipped else [])
-                    )
+                notes[(j, lw.name)] = (used, skipped)
             if isinstance(b, str):
                 failed.append((j, name, label, lw, b))
                 continue
@@ -532,7 +551,7 @@ def _execute(
         if cell.fit_opts.get("fixed") and borrow_from is not None:
             row["borrowed"] = {k: v for k, v in cell.fit_opts["fixed"].items()}
             if (cell.job, cell.law.name) in notes:
-                row["borrow_note"] = notes[(cell.job, cell.law.name)]
+                row["lenders"], row["not_lending"] = notes[(cell.job, cell.law.name)]
         rows.append({"family": cell.family, "law": cell.law.name, "_job": cell.job, "_label": cell.label, **row})
         pred.insert(0, "law", cell.law.name)
         pred.insert(0, "family", cell.family)

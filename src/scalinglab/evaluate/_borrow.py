@@ -34,8 +34,14 @@ __all__ = ["size_coupled", "combine_params", "size_symbol", "lending_problem", "
 BORROW_SCALES = ("relative", "absolute")
 
 #: Fit diagnostics after which a fit lends no parameters (its size parameters are not its own).
-_NOT_LENDING = ("not-converged", "at-bound", "not-identified", "singular-curvature", "few-distinct-values",
-                "correlated-parameters")
+_NOT_LENDING = (
+    "not-converged",
+    "at-bound",
+    "not-identified",
+    "singular-curvature",
+    "few-distinct-values",
+    "correlated-parameters",
+)
 
 
 def size_symbol(law, columns: Mapping[str, str] | None = None) -> str | None:
