@@ -182,3 +182,20 @@ def test_duplicates_option_on_every_runs_command(tmp_path):
     assert dup.exit_code == 3 and json.loads(dup.stdout)["error"]["kind"] == "duplicate-rows"
     empty = runner.invoke(build_app(), [*common, "--duplicates", "mean", "--min-tokens", "1e30"])
     assert empty.exit_code == 3 and json.loads(empty.stdout)["error"]["kind"] == "empty-selection"
+
+
+def test_cli_hint_keeps_the_context_and_reads_python_arguments_as_flags():
+    from scalinglab.cli._common import cli_hint
+    from scalinglab.errors import DataError
+
+    def hint(text):
+        return cli_hint(DataError("x", hint=text))
+
+    # the values to choose from stay; the Python argument reads as its flag
+    assert hint("metrics in this table: ['acc']; choose one with metric= (CLI: --metric)") == (
+        "metrics in this table: ['acc']; choose one with --metric"
+    )
+    assert hint("map it with loss='flops' (CLI: --map loss=flops)") == "map it with --map loss=flops"
+    assert hint("e.g. n_resamples=200 (CLI: --n-resamples 200)") == "e.g. --n-resamples 200"
+    # Python syntax that cannot be read as a flag: the CLI part alone
+    assert hint("plan instead: compute_optimal(fit, flops) (CLI: --flops C)") == "--flops C"

@@ -382,7 +382,7 @@ def trends(
             source=source,
             column=x,
             kind="missing-column",
-            hint=f"{_close(x, frame.columns)}; choose it with x= (CLI: --x) or rename with --map {x}=<col>",
+            hint=f"{_close(x, frame.columns)}; choose it with x= (CLI: --x)",
         )
     by_cols = _resolve_by(frame, by, source)
     if higher_is_better is None:

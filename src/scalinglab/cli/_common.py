@@ -260,17 +260,24 @@ def cli_hint(exc: ScalingLabError) -> str | None:
     lacks becomes a pointer to ``--help``."""
     import re
 
+    flags = _command_flags()
+
+    def runs_here(text: str) -> bool:  # every flag it names exists on the running command
+        return flags is None or not (set(re.findall(_FLAG, text)) - flags)
+
     hint = exc.cli_hint
     if hint is None and exc.hint:
         m = re.search(r"\(CLI: ([^)]*)\)", exc.hint)
-        if m:
+        # the whole hint with each "arg=... (CLI: --flag)" read as "--flag", so that its context (the
+        # columns or values to choose from) stays; just the flag when Python syntax would remain
+        whole = re.sub(r"[^\s;,]+=\S*\s*\(CLI: ([^)]*)\)", r"\1", exc.hint) if m else exc.hint
+        if "(CLI:" not in whole and not re.search(PYTHON_SYNTAX, whole) and runs_here(whole):
+            hint = whole
+        elif m:
             hint = m.group(1)
-        elif not re.search(PYTHON_SYNTAX, exc.hint):
-            hint = exc.hint
         else:
             hint = "see --help for the options of this command"
-    flags = _command_flags()
-    if hint and flags is not None and set(re.findall(_FLAG, hint)) - flags:
+    if hint and not runs_here(hint):
         hint = "see --help for the options of this command"
     return hint
 
