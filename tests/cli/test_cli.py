@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import warnings
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -199,3 +200,12 @@ def test_cli_hint_keeps_the_context_and_reads_python_arguments_as_flags():
     assert hint("e.g. n_resamples=200 (CLI: --n-resamples 200)") == "e.g. --n-resamples 200"
     # Python syntax that cannot be read as a flag: the CLI part alone
     assert hint("plan instead: compute_optimal(fit, flops) (CLI: --flops C)") == "--flops C"
+
+
+def test_every_runs_command_reads_a_bundled_dataset_by_name():
+    from scalinglab.cli._common import runs_source
+    from scalinglab.datasets import data_path
+
+    assert runs_source(Path("tinylm")) == data_path("tinylm")
+    res = CliRunner().invoke(build_app(), ["fit", "no-such-runs"])
+    assert res.exit_code != 0 and "bundled dataset (tinylm" in res.output

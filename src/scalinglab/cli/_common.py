@@ -440,8 +440,10 @@ _MANGLED_URI = r"^([A-Za-z][A-Za-z0-9+.-]+):/(?!/)(.*)$"
 
 
 def runs_source(path: Any) -> Any:
-    """DATA as the reader should see it: a URI (``http://host:5000``, ``file:///srv/mlruns``) that the CLI's
-    path type collapsed to ``http:/host:5000`` is given back as the URI; any other path is unchanged.
+    """DATA as the reader should see it: the name of a bundled dataset (``tinylm``, see
+    ``scalinglab.datasets.list_datasets()``) when no file has that name; a URI (``http://host:5000``,
+    ``file:///srv/mlruns``) that the CLI's path type collapsed to ``http:/host:5000`` is given back as the
+    URI; any other path is unchanged.
 
     The command line's own words are used when one of them is the URI; otherwise ``scheme:/rest`` becomes
     ``scheme://rest`` (``file:/x`` becomes ``file:///x``).  An existing file of that name stays a path.
@@ -455,6 +457,11 @@ def runs_source(path: Any) -> Any:
     import re
 
     text = str(path)
+    if not Path(text).exists():
+        from scalinglab import datasets
+
+        if text in datasets.list_datasets():
+            return datasets.data_path(text)
     m = re.match(_MANGLED_URI, text)
     if m is None or Path(text).exists():
         return path
@@ -480,16 +487,24 @@ def load_runs_for_cli(
     URI for the readers that take one (MLflow tracking servers): :func:`runs_source`.
     """
     from scalinglab.data import read_runs
+    from scalinglab.errors import DataError
 
-    return read_runs(
-        runs_source(path),
-        units=parse_pairs(units, "--unit", numeric=True) or None,
-        duplicates=duplicates,
-        format=file_format,
-        required=required,
-        reader_options=parse_reader_options(reader_options) or None,
-        **parse_pairs(maps, "--map"),
-    )
+    try:
+        return read_runs(
+            runs_source(path),
+            units=parse_pairs(units, "--unit", numeric=True) or None,
+            duplicates=duplicates,
+            format=file_format,
+            required=required,
+            reader_options=parse_reader_options(reader_options) or None,
+            **parse_pairs(maps, "--map"),
+        )
+    except DataError as exc:
+        if exc.kind == "file-not-found" and exc.cli_hint is None:
+            from scalinglab import datasets
+
+            exc.cli_hint = f"check the path, or name a bundled dataset ({', '.join(datasets.list_datasets())})"
+        raise
 
 
 def target_column(y: str, maps: Optional[list[str]]) -> str:

@@ -30,16 +30,6 @@ from scalinglab.cli._common import (
 )
 
 
-def _source(text: str) -> Path:
-    """A path, or the name of a bundled dataset."""
-    from scalinglab import datasets
-
-    p = Path(text)
-    if not p.exists() and text in datasets.list_datasets():
-        return datasets.data_path(text)
-    return p
-
-
 def _range(text: Optional[str]):
     from scalinglab.errors import InvalidParameterError
 
@@ -114,7 +104,7 @@ def register(app: typer.Typer) -> None:
                 check_output(figure, (".png", ".svg", ".pdf"))
             rng = _range(scale_range)
             y = target_column(y, maps)
-            runs = load_runs_for_cli(_source(data), maps, units, duplicates, file_format, required=(y,))
+            runs = load_runs_for_cli(Path(data), maps, units, duplicates, file_format, required=(y,))
             runs = checkpoint_rule(min_tokens, window, final_only).apply(runs)
             with progress_line(f"comparing arms of '{by}' with {law}...", json_output):
                 result = compare(

@@ -25,16 +25,6 @@ from scalinglab.cli._common import (
 )
 
 
-def _source(text: str) -> Path:
-    """A path, or the name of a bundled dataset (``tinylm-mixed``)."""
-    from scalinglab import datasets
-
-    p = Path(text)
-    if not p.exists() and text in datasets.list_datasets():
-        return datasets.data_path(text)
-    return p
-
-
 def register(app: typer.Typer) -> None:
     @app.command("mixed-modal")
     def mixed_modal_command(
@@ -122,7 +112,7 @@ def register(app: typer.Typer) -> None:
                     raise InvalidParameterError(
                         f"--terms: cannot read {text!r} as N,D_i,D_j", hint="e.g. --terms 1e6,5e5,5e5"
                     ) from e
-            runs = load_runs_for_cli(_source(data), maps, None, duplicates, file_format, required=())
+            runs = load_runs_for_cli(Path(data), maps, None, duplicates, file_format, required=())
             result = mixed_modal(
                 runs,
                 modalities,

@@ -21,16 +21,6 @@ from scalinglab.cli._common import (
 )
 
 
-def _source(text: str) -> Path:
-    """A path, or the name of a bundled dataset (``tinylm-transfer``)."""
-    from scalinglab import datasets
-
-    p = Path(text)
-    if not p.exists() and text in datasets.list_datasets():
-        return datasets.data_path(text)
-    return p
-
-
 def register(app: typer.Typer) -> None:
     @app.command("transfer")
     def transfer_command(
@@ -66,11 +56,9 @@ def register(app: typer.Typer) -> None:
                 raise InvalidParameterError(
                     f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
                 )
-            sc = load_runs_for_cli(_source(scratch), maps, None, duplicates, file_format, reader_options=reader_options)
+            sc = load_runs_for_cli(Path(scratch), maps, None, duplicates, file_format, reader_options=reader_options)
             ft = (
-                load_runs_for_cli(
-                    _source(finetuned), maps, None, duplicates, file_format, reader_options=reader_options
-                )
+                load_runs_for_cli(Path(finetuned), maps, None, duplicates, file_format, reader_options=reader_options)
                 if finetuned
                 else None
             )
