@@ -378,6 +378,21 @@ def _size_column(f1, frame: pd.DataFrame) -> str:
     return f1.columns[size_axis(f1)]
 
 
+#: The arguments of :func:`two_step` and :func:`nested_holdouts` that define the chain (both steps and the
+#: direct baseline).
+_CHAIN_KEYS = ("loss", "metric", "x", "step1_law", "link", "chance", "ceiling", "anchors", "skip_first", "smooth")
+_CHAIN_KEYS += ("order", "direct_law")
+
+
+def _chain_options(args: Mapping, *, own_step2: bool) -> dict:
+    """The chain's options from a caller's arguments (its ``locals()``); ``skip_first`` and ``smooth`` apply
+    only to a separate step-2 table of checkpoints."""
+    opts = {k: args[k] for k in _CHAIN_KEYS}
+    if not own_step2:
+        opts.update(skip_first=0.0, smooth=1)
+    return opts
+
+
 def _nested(frame, s2, f1, opts: dict, *, max_holdouts: int, group: str) -> pd.DataFrame:
     """Chained nested hold-outs: refit both steps (and the direct baseline) without the k largest sizes
     (k = 1..max_holdouts, at least 3 sizes kept) and predict the held-out final checkpoints."""
@@ -495,20 +510,7 @@ def nested_holdouts(
     """
     frame = _frame(runs)
     s2 = _frame(step2_runs) if step2_runs is not None else None
-    opts = dict(
-        loss=loss,
-        metric=metric,
-        x=x,
-        step1_law=step1_law,
-        link=link,
-        chance=chance,
-        ceiling=ceiling,
-        anchors=anchors,
-        skip_first=skip_first if s2 is not None else 0.0,
-        smooth=smooth if s2 is not None else 1,
-        order=order,
-        direct_law=direct_law,
-    )
+    opts = _chain_options(locals(), own_step2=s2 is not None)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         f1 = fit(frame, step1_law, x=x, y=loss)
@@ -764,20 +766,7 @@ def two_step(
                 kind="missing-column",
                 hint=f"choose it with loss=/metric= (CLI: --loss/--y); columns: {list(frame.columns)[:20]}",
             )
-    opts = dict(
-        loss=loss,
-        metric=metric,
-        x=x,
-        step1_law=step1_law,
-        link=link,
-        chance=chance,
-        ceiling=ceiling,
-        anchors=anchors,
-        skip_first=skip_first if step2_runs is not None else 0.0,
-        smooth=smooth if step2_runs is not None else 1,
-        order=order,
-        direct_law=direct_law,
-    )
+    opts = _chain_options(locals(), own_step2=step2_runs is not None)
     notes = []
     rng = np.random.default_rng(seed)
     with warnings.catch_warnings():
