@@ -209,3 +209,11 @@ def test_every_runs_command_reads_a_bundled_dataset_by_name():
     assert runs_source(Path("tinylm")) == data_path("tinylm")
     res = CliRunner().invoke(build_app(), ["fit", "no-such-runs"])
     assert res.exit_code != 0 and "bundled dataset (tinylm" in res.output
+
+
+@pytest.mark.parametrize("command", ["encdec", "multilingual", "transfer", "mixed-modal", "trends", "compare"])
+def test_a_figure_that_cannot_be_written_is_refused_before_any_work(command, tmp_path):
+    extra = ["--metric", "acc"] if command == "trends" else (["--by", "arm"] if command == "compare" else [])
+    for figure, words in ((tmp_path / "no" / "f.png", "the folder"), (tmp_path / "f.txt", "expected a file ending")):
+        res = runner.invoke(build_app(), [command, str(tmp_path / "absent.csv"), *extra, "--figure", str(figure)])
+        assert res.exit_code != 0 and f"--figure {figure}" in res.output and words in res.output, res.output

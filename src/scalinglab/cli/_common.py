@@ -46,6 +46,10 @@ __all__ = [
     "target_column",
     "StrictOption",
     "check_output",
+    "check_level",
+    "save_figure_of",
+    "FigureOption",
+    "FIGURE_SUFFIXES",
     "progress_line",
     "error_line",
     "read_points",
@@ -100,6 +104,8 @@ ReaderOption = typer.Option(
 )
 
 IntervalOption = typer.Option(0.9, "--interval", help="Interval level, e.g. 0.9; 0 for none.")
+FigureOption = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf).")
+FIGURE_SUFFIXES = (".png", ".svg", ".pdf")
 
 
 def n_resamples_option(default: int = 200) -> Any:
@@ -346,22 +352,43 @@ def cli_errors(json_output: bool = False) -> Iterator[None]:
                     console(stderr=True).print(f"warning: {w.message}", markup=False)
 
 
-def check_output(path: Optional[Path], suffixes: tuple[str, ...] = ()) -> None:
+def check_level(interval: float) -> None:
+    """Refuse an ``--interval`` outside (0, 1) for a command that always reports intervals."""
+    from scalinglab.errors import InvalidParameterError
+
+    if not 0 < interval < 1:
+        raise InvalidParameterError(f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9")
+
+
+def save_figure_of(result: Any, figure: Optional[Path], payload: dict) -> str:
+    """Save ``result.figure()`` to ``--figure`` (when given), note it in ``payload``; the line for the text output."""
+    if figure is None:
+        return ""
+    from scalinglab.render import save_figure
+
+    save_figure(result.figure(), figure)
+    payload["figure"] = str(figure)
+    return f"\n\nFigure saved to {figure}"
+
+
+def check_output(path: Optional[Path], suffixes: tuple[str, ...] = (), flag: str = "-o") -> None:
     """Refuse an output path that cannot be written, before any work is done: a directory, a missing
-    folder (not created silently), a folder that cannot be written, or a wrong suffix."""
+    folder (not created silently), a folder that cannot be written, or a wrong suffix.  ``flag``: the option
+    that names it, for the message."""
     import os
 
     from scalinglab.errors import InvalidParameterError
 
     if path is None:
         return
-    flag = "-o"
     if str(path).strip() == "":
-        raise InvalidParameterError(f"{flag}: the output path is empty", hint="give a file name, e.g. -o out.json")
+        raise InvalidParameterError(
+            f"{flag}: the output path is empty", hint=f"give a file name, e.g. {flag} out{(suffixes or ('.json',))[0]}"
+        )
     if path.is_dir():
         raise InvalidParameterError(
             f"{flag} {path}: is a directory, not a file",
-            hint=f"name a file in it, e.g. -o {path / ('out' + (suffixes[0] if suffixes else ''))}",
+            hint=f"name a file in it, e.g. {flag} {path / ('out' + (suffixes[0] if suffixes else ''))}",
         )
     parent = path.parent if str(path.parent) else Path(".")
     if not parent.exists():
@@ -376,7 +403,7 @@ def check_output(path: Optional[Path], suffixes: tuple[str, ...] = ()) -> None:
     if suffixes and path.suffix.lower() not in suffixes:
         raise InvalidParameterError(
             f"{flag} {path}: expected a file ending in {' or '.join(suffixes)}",
-            hint=f"e.g. -o {path.with_suffix(suffixes[0]).name}",
+            hint=f"e.g. {flag} {path.with_suffix(suffixes[0]).name}",
         )
 
 

@@ -9,7 +9,9 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
     DuplicatesOption,
+    FigureOption,
     FinalOnlyOption,
     FormatOption,
     JsonOption,
@@ -19,6 +21,7 @@ from scalinglab.cli._common import (
     WindowOption,
     XOption,
     YOption,
+    check_level,
     check_output,
     checkpoint_rule,
     cli_errors,
@@ -26,6 +29,7 @@ from scalinglab.cli._common import (
     load_runs_for_cli,
     n_resamples_option,
     progress_line,
+    save_figure_of,
     target_column,
 )
 
@@ -81,7 +85,7 @@ def register(app: typer.Typer) -> None:
         min_tokens: Optional[float] = MinTokensOption,
         window: Optional[str] = WindowOption,
         final_only: bool = FinalOnlyOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = FigureOption,
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the result as JSON here."),
         json_output: bool = JsonOption,
     ) -> None:
@@ -91,17 +95,13 @@ def register(app: typer.Typer) -> None:
         from scalinglab.errors import InvalidParameterError
 
         with cli_errors(json_output):
-            if not 0 < interval < 1:
-                raise InvalidParameterError(
-                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
-                )
+            check_level(interval)
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             if n_resamples < 20:
                 raise InvalidParameterError(
                     f"--n-resamples must be at least 20, got {n_resamples}", hint="e.g. --n-resamples 1000"
                 )
             check_output(output, (".json",))
-            if figure is not None:
-                check_output(figure, (".png", ".svg", ".pdf"))
             rng = _range(scale_range)
             y = target_column(y, maps)
             runs = load_runs_for_cli(Path(data), maps, units, duplicates, file_format, required=(y,))
@@ -123,12 +123,7 @@ def register(app: typer.Typer) -> None:
             text = result.summary()
             payload = result.to_dict()
             payload.pop("fits")  # every fit in full is in --output
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
-                payload["figure"] = str(figure)
-                text += f"\n\nFigure saved to {figure}"
+            text += save_figure_of(result, figure, payload)
             if output is not None:  # written last
                 from scalinglab._io import write_atomic
 

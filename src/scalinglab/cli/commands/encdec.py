@@ -8,15 +8,20 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
     DuplicatesOption,
+    FigureOption,
     FormatOption,
     IntervalOption,
     JsonOption,
     MapOption,
+    check_level,
+    check_output,
     cli_errors,
     emit,
     load_runs_for_cli,
     n_resamples_option,
+    save_figure_of,
 )
 
 
@@ -52,7 +57,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = FigureOption,
         json_output: bool = JsonOption,
     ) -> None:
         """Fit L = A Ne^-pe Nd^-pd + L_inf; best split N_e/N_d = pe/pd, pe + pd, loss anywhere, BLEU link."""
@@ -60,10 +65,8 @@ def register(app: typer.Typer) -> None:
         from scalinglab.errors import InvalidParameterError
 
         with cli_errors(json_output):
-            if not 0 < interval < 1:
-                raise InvalidParameterError(
-                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
-                )
+            check_level(interval)
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             if link not in ("exponential", "sigmoid"):
                 raise InvalidParameterError(
                     f"--link must be exponential or sigmoid; got {link!r}", hint="--link exponential"
@@ -84,11 +87,5 @@ def register(app: typer.Typer) -> None:
                 interval=interval,
                 n_resamples=n_resamples,
             )
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
             payload = result.to_dict()
-            if figure is not None:
-                payload["figure"] = str(figure)
-            emit(payload, json_output, result.summary() + (f"\n\nFigure saved to {figure}" if figure else ""))
+            emit(payload, json_output, result.summary() + save_figure_of(result, figure, payload))

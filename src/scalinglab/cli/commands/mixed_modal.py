@@ -13,15 +13,20 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
     DuplicatesOption,
+    FigureOption,
     FormatOption,
     IntervalOption,
     JsonOption,
     MapOption,
+    check_level,
+    check_output,
     cli_errors,
     emit,
     load_runs_for_cli,
     n_resamples_option,
+    save_figure_of,
 )
 
 
@@ -63,7 +68,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = FigureOption,
         save: Optional[Path] = typer.Option(
             None, "--save", help="Write the result as JSON here (reload with scalinglab.analyze.load_mixed_modal)."
         ),
@@ -75,24 +80,9 @@ def register(app: typer.Typer) -> None:
         from scalinglab.sweep.config import parse_tokens
 
         with cli_errors(json_output):
-            if not 0 < interval < 1:
-                raise InvalidParameterError(
-                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
-                )
-            for flag, path, suffixes in (
-                (" --figure", figure, (".png", ".svg", ".pdf")),
-                (" --save", save, (".json",)),
-            ):
-                if path is not None and path.suffix.lower() not in suffixes:
-                    raise InvalidParameterError(
-                        f"{flag.strip()} {path}: expected a file ending in {' or '.join(suffixes)}",
-                        hint=f"e.g.{flag} {path.with_suffix(suffixes[0]).name}",
-                    )
-                if path is not None and not (path.parent if str(path.parent) else Path(".")).is_dir():
-                    raise InvalidParameterError(
-                        f"{flag.strip()} {path}: the folder {path.parent} does not exist",
-                        hint=f"create it first (mkdir -p {path.parent}) or write elsewhere",
-                    )
+            check_level(interval)
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
+            check_output(save, (".json",), "--save")
             totals = []
             for text in barrier_at or []:
                 try:
@@ -147,12 +137,7 @@ def register(app: typer.Typer) -> None:
                     f"[{r.data_lower:.4g}, {r.data_upper:.4g}], net {r.net:+.4g} [{r.net_lower:+.4g}, {r.net_upper:+.4g}]"
                     for r in t.itertuples()
                 )
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
-                payload["figure"] = str(figure)
-                text += f"\n\nFigure saved to {figure}"
+            text += save_figure_of(result, figure, payload)
             if save is not None:
                 result.save(save)
                 text += f"\nResult saved to {save}"

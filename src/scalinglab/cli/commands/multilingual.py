@@ -8,15 +8,20 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
     DuplicatesOption,
+    FigureOption,
     FormatOption,
     IntervalOption,
     JsonOption,
     MapOption,
+    check_level,
+    check_output,
     cli_errors,
     emit,
     load_runs_for_cli,
     n_resamples_option,
+    save_figure_of,
 )
 
 
@@ -49,7 +54,7 @@ def register(app: typer.Typer) -> None:
         maps: Optional[list[str]] = MapOption,
         duplicates: str = DuplicatesOption,
         file_format: Optional[str] = FormatOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = FigureOption,
         json_output: bool = JsonOption,
     ) -> None:
         """Joint fit L_i = beta_i (f_i(w) N)^-alpha_i + L_inf,i; effective parameters; does w change only the factor?"""
@@ -57,10 +62,8 @@ def register(app: typer.Typer) -> None:
         from scalinglab.errors import InvalidParameterError
 
         with cli_errors(json_output):
-            if not 0 < interval < 1:
-                raise InvalidParameterError(
-                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
-                )
+            check_level(interval)
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             if n_null < 9:
                 raise InvalidParameterError(f"--n-null must be >= 9, got {n_null}", hint="e.g. --n-null 99")
             requests = []
@@ -97,10 +100,5 @@ def register(app: typer.Typer) -> None:
                     {k: (v if isinstance(v, str) else float(v)) for k, v in r.items()} for r in table.to_dict("records")
                 ]
                 text += "\n\nPredictions:\n" + table.to_string(index=False, float_format=lambda v: f"{v:.4g}")
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
-                payload["figure"] = str(figure)
-                text += f"\n\nFigure saved to {figure}"
+            text += save_figure_of(result, figure, payload)
             emit(payload, json_output, text)

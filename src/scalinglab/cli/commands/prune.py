@@ -15,7 +15,16 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import FormatOption, JsonOption, check_output, cli_errors, emit
+from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
+    FigureOption,
+    FormatOption,
+    JsonOption,
+    check_output,
+    cli_errors,
+    emit,
+    save_figure_of,
+)
 
 __all__ = ["register"]
 
@@ -71,7 +80,7 @@ def register(app: typer.Typer) -> None:
         ),
         holdout: int = typer.Option(2, "--holdout", help="Largest kept sizes the backtest predicts."),
         file_format: Optional[str] = FormatOption,
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure here (.png/.svg/.pdf)."),
+        figure: Optional[Path] = FigureOption,
         json_output: bool = JsonOption,
     ) -> None:
         """Fit error vs kept data with power-law, exponential and broken laws; compare by backtest and AICc."""
@@ -82,21 +91,13 @@ def register(app: typer.Typer) -> None:
         with cli_errors(json_output):
             if holdout < 1:
                 raise InvalidParameterError(f"--holdout must be >= 1; got {holdout}", hint="e.g. --holdout 2")
-            if figure is not None and figure.suffix.lower() not in (".png", ".svg", ".pdf"):
-                raise InvalidParameterError(
-                    f"--figure {figure}: expected .png, .svg or .pdf", hint=f"e.g. --figure {figure.stem}.png"
-                )
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             runs = read_runs(data, format=file_format, required=())
             cols = [c.strip() for c in by.split(",") if c.strip()] if by else None
             result = pruning(runs, x=x, y=y, by=cols, laws=law or None, holdout=holdout)
             payload = result.to_dict()
             text = result.summary()
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
-                payload["figure"] = str(figure)
-                text += f"\n\nFigure saved to {figure}"
+            text += save_figure_of(result, figure, payload)
             emit(payload, json_output, text)
 
     @prune.command("scores")

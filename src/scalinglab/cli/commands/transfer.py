@@ -8,16 +8,20 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
     DuplicatesOption,
     FormatOption,
     IntervalOption,
     JsonOption,
     MapOption,
     ReaderOption,
+    check_level,
+    check_output,
     cli_errors,
     emit,
     load_runs_for_cli,
     n_resamples_option,
+    save_figure_of,
 )
 
 
@@ -49,13 +53,10 @@ def register(app: typer.Typer) -> None:
         import warnings
 
         from scalinglab.analyze.transfer import transfer
-        from scalinglab.errors import InvalidParameterError
 
         with cli_errors(json_output):
-            if not 0 < interval < 1:
-                raise InvalidParameterError(
-                    f"--interval must lie in (0, 1), got {interval}", hint="e.g. --interval 0.9"
-                )
+            check_level(interval)
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             sc = load_runs_for_cli(Path(scratch), maps, None, duplicates, file_format, reader_options=reader_options)
             ft = (
                 load_runs_for_cli(Path(finetuned), maps, None, duplicates, file_format, reader_options=reader_options)
@@ -65,11 +66,5 @@ def register(app: typer.Typer) -> None:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")  # the scratch fit's diagnostics are in the summary
                 result = transfer(sc, ft, law=law, interval=interval, n_resamples=n_resamples)
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
             payload = result.to_dict()
-            if figure is not None:
-                payload["figure"] = str(figure)
-            emit(payload, json_output, result.summary() + (f"\n\nFigure saved to {figure}" if figure else ""))
+            emit(payload, json_output, result.summary() + save_figure_of(result, figure, payload))

@@ -8,7 +8,18 @@ from typing import Optional
 
 import typer
 
-from scalinglab.cli._common import FormatOption, JsonOption, cli_errors, emit, n_resamples_option, parse_pairs
+from scalinglab.cli._common import (
+    FIGURE_SUFFIXES,
+    FigureOption,
+    FormatOption,
+    JsonOption,
+    check_output,
+    cli_errors,
+    emit,
+    n_resamples_option,
+    parse_pairs,
+    save_figure_of,
+)
 
 __all__ = ["register"]
 
@@ -72,7 +83,7 @@ def register(app: typer.Typer) -> None:
         alpha: float = typer.Option(0.05, "--alpha", help="Test level after Benjamini-Hochberg."),
         n_boot: int = n_resamples_option(999),
         seed: int = typer.Option(0, "--seed"),
-        figure: Optional[Path] = typer.Option(None, "--figure", help="Save the figure (PNG/SVG/PDF) here."),
+        figure: Optional[Path] = FigureOption,
         file_format: Optional[str] = FormatOption,
         json_output: bool = JsonOption,
     ) -> None:
@@ -83,6 +94,7 @@ def register(app: typer.Typer) -> None:
         from scalinglab.data.readers import read_table
 
         with cli_errors(json_output):
+            check_output(figure, FIGURE_SUFFIXES, "--figure")
             t0 = time.perf_counter()
             table = read_table(data, file_format) if file_format else data
             if n_boot < 0:
@@ -108,12 +120,6 @@ def register(app: typer.Typer) -> None:
                 seed=seed,
             )
             seconds = time.perf_counter() - t0
-            if figure is not None:
-                from scalinglab.render import save_figure
-
-                save_figure(result.figure(), figure)
             payload = {**result.to_dict(), "seconds": seconds}
-            if figure is not None:
-                payload["figure"] = str(figure)
-            text = result.summary() + f"\n({seconds:.1f} s)" + (f"\nFigure: {figure}" if figure else "")
+            text = result.summary() + f"\n({seconds:.1f} s)" + save_figure_of(result, figure, payload)
             emit(payload, json_output, text)
