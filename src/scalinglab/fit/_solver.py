@@ -397,18 +397,23 @@ class _Columns:
         rng = np.random.default_rng(12345)
         every = list(range(len(self.lin) + 1))
         depends = np.zeros((len(every), len(g.names)), bool)
+        points, pairs = [], []  # every probe point, then its columns in one evaluation
         for _ in range(3):
             base = np.array([rng.choice(a) for a in g.axes])
-            ref = self._columns(base[None, :], probe, every)
+            at = len(points)
+            points.append(base)
             for q, a in enumerate(g.axes):
                 if len(a) < 2:
                     continue
                 alt = base.copy()
                 alt[q] = rng.choice(a[a != base[q]])
-                other = self._columns(alt[None, :], probe, every)
-                for j in every:
-                    if not np.allclose(ref[j], other[j], rtol=1e-12, atol=0.0, equal_nan=True):
-                        depends[j, q] = True
+                pairs.append((at, len(points), q))
+                points.append(alt)
+        cols = self._columns(np.array(points), probe, every)
+        for ref, other, q in pairs:
+            for j in every:
+                if not _close(cols[j][ref], cols[j][other]):
+                    depends[j, q] = True
         if np.any(depends.sum(axis=1) > 1):
             return None
         return [int(np.flatnonzero(d)[0]) if d.any() else -1 for d in depends]
@@ -434,6 +439,15 @@ class _Columns:
         """Index of each grid point into block j."""
         a = self.axis_of[j]
         return self.grid.index[:, a] if a >= 0 else np.zeros(len(self.grid.points), int)
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)`` for float arrays, without its overhead."""
+    with np.errstate(invalid="ignore"):
+        near = (np.abs(a - b) <= 1e-12 * np.abs(b)) & np.isfinite(b)
+    if near.all():
+        return True
+    return bool(np.all(near | (a == b) | (np.isnan(a) & np.isnan(b))))
 
 
 def _separable_gram(cs: _Columns, w: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
