@@ -19,7 +19,15 @@ import pandas as pd
 from scalinglab.data import read_runs
 from scalinglab.errors import FitError, InvalidParameterError
 from scalinglab.fit._problem import fit_problem, require_enough_points
-from scalinglab.fit._solver import Problem, grid_search, refine, select_starts, stack_key, stack_problems
+from scalinglab.fit._solver import (
+    Problem,
+    StackedBatch,
+    grid_search,
+    refine,
+    select_starts,
+    stack_key,
+    stack_problems,
+)
 
 __all__ = ["Solution", "solve", "solve_many", "refit", "SOLVER_DEFAULTS"]
 
@@ -234,27 +242,31 @@ def solve_many(
             prepared.setdefault(stack_key(problem), []).append((i, starts, grid.n_admissible))
     for members in prepared.values():
         members.sort(key=lambda m: problems[m[0]].n)
-        while members:
+        stacks, repeats, order = [], [], []
+        while members:  # stacks of similar sizes (little padding), all refined in one call
             n0 = problems[members[0][0]].n
             take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
             members = members[len(take) :]
-            stack = stack_problems([problems[i] for i, _, _ in take], [len(s) for _, s, _ in take])
-            group = np.repeat(np.arange(len(take)), [len(s) for _, s, _ in take])
-            result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter, group=group)
-            b = 0
-            for i, starts, n_grid in take:
-                rows = slice(b, b + len(starts))
-                b += len(starts)
-                nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
-                out[i] = _solution(
-                    problems[i],
-                    result.u[rows],
-                    result.objective[rows],
-                    result.converged[rows],
-                    result.n_iter[rows],
-                    nfev,
-                    n_grid,
-                )
+            stacks.append(stack_problems([problems[i] for i, _, _ in take], [1] * len(take)))
+            repeats.append([len(s) for _, s, _ in take])
+            order += take
+        group = np.repeat(np.arange(len(order)), [len(s) for _, s, _ in order])
+        batch = StackedBatch(stacks, repeats)
+        result = refine(batch, np.concatenate([s for _, s, _ in order]), max_iter=max_iter, group=group)
+        b = 0
+        for i, starts, n_grid in order:
+            rows = slice(b, b + len(starts))
+            b += len(starts)
+            nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
+            out[i] = _solution(
+                problems[i],
+                result.u[rows],
+                result.objective[rows],
+                result.converged[rows],
+                result.n_iter[rows],
+                nfev,
+                n_grid,
+            )
     _revive_many(problems, out, max_iter)
     return out
 

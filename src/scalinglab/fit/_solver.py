@@ -727,10 +727,7 @@ def refine(
         diag = np.maximum(Da, 1e-12 * np.maximum(1.0, Da.sum(axis=1))[:, None])[:, None, :]
         Hf = Ha * free[:, :, None] * free[:, None, :] + eye * (~free)[:, :, None]
         lhs = Hf + lam[idx, None, None] * eye * diag
-        try:
-            step = -np.linalg.solve(lhs, gf[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = -np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(lhs, gf)])
+        step = -_solve_steps(lhs, gf, getattr(problem, "part", None), idx)
         step = np.where(free, step, 0.0)
         if scaled.any():
             grow = scaled & (step > GEOMETRIC_CUT)
@@ -773,6 +770,30 @@ def refine(
             lead = nxt
         u, F, converged, n_iter, gnorm = u[lead], F[lead], converged[lead], n_iter[lead], gnorm[lead]
     return LMResult(u=u, objective=F, converged=converged, n_iter=n_iter, nfev=nfev, grad_norm=gnorm)
+
+
+def _solve_steps(lhs: np.ndarray, rhs: np.ndarray, part: np.ndarray | None, idx: np.ndarray) -> np.ndarray:
+    """``lhs^-1 rhs`` for each row; least squares for the rows of a stacked part where a matrix is singular.
+
+    ``part`` (rows of a :class:`StackedBatch`, else None) keeps the fallback within each stacked
+    problem, as when each is refined on its own.
+    """
+    groups = [slice(None)] if part is None else _runs_of(part[idx])
+    out = np.empty_like(rhs)
+    for rows in groups:
+        a, b = lhs[rows], rhs[rows]
+        try:
+            out[rows] = np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            out[rows] = np.stack([np.linalg.lstsq(x, y, rcond=None)[0] for x, y in zip(a, b)])
+    return out
+
+
+def _runs_of(labels: np.ndarray) -> list[slice]:
+    """Slices of the runs of equal consecutive labels."""
+    cut = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    edges = np.r_[0, cut, len(labels)]
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
 #: Starts of one problem closer than this (relative, in every internal coordinate) are merged.
@@ -866,3 +887,46 @@ def stack_problems(problems: list[Problem], repeats: list[int]) -> Problem:
         fixed=dict(first.fixed),
         bounds=dict(first.bounds),
     )
+
+
+class StackedBatch:
+    """Many data sets refined as one batch, each stored once, in parts of similar sizes.
+
+    ``parts[k]`` is a stacked problem (:func:`stack_problems` with one row per data set, all
+    sharing one :func:`stack_key`); ``repeats[k][j]`` rows of the batch (starts) belong to its
+    data set ``j``, in order.  :meth:`moments` hands every part its own rows, so each row
+    computes exactly what it computes when its part's data sets are refined alone, while
+    :func:`refine` pays its per-iteration cost once for all parts, and every data set is held
+    once however many starts it has (the batch's arrays stay small enough for a cache).
+    """
+
+    def __init__(self, parts: list[Problem], repeats: list[list[int]]):
+        first = parts[0]
+        self.parts = parts
+        self.law, self.names, self.loss, self.space = first.law, first.names, first.loss, first.space
+        self.is_log, self.lower, self.upper = first.is_log, first.lower, first.upper
+        self.weights = None  # each part's own (per data set) weights are used in :meth:`moments`
+        self.stacked = True
+        self.part = np.concatenate([np.full(int(sum(r)), k) for k, r in enumerate(repeats)])
+        self.local = np.concatenate([np.repeat(np.arange(len(r)), r) for r in repeats])
+        self.n = max(p.n for p in parts)
+
+    @property
+    def nfev_per_jacobian(self) -> int:
+        return self.parts[0].nfev_per_jacobian
+
+    def moments(
+        self, u: np.ndarray, weights: np.ndarray | None = None, rows: np.ndarray | None = None, exact: bool = True
+    ):
+        """:meth:`Problem.moments` of each row, computed by its part (``weights`` must be None)."""
+        if weights is not None:
+            raise ValueError("StackedBatch.moments() uses its parts' own weights")
+        rows = np.arange(len(u)) if rows is None else rows
+        B, P = u.shape
+        F, g, H, D = np.empty(B), np.empty((B, P)), np.empty((B, P, P)), np.empty((B, P))
+        part = self.part[rows]
+        for sel in _runs_of(part):
+            p = self.parts[int(part[sel.start])]
+            local = self.local[rows[sel]]
+            F[sel], g[sel], H[sel], D[sel] = p.moments(u[sel], p.weights[local], local, exact)
+        return F, g, H, D
