@@ -241,17 +241,8 @@ def solve_many(
         if len(starts):
             prepared.setdefault(stack_key(problem), []).append((i, starts, grid.n_admissible))
     for members in prepared.values():
-        members.sort(key=lambda m: problems[m[0]].n)
-        stacks, repeats, order = [], [], []
-        while members:  # stacks of similar sizes (little padding), all refined in one call
-            n0 = problems[members[0][0]].n
-            take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
-            members = members[len(take) :]
-            stacks.append(stack_problems([problems[i] for i, _, _ in take], [1] * len(take)))
-            repeats.append([len(s) for _, s, _ in take])
-            order += take
+        batch, order = _batch(members, problems)
         group = np.repeat(np.arange(len(order)), [len(s) for _, s, _ in order])
-        batch = StackedBatch(stacks, repeats)
         result = refine(batch, np.concatenate([s for _, s, _ in order]), max_iter=max_iter, group=group)
         b = 0
         for i, starts, n_grid in order:
@@ -271,6 +262,24 @@ def solve_many(
     return out
 
 
+def _batch(members: list[tuple], problems: list[Problem]) -> tuple[StackedBatch, list[tuple]]:
+    """One :class:`StackedBatch` of the problems of ``members`` ``(index, starts, ...)``, and the members in its order.
+
+    Problems are sorted by size and stacked in parts of similar sizes (padding at most
+    :data:`_PAD_RATIO`), every data set held once; all parts are refined in one call.
+    """
+    members = sorted(members, key=lambda m: problems[m[0]].n)
+    stacks, repeats, order = [], [], []
+    while members:
+        n0 = problems[members[0][0]].n
+        take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
+        members = members[len(take) :]
+        stacks.append(stack_problems([problems[m[0]] for m in take], [1] * len(take)))
+        repeats.append([len(m[1]) for m in take])
+        order += take
+    return StackedBatch(stacks, repeats), order
+
+
 def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: int) -> None:
     """:func:`_revive` for every solution of a batch, the extra starts refined in stacked calls."""
     extra: dict[tuple, list[tuple[int, np.ndarray]]] = {}
@@ -279,11 +288,11 @@ def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: 
         if starts is not None:
             extra.setdefault(stack_key(problems[i]), []).append((i, starts))
     for members in extra.values():
-        stack = stack_problems([problems[i] for i, _ in members], [len(s) for _, s in members])
-        group = np.repeat(np.arange(len(members)), [len(s) for _, s in members])
-        res = refine(stack, np.concatenate([s for _, s in members]), max_iter=max_iter, group=group)
+        batch, members = _batch([(i, starts, None) for i, starts in members], problems)
+        group = np.repeat(np.arange(len(members)), [len(s) for _, s, _ in members])
+        res = refine(batch, np.concatenate([s for _, s, _ in members]), max_iter=max_iter, group=group)
         b = 0
-        for i, starts in members:
+        for i, starts, _ in members:
             rows = slice(b, b + len(starts))
             b += len(starts)
             nfev = int((res.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
