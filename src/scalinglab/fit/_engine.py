@@ -219,6 +219,8 @@ def _subsample(problem: Problem, seed: int) -> Problem:
 
 #: Largest padded size over smallest data size within one stacked refinement (bounds padding waste).
 _PAD_RATIO = 1.5
+#: ... or at most this many padding points (small data sets).
+_PAD_EXTRA = 64
 
 
 def solve_many(
@@ -272,7 +274,7 @@ def _batch(members: list[tuple], problems: list[Problem]) -> tuple[StackedBatch,
     stacks, repeats, order = [], [], []
     while members:
         n0 = problems[members[0][0]].n
-        take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
+        take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + _PAD_EXTRA)]
         members = members[len(take) :]
         stacks.append(stack_problems([problems[m[0]] for m in take], [1] * len(take)))
         repeats.append([len(m[1]) for m in take])
