@@ -422,6 +422,10 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
                 kind="unparseable-number",
                 hint="store numeric values in this column",
             )
+        if isinstance(original.dtype, np.dtype) and original.dtype.kind in "iuf":  # numbers already: nothing to parse
+            if original.dtype != np.float64:
+                frame[col] = original.astype(float)
+            continue
         converted = pd.to_numeric(original, errors="coerce")
         bad = converted.isna() & original.notna()
         if bad.any():  # only rows that failed to parse are looked at as text (cheap on large tables)
