@@ -509,7 +509,8 @@ def _derive_size_columns(frame: pd.DataFrame, label: str) -> list[str]:
 
 def _assign_runs(frame: pd.DataFrame, notes: list[str], label: str = "<DataFrame>") -> pd.DataFrame:
     if "run" in frame:
-        empty = frame["run"].isna() | (frame["run"].astype(str).str.strip() == "")
+        stripped = frame["run"].astype(str).str.strip()
+        empty = frame["run"].isna() | (stripped == "")
         if empty.any():
             i = int(np.flatnonzero(empty.to_numpy())[0])
             raise DataError(
@@ -521,7 +522,7 @@ def _assign_runs(frame: pd.DataFrame, notes: list[str], label: str = "<DataFrame
                 hint="give every row the id of its training run (rows of one run share it), "
                 "or drop the run column to treat each row as its own run",
             )
-        frame["run"] = frame["run"].astype(str).str.strip()
+        frame["run"] = stripped
         return frame
     keys = [c for c in ("family", "params", "seed") if c in frame]
     if "step" in frame and keys:

@@ -297,11 +297,19 @@ def _start_grid(problem: Problem, max_points: int, rng: np.random.Generator) -> 
         return _Grid(names, np.zeros((1, 0)), [], np.zeros((1, 0), int))
     size = int(np.prod([len(a) for a in axes]))
     if size <= max_points:
-        index = np.array(list(itertools.product(*[range(len(a)) for a in axes])), dtype=int)
+        index = _product_index(tuple(len(a) for a in axes))
         grid = np.column_stack([a[index[:, j]] for j, a in enumerate(axes)])
         return _Grid(names, grid, axes, index)
     grid = np.column_stack([rng.choice(a, size=max_points) for a in axes])
     return _Grid(names, grid, axes, None)
+
+
+@functools.lru_cache(maxsize=16)
+def _product_index(sizes: tuple[int, ...]) -> np.ndarray:
+    """Axis indices of every point of a full product grid, in ``itertools.product`` order (read-only)."""
+    index = np.array(list(itertools.product(*[range(k) for k in sizes])), dtype=int).reshape(-1, len(sizes))
+    index.flags.writeable = False
+    return index
 
 
 def _solve_gram(M: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
