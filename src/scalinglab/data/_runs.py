@@ -540,6 +540,11 @@ def _handle_duplicates(
     key = ["run"] + [c for c in ("tokens", "step") if c in frame][:1]
     if len(key) == 1:
         return frame
+    values = frame[key[1]].to_numpy()
+    if codes is not None and values.dtype == np.float64 and np.isfinite(values).all():
+        order = np.lexsort((values, codes))  # a repeat sits next to its twin once sorted
+        if not np.any((codes[order][1:] == codes[order][:-1]) & (values[order][1:] == values[order][:-1])):
+            return frame
     if codes is None:
         dup = frame.duplicated(subset=key, keep=False)
     else:  # the same rows, found on integer run codes
