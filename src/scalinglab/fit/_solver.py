@@ -548,9 +548,10 @@ def _rank_separable(cs: _Columns, z: np.ndarray, which: np.ndarray, w: np.ndarra
         step = max(1, RANK_CHUNK // m)  # small blocks of grid points stay in cache
         for g0 in range(0, len(which), step):
             gs = slice(g0, min(len(which), g0 + step))
-            f = X[k][rows[k][gs]]
+            # a column that depends on no grid axis is one row, broadcast instead of gathered (same values)
+            f = X[k][rows[k][gs]] if cs.axis_of[k] >= 0 else np.repeat(X[k], gs.stop - gs.start, axis=0)
             for j in range(k):
-                f += z[gs, j : j + 1] * X[j][rows[j][gs]]
+                f += z[gs, j : j + 1] * (X[j][rows[j][gs]] if cs.axis_of[j] >= 0 else X[j])
             if positive:  # every point counts: a non-finite residual makes the sum non-finite
                 with np.errstate(all="ignore"):
                     if p.space == "log":
