@@ -3,10 +3,11 @@
 Prints, for one run of ``fit_many`` (CPU seconds, one thread):
 
 * the time in each stage: reading and checking the tables (``read_runs``), the grid stages, the
-  stacked refinements, and the rest (diagnostics, assembling each Fit);
-* the refinement's work (points x iterations, per start) split between the start that wins its
-  problem and the others;
-* the number of stacked refinement iterations (each has a fixed cost, whatever its size).
+  refinements, and the rest (diagnostics, assembling each Fit);
+* the refinement's work (padded points x iterations, per start) split between the start that wins
+  its problem and the others;
+* each refinement call (the batch's starts, then the extra starts of subsets whose coefficient
+  ended at 0): rows, iterations (each has a fixed cost, whatever its size) and CPU seconds.
 
 Run:  python bench/batch_breakdown.py
 """

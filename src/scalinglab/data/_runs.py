@@ -41,6 +41,9 @@ CANONICAL_COLUMNS: dict[str, str] = {
 _POSITIVE = ("params", "tokens", "flops", "loss")
 _NUMERIC = ("params", "tokens", "flops", "step", "seed", "loss")
 PF_DAY = 8.64e19
+#: Tables up to this many rows group runs in numpy (less overhead); larger ones in pandas (hashing
+#: beats sorting there).  Both give the same rows.
+NUMPY_ROWS = 100_000
 
 
 @dataclass(frozen=True)
@@ -423,8 +426,7 @@ def _to_numbers(frame: pd.DataFrame, label: str) -> pd.DataFrame:
                 hint="store numeric values in this column",
             )
         if isinstance(original.dtype, np.dtype) and original.dtype.kind in "iuf":  # numbers already: nothing to parse
-            if original.dtype != np.float64:
-                frame[col] = original.astype(float)
+            frame[col] = original.astype(float)
             continue
         converted = pd.to_numeric(original, errors="coerce")
         bad = converted.isna() & original.notna()
@@ -541,7 +543,8 @@ def _handle_duplicates(
     if len(key) == 1:
         return frame
     values = frame[key[1]].to_numpy()
-    if codes is not None and values.dtype == np.float64 and np.isfinite(values).all():
+    small = len(frame) <= NUMPY_ROWS
+    if small and codes is not None and values.dtype == np.float64 and np.isfinite(values).all():
         order = np.lexsort((values, codes))  # a repeat sits next to its twin once sorted
         if not np.any((codes[order][1:] == codes[order][:-1]) & (values[order][1:] == values[order][:-1])):
             return frame

@@ -671,7 +671,7 @@ def col_absent(frame: pd.DataFrame, col: str) -> bool:
 
 def _last_rows(frame: pd.DataFrame, run_codes: np.ndarray | None = None) -> pd.Index:
     """Index of each run's last checkpoint (largest tokens, else the last row)."""
-    if run_codes is not None and "tokens" in frame:
+    if run_codes is not None and "tokens" in frame and len(frame) <= 100_000:  # small: numpy; large: pandas hashing
         tokens = frame["tokens"].to_numpy(dtype=float)
         if len(tokens) and np.isfinite(tokens).all():  # groupby(...).idxmax() on integer codes, in numpy
             position = np.arange(len(tokens))
