@@ -3,10 +3,11 @@
 Prints, for one run of ``fit_many`` (CPU seconds, one thread):
 
 * the time in each stage: reading and checking the tables (``read_runs``), the grid stages, the
-  stacked refinements, and the rest (diagnostics, assembling each Fit);
-* the refinement's work (points x iterations, per start) split between the start that wins its
-  problem and the others;
-* the number of stacked refinement iterations (each has a fixed cost, whatever its size).
+  refinements, and the rest (diagnostics, assembling each Fit);
+* the refinement's work (padded points x iterations, per start) split between the start that wins
+  its problem and the others;
+* each refinement call (the batch's starts, then the extra starts of subsets whose coefficient
+  ended at 0): rows, iterations (each has a fixed cost, whatever its size) and CPU seconds.
 
 Run:  python bench/batch_breakdown.py
 """
@@ -34,8 +35,7 @@ def main() -> None:
     fitmod = importlib.import_module("scalinglab.fit._fit")
     solver = importlib.import_module("scalinglab.fit._solver")
     stage: dict[str, float] = {}
-    records: list = []  # (padded n, group, result, active iterations per row) of each stacked refinement
-    depth = [0]
+    records: list = []  # (padded n per row, group, result, active iterations per row, iterations) per refinement
 
     def timed(module, name):
         original = getattr(module, name)
@@ -52,28 +52,28 @@ def main() -> None:
     refine = engine.refine
     timed(engine, "grid_search")
     timed(fitmod, "read_runs")
-    moments = solver.Problem.moments
+    moments = solver.StackedBatch.moments
     current: dict = {}
+    stage_calls: list[float] = []
 
     def counting_moments(self, u, weights=None, rows=None, exact=True):
-        depth[0] += 1
-        try:
-            return moments(self, u, weights, rows, exact)
-        finally:
-            depth[0] -= 1
-            if depth[0] == 0 and self is current.get("problem") and rows is not None:
-                current["active"][rows] += 1
-                current["iterations"] += 1
+        if self is current.get("problem") and rows is not None:
+            current["active"][rows] += 1
+            current["iterations"] += 1
+        return moments(self, u, weights, rows, exact)
 
     def recording_refine(problem, u0, **kwargs):
         current.update(problem=problem, active=np.zeros(len(u0), int), iterations=0)
         t = time.process_time()
         result = refine(problem, u0, **kwargs)
         stage["refine"] = stage.get("refine", 0.0) + time.process_time() - t
-        records.append((problem.n, kwargs.get("group"), result, current["active"].copy(), current["iterations"]))
+        stage_calls.append(time.process_time() - t)
+        # padded points of each row: the size its part is padded to
+        n = np.array([problem.parts[k].n for k in problem.part]) if hasattr(problem, "parts") else problem.n
+        records.append((n, kwargs.get("group"), result, current["active"].copy(), current["iterations"]))
         return result
 
-    solver.Problem.moments = counting_moments
+    solver.StackedBatch.moments = counting_moments
     engine.refine = recording_refine
     jobs = [(frame, "chinchilla") for _, frame in subsets()]
     warnings.simplefilter("ignore")
@@ -92,14 +92,17 @@ def main() -> None:
             obj = np.where(np.isfinite(result.objective[rows]), result.objective[rows], np.inf)
             winner = rows[int(np.argmin(obj))]
             for i in rows:
+                work = active[i] * (n[i] if np.ndim(n) else n)
                 if i == winner:
-                    best += active[i] * n
+                    best += work
                 else:
-                    other += active[i] * n
+                    other += work
     share = other / max(1, best + other)
     print(f"refinement work (padded points x iterations): winning starts {best / 1e6:.1f}M, others {other / 1e6:.1f}M")
     print(f"  share spent on starts that do not win: {share:.0%}")
     print(f"stacked refinement calls: {len(records)}, iterations over all of them: {sum(r[4] for r in records)}")
+    for k, (_, _, _, active, iterations) in enumerate(records):
+        print(f"  call {k}: {len(active)} rows, {iterations} iterations, {stage_calls[k]:.1f} s")
 
 
 if __name__ == "__main__":

@@ -671,6 +671,15 @@ def col_absent(frame: pd.DataFrame, col: str) -> bool:
 
 def _last_rows(frame: pd.DataFrame, run_codes: np.ndarray | None = None) -> pd.Index:
     """Index of each run's last checkpoint (largest tokens, else the last row)."""
+    if run_codes is not None and "tokens" in frame and len(frame) <= 100_000:  # small: numpy; large: pandas hashing
+        tokens = frame["tokens"].to_numpy(dtype=float)
+        if len(tokens) and np.isfinite(tokens).all():  # groupby(...).idxmax() on integer codes, in numpy
+            position = np.arange(len(tokens))
+            order = np.lexsort((position, -tokens, run_codes))  # each run's largest tokens first, then the earliest
+            code = run_codes[order]
+            top = order[np.r_[True, code[1:] != code[:-1]]]  # one row per run, by code
+            first = np.unique(run_codes, return_index=True)[1]  # runs in order of appearance, as groupby(sort=False)
+            return frame.index[top[np.argsort(first, kind="stable")]].to_numpy()
     key = frame["run"] if run_codes is None else pd.Series(run_codes, index=frame.index)
     if "tokens" in frame:
         return frame["tokens"].groupby(key, sort=False).idxmax().to_numpy()

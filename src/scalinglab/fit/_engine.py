@@ -19,7 +19,15 @@ import pandas as pd
 from scalinglab.data import read_runs
 from scalinglab.errors import FitError, InvalidParameterError
 from scalinglab.fit._problem import fit_problem, require_enough_points
-from scalinglab.fit._solver import Problem, grid_search, refine, select_starts, stack_key, stack_problems
+from scalinglab.fit._solver import (
+    Problem,
+    StackedBatch,
+    grid_search,
+    refine,
+    select_starts,
+    stack_key,
+    stack_problems,
+)
 
 __all__ = ["Solution", "solve", "solve_many", "refit", "SOLVER_DEFAULTS"]
 
@@ -211,6 +219,8 @@ def _subsample(problem: Problem, seed: int) -> Problem:
 
 #: Largest padded size over smallest data size within one stacked refinement (bounds padding waste).
 _PAD_RATIO = 1.5
+#: ... or at most this many padding points (small data sets).
+_PAD_EXTRA = 64
 
 
 def solve_many(
@@ -233,30 +243,43 @@ def solve_many(
         if len(starts):
             prepared.setdefault(stack_key(problem), []).append((i, starts, grid.n_admissible))
     for members in prepared.values():
-        members.sort(key=lambda m: problems[m[0]].n)
-        while members:
-            n0 = problems[members[0][0]].n
-            take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + 64)]
-            members = members[len(take) :]
-            stack = stack_problems([problems[i] for i, _, _ in take], [len(s) for _, s, _ in take])
-            group = np.repeat(np.arange(len(take)), [len(s) for _, s, _ in take])
-            result = refine(stack, np.concatenate([s for _, s, _ in take]), max_iter=max_iter, group=group)
-            b = 0
-            for i, starts, n_grid in take:
-                rows = slice(b, b + len(starts))
-                b += len(starts)
-                nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
-                out[i] = _solution(
-                    problems[i],
-                    result.u[rows],
-                    result.objective[rows],
-                    result.converged[rows],
-                    result.n_iter[rows],
-                    nfev,
-                    n_grid,
-                )
+        batch, order = _batch(members, problems)
+        group = np.repeat(np.arange(len(order)), [len(s) for _, s, _ in order])
+        result = refine(batch, np.concatenate([s for _, s, _ in order]), max_iter=max_iter, group=group)
+        b = 0
+        for i, starts, n_grid in order:
+            rows = slice(b, b + len(starts))
+            b += len(starts)
+            nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
+            out[i] = _solution(
+                problems[i],
+                result.u[rows],
+                result.objective[rows],
+                result.converged[rows],
+                result.n_iter[rows],
+                nfev,
+                n_grid,
+            )
     _revive_many(problems, out, max_iter)
     return out
+
+
+def _batch(members: list[tuple], problems: list[Problem]) -> tuple[StackedBatch, list[tuple]]:
+    """One :class:`StackedBatch` of the problems of ``members`` ``(index, starts, ...)``, and the members in its order.
+
+    Problems are sorted by size and stacked in parts of similar sizes (padding at most
+    :data:`_PAD_RATIO`), every data set held once; all parts are refined in one call.
+    """
+    members = sorted(members, key=lambda m: problems[m[0]].n)
+    stacks, repeats, order = [], [], []
+    while members:
+        n0 = problems[members[0][0]].n
+        take = [m for m in members if problems[m[0]].n <= max(n0 * _PAD_RATIO, n0 + _PAD_EXTRA)]
+        members = members[len(take) :]
+        stacks.append(stack_problems([problems[m[0]] for m in take], [1] * len(take)))
+        repeats.append([len(m[1]) for m in take])
+        order += take
+    return StackedBatch(stacks, repeats), order
 
 
 def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: int) -> None:
@@ -267,11 +290,11 @@ def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: 
         if starts is not None:
             extra.setdefault(stack_key(problems[i]), []).append((i, starts))
     for members in extra.values():
-        stack = stack_problems([problems[i] for i, _ in members], [len(s) for _, s in members])
-        group = np.repeat(np.arange(len(members)), [len(s) for _, s in members])
-        res = refine(stack, np.concatenate([s for _, s in members]), max_iter=max_iter, group=group)
+        batch, members = _batch([(i, starts, None) for i, starts in members], problems)
+        group = np.repeat(np.arange(len(members)), [len(s) for _, s, _ in members])
+        res = refine(batch, np.concatenate([s for _, s, _ in members]), max_iter=max_iter, group=group)
         b = 0
-        for i, starts in members:
+        for i, starts, _ in members:
             rows = slice(b, b + len(starts))
             b += len(starts)
             nfev = int((res.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)

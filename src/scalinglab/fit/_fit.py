@@ -266,9 +266,10 @@ def drive(steps: Generator[SolveRequest, Solution, Fit]) -> Fit:
 def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
     """Parameters the (delta-method) intervals show the data cannot pin down."""
     from scalinglab.fit._summary import identifiability
+    from scalinglab.fit._uncertainty import delta_intervals
 
-    try:
-        ci = fitted.conf_int(0.9, method="delta")
+    try:  # fitted.conf_int(0.9, method="delta"), without building its table
+        ci = {r["param"]: r for r in delta_intervals(fitted, 0.9)}
     except Exception:  # a curvature that cannot be inverted is reported by _diagnose
         return []
     table = [
@@ -276,12 +277,12 @@ def _diagnose_intervals(fitted: Fit) -> list[Diagnostic]:
             "param": p,
             "value": fitted.params[p],
             "stderr": fitted.stderr.get(p, float("nan")),
-            "lower": float(ci.loc[p, "lower"]),
-            "upper": float(ci.loc[p, "upper"]),
+            "lower": float(ci[p]["lower"]),
+            "upper": float(ci[p]["upper"]),
             "note": "",
         }
         for p in fitted.free_params
-        if p in ci.index
+        if p in ci
     ]
     return [
         Diagnostic("not-identified" if "not identified" in msg else "zero-width-interval", msg, params=(p,))

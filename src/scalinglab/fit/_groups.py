@@ -52,6 +52,19 @@ def _groupable(frame: pd.DataFrame, by: str, owner: str) -> list[tuple[str, pd.D
     return [(str(k), g) for k, g in frame.groupby(by, sort=False)]
 
 
+def _sizes_with_two_runs(frame: pd.DataFrame):
+    """The params values with at least two runs of >= 3 rows each."""
+    size_code, sizes = pd.factorize(frame["params"])
+    run_code, runs = pd.factorize(frame["run"])
+    if (size_code < 0).any() or (run_code < 0).any():  # missing keys: as pandas' groupby counts them
+        rows_per_run = frame.groupby(["params", "run"], sort=False).size()
+        runs_per_size = (rows_per_run >= 3).groupby(level=0, sort=False).sum()
+        return runs_per_size.index[runs_per_size.to_numpy() >= 2]
+    pairs, rows = np.unique(size_code * len(runs) + run_code, return_counts=True)
+    per_size = np.bincount(pairs[rows >= 3] // len(runs), minlength=len(sizes))
+    return sizes[per_size >= 2]
+
+
 def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
     """Why ``frame`` looks like several families fitted as one, or ``None``.
 
@@ -80,9 +93,7 @@ def pooled_warning(frame: pd.DataFrame, *, by_flag: str = "by=") -> str | None:
         return None
     # only sizes with two or more runs of >= 3 rows can disagree: found in one pass (a table of a million
     # one-row runs would otherwise loop over a million groups)
-    rows_per_run = frame.groupby(["params", "run"], sort=False).size()
-    runs_per_size = (rows_per_run >= 3).groupby(level=0, sort=False).sum()
-    candidates = runs_per_size.index[runs_per_size.to_numpy() >= 2]
+    candidates = _sizes_with_two_runs(frame)
     if len(candidates) == 0:
         return None
     frame = frame[frame["params"].isin(candidates)]

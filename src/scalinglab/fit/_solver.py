@@ -297,11 +297,19 @@ def _start_grid(problem: Problem, max_points: int, rng: np.random.Generator) -> 
         return _Grid(names, np.zeros((1, 0)), [], np.zeros((1, 0), int))
     size = int(np.prod([len(a) for a in axes]))
     if size <= max_points:
-        index = np.array(list(itertools.product(*[range(len(a)) for a in axes])), dtype=int)
+        index = _product_index(tuple(len(a) for a in axes))
         grid = np.column_stack([a[index[:, j]] for j, a in enumerate(axes)])
         return _Grid(names, grid, axes, index)
     grid = np.column_stack([rng.choice(a, size=max_points) for a in axes])
     return _Grid(names, grid, axes, None)
+
+
+@functools.lru_cache(maxsize=16)
+def _product_index(sizes: tuple[int, ...]) -> np.ndarray:
+    """Axis indices of every point of a full product grid, in ``itertools.product`` order (read-only)."""
+    index = np.array(list(itertools.product(*[range(k) for k in sizes])), dtype=int).reshape(-1, len(sizes))
+    index.flags.writeable = False
+    return index
 
 
 def _solve_gram(M: np.ndarray, lower: np.ndarray, upper: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -397,18 +405,23 @@ class _Columns:
         rng = np.random.default_rng(12345)
         every = list(range(len(self.lin) + 1))
         depends = np.zeros((len(every), len(g.names)), bool)
+        points, pairs = [], []  # every probe point, then its columns in one evaluation
         for _ in range(3):
             base = np.array([rng.choice(a) for a in g.axes])
-            ref = self._columns(base[None, :], probe, every)
+            at = len(points)
+            points.append(base)
             for q, a in enumerate(g.axes):
                 if len(a) < 2:
                     continue
                 alt = base.copy()
                 alt[q] = rng.choice(a[a != base[q]])
-                other = self._columns(alt[None, :], probe, every)
-                for j in every:
-                    if not np.allclose(ref[j], other[j], rtol=1e-12, atol=0.0, equal_nan=True):
-                        depends[j, q] = True
+                pairs.append((at, len(points), q))
+                points.append(alt)
+        cols = self._columns(np.array(points), probe, every)
+        for ref, other, q in pairs:
+            for j in every:
+                if not _close(cols[j][ref], cols[j][other]):
+                    depends[j, q] = True
         if np.any(depends.sum(axis=1) > 1):
             return None
         return [int(np.flatnonzero(d)[0]) if d.any() else -1 for d in depends]
@@ -434,6 +447,15 @@ class _Columns:
         """Index of each grid point into block j."""
         a = self.axis_of[j]
         return self.grid.index[:, a] if a >= 0 else np.zeros(len(self.grid.points), int)
+
+
+def _close(a: np.ndarray, b: np.ndarray) -> bool:
+    """``np.allclose(a, b, rtol=1e-12, atol=0, equal_nan=True)`` for float arrays, without its overhead."""
+    with np.errstate(invalid="ignore"):
+        near = (np.abs(a - b) <= 1e-12 * np.abs(b)) & np.isfinite(b)
+    if near.all():
+        return True
+    return bool(np.all(near | (a == b) | (np.isnan(a) & np.isnan(b))))
 
 
 def _separable_gram(cs: _Columns, w: np.ndarray, scale: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -526,9 +548,10 @@ def _rank_separable(cs: _Columns, z: np.ndarray, which: np.ndarray, w: np.ndarra
         step = max(1, RANK_CHUNK // m)  # small blocks of grid points stay in cache
         for g0 in range(0, len(which), step):
             gs = slice(g0, min(len(which), g0 + step))
-            f = X[k][rows[k][gs]]
+            # a column that depends on no grid axis is one row, broadcast instead of gathered (same values)
+            f = X[k][rows[k][gs]] if cs.axis_of[k] >= 0 else np.repeat(X[k], gs.stop - gs.start, axis=0)
             for j in range(k):
-                f += z[gs, j : j + 1] * X[j][rows[j][gs]]
+                f += z[gs, j : j + 1] * (X[j][rows[j][gs]] if cs.axis_of[j] >= 0 else X[j])
             if positive:  # every point counts: a non-finite residual makes the sum non-finite
                 with np.errstate(all="ignore"):
                     if p.space == "log":
@@ -713,10 +736,7 @@ def refine(
         diag = np.maximum(Da, 1e-12 * np.maximum(1.0, Da.sum(axis=1))[:, None])[:, None, :]
         Hf = Ha * free[:, :, None] * free[:, None, :] + eye * (~free)[:, :, None]
         lhs = Hf + lam[idx, None, None] * eye * diag
-        try:
-            step = -np.linalg.solve(lhs, gf[..., None])[..., 0]
-        except np.linalg.LinAlgError:
-            step = -np.stack([np.linalg.lstsq(a, b, rcond=None)[0] for a, b in zip(lhs, gf)])
+        step = -_solve_steps(lhs, gf, getattr(problem, "part", None), idx)
         step = np.where(free, step, 0.0)
         if scaled.any():
             grow = scaled & (step > GEOMETRIC_CUT)
@@ -759,6 +779,34 @@ def refine(
             lead = nxt
         u, F, converged, n_iter, gnorm = u[lead], F[lead], converged[lead], n_iter[lead], gnorm[lead]
     return LMResult(u=u, objective=F, converged=converged, n_iter=n_iter, nfev=nfev, grad_norm=gnorm)
+
+
+def _solve_steps(lhs: np.ndarray, rhs: np.ndarray, part: np.ndarray | None, idx: np.ndarray) -> np.ndarray:
+    """``lhs^-1 rhs`` for each row; least squares for the rows of a stacked part where a matrix is singular.
+
+    ``part`` (rows of a :class:`StackedBatch`, else None) keeps the fallback within each stacked
+    problem, as when each is refined on its own.
+    """
+    try:  # each matrix is solved on its own: all rows at once give the same steps as part by part
+        return np.linalg.solve(lhs, rhs[..., None])[..., 0]
+    except np.linalg.LinAlgError:
+        pass
+    groups = [slice(None)] if part is None else _runs_of(part[idx])
+    out = np.empty_like(rhs)
+    for rows in groups:
+        a, b = lhs[rows], rhs[rows]
+        try:
+            out[rows] = np.linalg.solve(a, b[..., None])[..., 0]
+        except np.linalg.LinAlgError:
+            out[rows] = np.stack([np.linalg.lstsq(x, y, rcond=None)[0] for x, y in zip(a, b)])
+    return out
+
+
+def _runs_of(labels: np.ndarray) -> list[slice]:
+    """Slices of the runs of equal consecutive labels."""
+    cut = np.flatnonzero(labels[1:] != labels[:-1]) + 1
+    edges = np.r_[0, cut, len(labels)]
+    return [slice(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:])]
 
 
 #: Starts of one problem closer than this (relative, in every internal coordinate) are merged.
@@ -852,3 +900,46 @@ def stack_problems(problems: list[Problem], repeats: list[int]) -> Problem:
         fixed=dict(first.fixed),
         bounds=dict(first.bounds),
     )
+
+
+class StackedBatch:
+    """Many data sets refined as one batch, each stored once, in parts of similar sizes.
+
+    ``parts[k]`` is a stacked problem (:func:`stack_problems` with one row per data set, all
+    sharing one :func:`stack_key`); ``repeats[k][j]`` rows of the batch (starts) belong to its
+    data set ``j``, in order.  :meth:`moments` hands every part its own rows, so each row
+    computes exactly what it computes when its part's data sets are refined alone, while
+    :func:`refine` pays its per-iteration cost once for all parts, and every data set is held
+    once however many starts it has (the batch's arrays stay small enough for a cache).
+    """
+
+    def __init__(self, parts: list[Problem], repeats: list[list[int]]):
+        first = parts[0]
+        self.parts = parts
+        self.law, self.names, self.loss, self.space = first.law, first.names, first.loss, first.space
+        self.is_log, self.lower, self.upper = first.is_log, first.lower, first.upper
+        self.weights = None  # each part's own (per data set) weights are used in :meth:`moments`
+        self.stacked = True
+        self.part = np.concatenate([np.full(int(sum(r)), k) for k, r in enumerate(repeats)])
+        self.local = np.concatenate([np.repeat(np.arange(len(r)), r) for r in repeats])
+        self.n = max(p.n for p in parts)
+
+    @property
+    def nfev_per_jacobian(self) -> int:
+        return self.parts[0].nfev_per_jacobian
+
+    def moments(
+        self, u: np.ndarray, weights: np.ndarray | None = None, rows: np.ndarray | None = None, exact: bool = True
+    ):
+        """:meth:`Problem.moments` of each row, computed by its part (``weights`` must be None)."""
+        if weights is not None:
+            raise ValueError("StackedBatch.moments() uses its parts' own weights")
+        rows = np.arange(len(u)) if rows is None else rows
+        B, P = u.shape
+        F, g, H, D = np.empty(B), np.empty((B, P)), np.empty((B, P, P)), np.empty((B, P))
+        part = self.part[rows]
+        for sel in _runs_of(part):
+            p = self.parts[int(part[sel.start])]
+            local = self.local[rows[sel]]
+            F[sel], g[sel], H[sel], D[sel] = p.moments(u[sel], p.weights[local], local, exact)
+        return F, g, H, D

@@ -538,6 +538,11 @@ def parameter_intervals(
         out = boot.conf_int(level)
         out["method"] = "bootstrap"
         return out
+    return pd.DataFrame(delta_intervals(fit, level)).set_index("param")
+
+
+def delta_intervals(fit, level: float = 0.9) -> list[dict]:
+    """The rows of :func:`parameter_intervals` with ``method="delta"``, as dicts (no table)."""
     problem, u, cov_u = _internal_cov(fit)
     z = ndtri(0.5 + level / 2)
     rows = []
@@ -557,7 +562,7 @@ def parameter_intervals(
                 "method": "delta",
             }
         )
-    return pd.DataFrame(rows).set_index("param")
+    return rows
 
 
 def sample_params(
