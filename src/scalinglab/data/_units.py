@@ -580,6 +580,14 @@ def _specific(n, d, loss, ridx, col: str, factor: float, mask: np.ndarray) -> bo
     return abs(np.log10(steps[best])) <= _LAW_NEAR and min(fits[0], fits[-1]) >= _LAW_SPECIFIC * fits.min()
 
 
+def _positions(frame: pd.DataFrame, runs) -> dict:
+    """The positions (ascending) of the rows of each of ``runs``: a few dozen runs of a table of any size,
+    found without grouping the whole table."""
+    rows = np.flatnonzero(frame["run"].isin(pd.unique(np.asarray(runs))).to_numpy())
+    names = frame["run"].to_numpy()[rows]
+    return {run: rows[i] for run, i in pd.Series(names).groupby(names, sort=False).indices.items()}
+
+
 def _checkpoints(frame: pd.DataFrame, runs, by_run: dict) -> tuple[np.ndarray, ...]:
     """Params, tokens, loss and run index (0, 1, ...) of up to 8 checkpoints of each run, and the run names.
 
@@ -610,7 +618,6 @@ def _check_law_consistency(
     """Rule 11: some runs fit the family's law only once their params or tokens are scaled by a unit factor."""
     if "loss" not in last or {"params", "tokens"} & (set(declared) | set(derived)):
         return
-    by_run = None
     for f in fam.unique():
         g = last[fam.to_numpy() == f]
         loss = pd.to_numeric(g["loss"], errors="coerce").to_numpy(dtype=float)
@@ -622,9 +629,7 @@ def _check_law_consistency(
         tpp = np.log10(g["tokens"].to_numpy(dtype=float) / g["params"].to_numpy(dtype=float))
         if tpp.max() - tpp.min() < _LAW_SPREAD:  # one tokens-per-parameter ratio: N and D cannot be told apart
             continue
-        if by_run is None:  # the positions of each run's rows, found once for all families
-            by_run = frame.groupby("run", sort=False).indices
-        n, d, loss, ridx, names = _checkpoints(frame, g["run"], by_run)
+        n, d, loss, ridx, names = _checkpoints(frame, g["run"], _positions(frame, g["run"]))
         if len(names) < _LAW_RUNS[0]:
             continue
         rss0 = _law_fit(n, d, loss)[0]
