@@ -12,6 +12,7 @@ refinement of all their starts (what ``fit_many`` runs on the serial backend).
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
@@ -243,25 +244,29 @@ def solve_many(
         if len(starts):
             prepared.setdefault(stack_key(problem), []).append((i, starts, grid.n_admissible))
     for members in prepared.values():
-        batch, order = _batch(members, problems)
-        group = np.repeat(np.arange(len(order)), [len(s) for _, s, _ in order])
-        result = refine(batch, np.concatenate([s for _, s, _ in order]), max_iter=max_iter, group=group)
-        b = 0
-        for i, starts, n_grid in order:
-            rows = slice(b, b + len(starts))
-            b += len(starts)
-            nfev = int((result.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
-            out[i] = _solution(
-                problems[i],
-                result.u[rows],
-                result.objective[rows],
-                result.converged[rows],
-                result.n_iter[rows],
-                nfev,
-                n_grid,
-            )
+        for (i, _starts, n_grid), r, nfev in _refine_members(members, problems, max_iter):
+            out[i] = _solution(problems[i], r.u, r.objective, r.converged, r.n_iter, nfev, n_grid)
     _revive_many(problems, out, max_iter)
     return out
+
+
+def _refine_members(members: list[tuple], problems: list[Problem], max_iter: int):
+    """Refine the starts of every member ``(index, starts, ...)`` in one call (:func:`_batch`); yield each
+    member with its rows of the result (``u``, ``objective``, ``converged``, ``n_iter``) and its nfev."""
+    batch, order = _batch(members, problems)
+    group = np.repeat(np.arange(len(order)), [len(m[1]) for m in order])
+    result = refine(batch, np.concatenate([m[1] for m in order]), max_iter=max_iter, group=group)
+    b = 0
+    for m in order:
+        rows = slice(b, b + len(m[1]))
+        b += len(m[1])
+        part = SimpleNamespace(
+            u=result.u[rows],
+            objective=result.objective[rows],
+            converged=result.converged[rows],
+            n_iter=result.n_iter[rows],
+        )
+        yield m, part, int((part.n_iter.max() + 1) * problems[m[0]].nfev_per_jacobian)
 
 
 def _batch(members: list[tuple], problems: list[Problem]) -> tuple[StackedBatch, list[tuple]]:
@@ -290,17 +295,8 @@ def _revive_many(problems: list[Problem], out: list[Solution | None], max_iter: 
         if starts is not None:
             extra.setdefault(stack_key(problems[i]), []).append((i, starts))
     for members in extra.values():
-        batch, members = _batch([(i, starts, None) for i, starts in members], problems)
-        group = np.repeat(np.arange(len(members)), [len(s) for _, s, _ in members])
-        res = refine(batch, np.concatenate([s for _, s, _ in members]), max_iter=max_iter, group=group)
-        b = 0
-        for i, starts, _ in members:
-            rows = slice(b, b + len(starts))
-            b += len(starts)
-            nfev = int((res.n_iter[rows].max() + 1) * problems[i].nfev_per_jacobian)
-            out[i] = _better(
-                problems[i], out[i], res.u[rows], res.objective[rows], res.converged[rows], res.n_iter[rows], nfev
-            )
+        for (i, _starts), r, nfev in _refine_members(members, problems, max_iter):
+            out[i] = _better(problems[i], out[i], r.u, r.objective, r.converged, r.n_iter, nfev)
 
 
 def refit(fit, data: pd.DataFrame | None = None, *, weights: np.ndarray | str | None = None) -> Solution:
