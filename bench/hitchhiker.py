@@ -320,7 +320,12 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
         "median_are": b_med.to_dict(),
         "reference_median_are": b_med_ref.to_dict(),
     }
-    grid.scores.drop(columns=["_job"]).to_csv(OUT / "hitchhiker-track-b.csv", index=False, float_format="%.6g")
+    # the best-seen baseline is left out: computed from the public losses, it repeats the reference file's
+    # best_seen_are cell by cell (the data stay in shared/data)
+    public = ["_job", "baseline_are", "baseline_signed_error", "baseline_rmse_log"]
+    grid.scores.drop(columns=public, errors="ignore").to_csv(
+        OUT / "hitchhiker-track-b.csv", index=False, float_format="%.6g"
+    )
     for g in ["pythia", "OPT", "gpt3"]:
         save_figure(plot_backtest_grid(grid, group=g), OUT / f"hitchhiker-grid-{g}.svg")
     lines += [
