@@ -130,7 +130,7 @@ def lending_problem(fit) -> str | None:
     >>> lending_problem(fit(runs, "chinchilla")) is None
     True
     """
-    bad = [d for d in getattr(fit, "diagnostics", ()) if d.kind in _NOT_LENDING]
+    bad = [d for d in fit.diagnostics if d.kind in _NOT_LENDING]
     if not bad:
         return None
     d = bad[0]
