@@ -9,11 +9,17 @@ Prints, for one run of ``fit_many`` (CPU seconds, one thread):
 * each refinement call (the batch's starts, then the extra starts of subsets whose coefficient
   ended at 0): rows, iterations (each has a fixed cost, whatever its size) and CPU seconds.
 
-Run:  python bench/batch_breakdown.py
+``--merge-tol 1e-4,3e-2,0.1,0.3`` instead runs ``fit_many`` once per tolerance of the start
+merging (``scalinglab.fit._solver.MERGE_TOL``) and prints the refinement's work (padded points x
+iterations over every row) and how many subsets end at another optimum than with the first
+tolerance (relative change above 1e-9, up or down).
+
+Run:  python bench/batch_breakdown.py [--merge-tol LIST]
 """
 
 from __future__ import annotations
 
+import argparse
 import importlib
 import os
 import sys
@@ -28,6 +34,37 @@ import numpy as np  # noqa: E402
 
 import scalinglab as sl  # noqa: E402
 from batch_speed import subsets  # noqa: E402
+
+
+def merge_tolerances(tolerances: list[float]) -> None:
+    """Refinement work and optima of the batch for each start-merging tolerance."""
+    solver = importlib.import_module("scalinglab.fit._solver")
+    moments = solver.StackedBatch.moments
+    work = [0]
+
+    def counting_moments(self, u, weights=None, rows=None, exact=True):
+        picked = np.arange(len(u)) if rows is None else rows
+        work[0] += int(sum(self.parts[k].n for k in self.part[picked]))
+        return moments(self, u, weights, rows, exact)
+
+    solver.StackedBatch.moments = counting_moments
+    jobs = [(frame, "chinchilla") for _, frame in subsets()]
+    warnings.simplefilter("ignore")
+    first = None
+    print("| merge tolerance | refinement work (M points) | CPU s | subsets higher | lower | largest rise |")
+    print("|---:|---:|---:|---:|---:|---:|")
+    for tol in tolerances:
+        solver.MERGE_TOL, work[0] = tol, 0
+        t = time.process_time()
+        out = sl.fit_many(jobs)
+        seconds = time.process_time() - t
+        obj = np.array([o.value.objective if o.ok else np.nan for o in out])
+        first = obj if first is None else first
+        rel = (obj - first) / first
+        print(
+            f"| {tol:g} | {work[0] / 1e6:.1f} | {seconds:.1f} | {int(np.nansum(rel > 1e-9))} | "
+            f"{int(np.nansum(rel < -1e-9))} | {np.nanmax(rel):.1e} |"
+        )
 
 
 def main() -> None:
@@ -106,4 +143,10 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--merge-tol", default=None, help="comma-separated tolerances, e.g. 1e-4,3e-2,0.1,0.3")
+    args = ap.parse_args()
+    if args.merge_tol:
+        merge_tolerances([float(x) for x in args.merge_tol.split(",")])
+    else:
+        main()
