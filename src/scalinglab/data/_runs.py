@@ -81,6 +81,36 @@ class RunsTable:
         notes = self.notes + ((note,) if note else ())
         return replace(self, frame=frame.reset_index(drop=True), notes=notes)
 
+    def subset(self, rows) -> RunsTable:
+        """The table of some of its rows (a boolean mask or positions), still validated.
+
+        Rows of a validated table need no second check: fitting many subsets of one table
+        (training fractions, size windows) through ``fit``/``fit_many`` after one
+        :func:`read_runs` skips the per-table checks that a DataFrame per subset repeats.
+
+        Examples
+        --------
+        >>> import pandas as pd
+        >>> runs = read_runs(pd.DataFrame({"params": [1e6, 1e7, 1e8], "tokens": [1e8, 1e9, 1e10], "loss": [3.1, 2.7, 2.4]}))
+        >>> small = runs.subset(runs.frame["params"] < 5e7)
+        >>> len(small), small.source
+        (2, '<DataFrame>')
+        """
+        n, hint = len(self.frame), "build it from runs.frame, e.g. runs.subset(runs.frame['params'] < 1e9)"
+        rows = np.asarray(rows)
+        if rows.dtype == bool:
+            if rows.shape != (n,):
+                raise InvalidParameterError(
+                    f"RunsTable.subset(): a mask needs one value per row ({n}); got shape {rows.shape}", hint=hint
+                )
+            rows = np.flatnonzero(rows)
+        elif rows.size and (rows.dtype.kind not in "iu" or rows.min() < 0 or rows.max() >= n):
+            raise InvalidParameterError(
+                f"RunsTable.subset(): rows must be a boolean mask or positions in 0..{n - 1}", hint=hint
+            )
+        # each row once, in the table's order (run, then tokens): a subset is never a new table
+        return replace(self, frame=self.frame.take(np.unique(rows.astype(int))).reset_index(drop=True))
+
     def fingerprint(self) -> str:
         """SHA-256 of the canonical content: run ids and the float64 values of params, tokens, flops, loss.
 
