@@ -162,3 +162,22 @@ def test_a_coefficient_stuck_at_zero_is_tried_again_at_other_exponents(monkeypat
     revived = fit(data, "chinchilla")
     assert stuck.params["A"] == 0.0
     assert revived.params["A"] > 0 and revived.objective < stuck.objective
+
+
+def test_merge_tolerance_is_loose_only_with_exact_curvature(monkeypatch):
+    """Starts merge within MERGE_TOL where the law has derivatives, within MERGE_TOL_MAJORISER where it has not."""
+    seen = []
+    merge = _solver._merge_starts
+
+    def recording(pairs, u, F, active, merged, tol):
+        seen.append(tol)
+        return merge(pairs, u, F, active, merged, tol)
+
+    monkeypatch.setattr(_solver, "_merge_starts", recording)
+    fit(_ladder(), "chinchilla")
+    assert set(seen) == {_solver.MERGE_TOL}
+    seen.clear()
+    sizes = _ladder().groupby("params", as_index=False)["loss"].min()
+    fit(sizes, "power_law", x="params")
+    assert set(seen) == {_solver.MERGE_TOL_MAJORISER}
+    assert _solver.MERGE_TOL_MAJORISER < _solver.MERGE_TOL

@@ -380,8 +380,20 @@ def _size_column(f1, frame: pd.DataFrame) -> str:
 
 #: The arguments of :func:`two_step` and :func:`nested_holdouts` that define the chain (both steps and the
 #: direct baseline).
-_CHAIN_KEYS = ("loss", "metric", "x", "step1_law", "link", "chance", "ceiling", "anchors", "skip_first", "smooth")
-_CHAIN_KEYS += ("order", "direct_law")
+_CHAIN_KEYS = (
+    "loss",
+    "metric",
+    "x",
+    "step1_law",
+    "link",
+    "chance",
+    "ceiling",
+    "anchors",
+    "skip_first",
+    "smooth",
+    "order",
+    "direct_law",
+)
 
 
 def _chain_options(args: Mapping, *, own_step2: bool) -> dict:

@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from scalinglab.data._units import check_units
+from scalinglab.data._units import NUMPY_ROWS, check_units
 from scalinglab.data.readers import Reader, read_table
 from scalinglab.data.readers._tracking import closest_names
 from scalinglab.errors import DataError, InvalidParameterError
@@ -41,9 +41,6 @@ CANONICAL_COLUMNS: dict[str, str] = {
 _POSITIVE = ("params", "tokens", "flops", "loss")
 _NUMERIC = ("params", "tokens", "flops", "step", "seed", "loss")
 PF_DAY = 8.64e19
-#: Tables up to this many rows group runs in numpy (less overhead); larger ones in pandas (hashing
-#: beats sorting there).  Both give the same rows.
-NUMPY_ROWS = 100_000
 
 
 @dataclass(frozen=True)

@@ -68,6 +68,10 @@ import pandas as pd
 from scalinglab.data._families import family_key
 from scalinglab.errors import DataError
 
+#: Tables up to this many rows group runs in numpy (less overhead); larger ones in pandas (hashing
+#: beats sorting there).  Both give the same rows.
+NUMPY_ROWS = 100_000
+
 __all__ = ["check_units", "UNIT_FACTORS"]
 
 #: The usual non-raw units and the factor that makes them raw counts / FLOPs.
@@ -676,7 +680,7 @@ def col_absent(frame: pd.DataFrame, col: str) -> bool:
 
 def _last_rows(frame: pd.DataFrame, run_codes: np.ndarray | None = None) -> pd.Index:
     """Index of each run's last checkpoint (largest tokens, else the last row)."""
-    if run_codes is not None and "tokens" in frame and len(frame) <= 100_000:  # small: numpy; large: pandas hashing
+    if run_codes is not None and "tokens" in frame and len(frame) <= NUMPY_ROWS:
         tokens = frame["tokens"].to_numpy(dtype=float)
         if len(tokens) and np.isfinite(tokens).all():  # groupby(...).idxmax() on integer codes, in numpy
             position = np.arange(len(tokens))

@@ -28,6 +28,8 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 
+from scalinglab._validation import check_options
+
 __all__ = ["size_coupled", "combine_params", "size_symbol", "lending_problem", "rescaled", "BORROW_SCALES"]
 
 #: How a source fit's borrowed coefficients are put on the target's scale (see :func:`rescaled`).
@@ -160,8 +162,7 @@ def rescaled(fit, names: Sequence[str], data, scale: str = "relative") -> dict[s
     >>> {k: round(v, 2) for k, v in rescaled(src, ["A", "alpha"], other).items()}
     {'A': 1200.0, 'alpha': 0.34}
     """
-    if scale not in BORROW_SCALES:
-        raise ValueError(f"rescaled(): scale must be one of {BORROW_SCALES}; got {scale!r}")
+    check_options(scale, "scale", BORROW_SCALES, "rescaled")
     out = {k: float(fit.params[k]) for k in names if k in fit.params}
     linear = [k for k in out if k in fit.law.linear]
     if scale == "absolute" or not linear:

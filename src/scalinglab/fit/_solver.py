@@ -840,10 +840,8 @@ def _group_pairs(group: np.ndarray) -> tuple[np.ndarray, np.ndarray] | None:
     return np.concatenate(pi), np.concatenate(pj)
 
 
-def _merge_starts(
-    pairs, u: np.ndarray, F: np.ndarray, active: np.ndarray, merged: np.ndarray, tol: float = MERGE_TOL
-) -> None:
-    """Stop active starts that reached another start of their problem (see :func:`refine`)."""
+def _merge_starts(pairs, u: np.ndarray, F: np.ndarray, active: np.ndarray, merged: np.ndarray, tol: float) -> None:
+    """Stop active starts that came within ``tol`` of another start of their problem (see :func:`refine`)."""
     pi, pj = pairs
     live = (active[pi] | active[pj]) & (merged[pi] < 0) & (merged[pj] < 0)
     if not live.any():
