@@ -2,8 +2,8 @@
 
 Prints, for one run of ``fit_many`` (CPU seconds, one thread):
 
-* the time in each stage: reading and checking the tables (``read_runs``), the grid stages, the
-  refinements, and the rest (diagnostics, assembling each Fit);
+* the time in each stage: reading and checking the tables (``read_runs``, and within it the unit
+  checks), the grid stages, the refinements, and the rest (diagnostics, assembling each Fit);
 * the refinement's work (padded points x iterations, per start) split between the start that wins
   its problem and the others;
 * each refinement call (the batch's starts, then the extra starts of subsets whose coefficient
@@ -89,6 +89,7 @@ def main() -> None:
     refine = engine.refine
     timed(engine, "grid_search")
     timed(fitmod, "read_runs")
+    timed(importlib.import_module("scalinglab.data._runs"), "check_units")  # inside read_runs
     moments = solver.StackedBatch.moments
     current: dict = {}
     stage_calls: list[float] = []
@@ -117,10 +118,12 @@ def main() -> None:
     t0 = time.process_time()
     sl.fit_many(jobs)
     total = time.process_time() - t0
-    rest = total - sum(stage.values())
+    rest = total - sum(v for k, v in stage.items() if k != "check_units")
     print(f"fit_many over {len(jobs)} subsets: {total:.1f} CPU s")
     for name, label in (("read_runs", "read_runs"), ("grid_search", "grid stages"), ("refine", "refinements")):
         print(f"  {label:12s} {stage.get(name, 0.0):6.1f} s")
+        if name == "read_runs":
+            print(f"    of which the unit checks (check_units) {stage.get('check_units', 0.0):.1f} s")
     print(f"  {'the rest':12s} {rest:6.1f} s (diagnostics, assembling each Fit)")
     best = other = 0
     for n, group, result, active, _ in records:
