@@ -119,6 +119,14 @@ CANDIDATES.update(
         for s in (0.0, 0.2)
     }
 )
+#: Every setting again with ``borrow_when="undetermined"`` (session 9): a set whose free fit cannot set the
+#: size term (one size, or A or alpha at a bound) borrows it from the other groups' fits (its own group left out).
+CANDIDATES.update(
+    {
+        f"{name}+borrow": dict(kw, borrow_from="others", borrow_when="undetermined", prior_by="group")
+        for name, kw in list(CANDIDATES.items())
+    }
+)
 
 
 #: Optional folder of cached sections (``--cache DIR``): a re-run reuses what an earlier, cut-off
@@ -271,18 +279,25 @@ def recalibrate(cells: dict, modes: dict) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def calibration_cells(runs: sl.RunsTable) -> dict:
+def calibration_cells(runs: sl.RunsTable, borrow: bool = False) -> dict:
     """Backtest cells scored for calibration: track A (bootstrap with 100 resamples), a 4 x 4 subgrid of
-    track B and the windows of track C (20 resamples: the extrapolation term dominates their width)."""
+    track B and the windows of track C (20 resamples: the extrapolation term dominates their width).
+    ``borrow``: the same cells with ``borrow_when="undetermined"`` (size term borrowed where a free fit
+    could not set it)."""
     kw = dict(interval=0.9, prior_by="group")
+    tag = ""
+    if borrow:
+        kw.update(borrow_from="others", borrow_when="undetermined")
+        tag = "_borrow"
     return {
-        "A": cached("cal_A", lambda: backtest(runs, "chinchilla", n_resamples=100, **kw)),
+        "A": cached(f"cal_A{tag}", lambda: backtest(runs, "chinchilla", n_resamples=100, **kw)),
         "B": cached(
-            "cal_B",
+            f"cal_B{tag}",
             lambda: backtest_grid(runs, "chinchilla", max_ks=4, fractions=(0.3, 0.5, 0.7, 1.0), n_resamples=20, **kw),
         ),
         "C": cached(
-            "cal_C", lambda: backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, n_resamples=20, **kw)
+            f"cal_C{tag}",
+            lambda: backtest_windows(runs, "chinchilla", ks=[2, 3, 4], max_per_k=4, n_resamples=20, **kw),
         ),
     }
 
@@ -346,9 +361,43 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
         f"{_pct(b_med_ref.mean())} |",
         "",
     ]
-
+    _track_b_borrowing(runs, grid, out, lines)
     flush()
     return _tracks_cde(runs, out, lines, flush, calibration)
+
+
+def _track_b_borrowing(runs, grid: Cells, out: dict, lines: list) -> None:
+    """Track B again with ``borrow_when="undetermined"``: a cell whose free fit could not set the size term
+    (A or alpha at a bound) is refitted with it borrowed from the other groups (its own group left out)."""
+    bound = cached(
+        "track_b_grid_undetermined",
+        lambda: backtest_grid(
+            runs, "chinchilla", interval=None, prior_by="group", borrow_from="others", borrow_when="undetermined"
+        ),
+    )
+    if bound is None:
+        return
+    keys = ["family", "k", "p"]
+    both = grid.scores[keys + ["are"]].merge(
+        bound.scores[keys + ["are", "borrow_reason"]], on=keys, suffixes=("", "_b")
+    )
+    hit = both["borrow_reason"].notna()
+    ours, b_ours = _by_group(bound.scores), _by_group(grid.scores)
+    out["track_B_borrow_undetermined"] = {
+        "seconds": bound.seconds,
+        "cells_refitted": int(hit.sum()),
+        "mean_are_refitted_cells": [float(both.loc[hit, "are"].mean()), float(both.loc[hit, "are_b"].mean())],
+        "mean_are": ours.to_dict(),
+    }
+    lines += [
+        f'Variant `borrow_when="undetermined"` ({bound.seconds:.0f} s): {int(hit.sum())} cells whose free fit could not '
+        f"set the size term (one size, or A or alpha at a bound) are refitted with it borrowed from the other "
+        f"groups; their mean ARE "
+        f"{_pct(both.loc[hit, 'are'].mean())}% -> {_pct(both.loc[hit, 'are_b'].mean())}%. Mean ARE per group: "
+        + ", ".join(f"{g} {_pct(b_ours[g])} -> {_pct(ours[g])}" for g in GROUPS)
+        + f"; mean {_pct(b_ours.mean())} -> {_pct(ours.mean())}.",
+        "",
+    ]
 
 
 def _tracks_cde(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
@@ -518,6 +567,7 @@ def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool)
             + " | ".join(f"{_pct(r[f'share_{m}'])} ({r[f'width_{m}']:.3f})" for m in modes)
             + " |"
         )
+    lines += _calibration_with_borrowing(runs, out)
     lines += [
         "",
         f"Calibration cells took {tcal:.0f} s.",
@@ -528,6 +578,30 @@ def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool)
     ]
     flush()
     return out
+
+
+def _calibration_with_borrowing(runs, out: dict) -> list[str]:
+    """The default calibration (``pooled``) on the same cells fitted with ``borrow_when="undetermined"``."""
+    cells = {k: v for k, v in calibration_cells(runs, borrow=True).items() if v is not None}
+    if len(cells) < 3:
+        return []
+    cal = recalibrate(cells, {CAL_MODE: CAL_MODE})
+    refit = sum(int(c.scores["borrow_reason"].notna().sum()) for c in cells.values() if "borrow_reason" in c.scores)
+    share = cal.groupby("group")[f"inside_{CAL_MODE}"].sum() / cal.groupby("group")["targets"].sum()
+    width = cal.groupby("group")[f"width_{CAL_MODE}"].median()
+    n_in = int(((share >= 0.8) & (share <= 0.97)).sum())
+    out["calibration_borrow_undetermined"] = {
+        "cells_refitted": refit,
+        "share": {g: _clean(share.get(g)) for g in GROUPS},
+        "width": {g: _clean(width.get(g)) for g in GROUPS},
+    }
+    return [
+        "",
+        f'Variant: the same cells with `borrow_when="undetermined"` ({refit} cells refitted with a borrowed size '
+        f"term), default calibration `{CAL_MODE}`: "
+        + ", ".join(f"{g} {_pct(share.get(g))} ({width.get(g, float('nan')):.3f})" for g in GROUPS)
+        + f"; groups inside 80-97%: {n_in}/6.",
+    ]
 
 
 def _clean(v):

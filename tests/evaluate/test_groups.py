@@ -10,12 +10,15 @@ from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
 from scalinglab.data import CheckpointRule
+from scalinglab.errors import InvalidParameterError
 from scalinglab.evaluate import (
     Policy,
     average_seeds,
     backtest,
     backtest_grid,
     backtest_windows,
+    combine_params,
+    combine_pivoted,
     grid_table,
     seed_spread,
     size_coupled,
@@ -101,6 +104,63 @@ def test_relative_borrowing_follows_a_family_on_another_loss_scale():
     assert ab.scores.set_index("family").loc["f2", "are"] > 0.01
 
 
+def test_borrowing_where_one_model_size_cannot_set_the_size_term():
+    # "one" fits a single size (its larger one held out): the free fit cannot know how loss changes
+    # with size, so the size term is borrowed from the families that can; they keep their own fits
+    one = family("f4", sizes=(1e8, 1e9)).assign(set="one", run=lambda d: "o" + d["run"])
+    data = pd.concat([family(n) for n in ("f1", "f2", "f3")] + [one], ignore_index=True)
+    bt = backtest(
+        data,
+        "chinchilla",
+        by="set",
+        interval=None,
+        borrow_from="others",
+        borrow_when="undetermined",
+        borrow_scale="absolute",
+    )
+    s = bt.scores.set_index("family")
+    assert s.loc["one", "fit_sizes"] == 1 and (s.drop(index="one")["fit_sizes"] == 4).all()
+    assert s.loc["one", "borrow_reason"] == "one model size"
+    assert "Fitted on one model size" not in bt.summary()
+    plain = backtest(data, "chinchilla", by="set", interval=None)  # no borrowing: the summary says what to do
+    assert "Fitted on one model size: one." in plain.summary() and "--borrow-when undetermined" in plain.summary()
+    assert s.loc["one", "borrowed"] == pytest.approx(SHARED, rel=1e-3)
+    assert s.loc["one", "are"] < 1e-3
+    assert s.drop(index="one")["borrow_reason"].isna().all()
+    # with no family able to lend (two sizes cannot), the free fit stays and the summary says why
+    two = family("f1", sizes=(1e7, 3e7)).assign(set="two", run=lambda d: "t" + d["run"])
+    alone = backtest(
+        pd.concat([one, two], ignore_index=True),
+        "chinchilla",
+        by="set",
+        interval=None,
+        borrow_from="others",
+        borrow_when="undetermined",
+    )
+    reason = alone.scores.set_index("family").loc["one", "borrow_reason"]
+    assert reason.startswith("one model size; nothing borrowed: no other group's fit could lend")
+    assert "Kept their own fits (nothing to borrow):" in alone.summary()
+
+
+def test_borrowed_size_term_is_one_lenders_term_not_a_mix_of_coordinates():
+    # three lenders whose A and alpha move together: the median of A and the median of alpha taken
+    # separately pair values no lender holds; the pivoted median keeps the middle lender's size term
+    law = get_law("chinchilla")
+    at = {"N": 1e9, "D": 2e10}
+    pairs = ((700.0, 0.36), (2000.0, 0.39), (6700.0, 0.4055), (5e5, 0.63))
+    lenders = [{**FAMILIES["f1"], "A": a, "alpha": al} for a, al in pairs]
+    terms = sorted(p["A"] * at["N"] ** -p["alpha"] for p in lenders)
+    middle = np.sqrt(terms[1] * terms[2])  # the geometric median of the four terms
+    v = combine_pivoted(law, lenders, ["A", "alpha"], at)
+    assert v["alpha"] == pytest.approx(np.sqrt(0.39 * 0.4055)) and v["A"] * at["N"] ** -v["alpha"] == pytest.approx(
+        middle
+    )
+    separate = combine_params(lenders, ["A", "alpha"])
+    assert separate["A"] * at["N"] ** -separate["alpha"] > 1.1 * middle
+    same = combine_pivoted(law, [lenders[0]] * 3, ["A", "alpha"], at)
+    assert same == pytest.approx({"A": 700.0, "alpha": 0.36})
+
+
 def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
     flat = family("f1", sizes=(1e7, 3e7)).assign(
@@ -109,6 +169,32 @@ def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():
     data = pd.concat([family("f3"), flat], ignore_index=True)
     s = backtest(data, "chinchilla", single, by="set", borrow_from="others", interval=None).scores.set_index("family")
     assert "no other group's fit could lend" in s.loc["f3", "error"] and "two-sizes:" in s.loc["f3", "error"]
+
+
+def test_borrowing_only_where_the_own_fit_left_a_size_parameter_at_its_bound():
+    # borrow_when="undetermined": "two" has two fit sizes (its largest is held out) and exact losses with alpha = 0.34; with
+    # alpha bounded to [0.01, 0.1] its free fit ends at the bound, and it is refitted with the
+    # borrowed values.  "wide" (four fit sizes, alpha = 0.08 inside the bound) keeps its own fit.
+    two = family("f1", sizes=(1e7, 3e7, 1e9)).assign(set="two", run=lambda d: "t" + d["run"])
+    wide = family("f2").assign(set="wide", run=lambda d: "w" + d["run"])
+    wide["loss"] += 400 / wide["params"] ** 0.08 - 400 / wide["params"] ** 0.34
+    data = pd.concat([two, wide], ignore_index=True)
+    opts = {"bounds": {"alpha": (0.01, 0.1)}}
+    free = backtest(data, "chinchilla", by="set", interval=None, fit_options=opts).scores.set_index("family")
+    given = {"A": 400.0, "alpha": 0.34}  # e.g. a published fit
+    bt = backtest(
+        data, "chinchilla", by="set", interval=None, fit_options=opts, borrow_from=given, borrow_when="undetermined"
+    )
+    s = bt.scores.set_index("family")
+    assert s.loc["two", "borrow_reason"] == "alpha at a bound"
+    assert s.loc["two", "borrowed"] == given
+    assert free.loc["two", "are"] > 1e-3 and s.loc["two", "are"] < 1e-9
+    assert pd.isna(s.loc["wide", "borrow_reason"]) and not isinstance(s.loc["wide", "borrowed"], dict)
+    assert s.loc["wide", "are"] == free.loc["wide", "are"] < 1e-9
+    assert "two chinchilla: A=400, alpha=0.34 (own fit: alpha at a bound)" in bt.summary()
+    assert bt.options["borrow_when"] == "undetermined"
+    with pytest.raises(InvalidParameterError, match="borrow_when"):
+        backtest(data, "chinchilla", by="set", borrow_from=given, borrow_when="sometimes", interval=None)
 
 
 def test_track_grids_have_cells_compute_and_scale_up():
@@ -202,3 +288,5 @@ def test_cli_backtest_borrow_scale(tmp_path):
     assert "Borrowed size parameters (absolute scale):" in res.output and "Lent by" in res.output
     bad = CliRunner().invoke(build_app(), base + ["--borrow-scale", "log"])
     assert bad.exit_code != 0 and "borrow_scale" in bad.output and "Traceback" not in bad.output
+    bad = CliRunner().invoke(build_app(), base + ["--borrow-when", "never"])
+    assert bad.exit_code != 0 and "borrow_when" in bad.output and "Traceback" not in bad.output

@@ -34,7 +34,14 @@ from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep
 __all__ += ["backtest_sweep", "backtest_curve"]
 
 # group-wise work: the Hitchhiker's Guide tracks B-D as grids of cells, borrowing across groups, seeds
-from scalinglab.evaluate._borrow import combine_params, lending_problem, rescaled, size_coupled  # noqa: E402
+from scalinglab.evaluate._borrow import (  # noqa: E402
+    combine_params,
+    combine_pivoted,
+    lending_problem,
+    rescaled,
+    size_coupled,
+    undetermined_size_term,
+)
 from scalinglab.evaluate._grid import (  # noqa: E402
     FRACTIONS,
     backtest_grid,
@@ -54,8 +61,10 @@ __all__ += [
     "FRACTIONS",
     "size_coupled",
     "combine_params",
+    "combine_pivoted",
     "lending_problem",
     "rescaled",
+    "undetermined_size_term",
     "average_seeds",
     "seed_spread",
     "pair_spread",

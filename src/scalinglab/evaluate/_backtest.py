@@ -16,7 +16,16 @@ from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
-from scalinglab.evaluate._borrow import BORROW_SCALES, combine_params, lending_problem, rescaled, size_coupled
+from scalinglab.evaluate._borrow import (
+    BORROW_SCALES,
+    BORROW_WHEN,
+    combine_params,
+    combine_pivoted,
+    lending_problem,
+    rescaled,
+    size_coupled,
+    undetermined_size_term,
+)
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.evaluate._seeds import average_seeds
@@ -125,16 +134,26 @@ class Backtest:
 
     def _borrow_lines(self) -> list[str]:
         """The borrowed parameters of a single-model transfer, per group, and who could not lend."""
-        if "borrowed" not in self.scores:
+        sc = self.scores
+        if "borrowed" not in sc and "borrow_reason" not in sc:
             return []
-        rows = self.scores[self.scores["borrowed"].map(lambda b: isinstance(b, dict))]
+        has = (
+            sc["borrowed"].map(lambda b: isinstance(b, dict)) if "borrowed" in sc else pd.Series(False, index=sc.index)
+        )
+        rows = sc[has]
+        unlent = []
+        if "borrow_reason" in sc:
+            for r in sc[~has & sc["borrow_reason"].notna()].itertuples():
+                unlent.append(f"  {str(r.family) or '(all)'} {r.law}: {r.borrow_reason}")
         if not len(rows):
-            return []
+            return ["", "Kept their own fits (nothing to borrow):", *unlent] if unlent else []
         scale = self.options.get("borrow_scale")
         lines = ["", "Borrowed size parameters" + (f" ({scale} scale)" if scale else "") + ":"]
         for r in rows.itertuples():
             values = ", ".join(f"{k}={v:.4g}" for k, v in r.borrowed.items())
-            lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}")
+            why = getattr(r, "borrow_reason", None)
+            why = f" (own fit: {why})" if isinstance(why, str) else ""
+            lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}{why}")
         for col, text in (
             ("lenders", "Lent by (the median over these groups' fits, each group's own left out): "),
             ("not_lending", "Could not lend (their fits did not determine their own parameters): "),
@@ -143,7 +162,29 @@ class Backtest:
                 names = dict.fromkeys(x for v in rows[col] if isinstance(v, list) for x in v)
                 if names:
                     lines.append(text + "; ".join(names))
+        if unlent:
+            lines += ["Kept their own fits (nothing to borrow):", *unlent]
         return lines
+
+    def _one_size_lines(self) -> list[str]:
+        """Groups fitted on one model size without a borrowed size term: their predictions of a larger
+        model rest on nothing the data say about size."""
+        sc = self.scores
+        if "fit_sizes" not in sc:
+            return []
+        borrowed = (
+            sc["borrowed"].map(lambda b: isinstance(b, dict)) if "borrowed" in sc else pd.Series(False, index=sc.index)
+        )
+        one = sc[(sc["fit_sizes"] == 1) & ~borrowed & sc["error"].isna()]
+        if not len(one):
+            return []
+        names = ", ".join(dict.fromkeys(str(f) or "(all)" for f in one["family"]))
+        return [
+            f"Fitted on one model size: {names}. One size says nothing about how loss changes with size, so "
+            "the prediction of a larger model is arbitrary; borrow the size term from the other groups "
+            "(borrow_from='others', borrow_when='undetermined'; CLI: --borrow-from others --borrow-when "
+            "undetermined)."
+        ]
 
     def summary(self) -> str:
         """A readable table per family and law, then the leaderboard."""
@@ -186,6 +227,7 @@ class Backtest:
                 ),
             ]
         lines += self._borrow_lines()
+        lines += self._one_size_lines()
         if "interval_note" in self.scores:
             thin = self.scores[self.scores["interval_method"].astype(str).str.contains("uncalibrated")]
             if len(thin):
@@ -253,6 +295,7 @@ def backtest(
     borrow_from: str | Sequence[str] | Mapping[str, float] | None = None,
     borrow: Sequence[str] | None = None,
     borrow_scale: str = "relative",
+    borrow_when: str = "always",
     prior: str | ExtrapolationPrior | None = "others",
     prior_by: str | None = None,
     seeds: str = "separate",
@@ -324,6 +367,14 @@ def backtest(
         the target family's loss scale (:func:`~scalinglab.evaluate.rescaled`), for
         families whose losses differ by a factor (tokenizer, evaluation set);
         ``"absolute"``: borrowed as fitted (families that share loss units).
+    borrow_when : {"always", "undetermined"}
+        ``"always"`` (default): every cell is fitted with the borrowed values (single-model
+        transfer).  ``"undetermined"``: every cell is fitted freely first, and only a cell
+        whose fit could not set the size term (one model size, or a size parameter at its
+        bound, e.g. ``alpha = 3`` at the end of the ridge of a two- or three-size fit;
+        :func:`~scalinglab.evaluate.undetermined_size_term`) is refitted with the borrowed
+        values; ``scores.borrow_reason`` says why.  A cell that nothing can be lent to keeps
+        its free fit and says so.
     prior : "others", ExtrapolationPrior or None
         With ``method="auto"``/``"calibrated"``: widen intervals by an extrapolation
         error calibrated on the target's own nested hold-outs *and* on the held-out
@@ -397,6 +448,7 @@ def backtest(
         borrow_from=borrow_from,
         borrow=borrow,
         borrow_scale=borrow_scale,
+        borrow_when=borrow_when,
         prior=prior,
         seeds=seeds,
         by=by,
@@ -481,12 +533,15 @@ def _execute(
     by,
     start,
     borrow_scale="relative",
+    borrow_when="always",
     extra_cols=None,
 ) -> Backtest:
     """Split, fit and score every (group, policy) job for every law; failures are recorded, never abort."""
     fit_opts = dict(fit_options or {})
     calibrate = interval is not None and method in ("auto", "calibrated") and prior is not None
     check_options(borrow_scale, "borrow_scale", BORROW_SCALES, "backtest")
+    check_options(borrow_when, "borrow_when", BORROW_WHEN, "backtest")
+    fallback_mode = borrow_from is not None and borrow_when == "undetermined"
     lenders = (
         _lenders(jobs, laws, borrow_from, pol, y, x, fit_opts, backend, workers)
         if borrow_from is not None and not isinstance(borrow_from, Mapping)
@@ -514,10 +569,11 @@ def _execute(
             if borrow_from is not None:
                 b, used, skipped = _borrowed(lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale)
                 notes[(j, lw.name)] = (used, skipped)
-            if isinstance(b, str):
+            fallback = b if fallback_mode else None
+            if isinstance(b, str) and not fallback_mode:
                 failed.append((j, name, label, lw, b))
                 continue
-            if b:
+            if b and not fallback_mode:
                 opts["fixed"] = {**dict(opts.get("fixed") or {}), **b}
             cells.append(
                 _Cell(
@@ -537,6 +593,7 @@ def _execute(
                     calibrate,
                     j,
                     label,
+                    fallback,
                 )
             )
     if not cells and first_error is not None and len(jobs) == 1:
@@ -548,8 +605,9 @@ def _execute(
             row, pred, f, extra = outcome.value
         else:  # an unexpected failure inside the cell: recorded, the batch goes on
             (row, pred, f), extra = _failed_cell(cell, outcome.error), None
-        if cell.fit_opts.get("fixed") and borrow_from is not None:
+        if cell.fit_opts.get("fixed") and borrow_from is not None and not fallback_mode:
             row["borrowed"] = {k: v for k, v in cell.fit_opts["fixed"].items()}
+        if isinstance(row.get("borrowed"), dict):
             if (cell.job, cell.law.name) in notes:
                 row["lenders"], row["not_lending"] = notes[(cell.job, cell.law.name)]
         rows.append({"family": cell.family, "law": cell.law.name, "_job": cell.job, "_label": cell.label, **row})
@@ -571,6 +629,7 @@ def _execute(
                 "_job": j,
                 "_label": label,
                 "fit_runs": np.nan,
+                "fit_sizes": np.nan,
                 "fit_points": np.nan,
                 "targets": np.nan,
                 **{k: float("nan") for k in _SCORE_COLS},
@@ -611,7 +670,8 @@ def _execute(
         "prior": _prior_text(prior) if calibrate else None,
         "borrow_from": _borrow_text(borrow_from),
         "borrow": list(borrow) if borrow else None,
-        "borrow_scale": borrow_scale if borrow_from is not None else None,
+        "borrow_scale": borrow_scale if borrow_from is not None and not isinstance(borrow_from, Mapping) else None,
+        "borrow_when": borrow_when if borrow_from is not None else None,
     }
     return Backtest(
         scores=scores.drop(columns=["_label"]),
@@ -692,10 +752,17 @@ def _lenders(jobs, laws, borrow_from, pol, y, x, fit_opts, backend, workers) -> 
     return out
 
 
+def _centre(v: np.ndarray) -> float:
+    """Geometric mean of positive values (sizes, tokens), else the median."""
+    v = v[np.isfinite(v)]
+    return float(np.exp(np.mean(np.log(v)))) if v.size and np.all(v > 0) else float(np.median(v))
+
+
 def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
     """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped)``
     for one cell: the median over the other families' usable fits, each put on this family's loss scale
-    (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label)."""
+    (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label), linear coefficients
+    taken as their terms at this cell's inputs (:func:`~scalinglab.evaluate.combine_pivoted`)."""
     if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
         return {str(k): float(v) for k, v in borrow_from.items()}, [], []
     others = {s: v for s, v in lenders[law.name].items() if s != name and v[0] != label}
@@ -704,20 +771,23 @@ def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
     if not usable:
         why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
         return f"no other group's fit could lend its parameters{why}", [], skipped
-    first = next(iter(usable.values()))
+    cols = next(iter(usable.values())).columns
     if borrow:
         names = list(borrow)
     else:
-        cols = first.columns
         X = {sym: fit_rows[col].to_numpy(dtype=float) for sym, col in cols.items() if col in fit_rows}
         pooled = combine_params([f.params for f in usable.values()], list(law.params))
         names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
     if not names:
         return "the law has no parameter tied to model size to borrow", [], skipped
+    at = {sym: _centre(fit_rows[col].to_numpy(dtype=float)) for sym, col in cols.items() if col in fit_rows}
     by_label: dict = {}
     for s, f in usable.items():
-        by_label.setdefault(others[s][0], []).append(rescaled(f, names, fit_rows, scale))
-    values = combine_params([combine_params(v, names) for v in by_label.values()], names)
+        by_label.setdefault(others[s][0], []).append({**f.params, **rescaled(f, names, fit_rows, scale)})
+    per_label = [
+        {**combine_params(v, list(law.params)), **combine_pivoted(law, v, names, at)} for v in by_label.values()
+    ]
+    values = combine_pivoted(law, per_label, names, at)
     return values, sorted(usable), skipped
 
 
@@ -837,9 +907,37 @@ class _Cell:
     calibrate: bool = False
     job: int = 0
     label: str = ""
+    #: ``borrow_when="undetermined"``: the values to refit with when the free fit could not set the
+    #: size term, or the one-line reason nothing could be borrowed; None: no fallback.
+    fallback: dict | str | None = None
 
 
 def _score_cell(c: _Cell):
+    """Fit and score one cell; with a fallback, refit with the borrowed values when the free fit
+    could not set the size term."""
+    out = _score_with(c, c.fit_opts)
+    f = out[2]
+    if c.fallback is None or f is None:
+        return out
+    if isinstance(c.fallback, dict):
+        names = list(c.fallback)
+    else:
+        X = {sym: f.data[col].to_numpy(dtype=float) for sym, col in f.columns.items()}
+        names = list(size_coupled(f.law, f.params, X, f.columns))
+    why = undetermined_size_term(f, names)
+    if why is None:
+        return out
+    if isinstance(c.fallback, str):
+        out[0]["borrow_reason"] = f"{why}; nothing borrowed: {c.fallback}"
+        return out
+    fixed = {**dict(c.fit_opts.get("fixed") or {}), **c.fallback}
+    out = _score_with(c, {**c.fit_opts, "fixed": fixed})
+    out[0]["borrowed"] = dict(c.fallback)
+    out[0]["borrow_reason"] = why
+    return out
+
+
+def _score_with(c: _Cell, fit_opts: dict):
     row, pred, f = _one(
         c.law,
         c.fit_rows,
@@ -850,7 +948,7 @@ def _score_cell(c: _Cell):
         c.interval,
         "base" if c.calibrate else c.method,
         c.n_resamples,
-        c.fit_opts,
+        fit_opts,
         c.seed,
         c.base,
     )
@@ -885,6 +983,7 @@ def _failed_cell(c: _Cell, error: str):
     yt = c.target_rows[c.y].to_numpy(dtype=float)
     row: dict[str, Any] = {
         "fit_runs": int(c.fit_rows["run"].nunique()),
+        "fit_sizes": int(c.fit_rows["params"].nunique()),
         "fit_points": len(c.fit_rows),
         "targets": len(c.target_rows),
         "fit_max_params": float(c.fit_rows["params"].max()),
@@ -919,6 +1018,7 @@ def _one(
     n_runs = int(fit_rows["run"].nunique())
     row: dict[str, Any] = {
         "fit_runs": n_runs,
+        "fit_sizes": int(fit_rows["params"].nunique()),
         "fit_points": len(fit_rows),
         "targets": len(target_rows),
         "fit_max_params": float(fit_rows["params"].max()),

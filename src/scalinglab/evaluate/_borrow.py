@@ -30,10 +30,24 @@ import numpy as np
 
 from scalinglab._validation import check_options
 
-__all__ = ["size_coupled", "combine_params", "size_symbol", "lending_problem", "rescaled", "BORROW_SCALES"]
+__all__ = [
+    "size_coupled",
+    "combine_params",
+    "combine_pivoted",
+    "size_symbol",
+    "lending_problem",
+    "undetermined_size_term",
+    "rescaled",
+    "BORROW_SCALES",
+    "BORROW_WHEN",
+]
 
 #: How a source fit's borrowed coefficients are put on the target's scale (see :func:`rescaled`).
 BORROW_SCALES = ("relative", "absolute")
+
+#: When a backtest cell borrows: always (single-model transfer), or only when its own fit could not
+#: set the size term (one model size, or a size parameter at a bound; :func:`undetermined_size_term`).
+BORROW_WHEN = ("always", "undetermined")
 
 #: Fit diagnostics after which a fit lends no parameters (its size parameters are not its own).
 _NOT_LENDING = (
@@ -115,6 +129,52 @@ def combine_params(values: Sequence[Mapping[str, float]], names: Sequence[str]) 
     return out
 
 
+def combine_pivoted(
+    law, values: Sequence[Mapping[str, float]], names: Sequence[str], at: Mapping[str, float]
+) -> dict[str, float]:
+    """Median of several fits' parameters ``names``, each linear coefficient taken as its term's value at ``at``.
+
+    Across fits of ``E + A/N^alpha + B/D^beta`` the coefficient and its exponent
+    move together (``A`` from 7e2 to 5e5 while ``alpha`` goes from 0.36 to 0.63),
+    so separate medians of ``A`` and ``alpha`` pair values no fit holds and a size
+    term none of them predicts.  Here each linear coefficient ``c`` of ``names`` is
+    replaced by its term at the point ``at`` (the target's inputs),
+    ``t = c * phi_c(at)`` with ``phi_c = f(c=1) - f(c=0)``; the medians of ``t``
+    (geometric) and of the other parameters are taken, and ``c`` is read back from
+    the median ``t`` at the median exponents.  Each value in ``values`` holds a
+    fit's full parameter set.
+
+    Examples
+    --------
+    >>> from scalinglab.laws import get_law
+    >>> law = get_law("chinchilla")
+    >>> fits = [dict(E=1.8, A=a, alpha=al, B=410.0, beta=0.28) for a, al in ((700, 0.36), (2000, 0.39), (5e5, 0.63))]
+    >>> v = combine_pivoted(law, fits, ["A", "alpha"], {"N": 1e9, "D": 2e10})
+    >>> round(v["alpha"], 2), round(v["A"] / 1e9 ** v["alpha"], 3)  # the middle fit's size term at N = 1e9
+    (0.39, 0.618)
+    """
+    linear = [k for k in names if k in law.linear]
+    out = combine_params(values, [k for k in names if k not in linear])
+    if not linear:
+        return out
+    X = {k: np.asarray([float(v)]) for k, v in at.items()}
+
+    def basis(p, c):
+        with np.errstate(all="ignore"):
+            one = float(np.asarray(law.evaluate(X, {**p, c: 1.0}), dtype=float)[0])
+            zero = float(np.asarray(law.evaluate(X, {**p, c: 0.0}), dtype=float)[0])
+        return one - zero
+
+    middle = {**combine_params(values, list(law.params)), **out}
+    for c in linear:
+        terms = [{c: float(p[c]) * basis(p, c)} for p in values]
+        t = combine_params(terms, [c]).get(c)
+        phi = basis(middle, c)
+        if t is not None and np.isfinite(phi) and phi != 0:
+            out[c] = t / phi
+    return {k: out[k] for k in names if k in out}
+
+
 def lending_problem(fit) -> str | None:
     """Why ``fit`` cannot lend its parameters to another family (``None`` when it can).
 
@@ -138,6 +198,42 @@ def lending_problem(fit) -> str | None:
     d = bad[0]
     what = f" ({', '.join(d.params)})" if d.params else ""
     return f"{d.kind}{what}"
+
+
+def undetermined_size_term(fit, names: Sequence[str]) -> str | None:
+    """Why ``fit`` could not set the size parameters ``names`` (``None``: its data set them).
+
+    * **one model size**: the size term is a constant, and no value of ``A`` or
+      ``alpha`` is preferred by the data (the prediction at another size is arbitrary);
+    * **at a bound**: the size term of ``E + A/N^alpha + B/D^beta`` fitted on two or
+      three sizes lies on a ridge, and the optimiser may follow it to its end
+      (``alpha`` at its upper bound 3 with ``A = 1e25``): the bound, not the data,
+      then sets the extrapolation to a larger model.
+
+    With ``backtest(..., borrow_when="undetermined")`` such a cell is refitted with
+    ``names`` borrowed from other families.  (A wider rule -- also any size parameter
+    whose interval is unbounded, or two sizes -- was measured on the Hitchhiker
+    track-B grid and made those cells' predictions worse: the free fits on those
+    ridges extrapolated better than the borrowed values; ``bench/borrow_at_bound.py``.)
+
+    Examples
+    --------
+    >>> import pandas as pd, numpy as np
+    >>> from scalinglab.fit import fit
+    >>> N = np.repeat([1e7, 3e7, 1e8], 6); D = 20 * N * np.tile(np.linspace(0.2, 1, 6), 3)
+    >>> runs = pd.DataFrame({"params": N, "tokens": D, "loss": 1.8 + 400 / N**0.34 + 410 / D**0.28})
+    >>> undetermined_size_term(fit(runs, "chinchilla"), ["A", "alpha"]) is None
+    True
+    >>> undetermined_size_term(fit(runs, "chinchilla", bounds={"alpha": (0.1, 0.3)}), ["A", "alpha"])
+    'alpha at a bound'
+    """
+    if not names:
+        return None
+    size = size_symbol(fit.law, fit.columns)
+    if size is not None and fit.data[fit.columns[size]].nunique() < 2:
+        return "one model size"
+    hit = [p for d in fit.diagnostics if d.kind == "at-bound" for p in d.params if p in names]
+    return f"{', '.join(dict.fromkeys(hit))} at a bound" if hit else None
 
 
 def rescaled(fit, names: Sequence[str], data, scale: str = "relative") -> dict[str, float]:

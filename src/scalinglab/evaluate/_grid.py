@@ -53,6 +53,7 @@ _RUN_KEYS = (
     "borrow_from",
     "borrow",
     "borrow_scale",
+    "borrow_when",
     "prior",
     "seeds",
 )
@@ -79,6 +80,7 @@ def _options(options: dict) -> dict:
         "borrow_from": None,
         "borrow": None,
         "borrow_scale": "relative",
+        "borrow_when": "always",
         "prior": "others",
         "seeds": "separate",
     }

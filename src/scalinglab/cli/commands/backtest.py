@@ -97,6 +97,12 @@ def register(app: typer.Typer) -> None:
             "--borrow-scale",
             help="With --borrow-from: relative (put each lender on the target family's loss scale) | absolute.",
         ),
+        borrow_when: str = typer.Option(
+            "always",
+            "--borrow-when",
+            help="With --borrow-from: always (single-model transfer) | undetermined (only groups whose "
+            "own fit could not set the size term: one model size, or A or alpha at a bound).",
+        ),
         seeds: str = typer.Option(
             "separate", "--seeds", help="With a seed column: separate | mean (average replicate fit runs)."
         ),
@@ -143,6 +149,7 @@ def register(app: typer.Typer) -> None:
                     by=by or "family",
                     borrow_from=bf,
                     borrow_scale=borrow_scale,
+                    borrow_when=borrow_when,
                     seeds=seeds,
                     progress=progress,
                 )
