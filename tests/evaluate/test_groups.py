@@ -122,6 +122,10 @@ def test_borrowing_where_one_model_size_cannot_set_the_size_term():
     assert s.loc["one", "fit_sizes"] == 1 and (s.drop(index="one")["fit_sizes"] == 4).all()
     assert s.loc["one", "borrow_reason"] == "one model size"
     assert "Fitted on one model size" not in bt.summary()
+    # a law whose every parameter is tied to size cannot be refitted with them all fixed: its free fit stays
+    pw = backtest(data, "power_law", by="set", interval=None, borrow_from="others", borrow_when="undetermined")
+    row = pw.scores.set_index("family").loc["one"]
+    assert pd.isna(row["error"]) and "the refit with borrowed values failed" in row["borrow_reason"]
     plain = backtest(data, "chinchilla", by="set", interval=None)  # no borrowing: the summary says what to do
     assert "Fitted on one model size: one." in plain.summary() and "--borrow-when undetermined" in plain.summary()
     assert s.loc["one", "borrowed"] == pytest.approx(SHARED, rel=1e-3)

@@ -170,7 +170,7 @@ class Backtest:
         """Groups fitted on one model size without a borrowed size term: their predictions of a larger
         model rest on nothing the data say about size."""
         sc = self.scores
-        if "fit_sizes" not in sc:
+        if "fit_sizes" not in sc or self.options.get("borrow_from") is not None:
             return []
         borrowed = (
             sc["borrowed"].map(lambda b: isinstance(b, dict)) if "borrowed" in sc else pd.Series(False, index=sc.index)
@@ -931,10 +931,13 @@ def _score_cell(c: _Cell):
         out[0]["borrow_reason"] = f"{why}; nothing borrowed: {c.fallback}"
         return out
     fixed = {**dict(c.fit_opts.get("fixed") or {}), **c.fallback}
-    out = _score_with(c, {**c.fit_opts, "fixed": fixed})
-    out[0]["borrowed"] = dict(c.fallback)
-    out[0]["borrow_reason"] = why
-    return out
+    refit = _score_with(c, {**c.fit_opts, "fixed": fixed})
+    if refit[2] is None:  # e.g. every parameter borrowed: the free fit stands, and says why
+        out[0]["borrow_reason"] = f"{why}; the refit with borrowed values failed: {refit[0]['error']}"
+        return out
+    refit[0]["borrowed"] = dict(c.fallback)
+    refit[0]["borrow_reason"] = why
+    return refit
 
 
 def _score_with(c: _Cell, fit_opts: dict):
