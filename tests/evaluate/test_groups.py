@@ -86,6 +86,10 @@ def test_borrowing_recovers_the_target_from_one_model():
     for b in s["borrowed"]:
         assert b["alpha"] == pytest.approx(0.34, rel=1e-3) and b["A"] == pytest.approx(400, rel=1e-2)
     assert all(len(v) == 3 for v in s["lenders"])  # every other family lends
+    for terms in s["lender_terms"]:  # the lenders agree on the size term: no spread
+        lo, hi = terms["A"]
+        assert lo == pytest.approx(hi, rel=1e-3)
+    assert "lenders' A-term here" in bt.summary()
     assert "Borrowed size parameters (absolute scale):" in bt.summary()
     # given values (a published fit) work the same way; a wrong exponent shows in the score
     wrong = backtest(family("f1"), "chinchilla", single, borrow_from={"A": 400.0, "alpha": 0.30}, interval=None)

@@ -40,6 +40,7 @@ from scalinglab.evaluate._borrow import (  # noqa: E402
     lending_problem,
     rescaled,
     size_coupled,
+    size_terms,
     undetermined_size_term,
 )
 from scalinglab.evaluate._grid import (  # noqa: E402
@@ -65,6 +66,7 @@ __all__ += [
     "lending_problem",
     "rescaled",
     "undetermined_size_term",
+    "size_terms",
     "average_seeds",
     "seed_spread",
     "pair_spread",

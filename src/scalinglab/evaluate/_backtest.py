@@ -24,6 +24,7 @@ from scalinglab.evaluate._borrow import (
     lending_problem,
     rescaled,
     size_coupled,
+    size_terms,
     undetermined_size_term,
 )
 from scalinglab.evaluate._metrics import best_seen, score
@@ -153,6 +154,9 @@ class Backtest:
             values = ", ".join(f"{k}={v:.4g}" for k, v in r.borrowed.items())
             why = getattr(r, "borrow_reason", None)
             why = f" (own fit: {why})" if isinstance(why, str) else ""
+            terms = getattr(r, "lender_terms", None)
+            if isinstance(terms, dict) and terms:
+                why += "; " + ", ".join(f"lenders' {c}-term here {lo:.3g} to {hi:.3g}" for c, (lo, hi) in terms.items())
             lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}{why}")
         for col, text in (
             ("lenders", "Lent by (the median over these groups' fits, each group's own left out): "),
@@ -567,8 +571,10 @@ def _execute(
             opts = dict(fit_opts)
             b = None
             if borrow_from is not None:
-                b, used, skipped = _borrowed(lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale)
-                notes[(j, lw.name)] = (used, skipped)
+                b, used, skipped, spread = _borrowed(
+                    lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale
+                )
+                notes[(j, lw.name)] = (used, skipped, spread)
             fallback = b if fallback_mode else None
             if isinstance(b, str) and not fallback_mode:
                 failed.append((j, name, label, lw, b))
@@ -609,7 +615,9 @@ def _execute(
             row["borrowed"] = {k: v for k, v in cell.fit_opts["fixed"].items()}
         if isinstance(row.get("borrowed"), dict):
             if (cell.job, cell.law.name) in notes:
-                row["lenders"], row["not_lending"] = notes[(cell.job, cell.law.name)]
+                row["lenders"], row["not_lending"], spread = notes[(cell.job, cell.law.name)]
+                if spread:
+                    row["lender_terms"] = {c: list(v) for c, v in spread.items()}
         rows.append({"family": cell.family, "law": cell.law.name, "_job": cell.job, "_label": cell.label, **row})
         pred.insert(0, "law", cell.law.name)
         pred.insert(0, "family", cell.family)
@@ -759,18 +767,19 @@ def _centre(v: np.ndarray) -> float:
 
 
 def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
-    """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped)``
+    """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped,
+    {linear coefficient: (smallest, largest) lender's term at this cell's inputs})``
     for one cell: the median over the other families' usable fits, each put on this family's loss scale
     (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label), linear coefficients
     taken as their terms at this cell's inputs (:func:`~scalinglab.evaluate.combine_pivoted`)."""
     if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
-        return {str(k): float(v) for k, v in borrow_from.items()}, [], []
+        return {str(k): float(v) for k, v in borrow_from.items()}, [], [], {}
     others = {s: v for s, v in lenders[law.name].items() if s != name and v[0] != label}
     usable = {s: f for s, (_l, f) in others.items() if not isinstance(f, str)}
     skipped = [f"{s}: {f}" for s, (_l, f) in others.items() if isinstance(f, str)]
     if not usable:
         why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
-        return f"no other group's fit could lend its parameters{why}", [], skipped
+        return f"no other group's fit could lend its parameters{why}", [], skipped, {}
     cols = next(iter(usable.values())).columns
     if borrow:
         names = list(borrow)
@@ -779,7 +788,7 @@ def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
         pooled = combine_params([f.params for f in usable.values()], list(law.params))
         names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
     if not names:
-        return "the law has no parameter tied to model size to borrow", [], skipped
+        return "the law has no parameter tied to model size to borrow", [], skipped, {}
     at = {sym: _centre(fit_rows[col].to_numpy(dtype=float)) for sym, col in cols.items() if col in fit_rows}
     by_label: dict = {}
     for s, f in usable.items():
@@ -788,7 +797,8 @@ def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
         {**combine_params(v, list(law.params)), **combine_pivoted(law, v, names, at)} for v in by_label.values()
     ]
     values = combine_pivoted(law, per_label, names, at)
-    return values, sorted(usable), skipped
+    spread = {c: (float(t.min()), float(t.max())) for c, t in size_terms(law, per_label, names, at).items() if t.size}
+    return values, sorted(usable), skipped, spread
 
 
 def _calibrate(scores, predictions, cells, extras, prior, level):

@@ -34,6 +34,7 @@ __all__ = [
     "size_coupled",
     "combine_params",
     "combine_pivoted",
+    "size_terms",
     "size_symbol",
     "lending_problem",
     "undetermined_size_term",
@@ -155,24 +156,48 @@ def combine_pivoted(
     """
     linear = [k for k in names if k in law.linear]
     out = combine_params(values, [k for k in names if k not in linear])
-    if not linear:
-        return out
-    X = {k: np.asarray([float(v)]) for k, v in at.items()}
-
-    def basis(p, c):
-        with np.errstate(all="ignore"):
-            one = float(np.asarray(law.evaluate(X, {**p, c: 1.0}), dtype=float)[0])
-            zero = float(np.asarray(law.evaluate(X, {**p, c: 0.0}), dtype=float)[0])
-        return one - zero
-
     middle = {**combine_params(values, list(law.params)), **out}
-    for c in linear:
-        terms = [{c: float(p[c]) * basis(p, c)} for p in values]
-        t = combine_params(terms, [c]).get(c)
-        phi = basis(middle, c)
+    for c, terms in size_terms(law, values, linear, at).items():
+        t = combine_params([{c: v} for v in terms], [c]).get(c)
+        phi = _basis(law, middle, c, at)
         if t is not None and np.isfinite(phi) and phi != 0:
             out[c] = t / phi
     return {k: out[k] for k in names if k in out}
+
+
+def _basis(law, params: Mapping[str, float], c: str, at: Mapping[str, float]) -> float:
+    """The term that the linear coefficient ``c`` multiplies, at the point ``at``.
+
+    Taken as ``(f(c) - f(c=0)) / c`` at the fitted ``c``, where the term has its real size
+    (with ``c = 1`` a term such as ``N^-2.4`` falls below the rounding of ``E``)."""
+    X = {k: np.asarray([float(v)]) for k, v in at.items()}
+    scale = float(params[c]) if np.isfinite(params[c]) and params[c] != 0 else 1.0
+    with np.errstate(all="ignore"):
+        full = float(np.asarray(law.evaluate(X, {**params, c: scale}), dtype=float)[0])
+        zero = float(np.asarray(law.evaluate(X, {**params, c: 0.0}), dtype=float)[0])
+    return (full - zero) / scale
+
+
+def size_terms(
+    law, values: Sequence[Mapping[str, float]], names: Sequence[str], at: Mapping[str, float]
+) -> dict[str, np.ndarray]:
+    """Each fit's term ``c * phi_c(at)`` for every linear coefficient ``c`` among ``names``.
+
+    How far apart several families' fits put the size term at the target's inputs:
+    the spread of what single-model transfer borrows.
+
+    Examples
+    --------
+    >>> from scalinglab.laws import get_law
+    >>> fits = [dict(E=1.8, A=a, alpha=al, B=410.0, beta=0.28) for a, al in ((700, 0.36), (2000, 0.39))]
+    >>> size_terms(get_law("chinchilla"), fits, ["A", "alpha"], {"N": 1e9, "D": 2e10})["A"].round(3)
+    array([0.403, 0.618])
+    """
+    return {
+        c: np.array([float(p[c]) * _basis(law, p, c, at) for p in values], dtype=float)
+        for c in names
+        if c in law.linear
+    }
 
 
 def lending_problem(fit) -> str | None:
