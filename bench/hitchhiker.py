@@ -472,8 +472,13 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     # ---- track E: single-model transfer with borrowed size parameters
     e_runs = load_runs(sets=SETS + ["olmo"])
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule(window=(0.2, 1.0)))
+    # 90% new-run intervals (default calibration; 50 resamples: one fit run, so the delta method and the
+    # extrapolation prior set them)
     ours = cached(
-        "track_e", lambda: backtest(e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=None)
+        "track_e_iv",
+        lambda: backtest(
+            e_runs, "chinchilla", single, borrow_from=SETS, prior_by="group", interval=0.9, n_resamples=50
+        ),
     )
     paper = cached(
         "track_e_paper",
@@ -491,13 +496,17 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "borrowed": {k: v for k, v in e1.get("borrowed", pd.Series(dtype=object)).items()},
         "lenders": {k: v for k, v in e1.get("lenders", pd.Series(dtype=object)).items()},
         "not_lending": {k: v for k, v in e1.get("not_lending", pd.Series(dtype=object)).items()},
+        "coverage90": {k: _clean(v) for k, v in e1["coverage"].items()},
+        "lender_terms": {k: v for k, v in e1.get("lender_terms", pd.Series(dtype=object)).items()},
     }
+    pe = ours.predictions
+    width = np.log(pe["upper"] / pe["lower"]).groupby(pe["family"]).median()
     lines += [
         "## Track E: one model of the target family, size parameters borrowed from the other dev families",
         "",
         "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
-        "reference (paper estimator) | borrowed | lenders |",
-        "|---|---|---:|---:|---:|---|---|",
+        "reference (paper estimator) | 90% coverage (width) | lenders' A-term at the fit model | borrowed | lenders |",
+        "|---|---|---:|---:|---:|---:|---|---|---|",
     ]
     for fam in ["olmo", "OPT", "gpt3", "pythia", "pythia-v0", "chinchilla", "GPT2-c4-1"]:
         ref = TRACK_E_REF.get(fam)
@@ -505,6 +514,8 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         lines.append(
             f"| {fam} | {ref[0] if ref else 'largest fit size'} -> largest | {_pct(e1.loc[fam, 'are'])} | "
             f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
+            f"{_pct(e1.loc[fam, 'coverage'])} ({width.get(fam, float('nan')):.3f}) | "
+            f"{_terms(e1.loc[fam, 'lender_terms'] if 'lender_terms' in e1 else None)} | "
             + ", ".join(f"{k}={v:.4g}" for k, v in bor.items())
             + f" | {', '.join(e1.loc[fam, 'lenders']) if isinstance(e1.get('lenders', {}).get(fam), list) else '-'} |"
         )
@@ -514,6 +525,11 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     flush()
 
     return _calibration_section(runs, out, lines, flush, calibration)
+
+
+def _terms(v) -> str:
+    """``{"A": (lo, hi)}`` -> ``"0.41-1.50"``."""
+    return ", ".join(f"{float(lo):.2f}-{float(hi):.2f}" for lo, hi in v.values()) if isinstance(v, dict) else "-"
 
 
 def _calibration_section(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
