@@ -4,11 +4,14 @@ Single-model transfer (Choshen et al. 2024, "A Hitchhiker's Guide to Scaling Law
 Estimation", App. A): with one model of the target family the size term of a
 law is a constant, so the parameters that set how loss changes with model size
 (for ``E + A/N^alpha + B/D^beta``: ``A`` and ``alpha``) cannot be fitted.  They
-are taken from fits of *other* families -- the median over those fits, in log
-space for positive parameters -- and held fixed while the rest is fitted on the
-one model's curve.  Which parameters are borrowed is read off the law itself
-(:func:`size_coupled`): those that change the loss *difference* between two
-model sizes at equal tokens.
+are taken from fits of *other* families -- the median over those fits of the
+size term at the target's inputs and of the exponent (:func:`combine_pivoted`;
+:func:`size_terms` gives the lenders' spread) -- and held fixed while the rest
+is fitted on the one model's curve.  Which parameters are borrowed is read off
+the law itself (:func:`size_coupled`): those that change the loss *difference*
+between two model sizes at equal tokens.  Fits of several sizes borrow only when
+their own data could not set the size term (:func:`undetermined_size_term`: one
+size, or a size parameter at its bound).
 
 Two safeguards make the borrowed values mean something:
 
@@ -140,7 +143,7 @@ def combine_pivoted(
     so separate medians of ``A`` and ``alpha`` pair values no fit holds and a size
     term none of them predicts.  Here each linear coefficient ``c`` of ``names`` is
     replaced by its term at the point ``at`` (the target's inputs),
-    ``t = c * phi_c(at)`` with ``phi_c = f(c=1) - f(c=0)``; the medians of ``t``
+    ``t = c * phi_c(at)``, ``phi_c`` being what ``c`` multiplies (:func:`size_terms`); the medians of ``t``
     (geometric) and of the other parameters are taken, and ``c`` is read back from
     the median ``t`` at the median exponents.  Each value in ``values`` holds a
     fit's full parameter set.
@@ -239,7 +242,7 @@ def undetermined_size_term(fit, names: Sequence[str]) -> str | None:
     ``names`` borrowed from other families.  (A wider rule -- also any size parameter
     whose interval is unbounded, or two sizes -- was measured on the Hitchhiker
     track-B grid and made those cells' predictions worse: the free fits on those
-    ridges extrapolated better than the borrowed values; ``bench/borrow_at_bound.py``.)
+    ridges extrapolated better than the borrowed values; ``bench/borrow_when.py``.)
 
     Examples
     --------
