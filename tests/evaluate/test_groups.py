@@ -266,6 +266,9 @@ def test_cli_backtest_by_lists_failures(tmp_path):
     res = CliRunner().invoke(build_app(), ["backtest", str(path), "--by", "set", "--interval", "0"])
     assert res.exit_code == 0, res.output
     assert "single" in res.output and "FAILED" in res.output and "1 failed" in res.output
+    # exact synthetic losses leave zero-width intervals on all four fits: one warning line for them all
+    untrusted = [ln for ln in res.output.splitlines() if "cannot be trusted" in ln]
+    assert len(untrusted) == 1 and "4 of 4 fits" in untrusted[0] and "scalinglab fit DATA --by set" in untrusted[0]
 
 
 def test_cli_plot_backtest_grid(tmp_path):

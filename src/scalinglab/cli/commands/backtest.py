@@ -166,17 +166,38 @@ def register(app: typer.Typer) -> None:
                 )
             emit(bt.to_dict(), json_output, bt.summary())
             if not json_output:
-                for (fam, name), f in bt.fits.items():
-                    bad = [
-                        d.message
-                        for d in getattr(f, "diagnostics", ())
-                        if d.kind in ("constant-target", "not-identified", "zero-width-interval", "singular-curvature")
-                    ]
-                    if bad:
-                        typer.echo(
-                            f"warning: the fit of {name} on {fam or '(all)'} cannot be trusted: {bad[0]}"
-                            + (f" (and {len(bad) - 1} more)" if len(bad) > 1 else ""),
-                            err=True,
-                        )
+                _warn_untrusted(bt, by or "family")
             if failed is not None and failed.any() and not json_output:
                 typer.echo(f"warning: {int(failed.sum())} of {len(failed)} fits failed (FAILED rows above)", err=True)
+
+
+#: Diagnostics after which a backtest's fit "cannot be trusted" (its parameters are not the data's).
+_UNTRUSTED = ("constant-target", "not-identified", "zero-width-interval", "singular-curvature")
+
+
+def _warn_untrusted(bt, by: str) -> None:
+    """One warning per fit whose parameters the data do not set; one line for all of them when there are
+    more than three (a pooled table of many groups)."""
+    bad = []
+    for key, f in bt.fits.items():
+        fam, name = key[0], key[1]
+        msgs = [d.message for d in getattr(f, "diagnostics", ()) if d.kind in _UNTRUSTED]
+        if msgs:
+            bad.append((fam, name, msgs))
+    if len(bad) <= 3:
+        for fam, name, msgs in bad:
+            typer.echo(
+                f"warning: the fit of {name} on {fam or '(all)'} cannot be trusted: {msgs[0]}"
+                + (f" (and {len(msgs) - 1} more)" if len(msgs) > 1 else ""),
+                err=True,
+            )
+        return
+    fam, name, msgs = bad[0]
+    first = msgs[0].rstrip() if msgs[0].rstrip().endswith(".") else msgs[0].rstrip() + "."
+    groups = ", ".join(dict.fromkeys(str(b[0]) or "(all)" for b in bad))
+    typer.echo(
+        f"warning: {len(bad)} of {len(bt.fits)} fits cannot be trusted (a parameter the data do not set, or a "
+        f"flat direction): {groups}. The first, {name} on {fam}: {first} "
+        f"Fix: read each group's diagnostics with `scalinglab fit DATA --by {by}`.",
+        err=True,
+    )
