@@ -277,6 +277,14 @@ def test_cli_plot_backtest_grid(tmp_path):
     res = CliRunner().invoke(build_app(), ["plot", "backtest-grid", str(path), "--by", "set", "-o", str(out)])
     assert res.exit_code == 0, res.output
     assert out.stat().st_size > 1000 and "<svg" in out.read_text()[:500]
+    # the grid with the size term borrowed where a cell's own fit cannot set it
+    two = pd.concat([family("f1", ckpts=4), family("f2", ckpts=4)], ignore_index=True)
+    two.to_csv(path, index=False)
+    args = ["plot", "backtest-grid", str(path), "--by", "set", "--group", "f1", "--borrow-from", "others"]
+    res = CliRunner().invoke(build_app(), [*args, "-o", str(out)])
+    assert res.exit_code == 0, res.output
+    bad = CliRunner().invoke(build_app(), [*args[:-1], "nobody", "-o", str(out)])
+    assert bad.exit_code != 0 and "nobody" in bad.output and "Traceback" not in bad.output
 
 
 def test_cli_backtest_borrow_scale(tmp_path):

@@ -57,6 +57,13 @@ def register(app: typer.Typer) -> None:
         method: str = typer.Option("delta", "--method", help="Band: delta or bootstrap."),
         by: str = typer.Option("family", "--by", help="backtest-grid: column of the groups."),
         group: Optional[str] = typer.Option(None, "--group", help="backtest-grid: one group (default: the mean)."),
+        borrow_from: Optional[str] = typer.Option(
+            None,
+            "--borrow-from",
+            metavar="GROUPS",
+            help="backtest-grid: borrow the size term from these groups (comma-separated, or 'others') "
+            "where a cell's own fit cannot set it (--borrow-when undetermined, as in backtest).",
+        ),
         json_output: bool = JsonOption,
     ) -> None:
         """Draw one figure (loss curves, parity, residuals, comparison, frontier, backtest) to PNG, SVG or PDF."""
@@ -72,7 +79,14 @@ def register(app: typer.Typer) -> None:
             if kind == "backtest-grid":  # track B of the Hitchhiker's Guide (scalinglab.evaluate.backtest_grid)
                 from scalinglab.evaluate import backtest_grid, plot_backtest_grid
 
-                grid = backtest_grid(runs, (law or ["chinchilla"])[0], interval=None, by=by, y=y)
+                borrow = {}
+                if borrow_from is not None:
+                    names = [v.strip() for v in borrow_from.split(",") if v.strip()]
+                    borrow = {
+                        "borrow_from": "others" if names == ["others"] else names,
+                        "borrow_when": "undetermined",
+                    }
+                grid = backtest_grid(runs, (law or ["chinchilla"])[0], interval=None, by=by, y=y, **borrow)
                 path = save_figure(plot_backtest_grid(grid, group=group), output)
                 emit(
                     {"kind": kind, "output": str(path), "bytes": path.stat().st_size},
