@@ -35,6 +35,7 @@ __all__ = [
     "parse_pairs",
     "parse_point",
     "parse_window",
+    "parse_groups",
     "checkpoint_rule",
     "deprecated_flag",
     "hidden_alias",
@@ -150,6 +151,18 @@ def parse_pairs(items: Optional[list[str]], what: str, numeric: bool = False) ->
 def parse_point(text: str) -> dict[str, float]:
     """``"params=7e10,tokens=1.4e12"`` -> ``{"params": 7e10, "tokens": 1.4e12}``."""
     return parse_pairs([text], "--at", numeric=True)
+
+
+def parse_groups(text: Optional[str]) -> str | list[str] | None:
+    """``--borrow-from``: ``"others"`` stays ``"others"``; ``"a, b"`` -> ``["a", "b"]``; ``None`` stays ``None``.
+
+    >>> parse_groups("others"), parse_groups("pythia, OPT")
+    ('others', ['pythia', 'OPT'])
+    """
+    if text is None:
+        return None
+    names = [v.strip() for v in text.split(",") if v.strip()]
+    return "others" if names == ["others"] else names
 
 
 def parse_window(text: Optional[str]) -> tuple[float, float] | None:

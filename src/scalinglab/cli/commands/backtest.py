@@ -24,6 +24,7 @@ from scalinglab.cli._common import (
     emit,
     hidden_alias,
     load_runs_for_cli,
+    parse_groups,
     parse_window,
     progress_line,
     resolve_alias,
@@ -128,15 +129,7 @@ def register(app: typer.Typer) -> None:
                 window=_fit_window(window, fraction, skip_fraction),
                 final_only=final_only,
             )
-            bf = (
-                None
-                if borrow_from is None
-                else (
-                    "others"
-                    if borrow_from.strip() == "others"
-                    else [v.strip() for v in borrow_from.split(",") if v.strip()]
-                )
-            )
+            bf = parse_groups(borrow_from)
             with progress_line(f"backtesting {', '.join(law or ['chinchilla'])}", json_output) as progress:
                 bt = backtest(
                     runs,

@@ -21,6 +21,7 @@ from scalinglab.cli._common import (
     cli_errors,
     emit,
     load_runs_for_cli,
+    parse_groups,
 )
 
 
@@ -81,11 +82,7 @@ def register(app: typer.Typer) -> None:
 
                 borrow = {}
                 if borrow_from is not None:
-                    names = [v.strip() for v in borrow_from.split(",") if v.strip()]
-                    borrow = {
-                        "borrow_from": "others" if names == ["others"] else names,
-                        "borrow_when": "undetermined",
-                    }
+                    borrow = {"borrow_from": parse_groups(borrow_from), "borrow_when": "undetermined"}
                 grid = backtest_grid(runs, (law or ["chinchilla"])[0], interval=None, by=by, y=y, **borrow)
                 path = save_figure(plot_backtest_grid(grid, group=group), output)
                 emit(
