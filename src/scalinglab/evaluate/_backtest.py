@@ -138,9 +138,7 @@ class Backtest:
         sc = self.scores
         if "borrowed" not in sc and "borrow_reason" not in sc:
             return []
-        has = (
-            sc["borrowed"].map(lambda b: isinstance(b, dict)) if "borrowed" in sc else pd.Series(False, index=sc.index)
-        )
+        has = _borrowed_rows(sc)
         rows = sc[has]
         unlent = []
         if "borrow_reason" in sc:
@@ -176,10 +174,7 @@ class Backtest:
         sc = self.scores
         if "fit_sizes" not in sc or self.options.get("borrow_from") is not None:
             return []
-        borrowed = (
-            sc["borrowed"].map(lambda b: isinstance(b, dict)) if "borrowed" in sc else pd.Series(False, index=sc.index)
-        )
-        one = sc[(sc["fit_sizes"] == 1) & ~borrowed & sc["error"].isna()]
+        one = sc[(sc["fit_sizes"] == 1) & ~_borrowed_rows(sc) & sc["error"].isna()]
         if not len(one):
             return []
         names = ", ".join(dict.fromkeys(str(f) or "(all)" for f in one["family"]))
@@ -259,6 +254,13 @@ class Backtest:
 
     def __repr__(self) -> str:
         return f"Backtest(laws={self.laws}, families={self.scores['family'].nunique()}, best={self.best!r})"
+
+
+def _borrowed_rows(scores: pd.DataFrame) -> pd.Series:
+    """True for the score rows fitted with borrowed values."""
+    if "borrowed" not in scores:
+        return pd.Series(False, index=scores.index)
+    return scores["borrowed"].map(lambda b: isinstance(b, dict))
 
 
 def _num(v):
