@@ -498,6 +498,7 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "lenders": {k: v for k, v in e1.get("lenders", pd.Series(dtype=object)).items()},
         "not_lending": {k: v for k, v in e1.get("not_lending", pd.Series(dtype=object)).items()},
         "coverage90": {k: _clean(v) for k, v in e1["coverage"].items()},
+        "seconds": ours.seconds + paper.seconds,
         "lender_terms": {k: v for k, v in e1.get("lender_terms", pd.Series(dtype=object)).items()},
     }
     pe = ours.predictions
@@ -521,7 +522,14 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
             + f" | {', '.join(e1.loc[fam, 'lenders']) if isinstance(e1.get('lenders', {}).get(fam), list) else '-'} |"
         )
     skipped = dict.fromkeys(x for v in e1.get("not_lending", pd.Series(dtype=object)) if isinstance(v, list) for x in v)
-    lines += ["", "Could not lend (their fits did not determine their own parameters): " + "; ".join(skipped), ""]
+    lines += [
+        "",
+        "Could not lend (their fits did not determine their own parameters): " + "; ".join(skipped),
+        "",
+        f"Track E took {ours.seconds + paper.seconds:.1f} s (borrowed fits with their intervals, and the fits with "
+        "the paper's constants).",
+        "",
+    ]
 
     flush()
 

@@ -817,8 +817,8 @@ def _runs_of(labels: np.ndarray) -> list[slice]:
 #: 1e-4,1e-2,3e-2,0.1,0.3``).
 MERGE_TOL = 3e-2
 #: ... and with the IRLS majoriser (laws without derivatives: numerical Jacobian, linear
-#: convergence), where starts 3e-2 apart do not reliably share an end: merged at 3e-2, the M4 fits
-#: of the Revisiting benchmark ended higher on 37 of 92 curves (one 5.6x higher).
+#: convergence), where starts 3e-2 apart do not reliably share an end: merged at 3e-2, M4 fits of the
+#: Revisiting benchmark ended at higher objectives (measured in session 8; bench/README.md, "Batches").
 MERGE_TOL_MAJORISER = 1e-4
 
 
