@@ -169,6 +169,36 @@ def test_borrowed_size_term_is_one_lenders_term_not_a_mix_of_coordinates():
     assert same == pytest.approx({"A": 700.0, "alpha": 0.36})
 
 
+def test_a_borrowed_interval_carries_the_lenders_disagreement():
+    # lenders whose size exponents differ (0.28-0.40): one model of the target cannot tell which is
+    # right, so its 90% interval must be as wide as their disagreement at the target, not only the
+    # fit's own scatter; lenders that agree add nothing
+    single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
+    alphas = {"f1": 0.28, "f2": 0.32, "f3": 0.36, "f4": 0.40}
+    frames = []
+    for n, al in alphas.items():
+        d = family(n)
+        N, D, p = d["params"], d["tokens"], FAMILIES[n]
+        frames.append(d.assign(loss=p["E"] + 400 * 1e7 ** (al - 0.34) / N**al + p["B"] / D ** p["beta"]))
+    data = pd.concat(frames, ignore_index=True)
+    kw = dict(by="set", interval=0.9, method="delta", prior=None, borrow_scale="absolute")
+    bt = backtest(data, "chinchilla", single, borrow_from="others", **kw)
+    s = bt.scores.set_index("family")
+    assert (s["lender_sd"] > 1e-3).all(), s["lender_sd"]
+    assert "lenders' predictions differ by sd" in bt.summary()
+    # the same borrowed values given outright (no lenders to disagree): the interval is the fit's own
+    given = {
+        n: backtest(data[data["set"] == n], "chinchilla", single, borrow_from=s.loc[n, "borrowed"], **kw)
+        for n in ("f1", "f4")
+    }
+    for n, g in given.items():
+        assert g.scores["are"].iloc[0] == pytest.approx(s.loc[n, "are"], rel=1e-6)
+        assert g.scores["coverage"].iloc[0] == 0.0  # the extreme families miss with the fit's own interval
+        assert s.loc[n, "coverage"] == 1.0  # and are inside the interval that carries the lenders' spread
+    agree = backtest(table().query("set != 'single'"), "chinchilla", single, borrow_from="others", **kw)
+    assert (agree.scores["lender_sd"] < 1e-3).all()
+
+
 def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():
     single = Policy(fit_models="window:1", checkpoints=CheckpointRule())
     flat = family("f1", sizes=(1e7, 3e7)).assign(

@@ -155,6 +155,9 @@ class Backtest:
             terms = getattr(r, "lender_terms", None)
             if isinstance(terms, dict) and terms:
                 why += "; " + ", ".join(f"lenders' {c}-term here {lo:.3g} to {hi:.3g}" for c, (lo, hi) in terms.items())
+            sd = getattr(r, "lender_sd", None)
+            if isinstance(sd, float) and np.isfinite(sd):
+                why += f"; lenders' predictions differ by sd {sd:.3g} in log (carried by the interval)"
             lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}{why}")
         for col, text in (
             ("lenders", "Lent by (the median over these groups' fits, each group's own left out): "),
@@ -365,6 +368,8 @@ def backtest(
         A source fit that cannot determine its own parameters (at a bound, not
         identified; :func:`~scalinglab.evaluate.lending_problem`) lends nothing
         (``scores.lenders`` and ``scores.not_lending`` say who lent and why the others could not).
+        With ``interval``, a borrowed fit's interval also carries how far apart the
+        lenders put the prediction (``scores.lender_sd``; see :func:`_lender_spread`).
         Use with ``Policy(fit_models="window:1")``.
     borrow : sequence of str, optional
         Which parameters to borrow (default: the size-coupled ones).
@@ -571,9 +576,9 @@ def _execute(
         base = best_seen(fit_rows[y])
         for lw in laws:
             opts = dict(fit_opts)
-            b = None
+            b, own = None, ()
             if borrow_from is not None:
-                b, used, skipped, spread = _borrowed(
+                b, used, skipped, spread, own = _borrowed(
                     lenders, name, label, lw, fit_rows, borrow_from, borrow, borrow_scale
                 )
                 notes[(j, lw.name)] = (used, skipped, spread)
@@ -602,6 +607,7 @@ def _execute(
                     j,
                     label,
                     fallback,
+                    own,
                 )
             )
     if not cells and first_error is not None and len(jobs) == 1:
@@ -770,18 +776,18 @@ def _centre(v: np.ndarray) -> float:
 
 def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
     """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped,
-    {linear coefficient: (smallest, largest) lender's term at this cell's inputs})``
+    {linear coefficient: (smallest, largest) lender's term at this cell's inputs}, each lending family's own values)``
     for one cell: the median over the other families' usable fits, each put on this family's loss scale
     (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label), linear coefficients
     taken as their terms at this cell's inputs (:func:`~scalinglab.evaluate.combine_pivoted`)."""
     if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
-        return {str(k): float(v) for k, v in borrow_from.items()}, [], [], {}
+        return {str(k): float(v) for k, v in borrow_from.items()}, [], [], {}, ()
     others = {s: v for s, v in lenders[law.name].items() if s != name and v[0] != label}
     usable = {s: f for s, (_l, f) in others.items() if not isinstance(f, str)}
     skipped = [f"{s}: {f}" for s, (_l, f) in others.items() if isinstance(f, str)]
     if not usable:
         why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
-        return f"no other group's fit could lend its parameters{why}", [], skipped, {}
+        return f"no other group's fit could lend its parameters{why}", [], skipped, {}, ()
     cols = next(iter(usable.values())).columns
     if borrow:
         names = list(borrow)
@@ -790,7 +796,7 @@ def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
         pooled = combine_params([f.params for f in usable.values()], list(law.params))
         names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
     if not names:
-        return "the law has no parameter tied to model size to borrow", [], skipped, {}
+        return "the law has no parameter tied to model size to borrow", [], skipped, {}, ()
     at = {sym: _centre(fit_rows[col].to_numpy(dtype=float)) for sym, col in cols.items() if col in fit_rows}
     by_label: dict = {}
     for s, f in usable.items():
@@ -800,7 +806,7 @@ def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
     ]
     values = combine_pivoted(law, per_label, names, at)
     spread = {c: (float(t.min()), float(t.max())) for c, t in size_terms(law, per_label, names, at).items() if t.size}
-    return values, sorted(usable), skipped, spread
+    return values, sorted(usable), skipped, spread, tuple({k: float(v[k]) for k in names if k in v} for v in per_label)
 
 
 def _calibrate(scores, predictions, cells, extras, prior, level):
@@ -922,12 +928,14 @@ class _Cell:
     #: ``borrow_when="undetermined"``: the values to refit with when the free fit could not set the
     #: size term, or the one-line reason nothing could be borrowed; None: no fallback.
     fallback: dict | str | None = None
+    #: Each lending family's own values of the borrowed parameters (their spread widens the interval).
+    lender_values: tuple = ()
 
 
 def _score_cell(c: _Cell):
     """Fit and score one cell; with a fallback, refit with the borrowed values when the free fit
     could not set the size term."""
-    out = _score_with(c, c.fit_opts)
+    out = _score_with(c, c.fit_opts, c.lender_values if c.fallback is None else ())
     f = out[2]
     if c.fallback is None or f is None:
         return out
@@ -943,7 +951,7 @@ def _score_cell(c: _Cell):
         out[0]["borrow_reason"] = f"{why}; nothing borrowed: {c.fallback}"
         return out
     fixed = {**dict(c.fit_opts.get("fixed") or {}), **c.fallback}
-    refit = _score_with(c, {**c.fit_opts, "fixed": fixed})
+    refit = _score_with(c, {**c.fit_opts, "fixed": fixed}, c.lender_values)
     if refit[2] is None:  # e.g. every parameter borrowed: the free fit stands, and says why
         out[0]["borrow_reason"] = f"{why}; the refit with borrowed values failed: {refit[0]['error']}"
         return out
@@ -952,7 +960,7 @@ def _score_cell(c: _Cell):
     return refit
 
 
-def _score_with(c: _Cell, fit_opts: dict):
+def _score_with(c: _Cell, fit_opts: dict, lender_values: tuple = ()):
     row, pred, f = _one(
         c.law,
         c.fit_rows,
@@ -967,7 +975,58 @@ def _score_with(c: _Cell, fit_opts: dict):
         c.seed,
         c.base,
     )
+    if f is not None and c.interval is not None and len(lender_values) >= 2:
+        _lender_spread(c, fit_opts, lender_values, row, pred)
     return row, pred, f, (_errors(f, c.target_rows, c.y, pred) if c.calibrate and f is not None else None)
+
+
+def _lender_spread(c: _Cell, fit_opts: dict, lender_values: tuple, row: dict, pred: pd.DataFrame) -> None:
+    """Widen a borrowed fit's interval (in place) by how far apart the lending families put its prediction.
+
+    The fit holds the borrowed parameters at the lenders' median, so its own interval knows
+    nothing of their disagreement.  Taking the target family's size term as one more draw
+    from the families that lend (a random-effects view, as in a meta-analysis), the cell is
+    refitted with each lender's own values; with ``s`` the sd over the ``k`` lenders of
+    ``log yhat`` at each target, the interval's half-widths in log grow to
+    ``sqrt(h^2 + (t_{k-1} s sqrt(1 + 1/k))^2)``, ``t_{k-1}`` the Student quantile of the
+    level: the prediction interval of a new draw from ``k`` observed ones.  ``row`` gains
+    ``lender_sd`` (median ``s``) and its scores are recomputed.
+    """
+    from scipy.stats import t as student_t
+
+    logs = []
+    for v in lender_values:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore")
+                g = fit_law(
+                    c.fit_rows,
+                    c.law,
+                    x=c.x,
+                    y=c.y,
+                    weights="_bt_weight" if c.weighting == "run" else None,
+                    seed=c.seed,
+                    **{**fit_opts, "fixed": {**dict(fit_opts.get("fixed") or {}), **v}},
+                )
+                logs.append(np.log(np.asarray(g.predict(c.target_rows, warn=False), dtype=float)))
+        except ScalingLabError:
+            continue  # a lender whose values this family cannot be fitted with adds no spread
+    k = len(logs)
+    if k < 2:
+        return
+    with np.errstate(all="ignore"):
+        s = np.std(np.vstack(logs), axis=0, ddof=1)
+        w = float(student_t.ppf((1 + c.interval) / 2, k - 1)) * np.sqrt(1 + 1 / k) * s
+        y_hat = pred["y_hat"].to_numpy(dtype=float)
+        lo = np.log(y_hat / pred["lower"].to_numpy(dtype=float))
+        hi = np.log(pred["upper"].to_numpy(dtype=float) / y_hat)
+        lower, upper = y_hat * np.exp(-np.hypot(lo, w)), y_hat * np.exp(np.hypot(hi, w))
+    ok = np.isfinite(lower) & np.isfinite(upper)
+    if not ok.any():
+        return
+    pred["lower"], pred["upper"] = np.where(ok, lower, pred["lower"]), np.where(ok, upper, pred["upper"])
+    row.update(score(pred["y"].to_numpy(dtype=float), y_hat, pred["lower"].to_numpy(), pred["upper"].to_numpy()))
+    row["lender_sd"] = float(np.nanmedian(s))
 
 
 def _errors(f, target_rows: pd.DataFrame, y: str, pred: pd.DataFrame) -> dict:
