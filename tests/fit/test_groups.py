@@ -79,3 +79,33 @@ def test_cli_fit_by(tmp_path):
     assert "2 fitted, 0 failed" in res.output
     res = CliRunner().invoke(build_app(), ["fit", str(path)])
     assert res.exit_code == 0 and "--by family" in res.output
+
+
+def _noisy(d: pd.DataFrame, seed: int) -> pd.DataFrame:
+    rng = np.random.default_rng(seed)
+    return d.assign(loss=d["loss"] * np.exp(rng.normal(0, 0.003, len(d))))
+
+
+def test_fit_by_says_which_group_cannot_be_trusted(tmp_path):
+    # a family of one model size: its size term is arbitrary, and the set of fits must say so,
+    # as the group's own fit would (it used to print a clean-looking row)
+    one = family("b", sizes=(3e8,), ckpts=8).assign(family="one", run="one-3e8")
+    runs = pd.concat([_noisy(family("a"), 0), _noisy(family("b"), 1), _noisy(one, 2)], ignore_index=True)
+    fs = fit(runs, "chinchilla", by="family")
+    assert set(fs.warnings) == {"one"} and not fs.trusted
+    assert any("only 1 distinct value" in m for m in fs.warnings["one"])
+    text = fs.summary()
+    assert "Warnings" in text and "  one:" in text and "only 1 distinct value" in text
+    assert fs.table().set_index("family")["diagnostics"].to_dict()["a"] == 0
+    assert fs.to_dict()["trusted"] is False
+    path = tmp_path / "runs.csv"
+    runs.to_csv(path, index=False)
+    res = CliRunner().invoke(build_app(), ["fit", str(path), "--by", "family"])
+    assert res.exit_code == 0 and "only 1 distinct value" in res.output
+    res = CliRunner().invoke(build_app(), ["fit", str(path), "--by", "family", "--strict"])
+    assert res.exit_code == 1 and "--strict: 1 of 3 group fits" in res.output and "(one;" in res.output
+    good = tmp_path / "good.csv"
+    runs[runs["family"] != "one"].to_csv(good, index=False)
+    res = CliRunner().invoke(build_app(), ["fit", str(good), "--by", "family", "--strict"])
+    assert res.exit_code == 0, res.output
+    assert "no problems found in any group" in res.output

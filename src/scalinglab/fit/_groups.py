@@ -150,13 +150,30 @@ class FitSet:
         return self.fits.items()
 
     @property
+    def warnings(self) -> dict[str, list[str]]:
+        """Group -> the diagnostics of its fit (at a bound, not converged, a parameter the data do not
+        set...), for the groups that have any; as each group's own ``fit(...).summary()`` lists them."""
+        out = {}
+        for g, f in self.fits.items():
+            msgs = list(dict.fromkeys(d.message for d in getattr(f, "diagnostics", ())))
+            if msgs:
+                out[g] = msgs
+        return out
+
+    @property
+    def trusted(self) -> bool:
+        """Every group fitted, none with a diagnostic: what ``scalinglab fit --by COLUMN --strict`` requires."""
+        return not self.failures and not self.warnings
+
+    @property
     def groups(self) -> list[str]:
         """Every group, fitted or failed, in table order."""
         return list(self.fits) + [g for g in self.failures if g not in self.fits]
 
     def table(self) -> pd.DataFrame:
-        """One row per group: runs, points, parameters, RMSE of log-loss, converged, error."""
-        rows = []
+        """One row per group: runs, points, parameters, RMSE of log-loss, converged, number of
+        diagnostics (:attr:`warnings`), error."""
+        rows, warned = [], self.warnings
         for g in self.groups:
             f = self.fits.get(g)
             if f is None:
@@ -167,6 +184,7 @@ class FitSet:
                         "points": np.nan,
                         "rmse_log": np.nan,
                         "converged": False,
+                        "diagnostics": 0,
                         "error": self.failures[g],
                     }
                 )
@@ -180,6 +198,7 @@ class FitSet:
                     **f.params,
                     "rmse_log": f.rmse_log,
                     "converged": bool(f.converged),
+                    "diagnostics": len(warned.get(g, ())),
                     "error": None,
                 }
             )
@@ -210,7 +229,16 @@ class FitSet:
                 + " ".join(f"{r[p]:>10.4g}" for p in params)
                 + f" {r['rmse_log']:>9.4f}"
                 + ("" if r["converged"] else "  (not converged)")
+                + (f"  ({r['diagnostics']} warning{'s' if r['diagnostics'] > 1 else ''})" if r["diagnostics"] else "")
             )
+        warned = self.warnings
+        if warned:
+            lines += ["", "Warnings (each group's own fit; a group's full summary: fit that group alone):"]
+            for g in warned:
+                lines.append(f"  {g}:")
+                lines += [f"    ! {m}" for m in _by_kind(self.fits[g].diagnostics)]
+        elif self.fits:
+            lines += ["", "Diagnostics: no problems found in any group's fit."]
         return "\n".join(lines)
 
     __str__ = summary
@@ -227,10 +255,24 @@ class FitSet:
             "by": self.by,
             "groups": [{k: clean(v) for k, v in r.items()} for r in self.table().to_dict(orient="records")],
             "failures": dict(self.failures),
+            "warnings": self.warnings,
+            "trusted": self.trusted,
         }
 
     def __repr__(self) -> str:
         return f"FitSet(by={self.by!r}, fitted={len(self.fits)}, failed={len(self.failures)})"
+
+
+def _by_kind(diagnostics) -> list[str]:
+    """One line per kind of diagnostic: the first message, and the other parameters it also concerns."""
+    first: dict = {}
+    for d in diagnostics:
+        first.setdefault(d.kind, []).append(d)
+    out = []
+    for ds in first.values():
+        more = [p for d in ds[1:] for p in d.params]
+        out.append(ds[0].message + (f" (the same for {', '.join(dict.fromkeys(more))})" if more else ""))
+    return out
 
 
 @dataclass(frozen=True)

@@ -134,6 +134,15 @@ def register(app: typer.Typer) -> None:
                     write_atomic(output, json.dumps({g: f.to_dict() for g, f in result.items()}))
                     payload["saved_to"] = str(output)
                 emit(payload, json_output, result.summary() + (f"\n\nSaved to {output}" if output else ""))
+                if strict and not result.trusted:
+                    if not json_output:
+                        bad = list(result.warnings) + [g for g in result.failures if g not in result.warnings]
+                        typer.echo(
+                            f"--strict: {len(bad)} of {len(result.groups)} group fits cannot be trusted or failed "
+                            f"({', '.join(bad)}; diagnostics above)",
+                            err=True,
+                        )
+                    raise typer.Exit(EXIT_CHECK_FAILED)
                 return
             payload = {k: v for k, v in result.to_dict().items() if k not in ("data", "cov", "start_objectives")}
             payload["summary"] = summary.as_dict()
