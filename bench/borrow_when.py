@@ -29,7 +29,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import hitchhiker as hh
 from scalinglab.evaluate import backtest, backtest_grid
-from scalinglab.evaluate._borrow import size_symbol
+from scalinglab.fit._borrow import size_symbol
 
 #: The wider rule: any diagnostic naming a size parameter or the size input.
 WIDER = ("at-bound", "not-identified", "few-distinct-values", "correlated-parameters")

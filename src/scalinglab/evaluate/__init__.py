@@ -34,7 +34,7 @@ from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep
 __all__ += ["backtest_sweep", "backtest_curve"]
 
 # group-wise work: the Hitchhiker's Guide tracks B-D as grids of cells, borrowing across groups, seeds
-from scalinglab.evaluate._borrow import (  # noqa: E402
+from scalinglab.fit._borrow import (  # noqa: E402
     combine_params,
     combine_pivoted,
     lending_problem,

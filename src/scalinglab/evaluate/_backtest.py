@@ -16,22 +16,19 @@ from scalinglab._validation import check_fraction, check_int, check_options
 from scalinglab.batch import Backend, run_batch
 from scalinglab.data import CheckpointRule, RunsTable, read_runs
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError
-from scalinglab.evaluate._borrow import (
-    BORROW_SCALES,
-    BORROW_WHEN,
-    combine_params,
-    combine_pivoted,
-    lending_problem,
-    rescaled,
-    size_coupled,
-    size_terms,
-    undetermined_size_term,
-)
 from scalinglab.evaluate._metrics import best_seen, score
 from scalinglab.evaluate._policies import DEFAULT_POLICY, Policy, legacy_checkpoints, split
 from scalinglab.evaluate._seeds import average_seeds
 from scalinglab.fit import FitJob, fit_many
 from scalinglab.fit import fit as fit_law
+from scalinglab.fit._borrow import (
+    BORROW_SCALES,
+    BORROW_WHEN,
+    borrow_size_term,
+    size_coupled,
+    undetermined_size_term,
+    widen_by_lenders,
+)
 from scalinglab.fit._calibration import (
     ExtrapolationPrior,
     calibrated_sigma,
@@ -369,7 +366,7 @@ def backtest(
         identified; :func:`~scalinglab.evaluate.lending_problem`) lends nothing
         (``scores.lenders`` and ``scores.not_lending`` say who lent and why the others could not).
         With ``interval``, a borrowed fit's interval also carries how far apart the
-        lenders put the prediction (``scores.lender_sd``; see :func:`_lender_spread`).
+        lenders put the prediction (``scores.lender_sd``; see :func:`~scalinglab.fit._borrow.widen_by_lenders`).
         Use with ``Policy(fit_models="window:1")``.
     borrow : sequence of str, optional
         Which parameters to borrow (default: the size-coupled ones).
@@ -763,50 +760,30 @@ def _lenders(jobs, laws, borrow_from, pol, y, x, fit_opts, backend, workers) -> 
         if not o.ok:
             out[law_name][s] = (frames[s][0], str(o.error).splitlines()[0])
         else:
-            problem = lending_problem(o.value)
-            out[law_name][s] = (frames[s][0], problem if problem else o.value)
+            out[law_name][s] = (frames[s][0], o.value)
     return out
-
-
-def _centre(v: np.ndarray) -> float:
-    """Geometric mean of positive values (sizes, tokens), else the median."""
-    v = v[np.isfinite(v)]
-    return float(np.exp(np.mean(np.log(v)))) if v.size and np.all(v > 0) else float(np.median(v))
 
 
 def _borrowed(lenders, name, label, law, fit_rows, borrow_from, borrow, scale):
     """``({param: value} or the one-line reason nothing can be borrowed, lenders used, lenders skipped,
     {linear coefficient: (smallest, largest) lender's term at this cell's inputs}, each lending family's own values)``
-    for one cell: the median over the other families' usable fits, each put on this family's loss scale
-    (:func:`~scalinglab.evaluate.rescaled`), one vote per family (``prior_by`` label), linear coefficients
-    taken as their terms at this cell's inputs (:func:`~scalinglab.evaluate.combine_pivoted`)."""
+    for one cell: :func:`~scalinglab.fit._borrow.borrow_size_term` over the other families' fits (one vote per
+    ``prior_by`` label)."""
     if isinstance(borrow_from, Mapping):  # values given (e.g. a published fit)
         return {str(k): float(v) for k, v in borrow_from.items()}, [], [], {}, ()
     others = {s: v for s, v in lenders[law.name].items() if s != name and v[0] != label}
-    usable = {s: f for s, (_l, f) in others.items() if not isinstance(f, str)}
-    skipped = [f"{s}: {f}" for s, (_l, f) in others.items() if isinstance(f, str)]
-    if not usable:
-        why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
-        return f"no other group's fit could lend its parameters{why}", [], skipped, {}, ()
-    cols = next(iter(usable.values())).columns
-    if borrow:
-        names = list(borrow)
-    else:
-        X = {sym: fit_rows[col].to_numpy(dtype=float) for sym, col in cols.items() if col in fit_rows}
-        pooled = combine_params([f.params for f in usable.values()], list(law.params))
-        names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
-    if not names:
-        return "the law has no parameter tied to model size to borrow", [], skipped, {}, ()
-    at = {sym: _centre(fit_rows[col].to_numpy(dtype=float)) for sym, col in cols.items() if col in fit_rows}
-    by_label: dict = {}
-    for s, f in usable.items():
-        by_label.setdefault(others[s][0], []).append({**f.params, **rescaled(f, names, fit_rows, scale)})
-    per_label = [
-        {**combine_params(v, list(law.params)), **combine_pivoted(law, v, names, at)} for v in by_label.values()
-    ]
-    values = combine_pivoted(law, per_label, names, at)
-    spread = {c: (float(t.min()), float(t.max())) for c, t in size_terms(law, per_label, names, at).items() if t.size}
-    return values, sorted(usable), skipped, spread, tuple({k: float(v[k]) for k in names if k in v} for v in per_label)
+    loan = borrow_size_term(
+        law,
+        {s: f for s, (_l, f) in others.items()},
+        fit_rows,
+        names=list(borrow) if borrow else None,
+        scale=scale,
+        labels={s: lab for s, (lab, _f) in others.items()},
+    )
+    if isinstance(loan, str):
+        skipped = [f"{s}: {f}" for s, (_l, f) in others.items() if isinstance(f, str)]
+        return loan, [], skipped, {}, ()
+    return loan.values, list(loan.lenders), list(loan.not_lending), dict(loan.terms), loan.lender_values
 
 
 def _calibrate(scores, predictions, cells, extras, prior, level):
@@ -981,19 +958,9 @@ def _score_with(c: _Cell, fit_opts: dict, lender_values: tuple = ()):
 
 
 def _lender_spread(c: _Cell, fit_opts: dict, lender_values: tuple, row: dict, pred: pd.DataFrame) -> None:
-    """Widen a borrowed fit's interval (in place) by how far apart the lending families put its prediction.
-
-    The fit holds the borrowed parameters at the lenders' median, so its own interval knows
-    nothing of their disagreement.  Taking the target family's size term as one more draw
-    from the families that lend (a random-effects view, as in a meta-analysis), the cell is
-    refitted with each lender's own values; with ``s`` the sd over the ``k`` lenders of
-    ``log yhat`` at each target, the interval's half-widths in log grow to
-    ``sqrt(h^2 + (t_{k-1} s sqrt(1 + 1/k))^2)``, ``t_{k-1}`` the Student quantile of the
-    level: the prediction interval of a new draw from ``k`` observed ones.  ``row`` gains
-    ``lender_sd`` (median ``s``) and its scores are recomputed.
-    """
-    from scipy.stats import t as student_t
-
+    """Widen a borrowed fit's interval (in place) by how far apart the lending families put its prediction
+    (:func:`~scalinglab.fit._borrow.widen_by_lenders`): the cell refitted with each lender's own values.
+    ``row`` gains ``lender_sd`` (median over the targets) and its scores are recomputed."""
     logs = []
     for v in lender_values:
         try:
@@ -1011,22 +978,13 @@ def _lender_spread(c: _Cell, fit_opts: dict, lender_values: tuple, row: dict, pr
                 logs.append(np.log(np.asarray(g.predict(c.target_rows, warn=False), dtype=float)))
         except ScalingLabError:
             continue  # a lender whose values this family cannot be fitted with adds no spread
-    k = len(logs)
-    if k < 2:
+    if len(logs) < 2:
         return
-    with np.errstate(all="ignore"):
-        s = np.std(np.vstack(logs), axis=0, ddof=1)
-        w = float(student_t.ppf((1 + c.interval) / 2, k - 1)) * np.sqrt(1 + 1 / k) * s
-        y_hat = pred["y_hat"].to_numpy(dtype=float)
-        lo = np.log(y_hat / pred["lower"].to_numpy(dtype=float))
-        hi = np.log(pred["upper"].to_numpy(dtype=float) / y_hat)
-        lower, upper = y_hat * np.exp(-np.hypot(lo, w)), y_hat * np.exp(np.hypot(hi, w))
-    ok = np.isfinite(lower) & np.isfinite(upper)
-    if not ok.any():
-        return
-    pred["lower"], pred["upper"] = np.where(ok, lower, pred["lower"]), np.where(ok, upper, pred["upper"])
-    row.update(score(pred["y"].to_numpy(dtype=float), y_hat, pred["lower"].to_numpy(), pred["upper"].to_numpy()))
-    row["lender_sd"] = float(np.nanmedian(s))
+    y_hat = pred["y_hat"].to_numpy(dtype=float)
+    lower, upper, sd = widen_by_lenders(y_hat, pred["lower"], pred["upper"], np.vstack(logs), c.interval)
+    pred["lower"], pred["upper"] = lower, upper
+    row.update(score(pred["y"].to_numpy(dtype=float), y_hat, lower, upper))
+    row["lender_sd"] = float(np.nanmedian(sd))
 
 
 def _errors(f, target_rows: pd.DataFrame, y: str, pred: pd.DataFrame) -> dict:

@@ -28,6 +28,8 @@ Two safeguards make the borrowed values mean something:
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
@@ -42,6 +44,9 @@ __all__ = [
     "lending_problem",
     "undetermined_size_term",
     "rescaled",
+    "Loan",
+    "borrow_size_term",
+    "widen_by_lenders",
     "BORROW_SCALES",
     "BORROW_WHEN",
 ]
@@ -301,3 +306,137 @@ def rescaled(fit, names: Sequence[str], data, scale: str = "relative") -> dict[s
         return out
     c = float(np.exp(np.median(r)))
     return {k: (v * c if k in linear else v) for k, v in out.items()}
+
+
+@dataclass(frozen=True)
+class Loan:
+    """What one group borrows from other groups' fits (:func:`borrow_size_term`)."""
+
+    #: The borrowed parameters: the median over the lending families (:func:`combine_pivoted`).
+    values: dict[str, float]
+    #: Groups whose fits lent, and ``"group: reason"`` for those that could not.
+    lenders: tuple[str, ...] = ()
+    not_lending: tuple[str, ...] = ()
+    #: Linear coefficient -> (smallest, largest) lending family's term at the target's inputs.
+    terms: dict[str, tuple[float, float]] = field(default_factory=dict)
+    #: Each lending family's own values of the borrowed parameters (one per family label).
+    lender_values: tuple[dict[str, float], ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "values": dict(self.values),
+            "lenders": list(self.lenders),
+            "not_lending": list(self.not_lending),
+            "terms": {k: list(v) for k, v in self.terms.items()},
+            "lender_values": [dict(v) for v in self.lender_values],
+        }
+
+
+def _centre(v: np.ndarray) -> float:
+    """Geometric mean of positive values (sizes, tokens), else the median."""
+    v = v[np.isfinite(v)]
+    return float(np.exp(np.mean(np.log(v)))) if v.size and np.all(v > 0) else float(np.median(v))
+
+
+def borrow_size_term(
+    law,
+    sources: Mapping[str, Any],
+    data,
+    *,
+    names: Sequence[str] | None = None,
+    scale: str = "relative",
+    labels: Mapping[str, str] | None = None,
+) -> Loan | str:
+    """The size term one group borrows from other groups' fits, or the one-line reason it cannot.
+
+    ``sources`` maps each other group to its fit of ``law`` (or to the one-line
+    reason it has none).  Fits that could not determine their own parameters lend
+    nothing (:func:`lending_problem`); each lender is put on the loss scale of the
+    borrowing group's runs ``data`` (:func:`rescaled`), the groups of one family
+    (``labels``: group -> family) get one vote, and the median is taken over whole
+    size terms at the centre of ``data``'s inputs (:func:`combine_pivoted`).
+    ``names`` (default: the law's size-coupled parameters, :func:`size_coupled`)
+    are what is borrowed.
+
+    Examples
+    --------
+    >>> import pandas as pd
+    >>> from scalinglab.fit import fit
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8], 4); D = 20 * N * np.tile([0.25, 0.5, 0.75, 1.0], 4)
+    >>> runs = lambda E: pd.DataFrame({"params": N, "tokens": D, "loss": E + 400 / N**0.34 + 410 / D**0.28})
+    >>> loan = borrow_size_term(fit(runs(1.8), "chinchilla").law, {"a": fit(runs(1.8), "chinchilla"),
+    ...                         "b": fit(runs(2.0), "chinchilla")}, runs(1.9).iloc[:4], scale="absolute")
+    >>> {k: round(v, 3) for k, v in loan.values.items()}, loan.lenders
+    ({'A': 400.0, 'alpha': 0.34}, ('a', 'b'))
+    """
+    labels = dict(labels or {})
+    usable = {s: f for s, f in sources.items() if not isinstance(f, str)}
+    skipped = [f"{s}: {f}" for s, f in sources.items() if isinstance(f, str)]
+    for s, f in list(usable.items()):
+        problem = lending_problem(f)
+        if problem:
+            skipped.append(f"{s}: {problem}")
+            del usable[s]
+    if not usable:
+        why = f" (not usable: {'; '.join(skipped)})" if skipped else ""
+        return f"no other group's fit could lend its parameters{why}"
+    cols = next(iter(usable.values())).columns
+    X = {sym: np.asarray(data[col], dtype=float) for sym, col in cols.items() if col in data}
+    if names:
+        names = list(names)
+    else:
+        pooled = combine_params([f.params for f in usable.values()], list(law.params))
+        names = list(size_coupled(law, pooled, X, cols)) if len(X) == len(cols) else []
+    if not names:
+        return "the law has no parameter tied to model size to borrow"
+    at = {sym: _centre(v) for sym, v in X.items()}
+    by_label: dict = {}
+    for s, f in usable.items():
+        by_label.setdefault(labels.get(s, s), []).append({**f.params, **rescaled(f, names, data, scale)})
+    per_label = [
+        {**combine_params(v, list(law.params)), **combine_pivoted(law, v, names, at)} for v in by_label.values()
+    ]
+    values = combine_pivoted(law, per_label, names, at)
+    terms = {c: (float(t.min()), float(t.max())) for c, t in size_terms(law, per_label, names, at).items() if t.size}
+    return Loan(
+        values=values,
+        lenders=tuple(sorted(usable)),
+        not_lending=tuple(skipped),
+        terms=terms,
+        lender_values=tuple({k: float(v[k]) for k in names if k in v} for v in per_label),
+    )
+
+
+def widen_by_lenders(y_hat, lower, upper, lender_logs, level: float):
+    """A borrowed fit's interval, widened by how far apart the lending families put the prediction.
+
+    The fit holds the borrowed parameters at the lenders' median, so its own interval knows
+    nothing of their disagreement.  Taking the target family's size term as one more draw
+    from the ``k`` families that lend (a random-effects view, as in a meta-analysis), with
+    ``s`` the sd over the lenders of ``log yhat`` (``lender_logs``: ``k`` rows, one per
+    lender's refit), the half-widths in log grow to
+    ``sqrt(h^2 + (t_{k-1} s sqrt(1 + 1/k))^2)``, ``t_{k-1}`` the Student quantile of
+    ``level``: the prediction interval of a new draw from ``k`` observed ones.  Returns
+    ``(lower, upper, s)``; with fewer than two lenders the interval is returned as given.
+
+    Examples
+    --------
+    >>> lo, hi, s = widen_by_lenders([2.0], [1.9], [2.1], np.log([[1.8], [2.0], [2.2]]), 0.9)
+    >>> round(float(lo[0]), 3), round(float(hi[0]), 3), round(float(s[0]), 3)
+    (1.42, 2.815, 0.1)
+    """
+    from scipy.stats import t as student_t
+
+    y_hat, lower, upper = (np.asarray(v, dtype=float) for v in (y_hat, lower, upper))
+    logs = np.atleast_2d(np.asarray(lender_logs, dtype=float))
+    k = logs.shape[0]
+    if k < 2:
+        return lower, upper, np.full_like(y_hat, np.nan)
+    with np.errstate(all="ignore"):
+        s = np.std(logs, axis=0, ddof=1)
+        w = float(student_t.ppf((1 + level) / 2, k - 1)) * np.sqrt(1 + 1 / k) * s
+        lo = np.log(y_hat / lower)
+        hi = np.log(upper / y_hat)
+        new_lo, new_hi = y_hat * np.exp(-np.hypot(lo, w)), y_hat * np.exp(np.hypot(hi, w))
+    ok = np.isfinite(new_lo) & np.isfinite(new_hi)
+    return np.where(ok, new_lo, lower), np.where(ok, new_hi, upper), s
