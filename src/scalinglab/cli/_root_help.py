@@ -22,7 +22,7 @@ import textwrap
 SUMMARIES: dict[str, str] = {
     "laws": "List the registered scaling laws with their formulas, inputs and sources.",
     "fit": "Fit a scaling law to runs and print the summary.",
-    "predict": "Predict the target at new points from a saved fit.",
+    "predict": "Predict the target at new points from a saved fit (or one group of a saved set of fits).",
     "demo": "Fit Chinchilla to the bundled ladder (all but the largest model) and predict the largest.",
     "backtest": "Backtest one or more laws: fit the smaller models, score predictions of the held-out ones.",
     "plan": "Compute-optimal N*, D* and loss at --flops; the budget for --loss; --served-tokens / --ratio; --params split.",

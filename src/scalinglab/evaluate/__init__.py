@@ -34,15 +34,6 @@ from scalinglab.evaluate._sweep import backtest_curve, backtest_sweep
 __all__ += ["backtest_sweep", "backtest_curve"]
 
 # group-wise work: the Hitchhiker's Guide tracks B-D as grids of cells, borrowing across groups, seeds
-from scalinglab.fit._borrow import (  # noqa: E402
-    combine_params,
-    combine_pivoted,
-    lending_problem,
-    rescaled,
-    size_coupled,
-    size_terms,
-    undetermined_size_term,
-)
 from scalinglab.evaluate._grid import (  # noqa: E402
     FRACTIONS,
     backtest_grid,
@@ -52,6 +43,15 @@ from scalinglab.evaluate._grid import (  # noqa: E402
     plot_backtest_grid,
 )
 from scalinglab.evaluate._seeds import average_seeds, pair_spread, seed_spread  # noqa: E402
+from scalinglab.fit._borrow import (  # noqa: E402
+    combine_params,
+    combine_pivoted,
+    lending_problem,
+    rescaled,
+    size_coupled,
+    size_terms,
+    undetermined_size_term,
+)
 
 __all__ += [
     "backtest_grid",

@@ -12,7 +12,7 @@ from scalinglab.fit._calibration import CalibratedSigma, ExtrapolationPrior, cal
 from scalinglab.fit._decompose import Decomposition, ReducibleTarget, decompose, needed_for_reducible
 from scalinglab.fit._engine import Solution, refit
 from scalinglab.fit._fit import fit
-from scalinglab.fit._groups import FitSet, PooledFamiliesWarning, pooled_warning
+from scalinglab.fit._groups import FitSet, PooledFamiliesWarning, load_fitset, pooled_warning
 from scalinglab.fit._many import FitJob, fit_many
 from scalinglab.fit._result import Diagnostic, Fit, load_fit
 from scalinglab.fit._summary import Summary
@@ -33,6 +33,7 @@ __all__ = [
     "resolve_method",
     "MIN_RUNS_FOR_BOOTSTRAP",
     "FitSet",
+    "load_fitset",
     "PooledFamiliesWarning",
     "pooled_warning",
     "ExtrapolationPrior",

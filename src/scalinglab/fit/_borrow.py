@@ -82,11 +82,13 @@ def size_coupled(
     columns: Mapping[str, str] | None = None,
     *,
     ratio: float = 10.0,
+    symbol: str | None = None,
 ) -> tuple[str, ...]:
     """Parameters that change ``f(ratio * N, ...) - f(N, ...)`` (the loss gap between two sizes).
 
     Evaluated by central differences at ``params`` over the points ``inputs``;
     a parameter counts when it moves the gap by more than 1e-6 of its size.
+    ``symbol`` names another input to take the place of model size ``N``.
 
     Examples
     --------
@@ -96,7 +98,7 @@ def size_coupled(
     >>> size_coupled(law, p, {"N": np.array([1e8, 1e8]), "D": np.array([1e9, 2e9])})
     ('A', 'alpha')
     """
-    sym = size_symbol(law, columns)
+    sym = symbol or size_symbol(law, columns)
     if sym is None:
         return ()
     X1 = {k: np.asarray(v, dtype=float) for k, v in inputs.items()}

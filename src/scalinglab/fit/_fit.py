@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Generator, Mapping
+from collections.abc import Generator, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
@@ -12,7 +12,12 @@ import pandas as pd
 
 from scalinglab._validation import check_int, check_options, check_positive_float
 from scalinglab.data import RunsTable, read_runs
-from scalinglab.errors import ConvergenceWarning, IdentifiabilityWarning, ParameterAtBoundWarning
+from scalinglab.errors import (
+    ConvergenceWarning,
+    IdentifiabilityWarning,
+    InvalidParameterError,
+    ParameterAtBoundWarning,
+)
 from scalinglab.fit._engine import Solution, solve
 from scalinglab.fit._problem import build_problem, require_enough_points, resolve_columns
 from scalinglab.fit._result import Diagnostic, Fit
@@ -38,6 +43,9 @@ def fit(
     max_grid: int = 20000,
     seed: int = 0,
     by: str | None = None,
+    borrow_from: str | Sequence[str] | None = None,
+    borrow_when: str = "undetermined",
+    borrow_scale: str = "relative",
 ) -> Fit:
     """Fit a scaling law to runs, robustly and globally.
 
@@ -79,6 +87,13 @@ def fit(
         ``by="family"``) through :func:`~scalinglab.fit.fit_many`; returns a
         :class:`~scalinglab.fit.FitSet` with one summary table.  Without it, a table
         holding several families warns (:class:`~scalinglab.fit.PooledFamiliesWarning`).
+    borrow_from : "others" or group names, optional
+        With ``by=``: a group whose own runs cannot set the size term (one model size,
+        or ``A``/``alpha`` at a bound) is refitted with it borrowed from these groups'
+        fits (single-model transfer, Choshen et al. 2024); ``FitSet.borrowed`` says what
+        and from whom, and ``FitSet.predict`` widens its intervals by the lenders'
+        disagreement.  ``borrow_when="always"`` refits every group so;
+        ``borrow_scale`` as in :func:`~scalinglab.evaluate.backtest`.
 
     Returns
     -------
@@ -116,6 +131,9 @@ def fit(
             max_grid=max_grid,
             seed=seed,
             by=by,
+            borrow_from=borrow_from,
+            borrow_when=borrow_when,
+            borrow_scale=borrow_scale,
         )
     )
 
@@ -136,6 +154,9 @@ def fit_steps(
     max_grid: int = 20000,
     seed: int = 0,
     by: str | None = None,
+    borrow_from: str | Sequence[str] | None = None,
+    borrow_when: str = "undetermined",
+    borrow_scale: str = "relative",
 ) -> Generator[SolveRequest, Solution, Fit]:
     """:func:`fit` as a generator: it yields one :class:`SolveRequest` and is sent its :class:`Solution`.
 
@@ -169,7 +190,22 @@ def fit_steps(
             max_grid=max_grid,
             seed=seed,
         )
-        return fit_groups(frame, law, by, options, fit_fn=fit)
+        return fit_groups(
+            frame,
+            law,
+            by,
+            options,
+            fit_fn=fit,
+            borrow_from=borrow_from,
+            borrow_when=borrow_when,
+            borrow_scale=borrow_scale,
+        )
+    if borrow_from is not None:
+        raise InvalidParameterError(
+            "fit(): borrow_from= borrows from other groups of the table and needs by=",
+            hint="name the group column, e.g. fit(runs, law, by='family', borrow_from='others')",
+            cli_hint="name the group column, e.g. --by family --borrow-from others",
+        )
     from scalinglab.fit._groups import PooledFamiliesWarning, pooled_warning
 
     pooled = pooled_warning(frame)
@@ -191,8 +227,6 @@ def fit_steps(
         source=runs.source,
     )
     if not problem.names:
-        from scalinglab.errors import InvalidParameterError
-
         raise InvalidParameterError(
             f"fit(): every parameter of law '{lw.name}' is fixed; there is nothing to fit",
             hint="leave at least one parameter out of fixed=, or use law.evaluate()",
@@ -358,6 +392,8 @@ def _diagnose(
     for sym, values in problem.inputs.items():
         distinct = np.unique(values).size
         if distinct < law.min_distinct.get(sym, 3) and len(law.params) > 1:
+            if problem.fixed and _exponents_given(problem, u, sym):
+                continue  # what sets how the target changes with this input is held fixed, not fitted
             out.append(
                 Diagnostic(
                     "few-distinct-values",
@@ -411,6 +447,17 @@ def _diagnose(
                         )
                     )
     return out
+
+
+def _exponents_given(problem: Problem, u: np.ndarray, sym: str) -> bool:
+    """Whether every parameter that changes the target's gap between two values of input ``sym`` is fixed
+    (e.g. ``A`` and ``alpha`` borrowed for a fit of one model size)."""
+    from scalinglab.fit._borrow import size_coupled
+
+    params = {k: float(v[0, 0]) for k, v in problem.param_dict(problem.to_theta(u[None, :])).items()}
+    X = {k: np.asarray(v, dtype=float) for k, v in problem.inputs.items()}
+    coupled = size_coupled(problem.law, params, X, symbol=sym)
+    return bool(coupled) and all(p in problem.fixed for p in coupled)
 
 
 def _row_name(frame: pd.DataFrame, i: int, columns: Mapping[str, str]) -> str:

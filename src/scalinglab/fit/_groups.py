@@ -6,23 +6,44 @@
 their reason, and one summary table.  A table that holds several families and
 is fitted as one (``by=None``) is usually a mistake: :func:`pooled_warning`
 names the column and the ``by=`` / ``--by`` fix.
+
+With ``borrow_from=`` a group whose own runs cannot set the size term (one model
+size, or a size parameter at its bound) is refitted with it borrowed from the
+other groups' fits (single-model transfer, Choshen et al. 2024, App. A;
+:func:`~scalinglab.fit._borrow.borrow_size_term`), and its predictions carry the
+lenders' disagreement (:meth:`FitSet.predict`).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import warnings
-from collections.abc import Iterator, Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from scalinglab._validation import check_options
 from scalinglab.data._families import GROUP_COLUMNS
-from scalinglab.errors import DataError, InvalidParameterError, ScalingLabWarning
+from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError, ScalingLabWarning
+from scalinglab.fit._borrow import (
+    BORROW_SCALES,
+    BORROW_WHEN,
+    borrow_size_term,
+    size_coupled,
+    size_symbol,
+    undetermined_size_term,
+    widen_by_lenders,
+)
 
-__all__ = ["FitSet", "fit_groups", "pooled_warning", "GROUP_COLUMNS", "PooledFamiliesWarning"]
+__all__ = ["FitSet", "fit_groups", "load_fitset", "pooled_warning", "GROUP_COLUMNS", "PooledFamiliesWarning"]
+
+#: Format tag of a saved set of fits (:meth:`FitSet.save`).
+SET_FORMAT = "scalinglab.fitset/1"
 
 #: Median relative gap between two same-size curves (no seed column) above which they count as different families.
 CURVE_GAP = 0.03
@@ -131,11 +152,22 @@ class FitSet:
         Group value -> :class:`~scalinglab.fit.Fit`, for the groups that were fitted.
     failures : dict
         Group value -> one-line reason, for the groups that could not be fitted.
+    borrowed : dict
+        With ``borrow_from=``: group -> what it borrowed (``values``, ``reason``,
+        ``lenders``, ``not_lending``, ``terms``: the lending families' size terms at
+        its inputs, ``lender_values``); its fit in :attr:`fits` holds those values fixed.
+    not_borrowed : dict
+        Group -> why a group whose size term was undetermined borrowed nothing.
+    lender_fits : dict
+        Group -> its refits with each lending family's own values (for :meth:`predict`).
     """
 
     by: str
     fits: dict
     failures: dict = field(default_factory=dict)
+    borrowed: dict = field(default_factory=dict)
+    not_borrowed: dict = field(default_factory=dict)
+    lender_fits: dict = field(default_factory=dict, repr=False)
 
     def __len__(self) -> int:
         return len(self.fits)
@@ -148,6 +180,58 @@ class FitSet:
 
     def items(self):
         return self.fits.items()
+
+    def predict(
+        self,
+        group: str,
+        data: pd.DataFrame | Mapping | None = None,
+        *,
+        interval: float | None = None,
+        kind: str = "mean",
+        method: str = "delta",
+        warn: bool = True,
+        **inputs: Any,
+    ):
+        """Predict with one group's fit (:meth:`scalinglab.fit.Fit.predict`).
+
+        For a group that borrowed its size term, the interval also carries how far apart
+        the lending families put the prediction (:func:`~scalinglab.fit._borrow.widen_by_lenders`;
+        the fit alone holds the borrowed values at their median and knows nothing of that).
+        """
+        if group not in self.fits:
+            known = ", ".join(map(str, self.fits)) or "none"
+            why = f" (its fit failed: {self.failures[group]})" if group in self.failures else ""
+            raise InvalidParameterError(
+                f"FitSet.predict(): no fit for group {group!r}{why}", hint=f"fitted groups: {known}"
+            )
+        f = self.fits[group]
+        out = f.predict(data, interval=interval, kind=kind, method=method, warn=warn, **inputs)
+        lenders = self.lender_fits.get(group, ())
+        if interval is None or len(lenders) < 2:
+            return out
+        logs = np.vstack(
+            [np.log(np.atleast_1d(np.asarray(g.predict(data, warn=False, **inputs), dtype=float))) for g in lenders]
+        )
+        out = out.copy()
+        out["lower"], out["upper"], sd = widen_by_lenders(out["estimate"], out["lower"], out["upper"], logs, interval)
+        out["lender_sd"] = sd
+        out["method"] = out["method"].astype(str) + "+lenders"
+        return out
+
+    def save(self, path: str | Path) -> Path:
+        """Write the set of fits as JSON, atomically (every fit with its checksum; :func:`load_fitset`)."""
+        from scalinglab._io import write_atomic
+
+        payload = {
+            "format": SET_FORMAT,
+            "by": self.by,
+            "fits": {str(g): f.to_dict() for g, f in self.fits.items()},
+            "failures": {str(g): str(v) for g, v in self.failures.items()},
+            "borrowed": {str(g): v for g, v in self.borrowed.items()},
+            "not_borrowed": {str(g): str(v) for g, v in self.not_borrowed.items()},
+            "lender_fits": {str(g): [f.to_dict() for f in fs] for g, fs in self.lender_fits.items()},
+        }
+        return write_atomic(path, json.dumps(payload, allow_nan=True))
 
     @property
     def warnings(self) -> dict[str, list[str]]:
@@ -185,6 +269,7 @@ class FitSet:
                         "rmse_log": np.nan,
                         "converged": False,
                         "diagnostics": 0,
+                        "borrowed": None,
                         "error": self.failures[g],
                     }
                 )
@@ -199,6 +284,7 @@ class FitSet:
                     "rmse_log": f.rmse_log,
                     "converged": bool(f.converged),
                     "diagnostics": len(warned.get(g, ())),
+                    "borrowed": ", ".join(self.borrowed[g]["values"]) if g in self.borrowed else None,
                     "error": None,
                 }
             )
@@ -230,7 +316,9 @@ class FitSet:
                 + f" {r['rmse_log']:>9.4f}"
                 + ("" if r["converged"] else "  (not converged)")
                 + (f"  ({r['diagnostics']} warning{'s' if r['diagnostics'] > 1 else ''})" if r["diagnostics"] else "")
+                + (f"  (borrowed {r['borrowed']})" if isinstance(r["borrowed"], str) else "")
             )
+        lines += self._borrow_lines()
         warned = self.warnings
         if warned:
             lines += ["", "Warnings (each group's own fit; a group's full summary: fit that group alone):"]
@@ -257,10 +345,45 @@ class FitSet:
             "failures": dict(self.failures),
             "warnings": self.warnings,
             "trusted": self.trusted,
+            "borrowed": {str(g): v for g, v in self.borrowed.items()},
+            "not_borrowed": {str(g): str(v) for g, v in self.not_borrowed.items()},
         }
+
+    def _borrow_lines(self) -> list[str]:
+        """Who borrowed what from whom; groups fitted on one size that could borrow and did not."""
+        lines = []
+        if self.borrowed:
+            lines += ["", "Borrowed size parameters (each group refitted with them fixed; the others' fits lent):"]
+            for g, b in self.borrowed.items():
+                values = ", ".join(f"{k}={v:.4g}" for k, v in b["values"].items())
+                terms = "; ".join(f"lenders' {c}-term here {lo:.3g} to {hi:.3g}" for c, (lo, hi) in b["terms"].items())
+                lines.append(
+                    f"  {g}: {values} (own fit: {b['reason']}); lent by {', '.join(b['lenders'])}"
+                    + (f"; {terms}" if terms else "")
+                )
+            lines.append("  Their prediction intervals (FitSet.predict) carry the lenders' disagreement.")
+        if self.not_borrowed:
+            lines += ["", "Kept their own fits (nothing to borrow):"]
+            lines += [f"  {g}: {why}" for g, why in self.not_borrowed.items()]
+        one = [
+            g for g, f in self.fits.items() if g not in self.borrowed and g not in self.not_borrowed and _one_size(f)
+        ]
+        if one:
+            lines += [
+                "",
+                f"Fitted on one model size: {', '.join(one)}. Their size term is arbitrary (any A, alpha fit one "
+                "size), so their predictions at another size are too; borrow it from the other groups "
+                "(borrow_from='others'; CLI: --borrow-from others).",
+            ]
+        return lines
 
     def __repr__(self) -> str:
         return f"FitSet(by={self.by!r}, fitted={len(self.fits)}, failed={len(self.failures)})"
+
+
+def _one_size(f) -> bool:
+    size = size_symbol(f.law, f.columns)
+    return size is not None and f.columns[size] in f.data and f.data[f.columns[size]].nunique() < 2
 
 
 def _by_kind(diagnostics) -> list[str]:
@@ -299,6 +422,9 @@ def fit_groups(
     fit_fn: Any = None,
     backend: str = "serial",
     workers: int | None = None,
+    borrow_from: str | Sequence[str] | None = None,
+    borrow_when: str = "undetermined",
+    borrow_scale: str = "relative",
 ) -> FitSet:
     """Fit ``law`` to each group of ``frame`` (rows sharing a value of column ``by``) as one batch.
 
@@ -308,6 +434,12 @@ def fit_groups(
 
     A group that cannot be fitted (too few points, a failed solve) is recorded in
     :attr:`FitSet.failures` with its reason; the others are still fitted.
+
+    ``borrow_from`` (``"others"`` or group names): a group whose own fit could not set
+    the size term (``borrow_when="undetermined"``: one model size, or a size parameter
+    at its bound, :func:`~scalinglab.fit._borrow.undetermined_size_term`; ``"always"``:
+    every group) is refitted with it borrowed from the named groups' fits, itself left
+    out (:func:`~scalinglab.fit._borrow.borrow_size_term`, ``borrow_scale`` as there).
 
     Examples
     --------
@@ -335,4 +467,113 @@ def fit_groups(
             fits[job.label] = out.value
         else:
             failures[job.label] = out.error
-    return FitSet(by=by, fits=fits, failures=failures)
+    if borrow_from is None:
+        return FitSet(by=by, fits=fits, failures=failures)
+    check_options(borrow_when, "borrow_when", BORROW_WHEN, "fit")
+    check_options(borrow_scale, "borrow_scale", BORROW_SCALES, "fit")
+    known = [name for name, _g in groups]
+    sources = known if borrow_from == "others" else [borrow_from] if isinstance(borrow_from, str) else borrow_from
+    sources = [str(v) for v in sources]
+    unknown = [v for v in sources if v not in known]
+    if unknown:
+        raise InvalidParameterError(
+            f"fit(): borrow_from names group(s) {unknown} that column '{by}' does not have",
+            hint=f"groups: {known} (or borrow_from='others')",
+        )
+    data = {job.label: job.data for job in jobs}
+    borrowed, not_borrowed, lender_fits = {}, {}, {}
+    own = dict(fits)  # lenders lend their own fits, not refits with borrowed values
+    for g, f in own.items():
+        X = {sym: f.data[col].to_numpy(dtype=float) for sym, col in f.columns.items()}
+        names = list(size_coupled(f.law, f.params, X, f.columns))
+        why = "borrow_when='always'" if borrow_when == "always" and names else undetermined_size_term(f, names)
+        if why is None:
+            continue
+        others = {s: own.get(s, failures.get(s, "not fitted")) for s in sources if s != g}
+        loan = borrow_size_term(f.law, others, data[g], names=names, scale=borrow_scale)
+        if isinstance(loan, str):
+            not_borrowed[g] = f"{why}; nothing borrowed: {loan}"
+            continue
+        fixed = dict((options or {}).get("fixed") or {})
+        try:
+            refit = _run_group(
+                _GroupJob(fit_fn, data[g], law, {**dict(options or {}), "fixed": {**fixed, **loan.values}}, g)
+            )
+        except ScalingLabError as exc:
+            not_borrowed[g] = f"{why}; the refit with borrowed values failed: {str(exc).splitlines()[0]}"
+            continue
+        fits[g] = refit
+        borrowed[g] = {**loan.to_dict(), "reason": why}
+        lender_fits[g] = tuple(_lender_refits(fit_fn, data[g], law, options, fixed, loan.lender_values))
+    return FitSet(
+        by=by, fits=fits, failures=failures, borrowed=borrowed, not_borrowed=not_borrowed, lender_fits=lender_fits
+    )
+
+
+def _lender_refits(fit_fn, data, law, options, fixed, lender_values) -> list:
+    """The group refitted with each lending family's own values (their spread widens its intervals)."""
+    out = []
+    for v in lender_values:
+        try:
+            out.append(_run_group(_GroupJob(fit_fn, data, law, {**dict(options or {}), "fixed": {**fixed, **v}}, "")))
+        except ScalingLabError:
+            continue  # values this group cannot be fitted with add no spread
+    return out
+
+
+def load_fitset(path: str | Path) -> FitSet:
+    """Load a set of fits saved with :meth:`FitSet.save` (every fit checked as :func:`~scalinglab.fit.load_fit` does).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> N = np.repeat([1e7, 3e7, 1e8, 3e8, 1e9], 4); D = np.tile([1e9, 3e9, 1e10, 3e10], 5)
+    >>> a = pd.DataFrame({"family": "a", "params": N, "tokens": D, "loss": 1.7 + 400 / N**0.34 + 410 / D**0.28})
+    >>> fs = fit_groups(pd.concat([a, a.assign(family="b", loss=a["loss"] + 0.3)]), "chinchilla", "family")
+    >>> back = load_fitset(fs.save(os.path.join(tempfile.mkdtemp(), "fits.json")))
+    >>> list(back.fits), back["b"].params == fs["b"].params
+    (['a', 'b'], True)
+    """
+    from scalinglab.fit._result import Fit
+
+    path = Path(path)
+    hint = "save the set again with fit(..., by=COLUMN).save(path) (CLI: scalinglab fit DATA --by COLUMN -o FITS.json)"
+    try:
+        payload = json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise DataError(f"fit file not found: {path}", source=str(path), kind="file-not-found", hint=hint) from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DataError(
+            f"not a set of fits: {str(exc)[:120]}", source=str(path), kind="malformed-fit", hint=hint
+        ) from None
+    if not isinstance(payload, dict) or payload.get("format") != SET_FORMAT:
+        got = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+        raise DataError(
+            f"not a set of fits (format {got!r}, expected {SET_FORMAT!r})",
+            source=str(path),
+            column="format",
+            kind="invalid-fit",
+            hint=hint,
+        )
+    for key, kind in (("fits", dict), ("failures", dict), ("borrowed", dict), ("not_borrowed", dict)):
+        if not isinstance(payload.get(key, {}), kind):
+            raise DataError(
+                f"set of fits: field '{key}' must be an object",
+                source=str(path),
+                column=key,
+                kind="invalid-fit",
+                hint=hint,
+            )
+    fits = {g: Fit.from_dict(v, source=f"{path} [fits.{g}]") for g, v in payload["fits"].items()}
+    lenders = {
+        g: tuple(Fit.from_dict(v, source=f"{path} [lender_fits.{g}]") for v in vs)
+        for g, vs in (payload.get("lender_fits") or {}).items()
+    }
+    return FitSet(
+        by=str(payload.get("by", "group")),
+        fits=fits,
+        failures=dict(payload.get("failures", {})),
+        borrowed=dict(payload.get("borrowed", {})),
+        not_borrowed=dict(payload.get("not_borrowed", {})),
+        lender_fits=lenders,
+    )

@@ -498,6 +498,17 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
 
     if not isinstance(payload, Mapping):
         raise bad(f"not a fit file: the JSON holds a {type(payload).__name__}, not an object")
+    if payload.get("format") == "scalinglab.fitset/1":
+        groups = list(payload["fits"]) if isinstance(payload.get("fits"), Mapping) else []
+        raise DataError(
+            f"this file holds a set of fits (one per group: {', '.join(map(str, groups[:6]))}"
+            f"{', ...' if len(groups) > 6 else ''}), not one fit",
+            source=source,
+            column="format",
+            kind="fit-set",
+            hint="load it with scalinglab.fit.load_fitset(path) and predict with FitSet.predict(group, ...)",
+            cli_hint="pick a group: scalinglab predict FILE --group NAME",
+        )
     if payload.get("format") != FORMAT:
         raise bad(f"not a scalinglab fit file (format {payload.get('format')!r}, expected {FORMAT!r})", "format")
     if "checksum" in payload and payload["checksum"] != _checksum(payload):

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Optional
 
@@ -27,6 +26,7 @@ from scalinglab.cli._common import (
     cli_errors,
     emit,
     load_runs_for_cli,
+    parse_groups,
     parse_pairs,
     parse_window,
     progress_line,
@@ -70,6 +70,23 @@ def register(app: typer.Typer) -> None:
         output: Optional[Path] = typer.Option(None, "--output", "-o", help="Save the fit as JSON here."),
         by: Optional[str] = typer.Option(
             None, "--by", help="Fit each group of this column separately (e.g. family): one summary table."
+        ),
+        borrow_from: Optional[str] = typer.Option(
+            None,
+            "--borrow-from",
+            metavar="GROUPS",
+            help="With --by: a group whose own runs cannot set the size term (one model size, or A or alpha "
+            "at a bound) borrows it from these groups' fits (comma-separated, or 'others').",
+        ),
+        borrow_when: str = typer.Option(
+            "undetermined",
+            "--borrow-when",
+            help="With --borrow-from: undetermined (only such groups) | always (every group).",
+        ),
+        borrow_scale: str = typer.Option(
+            "relative",
+            "--borrow-scale",
+            help="With --borrow-from: relative (put each lender on the group's loss scale) | absolute.",
         ),
         strict: bool = StrictOption,
         decompose: bool = typer.Option(
@@ -123,15 +140,16 @@ def register(app: typer.Typer) -> None:
                     space=space,
                     fixed=parse_pairs(fix, "--fix", numeric=True) or None,
                     by=by,
+                    borrow_from=parse_groups(borrow_from),
+                    borrow_when=borrow_when,
+                    borrow_scale=borrow_scale,
                 )
                 summary = None if by is not None else result.summary()  # the run bootstrap: before any write
             pooled = [str(w.message) for w in caught if type(w.message).__name__ == "PooledFamiliesWarning"]
             if by is not None:  # a set of fits: one table; --output saves every fit in one JSON file
                 payload = result.to_dict()
-                if output is not None:
-                    from scalinglab._io import write_atomic
-
-                    write_atomic(output, json.dumps({g: f.to_dict() for g, f in result.items()}))
+                if output is not None:  # one file; `scalinglab predict FILE --group NAME` reads it
+                    result.save(output)
                     payload["saved_to"] = str(output)
                 emit(payload, json_output, result.summary() + (f"\n\nSaved to {output}" if output else ""))
                 if strict and not result.trusted:

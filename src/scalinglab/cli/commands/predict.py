@@ -19,16 +19,18 @@ def register(app: typer.Typer) -> None:
         interval: float = IntervalOption,
         kind: str = typer.Option("mean", "--kind", help="mean (the law) or new (a new run, adds seed noise)."),
         method: str = typer.Option("delta", "--method", help="Interval method: delta (fast) or bootstrap (over runs)."),
+        group: Optional[str] = typer.Option(
+            None, "--group", help="With a set of fits (`scalinglab fit DATA --by COLUMN -o FITS.json`): which group."
+        ),
         json_output: bool = JsonOption,
     ) -> None:
-        """Predict the target at new points from a saved fit."""
+        """Predict the target at new points from a saved fit (or one group of a saved set of fits)."""
         import pandas as pd
 
         from scalinglab.errors import InvalidParameterError
-        from scalinglab.fit import load_fit
 
         with cli_errors(json_output):
-            fitted = load_fit(fit_path)
+            fitted, fitset = _load(fit_path, group)
             if points is not None:
                 frame = read_points(points)
             elif at:
@@ -42,7 +44,10 @@ def register(app: typer.Typer) -> None:
                     "predict: give --at or --points, not both", hint="put every point in the --points file"
                 )
             level = interval if interval else None
-            pred = fitted.predict(frame, interval=level, kind=kind, method=method)
+            if fitset is not None:
+                pred = fitset.predict(group, frame, interval=level, kind=kind, method=method)
+            else:
+                pred = fitted.predict(frame, interval=level, kind=kind, method=method)
             est = pred if level is None else pred["estimate"].to_numpy()
             import numpy as np
 
@@ -63,14 +68,54 @@ def register(app: typer.Typer) -> None:
                 if level
                 else "no interval"
             )
+            if level is not None and "lender_sd" in pred:
+                out["lender_sd"] = pred["lender_sd"].to_numpy()
             emit(
                 {
                     "law": fitted.law.name,
+                    "group": group,
                     "interval": level,
                     "kind": kind,
                     "method": method,
                     "predictions": out.to_dict(orient="records"),
                 },
                 json_output,
-                f"{fitted.law.name}: {label}\n" + out.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
+                f"{fitted.law.name}{f' ({group})' if group is not None else ''}: {label}"
+                + (" with the lending families' disagreement" if "lender_sd" in out else "")
+                + "\n"
+                + out.to_string(index=False, float_format=lambda v: f"{v:.6g}"),
             )
+
+
+def _load(path: Path, group: Optional[str]):
+    """``(Fit, FitSet or None)``: a saved fit, or the ``group`` of a saved set of fits."""
+    import json
+
+    from scalinglab.errors import InvalidParameterError
+    from scalinglab.fit import load_fit, load_fitset
+
+    try:
+        head = json.loads(Path(path).read_text(encoding="utf-8"))
+        is_set = isinstance(head, dict) and head.get("format") == "scalinglab.fitset/1"
+    except (OSError, UnicodeDecodeError, ValueError):
+        is_set = False  # load_fit says what is wrong with the file
+    if not is_set:
+        if group is not None:
+            raise InvalidParameterError(
+                f"predict: --group {group} needs a set of fits; {path} holds one fit",
+                hint="drop --group, or save a set with scalinglab fit DATA --by COLUMN -o FITS.json",
+            )
+        return load_fit(path), None
+    fitset = load_fitset(path)
+    if group is None or group not in fitset.fits:
+        known = ", ".join(map(str, fitset.fits))
+        why = (
+            f"--group {group} is not a fitted group of it"
+            + (f" (its fit failed: {fitset.failures[group]})" if group in fitset.failures else "")
+            if group is not None
+            else "pick one with --group"
+        )
+        raise InvalidParameterError(
+            f"predict: {path} holds fits of {len(fitset.fits)} groups; {why}", hint=f"groups: {known}"
+        )
+    return fitset[group], fitset
