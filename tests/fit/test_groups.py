@@ -190,3 +190,7 @@ def test_cli_fit_by_borrow_then_predict_a_group(tmp_path):
     assert res.exit_code != 0 and "needs a set of fits" in res.output
     with pytest.raises(DataError, match="set of fits"):
         load_fit(out)
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(out.read_text().replace('"reason": "one model size"', '"reason": "edited"'))
+    res = CliRunner().invoke(app, ["predict", str(tampered), "--group", "new", "--at", "params=1e10,tokens=2e11"])
+    assert res.exit_code == 3 and "checksum" in res.output and "Traceback" not in res.output

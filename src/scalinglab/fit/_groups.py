@@ -27,6 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from scalinglab._io import sha256_bytes, write_atomic
 from scalinglab._validation import check_options
 from scalinglab.data._families import GROUP_COLUMNS
 from scalinglab.errors import DataError, InvalidParameterError, ScalingLabError, ScalingLabWarning
@@ -220,8 +221,6 @@ class FitSet:
 
     def save(self, path: str | Path) -> Path:
         """Write the set of fits as JSON, atomically (every fit with its checksum; :func:`load_fitset`)."""
-        from scalinglab._io import write_atomic
-
         payload = {
             "format": SET_FORMAT,
             "by": self.by,
@@ -231,6 +230,7 @@ class FitSet:
             "not_borrowed": {str(g): str(v) for g, v in self.not_borrowed.items()},
             "lender_fits": {str(g): [f.to_dict() for f in fs] for g, fs in self.lender_fits.items()},
         }
+        payload["checksum"] = _set_checksum(payload)
         return write_atomic(path, json.dumps(payload, allow_nan=True))
 
     @property
@@ -521,8 +521,16 @@ def _lender_refits(fit_fn, data, law, options, fixed, lender_values) -> list:
     return out
 
 
+def _set_checksum(payload: Mapping[str, Any]) -> str:
+    body = {k: v for k, v in payload.items() if k != "checksum"}
+    return sha256_bytes(json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
+
+
 def load_fitset(path: str | Path) -> FitSet:
-    """Load a set of fits saved with :meth:`FitSet.save` (every fit checked as :func:`~scalinglab.fit.load_fit` does).
+    """Load a set of fits saved with :meth:`FitSet.save`.
+
+    Nothing in the file is trusted: the set's content must match its checksum, its fields
+    their shapes, and every fit is checked as :func:`~scalinglab.fit.load_fit` checks one.
 
     Examples
     --------
@@ -555,19 +563,28 @@ def load_fitset(path: str | Path) -> FitSet:
             kind="invalid-fit",
             hint=hint,
         )
-    for key, kind in (("fits", dict), ("failures", dict), ("borrowed", dict), ("not_borrowed", dict)):
-        if not isinstance(payload.get(key, {}), kind):
-            raise DataError(
-                f"set of fits: field '{key}' must be an object",
-                source=str(path),
-                column=key,
-                kind="invalid-fit",
-                hint=hint,
-            )
+
+    def bad(message: str, key: str) -> DataError:
+        return DataError(f"set of fits: {message}", source=str(path), column=key, kind="invalid-fit", hint=hint)
+
+    if payload.get("checksum") != _set_checksum(payload):
+        raise bad(
+            "the content does not match its checksum: the file was edited or damaged after it was saved", "checksum"
+        )
+    for key in ("fits", "failures", "borrowed", "not_borrowed", "lender_fits"):
+        if not isinstance(payload.get(key), dict):
+            raise bad(f"field '{key}' must be an object", key)
+    for g, b in payload["borrowed"].items():
+        ok = isinstance(b, dict) and isinstance(b.get("values"), dict) and isinstance(b.get("terms"), dict)
+        if not ok or not isinstance(b.get("lenders"), list) or g not in payload["fits"]:
+            raise bad(f"field 'borrowed.{g}' is not what a saved set holds", f"borrowed.{g}")
+    for g, vs in payload["lender_fits"].items():
+        if not isinstance(vs, list) or g not in payload["borrowed"]:
+            raise bad(f"field 'lender_fits.{g}' must be a list of fits of a group that borrowed", f"lender_fits.{g}")
     fits = {g: Fit.from_dict(v, source=f"{path} [fits.{g}]") for g, v in payload["fits"].items()}
     lenders = {
         g: tuple(Fit.from_dict(v, source=f"{path} [lender_fits.{g}]") for v in vs)
-        for g, vs in (payload.get("lender_fits") or {}).items()
+        for g, vs in payload["lender_fits"].items()
     }
     return FitSet(
         by=str(payload.get("by", "group")),
