@@ -109,7 +109,10 @@ def size_coupled(
             return np.asarray(law.evaluate(X2, p), dtype=float) - np.asarray(law.evaluate(X1, p), dtype=float)
 
     base = gap(params)
-    scale = max(float(np.nanmax(np.abs(base))), 1e-12)
+    with np.errstate(all="ignore"):
+        level = float(np.nanmax(np.abs(np.asarray(law.evaluate(X1, params), dtype=float))))
+    # a gap below the rounding of the law's value (e.g. A ~ 0) is no gap: compare with both
+    scale = max(float(np.nanmax(np.abs(base))), 1e-9 * level if np.isfinite(level) else 0.0, 1e-12)
     out = []
     for name in law.params:
         v = float(params[name])

@@ -35,6 +35,7 @@ from scalinglab.fit._borrow import (
     BORROW_SCALES,
     BORROW_WHEN,
     borrow_size_term,
+    combine_params,
     size_coupled,
     size_symbol,
     undetermined_size_term,
@@ -485,7 +486,10 @@ def fit_groups(
     own = dict(fits)  # lenders lend their own fits, not refits with borrowed values
     for g, f in own.items():
         X = {sym: f.data[col].to_numpy(dtype=float) for sym, col in f.columns.items()}
-        names = list(size_coupled(f.law, f.params, X, f.columns))
+        # which parameters carry the size term: read off the other groups' fits (a degenerate own fit,
+        # e.g. A = 0 on one size, would say none)
+        peers = [o.params for s, o in own.items() if s != g and s in sources] or [f.params]
+        names = list(size_coupled(f.law, combine_params(peers, list(f.law.params)), X, f.columns))
         why = "borrow_when='always'" if borrow_when == "always" and names else undetermined_size_term(f, names)
         if why is None:
             continue
