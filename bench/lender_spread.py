@@ -4,7 +4,7 @@
 the other families' fits.  The fit's own interval knows nothing of how far apart those families are;
 since session 10 the cell is refitted with each lending family's own values and the interval's
 half-width in log grows by ``t_{k-1} * s * sqrt(1 + 1/k)`` (``s`` the sd of the ``k`` lenders' log
-predictions at each target; ``_lender_spread`` in ``evaluate/_backtest.py``).  This script measures
+predictions at each target; ``widen_by_lenders`` in ``fit/_borrow.py``).  This script measures
 both, on every single-model transfer of the Hitchhiker dev sets and OLMo: each model size ``i`` of a
 set (``Policy(fit_models="range:i-i")``, last 80% of its run) predicting the set's largest model,
 default calibration (prior from the other groups), 90% new-run intervals.  "before" switches the
