@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -190,6 +191,13 @@ def test_cli_fit_by_borrow_then_predict_a_group(tmp_path):
     assert res.exit_code != 0 and "needs a set of fits" in res.output
     with pytest.raises(DataError, match="set of fits"):
         load_fit(out)
+    # a set saved before it had its own format ({group: fit}) still reads
+    earlier = tmp_path / "earlier.json"
+    earlier.write_text(json.dumps({g: f.to_dict() for g, f in load_fitset(out).items()}))
+    res = CliRunner().invoke(app, ["predict", str(earlier), "--group", "a", "--at", "params=1e10,tokens=2e11"])
+    assert res.exit_code == 0 and "chinchilla (a)" in res.output, res.output
+    with pytest.raises(DataError, match="set of fits"):
+        load_fit(earlier)
     tampered = tmp_path / "tampered.json"
     tampered.write_text(out.read_text().replace('"reason": "one model size"', '"reason": "edited"'))
     res = CliRunner().invoke(app, ["predict", str(tampered), "--group", "new", "--at", "params=1e10,tokens=2e11"])

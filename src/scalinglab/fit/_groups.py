@@ -525,6 +525,18 @@ def _lender_refits(fit_fn, data, law, options, fixed, lender_values) -> list:
     return out
 
 
+def is_earlier_set(payload: Any) -> bool:
+    """A set of fits as ``scalinglab fit --by -o`` wrote it before :data:`SET_FORMAT`: ``{group: fit}``."""
+    from scalinglab.fit._result import FORMAT
+
+    return (
+        isinstance(payload, dict)
+        and bool(payload)
+        and "format" not in payload
+        and all(isinstance(v, dict) and v.get("format") == FORMAT for v in payload.values())
+    )
+
+
 def _set_checksum(payload: Mapping[str, Any]) -> str:
     body = {k: v for k, v in payload.items() if k != "checksum"}
     return sha256_bytes(json.dumps(body, sort_keys=True, allow_nan=True).encode("utf-8"))
@@ -558,6 +570,8 @@ def load_fitset(path: str | Path) -> FitSet:
         raise DataError(
             f"not a set of fits: {str(exc)[:120]}", source=str(path), kind="malformed-fit", hint=hint
         ) from None
+    if is_earlier_set(payload):  # `fit --by -o` before the set had its own format: {group: fit}
+        return FitSet(by="group", fits={g: Fit.from_dict(v, source=f"{path} [{g}]") for g, v in payload.items()})
     if not isinstance(payload, dict) or payload.get("format") != SET_FORMAT:
         got = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
         raise DataError(

@@ -498,8 +498,13 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
 
     if not isinstance(payload, Mapping):
         raise bad(f"not a fit file: the JSON holds a {type(payload).__name__}, not an object")
-    if payload.get("format") == "scalinglab.fitset/1":
-        groups = list(payload["fits"]) if isinstance(payload.get("fits"), Mapping) else []
+    earlier = (
+        "format" not in payload
+        and payload
+        and all(isinstance(v, Mapping) and v.get("format") == FORMAT for v in payload.values())
+    )
+    if payload.get("format") == "scalinglab.fitset/1" or earlier:
+        groups = list(payload) if earlier else list(payload["fits"]) if isinstance(payload.get("fits"), Mapping) else []
         raise DataError(
             f"this file holds a set of fits (one per group: {', '.join(map(str, groups[:6]))}"
             f"{', ...' if len(groups) > 6 else ''}), not one fit",

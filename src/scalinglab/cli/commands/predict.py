@@ -93,10 +93,11 @@ def _load(path: Path, group: Optional[str]):
 
     from scalinglab.errors import InvalidParameterError
     from scalinglab.fit import load_fit, load_fitset
+    from scalinglab.fit._groups import is_earlier_set
 
     try:
         head = json.loads(Path(path).read_text(encoding="utf-8"))
-        is_set = isinstance(head, dict) and head.get("format") == "scalinglab.fitset/1"
+        is_set = (isinstance(head, dict) and head.get("format") == "scalinglab.fitset/1") or is_earlier_set(head)
     except (OSError, UnicodeDecodeError, ValueError):
         is_set = False  # load_fit says what is wrong with the file
     if not is_set:
