@@ -200,6 +200,10 @@ def test_a_borrowed_interval_carries_the_lenders_disagreement():
         assert s.loc[n, "coverage"] == 1.0  # and are inside the interval that carries the lenders' spread
     agree = backtest(table().query("set != 'single'"), "chinchilla", single, borrow_from="others", **kw)
     assert (agree.scores["lender_sd"] < 1e-3).all()
+    # one lending family: nothing to measure the disagreement with, and the summary says so
+    two = backtest(data[data["set"].isin(["f1", "f4"])], "chinchilla", single, borrow_from="others", **kw)
+    assert two.scores["lender_sd"].isna().all()
+    assert "1 lending family: the interval does not carry how far families disagree" in two.summary()
 
 
 def test_a_fit_that_cannot_determine_its_parameters_lends_nothing():

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from scalinglab.cli import build_app
-from scalinglab.errors import DataError, InvalidParameterError
+from scalinglab.errors import DataError, InvalidParameterError, ScalingLabWarning
 from scalinglab.fit import FitSet, PooledFamiliesWarning, fit, load_fit, load_fitset
 
 TRUTHS = {
@@ -158,6 +158,11 @@ def test_fit_by_borrows_the_size_term_for_a_one_size_family(tmp_path):
     assert back.borrowed == fs.borrowed and back["new"].params == fs["new"].params
     again = back.predict("new", params=N, tokens=D, interval=0.9, kind="new")
     assert again["upper"].iloc[0] == pytest.approx(wide["upper"].iloc[0])
+    # one lender: its disagreement with other families is unknown, and the output says so
+    solo = fit(runs[runs["family"].isin(["a", "new"])], "chinchilla", by="family", borrow_from="others")
+    with pytest.warns(ScalingLabWarning, match="1 lending family"):
+        p = solo.predict("new", params=N, tokens=D, interval=0.9)
+    assert (p["method"] == "delta+one lender").all() and "one lending family" in solo.summary()
     with pytest.raises(InvalidParameterError, match="needs by="):
         fit(runs, "chinchilla", borrow_from="others")
     with pytest.raises(InvalidParameterError, match=r"\['zz'\]"):

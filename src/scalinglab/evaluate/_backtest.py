@@ -155,6 +155,9 @@ class Backtest:
             sd = getattr(r, "lender_sd", None)
             if isinstance(sd, float) and np.isfinite(sd):
                 why += f"; lenders' predictions differ by sd {sd:.3g} in log (carried by the interval)"
+            note = getattr(r, "lender_note", None)
+            if isinstance(note, str):
+                why += f"; {note}"
             lines.append(f"  {str(r.family) or '(all)'} {r.law}: {values}{why}")
         for col, text in (
             ("lenders", "Lent by (the median over these groups' fits, each group's own left out): "),
@@ -952,7 +955,7 @@ def _score_with(c: _Cell, fit_opts: dict, lender_values: tuple = ()):
         c.seed,
         c.base,
     )
-    if f is not None and c.interval is not None and len(lender_values) >= 2:
+    if f is not None and c.interval is not None and lender_values:
         _lender_spread(c, fit_opts, lender_values, row, pred)
     return row, pred, f, (_errors(f, c.target_rows, c.y, pred) if c.calibrate and f is not None else None)
 
@@ -978,7 +981,9 @@ def _lender_spread(c: _Cell, fit_opts: dict, lender_values: tuple, row: dict, pr
                 logs.append(np.log(np.asarray(g.predict(c.target_rows, warn=False), dtype=float)))
         except ScalingLabError:
             continue  # a lender whose values this family cannot be fitted with adds no spread
-    if len(logs) < 2:
+    if len(logs) < 2:  # one family's values: how far families disagree is unknown, and the interval cannot say
+        row["lender_sd"] = float("nan")
+        row["lender_note"] = f"{len(logs)} lending family: the interval does not carry how far families disagree"
         return
     y_hat = pred["y_hat"].to_numpy(dtype=float)
     lower, upper, sd = widen_by_lenders(y_hat, pred["lower"], pred["upper"], np.vstack(logs), c.interval)

@@ -209,7 +209,18 @@ class FitSet:
         f = self.fits[group]
         out = f.predict(data, interval=interval, kind=kind, method=method, warn=warn, **inputs)
         lenders = self.lender_fits.get(group, ())
-        if interval is None or len(lenders) < 2:
+        if interval is None or group not in self.borrowed:
+            return out
+        if len(lenders) < 2:
+            warnings.warn(
+                f"group {group!r} borrowed its size term from {len(lenders)} lending family: how far families "
+                "disagree is unknown, so this interval (the fit's own) understates the uncertainty; borrow from "
+                "more groups (borrow_from='others')",
+                ScalingLabWarning,
+                stacklevel=2,
+            )
+            out = out.copy()
+            out["method"] = out["method"].astype(str) + "+one lender"
             return out
         logs = np.vstack(
             [np.log(np.atleast_1d(np.asarray(g.predict(data, warn=False, **inputs), dtype=float))) for g in lenders]
@@ -361,6 +372,11 @@ class FitSet:
                 lines.append(
                     f"  {g}: {values} (own fit: {b['reason']}); lent by {', '.join(b['lenders'])}"
                     + (f"; {terms}" if terms else "")
+                    + (
+                        "; one lending family: its intervals cannot carry how far families disagree"
+                        if len(self.lender_fits.get(g, ())) < 2
+                        else ""
+                    )
                 )
             lines.append("  Their prediction intervals (FitSet.predict) carry the lenders' disagreement.")
         if self.not_borrowed:
