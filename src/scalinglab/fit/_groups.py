@@ -370,7 +370,8 @@ class FitSet:
                 values = ", ".join(f"{k}={v:.4g}" for k, v in b["values"].items())
                 terms = "; ".join(f"lenders' {c}-term here {lo:.3g} to {hi:.3g}" for c, (lo, hi) in b["terms"].items())
                 lines.append(
-                    f"  {g}: {values} (own fit: {b['reason']}); lent by {', '.join(b['lenders'])}"
+                    f"  {g}: {values} ({'' if b['reason'].startswith('every group') else 'own fit: '}{b['reason']}); "
+                    f"lent by {', '.join(b['lenders'])}"
                     + (f"; {terms}" if terms else "")
                     + (
                         "; one lending family: its intervals cannot carry how far families disagree"
@@ -496,6 +497,7 @@ def fit_groups(
         raise InvalidParameterError(
             f"fit(): borrow_from names group(s) {unknown} that column '{by}' does not have",
             hint=f"groups: {known} (or borrow_from='others')",
+            cli_hint=f"groups: {', '.join(known)} (or --borrow-from others)",
         )
     data = {job.label: job.data for job in jobs}
     borrowed, not_borrowed, lender_fits = {}, {}, {}
@@ -506,7 +508,11 @@ def fit_groups(
         # e.g. A = 0 on one size, would say none)
         peers = [o.params for s, o in own.items() if s != g and s in sources] or [f.params]
         names = list(size_coupled(f.law, combine_params(peers, list(f.law.params)), X, f.columns))
-        why = "borrow_when='always'" if borrow_when == "always" and names else undetermined_size_term(f, names)
+        why = (
+            "every group borrows: borrow_when='always'"
+            if borrow_when == "always" and names
+            else undetermined_size_term(f, names)
+        )
         if why is None:
             continue
         others = {s: own.get(s, failures.get(s, "not fitted")) for s in sources if s != g}
