@@ -469,6 +469,11 @@ def _tracks_de(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     return _tracks_e(runs, out, lines, flush, calibration)
 
 
+def _sd(v) -> str:
+    """The lenders' sd of log predictions at the target (``scores.lender_sd``), or '-'."""
+    return f"{v:.3f}" if isinstance(v, (float, np.floating)) and np.isfinite(v) else "-"
+
+
 def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
     # ---- track E: single-model transfer with borrowed size parameters
     e_runs = load_runs(sets=SETS + ["olmo"])
@@ -500,6 +505,7 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "coverage90": {k: _clean(v) for k, v in e1["coverage"].items()},
         "seconds": ours.seconds + paper.seconds,
         "lender_terms": {k: v for k, v in e1.get("lender_terms", pd.Series(dtype=object)).items()},
+        "lender_sd": {k: _clean(v) for k, v in e1.get("lender_sd", pd.Series(dtype=float)).items()},
     }
     pe = ours.predictions
     width = np.log(pe["upper"] / pe["lower"]).groupby(pe["family"]).median()
@@ -507,8 +513,9 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
         "## Track E: one model of the target family, size parameters borrowed from the other dev families",
         "",
         "| target set | fit model -> target | ARE % ours (borrowed A, alpha) | ARE % paper constants, our fit | "
-        "reference (paper estimator) | 90% coverage (width) | lenders' A-term at the fit model | borrowed | lenders |",
-        "|---|---|---:|---:|---:|---:|---|---|---|",
+        "reference (paper estimator) | 90% coverage (width) | lenders' A-term at the fit model | lenders' sd (log) "
+        "| borrowed | lenders |",
+        "|---|---|---:|---:|---:|---:|---|---:|---|---|",
     ]
     for fam in ["olmo", "OPT", "gpt3", "pythia", "pythia-v0", "chinchilla", "GPT2-c4-1"]:
         ref = TRACK_E_REF.get(fam)
@@ -518,6 +525,7 @@ def _tracks_e(runs, out: dict, lines: list, flush, calibration: bool) -> dict:
             f"{_pct(e2.loc[fam, 'are'])} | {f'{ref[1]:.2f}' if ref else '-'} | "
             f"{_pct(e1.loc[fam, 'coverage'])} ({width.get(fam, float('nan')):.3f}) | "
             f"{_terms(e1.loc[fam, 'lender_terms'] if 'lender_terms' in e1 else None)} | "
+            f"{_sd(e1.loc[fam, 'lender_sd'] if 'lender_sd' in e1 else None)} | "
             + ", ".join(f"{k}={v:.4g}" for k, v in bor.items())
             + f" | {', '.join(e1.loc[fam, 'lenders']) if isinstance(e1.get('lenders', {}).get(fam), list) else '-'} |"
         )
