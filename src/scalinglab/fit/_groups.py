@@ -212,10 +212,11 @@ class FitSet:
         if interval is None or group not in self.borrowed:
             return out
         if len(lenders) < 2:
+            n = len(self.borrowed[group].get("lender_values", ()))
+            why = f"from {n} lending family" if n < 2 else "but the refits with its lenders' own values failed"
             warnings.warn(
-                f"group {group!r} borrowed its size term from {len(lenders)} lending family: how far families "
-                "disagree is unknown, so this interval (the fit's own) understates the uncertainty; borrow from "
-                "more groups (borrow_from='others')",
+                f"group {group!r} borrowed its size term {why}: how far families disagree is unknown, so this "
+                "interval (the fit's own) understates the uncertainty; borrow from more groups (borrow_from='others')",
                 ScalingLabWarning,
                 stacklevel=2,
             )
