@@ -339,8 +339,9 @@ def tracks(runs: sl.RunsTable, calibration: bool = True) -> dict:
         "median_are": b_med.to_dict(),
     }
     # the best-seen baseline is left out: computed from the public losses, it repeats the reference file's
-    # best_seen_are cell by cell (the data stay in shared/data)
-    grid.scores.drop(columns=["_job", *PUBLIC_SCORES], errors="ignore").to_csv(
+    # best_seen_are cell by cell; so is the scale-up factor, the public model sizes' ratio that the reference
+    # file also lists (target_params / fit_max_params gives it); the data stay in shared/data
+    grid.scores.drop(columns=["_job", "scale_up", *PUBLIC_SCORES], errors="ignore").to_csv(
         OUT / "hitchhiker-track-b.csv", index=False, float_format="%.6g"
     )
     for g in ["pythia", "OPT", "gpt3"]:
