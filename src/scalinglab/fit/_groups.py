@@ -41,11 +41,10 @@ from scalinglab.fit._borrow import (
     undetermined_size_term,
     widen_by_lenders,
 )
+from scalinglab.fit._result import SET_FORMAT, Fit, is_fit_set
 
 __all__ = ["FitSet", "fit_groups", "load_fitset", "pooled_warning", "GROUP_COLUMNS", "PooledFamiliesWarning"]
 
-#: Format tag of a saved set of fits (:meth:`FitSet.save`).
-SET_FORMAT = "scalinglab.fitset/1"
 
 #: Median relative gap between two same-size curves (no seed column) above which they count as different families.
 CURVE_GAP = 0.03
@@ -245,6 +244,47 @@ class FitSet:
         }
         payload["checksum"] = _set_checksum(payload)
         return write_atomic(path, json.dumps(payload, allow_nan=True))
+
+    @classmethod
+    def from_dict(cls, payload: Any, *, source: str = "<dict>") -> FitSet:
+        """The set of fits a :meth:`save` payload describes, after checking it (see :func:`load_fitset`)."""
+        if is_fit_set(payload) and payload.get("format") != SET_FORMAT:  # the earlier form: {group: fit}
+            return cls(by="group", fits={g: Fit.from_dict(v, source=f"{source} [{g}]") for g, v in payload.items()})
+
+        def bad(message: str, key: str) -> DataError:
+            return DataError(f"set of fits: {message}", source=source, column=key, kind="invalid-fit", hint=_RESAVE)
+
+        if not is_fit_set(payload):
+            got = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
+            raise bad(f"not a set of fits (format {got!r}, expected {SET_FORMAT!r})", "format")
+        if payload.get("checksum") != _set_checksum(payload):
+            raise bad(
+                "the content does not match its checksum: the file was edited or damaged after it was saved",
+                "checksum",
+            )
+        for key in ("fits", "failures", "borrowed", "not_borrowed", "lender_fits"):
+            if not isinstance(payload.get(key), dict):
+                raise bad(f"field '{key}' must be an object", key)
+        for g, b in payload["borrowed"].items():
+            ok = isinstance(b, dict) and isinstance(b.get("values"), dict) and isinstance(b.get("terms"), dict)
+            if not ok or not isinstance(b.get("lenders"), list) or g not in payload["fits"]:
+                raise bad(f"field 'borrowed.{g}' is not what a saved set holds", f"borrowed.{g}")
+        for g, vs in payload["lender_fits"].items():
+            if not isinstance(vs, list) or g not in payload["borrowed"]:
+                raise bad(
+                    f"field 'lender_fits.{g}' must be a list of fits of a group that borrowed", f"lender_fits.{g}"
+                )
+        return cls(
+            by=str(payload.get("by", "group")),
+            fits={g: Fit.from_dict(v, source=f"{source} [fits.{g}]") for g, v in payload["fits"].items()},
+            failures=dict(payload["failures"]),
+            borrowed=dict(payload["borrowed"]),
+            not_borrowed=dict(payload["not_borrowed"]),
+            lender_fits={
+                g: tuple(Fit.from_dict(v, source=f"{source} [lender_fits.{g}]") for v in vs)
+                for g, vs in payload["lender_fits"].items()
+            },
+        )
 
     @property
     def warnings(self) -> dict[str, list[str]]:
@@ -548,16 +588,7 @@ def _lender_refits(fit_fn, data, law, options, fixed, lender_values) -> list:
     return out
 
 
-def is_earlier_set(payload: Any) -> bool:
-    """A set of fits as ``scalinglab fit --by -o`` wrote it before :data:`SET_FORMAT`: ``{group: fit}``."""
-    from scalinglab.fit._result import FORMAT
-
-    return (
-        isinstance(payload, dict)
-        and bool(payload)
-        and "format" not in payload
-        and all(isinstance(v, dict) and v.get("format") == FORMAT for v in payload.values())
-    )
+_RESAVE = "save the set again with fit(..., by=COLUMN).save(path) (CLI: scalinglab fit DATA --by COLUMN -o FITS.json)"
 
 
 def _set_checksum(payload: Mapping[str, Any]) -> str:
@@ -581,57 +612,13 @@ def load_fitset(path: str | Path) -> FitSet:
     >>> list(back.fits), back["b"].params == fs["b"].params
     (['a', 'b'], True)
     """
-    from scalinglab.fit._result import Fit
-
     path = Path(path)
-    hint = "save the set again with fit(..., by=COLUMN).save(path) (CLI: scalinglab fit DATA --by COLUMN -o FITS.json)"
     try:
         payload = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
-        raise DataError(f"fit file not found: {path}", source=str(path), kind="file-not-found", hint=hint) from None
+        raise DataError(f"fit file not found: {path}", source=str(path), kind="file-not-found", hint=_RESAVE) from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise DataError(
-            f"not a set of fits: {str(exc)[:120]}", source=str(path), kind="malformed-fit", hint=hint
+            f"not a set of fits: {str(exc)[:120]}", source=str(path), kind="malformed-fit", hint=_RESAVE
         ) from None
-    if is_earlier_set(payload):  # `fit --by -o` before the set had its own format: {group: fit}
-        return FitSet(by="group", fits={g: Fit.from_dict(v, source=f"{path} [{g}]") for g, v in payload.items()})
-    if not isinstance(payload, dict) or payload.get("format") != SET_FORMAT:
-        got = payload.get("format") if isinstance(payload, dict) else type(payload).__name__
-        raise DataError(
-            f"not a set of fits (format {got!r}, expected {SET_FORMAT!r})",
-            source=str(path),
-            column="format",
-            kind="invalid-fit",
-            hint=hint,
-        )
-
-    def bad(message: str, key: str) -> DataError:
-        return DataError(f"set of fits: {message}", source=str(path), column=key, kind="invalid-fit", hint=hint)
-
-    if payload.get("checksum") != _set_checksum(payload):
-        raise bad(
-            "the content does not match its checksum: the file was edited or damaged after it was saved", "checksum"
-        )
-    for key in ("fits", "failures", "borrowed", "not_borrowed", "lender_fits"):
-        if not isinstance(payload.get(key), dict):
-            raise bad(f"field '{key}' must be an object", key)
-    for g, b in payload["borrowed"].items():
-        ok = isinstance(b, dict) and isinstance(b.get("values"), dict) and isinstance(b.get("terms"), dict)
-        if not ok or not isinstance(b.get("lenders"), list) or g not in payload["fits"]:
-            raise bad(f"field 'borrowed.{g}' is not what a saved set holds", f"borrowed.{g}")
-    for g, vs in payload["lender_fits"].items():
-        if not isinstance(vs, list) or g not in payload["borrowed"]:
-            raise bad(f"field 'lender_fits.{g}' must be a list of fits of a group that borrowed", f"lender_fits.{g}")
-    fits = {g: Fit.from_dict(v, source=f"{path} [fits.{g}]") for g, v in payload["fits"].items()}
-    lenders = {
-        g: tuple(Fit.from_dict(v, source=f"{path} [lender_fits.{g}]") for v in vs)
-        for g, vs in payload["lender_fits"].items()
-    }
-    return FitSet(
-        by=str(payload.get("by", "group")),
-        fits=fits,
-        failures=dict(payload.get("failures", {})),
-        borrowed=dict(payload.get("borrowed", {})),
-        not_borrowed=dict(payload.get("not_borrowed", {})),
-        lender_fits=lenders,
-    )
+    return FitSet.from_dict(payload, source=str(path))

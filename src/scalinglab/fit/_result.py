@@ -26,6 +26,22 @@ if TYPE_CHECKING:
 __all__ = ["Fit", "Diagnostic", "load_fit", "FORMAT"]
 
 FORMAT = "scalinglab.fit/1"
+#: Format tag of a saved set of fits (:meth:`~scalinglab.fit.FitSet.save`).
+SET_FORMAT = "scalinglab.fitset/1"
+
+
+def is_fit_set(payload: Any) -> bool:
+    """Whether a saved JSON payload is a set of fits: :data:`SET_FORMAT`, or ``{group: fit}`` as
+    ``scalinglab fit --by -o`` wrote it before the set had its own format."""
+    if not isinstance(payload, Mapping):
+        return False
+    if payload.get("format") == SET_FORMAT:
+        return True
+    return (
+        bool(payload)
+        and "format" not in payload
+        and all(isinstance(v, Mapping) and v.get("format") == FORMAT for v in payload.values())
+    )
 
 
 @dataclass(frozen=True)
@@ -498,13 +514,9 @@ def _from_payload(cls, payload: Any, *, law: Law | None, source: str) -> Fit:
 
     if not isinstance(payload, Mapping):
         raise bad(f"not a fit file: the JSON holds a {type(payload).__name__}, not an object")
-    earlier = (
-        "format" not in payload
-        and payload
-        and all(isinstance(v, Mapping) and v.get("format") == FORMAT for v in payload.values())
-    )
-    if payload.get("format") == "scalinglab.fitset/1" or earlier:
-        groups = list(payload) if earlier else list(payload["fits"]) if isinstance(payload.get("fits"), Mapping) else []
+    if is_fit_set(payload):
+        fits = payload.get("fits", {}) if payload.get("format") == SET_FORMAT else payload
+        groups = list(fits) if isinstance(fits, Mapping) else []
         raise DataError(
             f"this file holds a set of fits (one per group: {', '.join(map(str, groups[:6]))}"
             f"{', ...' if len(groups) > 6 else ''}), not one fit",

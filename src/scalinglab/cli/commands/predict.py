@@ -88,26 +88,25 @@ def register(app: typer.Typer) -> None:
 
 
 def _load(path: Path, group: Optional[str]):
-    """``(Fit, FitSet or None)``: a saved fit, or the ``group`` of a saved set of fits."""
+    """``(Fit, FitSet or None)``: a saved fit, or the ``group`` of a saved set of fits (the file read once)."""
     import json
 
     from scalinglab.errors import InvalidParameterError
-    from scalinglab.fit import load_fit, load_fitset
-    from scalinglab.fit._groups import is_earlier_set
+    from scalinglab.fit import Fit, FitSet, load_fit
+    from scalinglab.fit._result import is_fit_set
 
     try:
-        head = json.loads(Path(path).read_text(encoding="utf-8"))
-        is_set = (isinstance(head, dict) and head.get("format") == "scalinglab.fitset/1") or is_earlier_set(head)
+        payload = json.loads(Path(path).read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):
-        is_set = False  # load_fit says what is wrong with the file
-    if not is_set:
+        return load_fit(path), None  # it says what is wrong with the file
+    if not is_fit_set(payload):
         if group is not None:
             raise InvalidParameterError(
                 f"predict: --group {group} needs a set of fits; {path} holds one fit",
                 hint="drop --group, or save a set with scalinglab fit DATA --by COLUMN -o FITS.json",
             )
-        return load_fit(path), None
-    fitset = load_fitset(path)
+        return Fit.from_dict(payload, source=str(path)), None
+    fitset = FitSet.from_dict(payload, source=str(path))
     if group is None or group not in fitset.fits:
         known = ", ".join(map(str, fitset.fits))
         why = (
