@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 __all__ = [
     "JsonOption",
+    "BorrowScaleOption",
     "MapOption",
     "UnitOption",
     "XOption",
@@ -83,6 +84,13 @@ FormatOption = typer.Option(
 )
 DuplicatesOption = typer.Option(
     "raise", "--duplicates", help="Repeated evaluations of one (run, tokens): raise, mean or last."
+)
+
+#: How borrowed coefficients are put on the borrowing group's loss scale (backtest and fit with --borrow-from).
+BorrowScaleOption = typer.Option(
+    "relative",
+    "--borrow-scale",
+    help="With --borrow-from: relative (put each lender on the borrowing group's loss scale) | absolute.",
 )
 
 # The one checkpoint rule (scalinglab.data.CheckpointRule), with the same three flags on every command.

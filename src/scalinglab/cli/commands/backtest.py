@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from scalinglab.cli._common import (
+    BorrowScaleOption,
     DuplicatesOption,
     FinalOnlyOption,
     FormatOption,
@@ -93,11 +94,7 @@ def register(app: typer.Typer) -> None:
             "of fits on these groups (comma-separated, or 'others'); "
             "use with --fit-models window:1.",
         ),
-        borrow_scale: str = typer.Option(
-            "relative",
-            "--borrow-scale",
-            help="With --borrow-from: relative (put each lender on the target family's loss scale) | absolute.",
-        ),
+        borrow_scale: str = BorrowScaleOption,
         borrow_when: str = typer.Option(
             "always",
             "--borrow-when",

@@ -9,6 +9,7 @@ import typer
 
 from scalinglab.cli._common import (
     EXIT_CHECK_FAILED,
+    BorrowScaleOption,
     DuplicatesOption,
     FinalOnlyOption,
     FormatOption,
@@ -83,11 +84,7 @@ def register(app: typer.Typer) -> None:
             "--borrow-when",
             help="With --borrow-from: undetermined (only such groups) | always (every group).",
         ),
-        borrow_scale: str = typer.Option(
-            "relative",
-            "--borrow-scale",
-            help="With --borrow-from: relative (put each lender on the group's loss scale) | absolute.",
-        ),
+        borrow_scale: str = BorrowScaleOption,
         strict: bool = StrictOption,
         decompose: bool = typer.Option(
             False,
